@@ -1,0 +1,15 @@
+import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
+import type { ProviderAdapter, ProviderAdapterFactory } from '../../src/ports/provider-adapter.port';
+
+/** Paytiko storefront binding: the per-merchant base URL, API user, and the webhook secretKey. */
+const BINDING: BindingSpec = {
+  config: { base_url: { url: true }, allowed_webhook_ips: {} },
+  secrets: ['username', 'password', 'webhook_secret', 'webhook_secret_previous'],
+};
+
+/** Paytiko. Prices travel inline, so plans need no Paytiko reference. Operations arrive with a later issue. */
+export const paytiko: ProviderAdapterFactory = (): ProviderAdapter => ({
+  id: 'paytiko',
+  capabilities: [],
+  validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
+});

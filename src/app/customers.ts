@@ -1,0 +1,187 @@
+import { Address, Customer, normalizeEmail } from '../domain/customer';
+import { alreadyExists, notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import type { Storefront } from '../domain/storefront';
+import { Validator } from '../domain/validation';
+import type { Clock } from '../ports/clock.port';
+import type { Repositories, UnitOfWork } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import { pageOf, readPage } from './pagination';
+
+export interface CreateCustomerInput {
+  storefrontId: string;
+  externalRef: string;
+  email: string;
+  name: string;
+  phone: string;
+  country: string;
+  address?: Address;
+}
+
+/** Fields left undefined are unchanged. */
+export interface UpdateCustomerInput {
+  customerId: string;
+  externalRef?: string;
+  email?: string;
+  name?: string;
+  phone?: string;
+  country?: string;
+  address?: Address;
+}
+
+/** Customers of a storefront. Creation is idempotent per storefront + email. */
+export class CustomerUseCases {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: CreateCustomerInput, ctx: CallContext): Promise<{ customer: Customer; created: boolean }> {
+    const v = new Validator().required('storefront_id', input.storefrontId).email('email', input.email);
+    validateProfile(v, input);
+    v.check();
+
+    return this.uow.transaction(async (repos) => {
+      const storefront = await this.storefront(repos, input.storefrontId);
+      const existing = await this.existing(repos, input);
+      if (existing) return { customer: existing, created: false };
+      const now = this.clock.now();
+      const customer: Customer = {
+        id: newId('cus'),
+        storefrontId: storefront.id,
+        externalRef: input.externalRef.trim(),
+        email: input.email.trim(),
+        name: input.name.trim(),
+        phone: input.phone,
+        country: input.country,
+        address: input.address,
+        providerRefs: {},
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      // Two concurrent creates for one email: the unique index lets one in; the other returns the winner.
+      if (!(await repos.customers.insert(customer))) {
+        return { customer: (await this.existing(repos, input))!, created: false };
+      }
+      await this.recordChange(repos, storefront, customer, 'billing.customer.created', 'CreateCustomer', ctx);
+      return { customer, created: true };
+    });
+  }
+
+  async get(customerId: string): Promise<Customer> {
+    return this.load(this.uow.reads, customerId);
+  }
+
+  async update(input: UpdateCustomerInput, ctx: CallContext): Promise<Customer> {
+    const v = new Validator();
+    if (input.email !== undefined) v.email('email', input.email);
+    validateProfile(v, input);
+    v.check();
+
+    return this.uow.transaction(async (repos) => {
+      const current = await this.load(repos, input.customerId, true);
+      if (input.email !== undefined && normalizeEmail(input.email) !== normalizeEmail(current.email)) {
+        const clash = await repos.customers.findByEmail(current.storefrontId, input.email);
+        if (clash) throw alreadyExists(`email: another customer of storefront '${current.storefrontId}' has it`);
+      }
+      const next: Customer = {
+        ...current,
+        externalRef: input.externalRef?.trim() ?? current.externalRef,
+        email: input.email?.trim() ?? current.email,
+        name: input.name?.trim() ?? current.name,
+        phone: input.phone ?? current.phone,
+        country: input.country ?? current.country,
+        address: input.address ?? current.address,
+        version: current.version + 1,
+        updatedAt: this.clock.now(),
+      };
+      await repos.customers.update(next);
+      const storefront = await this.storefront(repos, next.storefrontId);
+      await this.recordChange(repos, storefront, next, 'billing.customer.updated', 'UpdateCustomer', ctx);
+      return next;
+    });
+  }
+
+  async list(
+    filter: { storefrontId: string; email: string; externalRef: string },
+    pageSize: number,
+    pageToken: string,
+  ) {
+    new Validator().required('storefront_id', filter.storefrontId).check();
+    const page = readPage(pageSize, pageToken);
+    const customers = await this.uow.reads.customers.list(
+      {
+        storefrontId: filter.storefrontId,
+        email: filter.email || undefined,
+        externalRef: filter.externalRef || undefined,
+      },
+      { size: page.size + 1, afterId: page.after },
+    );
+    return pageOf(customers, page, (c) => c.id);
+  }
+
+  /** The customer this create request means, if it exists; a clash on external_ref is ALREADY_EXISTS. */
+  private async existing(repos: Repositories, input: CreateCustomerInput): Promise<Customer | undefined> {
+    const found = await repos.customers.findByEmail(input.storefrontId, input.email);
+    if (found && input.externalRef && found.externalRef && found.externalRef !== input.externalRef.trim()) {
+      throw alreadyExists(
+        `email: a customer with this email already exists in storefront '${input.storefrontId}' ` +
+          `with a different external_ref`,
+      );
+    }
+    return found;
+  }
+
+  private async storefront(repos: Repositories, id: string): Promise<Storefront> {
+    const storefront = await repos.storefronts.get(id);
+    if (!storefront) throw notFound('storefront', id, 'storefront_id');
+    return storefront;
+  }
+
+  private async load(repos: Repositories, id: string, forUpdate = false): Promise<Customer> {
+    const customer = id ? await repos.customers.get(id, { forUpdate }) : undefined;
+    if (!customer) throw notFound('customer', id, 'customer_id');
+    return customer;
+  }
+
+  private async recordChange(
+    repos: Repositories,
+    storefront: Storefront,
+    customer: Customer,
+    type: 'billing.customer.created' | 'billing.customer.updated',
+    action: string,
+    ctx: CallContext,
+  ): Promise<void> {
+    await repos.outbox.append(
+      {
+        type,
+        key: customer.id,
+        aggregateId: customer.id,
+        storefrontId: storefront.id,
+        tenantId: storefront.tenantId,
+        provider: '',
+        data: { kind: 'customer', customer },
+      },
+      ctx,
+    );
+    await repos.audit.record({
+      ...ctx,
+      action,
+      resourceType: 'customer',
+      resourceId: customer.id,
+      storefrontId: storefront.id,
+      details: { version: customer.version },
+    });
+  }
+}
+
+function validateProfile(v: Validator, input: Partial<CreateCustomerInput>): void {
+  v.maxLength('external_ref', input.externalRef, 200)
+    .maxLength('name', input.name, 200)
+    .phone('phone', input.phone)
+    .country('country', input.country);
+  if (input.address) {
+    v.country('address.country', input.address.country).maxLength('address.line1', input.address.line1, 200);
+  }
+}

@@ -1,0 +1,46 @@
+import { invalidArgument } from '../domain/errors';
+import { isEventType } from '../domain/event-catalogue';
+import type { EventFilter, UnitOfWork } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import { pageOf, readPage } from './pagination';
+
+/** The event log: every event ever written, published or not. */
+export class EventUseCases {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async list(filter: EventFilter, pageSize: number, pageToken: string) {
+    validate(filter);
+    const page = readPage(pageSize, pageToken);
+    const events = await this.uow.reads.events.list(filter, { size: page.size + 1, afterPosition: page.after });
+    return pageOf(events, page, (e) => e.position);
+  }
+
+  /** Queues matching events to be published again with their original ids. */
+  async replay(filter: EventFilter, ctx: CallContext): Promise<number> {
+    validate(filter);
+    if (!filter.storefrontId && !filter.aggregateId && !filter.types?.length && !filter.since && !filter.until) {
+      throw invalidArgument([{ field: 'storefront_id', rule: 'at least one filter is required to replay' }]);
+    }
+    return this.uow.transaction(async (repos) => {
+      const count = await repos.events.requeue(filter);
+      await repos.audit.record({
+        ...ctx,
+        action: 'ReplayEvents',
+        resourceType: 'event',
+        resourceId: filter.aggregateId ?? '*',
+        storefrontId: filter.storefrontId,
+        details: { count, types: filter.types, since: filter.since, until: filter.until },
+      });
+      return count;
+    });
+  }
+}
+
+function validate(filter: EventFilter): void {
+  const bad = (filter.types ?? []).findIndex((t) => !isEventType(t));
+  if (bad >= 0)
+    throw invalidArgument([{ field: `types[${bad}]`, rule: `'${filter.types![bad]}' is not an event type` }]);
+  if (filter.since && filter.until && filter.since > filter.until) {
+    throw invalidArgument([{ field: 'until', rule: 'must not be before since' }]);
+  }
+}

@@ -1,0 +1,258 @@
+import { failedPrecondition, notFound } from '../domain/errors';
+import { isSecretReference, ProviderBinding, Storefront } from '../domain/storefront';
+import { Validator } from '../domain/validation';
+import type { Clock } from '../ports/clock.port';
+import type { ProviderCapability } from '../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import { Page, pageOf, readPage } from './pagination';
+import type { ProviderRegistry } from './provider-registry';
+
+export interface CreateStorefrontInput {
+  storefrontId: string;
+  tenantId: string;
+  name: string;
+  country: string;
+  defaultCurrency: string;
+  provider: string;
+  providerConfig: Record<string, string>;
+  secretRefs: Record<string, string>;
+}
+
+export interface UpdateStorefrontInput {
+  storefrontId: string;
+  name?: string;
+  country?: string;
+  defaultCurrency?: string;
+  providerConfig?: Record<string, string>;
+  secretRefs?: Record<string, string>;
+  expectedVersion: number;
+}
+
+export interface SwitchProviderInput {
+  storefrontId: string;
+  provider: string;
+  providerConfig: Record<string, string>;
+  secretRefs: Record<string, string>;
+  reason: string;
+}
+
+/** A storefront with what its bound provider can do. */
+export interface StorefrontView {
+  storefront: Storefront;
+  capabilities: readonly ProviderCapability[];
+}
+
+/** Storefronts and their provider bindings: create, read, update, switch provider, binding history. */
+export class StorefrontUseCases {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly registry: ProviderRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: CreateStorefrontInput, ctx: CallContext): Promise<StorefrontView> {
+    const v = new Validator()
+      .slug('storefront_id', input.storefrontId)
+      .required('tenant_id', input.tenantId)
+      .maxLength('tenant_id', input.tenantId, 64)
+      .required('name', input.name)
+      .maxLength('name', input.name, 200)
+      .country('country', input.country, true)
+      .currency('default_currency', input.defaultCurrency);
+    this.validateBinding(v, input.provider, input.providerConfig, input.secretRefs);
+    v.check();
+
+    const now = this.clock.now();
+    const storefront: Storefront = {
+      id: input.storefrontId,
+      tenantId: input.tenantId,
+      name: input.name.trim(),
+      country: input.country,
+      defaultCurrency: input.defaultCurrency,
+      binding: this.binding(input.provider, input.providerConfig, input.secretRefs, now, ctx, 'created'),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.uow.transaction(async (repos) => {
+      await repos.storefronts.insert(storefront);
+      await this.recordChange(repos, storefront, 'billing.storefront.created', 'CreateStorefront', ctx);
+    });
+    return this.view(storefront);
+  }
+
+  async get(storefrontId: string): Promise<StorefrontView> {
+    return this.view(await this.load(this.uow.reads, storefrontId));
+  }
+
+  async list(
+    filter: { tenantId: string },
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ items: StorefrontView[]; nextPageToken: string }> {
+    const page: Page = readPage(pageSize, pageToken);
+    const rows = await this.uow.reads.storefronts.list(
+      { tenantId: filter.tenantId || undefined },
+      { size: page.size + 1, afterId: page.after },
+    );
+    const result = pageOf(rows, page, (s) => s.id);
+    return { items: result.items.map((s) => this.view(s)), nextPageToken: result.nextPageToken };
+  }
+
+  async update(input: UpdateStorefrontInput, ctx: CallContext): Promise<StorefrontView> {
+    const v = new Validator();
+    if (input.name !== undefined) v.required('name', input.name).maxLength('name', input.name, 200);
+    if (input.country !== undefined) v.country('country', input.country, true);
+    if (input.defaultCurrency !== undefined) v.currency('default_currency', input.defaultCurrency);
+    v.check();
+
+    const updated = await this.uow.transaction(async (repos) => {
+      const current = await this.load(repos, input.storefrontId, true);
+      if (input.expectedVersion && input.expectedVersion !== current.version) {
+        throw failedPrecondition(
+          `storefront '${current.id}' is at version ${current.version}, not expected_version ${input.expectedVersion}`,
+        );
+      }
+      const config = input.providerConfig ?? current.binding.config;
+      const secretRefs = input.secretRefs ?? current.binding.secretRefs;
+      const bv = new Validator();
+      this.validateBinding(bv, current.binding.provider, config, secretRefs);
+      bv.check();
+      const next: Storefront = {
+        ...current,
+        name: input.name?.trim() ?? current.name,
+        country: input.country ?? current.country,
+        defaultCurrency: input.defaultCurrency ?? current.defaultCurrency,
+        binding: { ...current.binding, config, secretRefs },
+        version: current.version + 1,
+        updatedAt: this.clock.now(),
+      };
+      await repos.storefronts.update(next);
+      await this.recordChange(repos, next, 'billing.storefront.updated', 'UpdateStorefront', ctx);
+      return next;
+    });
+    return this.view(updated);
+  }
+
+  /** Binds the storefront to another provider; subscriptions already created stay pinned to theirs. */
+  async switchProvider(input: SwitchProviderInput, ctx: CallContext): Promise<StorefrontView> {
+    const v = new Validator().required('reason', input.reason).maxLength('reason', input.reason, 500);
+    const adapter = this.validateBinding(v, input.provider, input.providerConfig, input.secretRefs);
+    v.check();
+
+    const switched = await this.uow.transaction(async (repos) => {
+      const current = await this.load(repos, input.storefrontId, true);
+      if (current.binding.provider === input.provider) {
+        throw failedPrecondition(
+          `storefront '${current.id}' is already bound to ${input.provider}; use UpdateStorefront to change its config`,
+        );
+      }
+      if (adapter?.planReference) {
+        const missing = await this.plansWithoutReference(repos, current.id, input.provider);
+        if (missing.length > 0) {
+          throw failedPrecondition(
+            `storefront '${current.id}' cannot switch to ${input.provider}: active plans without a ` +
+              `${input.provider} ${adapter.planReference}: ${missing.join(', ')} (set one with SetPlanProviderReference)`,
+          );
+        }
+      }
+      const now = this.clock.now();
+      const binding = this.binding(input.provider, input.providerConfig, input.secretRefs, now, ctx, input.reason);
+      const next: Storefront = { ...current, binding, version: current.version + 1, updatedAt: now };
+      await repos.storefronts.update(next);
+      await repos.storefronts.replaceBinding(current.id, binding, now);
+      await this.recordChange(repos, next, 'billing.storefront.provider_switched', 'SwitchProvider', ctx, {
+        from: current.binding.provider,
+        to: input.provider,
+        reason: input.reason,
+      });
+      return next;
+    });
+    return this.view(switched);
+  }
+
+  async listBindings(storefrontId: string): Promise<ProviderBinding[]> {
+    await this.load(this.uow.reads, storefrontId);
+    return this.uow.reads.storefronts.listBindings(storefrontId);
+  }
+
+  private async plansWithoutReference(repos: Repositories, storefrontId: string, provider: string): Promise<string[]> {
+    const missing: string[] = [];
+    let afterId: string | undefined;
+    for (;;) {
+      const plans = await repos.plans.list({ storefrontId, includeArchived: false }, { size: 500, afterId });
+      for (const plan of plans) if (!plan.providerRefs[provider]) missing.push(plan.id);
+      if (plans.length < 500) return missing;
+      afterId = plans[plans.length - 1]!.id;
+    }
+  }
+
+  private validateBinding(
+    v: Validator,
+    provider: string,
+    config: Record<string, string>,
+    secretRefs: Record<string, string>,
+  ) {
+    const adapter = provider ? this.registry.find(provider) : undefined;
+    if (!provider) v.add('provider', 'is required');
+    else if (!adapter) v.add('provider', `unknown provider '${provider}'; one of ${this.registry.ids().join(', ')}`);
+    for (const [name, ref] of Object.entries(secretRefs)) {
+      // Never echo the value: it may be a secret pasted by mistake.
+      if (!isSecretReference(ref)) v.add(`secret_refs.${name}`, 'must be a reference like env:NAME or file:/path');
+    }
+    for (const violation of adapter?.validateBinding(config, secretRefs) ?? []) v.add(violation.field, violation.rule);
+    return adapter;
+  }
+
+  private binding(
+    provider: string,
+    config: Record<string, string>,
+    secretRefs: Record<string, string>,
+    at: Date,
+    ctx: CallContext,
+    reason: string,
+  ): ProviderBinding {
+    return { provider, config: { ...config }, secretRefs: { ...secretRefs }, validFrom: at, actor: ctx.actor, reason };
+  }
+
+  private async load(repos: Repositories, id: string, forUpdate = false): Promise<Storefront> {
+    const storefront = id ? await repos.storefronts.get(id, { forUpdate }) : undefined;
+    if (!storefront) throw notFound('storefront', id);
+    return storefront;
+  }
+
+  private async recordChange(
+    repos: Repositories,
+    storefront: Storefront,
+    type: 'billing.storefront.created' | 'billing.storefront.updated' | 'billing.storefront.provider_switched',
+    action: string,
+    ctx: CallContext,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    await repos.outbox.append(
+      {
+        type,
+        key: storefront.id,
+        aggregateId: storefront.id,
+        storefrontId: storefront.id,
+        tenantId: storefront.tenantId,
+        provider: storefront.binding.provider,
+        data: { kind: 'storefront', storefront },
+      },
+      ctx,
+    );
+    await repos.audit.record({
+      ...ctx,
+      action,
+      resourceType: 'storefront',
+      resourceId: storefront.id,
+      storefrontId: storefront.id,
+      details: { provider: storefront.binding.provider, version: storefront.version, ...details },
+    });
+  }
+
+  private view(storefront: Storefront): StorefrontView {
+    return { storefront, capabilities: this.registry.find(storefront.binding.provider)?.capabilities ?? [] };
+  }
+}

@@ -1,0 +1,83 @@
+import type { EventEncoding } from '../outbox/cloud-event';
+
+/** Everything the service reads from the environment, parsed and validated once at start-up. */
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  kafkaBrokers: string[];
+  kafkaTopicPrefix: string;
+  eventEncoding: EventEncoding;
+  grpcPort: number;
+  httpPort: number;
+  /** Interface both listeners bind to. */
+  host: string;
+  logLevel: string;
+  /** Seed the demo storefronts and plans. Defaults to on for the embedded database only. */
+  demoSeed: boolean;
+  idempotencyRetentionHours: number;
+  relayPollIntervalMs: number;
+}
+
+/** A configuration error names the variable and the rule. */
+export class ConfigError extends Error {
+  constructor(variable: string, rule: string) {
+    super(`${variable}: ${rule}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const databaseUrl = optional(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// connection string');
+  }
+  const encoding = optional(env, 'EVENT_ENCODING') ?? 'protobuf';
+  if (encoding !== 'protobuf' && encoding !== 'json')
+    throw new ConfigError('EVENT_ENCODING', "must be 'protobuf' or 'json'");
+  const prefix = optional(env, 'KAFKA_TOPIC_PREFIX') ?? 'billing';
+  if (!/^[A-Za-z0-9._-]+$/.test(prefix)) {
+    throw new ConfigError('KAFKA_TOPIC_PREFIX', 'may hold only letters, digits, dot, underscore and dash');
+  }
+  const retention = integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30);
+  if (retention < 24) throw new ConfigError('IDEMPOTENCY_RETENTION_HOURS', 'must be at least 24');
+  return {
+    databaseUrl,
+    dataDir: optional(env, 'DATA_DIR') ?? './.data',
+    kafkaBrokers: (optional(env, 'KAFKA_BROKERS') ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    kafkaTopicPrefix: prefix,
+    eventEncoding: encoding,
+    grpcPort: integer(env, 'GRPC_PORT', 50051, 0, 65535),
+    httpPort: integer(env, 'HTTP_PORT', 8080, 0, 65535),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    demoSeed: boolean(env, 'DEMO_SEED', !databaseUrl),
+    idempotencyRetentionHours: retention,
+    relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
+  };
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, "must be 'true' or 'false'");
+}

@@ -1,0 +1,51 @@
+import type { CustomerUseCases } from '../../app/customers';
+import { fromAddressMessage, toCustomerMessage } from '../../contract/customer-mapping';
+import type { CustomerServiceService } from '../../gen/billing/v1/customer';
+import * as pb from '../../gen/billing/v1/customer';
+import { Handlers, mutation, query } from '../rpc-wrapper';
+
+export function customerHandlers(customers: CustomerUseCases): Handlers<CustomerServiceService> {
+  return {
+    createCustomer: mutation(async (req: pb.CreateCustomerRequest, ctx): Promise<pb.CreateCustomerResponse> => {
+      const { customer, created } = await customers.create(
+        {
+          storefrontId: req.storefrontId,
+          externalRef: req.externalRef,
+          email: req.email,
+          name: req.name,
+          phone: req.phone,
+          country: req.country,
+          address: fromAddressMessage(req.address),
+        },
+        ctx,
+      );
+      return { customer: toCustomerMessage(customer), created };
+    }),
+    getCustomer: query(async (req: pb.GetCustomerRequest): Promise<pb.GetCustomerResponse> => ({
+      customer: toCustomerMessage(await customers.get(req.customerId)),
+    })),
+    updateCustomer: mutation(async (req: pb.UpdateCustomerRequest, ctx): Promise<pb.UpdateCustomerResponse> => {
+      const customer = await customers.update(
+        {
+          customerId: req.customerId,
+          externalRef: req.externalRef,
+          email: req.email,
+          name: req.name,
+          phone: req.phone,
+          country: req.country,
+          address: fromAddressMessage(req.address),
+        },
+        ctx,
+      );
+      return { customer: toCustomerMessage(customer) };
+    }),
+    listCustomers: query(async (req: pb.ListCustomersRequest): Promise<pb.ListCustomersResponse> => {
+      const page = await customers.list(
+        { storefrontId: req.storefrontId, email: req.email, externalRef: req.externalRef },
+        req.pageSize,
+        req.pageToken,
+      );
+      return { customers: page.items.map(toCustomerMessage), nextPageToken: page.nextPageToken };
+    }),
+  };
+}

@@ -1,0 +1,110 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CatalogUseCases } from '../app/catalog';
+import type { CustomerUseCases } from '../app/customers';
+import type { EventUseCases } from '../app/events';
+import type { StorefrontUseCases } from '../app/storefronts';
+import { CatalogServiceService } from '../gen/billing/v1/catalog';
+import { CustomerServiceService } from '../gen/billing/v1/customer';
+import { EntitlementServiceService } from '../gen/billing/v1/entitlement';
+import { EventServiceService } from '../gen/billing/v1/event';
+import { PaymentServiceService } from '../gen/billing/v1/payment';
+import { StorefrontServiceService } from '../gen/billing/v1/storefront';
+import { SubscriptionServiceService } from '../gen/billing/v1/subscription';
+import { catalogHandlers } from './handlers/catalog-handlers';
+import { customerHandlers } from './handlers/customer-handlers';
+import { eventHandlers } from './handlers/event-handlers';
+import { storefrontHandlers } from './handlers/storefront-handlers';
+import { bindService, RpcDeps } from './rpc-wrapper';
+
+export interface UseCases {
+  storefronts: StorefrontUseCases;
+  catalog: CatalogUseCases;
+  customers: CustomerUseCases;
+  events: EventUseCases;
+}
+
+const PROTO_DIR = path.resolve(__dirname, '../../proto');
+const LATER = 'not available yet: subscriptions, payments and entitlements arrive with the subscription engine';
+
+/** All billing.v1 services, grpc.health.v1 and server reflection on one server. */
+export function buildGrpcServer(
+  useCases: UseCases,
+  deps: RpcDeps,
+): { server: grpc.Server; health: HealthImplementation } {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  server.addService(
+    StorefrontServiceService,
+    bindService(StorefrontServiceService, storefrontHandlers(useCases.storefronts), deps),
+  );
+  server.addService(CatalogServiceService, bindService(CatalogServiceService, catalogHandlers(useCases.catalog), deps));
+  server.addService(
+    CustomerServiceService,
+    bindService(CustomerServiceService, customerHandlers(useCases.customers), deps),
+  );
+  server.addService(EventServiceService, bindService(EventServiceService, eventHandlers(useCases.events), deps, LATER));
+  server.addService(SubscriptionServiceService, bindService(SubscriptionServiceService, {}, deps, LATER));
+  server.addService(PaymentServiceService, bindService(PaymentServiceService, {}, deps, LATER));
+  server.addService(EntitlementServiceService, bindService(EntitlementServiceService, {}, deps, LATER));
+
+  const names = [
+    'billing.v1.StorefrontService',
+    'billing.v1.CatalogService',
+    'billing.v1.CustomerService',
+    'billing.v1.SubscriptionService',
+    'billing.v1.PaymentService',
+    'billing.v1.EntitlementService',
+    'billing.v1.EventService',
+  ];
+  const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING' as const])));
+  health.addToServer(server);
+
+  const protoFiles = fs
+    .readdirSync(path.join(PROTO_DIR, 'billing/v1'))
+    .filter((f) => f.endsWith('.proto'))
+    .map((f) => `billing/v1/${f}`);
+  const definitions = protoLoader.loadSync([...protoFiles, healthProtoPath], { includeDirs: [PROTO_DIR] });
+  new ReflectionService(definitions).addToServer(server);
+  return { server, health };
+}
+
+export function setServing(health: HealthImplementation, serving: boolean): void {
+  for (const name of [
+    '',
+    'billing.v1.StorefrontService',
+    'billing.v1.CatalogService',
+    'billing.v1.CustomerService',
+    'billing.v1.SubscriptionService',
+    'billing.v1.PaymentService',
+    'billing.v1.EntitlementService',
+    'billing.v1.EventService',
+  ]) {
+    health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+  }
+}
+
+export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+}
+
+/** Lets in-flight calls finish (up to `graceMs`), then cuts the rest. */
+export function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { startTelemetry } from './telemetry/tracing';
+// Telemetry first: the pg instrumentation must be in place before the driver loads.
+const telemetry = startTelemetry(process.env);
+
+import { ConfigError, loadConfig } from './config/config';
+import { createLogger, redactUrl } from './telemetry/logger';
+import { startService } from './service';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const service = await startService(config, { logger });
+  logger.info(
+    {
+      grpc: `${config.host}:${service.grpcPort}`,
+      http: `${config.host}:${service.httpPort}`,
+      database: config.databaseUrl ? redactUrl(config.databaseUrl) : `embedded PGlite in ${config.dataDir}`,
+      kafka: config.kafkaBrokers.length
+        ? config.kafkaBrokers.join(',')
+        : 'off (KAFKA_BROKERS unset: events stay in the outbox)',
+    },
+    'billing-adapter serving',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining gRPC, flushing events');
+    await service.stop();
+    await telemetry.shutdown();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('billing-adapter failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
+
+export interface KafkaPublisherOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+const KAFKA_LOG_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs idempotent producer. After a failed send the producer is dropped and rebuilt on the next attempt, so a
+ * broker restart never leaves us with a stale connection or producer epoch.
+ */
+export class KafkaPublisher implements EventPublisher {
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+
+  constructor(private readonly options: KafkaPublisherOptions) {
+    const log = options.logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          const { message, ...rest } = entry;
+          // kafkajs reports every failed connection attempt as an error; the relay logs the outcome once.
+          log[level === logLevel.ERROR ? 'warn' : (KAFKA_LOG_LEVELS[level] ?? 'info')](rest, message);
+        },
+    });
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(messages: OutgoingMessage[]): Promise<void> {
+    const producer = await this.connectedProducer();
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        })),
+      });
+    } catch (error) {
+      await this.dropProducer();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dropProducer();
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  private async dropProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+}

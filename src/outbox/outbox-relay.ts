@@ -1,0 +1,181 @@
+import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
+import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
+import type { StoredEvent } from '../ports/store.port';
+import type { OutboxRelayStore } from '../store/outbox-relay-store';
+import type { RelayMetrics } from '../telemetry/metrics';
+import { EventEncoding, toCloudEventMessage } from './cloud-event';
+
+export interface OutboxRelayOptions {
+  topicPrefix: string;
+  encoding: EventEncoding;
+  batchSize: number;
+  /** How often to look for events nobody told us about (other replicas, replays). */
+  pollIntervalMs: number;
+  leaseMs: number;
+  maxBackoffMs: number;
+}
+
+const tracer = trace.getTracer('billing-adapter/outbox');
+
+/**
+ * Publishes outbox rows to Kafka in outbox order. Nothing is deleted: a row is marked published only after the
+ * broker acknowledged it, so with Kafka (or the database) away events wait and then flow in order. Delivery is
+ * at-least-once (a crash between ack and mark re-sends); consumers dedupe on ce_id.
+ */
+export class OutboxRelay {
+  private readonly holder = `relay-${randomUUID()}`;
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private pendingWake = false;
+  private topicsReady = false;
+  private failures = 0;
+  private backingOff = false;
+
+  constructor(
+    private readonly store: OutboxRelayStore,
+    private readonly publisher: EventPublisher,
+    private readonly options: OutboxRelayOptions,
+    private readonly logger: Logger,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New events were committed: publish now instead of at the next poll. */
+  wake(): void {
+    this.pendingWake = true;
+    // While backing off from a failure, new events must not make us hammer a broker that is down.
+    if (!this.backingOff) this.wakeUp?.();
+  }
+
+  /** Stops after one last attempt to flush what is pending (bounded by `timeoutMs`). */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    const flush = async () => {
+      while (this.failures === 0 && (await this.store.acquireLease(this.holder, this.options.leaseMs))) {
+        if ((await this.publishBatch()) < this.options.batchSize) return;
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      await Promise.race([flush(), timeout]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'outbox relay: final flush failed; events stay in the outbox');
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.store.releaseLease(this.holder).catch(() => undefined);
+    await this.publisher.close();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!(await this.store.acquireLease(this.holder, this.options.leaseMs))) {
+          await this.sleep(this.options.leaseMs / 3);
+          continue;
+        }
+        const published = await this.publishBatch();
+        if (this.failures > 0) this.logger.info({ after_failures: this.failures }, 'outbox relay: publishing again');
+        this.failures = 0;
+        if (published < this.options.batchSize) await this.sleep(this.options.pollIntervalMs);
+      } catch (error) {
+        this.failures += 1;
+        this.metrics.failures.inc();
+        const backoff = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 10));
+        // One line per outage stage, not per retry.
+        const log = this.failures === 1 || this.failures % 20 === 0 ? 'warn' : 'debug';
+        this.logger[log](
+          { err: error, failures: this.failures, backoff_ms: backoff },
+          'outbox relay: publish failed; events wait in the outbox',
+        );
+        this.backingOff = true;
+        await this.sleep(backoff, { wakeable: false });
+        this.backingOff = false;
+      }
+    }
+  }
+
+  /** Publishes the next batch; returns how many events went out. */
+  private async publishBatch(): Promise<number> {
+    const events = await this.store.nextBatch(this.options.batchSize);
+    if (events.length === 0) {
+      this.metrics.backlog.set(0);
+      return 0;
+    }
+    if (!this.topicsReady) {
+      await this.publisher.ensureTopics(EVENT_STREAMS.map((s) => topicName(this.options.topicPrefix, s)));
+      this.topicsReady = true;
+    }
+    const spans: Span[] = [];
+    const messages: OutgoingMessage[] = events.map((event) => {
+      const span = this.produceSpan(event);
+      spans.push(span);
+      const traceHeaders: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), traceHeaders);
+      return toCloudEventMessage(event, { ...this.options, traceHeaders });
+    });
+    try {
+      await this.publisher.publish(messages);
+    } catch (error) {
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message }).end();
+      throw error;
+    }
+    for (const span of spans) span.end();
+    await this.store.markPublished(events.map((e) => e.id));
+    this.metrics.published.inc(events.length);
+    return events.length;
+  }
+
+  /** A producer span continuing the trace of the request that wrote the event. */
+  private produceSpan(event: StoredEvent): Span {
+    const parent = event.traceparent
+      ? propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent, tracestate: event.tracestate ?? '' })
+      : ROOT_CONTEXT;
+    const topic = topicName(this.options.topicPrefix, event.stream as (typeof EVENT_STREAMS)[number]);
+    return tracer.startSpan(
+      `${topic} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': topic,
+          'messaging.operation.type': 'publish',
+          'messaging.message.id': event.eventId,
+          'messaging.kafka.message.key': event.key,
+        },
+      },
+      parent,
+    );
+  }
+
+  /** Waits `ms`; a wake-up (new events) ends the wait early unless not wakeable. stop() always ends it. */
+  private sleep(ms: number, options = { wakeable: true }): Promise<void> {
+    if (options.wakeable && this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        if (options.wakeable) this.pendingWake = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import { ALL_ADAPTERS } from '../adapters';
+import { CatalogUseCases } from './app/catalog';
+import { CustomerUseCases } from './app/customers';
+import { seedDemo } from './app/demo-seed';
+import { EventUseCases } from './app/events';
+import { ProviderRegistry } from './app/provider-registry';
+import { StorefrontUseCases } from './app/storefronts';
+import type { Config } from './config/config';
+import { IdempotencyGuard } from './grpc/idempotency-guard';
+import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
+import { KafkaPublisher } from './outbox/kafka-publisher';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { Clock, systemClock } from './ports/clock.port';
+import type { ProviderAdapterFactory } from './ports/provider-adapter.port';
+import { Database, openDatabase } from './store/database';
+import { IdempotencyStore } from './store/idempotency-store';
+import { migrateToLatest } from './store/migrate';
+import { OutboxRelayStore } from './store/outbox-relay-store';
+import { KnexUnitOfWork } from './store/unit-of-work';
+import { createLogger } from './telemetry/logger';
+import { createMetrics } from './telemetry/metrics';
+import { closeHttp, createHttpServer, listenHttp } from './webhooks/http-server';
+
+export interface ServiceOptions {
+  logger?: Logger;
+  clock?: Clock;
+  adapters?: readonly ProviderAdapterFactory[];
+}
+
+export interface RunningService {
+  grpcPort: number;
+  httpPort: number;
+  database: Database;
+  /** Drains gRPC, flushes the relay, closes Kafka and the database. */
+  stop(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/** The composition root: wires store, use cases, transports and relay from one Config. */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await migrateToLatest(database.knex);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const registry = new ProviderRegistry(options.adapters ?? ALL_ADAPTERS);
+  const uow = new KnexUnitOfWork(database.knex, clock);
+  const useCases = {
+    storefronts: new StorefrontUseCases(uow, registry, clock),
+    catalog: new CatalogUseCases(uow, registry, clock),
+    customers: new CustomerUseCases(uow, clock),
+    events: new EventUseCases(uow),
+  };
+  if (config.demoSeed) {
+    const seeded = await seedDemo(registry, useCases.storefronts, useCases.catalog);
+    if (seeded.length > 0) logger.info({ storefronts: seeded }, 'demo storefronts created');
+  }
+
+  const idempotency = new IdempotencyStore(database.knex, {
+    retentionMs: config.idempotencyRetentionHours * HOUR,
+    lockMs: 60_000,
+  });
+  const purge = setInterval(() => {
+    idempotency.purgeExpired().catch((error) => logger.warn({ err: error }, 'idempotency purge failed'));
+  }, HOUR);
+  purge.unref();
+
+  const relay = config.kafkaBrokers.length
+    ? new OutboxRelay(
+        new OutboxRelayStore(database.knex),
+        new KafkaPublisher({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger }),
+        {
+          topicPrefix: config.kafkaTopicPrefix,
+          encoding: config.eventEncoding,
+          batchSize: 500,
+          pollIntervalMs: config.relayPollIntervalMs,
+          leaseMs: 15_000,
+          maxBackoffMs: 5_000,
+        },
+        logger.child({ component: 'outbox-relay' }),
+        metrics.relay,
+      )
+    : undefined;
+  if (relay) uow.onEventsCommitted(() => relay.wake());
+
+  const { server, health } = buildGrpcServer(useCases, { guard: new IdempotencyGuard(idempotency), logger, metrics });
+  const grpcPort = await bindServer(server, config.host, config.grpcPort);
+  let serving = false;
+  const http = createHttpServer({
+    metrics: metrics.registry,
+    ready: async () =>
+      serving &&
+      (await database.knex.raw('select 1').then(
+        () => true,
+        () => false,
+      )),
+  });
+  const httpPort = await listenHttp(http, config.host, config.httpPort);
+  relay?.start();
+  setServing(health, true);
+  serving = true;
+
+  return {
+    grpcPort,
+    httpPort,
+    database,
+    async stop() {
+      serving = false;
+      setServing(health, false);
+      clearInterval(purge);
+      await shutdownServer(server, 10_000);
+      await closeHttp(http);
+      await relay?.stop();
+      await database.close();
+    },
+  };
+}

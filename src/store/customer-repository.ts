@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import { Address, Customer, normalizeEmail } from '../domain/customer';
+import { alreadyExists } from '../domain/errors';
+import type { CustomerRepository, PageRequest } from '../ports/store.port';
+import { isUniqueViolation } from './database';
+import { asJson, asNumber } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export class KnexCustomerRepository implements CustomerRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(customer: Customer): Promise<boolean> {
+    const inserted = await this.db('customers')
+      .insert({
+        id: customer.id,
+        storefront_id: customer.storefrontId,
+        ...columns(customer),
+        created_at: customer.createdAt,
+      })
+      .onConflict(['storefront_id', 'email_normalized'])
+      .ignore()
+      .returning('id');
+    return inserted.length > 0;
+  }
+
+  async get(id: string, options?: { forUpdate?: boolean }): Promise<Customer | undefined> {
+    const query = this.db('customers').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toCustomer(row) : undefined;
+  }
+
+  async findByEmail(storefrontId: string, email: string): Promise<Customer | undefined> {
+    const row = await this.db('customers')
+      .where({ storefront_id: storefrontId, email_normalized: normalizeEmail(email) })
+      .first();
+    return row ? toCustomer(row) : undefined;
+  }
+
+  async list(
+    filter: { storefrontId: string; email?: string; externalRef?: string },
+    page: PageRequest,
+  ): Promise<Customer[]> {
+    const query = this.db('customers').where('storefront_id', filter.storefrontId).orderBy('id').limit(page.size);
+    if (filter.email) query.where('email_normalized', normalizeEmail(filter.email));
+    if (filter.externalRef) query.where('external_ref', filter.externalRef);
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toCustomer);
+  }
+
+  async update(customer: Customer): Promise<void> {
+    try {
+      await this.db('customers').where({ id: customer.id }).update(columns(customer));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw alreadyExists('email: another customer of this storefront has it');
+      throw error;
+    }
+  }
+}
+
+function columns(c: Customer) {
+  return {
+    external_ref: c.externalRef,
+    email: c.email,
+    email_normalized: normalizeEmail(c.email),
+    name: c.name,
+    phone: c.phone,
+    country: c.country,
+    address: c.address ? JSON.stringify(c.address) : null,
+    provider_refs: JSON.stringify(c.providerRefs),
+    version: c.version,
+    updated_at: c.updatedAt,
+  };
+}
+
+function toCustomer(row: Row): Customer {
+  return {
+    id: row.id as string,
+    storefrontId: row.storefront_id as string,
+    externalRef: row.external_ref as string,
+    email: row.email as string,
+    name: row.name as string,
+    phone: row.phone as string,
+    country: row.country as string,
+    address: row.address ? asJson<Address>(row.address) : undefined,
+    providerRefs: asJson(row.provider_refs),
+    version: asNumber(row.version),
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
+}

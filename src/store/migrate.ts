@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import * as initial from './migrations/001-initial';
+
+/** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '001-initial': initial,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name]!,
+};
+
+const config: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
+
+/** Brings the schema up to date. Safe to call from every replica: knex takes a migration lock. */
+export async function migrateToLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
+  return applied;
+}
+
+/** Rolls back every migration (tests, and `npm run migrate -- down`). */
+export async function migrateDownAll(knex: Knex): Promise<void> {
+  await knex.migrate.rollback(config, true);
+}

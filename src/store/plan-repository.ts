@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+import type { IntervalUnit, Plan, PlanStatus } from '../domain/plan';
+import type { PageRequest, PlanRepository } from '../ports/store.port';
+import { asBigInt, asJson, asNumber, asOptionalDate } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export class KnexPlanRepository implements PlanRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(plan: Plan): Promise<void> {
+    await this.db('plans').insert({
+      id: plan.id,
+      storefront_id: plan.storefrontId,
+      ...columns(plan),
+      created_at: plan.createdAt,
+    });
+  }
+
+  async get(id: string, options?: { forUpdate?: boolean }): Promise<Plan | undefined> {
+    const query = this.db('plans').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toPlan(row) : undefined;
+  }
+
+  async list(filter: { storefrontId: string; includeArchived: boolean }, page: PageRequest): Promise<Plan[]> {
+    const query = this.db('plans').where('storefront_id', filter.storefrontId).orderBy('id').limit(page.size);
+    if (!filter.includeArchived) query.where('status', 'ACTIVE');
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toPlan);
+  }
+
+  async update(plan: Plan): Promise<void> {
+    await this.db('plans').where({ id: plan.id }).update(columns(plan));
+  }
+}
+
+function columns(plan: Plan) {
+  return {
+    name: plan.name,
+    currency: plan.price.currency,
+    amount_minor: plan.price.amountMinor.toString(),
+    interval_unit: plan.interval.unit,
+    interval_count: plan.interval.count,
+    trial_days: plan.trialDays,
+    feature_keys: JSON.stringify(plan.featureKeys),
+    provider_refs: JSON.stringify(plan.providerRefs),
+    status: plan.status,
+    archived_at: plan.archivedAt ?? null,
+  };
+}
+
+function toPlan(row: Row): Plan {
+  return {
+    id: row.id as string,
+    storefrontId: row.storefront_id as string,
+    name: row.name as string,
+    price: { currency: row.currency as string, amountMinor: asBigInt(row.amount_minor) },
+    interval: { unit: row.interval_unit as IntervalUnit, count: asNumber(row.interval_count) },
+    trialDays: asNumber(row.trial_days),
+    featureKeys: asJson(row.feature_keys),
+    providerRefs: asJson(row.provider_refs),
+    status: row.status as PlanStatus,
+    createdAt: new Date(row.created_at as string),
+    archivedAt: asOptionalDate(row.archived_at),
+  };
+}

@@ -1,0 +1,61 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import type { Clock } from '../ports/clock.port';
+import type { Repositories, UnitOfWork } from '../ports/store.port';
+import { KnexAuditWriter } from './audit-writer';
+import { KnexCustomerRepository } from './customer-repository';
+import { KnexEventLog } from './event-log';
+import { KnexOutboxWriter } from './outbox-writer';
+import { KnexPlanRepository } from './plan-repository';
+import { KnexStorefrontRepository } from './storefront-repository';
+
+const tracer = trace.getTracer('billing-adapter/store');
+
+/** Knex transactions over the repositories. Tells listeners (the relay) when a commit wrote events. */
+export class KnexUnitOfWork implements UnitOfWork {
+  readonly reads: Repositories;
+  private readonly eventListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly clock: Clock,
+  ) {
+    this.reads = this.repositories(knex, () => undefined);
+  }
+
+  /** Called after every commit that appended events. */
+  onEventsCommitted(listener: () => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return tracer.startActiveSpan(
+      'db.transaction',
+      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
+      async (span) => {
+        let wroteEvents = false;
+        try {
+          const result = await this.knex.transaction((tx) => work(this.repositories(tx, () => (wroteEvents = true))));
+          if (wroteEvents) for (const listener of this.eventListeners) listener();
+          return result;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private repositories(db: Knex | Knex.Transaction, onAppend: () => void): Repositories {
+    return {
+      storefronts: new KnexStorefrontRepository(db),
+      plans: new KnexPlanRepository(db),
+      customers: new KnexCustomerRepository(db),
+      outbox: new KnexOutboxWriter(db, this.clock, onAppend),
+      events: new KnexEventLog(db),
+      audit: new KnexAuditWriter(db, this.clock),
+    };
+  }
+}

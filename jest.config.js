@@ -17,9 +17,10 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
   // Two cores: one worker per core keeps Kafka, PostgreSQL and the tests from starving each other.
   maxWorkers: 2,
+  // Integration tests start services and wait for Kafka; a hang still fails, just not at jest's 5 s default.
+  testTimeout: 120000,
 };

@@ -1,0 +1,166 @@
+import { ServiceError, status } from '@grpc/grpc-js';
+import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import { createStorefront } from '../support/fixtures';
+import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { callError, startTestService, TestService } from '../support/test-service';
+
+describe('bad input gets a clear error naming the field, and writes nothing', () => {
+  let db: TestDatabase;
+  let service: TestService;
+
+  const writes = () =>
+    withClient(db.url, (c) =>
+      c.query(`SELECT (SELECT count(*) FROM customers)::int AS customers, (SELECT count(*) FROM plans)::int AS plans,
+                      (SELECT count(*) FROM storefronts)::int AS storefronts, (SELECT count(*) FROM outbox)::int AS outbox,
+                      (SELECT count(*) FROM audit_log)::int AS audit`),
+    ).then((r) => r.rows[0]);
+
+  let baseline: Record<string, number>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService({ DATABASE_URL: db.url });
+    await createStorefront(service.clients.storefronts, 'strict-store');
+    baseline = await writes();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await db?.drop();
+  });
+
+  afterEach(async () => {
+    expect(await writes()).toEqual(baseline);
+  });
+
+  const expectField = (error: ServiceError, code: status, field: string, text: string) => {
+    expect(error.code).toBe(code);
+    expect(error.metadata.get('error-field')).toEqual([field]);
+    expect(error.details).toContain(field);
+    expect(error.details).toContain(text);
+  };
+
+  const customer = {
+    storefrontId: 'strict-store',
+    externalRef: '',
+    name: 'X',
+    phone: '',
+    country: '',
+    address: undefined,
+  };
+
+  it('bad email → INVALID_ARGUMENT naming email', async () => {
+    const c = service.clients.customers;
+    const error = await callError(
+      c,
+      c.createCustomer,
+      { ...customer, email: 'not-an-email' },
+      { 'idempotency-key': 'bad-1' },
+    );
+    expectField(error, status.INVALID_ARGUMENT, 'email', 'must be a valid email address');
+  });
+
+  it('every bad field is named at once', async () => {
+    const c = service.clients.customers;
+    const error = await callError(c, c.createCustomer, {
+      ...customer,
+      email: 'a@b',
+      phone: '0151 123',
+      country: 'Germany',
+    });
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/email: .*; phone: .*E\.164.*; country: .*ISO 3166/);
+  });
+
+  it('unknown storefront → NOT_FOUND naming storefront_id', async () => {
+    const c = service.clients.customers;
+    const error = await callError(c, c.createCustomer, {
+      ...customer,
+      storefrontId: 'no-such-store',
+      email: 'a@example.com',
+    });
+    expectField(error, status.NOT_FOUND, 'storefront_id', "storefront 'no-such-store' not found");
+  });
+
+  const plan = {
+    storefrontId: 'strict-store',
+    name: 'Plan',
+    interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+    trialDays: 0,
+    featureKeys: [],
+    providerRefs: {},
+  };
+
+  it('bad currency → INVALID_ARGUMENT naming price.currency_code', async () => {
+    const c = service.clients.catalog;
+    const error = await callError(c, c.createPlan, {
+      ...plan,
+      price: { currencyCode: 'EURO', amountMinor: 100n, amountDecimal: '' },
+    });
+    expectField(error, status.INVALID_ARGUMENT, 'price.currency_code', 'ISO 4217');
+  });
+
+  it('bad storefront currency → INVALID_ARGUMENT naming default_currency', async () => {
+    const c = service.clients.storefronts;
+    const error = await callError(c, c.createStorefront, {
+      storefrontId: 'other-store',
+      tenantId: 't',
+      name: 'Other',
+      country: 'DE',
+      defaultCurrency: 'XYZ',
+      provider: 'subotiz',
+      providerConfig: {},
+      secretRefs: {},
+    });
+    expectField(error, status.INVALID_ARGUMENT, 'default_currency', 'ISO 4217');
+  });
+
+  it.each([
+    ['EUR', '9.999', 2],
+    ['JPY', '1500.5', 0],
+    ['KWD', '1.2345', 3],
+  ])(
+    '%s amount %s is too precise → INVALID_ARGUMENT naming price.amount_decimal',
+    async (currency, amount, exponent) => {
+      const c = service.clients.catalog;
+      const error = await callError(c, c.createPlan, {
+        ...plan,
+        price: { currencyCode: currency, amountMinor: 0n, amountDecimal: amount },
+      });
+      expectField(
+        error,
+        status.INVALID_ARGUMENT,
+        'price.amount_decimal',
+        `more decimal places than ${currency} allows (${exponent})`,
+      );
+    },
+  );
+
+  it('a secret pasted where a reference belongs is refused without echoing it', async () => {
+    const c = service.clients.storefronts;
+    const error = await callError(c, c.createStorefront, {
+      storefrontId: 'leaky-store',
+      tenantId: 't',
+      name: 'Leaky',
+      country: 'DE',
+      defaultCurrency: 'EUR',
+      provider: 'subotiz',
+      providerConfig: {},
+      secretRefs: { api_key: 'sk_live_supersecret' },
+    });
+    expectField(error, status.INVALID_ARGUMENT, 'secret_refs.api_key', 'must be a reference');
+    expect(error.details).not.toContain('sk_live_supersecret');
+  });
+
+  it('unknown provider → INVALID_ARGUMENT naming provider and the known ones', async () => {
+    const c = service.clients.storefronts;
+    const error = await callError(c, c.switchProvider, {
+      storefrontId: 'strict-store',
+      provider: 'stripe',
+      providerConfig: {},
+      secretRefs: {},
+      reason: 'try',
+    });
+    expectField(error, status.INVALID_ARGUMENT, 'provider', 'subotiz, paytiko, azotte');
+  });
+});

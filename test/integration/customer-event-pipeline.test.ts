@@ -1,0 +1,144 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { tracing } from '@opentelemetry/sdk-node';
+import { BillingEvent } from '../../src/gen/billing/v1/event';
+import { createStorefront } from '../support/fixtures';
+import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { call, startTestService, TestService } from '../support/test-service';
+
+// A real SDK with an in-memory exporter, so the test can see which spans the service produced.
+const exporter = new tracing.InMemorySpanExporter();
+trace.setGlobalTracerProvider(
+  new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] }),
+);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => {
+  let db: TestDatabase;
+  let service: TestService;
+  let collector: KafkaCollector;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService({ DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(',') });
+    collector = new KafkaCollector(brokersFromEnv(), [
+      `${service.topicPrefix}.customers.v1`,
+      `${service.topicPrefix}.storefronts.v1`,
+    ]);
+    await collector.start();
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    await service?.close();
+    await db?.drop();
+  });
+
+  it('publishes billing.customer.created with every CloudEvents header, a BillingEvent payload and the RPC trace', async () => {
+    await createStorefront(service.clients.storefronts, 'eu-web');
+    const { customer } = await call(
+      service.clients.customers,
+      service.clients.customers.createCustomer,
+      {
+        storefrontId: 'eu-web',
+        externalRef: 'user-42',
+        email: 'ada@example.com',
+        name: 'Ada',
+        phone: '+4915112345678',
+        country: 'DE',
+        address: undefined,
+      },
+      { traceparent: CALLER_TRACEPARENT, 'x-actor': 'checkout-service', 'x-correlation-id': 'req-123' },
+    );
+
+    const [message] = (
+      await collector.waitFor((all) => all.some((m) => m.headers.ce_type === 'billing.customer.created'))
+    ).filter((m) => m.headers.ce_type === 'billing.customer.created');
+
+    expect(message!.topic).toBe(`${service.topicPrefix}.customers.v1`);
+    expect(message!.key).toBe(customer!.id);
+    const h = message!.headers;
+    expect(h.ce_specversion).toBe('1.0');
+    expect(h.ce_id).toMatch(/^evt_[0-9a-z]{26}$/);
+    expect(h.ce_source).toBe('/storefronts/eu-web');
+    expect(h.ce_subject).toBe(customer!.id);
+    expect(h.ce_sequence).toBe('0000000000000000001');
+    expect(h.ce_tenant).toBe('tenant-a');
+    expect(h.ce_provider).toBe('');
+    expect(new Date(h.ce_time!).toISOString()).toBe(h.ce_time);
+    expect(h['content-type']).toBe('application/protobuf');
+    // The Kafka message continues the caller's trace.
+    expect(h.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+
+    const event = BillingEvent.decode(message!.value);
+    expect(event).toMatchObject({
+      id: h.ce_id,
+      type: 'billing.customer.created',
+      tenantId: 'tenant-a',
+      storefrontId: 'eu-web',
+      aggregateId: customer!.id,
+      sequence: 1n,
+      actor: 'checkout-service',
+      correlationId: 'req-123',
+    });
+    expect(event.customer).toMatchObject({ id: customer!.id, email: 'ada@example.com', externalRef: 'user-42' });
+
+    // One trace: gRPC server span → DB transaction → Kafka produce span, all under the caller's trace id.
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
+    const names = spans.map((s) => s.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'billing.v1.CustomerService/CreateCustomer',
+        'db.transaction',
+        `${service.topicPrefix}.customers.v1 publish`,
+      ]),
+    );
+  });
+
+  it('serves the same event from EventService.ListEvents', async () => {
+    const { events } = await call(service.clients.events, service.clients.events.listEvents, {
+      storefrontId: 'eu-web',
+      aggregateId: '',
+      types: ['billing.customer.created'],
+      since: undefined,
+      until: undefined,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(events).toHaveLength(1);
+    const published = collector.messages.find((m) => m.headers.ce_type === 'billing.customer.created')!;
+    expect(events[0]!.id).toBe(published.headers.ce_id);
+    expect(Buffer.from(BillingEvent.encode(events[0]!).finish())).toEqual(published.value);
+  });
+});
+
+describe('EVENT_ENCODING=json', () => {
+  it('publishes the BillingEvent as canonical JSON with content-type application/json', async () => {
+    const db = await createTestDatabase();
+    const service = await startTestService({
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: brokersFromEnv().join(','),
+      EVENT_ENCODING: 'json',
+    });
+    const collector = new KafkaCollector(brokersFromEnv(), [`${service.topicPrefix}.storefronts.v1`]);
+    try {
+      await collector.start();
+      await createStorefront(service.clients.storefronts, 'json-store');
+      const [message] = await collector.waitFor((all) => all.length >= 1);
+      expect(message!.headers['content-type']).toBe('application/json');
+      const body = JSON.parse(message!.value.toString('utf8'));
+      expect(body).toMatchObject({ type: 'billing.storefront.created', storefrontId: 'json-store', sequence: '1' });
+      expect(body.storefront.binding.provider).toBe('subotiz');
+    } finally {
+      await collector.stop();
+      await service.close();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import { status } from '@grpc/grpc-js';
+import { Client } from 'pg';
+import { CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
+import { createStorefront } from '../support/fixtures';
+import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { call, callError, callWithTrailers, startTestService, TestService } from '../support/test-service';
+
+describe('idempotency-key on mutating RPCs', () => {
+  let db: TestDatabase;
+  let service: TestService;
+  const count = (sql: string) => withClient(db.url, (c) => c.query(sql)).then((r) => Number(r.rows[0].n));
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService({ DATABASE_URL: db.url });
+    await createStorefront(service.clients.storefronts, 'idem-store');
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await db?.drop();
+  });
+
+  const request = (email: string, name = 'Grace') => ({
+    storefrontId: 'idem-store',
+    externalRef: '',
+    email,
+    name,
+    phone: '',
+    country: '',
+    address: undefined,
+  });
+
+  it('replays the stored response, byte for byte, and writes once', async () => {
+    const c = service.clients.customers;
+    const first = await callWithTrailers(c, c.createCustomer, request('grace@example.com'), {
+      'idempotency-key': 'k-replay',
+    });
+    const second = await callWithTrailers(c, c.createCustomer, request('grace@example.com'), {
+      'idempotency-key': 'k-replay',
+    });
+
+    expect(Buffer.from(CreateCustomerResponse.encode(second.response).finish())).toEqual(
+      Buffer.from(CreateCustomerResponse.encode(first.response).finish()),
+    );
+    expect(second.trailers.get('idempotent-replayed')).toEqual(['true']);
+    expect(first.trailers.get('idempotent-replayed')).toEqual([]);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'grace@example.com'")).toBe(1);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM outbox WHERE type = 'billing.customer.created' AND storefront_id = 'idem-store'",
+      ),
+    ).toBe(1);
+  });
+
+  it('refuses the same key with a different request as INVALID_ARGUMENT, writing nothing', async () => {
+    const c = service.clients.customers;
+    await call(c, c.createCustomer, request('alan@example.com'), { 'idempotency-key': 'k-mismatch' });
+    const error = await callError(c, c.createCustomer, request('other@example.com'), {
+      'idempotency-key': 'k-mismatch',
+    });
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toContain('idempotency-key');
+    expect(error.metadata.get('error-field')).toEqual(['idempotency-key']);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'other@example.com'")).toBe(0);
+  });
+
+  it('answers ABORTED while the first call with the key is still in flight, then replays its result', async () => {
+    const c = service.clients.customers;
+    // Hold a lock that makes the first call wait inside its transaction, so it is genuinely in flight.
+    const blocker = new Client({ connectionString: db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE customers IN SHARE MODE');
+    const first = callWithTrailers(c, c.createCustomer, request('slow@example.com'), {
+      'idempotency-key': 'k-inflight',
+    });
+    await waitUntil(
+      async () => (await count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'k-inflight'")) === 1,
+    );
+
+    const concurrent = await callError(c, c.createCustomer, request('slow@example.com'), {
+      'idempotency-key': 'k-inflight',
+    });
+    expect(concurrent.code).toBe(status.ABORTED);
+
+    await blocker.query('COMMIT');
+    await blocker.end();
+    const done = await first;
+    const retried = await callWithTrailers(c, c.createCustomer, request('slow@example.com'), {
+      'idempotency-key': 'k-inflight',
+    });
+    expect(retried.response.customer!.id).toBe(done.response.customer!.id);
+    expect(retried.trailers.get('idempotent-replayed')).toEqual(['true']);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'slow@example.com'")).toBe(1);
+  });
+
+  it('frees the key when the call fails, so a corrected retry runs', async () => {
+    const c = service.clients.customers;
+    const failed = await callError(
+      c,
+      c.createCustomer,
+      { ...request('fix@example.com'), storefrontId: 'nope' },
+      { 'idempotency-key': 'k-fail' },
+    );
+    expect(failed.code).toBe(status.NOT_FOUND);
+    // The key was never bound to a response, so the same request can succeed once the storefront exists.
+    await createStorefront(service.clients.storefronts, 'nope');
+    const ok = await call(
+      c,
+      c.createCustomer,
+      { ...request('fix@example.com'), storefrontId: 'nope' },
+      { 'idempotency-key': 'k-fail' },
+    );
+    expect(ok.created).toBe(true);
+  });
+
+  it('keeps keys for at least 24 hours', async () => {
+    const row = await withClient(db.url, (cl) =>
+      cl.query("SELECT extract(epoch FROM expires_at - created_at) AS s FROM idempotency_keys WHERE key = 'k-replay'"),
+    );
+    expect(Number(row.rows[0].s)).toBeGreaterThanOrEqual(24 * 3600);
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

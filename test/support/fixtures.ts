@@ -1,0 +1,36 @@
+import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
+import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import type { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import { call } from './test-service';
+
+/** A storefront bound to `provider`, as a platform team would create it. */
+export async function createStorefront(client: StorefrontServiceClient, id: string, provider = 'subotiz') {
+  const response = await call(client, client.createStorefront, {
+    storefrontId: id,
+    tenantId: 'tenant-a',
+    name: `Store ${id}`,
+    country: 'DE',
+    defaultCurrency: 'EUR',
+    provider,
+    providerConfig: {},
+    secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
+  });
+  return response.storefront!;
+}
+
+export async function createPlan(
+  client: CatalogServiceClient,
+  storefrontId: string,
+  refs: Record<string, string> = {},
+) {
+  const response = await call(client, client.createPlan, {
+    storefrontId,
+    name: 'Pro monthly',
+    price: { currencyCode: 'EUR', amountMinor: 0n, amountDecimal: '19.99' },
+    interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+    trialDays: 7,
+    featureKeys: ['pro'],
+    providerRefs: refs,
+  });
+  return response.plan!;
+}

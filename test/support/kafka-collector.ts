@@ -1,0 +1,73 @@
+import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+
+export interface ReceivedMessage {
+  topic: string;
+  partition: number;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads topics from the beginning into memory, like a consumer service would (own consumer group per collector).
+ * Creates the topics first so subscribing never races the relay's topic creation.
+ */
+export class KafkaCollector {
+  readonly messages: ReceivedMessage[] = [];
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly brokers: string[],
+    private readonly topics: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    const kafka = new Kafka({ clientId: 'test-collector', brokers: this.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = this.topics.filter((t) => !existing.has(t));
+    if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    await admin.disconnect();
+
+    this.consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}`, retry: { retries: 20 } });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    let joined!: () => void;
+    const ready = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
+    await this.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        this.messages.push({ topic, partition, key: String(message.key), value: message.value!, headers });
+      },
+    });
+    await ready;
+  }
+
+  /** Waits until `predicate` holds over the messages received so far. */
+  async waitFor(predicate: (messages: ReceivedMessage[]) => boolean, timeoutMs = 60_000): Promise<ReceivedMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.messages)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for Kafka messages; got ${this.messages.length}: ${this.messages.map((m) => m.headers.ce_type).join(', ')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this.messages;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export function brokersFromEnv(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set; jest global setup should have started Kafka');
+  return brokers.split(',');
+}

@@ -46,8 +46,12 @@ describe('Kafka goes away for a while', () => {
       const { customer: c } = await call(customers, customers.createCustomer, customer(i));
       created.push(c!.id);
       // Two updates per customer: three events per key whose order consumers rely on.
-      await call(customers, customers.updateCustomer, { customerId: c!.id, name: `Renamed ${i}` });
-      await call(customers, customers.updateCustomer, { customerId: c!.id, name: `Renamed again ${i}` });
+      await call(customers, customers.updateCustomer, { customerId: c!.id, name: `Renamed ${i}`, address: undefined });
+      await call(customers, customers.updateCustomer, {
+        customerId: c!.id,
+        name: `Renamed again ${i}`,
+        address: undefined,
+      });
     }
     const waiting = await withClient(db.url, (c) =>
       c.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'),

@@ -1,0 +1,192 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
+import { EventServiceClient } from '../../src/gen/billing/v1/event';
+import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import { call } from '../support/test-service';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** `npm start` as a newcomer runs it: no DATABASE_URL, no KAFKA_BROKERS — embedded PGlite, events in the outbox. */
+describe('the embedded default (npm start with no configuration)', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-embedded-'));
+  let grpcPort: number;
+  let httpPort: number;
+  let child: ChildProcess;
+  let output = '';
+
+  beforeAll(async () => {
+    [grpcPort, httpPort] = [await freePort(), await freePort()];
+    child = start();
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function start(): ChildProcess {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      GRPC_PORT: String(grpcPort),
+      HTTP_PORT: String(httpPort),
+      HOST: '127.0.0.1',
+    };
+    delete env.DATABASE_URL;
+    delete env.KAFKA_BROKERS;
+    delete env.NODE_OPTIONS;
+    const proc = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
+      cwd: ROOT,
+      env,
+    });
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    return proc;
+  }
+
+  it('reports SERVING on grpc.health.v1 and ready on /readyz', async () => {
+    expect(await waitForHealth(grpcPort)).toBe('SERVING');
+    const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toContain('billing_grpc_server_duration_seconds');
+  });
+
+  it('lists every billing.v1 service through server reflection (what grpcurl uses)', async () => {
+    const services = await listServicesByReflection(grpcPort);
+    expect(services).toEqual(
+      expect.arrayContaining([
+        'billing.v1.StorefrontService',
+        'billing.v1.CatalogService',
+        'billing.v1.CustomerService',
+        'billing.v1.SubscriptionService',
+        'billing.v1.PaymentService',
+        'billing.v1.EntitlementService',
+        'billing.v1.EventService',
+        'grpc.health.v1.Health',
+      ]),
+    );
+  });
+
+  it('has the demo storefronts, and keeps events in the outbox where ListEvents serves them', async () => {
+    const address = `127.0.0.1:${grpcPort}`;
+    const credentials = grpc.credentials.createInsecure();
+    const storefronts = new StorefrontServiceClient(address, credentials);
+    const customers = new CustomerServiceClient(address, credentials);
+    const events = new EventServiceClient(address, credentials);
+    try {
+      const { storefronts: list } = await call(storefronts, storefronts.listStorefronts, {
+        tenantId: '',
+        pageSize: 0,
+        pageToken: '',
+      });
+      expect(list.map((s) => s.id)).toEqual(['demo-azotte', 'demo-paytiko', 'demo-subotiz']);
+
+      const { customer } = await call(customers, customers.createCustomer, {
+        storefrontId: 'demo-subotiz',
+        externalRef: 'newcomer',
+        email: 'new@example.com',
+        name: 'New',
+        phone: '',
+        country: 'DE',
+        address: undefined,
+      });
+      const listed = await call(events, events.listEvents, {
+        storefrontId: '',
+        aggregateId: customer!.id,
+        types: [],
+        since: undefined,
+        until: undefined,
+        pageSize: 10,
+        pageToken: '',
+      });
+      expect(listed.events.map((e) => e.type)).toEqual(['billing.customer.created']);
+    } finally {
+      storefronts.close();
+      customers.close();
+      events.close();
+    }
+  });
+
+  it('shuts down cleanly on SIGTERM and keeps its data for the next start', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopped');
+
+    child = start();
+    expect(await waitForHealth(grpcPort)).toBe('SERVING');
+    const customers = new CustomerServiceClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    const again = await call(customers, customers.createCustomer, {
+      storefrontId: 'demo-subotiz',
+      externalRef: 'newcomer',
+      email: 'new@example.com',
+      name: 'New',
+      phone: '',
+      country: 'DE',
+      address: undefined,
+    });
+    customers.close();
+    expect(again.created).toBe(false);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const healthDefinition = protoLoader.loadSync(require('grpc-health-check').protoPath, { enums: String });
+const HealthClient = grpc.makeGenericClientConstructor(
+  (grpc.loadPackageDefinition(healthDefinition) as any).grpc.health.v1.Health.service, // eslint-disable-line @typescript-eslint/no-explicit-any
+  'Health',
+);
+
+async function waitForHealth(port: number, timeoutMs = 60_000): Promise<string> {
+  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const status = await new Promise<string | undefined>(
+        (resolve) =>
+          (client as any).check(
+            { service: '' },
+            { deadline: Date.now() + 1000 },
+            (err: unknown, res: { status: string }) => resolve(err ? undefined : res.status),
+          ), // eslint-disable-line @typescript-eslint/no-explicit-any
+      );
+      if (status === 'SERVING' || Date.now() > deadline) return status ?? 'UNREACHABLE';
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function listServicesByReflection(port: number): Promise<string[]> {
+  const definition = protoLoader.loadSync(
+    path.join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+  );
+  const pkg = grpc.loadPackageDefinition(definition) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const client = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    const stream = client.ServerReflectionInfo();
+    stream.on('data', (response: { listServicesResponse?: { service: { name: string }[] } }) => {
+      resolve(response.listServicesResponse!.service.map((s) => s.name));
+      stream.end();
+      client.close();
+    });
+    stream.on('error', reject);
+    stream.write({ listServices: '' });
+  });
+}

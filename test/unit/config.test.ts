@@ -1,0 +1,41 @@
+import { loadConfig } from '../../src/config/config';
+
+describe('configuration from the environment', () => {
+  it('defaults to the embedded setup with no configuration at all', () => {
+    expect(loadConfig({})).toMatchObject({
+      databaseUrl: undefined,
+      dataDir: './.data',
+      kafkaBrokers: [],
+      kafkaTopicPrefix: 'billing',
+      eventEncoding: 'protobuf',
+      grpcPort: 50051,
+      httpPort: 8080,
+      demoSeed: true,
+      idempotencyRetentionHours: 24,
+    });
+  });
+
+  it('does not seed demo data on an external database unless asked', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).demoSeed).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', DEMO_SEED: 'true' }).demoSeed).toBe(true);
+  });
+
+  it('splits KAFKA_BROKERS', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+  });
+
+  it.each([
+    [{ GRPC_PORT: 'fifty' }, 'GRPC_PORT'],
+    [{ HTTP_PORT: '70000' }, 'HTTP_PORT'],
+    [{ EVENT_ENCODING: 'avro' }, 'EVENT_ENCODING'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, 'KAFKA_TOPIC_PREFIX'],
+    [{ IDEMPOTENCY_RETENTION_HOURS: '2' }, 'IDEMPOTENCY_RETENTION_HOURS'],
+  ])('fails fast on %p, naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('never echoes a database password in its error', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).not.toThrow(/hunter2/);
+  });
+});

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -146,24 +147,32 @@ function freePort(): Promise<number> {
   });
 }
 
-const healthDefinition = protoLoader.loadSync(require('grpc-health-check').protoPath, { enums: String });
+const healthDefinition = protoLoader.loadSync(healthProtoPath, { enums: String });
 const HealthClient = grpc.makeGenericClientConstructor(
   (grpc.loadPackageDefinition(healthDefinition) as any).grpc.health.v1.Health.service, // eslint-disable-line @typescript-eslint/no-explicit-any
   'Health',
 );
 
+type HealthCheckClient = grpc.Client & {
+  check(
+    request: { service: string },
+    options: Partial<grpc.CallOptions>,
+    callback: (error: grpc.ServiceError | null, response: { status: string }) => void,
+  ): void;
+};
+
 async function waitForHealth(port: number, timeoutMs = 60_000): Promise<string> {
-  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new HealthClient(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as HealthCheckClient;
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const status = await new Promise<string | undefined>(
-        (resolve) =>
-          (client as any).check(
-            { service: '' },
-            { deadline: Date.now() + 1000 },
-            (err: unknown, res: { status: string }) => resolve(err ? undefined : res.status),
-          ), // eslint-disable-line @typescript-eslint/no-explicit-any
+      const status = await new Promise<string | undefined>((resolve) =>
+        client.check({ service: '' }, { deadline: Date.now() + 1000 }, (err, res) =>
+          resolve(err ? undefined : res.status),
+        ),
       );
       if (status === 'SERVING' || Date.now() > deadline) return status ?? 'UNREACHABLE';
       await new Promise((r) => setTimeout(r, 200));

@@ -42,8 +42,9 @@ const HOUR = 3_600_000;
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const metrics = createMetrics();
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const relayStore = new OutboxRelayStore(database.knex);
+  const metrics = createMetrics(() => relayStore.countUnpublished());
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
@@ -71,7 +72,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const relay = config.kafkaBrokers.length
     ? new OutboxRelay(
-        new OutboxRelayStore(database.knex),
+        relayStore,
         new KafkaPublisher({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger }),
         {
           topicPrefix: config.kafkaTopicPrefix,

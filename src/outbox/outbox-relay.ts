@@ -111,10 +111,7 @@ export class OutboxRelay {
   /** Publishes the next batch; returns how many events went out. */
   private async publishBatch(): Promise<number> {
     const events = await this.store.nextBatch(this.options.batchSize);
-    if (events.length === 0) {
-      this.metrics.backlog.set(0);
-      return 0;
-    }
+    if (events.length === 0) return 0;
     if (!this.topicsReady) {
       await this.publisher.ensureTopics(EVENT_STREAMS.map((s) => topicName(this.options.topicPrefix, s)));
       this.topicsReady = true;

@@ -3,7 +3,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface RelayMetrics {
   published: Counter;
   failures: Counter;
-  backlog: Gauge;
 }
 
 export interface ServiceMetrics {
@@ -12,10 +11,21 @@ export interface ServiceMetrics {
   relay: RelayMetrics;
 }
 
-/** Prometheus metrics served on GET /metrics. One registry per service instance (tests run several). */
-export function createMetrics(): ServiceMetrics {
+/**
+ * Prometheus metrics served on GET /metrics. One registry per service instance (tests run several).
+ * `outboxBacklog` is read at scrape time, so the gauge is true whether or not a relay runs.
+ */
+export function createMetrics(outboxBacklog: () => Promise<number>): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'billing_outbox_backlog',
+    help: 'Events in the outbox not yet published to Kafka',
+    registers: [registry],
+    async collect() {
+      this.set(await outboxBacklog());
+    },
+  });
   return {
     registry,
     rpcDuration: new Histogram({
@@ -34,11 +44,6 @@ export function createMetrics(): ServiceMetrics {
       failures: new Counter({
         name: 'billing_outbox_publish_failures_total',
         help: 'Failed publish attempts (events stay in the outbox)',
-        registers: [registry],
-      }),
-      backlog: new Gauge({
-        name: 'billing_outbox_backlog',
-        help: 'Unpublished events in the outbox',
         registers: [registry],
       }),
     },

@@ -116,22 +116,33 @@ export class OutboxRelay {
       await this.publisher.ensureTopics(EVENT_STREAMS.map((s) => topicName(this.options.topicPrefix, s)));
       this.topicsReady = true;
     }
-    const spans: Span[] = [];
-    const messages: OutgoingMessage[] = events.map((event) => {
-      const span = this.produceSpan(event);
-      spans.push(span);
+    const produceSpans = events.map((event) => this.produceSpan(event));
+    // The batch is its own trace, linked to every request whose events it carries.
+    const batchSpan = tracer.startSpan(
+      'outbox.relay publish batch',
+      {
+        kind: SpanKind.INTERNAL,
+        links: produceSpans.map((span) => ({ context: span.spanContext() })),
+        attributes: { 'messaging.batch.message_count': events.length },
+      },
+      ROOT_CONTEXT,
+    );
+    const messages: OutgoingMessage[] = events.map((event, i) => {
       const traceHeaders: Record<string, string> = {};
-      propagation.inject(trace.setSpan(context.active(), span), traceHeaders);
+      propagation.inject(trace.setSpan(context.active(), produceSpans[i]!), traceHeaders);
       return toCloudEventMessage(event, { ...this.options, traceHeaders });
     });
     try {
       await this.publisher.publish(messages);
+      await this.store.markPublished(events.map((e) => e.id));
     } catch (error) {
-      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message }).end();
+      for (const span of [...produceSpans, batchSpan]) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      }
       throw error;
+    } finally {
+      for (const span of [...produceSpans, batchSpan]) span.end();
     }
-    for (const span of spans) span.end();
-    await this.store.markPublished(events.map((e) => e.id));
     this.metrics.published.inc(events.length);
     return events.length;
   }

@@ -99,6 +99,9 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
         `${service.topicPrefix}.customers.v1 publish`,
       ]),
     );
+    // The relay's batch span links to the produce span of this request's event.
+    const batches = exporter.getFinishedSpans().filter((s) => s.name === 'outbox.relay publish batch');
+    expect(batches.some((b) => b.links.some((l) => l.context.traceId === TRACE_ID))).toBe(true);
   });
 
   it('serves the same event from EventService.ListEvents', async () => {

@@ -29,6 +29,17 @@ export interface UseCases {
 }
 
 const PROTO_DIR = path.resolve(__dirname, '../../proto');
+
+/** The services health checks report on, by their full names. */
+const SERVICE_NAMES = [
+  'billing.v1.StorefrontService',
+  'billing.v1.CatalogService',
+  'billing.v1.CustomerService',
+  'billing.v1.SubscriptionService',
+  'billing.v1.PaymentService',
+  'billing.v1.EntitlementService',
+  'billing.v1.EventService',
+];
 const LATER = 'not available yet: subscriptions, payments and entitlements arrive with the subscription engine';
 
 /** All billing.v1 services, grpc.health.v1 and server reflection on one server. */
@@ -51,16 +62,9 @@ export function buildGrpcServer(
   server.addService(PaymentServiceService, bindService(PaymentServiceService, {}, deps, LATER));
   server.addService(EntitlementServiceService, bindService(EntitlementServiceService, {}, deps, LATER));
 
-  const names = [
-    'billing.v1.StorefrontService',
-    'billing.v1.CatalogService',
-    'billing.v1.CustomerService',
-    'billing.v1.SubscriptionService',
-    'billing.v1.PaymentService',
-    'billing.v1.EntitlementService',
-    'billing.v1.EventService',
-  ];
-  const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING' as const])));
+  const health = new HealthImplementation(
+    Object.fromEntries(['', ...SERVICE_NAMES].map((n) => [n, 'NOT_SERVING' as const])),
+  );
   health.addToServer(server);
 
   const protoFiles = fs
@@ -72,19 +76,9 @@ export function buildGrpcServer(
   return { server, health };
 }
 
+/** Overall health ('') and every billing.v1 service flip together: the process serves all or none. */
 export function setServing(health: HealthImplementation, serving: boolean): void {
-  for (const name of [
-    '',
-    'billing.v1.StorefrontService',
-    'billing.v1.CatalogService',
-    'billing.v1.CustomerService',
-    'billing.v1.SubscriptionService',
-    'billing.v1.PaymentService',
-    'billing.v1.EntitlementService',
-    'billing.v1.EventService',
-  ]) {
-    health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
-  }
+  for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
 }
 
 export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {

@@ -2,6 +2,7 @@ import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { MoneyInput, resolveMoney } from '../domain/money';
 import { IntervalUnit, MAX_INTERVAL_COUNT, Plan } from '../domain/plan';
+import type { Storefront } from '../domain/storefront';
 import { Validator } from '../domain/validation';
 import type { Clock } from '../ports/clock.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
@@ -62,8 +63,10 @@ export class CatalogUseCases {
       createdAt: this.clock.now(),
     };
     await this.uow.transaction(async (repos) => {
-      await this.recordChange(repos, plan, 'billing.plan.created', 'CreatePlan', ctx, true);
+      const storefront = await repos.storefronts.get(plan.storefrontId);
+      if (!storefront) throw notFound('storefront', plan.storefrontId, 'storefront_id');
       await repos.plans.insert(plan);
+      await this.recordChange(repos, storefront, plan, 'billing.plan.created', 'CreatePlan', ctx);
     });
     return plan;
   }
@@ -89,7 +92,9 @@ export class CatalogUseCases {
       if (plan.status === 'ARCHIVED') return plan;
       const archived: Plan = { ...plan, status: 'ARCHIVED', archivedAt: this.clock.now() };
       await repos.plans.update(archived);
-      await this.recordChange(repos, archived, 'billing.plan.archived', 'ArchivePlan', ctx);
+      // The plan's foreign key guarantees its storefront exists.
+      const storefront = (await repos.storefronts.get(plan.storefrontId))!;
+      await this.recordChange(repos, storefront, archived, 'billing.plan.archived', 'ArchivePlan', ctx);
       return archived;
     });
   }
@@ -130,17 +135,15 @@ export class CatalogUseCases {
     return plan;
   }
 
-  /** Event and audit row; for a new plan it also checks the storefront, whose tenant and provider the event names. */
+  /** The plan's event (keyed by its storefront, whose tenant and provider it names) and audit row. */
   private async recordChange(
     repos: Repositories,
+    storefront: Storefront,
     plan: Plan,
     type: 'billing.plan.created' | 'billing.plan.archived',
     action: string,
     ctx: CallContext,
-    creating = false,
   ): Promise<void> {
-    const storefront = await repos.storefronts.get(plan.storefrontId);
-    if (!storefront) throw notFound('storefront', plan.storefrontId, creating ? 'storefront_id' : undefined);
     await repos.outbox.append(
       {
         type,

@@ -129,6 +129,7 @@ export class StorefrontUseCases {
         updatedAt: this.clock.now(),
       };
       await repos.storefronts.update(next);
+      await repos.storefronts.updateCurrentBinding(next.id, config, secretRefs);
       await this.recordChange(repos, next, 'billing.storefront.updated', 'UpdateStorefront', ctx);
       return next;
     });

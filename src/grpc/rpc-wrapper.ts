@@ -102,11 +102,13 @@ function wrapUnary(
         let response: unknown;
         let replayed = false;
         if (key) {
-          const outcome = await deps.guard.run(key, name, method.requestSerialize(call.request), async () =>
-            method.responseSerialize(await handler.run(call.request, ctx)),
-          );
-          response = method.responseDeserialize(Buffer.from(outcome.response));
+          const outcome = await deps.guard.run(key, name, method.requestSerialize(call.request), async () => {
+            response = await handler.run(call.request, ctx);
+            return method.responseSerialize(response);
+          });
+          // Only a replay needs decoding; a fresh call already holds its response.
           replayed = outcome.replayed;
+          if (replayed) response = method.responseDeserialize(Buffer.from(outcome.response));
         } else {
           response = await handler.run(call.request, ctx);
         }

@@ -58,7 +58,11 @@ export class KafkaPublisher implements EventPublisher {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     const producer = await this.connectedProducer();
     const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    for (const m of messages) {
+      const list = byTopic.get(m.topic);
+      if (list) list.push(m);
+      else byTopic.set(m.topic, [m]);
+    }
     try {
       await producer.sendBatch({
         acks: -1,

@@ -29,11 +29,13 @@ export class OutboxRelay {
   private readonly holder = `relay-${randomUUID()}`;
   private running = false;
   private loop?: Promise<void>;
+  /** Ends a poll wait early because new events were committed. */
   private wakeUp?: () => void;
+  /** Ends any wait, backoff included: used by stop(). */
+  private endSleep?: () => void;
   private pendingWake = false;
   private topicsReady = false;
   private failures = 0;
-  private backingOff = false;
 
   constructor(
     private readonly store: OutboxRelayStore,
@@ -52,15 +54,14 @@ export class OutboxRelay {
   /** New events were committed: publish now instead of at the next poll. */
   wake(): void {
     this.pendingWake = true;
-    // While backing off from a failure, new events must not make us hammer a broker that is down.
-    if (!this.backingOff) this.wakeUp?.();
+    this.wakeUp?.();
   }
 
   /** Stops after one last attempt to flush what is pending (bounded by `timeoutMs`). */
   async stop(timeoutMs = 5000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeUp?.();
+    this.endSleep?.();
     await this.loop;
     const flush = async () => {
       while (this.failures === 0 && (await this.store.acquireLease(this.holder, this.options.leaseMs))) {
@@ -101,9 +102,8 @@ export class OutboxRelay {
           { err: error, failures: this.failures, backoff_ms: backoff },
           'outbox relay: publish failed; events wait in the outbox',
         );
-        this.backingOff = true;
-        await this.sleep(backoff, { wakeable: false });
-        this.backingOff = false;
+        // Not wakeable: new events must not make us hammer a broker that is down.
+        await this.sleep(backoff, false);
       }
     }
   }
@@ -169,21 +169,26 @@ export class OutboxRelay {
     );
   }
 
-  /** Waits `ms`; a wake-up (new events) ends the wait early unless not wakeable. stop() always ends it. */
-  private sleep(ms: number, options = { wakeable: true }): Promise<void> {
-    if (options.wakeable && this.pendingWake) {
+  /** Waits `ms`. New events end a wakeable wait early; stop() ends any wait. */
+  private sleep(ms: number, wakeable = true): Promise<void> {
+    if (wakeable && this.pendingWake) {
       this.pendingWake = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.wakeUp = undefined;
-        if (options.wakeable) this.pendingWake = false;
+        this.wakeUp = this.endSleep = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakeUp = done;
+      this.endSleep = done;
+      if (wakeable) {
+        this.wakeUp = () => {
+          this.pendingWake = false;
+          done();
+        };
+      }
     });
   }
 }

@@ -14,7 +14,14 @@ export interface StorefrontRepository {
   insert(storefront: Storefront): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Storefront | undefined>;
   list(filter: { tenantId?: string }, page: PageRequest): Promise<Storefront[]>;
+  /** Writes the storefront's own fields (name, country, currency, version); not its binding. */
   update(storefront: Storefront): Promise<void>;
+  /** Changes the current binding's config and secret references in place (same provider, e.g. secret rotation). */
+  updateCurrentBinding(
+    storefrontId: string,
+    config: Record<string, string>,
+    secretRefs: Record<string, string>,
+  ): Promise<void>;
   /** Closes the current binding at `at` and opens `binding`. */
   replaceBinding(storefrontId: string, binding: ProviderBinding, at: Date): Promise<void>;
   listBindings(storefrontId: string): Promise<ProviderBinding[]>;

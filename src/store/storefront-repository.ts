@@ -17,7 +17,6 @@ export class KnexStorefrontRepository implements StorefrontRepository {
         name: s.name,
         country: s.country,
         default_currency: s.defaultCurrency,
-        ...bindingColumns(s.binding),
         version: s.version,
         created_at: s.createdAt,
         updated_at: s.updatedAt,
@@ -43,21 +42,24 @@ export class KnexStorefrontRepository implements StorefrontRepository {
   }
 
   async update(s: Storefront): Promise<void> {
-    await this.db('storefronts')
-      .where({ id: s.id })
-      .update({
-        name: s.name,
-        country: s.country,
-        default_currency: s.defaultCurrency,
-        ...bindingColumns(s.binding),
-        version: s.version,
-        updated_at: s.updatedAt,
-      });
-    // Config and secret-ref edits apply to the current binding row too, so history shows what was in force.
+    await this.db('storefronts').where({ id: s.id }).update({
+      name: s.name,
+      country: s.country,
+      default_currency: s.defaultCurrency,
+      version: s.version,
+      updated_at: s.updatedAt,
+    });
+  }
+
+  async updateCurrentBinding(
+    storefrontId: string,
+    config: Record<string, string>,
+    secretRefs: Record<string, string>,
+  ): Promise<void> {
     await this.db('storefront_bindings')
-      .where({ storefront_id: s.id, provider: s.binding.provider })
+      .where({ storefront_id: storefrontId })
       .whereNull('valid_until')
-      .update({ provider_config: JSON.stringify(s.binding.config), secret_refs: JSON.stringify(s.binding.secretRefs) });
+      .update({ provider_config: JSON.stringify(config), secret_refs: JSON.stringify(secretRefs) });
   }
 
   async replaceBinding(storefrontId: string, binding: ProviderBinding, at: Date): Promise<void> {
@@ -90,7 +92,16 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .join('storefront_bindings as b', function () {
         this.on('b.storefront_id', 's.id').andOnNull('b.valid_until');
       })
-      .select('s.*', 'b.valid_from', 'b.valid_until', 'b.actor', 'b.reason');
+      .select(
+        's.*',
+        'b.provider',
+        'b.provider_config',
+        'b.secret_refs',
+        'b.valid_from',
+        'b.valid_until',
+        'b.actor',
+        'b.reason',
+      );
   }
 }
 
@@ -105,14 +116,6 @@ function toStorefront(row: Row): Storefront {
     version: asNumber(row.version),
     createdAt: new Date(row.created_at as string),
     updatedAt: new Date(row.updated_at as string),
-  };
-}
-
-function bindingColumns(b: ProviderBinding) {
-  return {
-    provider: b.provider,
-    provider_config: JSON.stringify(b.config),
-    secret_refs: JSON.stringify(b.secretRefs),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ServiceError, status } from '@grpc/grpc-js';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
-import { createStorefront } from '../support/fixtures';
+import { createStorefront, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { callError, startTestService, TestService } from '../support/test-service';
 
@@ -102,16 +102,7 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
 
   it('bad storefront currency → INVALID_ARGUMENT naming default_currency', async () => {
     const c = service.clients.storefronts;
-    const error = await callError(c, c.createStorefront, {
-      storefrontId: 'other-store',
-      tenantId: 't',
-      name: 'Other',
-      country: 'DE',
-      defaultCurrency: 'XYZ',
-      provider: 'subotiz',
-      providerConfig: {},
-      secretRefs: {},
-    });
+    const error = await callError(c, c.createStorefront, storefrontRequest('other-store', { defaultCurrency: 'XYZ' }));
     expectField(error, status.INVALID_ARGUMENT, 'default_currency', 'ISO 4217');
   });
 
@@ -138,16 +129,11 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
 
   it('a secret pasted where a reference belongs is refused without echoing it', async () => {
     const c = service.clients.storefronts;
-    const error = await callError(c, c.createStorefront, {
-      storefrontId: 'leaky-store',
-      tenantId: 't',
-      name: 'Leaky',
-      country: 'DE',
-      defaultCurrency: 'EUR',
-      provider: 'subotiz',
-      providerConfig: {},
-      secretRefs: { api_key: 'sk_live_supersecret' },
-    });
+    const error = await callError(
+      c,
+      c.createStorefront,
+      storefrontRequest('leaky-store', { secretRefs: { api_key: 'sk_live_supersecret' } }),
+    );
     expectField(error, status.INVALID_ARGUMENT, 'secret_refs.api_key', 'must be a reference');
     expect(error.details).not.toContain('sk_live_supersecret');
   });

@@ -13,6 +13,17 @@ import { call } from '../support/test-service';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The customer a newcomer creates on a demo storefront (twice: before and after a restart). */
+const NEWCOMER = {
+  storefrontId: 'demo-subotiz',
+  externalRef: 'newcomer',
+  email: 'new@example.com',
+  name: 'New',
+  phone: '',
+  country: 'DE',
+  address: undefined,
+};
+
 /** `npm start` as a newcomer runs it: no DATABASE_URL, no KAFKA_BROKERS — embedded PGlite, events in the outbox. */
 describe('the embedded default (npm start with no configuration)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-embedded-'));
@@ -91,15 +102,7 @@ describe('the embedded default (npm start with no configuration)', () => {
       });
       expect(list.map((s) => s.id)).toEqual(['demo-azotte', 'demo-paytiko', 'demo-subotiz']);
 
-      const { customer } = await call(customers, customers.createCustomer, {
-        storefrontId: 'demo-subotiz',
-        externalRef: 'newcomer',
-        email: 'new@example.com',
-        name: 'New',
-        phone: '',
-        country: 'DE',
-        address: undefined,
-      });
+      const { customer } = await call(customers, customers.createCustomer, NEWCOMER);
       const listed = await call(events, events.listEvents, {
         storefrontId: '',
         aggregateId: customer!.id,
@@ -126,15 +129,7 @@ describe('the embedded default (npm start with no configuration)', () => {
     child = start();
     expect(await waitForHealth(grpcPort)).toBe('SERVING');
     const customers = new CustomerServiceClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-    const again = await call(customers, customers.createCustomer, {
-      storefrontId: 'demo-subotiz',
-      externalRef: 'newcomer',
-      email: 'new@example.com',
-      name: 'New',
-      phone: '',
-      country: 'DE',
-      address: undefined,
-    });
+    const again = await call(customers, customers.createCustomer, NEWCOMER);
     customers.close();
     expect(again.created).toBe(false);
   });

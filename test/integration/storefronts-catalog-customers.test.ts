@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { PlanStatus } from '../../src/gen/billing/v1/catalog';
-import { createPlan, createStorefront } from '../support/fixtures';
+import { createPlan, createStorefront, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, callError, startTestService, TestService } from '../support/test-service';
 
@@ -42,16 +42,11 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
       secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
     });
 
-    const duplicate = await callError(sf, sf.createStorefront, {
-      storefrontId: 'us-app',
-      tenantId: 't',
-      name: 'n',
-      country: 'US',
-      defaultCurrency: 'USD',
-      provider: 'paytiko',
-      providerConfig: {},
-      secretRefs: {},
-    });
+    const duplicate = await callError(
+      sf,
+      sf.createStorefront,
+      storefrontRequest('us-app', { name: 'Another', provider: 'subotiz' }),
+    );
     expect(duplicate.code).toBe(status.ALREADY_EXISTS);
 
     const updated = await call(sf, sf.updateStorefront, {

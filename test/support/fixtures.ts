@@ -1,20 +1,29 @@
 import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
-import type { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import type { CreateStorefrontRequest, StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { call } from './test-service';
 
-/** A storefront bound to `provider`, as a platform team would create it. */
-export async function createStorefront(client: StorefrontServiceClient, id: string, provider = 'subotiz') {
-  const response = await call(client, client.createStorefront, {
+/** A valid CreateStorefront request, as a platform team would send it; `overrides` make it what a test needs. */
+export function storefrontRequest(
+  id: string,
+  overrides: Partial<CreateStorefrontRequest> = {},
+): CreateStorefrontRequest {
+  return {
     storefrontId: id,
     tenantId: 'tenant-a',
     name: `Store ${id}`,
     country: 'DE',
     defaultCurrency: 'EUR',
-    provider,
+    provider: 'subotiz',
     providerConfig: {},
     secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
-  });
+    ...overrides,
+  };
+}
+
+/** A storefront bound to `provider`. */
+export async function createStorefront(client: StorefrontServiceClient, id: string, provider = 'subotiz') {
+  const response = await call(client, client.createStorefront, storefrontRequest(id, { provider }));
   return response.storefront!;
 }
 

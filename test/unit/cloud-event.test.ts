@@ -53,7 +53,11 @@ describe('CloudEvents binary-mode Kafka message', () => {
       traceparent: '00-a-b-01',
     });
     expect(message.value).toEqual(Buffer.from(payload));
-    expect('0000000000000000042' < '0000000000000000100').toBe(true);
+    const later = toCloudEventMessage(
+      { ...event, sequence: 100n },
+      { topicPrefix: 'billing', encoding: 'protobuf', traceHeaders: {} },
+    );
+    expect(message.headers.ce_sequence! < later.headers.ce_sequence!).toBe(true);
   });
 
   it('encodes the same BillingEvent as JSON when asked', () => {

@@ -12,10 +12,6 @@ export async function up(knex: Knex): Promise<void> {
     t.text('name').notNullable();
     t.specificType('country', 'char(2)').notNullable();
     t.specificType('default_currency', 'char(3)').notNullable();
-    // The current binding, denormalized from storefront_bindings for routing without a join.
-    t.text('provider').notNullable();
-    t.jsonb('provider_config').notNullable().defaultTo('{}');
-    t.jsonb('secret_refs').notNullable().defaultTo('{}');
     t.bigInteger('version').notNullable().defaultTo(1);
     t.timestamp('created_at', { useTz: true }).notNullable();
     t.timestamp('updated_at', { useTz: true }).notNullable();
@@ -33,6 +29,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('reason').notNullable().defaultTo('');
     t.index(['storefront_id', 'valid_from']);
   });
+  // The binding with no end is the current one: the only record of which provider a storefront uses now.
   await knex.raw(
     'CREATE UNIQUE INDEX storefront_bindings_one_current ON storefront_bindings (storefront_id) WHERE valid_until IS NULL',
   );

@@ -16,7 +16,6 @@ const BINDING: BindingSpec = {
 /** Azotte (C2A API). Plans map to bundles, so each plan needs a `bundleUrn`. Operations arrive with a later issue. */
 export const azotte: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'azotte',
-  capabilities: [],
   planReference: 'bundleUrn',
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
 });

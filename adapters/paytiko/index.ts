@@ -10,6 +10,5 @@ const BINDING: BindingSpec = {
 /** Paytiko. Prices travel inline, so plans need no Paytiko reference. Operations arrive with a later issue. */
 export const paytiko: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'paytiko',
-  capabilities: [],
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
 });

@@ -10,7 +10,6 @@ const BINDING: BindingSpec = {
 /** Subotiz. Operations (checkout, subscriptions, refunds, usage, webhooks) arrive with the subscription engine. */
 export const subotiz: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'subotiz',
-  capabilities: [],
   planReference: 'price_id',
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
 });

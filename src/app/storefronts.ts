@@ -6,6 +6,7 @@ import type { ProviderCapability } from '../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
 import type { CallContext } from './call-context';
 import { Page, pageOf, readPage } from './pagination';
+import { capabilitiesOf } from './provider-capabilities';
 import type { ProviderRegistry } from './provider-registry';
 
 export interface CreateStorefrontInput {
@@ -254,6 +255,11 @@ export class StorefrontUseCases {
   }
 
   private view(storefront: Storefront): StorefrontView {
-    return { storefront, capabilities: this.registry.find(storefront.binding.provider)?.capabilities ?? [] };
+    return { storefront, capabilities: capabilitiesOfProvider(this.registry, storefront.binding.provider) };
   }
+}
+
+function capabilitiesOfProvider(registry: ProviderRegistry, provider: string): ProviderCapability[] {
+  const adapter = registry.find(provider);
+  return adapter ? capabilitiesOf(adapter) : [];
 }

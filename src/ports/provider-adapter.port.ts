@@ -1,4 +1,18 @@
 import type { Violation } from '../domain/errors';
+import type { Money } from '../domain/money';
+import type { ProviderEvent } from './provider-event';
+import type {
+  ProviderCheckout,
+  ProviderInvoiceState,
+  ProviderPaymentState,
+  ProviderRefundState,
+  ProviderSubscriptionState,
+  ProviderUsage,
+  ProviderUsageRecord,
+} from './provider-state';
+
+export type * from './provider-event';
+export type * from './provider-state';
 
 /** How a provider supports one of our operations. */
 export type CapabilitySupport = 'NATIVE' | 'EMULATED';
@@ -10,14 +24,151 @@ export interface ProviderCapability {
 }
 
 /**
+ * Everything an adapter needs for one call: the storefront's binding (non-secret config and resolved secrets), the
+ * caller's deadline, and a key that stays the same when the same logical call is retried, so the provider never
+ * creates a second object (Subotiz `Request-Id`, Paytiko orderId, Azotte correlationId).
+ */
+export interface ProviderCallContext {
+  storefrontId: string;
+  config: Record<string, string>;
+  /** Secrets resolved from the binding's references. Never logged, never put in errors. */
+  secrets: Record<string, string>;
+  signal: AbortSignal;
+  idempotencyKey: string;
+}
+
+export interface CheckoutInput {
+  /** Our id for what is being sold: the subscription id (subscription mode) or payment id (payment mode). */
+  orderId: string;
+  mode: 'subscription' | 'payment';
+  customer: { id: string; email: string; name: string; providerRef?: string };
+  /** Subscription mode: the plan's reference at this provider (Subotiz price_id) and the quantity. */
+  planRef?: string;
+  quantity?: number;
+  /** Payment mode: the amount to charge. */
+  amount?: Money;
+  description?: string;
+  successUrl?: string;
+  cancelUrl?: string;
+}
+
+/** Where to read usage: [start, end). */
+export interface UsagePeriod {
+  start?: Date;
+  end?: Date;
+}
+
+/** The raw webhook as it arrived. Header names are lower-case. */
+export interface RawWebhook {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** The storefront's webhook secrets: the current one, and the previous one while a rotation is under way. */
+export interface WebhookSecrets {
+  current: string;
+  previous?: string;
+}
+
+/** Outcome of a signature check; `reason` says why it failed without revealing any secret. */
+export type WebhookVerdict = { ok: true } | { ok: false; reason: string };
+
+/** The id and type the inbox stores with a verified webhook (unique on provider + id). */
+export interface WebhookEnvelope {
+  providerEventId: string;
+  eventType: string;
+}
+
+/**
+ * The operations a provider may support. An adapter implements those its provider has; the core answers
+ * UNIMPLEMENTED (naming storefront, provider and operation) for the rest, and derives the capability list from
+ * what is present. Every call throws DomainError: INVALID_ARGUMENT with the provider's message for its 4xx
+ * validation errors, NOT_FOUND, FAILED_PRECONDITION for illegal state, UNAVAILABLE for 5xx/timeouts after bounded
+ * retries of idempotent calls.
+ */
+export interface ProviderOperations {
+  /** Opens a hosted checkout; the provider later reports the outcome by webhook. */
+  createCheckout(ctx: ProviderCallContext, input: CheckoutInput): Promise<ProviderCheckout>;
+  /** The provider's current view of a subscription (also used to reconcile when webhook order is in doubt). */
+  getSubscription(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
+  /** Finds a subscription by our order id, for webhooks that name only the order (e.g. a trade). */
+  findSubscriptionByOrder?(ctx: ProviderCallContext, orderId: string): Promise<ProviderSubscriptionState | undefined>;
+  cancelSubscription?(
+    ctx: ProviderCallContext,
+    subscriptionRef: string,
+    options: { atPeriodEnd: boolean; reason: string },
+  ): Promise<ProviderSubscriptionState>;
+  revokeCancellation?(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
+  pauseSubscription?(
+    ctx: ProviderCallContext,
+    subscriptionRef: string,
+    resumeAt?: Date,
+  ): Promise<ProviderSubscriptionState>;
+  resumeSubscription?(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
+  changePlan?(ctx: ProviderCallContext, subscriptionRef: string, planRef: string): Promise<ProviderSubscriptionState>;
+  updateQuantity?(
+    ctx: ProviderCallContext,
+    subscriptionRef: string,
+    quantity: number,
+  ): Promise<ProviderSubscriptionState>;
+  recordUsage?(
+    ctx: ProviderCallContext,
+    subscriptionRef: string,
+    usage: { quantity: bigint; timestamp: Date },
+  ): Promise<ProviderUsageRecord>;
+  getUsage?(ctx: ProviderCallContext, subscriptionRef: string, period: UsagePeriod): Promise<ProviderUsage>;
+  getPayment?(ctx: ProviderCallContext, paymentRef: string): Promise<ProviderPaymentState>;
+  getInvoice?(ctx: ProviderCallContext, invoiceRef: string): Promise<ProviderInvoiceState>;
+  refund?(
+    ctx: ProviderCallContext,
+    paymentRef: string,
+    refund: { amount: Money; reason: string },
+  ): Promise<ProviderRefundState>;
+  getRefund?(ctx: ProviderCallContext, refundRef: string): Promise<ProviderRefundState>;
+  createPortalSession?(
+    ctx: ProviderCallContext,
+    customerRef: string,
+    returnUrl: string,
+  ): Promise<{ url: string; expireTime?: Date }>;
+}
+
+/** The RPC each operation serves, for capability lists and UNIMPLEMENTED messages. */
+export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
+  createCheckout: 'CreateCheckoutSession',
+  getSubscription: 'GetSubscription',
+  findSubscriptionByOrder: 'GetSubscription',
+  cancelSubscription: 'CancelSubscription',
+  revokeCancellation: 'RevokeCancellation',
+  pauseSubscription: 'PauseSubscription',
+  resumeSubscription: 'ResumeSubscription',
+  changePlan: 'ChangePlan',
+  updateQuantity: 'UpdateQuantity',
+  recordUsage: 'RecordUsage',
+  getUsage: 'GetUsage',
+  getPayment: 'GetPayment',
+  getInvoice: 'GetInvoice',
+  refund: 'CreateRefund',
+  getRefund: 'GetRefund',
+  createPortalSession: 'CreatePortalSession',
+};
+
+/** Verifies and reads one provider's webhooks (signature → envelope → normalized events). */
+export interface ProviderWebhooks {
+  /** Constant-time signature check with the current and previous secret; timestamp tolerance where signed. */
+  verify(webhook: RawWebhook, secrets: WebhookSecrets, now: Date): WebhookVerdict;
+  /** The event id and type, read from a verified body. Throws INVALID_ARGUMENT when the body is not an event. */
+  envelope(webhook: RawWebhook): WebhookEnvelope;
+  /** Normalizes a verified webhook into zero or more provider events (zero for types we do not act on). */
+  parse(webhook: RawWebhook): ProviderEvent[];
+}
+
+/**
  * What the core needs from a provider adapter. Each `adapters/<provider>/index.ts` exports one factory returning
- * this. The operations themselves (checkout, cancel, webhooks, ...) join this port with the subscription engine.
+ * this; the registry loads them and the core imports none.
  */
 export interface ProviderAdapter {
   /** Stable provider id used in bindings, pins and events: "subotiz", "paytiko", "azotte". */
   readonly id: string;
-  /** Operations this adapter supports today. Anything absent answers UNIMPLEMENTED. */
-  readonly capabilities: readonly ProviderCapability[];
   /**
    * The name of the per-plan reference this provider needs (Subotiz `price_id`, Azotte `bundleUrn`), or undefined
    * when prices travel inline (Paytiko). SwitchProvider refuses while an active plan lacks it.
@@ -25,6 +176,13 @@ export interface ProviderAdapter {
   readonly planReference?: string;
   /** Rules for a storefront binding's non-secret config and secret references. Empty when valid. */
   validateBinding(config: Record<string, string>, secretRefs: Record<string, string>): Violation[];
+  /** The binding's secret names that hold webhook secrets: current first, then previous. */
+  readonly webhookSecretNames?: { current: string; previous: string };
+  /** Provider operations; absent when the adapter does not call the provider yet. */
+  readonly operations?: Partial<ProviderOperations>;
+  /** Operations we emulate on top of the provider (e.g. cancel at period end by our scheduler). */
+  readonly emulated?: readonly string[];
+  readonly webhooks?: ProviderWebhooks;
 }
 
 /** Builds an adapter; it validates its own options at start-up. */

@@ -1,0 +1,16 @@
+/** A feature a customer may use, granted by a subscription while it grants access. */
+export interface Entitlement {
+  id: string;
+  customerId: string;
+  featureKey: string;
+  subscriptionId?: string;
+  activeFrom: Date;
+  /** Unset while open-ended; set to the period end when a cancel is scheduled, or to the revocation time. */
+  activeUntil?: Date;
+  providerNative: boolean;
+}
+
+/** True when the entitlement grants access at `at`. */
+export function isActiveAt(entitlement: Entitlement, at: Date): boolean {
+  return entitlement.activeFrom <= at && (!entitlement.activeUntil || entitlement.activeUntil > at);
+}

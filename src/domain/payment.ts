@@ -1,0 +1,53 @@
+import type { Money } from './money';
+
+export type PaymentStatus = 'REQUIRES_PAYMENT_METHOD' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
+export type RefundState = 'NONE' | 'PARTIALLY_REFUNDED' | 'REFUNDED';
+export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+/** Why a payment or refund failed, as the provider said it. */
+export interface Failure {
+  code: string;
+  message: string;
+}
+
+/** A payment (Subotiz trade, Paytiko transaction, Azotte order). */
+export interface Payment {
+  id: string;
+  storefrontId: string;
+  customerId: string;
+  subscriptionId?: string;
+  invoiceId?: string;
+  provider: string;
+  providerRef?: string;
+  amount: Money;
+  status: PaymentStatus;
+  refundState: RefundState;
+  refundedMinor: bigint;
+  failure?: Failure;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A refund of (part of) a payment. */
+export interface Refund {
+  id: string;
+  paymentId: string;
+  amount: Money;
+  reason: string;
+  status: RefundStatus;
+  providerRef?: string;
+  failure?: Failure;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The refund state a payment is in once `refundedMinor` of it has been refunded. */
+export function refundStateOf(amountMinor: bigint, refundedMinor: bigint): RefundState {
+  if (refundedMinor <= 0n) return 'NONE';
+  return refundedMinor >= amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+}
+
+/** Payment states that are final: a later, older report never moves a payment out of them. */
+export function isSettled(status: PaymentStatus): boolean {
+  return status === 'SUCCEEDED' || status === 'CLOSED';
+}

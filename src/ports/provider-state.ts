@@ -1,0 +1,87 @@
+import type { InvoiceStatus, InvoiceType } from '../domain/invoice';
+import type { Money } from '../domain/money';
+import type { Failure, PaymentStatus, RefundState, RefundStatus } from '../domain/payment';
+import type { SubscriptionStatus } from '../domain/subscription';
+
+/**
+ * A provider's objects as the core sees them: already in our vocabulary (statuses, Money in minor units). Only
+ * `adapters/<provider>/mapping.ts` knows how the provider spells them. `orderId` is our id (subscription or
+ * payment) that we gave the provider at checkout, when the provider echoes it back.
+ */
+
+/** A hosted checkout the provider opened. */
+export interface ProviderCheckout {
+  sessionRef: string;
+  url: string;
+  /** Our order id as the provider recorded it (a replayed request returns the first call's order). */
+  orderId: string;
+  expireTime?: Date;
+}
+
+export interface ProviderSubscriptionState {
+  ref: string;
+  orderId?: string;
+  customerRef?: string;
+  planRef?: string;
+  status: SubscriptionStatus;
+  currentPeriodStart?: Date;
+  currentPeriodEnd?: Date;
+  trialEnd?: Date;
+  cancelAtPeriodEnd: boolean;
+  canceledAt?: Date;
+  endedAt?: Date;
+  cycleIndex?: number;
+  /** When this state was true at the provider (its updated_at, else the event time); orders observations. */
+  observedAt?: Date;
+}
+
+export interface ProviderPaymentState {
+  ref: string;
+  orderId?: string;
+  customerRef?: string;
+  /** The provider's subscription this payment belongs to, when it says so. */
+  subscriptionRef?: string;
+  invoiceRef?: string;
+  /** 'initial' pays a checkout; 'recurring' a renewal; 'one_time' a payment-mode checkout. */
+  kind: 'initial' | 'recurring' | 'one_time';
+  amount: Money;
+  status: PaymentStatus;
+  refundState: RefundState;
+  refundedAmount: Money;
+  failure?: Failure;
+  paidAt?: Date;
+}
+
+export interface ProviderInvoiceState {
+  ref: string;
+  subscriptionRef?: string;
+  orderId?: string;
+  customerRef?: string;
+  paymentRef?: string;
+  amount: Money;
+  type: InvoiceType;
+  status: InvoiceStatus;
+  cycleIndex: number;
+  periodStart?: Date;
+  periodEnd?: Date;
+}
+
+export interface ProviderRefundState {
+  ref: string;
+  paymentRef: string;
+  amount: Money;
+  status: RefundStatus;
+  reason: string;
+  failure?: Failure;
+}
+
+export interface ProviderUsageRecord {
+  ref: string;
+  quantity: bigint;
+  timestamp: Date;
+}
+
+export interface ProviderUsage {
+  totalQuantity: bigint;
+  records: ProviderUsageRecord[];
+}

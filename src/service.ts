@@ -1,12 +1,21 @@
 import type { Logger } from 'pino';
 import { ALL_ADAPTERS } from '../adapters';
+import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
 import { CatalogUseCases } from './app/catalog';
 import { CustomerUseCases } from './app/customers';
+import { DeadLetterUseCases } from './app/dead-letters';
 import { seedDemo } from './app/demo-seed';
+import { EntitlementUseCases } from './app/entitlements';
 import { EventUseCases } from './app/events';
+import { PaymentUseCases } from './app/payments';
+import { ProviderEventApplier } from './app/provider-events';
+import { ProviderGateway } from './app/provider-gateway';
 import { ProviderRegistry } from './app/provider-registry';
 import { StorefrontUseCases } from './app/storefronts';
+import { SubscriptionUseCases } from './app/subscriptions';
+import { WebhookIntake } from './app/webhook-intake';
 import type { Config } from './config/config';
+import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaPublisher } from './outbox/kafka-publisher';
@@ -21,6 +30,7 @@ import { KnexUnitOfWork } from './store/unit-of-work';
 import { createLogger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
 import { closeHttp, createHttpServer, listenHttp } from './webhooks/http-server';
+import { InboxWorker } from './webhooks/inbox-worker';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -32,6 +42,8 @@ export interface RunningService {
   grpcPort: number;
   httpPort: number;
   database: Database;
+  /** The in-process provider emulators (embedded default), by provider id → base URL. */
+  emulatorUrls: Record<string, string>;
   /** Drains gRPC, flushes the relay, closes Kafka and the database. */
   stop(): Promise<void>;
 }
@@ -50,14 +62,64 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const registry = new ProviderRegistry(options.adapters ?? ALL_ADAPTERS);
   const uow = new KnexUnitOfWork(database.knex, clock);
+  // The HTTP listener comes up first: the in-process emulators need its address for their webhooks.
+  let serving = false;
+  // Filled in below; until then webhooks are refused with a retryable answer.
+  const ingress: { intake?: WebhookIntake; stored?: () => void } = {};
+  const http = createHttpServer({
+    metrics: metrics.registry,
+    ready: async () =>
+      serving &&
+      (await database.knex.raw('select 1').then(
+        () => true,
+        () => false,
+      )),
+    webhooks: async (provider, storefrontId, webhook) => {
+      if (!ingress.intake) throw new Error('not serving yet');
+      const answer = await ingress.intake.receive(provider, storefrontId, webhook);
+      if (answer.status === 200) ingress.stored?.();
+      return answer;
+    },
+  });
+  const httpPort = await listenHttp(http, config.host, config.httpPort);
+  const emulators: DemoEmulators | undefined = config.emulators
+    ? await startDemoEmulators({
+        host: config.host,
+        subotizPort: config.subotizEmulatorPort,
+        webhookBaseUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`,
+      })
+    : undefined;
+
+  const gateway = new ProviderGateway(registry, new EnvFileSecretResolver(process.env, emulators?.secrets));
+  const applier = new ProviderEventApplier(gateway, clock);
+  const intake = new WebhookIntake(uow, registry, gateway, applier, clock);
+  const inbox = new InboxWorker(
+    uow,
+    intake,
+    clock,
+    {
+      retryBaseMs: config.webhookRetryBaseMs,
+      maxDelayMs: 300_000,
+      maxAttempts: config.webhookMaxAttempts,
+      pollIntervalMs: config.webhookPollIntervalMs,
+    },
+    logger.child({ component: 'webhook-inbox' }),
+  );
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock),
     catalog: new CatalogUseCases(uow, registry, clock),
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),
+    deadLetters: new DeadLetterUseCases(uow, clock, () => inbox.wake()),
+    subscriptions: new SubscriptionUseCases(uow, gateway, clock),
+    payments: new PaymentUseCases(uow, gateway, clock),
+    entitlements: new EntitlementUseCases(uow, clock),
   };
   if (config.demoSeed) {
-    const seeded = await seedDemo(registry, useCases.storefronts, useCases.catalog);
+    const bindings = Object.fromEntries(
+      (emulators?.providers ?? []).map((p) => [p.provider, { config: p.config, secretRefs: p.secretRefs }]),
+    );
+    const seeded = await seedDemo(registry, useCases.storefronts, useCases.catalog, bindings);
     if (seeded.length > 0) logger.info({ storefronts: seeded }, 'demo storefronts created');
   }
 
@@ -90,18 +152,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const { server, health } = buildGrpcServer(useCases, { guard: new IdempotencyGuard(idempotency), logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
-  let serving = false;
-  const http = createHttpServer({
-    metrics: metrics.registry,
-    ready: async () =>
-      serving &&
-      (await database.knex.raw('select 1').then(
-        () => true,
-        () => false,
-      )),
-  });
-  const httpPort = await listenHttp(http, config.host, config.httpPort);
   relay?.start();
+  inbox.start();
+  ingress.intake = intake;
+  ingress.stored = () => inbox.wake();
   setServing(health, true);
   serving = true;
 
@@ -109,12 +163,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     grpcPort,
     httpPort,
     database,
+    emulatorUrls: Object.fromEntries((emulators?.providers ?? []).map((p) => [p.provider, p.url])),
     async stop() {
       serving = false;
       setServing(health, false);
       clearInterval(purge);
       await shutdownServer(server, 10_000);
       await closeHttp(http);
+      await inbox.stop();
+      await emulators?.stop();
       await relay?.stop();
       await database.close();
     },

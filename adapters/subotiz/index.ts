@@ -1,15 +1,24 @@
 import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
 import type { ProviderAdapter, ProviderAdapterFactory } from '../../src/ports/provider-adapter.port';
+import { createSubotizOperations } from './operations';
+import { subotizWebhooks } from './webhooks';
 
-/** Subotiz storefront binding: API base URL, auth mode (Bearer key or Hub-* signature), webhook secrets. */
+/** Subotiz storefront binding: API base URL, auth mode (Bearer key or Hub-* signature), merchant, webhook secrets. */
 const BINDING: BindingSpec = {
-  config: { base_url: { url: true }, auth_mode: { values: ['bearer', 'hub_signature'] } },
+  config: {
+    base_url: { url: true },
+    auth_mode: { values: ['bearer', 'hub_signature'] },
+    sub_merchant_id: {},
+  },
   secrets: ['api_key', 'access_no', 'access_secret', 'webhook_secret', 'webhook_secret_previous'],
 };
 
-/** Subotiz. Operations (checkout, subscriptions, refunds, usage, webhooks) arrive with the subscription engine. */
+/** Subotiz: hosted checkout, subscriptions, usage, trades, refunds, invoices, portal, and its webhooks. */
 export const subotiz: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'subotiz',
   planReference: 'price_id',
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
+  webhookSecretNames: { current: 'webhook_secret', previous: 'webhook_secret_previous' },
+  operations: createSubotizOperations(),
+  webhooks: subotizWebhooks,
 });

@@ -3,25 +3,42 @@ import { systemContext } from './call-context';
 import type { ProviderRegistry } from './provider-registry';
 import type { StorefrontUseCases } from './storefronts';
 
+/** How a demo storefront reaches its provider's in-process emulator. */
+export interface DemoBinding {
+  config: Record<string, string>;
+  secretRefs: Record<string, string>;
+}
+
 /**
  * The embedded default's demo data: one storefront per registered provider (`demo-<provider>`) with two plans
- * that carry a reference for every provider, so a newcomer can also try SwitchProvider. Runs once; later starts
- * find the storefronts and leave them alone.
+ * that carry a reference for every provider, so a newcomer can also try SwitchProvider. Storefronts are created
+ * once; on later starts only a demo binding is pointed at where its emulator listens now.
  */
 export async function seedDemo(
   registry: ProviderRegistry,
   storefronts: StorefrontUseCases,
   catalog: CatalogUseCases,
+  bindings: Record<string, DemoBinding> = {},
 ): Promise<string[]> {
   const ctx = systemContext('demo-seed');
   const created: string[] = [];
   for (const provider of registry.ids()) {
     const storefrontId = `demo-${provider}`;
-    const exists = await storefronts.get(storefrontId).then(
-      () => true,
-      () => false,
+    const binding = bindings[provider] ?? { config: {}, secretRefs: {} };
+    const existing = await storefronts.get(storefrontId).then(
+      (view) => view.storefront,
+      () => undefined,
     );
-    if (exists) continue;
+    if (existing) {
+      const current = existing.binding;
+      if (current.provider === provider && JSON.stringify(current.config) !== JSON.stringify(binding.config)) {
+        await storefronts.update(
+          { storefrontId, providerConfig: binding.config, secretRefs: binding.secretRefs, expectedVersion: 0 },
+          ctx,
+        );
+      }
+      continue;
+    }
     await storefronts.create(
       {
         storefrontId,
@@ -30,8 +47,8 @@ export async function seedDemo(
         country: 'DE',
         defaultCurrency: 'EUR',
         provider,
-        providerConfig: {},
-        secretRefs: {},
+        providerConfig: binding.config,
+        secretRefs: binding.secretRefs,
       },
       ctx,
     );

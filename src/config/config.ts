@@ -16,6 +16,14 @@ export interface Config {
   demoSeed: boolean;
   idempotencyRetentionHours: number;
   relayPollIntervalMs: number;
+  /** Run the provider emulators in-process (the embedded default). Defaults to on with the demo seed. */
+  emulators: boolean;
+  /** Port of the in-process Subotiz emulator (0 = any free port). */
+  subotizEmulatorPort: number;
+  /** Webhook processing: first retry delay (doubling, capped at 5 min), attempts before a dead letter, poll. */
+  webhookRetryBaseMs: number;
+  webhookMaxAttempts: number;
+  webhookPollIntervalMs: number;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -40,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const retention = integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30);
   if (retention < 24) throw new ConfigError('IDEMPOTENCY_RETENTION_HOURS', 'must be at least 24');
+  const demoSeed = boolean(env, 'DEMO_SEED', !databaseUrl);
   return {
     databaseUrl,
     dataDir: optional(env, 'DATA_DIR') ?? './.data',
@@ -53,9 +62,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     httpPort: integer(env, 'HTTP_PORT', 8080, 0, 65535),
     host: optional(env, 'HOST') ?? '0.0.0.0',
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
-    demoSeed: boolean(env, 'DEMO_SEED', !databaseUrl),
+    demoSeed,
     idempotencyRetentionHours: retention,
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    emulators: boolean(env, 'EMULATORS', demoSeed),
+    subotizEmulatorPort: integer(env, 'SUBOTIZ_EMULATOR_PORT', 8091, 0, 65535),
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
+    webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+    webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
   };
 }
 

@@ -1,13 +1,22 @@
 import type { Customer } from './customer';
+import type { Entitlement } from './entitlement';
+import type { Invoice } from './invoice';
+import type { Payment, Refund } from './payment';
+import type { Subscription } from './subscription';
 import type { EventType } from './event-catalogue';
 import type { Plan } from './plan';
 import type { Storefront } from './storefront';
 
-/** The aggregate an event carries as its payload (BillingEvent.data). More kinds arrive with subscriptions. */
+/** The aggregate an event carries as its payload (BillingEvent.data). */
 export type EventData =
   | { kind: 'customer'; customer: Customer }
   | { kind: 'storefront'; storefront: Storefront }
-  | { kind: 'plan'; plan: Plan };
+  | { kind: 'plan'; plan: Plan }
+  | { kind: 'subscription'; subscription: Subscription }
+  | { kind: 'payment'; payment: Payment }
+  | { kind: 'refund'; refund: Refund }
+  | { kind: 'invoice'; invoice: Invoice }
+  | { kind: 'entitlement'; entitlement: Entitlement };
 
 /**
  * An event as a use case raises it. The outbox gives it an id, a sequence within its key and the trace context.

@@ -3,6 +3,8 @@ import type { Money } from './money';
 export type PaymentStatus = 'REQUIRES_PAYMENT_METHOD' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
 export type RefundState = 'NONE' | 'PARTIALLY_REFUNDED' | 'REFUNDED';
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+/** What a payment pays: a subscription's first charge, a renewal, or a one-time checkout. */
+export type PaymentKind = 'initial' | 'recurring' | 'one_time';
 
 /** Why a payment or refund failed, as the provider said it. */
 export interface Failure {
@@ -17,6 +19,7 @@ export interface Payment {
   customerId: string;
   subscriptionId?: string;
   invoiceId?: string;
+  kind: PaymentKind;
   provider: string;
   providerRef?: string;
   amount: Money;

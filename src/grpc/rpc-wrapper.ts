@@ -99,6 +99,7 @@ function wrapUnary(
     void context.with(trace.setSpan(parent, span), async () => {
       try {
         const key = handler.kind === 'mutation' ? readIdempotencyKey(call.metadata) : undefined;
+        ctx.idempotencyKey = key;
         let response: unknown;
         let replayed = false;
         if (key) {

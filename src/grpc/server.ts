@@ -6,7 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CatalogUseCases } from '../app/catalog';
 import type { CustomerUseCases } from '../app/customers';
+import type { DeadLetterUseCases } from '../app/dead-letters';
+import type { EntitlementUseCases } from '../app/entitlements';
 import type { EventUseCases } from '../app/events';
+import type { PaymentUseCases } from '../app/payments';
+import type { SubscriptionUseCases } from '../app/subscriptions';
 import type { StorefrontUseCases } from '../app/storefronts';
 import { CatalogServiceService } from '../gen/billing/v1/catalog';
 import { CustomerServiceService } from '../gen/billing/v1/customer';
@@ -17,8 +21,11 @@ import { StorefrontServiceService } from '../gen/billing/v1/storefront';
 import { SubscriptionServiceService } from '../gen/billing/v1/subscription';
 import { catalogHandlers } from './handlers/catalog-handlers';
 import { customerHandlers } from './handlers/customer-handlers';
+import { entitlementHandlers } from './handlers/entitlement-handlers';
 import { eventHandlers } from './handlers/event-handlers';
+import { paymentHandlers } from './handlers/payment-handlers';
 import { storefrontHandlers } from './handlers/storefront-handlers';
+import { subscriptionHandlers } from './handlers/subscription-handlers';
 import { bindService, RpcDeps } from './rpc-wrapper';
 
 export interface UseCases {
@@ -26,6 +33,10 @@ export interface UseCases {
   catalog: CatalogUseCases;
   customers: CustomerUseCases;
   events: EventUseCases;
+  deadLetters: DeadLetterUseCases;
+  subscriptions: SubscriptionUseCases;
+  payments: PaymentUseCases;
+  entitlements: EntitlementUseCases;
 }
 
 const PROTO_DIR = path.resolve(__dirname, '../../proto');
@@ -40,7 +51,6 @@ const SERVICE_NAMES = [
   'billing.v1.EntitlementService',
   'billing.v1.EventService',
 ];
-const LATER = 'not available yet: subscriptions, payments and entitlements arrive with the subscription engine';
 
 /** All billing.v1 services, grpc.health.v1 and server reflection on one server. */
 export function buildGrpcServer(
@@ -57,10 +67,22 @@ export function buildGrpcServer(
     CustomerServiceService,
     bindService(CustomerServiceService, customerHandlers(useCases.customers), deps),
   );
-  server.addService(EventServiceService, bindService(EventServiceService, eventHandlers(useCases.events), deps, LATER));
-  server.addService(SubscriptionServiceService, bindService(SubscriptionServiceService, {}, deps, LATER));
-  server.addService(PaymentServiceService, bindService(PaymentServiceService, {}, deps, LATER));
-  server.addService(EntitlementServiceService, bindService(EntitlementServiceService, {}, deps, LATER));
+  server.addService(
+    EventServiceService,
+    bindService(EventServiceService, eventHandlers(useCases.events, useCases.deadLetters), deps),
+  );
+  server.addService(
+    SubscriptionServiceService,
+    bindService(SubscriptionServiceService, subscriptionHandlers(useCases.subscriptions), deps),
+  );
+  server.addService(
+    PaymentServiceService,
+    bindService(PaymentServiceService, paymentHandlers(useCases.payments), deps),
+  );
+  server.addService(
+    EntitlementServiceService,
+    bindService(EntitlementServiceService, entitlementHandlers(useCases.entitlements), deps),
+  );
 
   const health = new HealthImplementation(
     Object.fromEntries(['', ...SERVICE_NAMES].map((n) => [n, 'NOT_SERVING' as const])),

@@ -1,4 +1,9 @@
 import type { Customer } from '../domain/customer';
+import type { Entitlement } from '../domain/entitlement';
+import type { Invoice } from '../domain/invoice';
+import type { Payment, Refund } from '../domain/payment';
+import type { Subscription, SubscriptionStatus } from '../domain/subscription';
+import type { UsageRecord } from '../domain/usage';
 import type { EventDraft } from '../domain/event';
 import type { Plan } from '../domain/plan';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
@@ -41,6 +46,113 @@ export interface CustomerRepository {
   findByEmail(storefrontId: string, email: string): Promise<Customer | undefined>;
   list(filter: { storefrontId: string; email?: string; externalRef?: string }, page: PageRequest): Promise<Customer[]>;
   update(customer: Customer): Promise<void>;
+}
+
+export interface SubscriptionRepository {
+  /** False (and nothing written) when the id exists already. */
+  insert(subscription: Subscription): Promise<boolean>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Subscription | undefined>;
+  findByProviderRef(
+    provider: string,
+    ref: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<Subscription | undefined>;
+  list(
+    filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
+    page: PageRequest,
+  ): Promise<Subscription[]>;
+  /** The customer's most recent subscription, whatever its state. */
+  latestOfCustomer(customerId: string): Promise<Subscription | undefined>;
+  update(subscription: Subscription): Promise<void>;
+}
+
+export interface PaymentRepository {
+  insert(payment: Payment): Promise<void>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  findByProviderRef(provider: string, ref: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  list(
+    filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
+    page: PageRequest,
+  ): Promise<Payment[]>;
+  update(payment: Payment): Promise<void>;
+}
+
+export interface RefundRepository {
+  insert(refund: Refund): Promise<void>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
+  findByProviderRef(paymentId: string, ref: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
+  listOfPayment(paymentId: string, page: PageRequest): Promise<Refund[]>;
+  update(refund: Refund): Promise<void>;
+}
+
+export interface InvoiceRepository {
+  insert(invoice: Invoice): Promise<void>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined>;
+  findByProviderRef(
+    subscriptionId: string,
+    ref: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<Invoice | undefined>;
+  list(filter: { subscriptionId?: string; customerId?: string }, page: PageRequest): Promise<Invoice[]>;
+  update(invoice: Invoice): Promise<void>;
+}
+
+export interface EntitlementRepository {
+  insert(entitlement: Entitlement): Promise<void>;
+  /** Entitlements of a subscription that have not been revoked (no end, or an end in the future). */
+  openOfSubscription(subscriptionId: string, at: Date): Promise<Entitlement[]>;
+  listOfCustomer(customerId: string, options: { featureKey?: string; activeAt?: Date }): Promise<Entitlement[]>;
+  update(entitlement: Entitlement): Promise<void>;
+}
+
+export interface UsageRepository {
+  /** Returns the stored record; a repeated idempotency key returns the first record instead of a second one. */
+  insert(record: UsageRecord, idempotencyKey: string): Promise<UsageRecord>;
+  list(subscriptionId: string, period: { start?: Date; end?: Date }): Promise<UsageRecord[]>;
+}
+
+/** A verified webhook as stored before the 200. */
+export interface InboxEntry {
+  id: string;
+  provider: string;
+  storefrontId: string;
+  providerEventId: string;
+  eventType: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  attempts: number;
+  traceparent?: string;
+  receivedAt: Date;
+}
+
+export interface DeadLetter {
+  id: string;
+  inboxId: string;
+  provider: string;
+  storefrontId: string;
+  providerEventId: string;
+  eventType: string;
+  error: string;
+  attempts: number;
+  receivedAt: Date;
+  lastAttemptAt: Date;
+  retriedAt?: Date;
+}
+
+/** The webhook inbox and its dead letters. */
+export interface WebhookInbox {
+  /** Stores a webhook once per (provider, provider event id); false when it was there already. */
+  insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean>;
+  /** Locks the oldest due pending entry (skipping entries other workers hold), if any. */
+  claimDue(now: Date): Promise<InboxEntry | undefined>;
+  markProcessed(id: string, at: Date): Promise<void>;
+  scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void>;
+  /** Parks the entry and records a dead letter. */
+  deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string): Promise<void>;
+  listDeadLetters(filter: { storefrontId?: string; provider?: string }, page: PageRequest): Promise<DeadLetter[]>;
+  getDeadLetter(id: string, options?: { forUpdate?: boolean }): Promise<DeadLetter | undefined>;
+  /** Puts the dead letter's entry back in the queue, due now. */
+  requeueDeadLetter(id: string, at: Date): Promise<void>;
 }
 
 /** Who did it and in which request; goes with every event and audit row. */
@@ -107,6 +219,13 @@ export interface Repositories {
   storefronts: StorefrontRepository;
   plans: PlanRepository;
   customers: CustomerRepository;
+  subscriptions: SubscriptionRepository;
+  payments: PaymentRepository;
+  refunds: RefundRepository;
+  invoices: InvoiceRepository;
+  entitlements: EntitlementRepository;
+  usage: UsageRepository;
+  inbox: WebhookInbox;
   outbox: OutboxWriter;
   events: EventLog;
   audit: AuditWriter;

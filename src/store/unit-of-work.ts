@@ -4,6 +4,13 @@ import type { Clock } from '../ports/clock.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
 import { KnexAuditWriter } from './audit-writer';
 import { KnexCustomerRepository } from './customer-repository';
+import { KnexEntitlementRepository } from './entitlement-repository';
+import { KnexInvoiceRepository } from './invoice-repository';
+import { KnexPaymentRepository } from './payment-repository';
+import { KnexRefundRepository } from './refund-repository';
+import { KnexSubscriptionRepository } from './subscription-repository';
+import { KnexUsageRepository } from './usage-repository';
+import { KnexWebhookInbox } from './webhook-inbox';
 import { KnexEventLog } from './event-log';
 import { KnexOutboxWriter } from './outbox-writer';
 import { KnexPlanRepository } from './plan-repository';
@@ -53,6 +60,13 @@ export class KnexUnitOfWork implements UnitOfWork {
       storefronts: new KnexStorefrontRepository(db),
       plans: new KnexPlanRepository(db),
       customers: new KnexCustomerRepository(db),
+      subscriptions: new KnexSubscriptionRepository(db),
+      payments: new KnexPaymentRepository(db),
+      refunds: new KnexRefundRepository(db),
+      invoices: new KnexInvoiceRepository(db),
+      entitlements: new KnexEntitlementRepository(db),
+      usage: new KnexUsageRepository(db),
+      inbox: new KnexWebhookInbox(db),
       outbox: new KnexOutboxWriter(db, this.clock, onAppend),
       events: new KnexEventLog(db),
       audit: new KnexAuditWriter(db, this.clock),

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 
 export interface HttpProbes {
   /** Ready = the database answers and the gRPC server is serving. */
@@ -7,17 +8,21 @@ export interface HttpProbes {
   metrics: Registry;
 }
 
-/**
- * The HTTP listener: liveness, readiness and Prometheus metrics. Provider webhooks (POST /webhooks/{provider}/
- * {storefrontId}) join it with the webhook ingress.
- */
-export function createHttpServer(probes: HttpProbes): http.Server {
+export interface HttpRoutes extends HttpProbes {
+  /** Provider webhooks; absent → 404. */
+  webhooks?: WebhookReceiver;
+}
+
+/** The HTTP listener: provider webhooks (POST /webhooks/{provider}/{storefrontId}), liveness, readiness, metrics. */
+export function createHttpServer(probes: HttpRoutes): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (code: number, body: string, type = 'application/json') => {
       res.writeHead(code, { 'content-type': type });
       res.end(body);
     };
+    const webhook = req.method === 'POST' && probes.webhooks ? WEBHOOK_PATH.exec(url.pathname) : null;
+    if (webhook) return handleWebhook(req, res, webhook, probes.webhooks!);
     if (req.method === 'GET' && url.pathname === '/healthz') return send(200, '{"status":"ok"}');
     if (req.method === 'GET' && url.pathname === '/readyz') {
       probes.ready().then(

@@ -1,4 +1,6 @@
+import type { DeadLetterUseCases } from '../../app/dead-letters';
 import type { EventUseCases } from '../../app/events';
+import type { DeadLetter } from '../../ports/store.port';
 import type { EventFilter } from '../../ports/store.port';
 import type { EventServiceService } from '../../gen/billing/v1/event';
 import * as pb from '../../gen/billing/v1/event';
@@ -15,7 +17,7 @@ function filterOf(req: pb.ListEventsRequest | pb.ReplayEventsRequest): EventFilt
 }
 
 /** ListEvents serves the outbox's own bytes, so a listed event is exactly what Kafka carries (protobuf). */
-export function eventHandlers(events: EventUseCases): Handlers<EventServiceService> {
+export function eventHandlers(events: EventUseCases, deadLetters: DeadLetterUseCases): Handlers<EventServiceService> {
   return {
     listEvents: query(async (req: pb.ListEventsRequest): Promise<pb.ListEventsResponse> => {
       const page = await events.list(filterOf(req), req.pageSize, req.pageToken);
@@ -24,5 +26,30 @@ export function eventHandlers(events: EventUseCases): Handlers<EventServiceServi
     replayEvents: mutation(async (req: pb.ReplayEventsRequest, ctx): Promise<pb.ReplayEventsResponse> => ({
       replayedCount: BigInt(await events.replay(filterOf(req), ctx)),
     })),
+    listDeadLetters: query(async (req: pb.ListDeadLettersRequest): Promise<pb.ListDeadLettersResponse> => {
+      const page = await deadLetters.list(
+        { storefrontId: req.storefrontId, provider: req.provider },
+        req.pageSize,
+        req.pageToken,
+      );
+      return { deadLetters: page.items.map(toDeadLetterMessage), nextPageToken: page.nextPageToken };
+    }),
+    retryDeadLetter: mutation(async (req: pb.RetryDeadLetterRequest, ctx): Promise<pb.RetryDeadLetterResponse> => ({
+      deadLetter: toDeadLetterMessage(await deadLetters.retry(req.deadLetterId, ctx)),
+    })),
+  };
+}
+
+function toDeadLetterMessage(d: DeadLetter): pb.DeadLetter {
+  return {
+    id: d.id,
+    provider: d.provider,
+    storefrontId: d.storefrontId,
+    providerEventId: d.providerEventId,
+    eventType: d.eventType,
+    error: d.error,
+    attempts: d.attempts,
+    receivedAt: d.receivedAt,
+    lastAttemptAt: d.lastAttemptAt,
   };
 }

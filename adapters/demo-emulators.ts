@@ -1,0 +1,71 @@
+import { startSubotizEmulator, SubotizEmulator } from './subotiz/emulator';
+
+/** A provider emulator running in-process for the embedded default, and the binding that reaches it. */
+export interface DemoProvider {
+  provider: string;
+  url: string;
+  config: Record<string, string>;
+  secretRefs: Record<string, string>;
+}
+
+export interface DemoEmulators {
+  providers: DemoProvider[];
+  /** Demo credentials by the env names the bindings reference; they exist only in this process. */
+  secrets: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+// Not secrets: credentials of an emulator that lives and dies with this process.
+const SUBOTIZ = {
+  accessNo: 'demo_access_no',
+  subMerchantId: 'demo',
+  apiKey: 'sk_test_demo',
+  accessSecret: 'demo_access_secret',
+  webhookSecret: 'whsec_demo',
+};
+
+/**
+ * Starts the emulators `npm start` runs with no configuration, pointed at this service's webhook ingress, with
+ * prices matching the demo plans (`demo_<provider>_basic`, `demo_<provider>_pro`).
+ */
+export async function startDemoEmulators(options: {
+  host: string;
+  subotizPort: number;
+  webhookBaseUrl: string;
+}): Promise<DemoEmulators> {
+  const subotiz: SubotizEmulator = await startSubotizEmulator({
+    host: options.host,
+    port: options.subotizPort,
+    merchants: [{ ...SUBOTIZ, webhookUrl: `${options.webhookBaseUrl}/webhooks/subotiz/demo-subotiz` }],
+    prices: [
+      {
+        priceId: 'demo_subotiz_basic',
+        amount: '9.99',
+        currency: 'EUR',
+        interval: 'month',
+        intervalCount: 1,
+        trialDays: 0,
+      },
+      {
+        priceId: 'demo_subotiz_pro',
+        amount: '99.00',
+        currency: 'EUR',
+        interval: 'year',
+        intervalCount: 1,
+        trialDays: 14,
+      },
+    ],
+  });
+  return {
+    providers: [
+      {
+        provider: 'subotiz',
+        url: subotiz.url,
+        config: { base_url: subotiz.url, auth_mode: 'bearer', sub_merchant_id: SUBOTIZ.subMerchantId },
+        secretRefs: { api_key: 'env:DEMO_SUBOTIZ_API_KEY', webhook_secret: 'env:DEMO_SUBOTIZ_WEBHOOK_SECRET' },
+      },
+    ],
+    secrets: { DEMO_SUBOTIZ_API_KEY: SUBOTIZ.apiKey, DEMO_SUBOTIZ_WEBHOOK_SECRET: SUBOTIZ.webhookSecret },
+    stop: () => subotiz.stop(),
+  };
+}

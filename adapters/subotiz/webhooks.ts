@@ -1,0 +1,98 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { invalidArgument } from '../../src/domain/errors';
+import type {
+  ProviderEvent,
+  ProviderWebhooks,
+  RawWebhook,
+  WebhookEnvelope,
+  WebhookSecrets,
+  WebhookVerdict,
+} from '../../src/ports/provider-adapter.port';
+import { toInvoiceState, toPaymentState, toRefundState, toSubscriptionState, webhookMeaning } from './mapping';
+import { asObject, optionalTime, parseSubotizJson } from './wire';
+
+/** Timestamps further than this from our clock are refused (replays, badly skewed senders). */
+const TOLERANCE_MS = 300_000;
+
+/** Lower-case hex HMAC-SHA256 over `${X-Timestamp}.${raw_body}`, as Subotiz signs its webhooks. */
+export function subotizWebhookSignature(secret: string, timestamp: string, body: Buffer): string {
+  return createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(body).digest('hex');
+}
+
+/** Checks X-Signature against the current, then the previous secret; refuses stale or missing timestamps. */
+export function verifySubotizWebhook(webhook: RawWebhook, secrets: WebhookSecrets, now: Date): WebhookVerdict {
+  const timestamp = webhook.headers['x-timestamp'];
+  const signature = webhook.headers['x-signature'];
+  if (!timestamp) return { ok: false, reason: 'missing X-Timestamp header' };
+  if (!signature) return { ok: false, reason: 'missing X-Signature header' };
+  if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: 'X-Timestamp is not a timestamp in milliseconds' };
+  const skewMs = Math.abs(now.getTime() - Number(timestamp));
+  if (skewMs > TOLERANCE_MS) {
+    return { ok: false, reason: `X-Timestamp is ${Math.round(skewMs / 1000)} s off our clock (tolerance 300 s)` };
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-Signature is not a hex HMAC-SHA256' };
+  const given = Buffer.from(signature, 'hex');
+  const keys = [secrets.current, secrets.previous].filter((secret): secret is string => Boolean(secret));
+  if (keys.length === 0) return { ok: false, reason: 'no webhook secret is configured for this storefront' };
+  for (const key of keys) {
+    const expected = Buffer.from(subotizWebhookSignature(key, timestamp, webhook.body), 'hex');
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
+  }
+  return { ok: false, reason: 'X-Signature does not match the current or previous webhook secret' };
+}
+
+interface SubotizEvent {
+  id: string;
+  type: string;
+  body: Record<string, unknown>;
+}
+
+/** `{id, type, created, data}`, with the id kept exact (int64 ids may come as JSON numbers). */
+function readEvent(webhook: RawWebhook): SubotizEvent {
+  let parsed: unknown;
+  try {
+    parsed = parseSubotizJson(webhook.body.toString('utf8'));
+  } catch {
+    throw invalidArgument([{ field: 'body', rule: 'is not JSON' }]);
+  }
+  const body = asObject(parsed, 'body');
+  const id = body.id;
+  const type = body.type;
+  const idText = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : id;
+  if (typeof idText !== 'string' || !idText) throw invalidArgument([{ field: 'id', rule: 'is required' }]);
+  if (typeof type !== 'string' || !type) throw invalidArgument([{ field: 'type', rule: 'is required' }]);
+  return { id: idText, type, body };
+}
+
+export function subotizEnvelope(webhook: RawWebhook): WebhookEnvelope {
+  const event = readEvent(webhook);
+  return { providerEventId: event.id, eventType: event.type };
+}
+
+/** One event per webhook we act on (README: Event mapping); none for the rest. */
+export function parseSubotizWebhook(webhook: RawWebhook): ProviderEvent[] {
+  const { id, type, body } = readEvent(webhook);
+  const meaning = webhookMeaning(type);
+  if (!meaning) return [];
+  const occurredAt = optionalTime(body, 'created', 'event');
+  if (!occurredAt) throw invalidArgument([{ field: 'event.created', rule: 'is required' }]);
+  const base = { providerEventId: id, providerType: type, occurredAt };
+  const data = body.data;
+  switch (meaning.kind) {
+    case 'subscription':
+      return [{ ...base, ...meaning, subscription: toSubscriptionState(data, occurredAt) }];
+    case 'payment':
+      return [{ ...base, ...meaning, payment: toPaymentState(data) }];
+    case 'invoice':
+      return [{ ...base, ...meaning, invoice: toInvoiceState(data) }];
+    case 'refund':
+      return [{ ...base, ...meaning, refund: toRefundState(data) }];
+  }
+}
+
+/** Subotiz webhooks: signature, envelope, normalized events. */
+export const subotizWebhooks: ProviderWebhooks = {
+  verify: verifySubotizWebhook,
+  envelope: subotizEnvelope,
+  parse: parseSubotizWebhook,
+};

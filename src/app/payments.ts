@@ -1,0 +1,147 @@
+import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import { formatDecimal, Money, MoneyInput, resolveMoney } from '../domain/money';
+import type { Payment, Refund } from '../domain/payment';
+import { Validator } from '../domain/validation';
+import type { Clock } from '../ports/clock.port';
+import type { UnitOfWork } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import { pageOf, readPage } from './pagination';
+import type { ProviderGateway } from './provider-gateway';
+
+/**
+ * Payments, invoices and refunds. Payments and invoices are written by provider events; refunds start here and
+ * are settled by the provider's refund webhook (events `refund.succeeded` and `payment.refunded` come from there).
+ */
+export class PaymentUseCases {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly gateway: ProviderGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async getPayment(id: string): Promise<Payment> {
+    const payment = id ? await this.uow.reads.payments.get(id) : undefined;
+    if (!payment) throw notFound('payment', id, 'payment_id');
+    return payment;
+  }
+
+  async listPayments(
+    filter: { storefrontId: string; customerId: string; subscriptionId: string },
+    pageSize: number,
+    pageToken: string,
+  ) {
+    if (!filter.storefrontId && !filter.customerId && !filter.subscriptionId) {
+      throw invalidArgument([
+        { field: 'storefront_id', rule: 'one of storefront_id, customer_id, subscription_id is required' },
+      ]);
+    }
+    const page = readPage(pageSize, pageToken);
+    const items = await this.uow.reads.payments.list(
+      {
+        storefrontId: filter.storefrontId || undefined,
+        customerId: filter.customerId || undefined,
+        subscriptionId: filter.subscriptionId || undefined,
+      },
+      { size: page.size + 1, afterId: page.after },
+    );
+    return pageOf(items, page, (p) => p.id);
+  }
+
+  async createRefund(
+    input: { paymentId: string; amount?: MoneyInput; reason: string },
+    ctx: CallContext,
+  ): Promise<Refund> {
+    new Validator().required('payment_id', input.paymentId).maxLength('reason', input.reason, 500).check();
+    const payment = await this.getPayment(input.paymentId);
+    if (payment.status !== 'SUCCEEDED' || !payment.providerRef) {
+      throw failedPrecondition(
+        `payment '${payment.id}' is ${payment.status}: only a succeeded payment can be refunded`,
+      );
+    }
+    const refunds = await this.uow.reads.refunds.listOfPayment(payment.id, { size: 10_000 });
+    const pending = refunds.filter((r) => r.status === 'PENDING').reduce((sum, r) => sum + r.amount.amountMinor, 0n);
+    const refundable = payment.amount.amountMinor - payment.refundedMinor - pending;
+    const amount = input.amount ? resolveMoney(input.amount, 'amount') : { ...payment.amount, amountMinor: refundable };
+    checkRefundAmount(amount, payment, refundable);
+
+    const connection = await this.gateway.connect(this.uow.reads, payment.storefrontId, payment.provider, ctx);
+    const refund = connection.operation('refund');
+    const state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
+    return this.uow.transaction(async (repos) => {
+      // A replayed provider call answers with the first refund: return ours instead of recording a second.
+      const known = await repos.refunds.findByProviderRef(payment.id, state.ref);
+      if (known) return known;
+      const now = this.clock.now();
+      const created: Refund = {
+        id: newId('ref'),
+        paymentId: payment.id,
+        amount,
+        reason: input.reason,
+        status: 'PENDING',
+        providerRef: state.ref,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repos.refunds.insert(created);
+      await repos.audit.record({
+        ...ctx,
+        action: 'CreateRefund',
+        resourceType: 'refund',
+        resourceId: created.id,
+        storefrontId: payment.storefrontId,
+        details: { payment_id: payment.id, amount_minor: amount.amountMinor.toString(), currency: amount.currency },
+      });
+      return created;
+    });
+  }
+
+  async getRefund(id: string): Promise<Refund> {
+    const refund = id ? await this.uow.reads.refunds.get(id) : undefined;
+    if (!refund) throw notFound('refund', id, 'refund_id');
+    return refund;
+  }
+
+  async listRefunds(paymentId: string, pageSize: number, pageToken: string) {
+    await this.getPayment(paymentId);
+    const page = readPage(pageSize, pageToken);
+    const items = await this.uow.reads.refunds.listOfPayment(paymentId, { size: page.size + 1, afterId: page.after });
+    return pageOf(items, page, (r) => r.id);
+  }
+
+  async getInvoice(id: string) {
+    const invoice = id ? await this.uow.reads.invoices.get(id) : undefined;
+    if (!invoice) throw notFound('invoice', id, 'invoice_id');
+    return invoice;
+  }
+
+  async listInvoices(filter: { subscriptionId: string; customerId: string }, pageSize: number, pageToken: string) {
+    if (!filter.subscriptionId && !filter.customerId) {
+      throw invalidArgument([{ field: 'subscription_id', rule: 'subscription_id or customer_id is required' }]);
+    }
+    const page = readPage(pageSize, pageToken);
+    const items = await this.uow.reads.invoices.list(
+      { subscriptionId: filter.subscriptionId || undefined, customerId: filter.customerId || undefined },
+      { size: page.size + 1, afterId: page.after },
+    );
+    return pageOf(items, page, (i) => i.id);
+  }
+}
+
+function checkRefundAmount(amount: Money, payment: Payment, refundable: bigint): void {
+  if (amount.currency !== payment.amount.currency) {
+    throw invalidArgument([
+      { field: 'amount.currency_code', rule: `must be the payment's currency ${payment.amount.currency}` },
+    ]);
+  }
+  if (refundable <= 0n) throw failedPrecondition(`payment '${payment.id}' has nothing left to refund`);
+  if (amount.amountMinor <= 0n) throw invalidArgument([{ field: 'amount', rule: 'must be greater than zero' }]);
+  if (amount.amountMinor > refundable) {
+    throw invalidArgument([
+      {
+        field: 'amount',
+        rule: `must be at most the refundable ${formatDecimal(refundable, payment.amount.currency)} ${payment.amount.currency}`,
+      },
+    ]);
+  }
+}

@@ -1,0 +1,381 @@
+import { notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import type { Invoice } from '../domain/invoice';
+import { canMovePayment } from '../domain/payment-lifecycle';
+import { Payment, refundStateOf } from '../domain/payment';
+import type { Storefront } from '../domain/storefront';
+import type { Subscription } from '../domain/subscription';
+import type { ObservedSubscription } from '../domain/subscription-lifecycle';
+import type { Clock } from '../ports/clock.port';
+import type { ProviderEvent, ProviderSubscriptionState } from '../ports/provider-adapter.port';
+import type { Repositories } from '../ports/store.port';
+import { systemContext } from './call-context';
+import { drafts } from './event-drafts';
+import type { ProviderGateway } from './provider-gateway';
+import { applySubscriptionState, ChangeSource } from './subscription-changes';
+
+type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
+
+/** Where a webhook came from. */
+export interface EventOrigin {
+  provider: string;
+  storefront: Storefront;
+  correlationId: string;
+}
+
+/**
+ * Turns normalized provider events into state changes and billing events, in the caller's transaction. A late,
+ * duplicate or out-of-order event never regresses state: the state machine refuses it, and where a refusal means
+ * order is in doubt the provider's current state is fetched and applied instead. Returns a note for the inbox.
+ */
+export class ProviderEventApplier {
+  constructor(
+    private readonly gateway: ProviderGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
+    const source: ChangeSource = {
+      actor: `provider:${origin.provider}`,
+      correlationId: origin.correlationId,
+      providerEventId: event.providerEventId,
+    };
+    switch (event.kind) {
+      case 'subscription':
+        return this.subscriptionEvent(repos, origin, event, source);
+      case 'payment':
+        return this.paymentEvent(repos, origin, event, source);
+      case 'invoice':
+        return this.invoiceEvent(repos, origin, event, source);
+      case 'refund':
+        return this.refundEvent(repos, origin, event, source);
+    }
+  }
+
+  private async subscriptionEvent(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: Of<'subscription'>,
+    source: ChangeSource,
+  ): Promise<string> {
+    const state = event.subscription;
+    const subscription = await this.subscriptionOf(repos, origin.provider, state.ref, state.orderId);
+    await this.rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
+    const observed: ObservedSubscription = { ...state, observedAt: state.observedAt ?? event.occurredAt };
+    const extra =
+      event.hint === 'trial_will_end' && state.status === 'TRIALING'
+        ? (['billing.subscription.trial_will_end'] as const)
+        : [];
+    const applied = await this.observe(repos, origin, subscription, observed, source, [...extra]);
+    if (applied === 'unchanged' && extra.length) {
+      // The trial reminder changes no state but is news to consumers.
+      await repos.outbox.append(
+        drafts.subscription(extra[0], origin.storefront, subscription, source.providerEventId),
+        source,
+      );
+      return 'trial_will_end';
+    }
+    return applied;
+  }
+
+  private async paymentEvent(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: Of<'payment'>,
+    source: ChangeSource,
+  ): Promise<string> {
+    const state = event.payment;
+    const now = this.clock.now();
+    let payment = await repos.payments.findByProviderRef(origin.provider, state.ref, { forUpdate: true });
+    if (!payment && state.orderId?.startsWith('pay_')) {
+      payment = await repos.payments.get(state.orderId, { forUpdate: true });
+    }
+    let subscription: Subscription | undefined;
+    if (!payment || payment.subscriptionId) {
+      subscription = await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
+    }
+    const isNew = !payment;
+    const before = payment?.status;
+    if (!payment) {
+      payment = {
+        id: newId('pay'),
+        storefrontId: subscription!.storefrontId,
+        customerId: subscription!.customerId,
+        subscriptionId: subscription!.id,
+        kind: state.kind,
+        provider: origin.provider,
+        providerRef: state.ref,
+        amount: state.amount,
+        status: state.status,
+        refundState: 'NONE',
+        refundedMinor: 0n,
+        failure: state.failure,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repos.payments.insert(payment);
+    } else if (canMovePayment(payment.status, state.status)) {
+      payment = {
+        ...payment,
+        providerRef: payment.providerRef ?? state.ref,
+        status: state.status,
+        failure: state.failure ?? payment.failure,
+        updatedAt: now,
+      };
+      await repos.payments.update(payment);
+    } else {
+      return `payment ${payment.id} stays ${payment.status} (reported ${state.status})`;
+    }
+    if (payment.status !== before || isNew) {
+      if (payment.status === 'SUCCEEDED') {
+        await repos.outbox.append(
+          drafts.payment('billing.payment.succeeded', origin.storefront, payment, source.providerEventId),
+          source,
+        );
+      } else if (payment.status === 'FAILED') {
+        await repos.outbox.append(
+          drafts.payment('billing.payment.failed', origin.storefront, payment, source.providerEventId),
+          source,
+        );
+      }
+    }
+    // A first payment that succeeded while we still hold the subscription INCOMPLETE: its activation event may be
+    // late or lost, so ask the provider.
+    if (subscription?.status === 'INCOMPLETE' && payment.status === 'SUCCEEDED') {
+      await this.reconcile(repos, origin, subscription, source);
+    }
+    return `payment ${payment.id} ${payment.status}`;
+  }
+
+  private async invoiceEvent(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: Of<'invoice'>,
+    source: ChangeSource,
+  ): Promise<string> {
+    const state = event.invoice;
+    const now = this.clock.now();
+    const subscription = await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
+    const existing = await repos.invoices.findByProviderRef(subscription.id, state.ref, { forUpdate: true });
+    const invoice: Invoice = {
+      id: existing?.id ?? newId('inv'),
+      subscriptionId: subscription.id,
+      customerId: subscription.customerId,
+      amount: state.amount,
+      type: state.type,
+      status: state.status,
+      cycleIndex: state.cycleIndex,
+      periodStart: state.periodStart,
+      periodEnd: state.periodEnd,
+      providerRef: state.ref,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    if (existing && existing.status === invoice.status) return `invoice ${existing.id} unchanged`;
+    if (existing) await repos.invoices.update(invoice);
+    else await repos.invoices.insert(invoice);
+    if (state.paymentRef) {
+      const payment = await repos.payments.findByProviderRef(origin.provider, state.paymentRef, { forUpdate: true });
+      if (payment && payment.invoiceId !== invoice.id) {
+        await repos.payments.update({ ...payment, invoiceId: invoice.id, updatedAt: now });
+      }
+    }
+    const type =
+      event.outcome === 'paid'
+        ? 'billing.invoice.paid'
+        : event.outcome === 'payment_failed'
+          ? 'billing.invoice.payment_failed'
+          : undefined;
+    if (type) {
+      await repos.outbox.append(
+        drafts.invoice(type, origin.storefront, subscription, invoice, source.providerEventId),
+        source,
+      );
+    }
+    if (event.outcome === 'paid' && invoice.type !== 'TRIAL')
+      await this.renew(repos, origin, subscription, invoice, source);
+    return `invoice ${invoice.id} ${invoice.status}`;
+  }
+
+  /** A paid invoice for a later period renews the subscription; one that ends a dunning run needs the provider's word. */
+  private async renew(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    invoice: Invoice,
+    source: ChangeSource,
+  ): Promise<void> {
+    if (subscription.status === 'PAST_DUE' || subscription.status === 'UNPAID') {
+      await this.reconcile(repos, origin, subscription, source);
+      return;
+    }
+    const later =
+      invoice.periodEnd && (!subscription.currentPeriodEnd || invoice.periodEnd > subscription.currentPeriodEnd);
+    if (!later || subscription.status === 'INCOMPLETE') return;
+    await applySubscriptionState(
+      repos,
+      origin.storefront,
+      subscription,
+      {
+        ...subscription,
+        currentPeriodStart: invoice.periodStart,
+        currentPeriodEnd: invoice.periodEnd,
+        observedAt: undefined,
+      },
+      source,
+      this.clock.now(),
+    );
+  }
+
+  private async refundEvent(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: Of<'refund'>,
+    source: ChangeSource,
+  ): Promise<string> {
+    const state = event.refund;
+    const now = this.clock.now();
+    const payment = await repos.payments.findByProviderRef(origin.provider, state.paymentRef, { forUpdate: true });
+    if (!payment) throw notFound('payment', `${origin.provider}:${state.paymentRef}`);
+    let refund = await repos.refunds.findByProviderRef(payment.id, state.ref, { forUpdate: true });
+    if (!refund) {
+      // Issued outside this service (e.g. the provider's dashboard): record it like ours.
+      refund = {
+        id: newId('ref'),
+        paymentId: payment.id,
+        amount: state.amount,
+        reason: state.reason,
+        status: 'PENDING',
+        providerRef: state.ref,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await repos.refunds.insert(refund);
+    }
+    if (refund.status !== 'PENDING') return `refund ${refund.id} already ${refund.status}`;
+    if (event.outcome === 'failed') {
+      refund = { ...refund, status: 'FAILED', failure: state.failure, updatedAt: now };
+      await repos.refunds.update(refund);
+      await repos.outbox.append(
+        drafts.refund('billing.refund.failed', origin.storefront, payment, refund, source.providerEventId),
+        source,
+      );
+      return `refund ${refund.id} FAILED`;
+    }
+    refund = { ...refund, status: 'SUCCEEDED', updatedAt: now };
+    await repos.refunds.update(refund);
+    const refundedMinor = payment.refundedMinor + refund.amount.amountMinor;
+    const refunded: Payment = {
+      ...payment,
+      refundedMinor,
+      refundState: refundStateOf(payment.amount.amountMinor, refundedMinor),
+      updatedAt: now,
+    };
+    await repos.payments.update(refunded);
+    await repos.outbox.append(
+      drafts.refund('billing.refund.succeeded', origin.storefront, refunded, refund, source.providerEventId),
+      source,
+    );
+    await repos.outbox.append(
+      drafts.payment('billing.payment.refunded', origin.storefront, refunded, source.providerEventId),
+      source,
+    );
+    return `refund ${refund.id} SUCCEEDED`;
+  }
+
+  /** Applies an observed state; when the state machine refuses it, order is in doubt: the provider decides. */
+  private async observe(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    observed: ObservedSubscription,
+    source: ChangeSource,
+    extra: 'billing.subscription.trial_will_end'[] = [],
+  ): Promise<string> {
+    const { result } = await applySubscriptionState(
+      repos,
+      origin.storefront,
+      subscription,
+      observed,
+      source,
+      this.clock.now(),
+      extra,
+    );
+    if (result.outcome === 'refused') return this.reconcile(repos, origin, subscription, source, result.reason);
+    return result.outcome;
+  }
+
+  /** Fetches the provider's current state of a subscription and applies it. */
+  async reconcile(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    source: ChangeSource,
+    why = 'order in doubt',
+  ): Promise<string> {
+    const connection = await this.gateway.connect(
+      repos,
+      subscription.storefrontId,
+      subscription.provider,
+      systemContext(source.correlationId),
+    );
+    let fresh: ProviderSubscriptionState | undefined;
+    if (subscription.providerRef) {
+      fresh = await connection.operation('getSubscription')(connection.ctx, subscription.providerRef);
+    } else if (connection.adapter.operations?.findSubscriptionByOrder) {
+      fresh = await connection.operation('findSubscriptionByOrder')(connection.ctx, subscription.id);
+    }
+    if (!fresh) return `${why}; provider has no state yet`;
+    let current = subscription;
+    if (!current.providerRef) {
+      current = { ...current, providerRef: fresh.ref };
+      await repos.subscriptions.update(current);
+    }
+    const { result } = await applySubscriptionState(
+      repos,
+      origin.storefront,
+      current,
+      { ...fresh, observedAt: fresh.observedAt ?? this.clock.now() },
+      source,
+      this.clock.now(),
+    );
+    return result.outcome === 'refused'
+      ? `${why}; provider state refused too: ${result.reason}`
+      : `reconciled: ${result.outcome}`;
+  }
+
+  /** Our subscription for a provider reference or our order id; the reference is remembered on first sight. */
+  private async subscriptionOf(
+    repos: Repositories,
+    provider: string,
+    ref: string | undefined,
+    orderId: string | undefined,
+  ): Promise<Subscription> {
+    if (ref) {
+      const byRef = await repos.subscriptions.findByProviderRef(provider, ref, { forUpdate: true });
+      if (byRef) return byRef;
+    }
+    const byOrder = orderId?.startsWith('sub_')
+      ? await repos.subscriptions.get(orderId, { forUpdate: true })
+      : undefined;
+    if (!byOrder || byOrder.provider !== provider) throw notFound('subscription', ref ?? orderId ?? '(no reference)');
+    if (ref && !byOrder.providerRef) {
+      const remembered = { ...byOrder, providerRef: ref };
+      await repos.subscriptions.update(remembered);
+      return remembered;
+    }
+    return byOrder;
+  }
+
+  private async rememberCustomerRef(
+    repos: Repositories,
+    subscription: Subscription,
+    provider: string,
+    customerRef: string | undefined,
+  ): Promise<void> {
+    if (!customerRef) return;
+    const customer = await repos.customers.get(subscription.customerId, { forUpdate: true });
+    if (!customer || customer.providerRefs[provider] === customerRef) return;
+    await repos.customers.update({ ...customer, providerRefs: { ...customer.providerRefs, [provider]: customerRef } });
+  }
+}

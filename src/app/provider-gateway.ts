@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, notFound, unavailable, unimplemented } from '../domain/errors';
+import type { ProviderBinding, Storefront } from '../domain/storefront';
+import type {
+  ProviderAdapter,
+  ProviderCallContext,
+  ProviderOperations,
+  WebhookSecrets,
+} from '../ports/provider-adapter.port';
+import { OPERATION_RPC } from '../ports/provider-adapter.port';
+import type { SecretResolver } from '../ports/secret-resolver.port';
+import type { Repositories } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import type { ProviderRegistry } from './provider-registry';
+
+/** One provider, reached through the storefront binding that applies to it. */
+export interface ProviderConnection {
+  adapter: ProviderAdapter;
+  storefront: Storefront;
+  ctx: ProviderCallContext;
+  /** The operation, or UNIMPLEMENTED naming storefront, provider and operation when the provider lacks it. */
+  operation<K extends keyof ProviderOperations>(name: K): NonNullable<ProviderOperations[K]>;
+}
+
+/**
+ * Routes calls to providers. A subscription's calls go to the provider it is pinned to, through that provider's
+ * binding on the storefront: the current one, or the latest past one after a switch, so a switch never strands
+ * an existing subscription.
+ */
+export class ProviderGateway {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly secrets: SecretResolver,
+  ) {}
+
+  async connect(
+    repos: Repositories,
+    storefrontId: string,
+    provider: string,
+    call: Pick<CallContext, 'signal' | 'idempotencyKey'>,
+  ): Promise<ProviderConnection> {
+    const storefront = await repos.storefronts.get(storefrontId);
+    if (!storefront) throw notFound('storefront', storefrontId, 'storefront_id');
+    const adapter = this.registry.find(provider);
+    if (!adapter) throw unavailable(`provider '${provider}' is not available in this build`);
+    const binding = await this.bindingFor(repos, storefront, provider);
+    const ctx: ProviderCallContext = {
+      storefrontId,
+      config: binding.config,
+      secrets: this.resolveSecrets(storefrontId, binding),
+      signal: call.signal,
+      // Without a caller key, one logical call still keeps one key across the adapter's own retries.
+      idempotencyKey: call.idempotencyKey ?? randomUUID(),
+    };
+    return {
+      adapter,
+      storefront,
+      ctx,
+      operation: (name) => {
+        const op = adapter.operations?.[name];
+        if (!op) {
+          throw unimplemented(
+            `${OPERATION_RPC[name]} is not supported by provider '${provider}' (storefront '${storefrontId}')`,
+          );
+        }
+        return op.bind(adapter.operations) as NonNullable<ProviderOperations[typeof name]>;
+      },
+    };
+  }
+
+  /** True when `provider` sells plans by its own reference (Subotiz price_id), false when prices travel inline. */
+  needsPlanReference(provider: string): boolean {
+    return this.registry.find(provider)?.planReference !== undefined;
+  }
+
+  /** The webhook secrets for `provider` on a storefront, or undefined when the storefront never used it. */
+  async webhookSecrets(
+    repos: Repositories,
+    storefront: Storefront,
+    adapter: ProviderAdapter,
+  ): Promise<WebhookSecrets | undefined> {
+    const binding = await this.bindingFor(repos, storefront, adapter.id).catch((error: unknown) => {
+      if (error instanceof DomainError) return undefined;
+      throw error;
+    });
+    const names = adapter.webhookSecretNames;
+    if (!binding || !names) return undefined;
+    const current = this.resolveRef(binding.secretRefs[names.current]);
+    if (!current) return undefined;
+    return { current, previous: this.resolveRef(binding.secretRefs[names.previous]) };
+  }
+
+  private async bindingFor(repos: Repositories, storefront: Storefront, provider: string): Promise<ProviderBinding> {
+    if (storefront.binding.provider === provider) return storefront.binding;
+    const past = (await repos.storefronts.listBindings(storefront.id))
+      .filter((b) => b.provider === provider)
+      .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime())[0];
+    if (!past) {
+      throw new DomainError('FAILED_PRECONDITION', `storefront '${storefront.id}' was never bound to '${provider}'`);
+    }
+    return past;
+  }
+
+  private resolveSecrets(storefrontId: string, binding: ProviderBinding): Record<string, string> {
+    const secrets: Record<string, string> = {};
+    for (const [name, reference] of Object.entries(binding.secretRefs)) {
+      const value = this.resolveRef(reference);
+      if (value === undefined) {
+        // Names the reference (where to look), never a value.
+        throw unavailable(`storefront '${storefrontId}': secret '${name}' (${reference}) is not set`);
+      }
+      secrets[name] = value;
+    }
+    return secrets;
+  }
+
+  private resolveRef(reference: string | undefined): string | undefined {
+    return reference ? this.secrets.resolve(reference) : undefined;
+  }
+}

@@ -1,0 +1,419 @@
+import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import { Money, MoneyInput, resolveMoney } from '../domain/money';
+import type { Payment } from '../domain/payment';
+import type { Plan } from '../domain/plan';
+import type { Storefront } from '../domain/storefront';
+import { isTerminal, Subscription, SubscriptionStatus } from '../domain/subscription';
+import type { UsageRecord } from '../domain/usage';
+import { Validator } from '../domain/validation';
+import type { Clock } from '../ports/clock.port';
+import type { ProviderCheckout, ProviderOperations, ProviderSubscriptionState } from '../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../ports/store.port';
+import type { CallContext } from './call-context';
+import { pageOf, readPage } from './pagination';
+import type { ProviderConnection, ProviderGateway } from './provider-gateway';
+import { applySubscriptionState } from './subscription-changes';
+import { drafts } from './event-drafts';
+
+export interface CheckoutInput {
+  storefrontId: string;
+  customerId: string;
+  mode: 'subscription' | 'payment';
+  planId: string;
+  quantity: number;
+  amount?: MoneyInput;
+  description: string;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface CheckoutResult {
+  session: { id: string; url: string; expireTime?: Date };
+  subscription?: Subscription;
+  payment?: Payment;
+}
+
+const URL_RULE = /^https?:\/\/\S+$/;
+
+/**
+ * Sells and manages subscriptions. Checkout pins a new subscription to the storefront's current provider; every
+ * later call goes to that pinned provider. Provider calls happen before our transaction: when the provider fails,
+ * nothing is written, and a retry with the same idempotency key reaches the same provider object.
+ */
+export class SubscriptionUseCases {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly gateway: ProviderGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async createCheckout(input: CheckoutInput, ctx: CallContext): Promise<CheckoutResult> {
+    const v = new Validator().required('storefront_id', input.storefrontId).required('customer_id', input.customerId);
+    if (input.mode === 'subscription') {
+      v.required('plan_id', input.planId);
+      if (!Number.isInteger(input.quantity) || input.quantity < 0 || input.quantity > 10_000) {
+        v.add('quantity', 'must be between 1 and 10000 (0 means 1)');
+      }
+    }
+    if (input.successUrl && !URL_RULE.test(input.successUrl)) v.add('success_url', 'must be an http(s) URL');
+    if (input.cancelUrl && !URL_RULE.test(input.cancelUrl)) v.add('cancel_url', 'must be an http(s) URL');
+    v.maxLength('description', input.description, 500).check();
+    const amount = input.mode === 'payment' ? positive(resolveMoney(input.amount, 'amount'), 'amount') : undefined;
+
+    const reads = this.uow.reads;
+    const storefront = await reads.storefronts.get(input.storefrontId);
+    if (!storefront) throw notFound('storefront', input.storefrontId, 'storefront_id');
+    const customer = await reads.customers.get(input.customerId);
+    if (!customer || customer.storefrontId !== storefront.id)
+      throw notFound('customer', input.customerId, 'customer_id');
+    const provider = storefront.binding.provider;
+    const plan =
+      input.mode === 'subscription' ? await this.sellablePlan(reads, storefront, input.planId, provider) : undefined;
+    const connection = await this.gateway.connect(reads, storefront.id, provider, ctx);
+    const createCheckout = connection.operation('createCheckout');
+    const orderId = newId(input.mode === 'subscription' ? 'sub' : 'pay');
+    const checkout = await createCheckout(connection.ctx, {
+      orderId,
+      mode: input.mode,
+      customer: {
+        id: customer.id,
+        email: customer.email,
+        name: customer.name,
+        providerRef: customer.providerRefs[provider],
+      },
+      planRef: plan ? plan.providerRefs[provider] : undefined,
+      quantity: input.quantity || 1,
+      amount,
+      description: input.description || undefined,
+      successUrl: input.successUrl || undefined,
+      cancelUrl: input.cancelUrl || undefined,
+    });
+    // A replayed provider request answers with the first call's order: adopt it, so ours and theirs stay one.
+    const id = checkout.orderId.startsWith(orderId.slice(0, 4)) ? checkout.orderId : orderId;
+    const session = { id: checkout.sessionRef, url: checkout.url, expireTime: checkout.expireTime };
+    if (plan) {
+      const subscription = await this.recordCheckout(
+        storefront,
+        customer.id,
+        plan,
+        input.quantity || 1,
+        id,
+        checkout,
+        ctx,
+      );
+      return { session, subscription };
+    }
+    const payment = await this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, ctx);
+    return { session, payment };
+  }
+
+  async get(subscriptionId: string): Promise<Subscription> {
+    return this.load(this.uow.reads, subscriptionId);
+  }
+
+  async list(
+    filter: { storefrontId: string; customerId: string; statuses: SubscriptionStatus[] },
+    pageSize: number,
+    pageToken: string,
+  ) {
+    if (!filter.storefrontId && !filter.customerId) {
+      throw invalidArgument([{ field: 'storefront_id', rule: 'storefront_id or customer_id is required' }]);
+    }
+    const page = readPage(pageSize, pageToken);
+    const items = await this.uow.reads.subscriptions.list(
+      {
+        storefrontId: filter.storefrontId || undefined,
+        customerId: filter.customerId || undefined,
+        statuses: filter.statuses,
+      },
+      { size: page.size + 1, afterId: page.after },
+    );
+    return pageOf(items, page, (s) => s.id);
+  }
+
+  async cancel(input: { subscriptionId: string; atPeriodEnd: boolean; reason: string }, ctx: CallContext) {
+    new Validator().maxLength('reason', input.reason, 500).check();
+    const current = await this.load(this.uow.reads, input.subscriptionId);
+    if (isTerminal(current.status))
+      throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
+    if (input.atPeriodEnd && current.cancelAtPeriodEnd) return current;
+    return this.providerChange(current, ctx, 'cancelSubscription', (op, c, ref) =>
+      op(c.ctx, ref, { atPeriodEnd: input.atPeriodEnd, reason: input.reason }),
+    );
+  }
+
+  async revokeCancellation(subscriptionId: string, ctx: CallContext) {
+    const current = await this.load(this.uow.reads, subscriptionId);
+    if (!current.cancelAtPeriodEnd || isTerminal(current.status)) {
+      throw failedPrecondition(`subscription '${current.id}' has no scheduled cancellation to revoke`);
+    }
+    return this.providerChange(current, ctx, 'revokeCancellation', (op, c, ref) => op(c.ctx, ref));
+  }
+
+  async pause(subscriptionId: string, resumeAt: Date | undefined, ctx: CallContext) {
+    const current = await this.load(this.uow.reads, subscriptionId);
+    return this.providerChange(current, ctx, 'pauseSubscription', (op, c, ref) => op(c.ctx, ref, resumeAt));
+  }
+
+  async resume(subscriptionId: string, ctx: CallContext) {
+    const current = await this.load(this.uow.reads, subscriptionId);
+    return this.providerChange(current, ctx, 'resumeSubscription', (op, c, ref) => op(c.ctx, ref));
+  }
+
+  async changePlan(subscriptionId: string, planId: string, ctx: CallContext) {
+    new Validator().required('plan_id', planId).check();
+    const current = await this.load(this.uow.reads, subscriptionId);
+    const storefront = (await this.uow.reads.storefronts.get(current.storefrontId))!;
+    const plan = await this.sellablePlan(this.uow.reads, storefront, planId, current.provider);
+    return this.providerChange(current, ctx, 'changePlan', (op, c, ref) =>
+      op(c.ctx, ref, plan.providerRefs[current.provider] ?? plan.id),
+    );
+  }
+
+  async updateQuantity(subscriptionId: string, quantity: number, ctx: CallContext) {
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 10_000) {
+      throw invalidArgument([{ field: 'quantity', rule: 'must be between 1 and 10000' }]);
+    }
+    const current = await this.load(this.uow.reads, subscriptionId);
+    return this.providerChange(current, ctx, 'updateQuantity', (op, c, ref) => op(c.ctx, ref, quantity));
+  }
+
+  async recordUsage(input: { subscriptionId: string; quantity: bigint; timestamp?: Date }, ctx: CallContext) {
+    if (input.quantity < 1n) throw invalidArgument([{ field: 'quantity', rule: 'must be at least 1' }]);
+    const subscription = await this.load(this.uow.reads, input.subscriptionId);
+    const now = this.clock.now();
+    const timestamp = input.timestamp ?? now;
+    if (timestamp.getTime() > now.getTime() + 300_000) {
+      throw invalidArgument([{ field: 'timestamp', rule: 'must not be in the future' }]);
+    }
+    const connection = await this.gateway.connect(
+      this.uow.reads,
+      subscription.storefrontId,
+      subscription.provider,
+      ctx,
+    );
+    const record = connection.operation('recordUsage');
+    const ref = requireProviderRef(subscription);
+    const recorded = await record(connection.ctx, ref, { quantity: input.quantity, timestamp });
+    const usage: UsageRecord = {
+      id: newId('use'),
+      subscriptionId: subscription.id,
+      quantity: input.quantity,
+      occurredAt: timestamp,
+      providerRef: recorded.ref,
+      createdAt: now,
+    };
+    // The provider's record id identifies the usage: a replayed call stores (and returns) the first record.
+    return this.uow.transaction(async (repos) => {
+      const stored = await repos.usage.insert(usage, `${connection.adapter.id}:${recorded.ref}`);
+      if (stored.id === usage.id) {
+        await repos.audit.record({
+          ...ctx,
+          action: 'RecordUsage',
+          resourceType: 'usage',
+          resourceId: usage.id,
+          storefrontId: subscription.storefrontId,
+          details: { quantity: usage.quantity.toString() },
+        });
+      }
+      return stored;
+    });
+  }
+
+  async getUsage(input: { subscriptionId: string; periodStart?: Date; periodEnd?: Date }) {
+    const subscription = await this.load(this.uow.reads, input.subscriptionId);
+    const start = input.periodStart ?? subscription.currentPeriodStart;
+    const end = input.periodEnd ?? (input.periodStart ? undefined : subscription.currentPeriodEnd);
+    if (start && end && end <= start)
+      throw invalidArgument([{ field: 'period_end', rule: 'must be after period_start' }]);
+    const records = await this.uow.reads.usage.list(subscription.id, { start, end });
+    return { totalQuantity: records.reduce((sum, r) => sum + r.quantity, 0n), records };
+  }
+
+  async createPortalSession(customerId: string, returnUrl: string, ctx: CallContext) {
+    if (returnUrl && !URL_RULE.test(returnUrl))
+      throw invalidArgument([{ field: 'return_url', rule: 'must be an http(s) URL' }]);
+    const reads = this.uow.reads;
+    const customer = customerId ? await reads.customers.get(customerId) : undefined;
+    if (!customer) throw notFound('customer', customerId, 'customer_id');
+    // The portal lives where the customer's billing is: the provider of their latest subscription.
+    const latest = await reads.subscriptions.latestOfCustomer(customer.id);
+    const storefront = (await reads.storefronts.get(customer.storefrontId))!;
+    const provider = latest?.provider ?? storefront.binding.provider;
+    const connection = await this.gateway.connect(reads, storefront.id, provider, ctx);
+    const open = connection.operation('createPortalSession');
+    const customerRef = customer.providerRefs[provider];
+    if (!customerRef) {
+      throw failedPrecondition(
+        `customer '${customer.id}' has no account at '${provider}' yet: complete a checkout first`,
+      );
+    }
+    return open(connection.ctx, customerRef, returnUrl);
+  }
+
+  /** Runs one provider operation on a pinned subscription and applies the state the provider answers with. */
+  private async providerChange<
+    K extends
+      | 'cancelSubscription'
+      | 'revokeCancellation'
+      | 'pauseSubscription'
+      | 'resumeSubscription'
+      | 'changePlan'
+      | 'updateQuantity',
+  >(
+    current: Subscription,
+    ctx: CallContext,
+    operation: K,
+    run: (
+      op: NonNullable<ProviderOperations[K]>,
+      connection: ProviderConnection,
+      ref: string,
+    ) => Promise<ProviderSubscriptionState>,
+  ): Promise<Subscription> {
+    const connection = await this.gateway.connect(this.uow.reads, current.storefrontId, current.provider, ctx);
+    const op = connection.operation(operation);
+    const state = await run(op, connection, requireProviderRef(current));
+    return this.uow.transaction(async (repos) => {
+      const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
+      const storefront = (await repos.storefronts.get(locked.storefrontId))!;
+      const now = this.clock.now();
+      let target = locked;
+      if (state.planRef && operation === 'changePlan') {
+        const plan = (
+          await repos.plans.list({ storefrontId: storefront.id, includeArchived: false }, { size: 1000 })
+        ).find((p) => p.providerRefs[locked.provider] === state.planRef);
+        if (plan && plan.id !== locked.planId) target = { ...locked, planId: plan.id };
+      }
+      const { subscription, result } = await applySubscriptionState(
+        repos,
+        storefront,
+        target,
+        { ...state, observedAt: state.observedAt ?? now },
+        ctx,
+        now,
+        target !== locked ? ['billing.subscription.plan_changed'] : [],
+      );
+      if (result.outcome === 'refused')
+        throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);
+      return subscription;
+    });
+  }
+
+  private async recordCheckout(
+    storefront: Storefront,
+    customerId: string,
+    plan: Plan,
+    quantity: number,
+    id: string,
+    checkout: ProviderCheckout,
+    ctx: CallContext,
+  ): Promise<Subscription> {
+    const now = this.clock.now();
+    const subscription: Subscription = {
+      id,
+      storefrontId: storefront.id,
+      customerId,
+      planId: plan.id,
+      quantity,
+      provider: storefront.binding.provider,
+      status: 'INCOMPLETE',
+      cancelAtPeriodEnd: false,
+      checkoutSessionRef: checkout.sessionRef,
+      checkoutUrl: checkout.url,
+      checkoutExpiresAt: checkout.expireTime,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.uow.transaction(async (repos) => {
+      if (!(await repos.subscriptions.insert(subscription))) return (await repos.subscriptions.get(id))!;
+      await repos.outbox.append(drafts.subscription('billing.subscription.created', storefront, subscription), ctx);
+      await repos.audit.record({
+        ...ctx,
+        action: 'CreateCheckoutSession',
+        resourceType: 'subscription',
+        resourceId: id,
+        storefrontId: storefront.id,
+        details: { plan_id: plan.id, provider: subscription.provider },
+      });
+      return subscription;
+    });
+  }
+
+  private async recordPaymentCheckout(
+    storefront: Storefront,
+    customerId: string,
+    provider: string,
+    id: string,
+    amount: Money,
+    ctx: CallContext,
+  ): Promise<Payment> {
+    const now = this.clock.now();
+    const payment: Payment = {
+      id,
+      storefrontId: storefront.id,
+      customerId,
+      kind: 'one_time',
+      provider,
+      amount,
+      status: 'REQUIRES_PAYMENT_METHOD',
+      refundState: 'NONE',
+      refundedMinor: 0n,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.uow.transaction(async (repos) => {
+      const existing = await repos.payments.get(id);
+      if (existing) return existing;
+      await repos.payments.insert(payment);
+      await repos.audit.record({
+        ...ctx,
+        action: 'CreateCheckoutSession',
+        resourceType: 'payment',
+        resourceId: id,
+        storefrontId: storefront.id,
+        details: { provider },
+      });
+      return payment;
+    });
+  }
+
+  /** An active plan of this storefront, with a reference at `provider` when the provider prices by reference. */
+  private async sellablePlan(
+    repos: Repositories,
+    storefront: Storefront,
+    planId: string,
+    provider: string,
+  ): Promise<Plan> {
+    const plan = await repos.plans.get(planId);
+    if (!plan || plan.storefrontId !== storefront.id) throw notFound('plan', planId, 'plan_id');
+    if (plan.status !== 'ACTIVE') throw failedPrecondition(`plan '${plan.id}' is archived`);
+    if (this.gateway.needsPlanReference(provider) && !plan.providerRefs[provider]) {
+      throw failedPrecondition(
+        `plan '${plan.id}' has no reference for provider '${provider}' (SetPlanProviderReference)`,
+      );
+    }
+    return plan;
+  }
+
+  private async load(repos: Repositories, id: string): Promise<Subscription> {
+    const subscription = id ? await repos.subscriptions.get(id) : undefined;
+    if (!subscription) throw notFound('subscription', id, 'subscription_id');
+    return subscription;
+  }
+}
+
+function requireProviderRef(subscription: Subscription): string {
+  if (!subscription.providerRef) {
+    throw failedPrecondition(
+      `subscription '${subscription.id}' is ${subscription.status}: the provider has not created it yet (checkout not completed)`,
+    );
+  }
+  return subscription.providerRef;
+}
+
+function positive(money: Money, field: string): Money {
+  if (money.amountMinor <= 0n) throw invalidArgument([{ field, rule: 'must be greater than zero' }]);
+  return money;
+}

@@ -1,0 +1,79 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { DomainError } from '../domain/errors';
+import type { Clock } from '../ports/clock.port';
+import type { RawWebhook } from '../ports/provider-adapter.port';
+import type { InboxEntry, Repositories, UnitOfWork } from '../ports/store.port';
+import type { ProviderEventApplier } from './provider-events';
+import type { ProviderGateway } from './provider-gateway';
+import type { ProviderRegistry } from './provider-registry';
+
+/** What the HTTP ingress answers. Only 200 means the webhook is stored. */
+export interface IntakeAnswer {
+  status: 200 | 400 | 401 | 404;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The webhook pipeline's two halves: `receive` (storefront → signature → inbox, before the 200) and `process`
+ * (normalize → state changes → events, after the ack, one transaction per inbox row).
+ */
+export class WebhookIntake {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly registry: ProviderRegistry,
+    private readonly gateway: ProviderGateway,
+    private readonly applier: ProviderEventApplier,
+    private readonly clock: Clock,
+  ) {}
+
+  async receive(provider: string, storefrontId: string, webhook: RawWebhook): Promise<IntakeAnswer> {
+    const adapter = this.registry.find(provider);
+    const storefront = adapter ? await this.uow.reads.storefronts.get(storefrontId) : undefined;
+    if (!adapter?.webhooks || !storefront) {
+      return { status: 404, body: { error: `no storefront '${storefrontId}' for provider '${provider}'` } };
+    }
+    const secrets = await this.gateway.webhookSecrets(this.uow.reads, storefront, adapter);
+    if (!secrets) return { status: 401, body: { error: 'no webhook secret is configured for this storefront' } };
+    const now = this.clock.now();
+    const verdict = adapter.webhooks.verify(webhook, secrets, now);
+    if (!verdict.ok) return { status: 401, body: { error: `signature: ${verdict.reason}` } };
+    let envelope;
+    try {
+      envelope = adapter.webhooks.envelope(webhook);
+    } catch (error) {
+      if (error instanceof DomainError) return { status: 400, body: { error: error.message } };
+      throw error;
+    }
+    const carrier: { traceparent?: string } = {};
+    propagation.inject(context.active(), carrier);
+    const stored = await this.uow.reads.inbox.insert({
+      provider,
+      storefrontId,
+      providerEventId: envelope.providerEventId,
+      eventType: envelope.eventType,
+      headers: webhook.headers,
+      body: webhook.body,
+      traceparent: carrier.traceparent,
+      receivedAt: now,
+    });
+    return { status: 200, body: { received: true, duplicate: !stored } };
+  }
+
+  /** Normalizes one stored webhook and applies its events in the caller's transaction; returns what happened. */
+  async process(repos: Repositories, entry: InboxEntry): Promise<string> {
+    const adapter = this.registry.find(entry.provider);
+    if (!adapter?.webhooks) throw new Error(`provider '${entry.provider}' has no webhook support in this build`);
+    const storefront = await repos.storefronts.get(entry.storefrontId);
+    if (!storefront) throw new Error(`storefront '${entry.storefrontId}' no longer exists`);
+    const events = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
+    const notes: string[] = [];
+    const origin = { provider: entry.provider, storefront, correlationId: currentTraceId() ?? entry.providerEventId };
+    for (const event of events) notes.push(await this.applier.apply(repos, origin, event));
+    return notes.length ? notes.join('; ') : 'ignored';
+  }
+}
+
+function currentTraceId(): string | undefined {
+  const id = trace.getSpanContext(context.active())?.traceId;
+  return id && !/^0+$/.test(id) ? id : undefined;
+}

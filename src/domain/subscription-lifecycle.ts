@@ -1,0 +1,134 @@
+import type { EventType } from './event-catalogue';
+import { isTerminal, Subscription, SubscriptionStatus } from './subscription';
+
+/** A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). */
+export interface ObservedSubscription {
+  status: SubscriptionStatus;
+  currentPeriodStart?: Date;
+  currentPeriodEnd?: Date;
+  trialEnd?: Date;
+  cancelAtPeriodEnd: boolean;
+  canceledAt?: Date;
+  endedAt?: Date;
+  /** When this was true at the provider. Older than what we applied last = stale. */
+  observedAt?: Date;
+}
+
+/**
+ * The moves the state machine allows. Anything else is a regression (a late `past_due` after `canceled`) or a
+ * report out of order; the engine records it and, where order is in doubt, asks the provider for its current state.
+ */
+const ALLOWED: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
+  INCOMPLETE: ['TRIALING', 'ACTIVE', 'PAST_DUE', 'INCOMPLETE_EXPIRED', 'CANCELED'],
+  TRIALING: ['ACTIVE', 'PAST_DUE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  ACTIVE: ['PAST_DUE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  PAST_DUE: ['ACTIVE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  UNPAID: ['ACTIVE', 'CANCELED', 'COMPLETED'],
+  PAUSED: ['ACTIVE', 'TRIALING', 'CANCELED', 'COMPLETED'],
+  INCOMPLETE_EXPIRED: [],
+  CANCELED: [],
+  COMPLETED: [],
+};
+
+export function canMove(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
+  return from === to || ALLOWED[from].includes(to);
+}
+
+export type Transition =
+  | { outcome: 'applied'; next: Subscription; events: EventType[] }
+  | { outcome: 'unchanged' }
+  /** Older than the state we hold; recorded, not applied. */
+  | { outcome: 'stale' }
+  /** Not a move the state machine allows from the current state. */
+  | { outcome: 'refused'; reason: string };
+
+/** Decides what an observed provider state does to a subscription, and which events that emits. */
+export function transition(current: Subscription, observed: ObservedSubscription, now: Date): Transition {
+  if (observed.observedAt && current.providerObservedAt && observed.observedAt < current.providerObservedAt) {
+    return { outcome: 'stale' };
+  }
+  if (!canMove(current.status, observed.status)) {
+    return { outcome: 'refused', reason: `${current.status} → ${observed.status} is not allowed` };
+  }
+  const ended = isTerminal(observed.status);
+  const next: Subscription = {
+    ...current,
+    status: observed.status,
+    currentPeriodStart: observed.currentPeriodStart ?? current.currentPeriodStart,
+    currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
+    trialEnd: observed.trialEnd ?? current.trialEnd,
+    cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : observed.cancelAtPeriodEnd,
+    canceledAt: observed.canceledAt ?? current.canceledAt,
+    endedAt: ended ? (current.endedAt ?? observed.endedAt ?? observed.observedAt ?? now) : current.endedAt,
+  };
+  if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;
+  const events = eventsFor(current, next);
+  if (events.length === 0 && !differs(current, next)) return { outcome: 'unchanged' };
+  next.providerObservedAt = latest(current.providerObservedAt, observed.observedAt);
+  next.version = current.version + 1;
+  next.updatedAt = now;
+  return { outcome: 'applied', next, events: events.length ? events : ['billing.subscription.updated'] };
+}
+
+function eventsFor(before: Subscription, after: Subscription): EventType[] {
+  const events: EventType[] = [];
+  const status = statusEvent(before.status, after.status);
+  if (status) events.push(status);
+  if (!isTerminal(after.status) && before.cancelAtPeriodEnd !== after.cancelAtPeriodEnd) {
+    events.push(
+      after.cancelAtPeriodEnd
+        ? 'billing.subscription.cancellation_scheduled'
+        : 'billing.subscription.cancellation_revoked',
+    );
+  }
+  // A new period while the subscription is in good standing is a renewal (a past-due period is not paid yet).
+  const advanced =
+    before.currentPeriodEnd && after.currentPeriodEnd && after.currentPeriodEnd > before.currentPeriodEnd;
+  if (advanced && (after.status === 'ACTIVE' || after.status === 'TRIALING') && before.status !== 'INCOMPLETE') {
+    events.push('billing.subscription.renewed');
+  }
+  return events;
+}
+
+function statusEvent(from: SubscriptionStatus, to: SubscriptionStatus): EventType | undefined {
+  if (from === to) return undefined;
+  switch (to) {
+    case 'TRIALING':
+      return from === 'PAUSED' ? 'billing.subscription.resumed' : 'billing.subscription.activated';
+    case 'ACTIVE':
+      return from === 'PAUSED' ? 'billing.subscription.resumed' : 'billing.subscription.activated';
+    case 'PAST_DUE':
+      return 'billing.subscription.past_due';
+    case 'UNPAID':
+      return 'billing.subscription.unpaid';
+    case 'PAUSED':
+      return 'billing.subscription.paused';
+    case 'CANCELED':
+      return 'billing.subscription.canceled';
+    case 'COMPLETED':
+      return 'billing.subscription.completed';
+    case 'INCOMPLETE_EXPIRED':
+      return 'billing.subscription.expired';
+    case 'INCOMPLETE':
+      return undefined;
+  }
+}
+
+function differs(a: Subscription, b: Subscription): boolean {
+  const time = (d?: Date) => d?.getTime();
+  return (
+    a.status !== b.status ||
+    time(a.currentPeriodStart) !== time(b.currentPeriodStart) ||
+    time(a.currentPeriodEnd) !== time(b.currentPeriodEnd) ||
+    time(a.trialEnd) !== time(b.trialEnd) ||
+    a.cancelAtPeriodEnd !== b.cancelAtPeriodEnd ||
+    time(a.canceledAt) !== time(b.canceledAt) ||
+    time(a.endedAt) !== time(b.endedAt)
+  );
+}
+
+function latest(a?: Date, b?: Date): Date | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}

@@ -1,0 +1,111 @@
+import type { SubscriptionUseCases } from '../../app/subscriptions';
+import { fromMoneyMessage } from '../../contract/money-mapping';
+import {
+  fromSubscriptionStatusMessage,
+  toSubscriptionMessage,
+  toUsageRecordMessage,
+} from '../../contract/subscription-mapping';
+import { toPaymentMessage } from '../../contract/payment-mapping';
+import { invalidArgument } from '../../domain/errors';
+import type { SubscriptionStatus } from '../../domain/subscription';
+import type { SubscriptionServiceService } from '../../gen/billing/v1/subscription';
+import * as pb from '../../gen/billing/v1/subscription';
+import { Handlers, mutation, query } from '../rpc-wrapper';
+
+export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handlers<SubscriptionServiceService> {
+  const one = (s: Parameters<typeof toSubscriptionMessage>[0]) => ({ subscription: toSubscriptionMessage(s) });
+  return {
+    createCheckoutSession: mutation(
+      async (req: pb.CreateCheckoutSessionRequest, ctx): Promise<pb.CreateCheckoutSessionResponse> => {
+        const result = await subscriptions.createCheckout(
+          {
+            storefrontId: req.storefrontId,
+            customerId: req.customerId,
+            mode: checkoutMode(req.mode),
+            planId: req.planId,
+            quantity: req.quantity,
+            amount: fromMoneyMessage(req.amount),
+            description: req.description,
+            successUrl: req.successUrl,
+            cancelUrl: req.cancelUrl,
+          },
+          ctx,
+        );
+        return {
+          checkoutSession: { id: result.session.id, url: result.session.url, expireTime: result.session.expireTime },
+          subscription: result.subscription ? toSubscriptionMessage(result.subscription) : undefined,
+          payment: result.payment ? toPaymentMessage(result.payment) : undefined,
+        };
+      },
+    ),
+    getSubscription: query(async (req: pb.GetSubscriptionRequest) => one(await subscriptions.get(req.subscriptionId))),
+    listSubscriptions: query(async (req: pb.ListSubscriptionsRequest): Promise<pb.ListSubscriptionsResponse> => {
+      const page = await subscriptions.list(
+        { storefrontId: req.storefrontId, customerId: req.customerId, statuses: statusesOf(req.statuses) },
+        req.pageSize,
+        req.pageToken,
+      );
+      return { subscriptions: page.items.map(toSubscriptionMessage), nextPageToken: page.nextPageToken };
+    }),
+    changePlan: mutation(async (req: pb.ChangePlanRequest, ctx) =>
+      one(await subscriptions.changePlan(req.subscriptionId, req.planId, ctx)),
+    ),
+    updateQuantity: mutation(async (req: pb.UpdateQuantityRequest, ctx) =>
+      one(await subscriptions.updateQuantity(req.subscriptionId, req.quantity, ctx)),
+    ),
+    pauseSubscription: mutation(async (req: pb.PauseSubscriptionRequest, ctx) =>
+      one(await subscriptions.pause(req.subscriptionId, req.resumeTime, ctx)),
+    ),
+    resumeSubscription: mutation(async (req: pb.ResumeSubscriptionRequest, ctx) =>
+      one(await subscriptions.resume(req.subscriptionId, ctx)),
+    ),
+    cancelSubscription: mutation(async (req: pb.CancelSubscriptionRequest, ctx) =>
+      one(
+        await subscriptions.cancel(
+          { subscriptionId: req.subscriptionId, atPeriodEnd: req.atPeriodEnd, reason: req.reason },
+          ctx,
+        ),
+      ),
+    ),
+    revokeCancellation: mutation(async (req: pb.RevokeCancellationRequest, ctx) =>
+      one(await subscriptions.revokeCancellation(req.subscriptionId, ctx)),
+    ),
+    recordUsage: mutation(async (req: pb.RecordUsageRequest, ctx): Promise<pb.RecordUsageResponse> => {
+      const record = await subscriptions.recordUsage(
+        { subscriptionId: req.subscriptionId, quantity: req.quantity, timestamp: req.timestamp },
+        ctx,
+      );
+      return { usageRecord: toUsageRecordMessage(record) };
+    }),
+    getUsage: query(async (req: pb.GetUsageRequest): Promise<pb.GetUsageResponse> => {
+      const usage = await subscriptions.getUsage({
+        subscriptionId: req.subscriptionId,
+        periodStart: req.periodStart,
+        periodEnd: req.periodEnd,
+      });
+      return { totalQuantity: usage.totalQuantity, records: usage.records.map(toUsageRecordMessage) };
+    }),
+    createPortalSession: mutation(
+      async (req: pb.CreatePortalSessionRequest, ctx): Promise<pb.CreatePortalSessionResponse> => {
+        const portal = await subscriptions.createPortalSession(req.customerId, req.returnUrl, ctx);
+        return { url: portal.url, expireTime: portal.expireTime };
+      },
+    ),
+  };
+}
+
+function checkoutMode(mode: pb.CheckoutMode): 'subscription' | 'payment' {
+  if (mode === pb.CheckoutMode.CHECKOUT_MODE_PAYMENT) return 'payment';
+  if (mode === pb.CheckoutMode.CHECKOUT_MODE_SUBSCRIPTION || mode === pb.CheckoutMode.CHECKOUT_MODE_UNSPECIFIED) {
+    return 'subscription';
+  }
+  throw invalidArgument([{ field: 'mode', rule: 'must be CHECKOUT_MODE_SUBSCRIPTION or CHECKOUT_MODE_PAYMENT' }]);
+}
+
+function statusesOf(values: pb.SubscriptionStatus[]): SubscriptionStatus[] {
+  return values.map((value, index) => {
+    const status = fromSubscriptionStatusMessage(value);
+    if (!status) throw invalidArgument([{ field: `statuses[${index}]`, rule: 'is not a subscription status' }]);
+    return status;
+  });
+}

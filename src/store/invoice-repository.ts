@@ -1,0 +1,75 @@
+import type { Knex } from 'knex';
+import type { Invoice, InvoiceStatus, InvoiceType } from '../domain/invoice';
+import type { InvoiceRepository, PageRequest } from '../ports/store.port';
+import { asBigInt, asNumber, asOptionalDate } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export class KnexInvoiceRepository implements InvoiceRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(i: Invoice): Promise<void> {
+    await this.db('invoices').insert({
+      id: i.id,
+      subscription_id: i.subscriptionId,
+      customer_id: i.customerId,
+      currency: i.amount.currency,
+      created_at: i.createdAt,
+      ...columns(i),
+    });
+  }
+
+  async get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined> {
+    const query = this.db('invoices').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toInvoice(row) : undefined;
+  }
+
+  async findByProviderRef(subscriptionId: string, ref: string, options?: { forUpdate?: boolean }) {
+    const query = this.db('invoices').where({ subscription_id: subscriptionId, provider_ref: ref }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toInvoice(row) : undefined;
+  }
+
+  async list(filter: { subscriptionId?: string; customerId?: string }, page: PageRequest): Promise<Invoice[]> {
+    const query = this.db('invoices').orderBy('id').limit(page.size);
+    if (filter.subscriptionId) query.where('subscription_id', filter.subscriptionId);
+    if (filter.customerId) query.where('customer_id', filter.customerId);
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toInvoice);
+  }
+
+  async update(i: Invoice): Promise<void> {
+    await this.db('invoices').where({ id: i.id }).update(columns(i));
+  }
+}
+
+function columns(i: Invoice) {
+  return {
+    amount_minor: i.amount.amountMinor.toString(),
+    type: i.type,
+    status: i.status,
+    cycle_index: i.cycleIndex,
+    period_start: i.periodStart ?? null,
+    period_end: i.periodEnd ?? null,
+    provider_ref: i.providerRef ?? null,
+    updated_at: i.updatedAt,
+  };
+}
+
+function toInvoice(row: Row): Invoice {
+  return {
+    id: row.id as string,
+    subscriptionId: row.subscription_id as string,
+    customerId: row.customer_id as string,
+    amount: { currency: (row.currency as string).trim(), amountMinor: asBigInt(row.amount_minor) },
+    type: row.type as InvoiceType,
+    status: row.status as InvoiceStatus,
+    cycleIndex: asNumber(row.cycle_index),
+    periodStart: asOptionalDate(row.period_start),
+    periodEnd: asOptionalDate(row.period_end),
+    providerRef: (row.provider_ref as string | null) ?? undefined,
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
+}

@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import type { Failure, Payment, PaymentKind, PaymentStatus, RefundState } from '../domain/payment';
+import type { PageRequest, PaymentRepository } from '../ports/store.port';
+import { asBigInt } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export class KnexPaymentRepository implements PaymentRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(p: Payment): Promise<void> {
+    await this.db('payments').insert({
+      id: p.id,
+      storefront_id: p.storefrontId,
+      customer_id: p.customerId,
+      provider: p.provider,
+      currency: p.amount.currency,
+      created_at: p.createdAt,
+      ...columns(p),
+    });
+  }
+
+  async get(id: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined> {
+    const query = this.db('payments').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toPayment(row) : undefined;
+  }
+
+  async findByProviderRef(provider: string, ref: string, options?: { forUpdate?: boolean }) {
+    const query = this.db('payments').where({ provider, provider_ref: ref }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toPayment(row) : undefined;
+  }
+
+  async list(
+    filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
+    page: PageRequest,
+  ): Promise<Payment[]> {
+    const query = this.db('payments').orderBy('id').limit(page.size);
+    if (filter.storefrontId) query.where('storefront_id', filter.storefrontId);
+    if (filter.customerId) query.where('customer_id', filter.customerId);
+    if (filter.subscriptionId) query.where('subscription_id', filter.subscriptionId);
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toPayment);
+  }
+
+  async update(p: Payment): Promise<void> {
+    await this.db('payments').where({ id: p.id }).update(columns(p));
+  }
+}
+
+function columns(p: Payment) {
+  return {
+    subscription_id: p.subscriptionId ?? null,
+    invoice_id: p.invoiceId ?? null,
+    kind: p.kind,
+    provider_ref: p.providerRef ?? null,
+    amount_minor: p.amount.amountMinor.toString(),
+    status: p.status,
+    refund_state: p.refundState,
+    refunded_minor: p.refundedMinor.toString(),
+    failure_code: p.failure?.code ?? null,
+    failure_message: p.failure?.message ?? null,
+    updated_at: p.updatedAt,
+  };
+}
+
+export function failureOf(row: Row): Failure | undefined {
+  return row.failure_code || row.failure_message
+    ? { code: (row.failure_code as string) ?? '', message: (row.failure_message as string) ?? '' }
+    : undefined;
+}
+
+function toPayment(row: Row): Payment {
+  return {
+    id: row.id as string,
+    storefrontId: row.storefront_id as string,
+    customerId: row.customer_id as string,
+    subscriptionId: (row.subscription_id as string | null) ?? undefined,
+    invoiceId: (row.invoice_id as string | null) ?? undefined,
+    kind: row.kind as PaymentKind,
+    provider: row.provider as string,
+    providerRef: (row.provider_ref as string | null) ?? undefined,
+    amount: { currency: (row.currency as string).trim(), amountMinor: asBigInt(row.amount_minor) },
+    status: row.status as PaymentStatus,
+    refundState: row.refund_state as RefundState,
+    refundedMinor: asBigInt(row.refunded_minor),
+    failure: failureOf(row),
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
+}

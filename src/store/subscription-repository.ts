@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+import type { Subscription, SubscriptionStatus } from '../domain/subscription';
+import type { PageRequest, SubscriptionRepository } from '../ports/store.port';
+import { asNumber, asOptionalDate } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export class KnexSubscriptionRepository implements SubscriptionRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(s: Subscription): Promise<boolean> {
+    const inserted = await this.db('subscriptions')
+      .insert({
+        id: s.id,
+        storefront_id: s.storefrontId,
+        customer_id: s.customerId,
+        provider: s.provider,
+        created_at: s.createdAt,
+        ...columns(s),
+      })
+      .onConflict('id')
+      .ignore()
+      .returning('id');
+    return inserted.length > 0;
+  }
+
+  async get(id: string, options?: { forUpdate?: boolean }): Promise<Subscription | undefined> {
+    const query = this.db('subscriptions').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async findByProviderRef(
+    provider: string,
+    ref: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<Subscription | undefined> {
+    const query = this.db('subscriptions').where({ provider, provider_ref: ref }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async list(
+    filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
+    page: PageRequest,
+  ): Promise<Subscription[]> {
+    const query = this.db('subscriptions').orderBy('id').limit(page.size);
+    if (filter.storefrontId) query.where('storefront_id', filter.storefrontId);
+    if (filter.customerId) query.where('customer_id', filter.customerId);
+    if (filter.statuses?.length) query.whereIn('status', filter.statuses);
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toSubscription);
+  }
+
+  async latestOfCustomer(customerId: string): Promise<Subscription | undefined> {
+    const row = await this.db('subscriptions').where('customer_id', customerId).orderBy('id', 'desc').first();
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async update(s: Subscription): Promise<void> {
+    await this.db('subscriptions').where({ id: s.id }).update(columns(s));
+  }
+}
+
+function columns(s: Subscription) {
+  return {
+    plan_id: s.planId,
+    quantity: s.quantity,
+    provider_ref: s.providerRef ?? null,
+    status: s.status,
+    current_period_start: s.currentPeriodStart ?? null,
+    current_period_end: s.currentPeriodEnd ?? null,
+    trial_end: s.trialEnd ?? null,
+    cancel_at_period_end: s.cancelAtPeriodEnd,
+    canceled_at: s.canceledAt ?? null,
+    ended_at: s.endedAt ?? null,
+    provider_observed_at: s.providerObservedAt ?? null,
+    checkout_session_ref: s.checkoutSessionRef ?? null,
+    checkout_url: s.checkoutUrl ?? null,
+    checkout_expires_at: s.checkoutExpiresAt ?? null,
+    version: s.version,
+    updated_at: s.updatedAt,
+  };
+}
+
+function toSubscription(row: Row): Subscription {
+  return {
+    id: row.id as string,
+    storefrontId: row.storefront_id as string,
+    customerId: row.customer_id as string,
+    planId: row.plan_id as string,
+    quantity: asNumber(row.quantity),
+    provider: row.provider as string,
+    providerRef: (row.provider_ref as string | null) ?? undefined,
+    status: row.status as SubscriptionStatus,
+    currentPeriodStart: asOptionalDate(row.current_period_start),
+    currentPeriodEnd: asOptionalDate(row.current_period_end),
+    trialEnd: asOptionalDate(row.trial_end),
+    cancelAtPeriodEnd: Boolean(row.cancel_at_period_end),
+    canceledAt: asOptionalDate(row.canceled_at),
+    endedAt: asOptionalDate(row.ended_at),
+    providerObservedAt: asOptionalDate(row.provider_observed_at),
+    checkoutSessionRef: (row.checkout_session_ref as string | null) ?? undefined,
+    checkoutUrl: (row.checkout_url as string | null) ?? undefined,
+    checkoutExpiresAt: asOptionalDate(row.checkout_expires_at),
+    version: asNumber(row.version),
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
+}

@@ -1,0 +1,121 @@
+import type { Knex } from 'knex';
+import type { DeadLetter, InboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
+import { asBytes, asJson, asNumber, asOptionalDate } from './row-values';
+
+type Row = Record<string, unknown>;
+
+/** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
+export class KnexWebhookInbox implements WebhookInbox {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean> {
+    const inserted = await this.db('webhook_inbox')
+      .insert({
+        provider: entry.provider,
+        storefront_id: entry.storefrontId,
+        provider_event_id: entry.providerEventId,
+        event_type: entry.eventType,
+        headers: JSON.stringify(entry.headers),
+        body: entry.body,
+        status: 'PENDING',
+        next_attempt_at: entry.receivedAt,
+        traceparent: entry.traceparent ?? null,
+        received_at: entry.receivedAt,
+      })
+      .onConflict(['provider', 'provider_event_id'])
+      .ignore()
+      .returning('id');
+    return inserted.length > 0;
+  }
+
+  async claimDue(now: Date): Promise<InboxEntry | undefined> {
+    const row = await this.db('webhook_inbox')
+      .where('status', 'PENDING')
+      .andWhere('next_attempt_at', '<=', now)
+      .orderBy('id')
+      .first()
+      .forUpdate()
+      .skipLocked();
+    return row ? toEntry(row) : undefined;
+  }
+
+  async markProcessed(id: string, at: Date): Promise<void> {
+    await this.db('webhook_inbox').where({ id }).update({ status: 'PROCESSED', processed_at: at, last_error: null });
+  }
+
+  async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
+    await this.db('webhook_inbox')
+      .where({ id })
+      .update({ attempts, last_error: error, next_attempt_at: nextAttemptAt });
+  }
+
+  async deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string) {
+    await this.db('webhook_inbox').where({ id: entry.id }).update({ status: 'DEAD', attempts, last_error: error });
+    await this.db('dead_letters').insert({
+      id: deadLetterId,
+      inbox_id: entry.id,
+      provider: entry.provider,
+      storefront_id: entry.storefrontId,
+      provider_event_id: entry.providerEventId,
+      event_type: entry.eventType,
+      error,
+      attempts,
+      received_at: entry.receivedAt,
+      last_attempt_at: at,
+    });
+  }
+
+  async listDeadLetters(filter: { storefrontId?: string; provider?: string }, page: PageRequest) {
+    const query = this.db('dead_letters').whereNull('retried_at').orderBy('id').limit(page.size);
+    if (filter.storefrontId) query.where('storefront_id', filter.storefrontId);
+    if (filter.provider) query.where('provider', filter.provider);
+    if (page.afterId) query.where('id', '>', page.afterId);
+    return (await query).map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: string, options?: { forUpdate?: boolean }): Promise<DeadLetter | undefined> {
+    const query = this.db('dead_letters').where({ id }).first();
+    const row = await (options?.forUpdate ? query.forUpdate() : query);
+    return row ? toDeadLetter(row) : undefined;
+  }
+
+  async requeueDeadLetter(id: string, at: Date): Promise<void> {
+    const letter = await this.db('dead_letters').where({ id }).update({ retried_at: at }).returning('inbox_id');
+    const inboxId = letter[0]?.inbox_id;
+    if (inboxId === undefined) return;
+    await this.db('webhook_inbox')
+      .where({ id: inboxId })
+      .update({ status: 'PENDING', attempts: 0, next_attempt_at: at, last_error: null });
+  }
+}
+
+function toEntry(row: Row): InboxEntry {
+  return {
+    id: String(row.id),
+    provider: row.provider as string,
+    storefrontId: row.storefront_id as string,
+    providerEventId: row.provider_event_id as string,
+    eventType: row.event_type as string,
+    headers: asJson(row.headers),
+    body: Buffer.from(asBytes(row.body)),
+    attempts: asNumber(row.attempts),
+    traceparent: (row.traceparent as string | null) ?? undefined,
+    receivedAt: new Date(row.received_at as string),
+  };
+}
+
+function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: row.id as string,
+    inboxId: String(row.inbox_id),
+    provider: row.provider as string,
+    storefrontId: row.storefront_id as string,
+    providerEventId: row.provider_event_id as string,
+    eventType: row.event_type as string,
+    error: row.error as string,
+    attempts: asNumber(row.attempts),
+    receivedAt: new Date(row.received_at as string),
+    lastAttemptAt: new Date(row.last_attempt_at as string),
+    retriedAt: asOptionalDate(row.retried_at),
+  };
+}

@@ -1,0 +1,139 @@
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { WebhookIntake } from '../app/webhook-intake';
+import { newId } from '../domain/ids';
+import type { Clock } from '../ports/clock.port';
+import type { InboxEntry, UnitOfWork } from '../ports/store.port';
+
+export interface InboxWorkerOptions {
+  /** First retry delay; doubles per attempt up to `maxDelayMs`. */
+  retryBaseMs: number;
+  maxDelayMs: number;
+  /** Attempts before a webhook becomes a dead letter. */
+  maxAttempts: number;
+  pollIntervalMs: number;
+}
+
+const tracer = trace.getTracer('billing-adapter/webhooks');
+
+/**
+ * Processes the webhook inbox after the ack: oldest due entry first, one transaction per entry, rows locked with
+ * SKIP LOCKED so replicas share the work. A failure rolls the entry's changes back and retries it with backoff;
+ * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter).
+ */
+export class InboxWorker {
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly intake: WebhookIntake,
+    private readonly clock: Clock,
+    private readonly options: InboxWorkerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked = false;
+      try {
+        worked = await this.processNext();
+      } catch (error) {
+        this.logger.error({ err: error }, 'webhook inbox poll failed');
+      }
+      if (!worked && this.running) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  /** Processes one due entry; false when none was due. */
+  async processNext(): Promise<boolean> {
+    let claimed: InboxEntry | undefined;
+    try {
+      await this.uow.transaction(async (repos) => {
+        claimed = await repos.inbox.claimDue(this.clock.now());
+        if (!claimed) return;
+        const entry = claimed;
+        const parent = entry.traceparent
+          ? propagation.extract(ROOT_CONTEXT, { traceparent: entry.traceparent })
+          : ROOT_CONTEXT;
+        await tracer.startActiveSpan(
+          'webhook.process',
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: { 'billing.provider': entry.provider, 'billing.provider_event_id': entry.providerEventId },
+          },
+          parent,
+          async (span) => {
+            try {
+              const outcome = await this.intake.process(repos, entry);
+              await repos.inbox.markProcessed(entry.id, this.clock.now());
+              this.logger.info(
+                { provider: entry.provider, event_id: entry.providerEventId, type: entry.eventType, outcome },
+                'webhook processed',
+              );
+            } catch (error) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+              throw error;
+            } finally {
+              span.end();
+            }
+          },
+        );
+      });
+    } catch (error) {
+      if (!claimed) throw error;
+      await this.recordFailure(claimed, error);
+    }
+    return claimed !== undefined;
+  }
+
+  private async recordFailure(entry: InboxEntry, error: unknown): Promise<void> {
+    const attempts = entry.attempts + 1;
+    const message = error instanceof Error ? error.message : String(error);
+    const now = this.clock.now();
+    await this.uow.transaction(async (repos) => {
+      if (attempts >= this.options.maxAttempts) {
+        await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq'));
+        this.logger.warn(
+          { provider: entry.provider, event_id: entry.providerEventId, attempts, error: message },
+          'webhook dead-lettered',
+        );
+        return;
+      }
+      const delay = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.maxDelayMs);
+      await repos.inbox.scheduleRetry(entry.id, attempts, message, new Date(now.getTime() + delay));
+      this.logger.warn(
+        { provider: entry.provider, event_id: entry.providerEventId, attempts, retry_in_ms: delay, error: message },
+        'webhook processing failed; will retry',
+      );
+    });
+  }
+}

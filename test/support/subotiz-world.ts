@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { startSubotizEmulator, SubotizEmulator } from '../../adapters/subotiz/emulator';
+import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
+import { PaymentServiceClient } from '../../src/gen/billing/v1/payment';
+import { storefrontRequest } from './fixtures';
+import { call, TestService } from './test-service';
+
+/** Secrets the storefront binding references; set in this process's environment like an operator would. */
+const SECRETS = {
+  apiKey: `sk_test_${randomBytes(8).toString('hex')}`,
+  accessSecret: `as_${randomBytes(8).toString('hex')}`,
+  webhookSecret: `whsec_${randomBytes(8).toString('hex')}`,
+};
+process.env.TEST_SUBOTIZ_API_KEY = SECRETS.apiKey;
+process.env.TEST_SUBOTIZ_ACCESS_NO = 'acc_test';
+process.env.TEST_SUBOTIZ_ACCESS_SECRET = SECRETS.accessSecret;
+process.env.TEST_SUBOTIZ_WEBHOOK_SECRET = SECRETS.webhookSecret;
+
+/** Service settings that keep webhook retries short in tests. */
+export const FAST_WEBHOOKS = {
+  WEBHOOK_RETRY_BASE_MS: '50',
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+  WEBHOOK_MAX_ATTEMPTS: '3',
+};
+
+/** A Subotiz emulator wired to a running service: one storefront, one plan (price), one customer. */
+export interface SubotizWorld {
+  emulator: SubotizEmulator;
+  storefrontId: string;
+  planId: string;
+  customerId: string;
+  payments: PaymentServiceClient;
+  entitlements: EntitlementServiceClient;
+  /** Calls an `/__emulator/…` control and returns its JSON. */
+  control<T = Record<string, unknown>>(path: string, body?: unknown, method?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function subotizWorld(
+  service: TestService,
+  options: { storefrontId?: string; trialDays?: number; authMode?: 'bearer' | 'hub_signature' } = {},
+): Promise<SubotizWorld> {
+  const storefrontId = options.storefrontId ?? 'sub-store';
+  const priceId = `price_${randomBytes(4).toString('hex')}`;
+  const emulator = await startSubotizEmulator({
+    merchants: [
+      {
+        accessNo: 'acc_test',
+        subMerchantId: 'm-1',
+        apiKey: SECRETS.apiKey,
+        accessSecret: SECRETS.accessSecret,
+        webhookSecret: SECRETS.webhookSecret,
+        webhookUrl: `http://127.0.0.1:${service.httpPort}/webhooks/subotiz/${storefrontId}`,
+      },
+    ],
+    prices: [
+      {
+        priceId,
+        amount: '19.99',
+        currency: 'EUR',
+        interval: 'month',
+        intervalCount: 1,
+        trialDays: options.trialDays ?? 0,
+      },
+    ],
+    webhookRetryBaseMs: 100,
+  });
+  await call(
+    service.clients.storefronts,
+    service.clients.storefronts.createStorefront,
+    storefrontRequest(storefrontId, {
+      provider: 'subotiz',
+      providerConfig: { base_url: emulator.url, auth_mode: options.authMode ?? 'bearer', sub_merchant_id: 'm-1' },
+      secretRefs: {
+        api_key: 'env:TEST_SUBOTIZ_API_KEY',
+        access_no: 'env:TEST_SUBOTIZ_ACCESS_NO',
+        access_secret: 'env:TEST_SUBOTIZ_ACCESS_SECRET',
+        webhook_secret: 'env:TEST_SUBOTIZ_WEBHOOK_SECRET',
+      },
+    }),
+  );
+  const { plan } = await call(service.clients.catalog, service.clients.catalog.createPlan, {
+    storefrontId,
+    name: 'Pro monthly',
+    price: { currencyCode: 'EUR', amountMinor: 1999n, amountDecimal: '' },
+    interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+    trialDays: options.trialDays ?? 0,
+    featureKeys: ['pro', 'export'],
+    providerRefs: { subotiz: priceId },
+  });
+  const { customer } = await call(service.clients.customers, service.clients.customers.createCustomer, {
+    storefrontId,
+    externalRef: 'user-1',
+    email: 'ada@example.com',
+    name: 'Ada',
+    phone: '',
+    country: 'DE',
+    address: undefined,
+  });
+  const address = `127.0.0.1:${service.grpcPort}`;
+  const grpc = await import('@grpc/grpc-js');
+  const payments = new PaymentServiceClient(address, grpc.credentials.createInsecure());
+  const entitlements = new EntitlementServiceClient(address, grpc.credentials.createInsecure());
+  return {
+    emulator,
+    storefrontId,
+    planId: plan!.id,
+    customerId: customer!.id,
+    payments,
+    entitlements,
+    async control(path, body, method = body === undefined ? 'GET' : 'POST') {
+      const response = await fetch(`${emulator.url}/__emulator${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`emulator ${method} ${path} → ${response.status}: ${text}`);
+      return (text ? JSON.parse(text) : {}) as never;
+    },
+    async close() {
+      payments.close();
+      entitlements.close();
+      await emulator.stop();
+    },
+  };
+}
+
+/** Polls until `read` returns something `done` accepts (webhook processing is asynchronous by design). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
+
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}

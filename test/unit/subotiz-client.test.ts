@@ -1,0 +1,307 @@
+import { createHmac } from 'node:crypto';
+import { createSubotizClient, deriveRequestId, SubotizClient, SubotizRequest } from '../../adapters/subotiz/client';
+import { createSubotizOperations } from '../../adapters/subotiz/operations';
+import { DomainError } from '../../src/domain/errors';
+import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
+
+// No network: a scripted fetch answers each attempt and records what was sent.
+
+interface Sent {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+type Answer = { status: number; body: unknown } | Error | 'hang';
+
+function scriptedFetch(answers: Answer[]): { fetch: typeof fetch; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const fake = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    sent.push({
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: { ...(init?.headers as Record<string, string>) },
+      body: init?.body as string | undefined,
+    });
+    const answer = answers.shift() ?? { status: 500, body: { code: 'internalError', message: 'script ran out' } };
+    if (answer === 'hang') {
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    }
+    if (answer instanceof Error) throw answer;
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    return new Response(text, { status: answer.status, headers: { 'content-type': 'application/json' } });
+  };
+  return { fetch: fake as typeof fetch, sent };
+}
+
+const ctx = (over: Partial<ProviderCallContext> = {}): ProviderCallContext => ({
+  storefrontId: 'sf_1',
+  config: { base_url: 'http://subotiz.test' },
+  secrets: { api_key: 'sk_test_SECRET' },
+  signal: new AbortController().signal,
+  idempotencyKey: 'idem-1',
+  ...over,
+});
+
+const ok = (data: unknown) => ({ status: 200, body: { code: 'success', message: 'success', data } });
+const getSub: SubotizRequest = {
+  operation: 'getSubscription',
+  method: 'GET',
+  route: '/api/v1/subscription/{id}',
+  params: { id: '42' },
+  resource: "subscription '42'",
+};
+
+function client(answers: Answer[]): { client: SubotizClient; sent: Sent[] } {
+  const { fetch, sent } = scriptedFetch(answers);
+  return { client: createSubotizClient({ fetch, backoffMs: [1, 1], attemptTimeoutMs: 50 }), sent };
+}
+
+async function failure(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
+}
+
+describe('Subotiz client', () => {
+  it('sends Bearer auth, a derived Request-Id and JSON, and answers the envelope data', async () => {
+    const { client: c, sent } = client([ok({ id: '42' })]);
+    await expect(c.call(ctx(), getSub)).resolves.toEqual({ id: '42' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      url: 'http://subotiz.test/api/v1/subscription/42',
+      method: 'GET',
+      body: undefined,
+      headers: {
+        Authorization: 'Bearer sk_test_SECRET',
+        'Content-Type': 'application/json',
+        'Request-Id': deriveRequestId('idem-1', 'getSubscription'),
+      },
+    });
+  });
+
+  it('signs with Hub-* headers over method, path and query, timestamp and body', async () => {
+    const { fetch, sent } = scriptedFetch([ok({ list: [] })]);
+    const c = createSubotizClient({ fetch, now: () => 1754562236502 });
+    const hub = ctx({
+      config: { base_url: 'http://subotiz.test/', auth_mode: 'hub_signature' },
+      secrets: { access_no: 'acc_1', access_secret: 'shh' },
+    });
+    await c.call(hub, {
+      operation: 'findSubscriptionByOrder',
+      method: 'GET',
+      route: '/api/v1/subscription',
+      query: { order_id: 'sub_1', page: 1 },
+    });
+    const expected = createHmac('sha256', 'shh')
+      .update('GET\n/api/v1/subscription?order_id=sub_1&page=1\n1754562236502\n\n')
+      .digest('hex');
+    expect(sent[0]?.url).toBe('http://subotiz.test/api/v1/subscription?order_id=sub_1&page=1');
+    expect(sent[0]?.headers).toMatchObject({
+      'Hub-Access-No': 'acc_1',
+      'Hub-Timestamp': '1754562236502',
+      'Hub-Signature': expected,
+    });
+    expect(sent[0]?.headers.Authorization).toBeUndefined();
+  });
+
+  it('retries 5xx, timeouts and connection errors with the same Request-Id, then succeeds', async () => {
+    const { client: c, sent } = client([
+      { status: 503, body: { code: 'serviceUnavailable', message: 'busy' } },
+      new TypeError('fetch failed'),
+      ok({ id: '42' }),
+    ]);
+    await expect(c.call(ctx(), { ...getSub, method: 'POST', body: { a: 1 } })).resolves.toEqual({ id: '42' });
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((s) => s.headers['Request-Id'])).size).toBe(1);
+    expect(sent.every((s) => s.body === '{"a":1}')).toBe(true);
+  });
+
+  it('gives up after 3 attempts with UNAVAILABLE naming Subotiz and the operation', async () => {
+    const { client: c, sent } = client(['hang', { status: 500, body: {} }, { status: 502, body: 'bad gateway' }]);
+    const error = await failure(c.call(ctx(), getSub));
+    expect(sent).toHaveLength(3);
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toMatch(/Subotiz getSubscription failed after 3 attempts: HTTP 502/);
+  });
+
+  it.each([
+    [400, { code: 'invalidParameter', message: 'order_id: is required' }, 'INVALID_ARGUMENT', 'order_id'],
+    [
+      400,
+      { code: 'invalidParameter', message: 'amount exceeds the refundable balance' },
+      'INVALID_ARGUMENT',
+      'provider',
+    ],
+    [422, 'not json', 'INVALID_ARGUMENT', 'provider'],
+    [404, { code: 'notFound', message: 'no such subscription' }, 'NOT_FOUND', undefined],
+    [409, { code: 'invalidState', message: 'subscription is not paused' }, 'FAILED_PRECONDITION', undefined],
+    [401, { code: 'unauthorizedError', message: 'ApiKey authentication is required' }, 'UNAVAILABLE', undefined],
+    [403, { code: 'forbidden', message: 'no' }, 'UNAVAILABLE', undefined],
+    [200, { code: 'invalidState', message: 'subscription is canceled' }, 'FAILED_PRECONDITION', undefined],
+  ])('maps HTTP %s %o to %s without retrying', async (status, body, code, field) => {
+    const { client: c, sent } = client([{ status, body }]);
+    const error = await failure(c.call(ctx(), getSub));
+    expect(sent).toHaveLength(1);
+    expect(error.code).toBe(code);
+    expect(error.violations[0]?.field).toBe(field);
+    expect(error.message).not.toContain('sk_test_SECRET');
+  });
+
+  it('says which subscription was not found', async () => {
+    const { client: c } = client([{ status: 404, body: { code: 'notFound', message: 'x' } }]);
+    await expect(c.call(ctx(), getSub)).rejects.toThrow("Subotiz subscription '42' not found");
+  });
+
+  it('reports a missing secret by name, before calling', async () => {
+    const { client: c, sent } = client([ok({})]);
+    const error = await failure(c.call(ctx({ secrets: {} }), getSub));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toBe("storefront 'sf_1': Subotiz binding lacks secret 'api_key'");
+    const hub = ctx({ config: { auth_mode: 'hub_signature' }, secrets: { access_no: 'a' } });
+    await expect(c.call(hub, getSub)).rejects.toThrow("lacks secret 'access_secret'");
+    expect(sent).toHaveLength(0);
+  });
+
+  it('stops retrying once the caller gives up', async () => {
+    const controller = new AbortController();
+    const { fetch, sent } = scriptedFetch(['hang', 'hang', 'hang']);
+    const c = createSubotizClient({ fetch, attemptTimeoutMs: 10_000 });
+    const call = c.call(ctx({ signal: controller.signal }), getSub);
+    setTimeout(() => controller.abort(), 20);
+    const error = await failure(call);
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toMatch(/abandoned/);
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe('Subotiz operations', () => {
+  function recording(answers: unknown[]): { client: SubotizClient; calls: SubotizRequest[] } {
+    const calls: SubotizRequest[] = [];
+    return {
+      calls,
+      client: {
+        call: async (_ctx, request) => {
+          calls.push(request);
+          return answers.shift();
+        },
+      },
+    };
+  }
+  const clock = () => new Date('2025-10-28T07:00:00Z');
+  const subscription = { id: '42', status: 'active', order_id: 'sub_1', updated_at: '2025-10-28T06:54:56Z' };
+
+  it('opens a subscription checkout for one price and keeps the order Subotiz recorded', async () => {
+    const { client: c, calls } = recording([
+      {
+        id: 7,
+        session_id: '7',
+        session_url: 'https://pay/7',
+        order_id: 'sub_1',
+        expire_time: 1800,
+        created_at: '2025-10-28T07:00:00Z',
+      },
+    ]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const checkout = await ops.createCheckout(
+      ctx({ config: { sub_merchant_id: 'm1' }, secrets: { api_key: 'k', access_no: 'acc' } }),
+      {
+        orderId: 'sub_1',
+        mode: 'subscription',
+        customer: { id: 'cus_1', email: 'a@b.c', name: 'A', providerRef: '5477' },
+        planRef: 'price_9',
+        quantity: 2,
+        successUrl: 'https://ok',
+        cancelUrl: 'https://no',
+      },
+    );
+    expect(calls[0]).toMatchObject({ method: 'POST', route: '/api/v1/session' });
+    expect(calls[0]?.body).toEqual({
+      access_no: 'acc',
+      sub_merchant_id: 'm1',
+      order_id: 'sub_1',
+      payer_id: 'cus_1',
+      email: 'a@b.c',
+      customer_id: '5477',
+      integration_method: 'hosted',
+      return_url: 'https://ok',
+      cancel_url: 'https://no',
+      mode: 'checkout',
+      line_items: [{ price_id: 'price_9', quantity: '2' }],
+    });
+    expect(checkout).toEqual({
+      sessionRef: '7',
+      url: 'https://pay/7',
+      orderId: 'sub_1',
+      expireTime: new Date('2025-10-28T07:30:00Z'),
+    });
+  });
+
+  it('opens a payment checkout for an amount in major units', async () => {
+    const { client: c, calls } = recording([{ id: '8', session_url: 'https://pay/8', order_id: 'pay_1' }]);
+    const ops = createSubotizOperations({ client: c, clock });
+    await ops.createCheckout(ctx(), {
+      orderId: 'pay_1',
+      mode: 'payment',
+      customer: { id: 'cus_1', email: 'a@b.c', name: 'A' },
+      amount: { currency: 'JPY', amountMinor: 1500n },
+    });
+    expect(calls[0]?.body).toMatchObject({ mode: 'payment', amount: '1500', currency: 'JPY', order_id: 'pay_1' });
+    expect(calls[0]?.body).not.toHaveProperty('line_items');
+  });
+
+  it('cancels at period end, and reads the subscription when Subotiz answers with empty data', async () => {
+    const { client: c, calls } = recording([{}, { ...subscription, is_canceling: true }]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const state = await ops.cancelSubscription(ctx(), '42', { atPeriodEnd: true, reason: 'too dear' });
+    expect(calls.map((call) => [call.method, call.route, call.params?.id])).toEqual([
+      ['POST', '/api/v1/subscription/{id}/cancel', '42'],
+      ['GET', '/api/v1/subscription/{id}', '42'],
+    ]);
+    expect(calls[0]?.body).toEqual({ cancel_type: 'end_of_period', cancel_reason: 'too dear' });
+    expect(state).toMatchObject({ ref: '42', status: 'ACTIVE', cancelAtPeriodEnd: true });
+  });
+
+  it('records usage with an idempotency key derived from ours', async () => {
+    const { client: c, calls } = recording([{ id: 'u1', subscription_id: '42', quantity: '5', timestamp: 1761634496 }]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const record = await ops.recordUsage(ctx(), '42', { quantity: 5n, timestamp: new Date(1761634496_500) });
+    expect(calls[0]?.body).toEqual({
+      quantity: 5,
+      timestamp: 1761634496,
+      idempotency_key: deriveRequestId('idem-1', 'recordUsage:usage'),
+    });
+    expect(record).toEqual({ ref: 'u1', quantity: 5n, timestamp: new Date(1761634496_000) });
+  });
+
+  it('finds a subscription by our order id, or nothing', async () => {
+    const { client: c, calls } = recording([
+      { list: [subscription], total: 1 },
+      { list: [], total: 0 },
+    ]);
+    const ops = createSubotizOperations({ client: c, clock });
+    await expect(ops.findSubscriptionByOrder(ctx(), 'sub_1')).resolves.toMatchObject({ ref: '42', orderId: 'sub_1' });
+    await expect(ops.findSubscriptionByOrder(ctx(), 'sub_2')).resolves.toBeUndefined();
+    expect(calls[0]?.query).toMatchObject({ order_id: 'sub_1' });
+  });
+
+  it('refunds in major units and opens a portal link valid 30 minutes', async () => {
+    const { client: c, calls } = recording([
+      { refund_id: 'r1', trade_id: 't1', refund_amount: '15.57', currency: 'USD', refund_status: 'pending' },
+      { customer_portal_link: 'https://portal/1' },
+    ]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const refund = await ops.refund(ctx(), 't1', { amount: { currency: 'USD', amountMinor: 1557n }, reason: 'asked' });
+    expect(calls[0]?.body).toEqual({ trade_id: 't1', amount: '15.57', reason: 'asked' });
+    expect(refund).toMatchObject({ ref: 'r1', paymentRef: 't1', status: 'PENDING', amount: { amountMinor: 1557n } });
+    await expect(ops.createPortalSession(ctx(), '5477', 'https://back')).resolves.toEqual({
+      url: 'https://portal/1',
+      expireTime: new Date('2025-10-28T07:30:00Z'),
+    });
+  });
+});

@@ -1,0 +1,15 @@
+import { randomInt } from 'node:crypto';
+
+/**
+ * Subotiz ids are 18–19 digit numeric strings (snowflake-like). Starting from wall-clock milliseconds with a random
+ * low part keeps two emulators started in the same test run from handing out the same ids.
+ */
+export class IdGenerator {
+  private next = BigInt(Date.now()) * 100_000n + BigInt(randomInt(0, 1_000)) * 100n;
+
+  /** The next numeric-string id. */
+  id(): string {
+    this.next += 1n;
+    return this.next.toString();
+  }
+}

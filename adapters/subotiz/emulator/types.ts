@@ -1,0 +1,51 @@
+/** Billing interval of a price. */
+export type BillingInterval = 'day' | 'week' | 'month' | 'year';
+
+/** One Subotiz account (= one storefront binding): its credentials and its webhook endpoint. */
+export interface EmulatorMerchant {
+  accessNo: string;
+  subMerchantId: string;
+  apiKey: string;
+  accessSecret: string;
+  webhookSecret: string;
+  webhookUrl?: string;
+}
+
+/** A price configured in the Subotiz dashboard; price ids are global. `amount` is a major-unit string. */
+export interface EmulatorPrice {
+  priceId: string;
+  amount: string;
+  currency: string;
+  interval: BillingInterval;
+  intervalCount: number;
+  trialDays: number;
+  totalCycles?: number;
+}
+
+/** How to start an emulator. */
+export interface SubotizEmulatorOptions {
+  /** 0 = ephemeral (default). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  merchants?: EmulatorMerchant[];
+  prices?: EmulatorPrice[];
+  /** Default 60000: first retry after 1 base, then 2, 4, 8 … capped at 240 bases (4 h), at most 16 retries. */
+  webhookRetryBaseMs?: number;
+  /** Default 0: refunds settle on the next tick. */
+  refundSettleMs?: number;
+}
+
+/** A running emulator. */
+export interface SubotizEmulator {
+  url: string;
+  port: number;
+  addMerchant(m: EmulatorMerchant): void;
+  addPrice(p: EmulatorPrice): void;
+  /**
+   * resolves when no webhook first-delivery is pending (also queued duplicates/redeliveries and refunds about to
+   * settle; not retries scheduled for later, nor events a reorder fault still holds)
+   */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}

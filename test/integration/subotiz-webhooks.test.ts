@@ -206,12 +206,21 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     });
     // Requeued: off the list until it fails its attempts again.
     expect(after.deadLetters.map((d) => d.id)).not.toContain(letter.id);
-    const status = await withClient(
-      db.url,
-      async (c) =>
-        (await c.query("select status from webhook_inbox where provider_event_id = '990000000000000002'")).rows[0]
-          .status,
+    // Processed again from scratch: it fails its three attempts anew and comes back as a new dead letter.
+    const again = await eventually(
+      async () =>
+        (
+          await call(service.clients.events, service.clients.events.listDeadLetters, {
+            storefrontId: 'hooks-store',
+            provider: '',
+            pageSize: 10,
+            pageToken: '',
+          })
+        ).deadLetters,
+      (list) => list.some((d) => d.providerEventId === '990000000000000002'),
     );
-    expect(['PENDING', 'DEAD']).toContain(status);
+    const second = again.find((d) => d.providerEventId === '990000000000000002')!;
+    expect(second.id).not.toBe(letter.id);
+    expect(second.attempts).toBe(3);
   });
 });

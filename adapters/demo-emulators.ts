@@ -62,10 +62,18 @@ export async function startDemoEmulators(options: {
         provider: 'subotiz',
         url: subotiz.url,
         config: { base_url: subotiz.url, auth_mode: 'bearer', sub_merchant_id: SUBOTIZ.subMerchantId },
-        secretRefs: { api_key: 'env:DEMO_SUBOTIZ_API_KEY', webhook_secret: 'env:DEMO_SUBOTIZ_WEBHOOK_SECRET' },
+        secretRefs: {
+          api_key: 'env:DEMO_SUBOTIZ_API_KEY',
+          access_no: 'env:DEMO_SUBOTIZ_ACCESS_NO',
+          webhook_secret: 'env:DEMO_SUBOTIZ_WEBHOOK_SECRET',
+        },
       },
     ],
-    secrets: { DEMO_SUBOTIZ_API_KEY: SUBOTIZ.apiKey, DEMO_SUBOTIZ_WEBHOOK_SECRET: SUBOTIZ.webhookSecret },
+    secrets: {
+      DEMO_SUBOTIZ_API_KEY: SUBOTIZ.apiKey,
+      DEMO_SUBOTIZ_ACCESS_NO: SUBOTIZ.accessNo,
+      DEMO_SUBOTIZ_WEBHOOK_SECRET: SUBOTIZ.webhookSecret,
+    },
     stop: () => subotiz.stop(),
   };
 }

@@ -31,7 +31,9 @@ export async function seedDemo(
     );
     if (existing) {
       const current = existing.binding;
-      if (current.provider === provider && JSON.stringify(current.config) !== JSON.stringify(binding.config)) {
+      const same =
+        JSON.stringify([current.config, current.secretRefs]) === JSON.stringify([binding.config, binding.secretRefs]);
+      if (current.provider === provider && !same) {
         await storefronts.update(
           { storefrontId, providerConfig: binding.config, secretRefs: binding.secretRefs, expectedVersion: 0 },
           ctx,

@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
 import { EventServiceClient } from '../../src/gen/billing/v1/event';
 import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import { SubscriptionServiceClient, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { call } from '../support/test-service';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -29,16 +31,23 @@ describe('the embedded default (npm start with no configuration)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-embedded-'));
   let grpcPort: number;
   let httpPort: number;
+  let emulatorPort: number;
   let child: ChildProcess;
   let output = '';
 
   beforeAll(async () => {
-    [grpcPort, httpPort] = [await freePort(), await freePort()];
+    [grpcPort, httpPort, emulatorPort] = [await freePort(), await freePort(), await freePort()];
     child = start();
   });
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // tsx runs the service in a child process and relays SIGTERM to it; SIGKILL would orphan that child.
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -48,6 +57,7 @@ describe('the embedded default (npm start with no configuration)', () => {
       DATA_DIR: dataDir,
       GRPC_PORT: String(grpcPort),
       HTTP_PORT: String(httpPort),
+      SUBOTIZ_EMULATOR_PORT: String(emulatorPort),
       HOST: '127.0.0.1',
     };
     delete env.DATABASE_URL;
@@ -117,6 +127,63 @@ describe('the embedded default (npm start with no configuration)', () => {
       storefronts.close();
       customers.close();
       events.close();
+    }
+  });
+
+  it('sells a demo subscription: checkout, pay on the in-process Subotiz emulator, ACTIVE with its events', async () => {
+    const address = `127.0.0.1:${grpcPort}`;
+    const credentials = grpc.credentials.createInsecure();
+    const catalog = new CatalogServiceClient(address, credentials);
+    const customers = new CustomerServiceClient(address, credentials);
+    const subscriptions = new SubscriptionServiceClient(address, credentials);
+    const events = new EventServiceClient(address, credentials);
+    try {
+      const { plans } = await call(catalog, catalog.listPlans, {
+        storefrontId: 'demo-subotiz',
+        includeArchived: false,
+        pageSize: 0,
+        pageToken: '',
+      });
+      const basic = plans.find((p) => p.name === 'Basic monthly')!;
+      const { customer } = await call(customers, customers.createCustomer, { ...NEWCOMER, email: 'buyer@example.com' });
+      const checkout = await call(subscriptions, subscriptions.createCheckoutSession, {
+        storefrontId: 'demo-subotiz',
+        customerId: customer!.id,
+        mode: 0,
+        planId: basic.id,
+        quantity: 1,
+        amount: undefined,
+        description: '',
+        successUrl: '',
+        cancelUrl: '',
+      });
+      expect(checkout.checkoutSession!.url).toContain(`127.0.0.1:${emulatorPort}`);
+      const paid = await fetch(
+        `http://127.0.0.1:${emulatorPort}/__emulator/sessions/${checkout.checkoutSession!.id}/complete`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+      );
+      expect(paid.status).toBe(200);
+      const id = checkout.subscription!.id;
+      const deadline = Date.now() + 30_000;
+      let types: string[] = [];
+      while (!types.includes('billing.subscription.activated') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        const listed = await call(events, events.listEvents, {
+          storefrontId: '',
+          aggregateId: id,
+          types: [],
+          since: undefined,
+          until: undefined,
+          pageSize: 50,
+          pageToken: '',
+        });
+        types = listed.events.map((e) => e.type);
+      }
+      expect(types).toEqual(['billing.subscription.created', 'billing.subscription.activated']);
+      const { subscription } = await call(subscriptions, subscriptions.getSubscription, { subscriptionId: id });
+      expect(subscription!.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
+    } finally {
+      for (const client of [catalog, customers, subscriptions, events]) client.close();
     }
   });
 

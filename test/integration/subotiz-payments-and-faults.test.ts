@@ -253,4 +253,31 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
     );
     expect(capabilities.map((c) => c.operation)).not.toContain('PauseSubscription');
   });
+
+  it('routes a subscription to its pinned provider after the storefront switches away, calls and webhooks alike', async () => {
+    const subscriptionId = await activeSubscription();
+    await call(service.clients.storefronts, service.clients.storefronts.switchProvider, {
+      storefrontId: 'pay-store',
+      provider: 'paytiko',
+      providerConfig: {},
+      secretRefs: {},
+      reason: 'migration test',
+    });
+    const canceled = await call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: true, reason: '' });
+    expect(canceled.subscription!.provider).toBe('subotiz');
+    expect(canceled.subscription!.cancelAtPeriodEnd).toBe(true);
+    // Subotiz's own webhook for it still verifies with the Subotiz binding's secret and is applied.
+    await eventually(
+      () =>
+        withClient(db.url, async (c) => {
+          const found = await c.query(
+            "select status from webhook_inbox where storefront_id = 'pay-store' and event_type = 'v2.subscription.cancellation_requested'",
+          );
+          return found.rows.map((r) => r.status as string);
+        }),
+      (statuses) => statuses.length > 0 && statuses.every((status) => status === 'PROCESSED'),
+    );
+    const revoked = await call(subs(), subs().revokeCancellation, { subscriptionId });
+    expect(revoked.subscription!.cancelAtPeriodEnd).toBe(false);
+  });
 });

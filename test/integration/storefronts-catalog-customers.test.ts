@@ -276,10 +276,10 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
     expect(badToken.code).toBe(status.INVALID_ARGUMENT);
   });
 
-  it('answers UNIMPLEMENTED, naming the RPC, for capabilities that arrive later', async () => {
+  it('answers NOT_FOUND naming subscription_id for a subscription that does not exist', async () => {
     const s = service.clients.subscriptions;
     const error = await callError(s, s.getSubscription, { subscriptionId: 'sub_x' });
-    expect(error.code).toBe(status.UNIMPLEMENTED);
-    expect(error.details).toContain('billing.v1.SubscriptionService/GetSubscription');
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toBe("subscription_id: subscription 'sub_x' not found");
   });
 });

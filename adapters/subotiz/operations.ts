@@ -25,7 +25,10 @@ export interface SubotizOperationsOptions extends SubotizClientOptions {
   clock?: () => Date;
 }
 
-type Operations = Required<Omit<ProviderOperations, 'pauseSubscription' | 'changePlan' | 'updateQuantity'>>;
+// Subotiz creates customers during checkout, and has no pause, plan-change or quantity endpoint.
+type Operations = Required<
+  Omit<ProviderOperations, 'ensureCustomer' | 'pauseSubscription' | 'changePlan' | 'updateQuantity'>
+>;
 
 /**
  * What Subotiz does for us. There is no pause, plan-change or quantity-change endpoint, so those operations are

@@ -1,3 +1,4 @@
+import type { Customer } from '../domain/customer';
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { Money, MoneyInput, resolveMoney } from '../domain/money';
@@ -72,6 +73,7 @@ export class SubscriptionUseCases {
       input.mode === 'subscription' ? await this.sellablePlan(reads, storefront, input.planId, provider) : undefined;
     const connection = await this.gateway.connect(reads, storefront.id, provider, ctx);
     const createCheckout = connection.operation('createCheckout');
+    const customerRef = await this.customerAtProvider(connection, customer);
     const orderId = newId(input.mode === 'subscription' ? 'sub' : 'pay');
     const checkout = await createCheckout(connection.ctx, {
       orderId,
@@ -80,7 +82,7 @@ export class SubscriptionUseCases {
         id: customer.id,
         email: customer.email,
         name: customer.name,
-        providerRef: customer.providerRefs[provider],
+        providerRef: customerRef,
       },
       planRef: plan ? plan.providerRefs[provider] : undefined,
       quantity: input.quantity || 1,
@@ -250,6 +252,25 @@ export class SubscriptionUseCases {
       );
     }
     return open(connection.ctx, customerRef, returnUrl);
+  }
+
+  /**
+   * The customer's reference at the connected provider: known already, created now where the provider has
+   * customers of their own (remembered for next time), or none where checkout creates them (Subotiz).
+   */
+  private async customerAtProvider(connection: ProviderConnection, customer: Customer): Promise<string | undefined> {
+    const provider = connection.adapter.id;
+    const known = customer.providerRefs[provider];
+    const ensure = connection.adapter.operations?.ensureCustomer;
+    if (known || !ensure) return known;
+    const ref = await ensure.call(connection.adapter.operations, connection.ctx, customer);
+    await this.uow.transaction(async (repos) => {
+      const current = await repos.customers.get(customer.id, { forUpdate: true });
+      if (current && !current.providerRefs[provider]) {
+        await repos.customers.update({ ...current, providerRefs: { ...current.providerRefs, [provider]: ref } });
+      }
+    });
+    return ref;
   }
 
   /** Runs one provider operation on a pinned subscription and applies the state the provider answers with. */

@@ -87,6 +87,14 @@ export interface WebhookEnvelope {
  * retries of idempotent calls.
  */
 export interface ProviderOperations {
+  /**
+   * Creates (or finds) the customer at the provider and returns its reference. Providers that create customers
+   * during checkout (Subotiz) leave this out; their reference is learned from webhooks.
+   */
+  ensureCustomer?(
+    ctx: ProviderCallContext,
+    customer: { id: string; email: string; name: string; phone: string; country: string },
+  ): Promise<string>;
   /** Opens a hosted checkout; the provider later reports the outcome by webhook. */
   createCheckout(ctx: ProviderCallContext, input: CheckoutInput): Promise<ProviderCheckout>;
   /** The provider's current view of a subscription (also used to reconcile when webhook order is in doubt). */
@@ -134,6 +142,7 @@ export interface ProviderOperations {
 
 /** The RPC each operation serves, for capability lists and UNIMPLEMENTED messages. */
 export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
+  ensureCustomer: 'CreateCustomer',
   createCheckout: 'CreateCheckoutSession',
   getSubscription: 'GetSubscription',
   findSubscriptionByOrder: 'GetSubscription',

@@ -280,4 +280,30 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
     const revoked = await call(subs(), subs().revokeCancellation, { subscriptionId });
     expect(revoked.subscription!.cancelAtPeriodEnd).toBe(false);
   });
+
+  it('sells through a storefront that signs its Subotiz calls with Hub-* headers instead of a Bearer key', async () => {
+    const hub = await subotizWorld(service, { storefrontId: 'hub-store', authMode: 'hub_signature' });
+    try {
+      const checkout = await call(subs(), subs().createCheckoutSession, {
+        ...checkoutRequest(),
+        storefrontId: 'hub-store',
+        customerId: hub.customerId,
+        planId: hub.planId,
+      });
+      await hub.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+      const id = checkout.subscription!.id;
+      await eventually(
+        async () => (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!,
+        (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
+      );
+      const canceled = await call(subs(), subs().cancelSubscription, {
+        subscriptionId: id,
+        atPeriodEnd: false,
+        reason: '',
+      });
+      expect(canceled.subscription!.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED);
+    } finally {
+      await hub.close();
+    }
+  });
 });

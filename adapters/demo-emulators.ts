@@ -3,7 +3,6 @@ import { startSubotizEmulator, SubotizEmulator } from './subotiz/emulator';
 /** A provider emulator running in-process for the embedded default, and the binding that reaches it. */
 export interface DemoProvider {
   provider: string;
-  url: string;
   config: Record<string, string>;
   secretRefs: Record<string, string>;
 }
@@ -60,7 +59,6 @@ export async function startDemoEmulators(options: {
     providers: [
       {
         provider: 'subotiz',
-        url: subotiz.url,
         config: { base_url: subotiz.url, auth_mode: 'bearer', sub_merchant_id: SUBOTIZ.subMerchantId },
         secretRefs: {
           api_key: 'env:DEMO_SUBOTIZ_API_KEY',

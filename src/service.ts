@@ -42,8 +42,6 @@ export interface RunningService {
   grpcPort: number;
   httpPort: number;
   database: Database;
-  /** The in-process provider emulators (embedded default), by provider id → base URL. */
-  emulatorUrls: Record<string, string>;
   /** Drains gRPC, flushes the relay, closes Kafka and the database. */
   stop(): Promise<void>;
 }
@@ -163,7 +161,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     grpcPort,
     httpPort,
     database,
-    emulatorUrls: Object.fromEntries((emulators?.providers ?? []).map((p) => [p.provider, p.url])),
     async stop() {
       serving = false;
       setServing(health, false);

@@ -44,10 +44,23 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
     resource: `subscription '${id}'`,
   });
 
-  const getSubscription = async (ctx: ProviderCallContext, ref: string): Promise<ProviderSubscriptionState> => {
-    const data = await client.call(ctx, { operation: 'getSubscription', method: 'GET', ...subscription(ref) });
-    return toSubscriptionState(data, clock());
-  };
+  /** GET one object by its id and map it (subscriptions, trades, invoices, refunds). */
+  const getOne =
+    <T>(operation: string, route: string, param: string, noun: string, map: (data: unknown) => T) =>
+    async (ctx: ProviderCallContext, ref: string): Promise<T> => {
+      const data = await client.call(ctx, {
+        operation,
+        method: 'GET',
+        route,
+        params: { [param]: ref },
+        resource: `${noun} '${ref}'`,
+      });
+      return map(data);
+    };
+
+  const getSubscription = getOne('getSubscription', '/api/v1/subscription/{id}', 'id', 'subscription', (data) =>
+    toSubscriptionState(data, clock()),
+  );
 
   /** A subscription mutation; some answer success with empty `data`, and then we read the subscription. */
   const mutateSubscription = async (
@@ -65,11 +78,7 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       route: `${target.route}/${action}`,
       body,
     });
-    if (isEmpty(data)) {
-      const reread = await client.call(ctx, { operation: `${operation}:reread`, method: 'GET', ...target });
-      return toSubscriptionState(reread, clock());
-    }
-    return toSubscriptionState(data, clock());
+    return isEmpty(data) ? getSubscription(ctx, ref) : toSubscriptionState(data, clock());
   };
 
   return {
@@ -159,27 +168,9 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       };
     },
 
-    async getPayment(ctx, ref) {
-      const data = await client.call(ctx, {
-        operation: 'getPayment',
-        method: 'GET',
-        route: '/api/v1/trade/{trade_id}',
-        params: { trade_id: ref },
-        resource: `trade '${ref}'`,
-      });
-      return toPaymentState(data);
-    },
+    getPayment: getOne('getPayment', '/api/v1/trade/{trade_id}', 'trade_id', 'trade', (data) => toPaymentState(data)),
 
-    async getInvoice(ctx, ref) {
-      const data = await client.call(ctx, {
-        operation: 'getInvoice',
-        method: 'GET',
-        route: '/api/v1/invoice/{id}',
-        params: { id: ref },
-        resource: `invoice '${ref}'`,
-      });
-      return toInvoiceState(data);
-    },
+    getInvoice: getOne('getInvoice', '/api/v1/invoice/{id}', 'id', 'invoice', (data) => toInvoiceState(data)),
 
     async refund(ctx, paymentRef, refund) {
       const data = await client.call(ctx, {
@@ -192,16 +183,7 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       return toRefundState(data);
     },
 
-    async getRefund(ctx, ref) {
-      const data = await client.call(ctx, {
-        operation: 'getRefund',
-        method: 'GET',
-        route: '/api/v1/refund/{refund_id}',
-        params: { refund_id: ref },
-        resource: `refund '${ref}'`,
-      });
-      return toRefundState(data);
-    },
+    getRefund: getOne('getRefund', '/api/v1/refund/{refund_id}', 'refund_id', 'refund', (data) => toRefundState(data)),
 
     async createPortalSession(ctx, customerRef) {
       // Subotiz's portal auth takes no return URL; the portal's way back is set in its dashboard.

@@ -65,7 +65,8 @@ export class PaymentUseCases {
     const amount = input.amount ? resolveMoney(input.amount, 'amount') : { ...payment.amount, amountMinor: refundable };
     checkRefundAmount(amount, payment, refundable);
 
-    const connection = await this.gateway.connect(this.uow.reads, payment.storefrontId, payment.provider, ctx);
+    const storefront = (await this.uow.reads.storefronts.get(payment.storefrontId))!;
+    const connection = await this.gateway.connect(this.uow.reads, storefront, payment.provider, ctx);
     const refund = connection.operation('refund');
     const state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
     return this.uow.transaction(async (repos) => {

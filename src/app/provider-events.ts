@@ -62,20 +62,15 @@ export class ProviderEventApplier {
     const subscription = await this.subscriptionOf(repos, origin.provider, state.ref, state.orderId);
     await this.rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
     const observed: ObservedSubscription = { ...state, observedAt: state.observedAt ?? event.occurredAt };
-    const extra =
-      event.hint === 'trial_will_end' && state.status === 'TRIALING'
-        ? (['billing.subscription.trial_will_end'] as const)
-        : [];
-    const applied = await this.observe(repos, origin, subscription, observed, source, [...extra]);
-    if (applied === 'unchanged' && extra.length) {
-      // The trial reminder changes no state but is news to consumers.
-      await repos.outbox.append(
-        drafts.subscription(extra[0], origin.storefront, subscription, source.providerEventId),
-        source,
-      );
-      return 'trial_will_end';
-    }
-    return applied;
+    const outcome = await this.observe(repos, origin, subscription, observed, source);
+    if (event.hint !== 'trial_will_end' || state.status !== 'TRIALING') return outcome;
+    // The trial reminder changes no state but is news to consumers; it carries the subscription as it now is.
+    const current = (await repos.subscriptions.get(subscription.id))!;
+    await repos.outbox.append(
+      drafts.subscription('billing.subscription.trial_will_end', origin.storefront, current, source.providerEventId),
+      source,
+    );
+    return `${outcome}; trial_will_end`;
   }
 
   private async paymentEvent(
@@ -290,7 +285,6 @@ export class ProviderEventApplier {
     subscription: Subscription,
     observed: ObservedSubscription,
     source: ChangeSource,
-    extra: 'billing.subscription.trial_will_end'[] = [],
   ): Promise<string> {
     const { result } = await applySubscriptionState(
       repos,
@@ -299,7 +293,6 @@ export class ProviderEventApplier {
       observed,
       source,
       this.clock.now(),
-      extra,
     );
     if (result.outcome === 'refused') return this.reconcile(repos, origin, subscription, source, result.reason);
     return result.outcome;
@@ -315,7 +308,7 @@ export class ProviderEventApplier {
   ): Promise<string> {
     const connection = await this.gateway.connect(
       repos,
-      subscription.storefrontId,
+      origin.storefront,
       subscription.provider,
       systemContext(source.correlationId),
     );

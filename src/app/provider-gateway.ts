@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, notFound, unavailable, unimplemented } from '../domain/errors';
+import { DomainError, unavailable, unimplemented } from '../domain/errors';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import type {
   ProviderAdapter,
@@ -33,14 +33,14 @@ export class ProviderGateway {
     private readonly secrets: SecretResolver,
   ) {}
 
+  /** `storefront` is the subscription's (or caller's) storefront, already loaded by the use case. */
   async connect(
     repos: Repositories,
-    storefrontId: string,
+    storefront: Storefront,
     provider: string,
     call: Pick<CallContext, 'signal' | 'idempotencyKey'>,
   ): Promise<ProviderConnection> {
-    const storefront = await repos.storefronts.get(storefrontId);
-    if (!storefront) throw notFound('storefront', storefrontId, 'storefront_id');
+    const storefrontId = storefront.id;
     const adapter = this.registry.find(provider);
     if (!adapter) throw unavailable(`provider '${provider}' is not available in this build`);
     const binding = await this.bindingFor(repos, storefront, provider);

@@ -31,7 +31,7 @@ export async function applySubscriptionState(
 }
 
 /** Writes a changed subscription with its events, entitlements and an audit row. */
-export async function commitChange(
+async function commitChange(
   repos: Repositories,
   storefront: Storefront,
   next: Subscription,

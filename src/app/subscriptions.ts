@@ -71,10 +71,11 @@ export class SubscriptionUseCases {
     const provider = storefront.binding.provider;
     const plan =
       input.mode === 'subscription' ? await this.sellablePlan(reads, storefront, input.planId, provider) : undefined;
-    const connection = await this.gateway.connect(reads, storefront.id, provider, ctx);
+    const connection = await this.gateway.connect(reads, storefront, provider, ctx);
     const createCheckout = connection.operation('createCheckout');
     const customerRef = await this.customerAtProvider(connection, customer);
-    const orderId = newId(input.mode === 'subscription' ? 'sub' : 'pay');
+    const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
+    const orderId = newId(prefix);
     const checkout = await createCheckout(connection.ctx, {
       orderId,
       mode: input.mode,
@@ -91,8 +92,9 @@ export class SubscriptionUseCases {
       successUrl: input.successUrl || undefined,
       cancelUrl: input.cancelUrl || undefined,
     });
-    // A replayed provider request answers with the first call's order: adopt it, so ours and theirs stay one.
-    const id = checkout.orderId.startsWith(orderId.slice(0, 4)) ? checkout.orderId : orderId;
+    // A replayed provider request answers with the first call's order: adopt it (when it is one of our ids), so
+    // ours and theirs stay one object each.
+    const id = checkout.orderId.startsWith(`${prefix}_`) ? checkout.orderId : orderId;
     const session = { id: checkout.sessionRef, url: checkout.url, expireTime: checkout.expireTime };
     if (plan) {
       const subscription = await this.recordCheckout(
@@ -166,10 +168,13 @@ export class SubscriptionUseCases {
   async changePlan(subscriptionId: string, planId: string, ctx: CallContext) {
     new Validator().required('plan_id', planId).check();
     const current = await this.load(this.uow.reads, subscriptionId);
-    const storefront = (await this.uow.reads.storefronts.get(current.storefrontId))!;
-    const plan = await this.sellablePlan(this.uow.reads, storefront, planId, current.provider);
-    return this.providerChange(current, ctx, 'changePlan', (op, c, ref) =>
-      op(c.ctx, ref, plan.providerRefs[current.provider] ?? plan.id),
+    const plan = await this.sellablePlan(this.uow.reads, await this.storefrontOf(current), planId, current.provider);
+    return this.providerChange(
+      current,
+      ctx,
+      'changePlan',
+      (op, c, ref) => op(c.ctx, ref, plan.providerRefs[current.provider] ?? plan.id),
+      plan.id,
     );
   }
 
@@ -189,12 +194,8 @@ export class SubscriptionUseCases {
     if (timestamp.getTime() > now.getTime() + 300_000) {
       throw invalidArgument([{ field: 'timestamp', rule: 'must not be in the future' }]);
     }
-    const connection = await this.gateway.connect(
-      this.uow.reads,
-      subscription.storefrontId,
-      subscription.provider,
-      ctx,
-    );
+    const storefront = await this.storefrontOf(subscription);
+    const connection = await this.gateway.connect(this.uow.reads, storefront, subscription.provider, ctx);
     const record = connection.operation('recordUsage');
     const ref = requireProviderRef(subscription);
     const recorded = await record(connection.ctx, ref, { quantity: input.quantity, timestamp });
@@ -243,7 +244,7 @@ export class SubscriptionUseCases {
     const latest = await reads.subscriptions.latestOfCustomer(customer.id);
     const storefront = (await reads.storefronts.get(customer.storefrontId))!;
     const provider = latest?.provider ?? storefront.binding.provider;
-    const connection = await this.gateway.connect(reads, storefront.id, provider, ctx);
+    const connection = await this.gateway.connect(reads, storefront, provider, ctx);
     const open = connection.operation('createPortalSession');
     const customerRef = customer.providerRefs[provider];
     if (!customerRef) {
@@ -291,34 +292,35 @@ export class SubscriptionUseCases {
       connection: ProviderConnection,
       ref: string,
     ) => Promise<ProviderSubscriptionState>,
+    /** The plan the subscription moves to (ChangePlan). */
+    planId?: string,
   ): Promise<Subscription> {
-    const connection = await this.gateway.connect(this.uow.reads, current.storefrontId, current.provider, ctx);
+    const storefront = await this.storefrontOf(current);
+    const connection = await this.gateway.connect(this.uow.reads, storefront, current.provider, ctx);
     const op = connection.operation(operation);
     const state = await run(op, connection, requireProviderRef(current));
     return this.uow.transaction(async (repos) => {
       const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
-      const storefront = (await repos.storefronts.get(locked.storefrontId))!;
       const now = this.clock.now();
-      let target = locked;
-      if (state.planRef && operation === 'changePlan') {
-        const plan = (
-          await repos.plans.list({ storefrontId: storefront.id, includeArchived: false }, { size: 1000 })
-        ).find((p) => p.providerRefs[locked.provider] === state.planRef);
-        if (plan && plan.id !== locked.planId) target = { ...locked, planId: plan.id };
-      }
+      const replanned = planId !== undefined && planId !== locked.planId;
       const { subscription, result } = await applySubscriptionState(
         repos,
         storefront,
-        target,
+        replanned ? { ...locked, planId } : locked,
         { ...state, observedAt: state.observedAt ?? now },
         ctx,
         now,
-        target !== locked ? ['billing.subscription.plan_changed'] : [],
+        replanned ? ['billing.subscription.plan_changed'] : [],
       );
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);
       return subscription;
     });
+  }
+
+  /** The storefront a subscription belongs to (it always exists: subscriptions reference it). */
+  private async storefrontOf(subscription: Subscription): Promise<Storefront> {
+    return (await this.uow.reads.storefronts.get(subscription.storefrontId))!;
   }
 
   private async recordCheckout(

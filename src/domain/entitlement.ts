@@ -9,8 +9,3 @@ export interface Entitlement {
   activeUntil?: Date;
   providerNative: boolean;
 }
-
-/** True when the entitlement grants access at `at`. */
-export function isActiveAt(entitlement: Entitlement, at: Date): boolean {
-  return entitlement.activeFrom <= at && (!entitlement.activeUntil || entitlement.activeUntil > at);
-}

@@ -49,8 +49,3 @@ export function refundStateOf(amountMinor: bigint, refundedMinor: bigint): Refun
   if (refundedMinor <= 0n) return 'NONE';
   return refundedMinor >= amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
 }
-
-/** Payment states that are final: a later, older report never moves a payment out of them. */
-export function isSettled(status: PaymentStatus): boolean {
-  return status === 'SUCCEEDED' || status === 'CLOSED';
-}

@@ -2,17 +2,13 @@ import type { EventType } from './event-catalogue';
 import { isTerminal, Subscription, SubscriptionStatus } from './subscription';
 
 /** A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). */
-export interface ObservedSubscription {
-  status: SubscriptionStatus;
-  currentPeriodStart?: Date;
-  currentPeriodEnd?: Date;
-  trialEnd?: Date;
-  cancelAtPeriodEnd: boolean;
-  canceledAt?: Date;
-  endedAt?: Date;
+export type ObservedSubscription = Pick<
+  Subscription,
+  'status' | 'currentPeriodStart' | 'currentPeriodEnd' | 'trialEnd' | 'cancelAtPeriodEnd' | 'canceledAt' | 'endedAt'
+> & {
   /** When this was true at the provider. Older than what we applied last = stale. */
   observedAt?: Date;
-}
+};
 
 /**
  * The moves the state machine allows. Anything else is a regression (a late `past_due` after `canceled`) or a
@@ -30,7 +26,7 @@ const ALLOWED: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
   COMPLETED: [],
 };
 
-export function canMove(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
+function canMove(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
   return from === to || ALLOWED[from].includes(to);
 }
 

@@ -1,7 +1,7 @@
 import type { InvoiceStatus, InvoiceType } from '../domain/invoice';
 import type { Money } from '../domain/money';
 import type { Failure, PaymentStatus, RefundState, RefundStatus } from '../domain/payment';
-import type { SubscriptionStatus } from '../domain/subscription';
+import type { ObservedSubscription } from '../domain/subscription-lifecycle';
 
 /**
  * A provider's objects as the core sees them: already in our vocabulary (statuses, Money in minor units). Only
@@ -18,21 +18,13 @@ export interface ProviderCheckout {
   expireTime?: Date;
 }
 
-export interface ProviderSubscriptionState {
+/** `observedAt`: when this state was true at the provider (its updated_at, else the event time). */
+export interface ProviderSubscriptionState extends ObservedSubscription {
   ref: string;
   orderId?: string;
   customerRef?: string;
   planRef?: string;
-  status: SubscriptionStatus;
-  currentPeriodStart?: Date;
-  currentPeriodEnd?: Date;
-  trialEnd?: Date;
-  cancelAtPeriodEnd: boolean;
-  canceledAt?: Date;
-  endedAt?: Date;
   cycleIndex?: number;
-  /** When this state was true at the provider (its updated_at, else the event time); orders observations. */
-  observedAt?: Date;
 }
 
 export interface ProviderPaymentState {

@@ -4,7 +4,14 @@ import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
 import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callError, callWithTrailers, startTestService, TestService } from '../support/test-service';
+import {
+  call,
+  callError,
+  callWithTrailers,
+  eventTypesOf,
+  startTestService,
+  TestService,
+} from '../support/test-service';
 
 /** Refunds, usage, and what a caller sees when Subotiz is down or answers 5xx. */
 describe('Subotiz payments, refunds, usage and provider faults', () => {
@@ -25,42 +32,12 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
   });
 
   const subs = () => service.clients.subscriptions;
-  const checkoutRequest = () => ({
-    storefrontId: world.storefrontId,
-    customerId: world.customerId,
-    mode: 0,
-    planId: world.planId,
-    quantity: 1,
-    amount: undefined,
-    description: '',
-    successUrl: '',
-    cancelUrl: '',
-  });
-  const events = async (aggregateId: string) =>
-    (
-      await call(service.clients.events, service.clients.events.listEvents, {
-        storefrontId: '',
-        aggregateId,
-        types: [],
-        since: undefined,
-        until: undefined,
-        pageSize: 500,
-        pageToken: '',
-      })
-    ).events.map((e) => e.type);
+  const checkoutRequest = () => world.checkoutRequest();
+  const events = (aggregateId: string) => eventTypesOf(service, aggregateId);
   const rows = (table: string) =>
     withClient(db.url, async (c) => Number((await c.query(`select count(*) from ${table}`)).rows[0].count));
 
-  async function activeSubscription(): Promise<string> {
-    const checkout = await call(subs(), subs().createCheckoutSession, checkoutRequest());
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
-    const id = checkout.subscription!.id;
-    await eventually(
-      async () => (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!,
-      (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
-    );
-    return id;
-  }
+  const activeSubscription = async () => (await world.activeSubscription()).id;
 
   it('refunds a payment partially, then fully; each settles by webhook with its events', async () => {
     const subscriptionId = await activeSubscription();
@@ -284,18 +261,7 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
   it('sells through a storefront that signs its Subotiz calls with Hub-* headers instead of a Bearer key', async () => {
     const hub = await subotizWorld(service, { storefrontId: 'hub-store', authMode: 'hub_signature' });
     try {
-      const checkout = await call(subs(), subs().createCheckoutSession, {
-        ...checkoutRequest(),
-        storefrontId: 'hub-store',
-        customerId: hub.customerId,
-        planId: hub.planId,
-      });
-      await hub.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
-      const id = checkout.subscription!.id;
-      await eventually(
-        async () => (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!,
-        (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
-      );
+      const { id } = await hub.activeSubscription();
       const canceled = await call(subs(), subs().cancelSubscription, {
         subscriptionId: id,
         atPeriodEnd: false,

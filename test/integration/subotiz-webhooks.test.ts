@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, startTestService, TestService } from '../support/test-service';
+import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/subotiz');
 
@@ -36,45 +36,16 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     post(body, { 'x-timestamp': String(ts), 'x-signature': sign(body, ts) });
   const inboxCount = () =>
     withClient(db.url, async (c) => Number((await c.query('select count(*) from webhook_inbox')).rows[0].count));
-  const events = async (aggregateId: string) =>
+  const events = (aggregateId: string) => eventTypesOf(service, aggregateId);
+  const deadLetters = async () =>
     (
-      await call(service.clients.events, service.clients.events.listEvents, {
-        storefrontId: '',
-        aggregateId,
-        types: [],
-        since: undefined,
-        until: undefined,
-        pageSize: 500,
+      await call(service.clients.events, service.clients.events.listDeadLetters, {
+        storefrontId: 'hooks-store',
+        provider: '',
+        pageSize: 10,
         pageToken: '',
       })
-    ).events;
-
-  /** A subscription made ACTIVE through the emulator's checkout; returns our id and its provider id. */
-  async function activeSubscription(): Promise<{ id: string; ref: string; sessionId: string }> {
-    const checkout = await call(service.clients.subscriptions, service.clients.subscriptions.createCheckoutSession, {
-      storefrontId: world.storefrontId,
-      customerId: world.customerId,
-      mode: 0,
-      planId: world.planId,
-      quantity: 1,
-      amount: undefined,
-      description: '',
-      successUrl: '',
-      cancelUrl: '',
-    });
-    const id = checkout.subscription!.id;
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
-    const sub = await eventually(
-      async () =>
-        (
-          await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, {
-            subscriptionId: id,
-          })
-        ).subscription!,
-      (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
-    );
-    return { id, ref: sub.providerRef, sessionId: checkout.checkoutSession!.id };
-  }
+    ).deadLetters;
 
   it('verifies the seed document’s literal examples with the documented signature scheme and stores each once', async () => {
     for (const file of fs.readdirSync(FIXTURES)) {
@@ -109,9 +80,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
 
   it('answers 404 for an unknown storefront and 413 above 1 MiB, before looking at signatures', async () => {
     const body = '{"id":"1","type":"v2.trades.created","created":"2025-10-28T06:54:55Z","data":{}}';
-    expect(
-      (await signed(body).then(() => post(body, { 'x-timestamp': '1', 'x-signature': 'x' }, 'no-such-store'))).status,
-    ).toBe(404);
+    expect((await post(body, { 'x-timestamp': '1', 'x-signature': 'x' }, 'no-such-store')).status).toBe(404);
     const huge = JSON.stringify({
       id: '2',
       type: 'v2.trades.created',
@@ -122,21 +91,21 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
   });
 
   it('applies a webhook delivered twice once: one state change, one event', async () => {
-    const { id } = await activeSubscription();
+    const { id } = await world.activeSubscription();
     const hooks = await world.control<Array<{ event_id: string; type: string }>>('/webhooks');
     const first = hooks.filter((h) => h.type === 'v2.subscription.first').at(-1)!;
     await world.control(`/webhooks/${first.event_id}/redeliver`, {});
     await world.emulator.idle();
     const delivered = await world.control<{ attempt_log: Array<{ status: number }> }>(`/webhooks/${first.event_id}`);
     expect(delivered.attempt_log.map((a) => a.status)).toEqual([200, 200]);
-    const activated = (await events(id)).filter((e) => e.type === 'billing.subscription.activated');
+    const activated = (await events(id)).filter((type) => type === 'billing.subscription.activated');
     expect(activated).toHaveLength(1);
   });
 
   it('never regresses on webhooks out of order: reversed checkout events still end ACTIVE once; a late past_due after canceled is recorded, not applied', async () => {
     await world.control('/webhooks/faults', { mode: 'reorder', count: 4 });
-    const { id, ref } = await activeSubscription();
-    expect((await events(id)).filter((e) => e.type === 'billing.subscription.activated')).toHaveLength(1);
+    const { id, ref } = await world.activeSubscription();
+    expect((await events(id)).filter((type) => type === 'billing.subscription.activated')).toHaveLength(1);
 
     await call(service.clients.subscriptions, service.clients.subscriptions.cancelSubscription, {
       subscriptionId: id,
@@ -164,7 +133,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
       await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, { subscriptionId: id })
     ).subscription!;
     expect(sub.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED);
-    expect((await events(id)).map((e) => e.type)).not.toContain('billing.subscription.past_due');
+    expect(await events(id)).not.toContain('billing.subscription.past_due');
   });
 
   it('dead-letters a webhook that keeps failing, lists it, and processes it on RetryDeadLetter once it can succeed', async () => {
@@ -177,17 +146,8 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
       data: { id: '123456789', status: 'paused', order_id: orderId, updated_at: new Date().toISOString() },
     });
     expect((await signed(body)).status).toBe(200);
-    const letters = await eventually(
-      async () =>
-        (
-          await call(service.clients.events, service.clients.events.listDeadLetters, {
-            storefrontId: 'hooks-store',
-            provider: '',
-            pageSize: 10,
-            pageToken: '',
-          })
-        ).deadLetters,
-      (list) => list.some((d) => d.providerEventId === '990000000000000002'),
+    const letters = await eventually(deadLetters, (list) =>
+      list.some((d) => d.providerEventId === '990000000000000002'),
     );
     const letter = letters.find((d) => d.providerEventId === '990000000000000002')!;
     expect(letter.attempts).toBe(3);
@@ -198,27 +158,10 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
       deadLetterId: letter.id,
     });
     expect(retried.deadLetter!.id).toBe(letter.id);
-    const after = await call(service.clients.events, service.clients.events.listDeadLetters, {
-      storefrontId: 'hooks-store',
-      provider: '',
-      pageSize: 10,
-      pageToken: '',
-    });
     // Requeued: off the list until it fails its attempts again.
-    expect(after.deadLetters.map((d) => d.id)).not.toContain(letter.id);
+    expect((await deadLetters()).map((d) => d.id)).not.toContain(letter.id);
     // Processed again from scratch: it fails its three attempts anew and comes back as a new dead letter.
-    const again = await eventually(
-      async () =>
-        (
-          await call(service.clients.events, service.clients.events.listDeadLetters, {
-            storefrontId: 'hooks-store',
-            provider: '',
-            pageSize: 10,
-            pageToken: '',
-          })
-        ).deadLetters,
-      (list) => list.some((d) => d.providerEventId === '990000000000000002'),
-    );
+    const again = await eventually(deadLetters, (list) => list.some((d) => d.providerEventId === '990000000000000002'));
     const second = again.find((d) => d.providerEventId === '990000000000000002')!;
     expect(second.id).not.toBe(letter.id);
     expect(second.attempts).toBe(3);

@@ -3,6 +3,7 @@ import { startSubotizEmulator, SubotizEmulator } from '../../adapters/subotiz/em
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
 import { PaymentServiceClient } from '../../src/gen/billing/v1/payment';
+import { CheckoutMode, CreateCheckoutSessionRequest, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from './fixtures';
 import { call, TestService } from './test-service';
 
@@ -32,6 +33,10 @@ export interface SubotizWorld {
   customerId: string;
   payments: PaymentServiceClient;
   entitlements: EntitlementServiceClient;
+  /** A subscription-mode CreateCheckoutSession request for the world's customer and plan. */
+  checkoutRequest(): CreateCheckoutSessionRequest;
+  /** Checkout, paid on the emulator, waited for until ACTIVE; our id and Subotiz's. */
+  activeSubscription(): Promise<{ id: string; ref: string }>;
   /** Calls an `/__emulator/…` control and returns its JSON. */
   control<T = Record<string, unknown>>(path: string, body?: unknown, method?: string): Promise<T>;
   close(): Promise<void>;
@@ -102,13 +107,36 @@ export async function subotizWorld(
   const grpc = await import('@grpc/grpc-js');
   const payments = new PaymentServiceClient(address, grpc.credentials.createInsecure());
   const entitlements = new EntitlementServiceClient(address, grpc.credentials.createInsecure());
-  return {
+  const subs = service.clients.subscriptions;
+  const checkoutRequest = (): CreateCheckoutSessionRequest => ({
+    storefrontId,
+    customerId: customer!.id,
+    mode: CheckoutMode.CHECKOUT_MODE_SUBSCRIPTION,
+    planId: plan!.id,
+    quantity: 1,
+    amount: undefined,
+    description: '',
+    successUrl: '',
+    cancelUrl: '',
+  });
+  const world: SubotizWorld = {
     emulator,
     storefrontId,
     planId: plan!.id,
     customerId: customer!.id,
     payments,
     entitlements,
+    checkoutRequest,
+    async activeSubscription() {
+      const checkout = await call(subs, subs.createCheckoutSession, checkoutRequest());
+      await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+      const id = checkout.subscription!.id;
+      const active = await eventually(
+        async () => (await call(subs, subs.getSubscription, { subscriptionId: id })).subscription!,
+        (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
+      );
+      return { id, ref: active.providerRef };
+    },
     async control(path, body, method = body === undefined ? 'GET' : 'POST') {
       const response = await fetch(`${emulator.url}/__emulator${path}`, {
         method,
@@ -125,6 +153,7 @@ export async function subotizWorld(
       await emulator.stop();
     },
   };
+  return world;
 }
 
 /** Polls until `read` returns something `done` accepts (webhook processing is asynchronous by design). */

@@ -113,3 +113,17 @@ export async function callError<Req, Res>(
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+/** The types of the events written about one aggregate, oldest first (read through EventService.ListEvents). */
+export async function eventTypesOf(service: TestService, aggregateId: string): Promise<string[]> {
+  const { events } = await call(service.clients.events, service.clients.events.listEvents, {
+    storefrontId: '',
+    aggregateId,
+    types: [],
+    since: undefined,
+    until: undefined,
+    pageSize: 500,
+    pageToken: '',
+  });
+  return events.map((e) => e.type);
+}

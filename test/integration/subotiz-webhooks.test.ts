@@ -136,7 +136,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     expect(await events(id)).not.toContain('billing.subscription.past_due');
   });
 
-  it('dead-letters a webhook that keeps failing, lists it, and processes it on RetryDeadLetter once it can succeed', async () => {
+  it('dead-letters a webhook that keeps failing, lists it, and reprocesses it from scratch on RetryDeadLetter', async () => {
     // A subscription event for an order we do not know yet fails every attempt.
     const orderId = 'sub_01jzzzzzzzzzzzzzzzzzzzzzzz';
     const body = JSON.stringify({
@@ -165,5 +165,25 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     const second = again.find((d) => d.providerEventId === '990000000000000002')!;
     expect(second.id).not.toBe(letter.id);
     expect(second.attempts).toBe(3);
+  });
+
+  it('passes a trial reminder on as billing.subscription.trial_will_end, leaving the subscription TRIALING', async () => {
+    const trial = await subotizWorld(service, { storefrontId: 'trial-store', trialDays: 7 });
+    try {
+      const { id } = await trial.activeSubscription(SubscriptionStatus.SUBSCRIPTION_STATUS_TRIALING);
+      // Subotiz reminds three days before a seven-day trial ends.
+      await trial.control('/clock/advance', { seconds: 4 * 86_400 + 60 });
+      const types = await eventually(
+        () => events(id),
+        (list) => list.includes('billing.subscription.trial_will_end'),
+      );
+      expect(types.filter((t) => t === 'billing.subscription.trial_will_end')).toHaveLength(1);
+      const sub = (
+        await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, { subscriptionId: id })
+      ).subscription!;
+      expect(sub.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_TRIALING);
+    } finally {
+      await trial.close();
+    }
   });
 });

@@ -35,8 +35,8 @@ export interface SubotizWorld {
   entitlements: EntitlementServiceClient;
   /** A subscription-mode CreateCheckoutSession request for the world's customer and plan. */
   checkoutRequest(): CreateCheckoutSessionRequest;
-  /** Checkout, paid on the emulator, waited for until ACTIVE; our id and Subotiz's. */
-  activeSubscription(): Promise<{ id: string; ref: string }>;
+  /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id and Subotiz's. */
+  activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string }>;
   /** Calls an `/__emulator/…` control and returns its JSON. */
   control<T = Record<string, unknown>>(path: string, body?: unknown, method?: string): Promise<T>;
   close(): Promise<void>;
@@ -127,13 +127,13 @@ export async function subotizWorld(
     payments,
     entitlements,
     checkoutRequest,
-    async activeSubscription() {
+    async activeSubscription(status = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE) {
       const checkout = await call(subs, subs.createCheckoutSession, checkoutRequest());
       await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
       const id = checkout.subscription!.id;
       const active = await eventually(
         async () => (await call(subs, subs.getSubscription, { subscriptionId: id })).subscription!,
-        (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
+        (s) => s.status === status,
       );
       return { id, ref: active.providerRef };
     },

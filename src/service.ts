@@ -8,9 +8,11 @@ import { seedDemo } from './app/demo-seed';
 import { EntitlementUseCases } from './app/entitlements';
 import { EventUseCases } from './app/events';
 import { PaymentUseCases } from './app/payments';
+import { PeriodicTask } from './app/periodic-task';
 import { ProviderEventApplier } from './app/provider-events';
 import { ProviderGateway } from './app/provider-gateway';
 import { ProviderRegistry } from './app/provider-registry';
+import { Reconciliation } from './app/reconciliation';
 import { StorefrontUseCases } from './app/storefronts';
 import { SubscriptionUseCases } from './app/subscriptions';
 import { WebhookIntake } from './app/webhook-intake';
@@ -103,6 +105,25 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
     logger.child({ component: 'webhook-inbox' }),
   );
+  const reconciliation = new Reconciliation(
+    uow,
+    gateway,
+    applier,
+    clock,
+    {
+      batchSize: 50,
+      refundCheckAfterMs: config.reconcileRefundAfterMs,
+      recheckAfterMs: 5 * 60_000,
+      providerTimeoutMs: 30_000,
+    },
+    logger.child({ component: 'reconciler' }),
+  );
+  const reconciler = new PeriodicTask(
+    'reconciler',
+    config.reconcileIntervalMs,
+    () => reconciliation.sweep(),
+    logger.child({ component: 'reconciler' }),
+  );
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock),
     catalog: new CatalogUseCases(uow, registry, clock),
@@ -152,6 +173,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();
   inbox.start();
+  reconciler.start();
   ingress.intake = intake;
   ingress.stored = () => inbox.wake();
   setServing(health, true);
@@ -168,6 +190,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await shutdownServer(server, 10_000);
       await closeHttp(http);
       await inbox.stop();
+      await reconciler.stop();
       await emulators?.stop();
       await relay?.stop();
       await database.close();

@@ -5,6 +5,7 @@ import { formatDecimal, Money, parseDecimal } from '../../src/domain/money';
 import type { PaymentStatus, RefundState, RefundStatus } from '../../src/domain/payment';
 import type { SubscriptionStatus } from '../../src/domain/subscription';
 import type {
+  ProviderCheckoutState,
   ProviderInvoiceState,
   ProviderPaymentState,
   ProviderRefundState,
@@ -220,6 +221,30 @@ export function toInvoiceState(value: unknown): ProviderInvoiceState {
     cycleIndex,
     periodStart: optionalTime(obj, 'cycle_start', p),
     periodEnd: optionalTime(obj, 'cycle_end', p),
+  };
+}
+
+const SESSION_STATUSES: Record<string, ProviderCheckoutState['status']> = {
+  open: 'OPEN',
+  complete: 'COMPLETE',
+  expire: 'EXPIRED',
+};
+
+/** A Checkout Session object (`GET /api/v1/session/{id}`). */
+export function toCheckoutState(value: unknown): ProviderCheckoutState {
+  const p = 'session';
+  const obj = asObject(value, p);
+  const status = optionalString(obj, 'status', p) ?? '';
+  const mapped = SESSION_STATUSES[status];
+  if (!mapped) {
+    throw invalidArgument([{ field: `${p}.status`, rule: `'${status}' is not one of open, complete, expire` }]);
+  }
+  return {
+    ref: optionalString(obj, 'session_id', p) ?? requiredString(obj, 'id', p),
+    status: mapped,
+    orderId: optionalString(obj, 'order_id', p),
+    subscriptionRef: optionalString(obj, 'subscription_id', p),
+    paymentRef: optionalString(obj, 'trade_id', p),
   };
 }
 

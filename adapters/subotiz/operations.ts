@@ -8,6 +8,7 @@ import type {
 } from '../../src/ports/provider-adapter.port';
 import { createSubotizClient, deriveRequestId, SubotizClient, SubotizClientOptions } from './client';
 import {
+  toCheckoutState,
   toInvoiceState,
   toPaymentState,
   toRefundState,
@@ -100,6 +101,8 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
         expireTime: validity === undefined ? undefined : new Date(created.getTime() + validity * 1000),
       };
     },
+
+    getCheckout: getOne('getCheckout', '/api/v1/session/{id}', 'id', 'session', toCheckoutState),
 
     getSubscription,
 

@@ -7,7 +7,13 @@ import type { Storefront } from '../domain/storefront';
 import type { Subscription } from '../domain/subscription';
 import type { ObservedSubscription } from '../domain/subscription-lifecycle';
 import type { Clock } from '../ports/clock.port';
-import type { ProviderEvent, ProviderSubscriptionState } from '../ports/provider-adapter.port';
+import type {
+  ProviderEvent,
+  ProviderInvoiceState,
+  ProviderPaymentState,
+  ProviderRefundState,
+  ProviderSubscriptionState,
+} from '../ports/provider-adapter.port';
 import type { Repositories } from '../ports/store.port';
 import { systemContext } from './call-context';
 import { drafts } from './event-drafts';
@@ -44,11 +50,11 @@ export class ProviderEventApplier {
       case 'subscription':
         return this.subscriptionEvent(repos, origin, event, source);
       case 'payment':
-        return this.paymentEvent(repos, origin, event, source);
+        return this.applyPayment(repos, origin, event.payment, source);
       case 'invoice':
-        return this.invoiceEvent(repos, origin, event, source);
+        return this.applyInvoice(repos, origin, event.invoice, event.outcome, source);
       case 'refund':
-        return this.refundEvent(repos, origin, event, source);
+        return this.applyRefund(repos, origin, event.refund, event.outcome, source);
     }
   }
 
@@ -73,13 +79,13 @@ export class ProviderEventApplier {
     return `${outcome}; trial_will_end`;
   }
 
-  private async paymentEvent(
+  /** Records a payment as the provider reports it (webhook or fetch); settled payments never move back. */
+  async applyPayment(
     repos: Repositories,
     origin: EventOrigin,
-    event: Of<'payment'>,
+    state: ProviderPaymentState,
     source: ChangeSource,
   ): Promise<string> {
-    const state = event.payment;
     const now = this.clock.now();
     let payment = await repos.payments.findByProviderRef(origin.provider, state.ref, { forUpdate: true });
     if (!payment && state.orderId?.startsWith('pay_')) {
@@ -142,13 +148,14 @@ export class ProviderEventApplier {
     return `payment ${payment.id} ${payment.status}`;
   }
 
-  private async invoiceEvent(
+  /** Records an invoice as the provider reports it (webhook or fetch); a paid one may renew the subscription. */
+  async applyInvoice(
     repos: Repositories,
     origin: EventOrigin,
-    event: Of<'invoice'>,
+    state: ProviderInvoiceState,
+    outcome: Of<'invoice'>['outcome'],
     source: ChangeSource,
   ): Promise<string> {
-    const state = event.invoice;
     const now = this.clock.now();
     const subscription = await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
     const existing = await repos.invoices.findByProviderRef(subscription.id, state.ref, { forUpdate: true });
@@ -176,9 +183,9 @@ export class ProviderEventApplier {
       }
     }
     const type =
-      event.outcome === 'paid'
+      outcome === 'paid'
         ? 'billing.invoice.paid'
-        : event.outcome === 'payment_failed'
+        : outcome === 'payment_failed'
           ? 'billing.invoice.payment_failed'
           : undefined;
     if (type) {
@@ -187,7 +194,7 @@ export class ProviderEventApplier {
         source,
       );
     }
-    if (event.outcome === 'paid' && invoice.type !== 'TRIAL')
+    if (outcome === 'paid' && invoice.type !== 'TRIAL')
       await this.renew(repos, origin, subscription, invoice, source);
     return `invoice ${invoice.id} ${invoice.status}`;
   }
@@ -222,13 +229,14 @@ export class ProviderEventApplier {
     );
   }
 
-  private async refundEvent(
+  /** Settles a refund exactly once, as the provider reports it (webhook or fetch). */
+  async applyRefund(
     repos: Repositories,
     origin: EventOrigin,
-    event: Of<'refund'>,
+    state: ProviderRefundState,
+    outcome: 'succeeded' | 'failed',
     source: ChangeSource,
   ): Promise<string> {
-    const state = event.refund;
     const now = this.clock.now();
     const payment = await repos.payments.findByProviderRef(origin.provider, state.paymentRef, { forUpdate: true });
     if (!payment) throw notFound('payment', `${origin.provider}:${state.paymentRef}`);
@@ -248,7 +256,7 @@ export class ProviderEventApplier {
       await repos.refunds.insert(refund);
     }
     if (refund.status !== 'PENDING') return `refund ${refund.id} already ${refund.status}`;
-    if (event.outcome === 'failed') {
+    if (outcome === 'failed') {
       refund = { ...refund, status: 'FAILED', failure: state.failure, updatedAt: now };
       await repos.refunds.update(refund);
       await repos.outbox.append(

@@ -37,6 +37,13 @@ export interface CheckoutResult {
 
 const URL_RULE = /^https?:\/\/\S+$/;
 
+/** When a provider does not say how long its checkout stays open, the reconciler asks about it after a day. */
+const UNKNOWN_CHECKOUT_VALIDITY_MS = 24 * 3_600_000;
+
+function expiryOf(checkout: ProviderCheckout, now: Date): Date {
+  return checkout.expireTime ?? new Date(now.getTime() + UNKNOWN_CHECKOUT_VALIDITY_MS);
+}
+
 /**
  * Sells and manages subscriptions. Checkout pins a new subscription to the storefront's current provider; every
  * later call goes to that pinned provider. Provider calls happen before our transaction: when the provider fails,
@@ -108,7 +115,7 @@ export class SubscriptionUseCases {
       );
       return { session, subscription };
     }
-    const payment = await this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, ctx);
+    const payment = await this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, checkout, ctx);
     return { session, payment };
   }
 
@@ -344,7 +351,7 @@ export class SubscriptionUseCases {
       cancelAtPeriodEnd: false,
       checkoutSessionRef: checkout.sessionRef,
       checkoutUrl: checkout.url,
-      checkoutExpiresAt: checkout.expireTime,
+      checkoutExpiresAt: expiryOf(checkout, now),
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -370,6 +377,7 @@ export class SubscriptionUseCases {
     provider: string,
     id: string,
     amount: Money,
+    checkout: ProviderCheckout,
     ctx: CallContext,
   ): Promise<Payment> {
     const now = this.clock.now();
@@ -383,6 +391,8 @@ export class SubscriptionUseCases {
       status: 'REQUIRES_PAYMENT_METHOD',
       refundState: 'NONE',
       refundedMinor: 0n,
+      checkoutSessionRef: checkout.sessionRef,
+      checkoutExpiresAt: expiryOf(checkout, now),
       createdAt: now,
       updatedAt: now,
     };

@@ -24,6 +24,10 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookMaxAttempts: number;
   webhookPollIntervalMs: number;
+  /** How often the reconciler sweeps for expired checkouts and pending refunds (see app/reconciliation.ts). */
+  reconcileIntervalMs: number;
+  /** How long a refund stays PENDING (since requested or last checked) before the reconciler asks the provider. */
+  reconcileRefundAfterMs: number;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
+    reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
   };
 }
 

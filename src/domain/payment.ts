@@ -27,6 +27,9 @@ export interface Payment {
   refundState: RefundState;
   refundedMinor: bigint;
   failure?: Failure;
+  /** One-time payments: the hosted checkout that collects it, and when that checkout stops taking payment. */
+  checkoutSessionRef?: string;
+  checkoutExpiresAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }

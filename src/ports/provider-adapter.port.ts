@@ -3,6 +3,7 @@ import type { Money } from '../domain/money';
 import type { ProviderEvent } from './provider-event';
 import type {
   ProviderCheckout,
+  ProviderCheckoutState,
   ProviderInvoiceState,
   ProviderPaymentState,
   ProviderRefundState,
@@ -97,6 +98,11 @@ export interface ProviderOperations {
   ): Promise<string>;
   /** Opens a hosted checkout; the provider later reports the outcome by webhook. */
   createCheckout(ctx: ProviderCallContext, input: CheckoutInput): Promise<ProviderCheckout>;
+  /**
+   * A checkout's current state. The reconciler asks once our record of it has expired: an expired checkout ends its
+   * INCOMPLETE subscription (or closes its payment), a completed one whose webhooks never came is caught up.
+   */
+  getCheckout?(ctx: ProviderCallContext, sessionRef: string): Promise<ProviderCheckoutState>;
   /** The provider's current view of a subscription (also used to reconcile when webhook order is in doubt). */
   getSubscription(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
   /** Finds a subscription by our order id, for webhooks that name only the order (e.g. a trade). */
@@ -144,6 +150,7 @@ export interface ProviderOperations {
 export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   ensureCustomer: 'CreateCustomer',
   createCheckout: 'CreateCheckoutSession',
+  getCheckout: 'CreateCheckoutSession',
   getSubscription: 'GetSubscription',
   findSubscriptionByOrder: 'GetSubscription',
   cancelSubscription: 'CancelSubscription',

@@ -18,6 +18,16 @@ export interface ProviderCheckout {
   expireTime?: Date;
 }
 
+/** A hosted checkout as the provider sees it now (for checkouts whose outcome webhook never came). */
+export interface ProviderCheckoutState {
+  ref: string;
+  status: 'OPEN' | 'COMPLETE' | 'EXPIRED';
+  orderId?: string;
+  /** Set once complete: what the checkout created. */
+  subscriptionRef?: string;
+  paymentRef?: string;
+}
+
 /** `observedAt`: when this state was true at the provider (its updated_at, else the event time). */
 export interface ProviderSubscriptionState extends ObservedSubscription {
   ref: string;

@@ -63,6 +63,8 @@ export interface SubscriptionRepository {
   ): Promise<Subscription[]>;
   /** The customer's most recent subscription, whatever its state. */
   latestOfCustomer(customerId: string): Promise<Subscription | undefined>;
+  /** INCOMPLETE subscriptions whose checkout expired before `before`, oldest first. */
+  listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Subscription[]>;
   update(subscription: Subscription): Promise<void>;
 }
 
@@ -74,6 +76,8 @@ export interface PaymentRepository {
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,
   ): Promise<Payment[]>;
+  /** Payments still awaiting their hosted checkout after it expired (before `before`), oldest first. */
+  listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Payment[]>;
   update(payment: Payment): Promise<void>;
 }
 
@@ -82,6 +86,8 @@ export interface RefundRepository {
   get(id: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   findByProviderRef(paymentId: string, ref: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   listOfPayment(paymentId: string, page: PageRequest): Promise<Refund[]>;
+  /** PENDING refunds last changed (or checked) before `before`, least recently first. */
+  listPendingUnchangedSince(before: Date, limit: number): Promise<Refund[]>;
   update(refund: Refund): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Failure, Payment, PaymentKind, PaymentStatus, RefundState } from '../domain/payment';
 import type { PageRequest, PaymentRepository } from '../ports/store.port';
-import { asBigInt } from './row-values';
+import { asBigInt, asOptionalDate } from './row-values';
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,15 @@ export class KnexPaymentRepository implements PaymentRepository {
     return (await query).map(toPayment);
   }
 
+  async listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Payment[]> {
+    const rows = await this.db('payments')
+      .where('status', 'REQUIRES_PAYMENT_METHOD')
+      .where('checkout_expires_at', '<', before)
+      .orderBy('checkout_expires_at')
+      .limit(limit);
+    return rows.map(toPayment);
+  }
+
   async update(p: Payment): Promise<void> {
     await this.db('payments').where({ id: p.id }).update(columns(p));
   }
@@ -61,6 +70,8 @@ function columns(p: Payment) {
     refunded_minor: p.refundedMinor.toString(),
     failure_code: p.failure?.code ?? null,
     failure_message: p.failure?.message ?? null,
+    checkout_session_ref: p.checkoutSessionRef ?? null,
+    checkout_expires_at: p.checkoutExpiresAt ?? null,
     updated_at: p.updatedAt,
   };
 }
@@ -86,6 +97,8 @@ function toPayment(row: Row): Payment {
     refundState: row.refund_state as RefundState,
     refundedMinor: asBigInt(row.refunded_minor),
     failure: failureOf(row),
+    checkoutSessionRef: (row.checkout_session_ref as string | null) ?? undefined,
+    checkoutExpiresAt: asOptionalDate(row.checkout_expires_at),
     createdAt: new Date(row.created_at as string),
     updatedAt: new Date(row.updated_at as string),
   };

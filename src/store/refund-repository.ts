@@ -39,6 +39,15 @@ export class KnexRefundRepository implements RefundRepository {
     return (await query).map(toRefund);
   }
 
+  async listPendingUnchangedSince(before: Date, limit: number): Promise<Refund[]> {
+    const rows = await this.db('refunds')
+      .where('status', 'PENDING')
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit);
+    return rows.map(toRefund);
+  }
+
   async update(r: Refund): Promise<void> {
     await this.db('refunds').where({ id: r.id }).update(columns(r));
   }

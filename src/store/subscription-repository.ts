@@ -57,6 +57,15 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return row ? toSubscription(row) : undefined;
   }
 
+  async listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Subscription[]> {
+    const rows = await this.db('subscriptions')
+      .where('status', 'INCOMPLETE')
+      .where('checkout_expires_at', '<', before)
+      .orderBy('checkout_expires_at')
+      .limit(limit);
+    return rows.map(toSubscription);
+  }
+
   async update(s: Subscription): Promise<void> {
     await this.db('subscriptions').where({ id: s.id }).update(columns(s));
   }

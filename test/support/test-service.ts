@@ -7,7 +7,7 @@ import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
 import { EventServiceClient } from '../../src/gen/billing/v1/event';
 import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionServiceClient } from '../../src/gen/billing/v1/subscription';
-import { RunningService, startService } from '../../src/service';
+import { RunningService, ServiceOptions, startService } from '../../src/service';
 
 export interface TestService extends RunningService {
   clients: {
@@ -22,7 +22,10 @@ export interface TestService extends RunningService {
 }
 
 /** Runs the real service in-process on free ports, with real gRPC clients pointed at it. */
-export async function startTestService(env: Record<string, string | undefined>): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string | undefined>,
+  options: Omit<ServiceOptions, 'logger'> = {},
+): Promise<TestService> {
   const topicPrefix = env.KAFKA_TOPIC_PREFIX ?? `test-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     GRPC_PORT: '0',
@@ -33,7 +36,10 @@ export async function startTestService(env: Record<string, string | undefined>):
     ...env,
     KAFKA_TOPIC_PREFIX: topicPrefix,
   });
-  const service = await startService(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const service = await startService(config, {
+    ...options,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
   const address = `127.0.0.1:${service.grpcPort}`;
   const credentials = grpc.credentials.createInsecure();
   const clients = {

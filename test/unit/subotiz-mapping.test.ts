@@ -9,6 +9,7 @@ import {
   mapSubscriptionStatus,
   mapTradeRefundStatus,
   mapTradeStatus,
+  toCheckoutState,
   toSubotizAmount,
   toSubscriptionState,
   webhookMeaning,
@@ -279,5 +280,29 @@ describe('Subotiz wire values', () => {
       observedAt: new Date('2025-10-28T07:00:00Z'),
     });
     expect(toSubscriptionState({ id: '9', status: 'trial' }, new Date(5)).observedAt).toEqual(new Date(5));
+  });
+});
+
+describe('Subotiz checkout sessions', () => {
+  it('reads open, complete and expire, with what a completed session created', () => {
+    expect(toCheckoutState({ id: 'cs_1', status: 'open', order_id: 'sub_1' })).toEqual({
+      ref: 'cs_1',
+      status: 'OPEN',
+      orderId: 'sub_1',
+      subscriptionRef: undefined,
+      paymentRef: undefined,
+    });
+    expect(
+      toCheckoutState({ session_id: 'cs_2', status: 'complete', subscription_id: '77', trade_id: 'tr_9' }),
+    ).toMatchObject({ ref: 'cs_2', status: 'COMPLETE', subscriptionRef: '77', paymentRef: 'tr_9' });
+    expect(toCheckoutState({ id: 'cs_3', status: 'expire', trade_id: null })).toMatchObject({
+      status: 'EXPIRED',
+      paymentRef: undefined,
+    });
+  });
+
+  it('refuses a status it does not know, naming the field and the allowed values', () => {
+    expect(() => toCheckoutState({ id: 'cs_4', status: 'expired' })).toThrow(invalid);
+    expect(() => toCheckoutState({ id: 'cs_4', status: 'expired' })).toThrow(/session\.status.*open, complete, expire/);
   });
 });

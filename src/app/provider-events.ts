@@ -194,8 +194,7 @@ export class ProviderEventApplier {
         source,
       );
     }
-    if (outcome === 'paid' && invoice.type !== 'TRIAL')
-      await this.renew(repos, origin, subscription, invoice, source);
+    if (outcome === 'paid' && invoice.type !== 'TRIAL') await this.renew(repos, origin, subscription, invoice, source);
     return `invoice ${invoice.id} ${invoice.status}`;
   }
 

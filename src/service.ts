@@ -29,6 +29,7 @@ import { IdempotencyStore } from './store/idempotency-store';
 import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
 import { KnexUnitOfWork } from './store/unit-of-work';
+import { KnexWebhookInbox } from './store/webhook-inbox';
 import { createLogger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
 import { closeHttp, createHttpServer, listenHttp } from './webhooks/http-server';
@@ -56,7 +57,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const clock = options.clock ?? systemClock;
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const relayStore = new OutboxRelayStore(database.knex);
-  const metrics = createMetrics(() => relayStore.countUnpublished());
+  const inboxCounts = new KnexWebhookInbox(database.knex);
+  const metrics = createMetrics({
+    outbox: () => relayStore.countUnpublished(),
+    webhookInbox: () => inboxCounts.countPending(),
+    deadLetters: () => inboxCounts.countDeadLetters(),
+  });
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
@@ -117,6 +123,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       providerTimeoutMs: 30_000,
     },
     logger.child({ component: 'reconciler' }),
+    (kind, outcome) => metrics.reconciled.inc({ kind, outcome }),
   );
   const reconciler = new PeriodicTask(
     'reconciler',

@@ -49,6 +49,8 @@ export class Reconciliation {
     private readonly clock: Clock,
     private readonly options: ReconciliationOptions,
     private readonly logger: Logger,
+    /** Told about every row looked at (metrics). */
+    private readonly observe: (kind: string, outcome: 'checked' | 'failed') => void = () => undefined,
   ) {}
 
   async sweep(): Promise<SweepReport> {
@@ -113,10 +115,12 @@ export class Reconciliation {
       try {
         const outcome = await work();
         this.logger.info({ kind, id, outcome }, 'reconciled');
+        this.observe(kind, 'checked');
         return true;
       } catch (error) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
         this.logger.warn({ kind, id, err: error }, 'reconciliation failed; will ask again later');
+        this.observe(kind, 'failed');
         await this.uow
           .transaction(postpone)
           .catch((e: unknown) => this.logger.warn({ kind, id, err: e }, 'could not postpone the next check'));

@@ -28,6 +28,21 @@ export class KnexWebhookInbox implements WebhookInbox {
     return inserted.length > 0;
   }
 
+  /** Webhooks waiting to be processed, due or not (metrics). */
+  async countPending(): Promise<number> {
+    const row = await this.db('webhook_inbox')
+      .where('status', 'PENDING')
+      .count<{ count: string }[]>('* as count')
+      .first();
+    return Number(row?.count ?? 0);
+  }
+
+  /** Dead letters not (yet) retried (metrics). */
+  async countDeadLetters(): Promise<number> {
+    const row = await this.db('dead_letters').whereNull('retried_at').count<{ count: string }[]>('* as count').first();
+    return Number(row?.count ?? 0);
+  }
+
   async claimDue(now: Date): Promise<InboxEntry | undefined> {
     const row = await this.db('webhook_inbox')
       .where('status', 'PENDING')

@@ -9,24 +9,47 @@ export interface ServiceMetrics {
   registry: Registry;
   rpcDuration: Histogram<'method' | 'code'>;
   relay: RelayMetrics;
+  /** Rows the reconciler looked at, by kind (subscription, payment, refund) and outcome (checked, failed). */
+  reconciled: Counter<'kind' | 'outcome'>;
+}
+
+/** Backlogs read from the database at scrape time, so every replica reports the same truth. */
+export interface Backlogs {
+  outbox(): Promise<number>;
+  webhookInbox(): Promise<number>;
+  deadLetters(): Promise<number>;
 }
 
 /**
  * Prometheus metrics served on GET /metrics. One registry per service instance (tests run several).
- * `outboxBacklog` is read at scrape time, so the gauge is true whether or not a relay runs.
+ * Backlog gauges are read at scrape time, so they are true whether or not this replica runs the relay or worker.
  */
-export function createMetrics(outboxBacklog: () => Promise<number>): ServiceMetrics {
+export function createMetrics(backlogs: Backlogs): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  new Gauge({
-    name: 'billing_outbox_backlog',
-    help: 'Events in the outbox not yet published to Kafka',
-    registers: [registry],
-    async collect() {
-      this.set(await outboxBacklog());
-    },
-  });
+  const gauge = (name: string, help: string, read: () => Promise<number>) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(await read());
+      },
+    });
+  gauge('billing_outbox_backlog', 'Events in the outbox not yet published to Kafka', () => backlogs.outbox());
+  gauge('billing_webhook_inbox_backlog', 'Verified webhooks not yet processed (due or waiting to retry)', () =>
+    backlogs.webhookInbox(),
+  );
+  gauge('billing_webhook_dead_letters', 'Webhooks that exhausted their attempts and were not retried', () =>
+    backlogs.deadLetters(),
+  );
   return {
+    reconciled: new Counter({
+      name: 'billing_reconciler_rows_total',
+      help: 'Expired checkouts and pending refunds the reconciler asked a provider about',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
     registry,
     rpcDuration: new Histogram({
       name: 'billing_grpc_server_duration_seconds',

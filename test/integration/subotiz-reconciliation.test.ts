@@ -4,7 +4,7 @@ import { CheckoutMode, SubscriptionStatus } from '../../src/gen/billing/v1/subsc
 import type { Clock } from '../../src/ports/clock.port';
 import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
+import { call, callError, counter, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 /**
  * The reconciler: what Subotiz knows but never told us by webhook. Subotiz sends no webhook when a checkout session
@@ -87,6 +87,9 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
       RefundStatus.REFUND_STATUS_SUCCEEDED,
     );
     expect(await undelivered('v2.refunds.succeeded')).toBe(1);
+    expect(
+      await counter(service, 'billing_reconciler_rows_total', { kind: 'refund', outcome: 'checked' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(await eventTypesOf(service, refund!.id)).toEqual(['billing.refund.succeeded']);
     expect(await eventTypesOf(service, payment!.id)).toEqual(['billing.payment.succeeded', 'billing.payment.refunded']);
     // Refunded in full: end it, so that the customer's later entitlements come from later tests' subscriptions.

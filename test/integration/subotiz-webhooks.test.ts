@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';
+import { call, eventTypesOf, gauge, startTestService, TestService } from '../support/test-service';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/subotiz');
 
@@ -153,6 +153,8 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     expect(letter.attempts).toBe(3);
     expect(letter.eventType).toBe('v2.subscription.paused');
     expect(letter.error).toContain('not found');
+    // On-call sees it without calling the API: the gauge counts the letters not yet retried.
+    expect(await gauge(service, 'billing_webhook_dead_letters')).toBe((await deadLetters()).length);
 
     const retried = await call(service.clients.events, service.clients.events.retryDeadLetter, {
       deadLetterId: letter.id,

@@ -133,3 +133,19 @@ export async function eventTypesOf(service: TestService, aggregateId: string): P
   });
   return events.map((e) => e.type);
 }
+
+/** A gauge's (unlabelled) value from the service's GET /metrics. */
+export async function gauge(service: RunningService, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!match) throw new Error(`metric ${name} not found`);
+  return Number(match[1]);
+}
+
+/** A counter's value for exact labels, e.g. counter(s, 'x_total', { kind: 'refund' }); 0 when never counted. */
+export async function counter(service: RunningService, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}

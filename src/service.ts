@@ -50,6 +50,8 @@ export interface RunningService {
 }
 
 const HOUR = 3_600_000;
+/** How long before the reconciler asks again about a checkout still open at the provider, or a failed check. */
+const RECHECK_AFTER_MS = 5 * 60_000;
 
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -111,6 +113,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
     logger.child({ component: 'webhook-inbox' }),
   );
+  const reconcilerLogger = logger.child({ component: 'reconciler' });
   const reconciliation = new Reconciliation(
     uow,
     gateway,
@@ -119,17 +122,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     {
       batchSize: 50,
       refundCheckAfterMs: config.reconcileRefundAfterMs,
-      recheckAfterMs: 5 * 60_000,
+      recheckAfterMs: RECHECK_AFTER_MS,
       providerTimeoutMs: 30_000,
     },
-    logger.child({ component: 'reconciler' }),
+    reconcilerLogger,
     (kind, outcome) => metrics.reconciled.inc({ kind, outcome }),
   );
   const reconciler = new PeriodicTask(
     'reconciler',
     config.reconcileIntervalMs,
-    () => reconciliation.sweep(),
-    logger.child({ component: 'reconciler' }),
+    (signal) => reconciliation.sweep(signal),
+    reconcilerLogger,
   );
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock),

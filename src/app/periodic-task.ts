@@ -2,42 +2,43 @@ import type { Logger } from 'pino';
 
 /**
  * Runs a piece of background work every `intervalMs`, one run at a time (the next interval starts after a run
- * ends). A failed run is logged and the schedule goes on; `stop()` waits for a run in progress.
+ * ends). A failed run is logged and the schedule goes on. `stop()` aborts the signal the work receives (long work
+ * checks it between items) and waits for the run in progress.
  */
 export class PeriodicTask {
-  private running = false;
   private loop?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private wakeUp?: () => void;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
-    private readonly work: () => Promise<unknown>,
+    private readonly work: (signal: AbortSignal) => Promise<unknown>,
     private readonly logger: Logger,
   ) {}
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
+    this.stopping.abort();
     clearTimeout(this.timer);
     this.wakeUp?.();
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         this.timer = setTimeout(resolve, this.intervalMs);
       });
-      if (!this.running) return;
+      if (signal.aborted) return;
       try {
-        await this.work();
+        await this.work(signal);
       } catch (error) {
         this.logger.error({ err: error, task: this.name }, 'background task failed; next run on schedule');
       }

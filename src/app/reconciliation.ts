@@ -2,32 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { notFound } from '../domain/errors';
-import type { Payment, Refund } from '../domain/payment';
-import type { Storefront } from '../domain/storefront';
-import type { Subscription } from '../domain/subscription';
 import type { Clock } from '../ports/clock.port';
-import type { ProviderCheckoutState } from '../ports/provider-adapter.port';
+import type { ProviderCheckoutState, ProviderInvoiceState, ProviderPaymentState } from '../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { ProviderEventApplier, EventOrigin } from './provider-events';
+import type { EventOrigin, ProviderEventApplier } from './provider-events';
 import type { ProviderConnection, ProviderGateway } from './provider-gateway';
 import { applySubscriptionState, ChangeSource } from './subscription-changes';
 
 export interface ReconciliationOptions {
   /** Rows looked at per kind and sweep. */
   batchSize: number;
-  /** A refund still PENDING this long after it was requested (or last checked) is asked about. */
+  /** A refund still PENDING this long after it was requested (or last asked about) is asked about again. */
   refundCheckAfterMs: number;
-  /** How long before asking again about a checkout the provider still calls open, or a row whose check failed. */
+  /** When a checkout is still open at the provider, or its check failed: how long before asking again. */
   recheckAfterMs: number;
-  /** Bound on each provider call a sweep makes. */
+  /** Bound on all provider calls made for one row. */
   providerTimeoutMs: number;
 }
 
-export interface SweepReport {
-  checkouts: number;
-  payments: number;
-  refunds: number;
-  failures: number;
+type Kind = 'subscription' | 'payment' | 'refund';
+
+/** What the provider said about a checkout's payment, fetched before any row is locked. */
+interface PaymentReport {
+  payment: ProviderPaymentState;
+  invoice?: ProviderInvoiceState;
 }
 
 const tracer = trace.getTracer('billing-adapter/reconciler');
@@ -36,10 +34,16 @@ const ACTOR = 'system:reconciler';
 /**
  * Catches up with what the provider knows but never told us. Webhooks are the fast path; this is the safety net:
  * - a subscription checkout past its expiry: expired at the provider with nothing bought → INCOMPLETE_EXPIRED
- *   (`billing.subscription.expired`); completed but its webhooks lost → the provider's subscription is applied;
- * - a one-time payment checkout past its expiry: closed, or caught up when it was paid;
+ *   (`billing.subscription.expired`); completed but its webhooks lost → its payment, invoice and subscription are
+ *   applied as their webhooks would have been;
+ * - a one-time payment checkout past its expiry: CLOSED once the provider says the checkout expired unpaid, or
+ *   caught up when it was paid;
  * - a refund still PENDING a while after it was requested: settled from the provider's refund.
- * One transaction per row, so one bad row never holds back the others; a failed row is asked about again later.
+ *
+ * Per row: ask the provider first, outside any transaction (no lock is held across those HTTP calls), then lock
+ * the row with SKIP LOCKED (replicas share the work; a row settled meanwhile is skipped) and apply in one
+ * transaction. The exception is the subscription fetch inside `ProviderEventApplier.reconcile`, which, as for
+ * webhooks, happens under the lock. A row whose check fails is asked about again after `recheckAfterMs`.
  */
 export class Reconciliation {
   constructor(
@@ -50,146 +54,143 @@ export class Reconciliation {
     private readonly options: ReconciliationOptions,
     private readonly logger: Logger,
     /** Told about every row looked at (metrics). */
-    private readonly observe: (kind: string, outcome: 'checked' | 'failed') => void = () => undefined,
+    private readonly observe: (kind: Kind, outcome: 'checked' | 'failed') => void = () => undefined,
   ) {}
 
-  async sweep(): Promise<SweepReport> {
+  /** One pass over every kind; stops between rows once `signal` aborts (shutdown). Returns the rows looked at. */
+  async sweep(signal?: AbortSignal): Promise<number> {
     const now = this.clock.now();
-    const report: SweepReport = { checkouts: 0, payments: 0, refunds: 0, failures: 0 };
+    const { batchSize, refundCheckAfterMs } = this.options;
+    const refundsCheckedBefore = new Date(now.getTime() - refundCheckAfterMs);
     const reads = this.uow.reads;
-    const { batchSize } = this.options;
-    for (const { id } of await reads.subscriptions.listOpenCheckoutsExpiredBefore(now, batchSize)) {
-      const settled = await this.attempt(
+    const work: [Kind, string[], (id: string) => Promise<string>, (id: string) => Promise<void>][] = [
+      [
         'subscription',
-        id,
-        () => this.settleSubscriptionCheckout(id),
-        async (repos) => {
-          const s = await repos.subscriptions.get(id, { forUpdate: true });
-          if (s?.status === 'INCOMPLETE') await this.recheckLater(repos, s, 'postponed');
-        },
-      );
-      if (settled) report.checkouts++;
-      else report.failures++;
-    }
-    for (const { id } of await reads.payments.listOpenCheckoutsExpiredBefore(now, batchSize)) {
-      const settled = await this.attempt(
+        await reads.subscriptions.listDueForReconciliation(now, batchSize),
+        (id) => this.settleSubscriptionCheckout(id, now, signal),
+        (id) => reads.subscriptions.scheduleReconciliation(id, this.later()),
+      ],
+      [
         'payment',
-        id,
-        () => this.settlePaymentCheckout(id),
-        async (repos) => {
-          const p = await repos.payments.get(id, { forUpdate: true });
-          if (p?.status === 'REQUIRES_PAYMENT_METHOD') await this.recheckPaymentLater(repos, p, 'postponed');
-        },
-      );
-      if (settled) report.payments++;
-      else report.failures++;
-    }
-    const refundsBefore = new Date(now.getTime() - this.options.refundCheckAfterMs);
-    for (const { id } of await reads.refunds.listPendingUnchangedSince(refundsBefore, batchSize)) {
-      const settled = await this.attempt(
+        await reads.payments.listDueForReconciliation(now, batchSize),
+        (id) => this.settlePaymentCheckout(id, now, signal),
+        (id) => reads.payments.scheduleReconciliation(id, this.later()),
+      ],
+      [
         'refund',
-        id,
-        () => this.settleRefund(id),
-        async (repos) => {
-          const r = await repos.refunds.get(id, { forUpdate: true });
-          if (r?.status === 'PENDING') await this.touchRefund(repos, r, 'postponed');
-        },
-      );
-      if (settled) report.refunds++;
-      else report.failures++;
+        await reads.refunds.listDueForReconciliation(refundsCheckedBefore, batchSize),
+        (id) => this.settleRefund(id, refundsCheckedBefore, signal),
+        (id) => reads.refunds.markChecked(id, this.clock.now()),
+      ],
+    ];
+    let looked = 0;
+    for (const [kind, ids, settle, postpone] of work) {
+      for (const id of ids) {
+        if (signal?.aborted) return looked;
+        await this.attempt(kind, id, () => settle(id), postpone);
+        looked++;
+      }
     }
-    return report;
+    return looked;
   }
 
-  /**
-   * Runs one row's check in its own span. On failure it logs and pushes the row's next check back, so a row the
-   * provider keeps failing on does not sit at the head of every sweep.
-   */
+  /** One row's check in its own span; a failure is logged and the row asked about again later, not next sweep. */
   private async attempt(
-    kind: string,
+    kind: Kind,
     id: string,
-    work: () => Promise<string>,
-    postpone: (repos: Repositories) => Promise<void>,
-  ): Promise<boolean> {
-    return tracer.startActiveSpan(`reconcile.${kind}`, { attributes: { 'billing.resource_id': id } }, async (span) => {
+    settle: () => Promise<string>,
+    postpone: (id: string) => Promise<void>,
+  ): Promise<void> {
+    await tracer.startActiveSpan(`reconcile.${kind}`, { attributes: { 'billing.resource_id': id } }, async (span) => {
       try {
-        const outcome = await work();
-        this.logger.info({ kind, id, outcome }, 'reconciled');
+        const outcome = await settle();
         this.observe(kind, 'checked');
-        return true;
+        this.logger.info({ kind, id, outcome }, 'reconciled');
       } catch (error) {
+        this.observe(kind, 'failed');
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
         this.logger.warn({ kind, id, err: error }, 'reconciliation failed; will ask again later');
-        this.observe(kind, 'failed');
-        await this.uow
-          .transaction(postpone)
-          .catch((e: unknown) => this.logger.warn({ kind, id, err: e }, 'could not postpone the next check'));
-        return false;
+        await postpone(id).catch((e: unknown) => this.logger.warn({ kind, id, err: e }, 'could not postpone'));
       } finally {
         span.end();
       }
     });
   }
 
-  private async settleSubscriptionCheckout(id: string): Promise<string> {
+  private async settleSubscriptionCheckout(id: string, now: Date, signal?: AbortSignal): Promise<string> {
+    const seen = await this.uow.reads.subscriptions.get(id);
+    if (!seen || seen.status !== 'INCOMPLETE') return 'settled meanwhile';
+    const link = await this.connect(this.uow.reads, seen.storefrontId, seen.provider, signal);
+    const checkout = await this.checkoutState(link.connection, seen.checkoutSessionRef);
+    const canFindByOrder = Boolean(link.connection.adapter.operations?.findSubscriptionByOrder);
+    const paid =
+      checkout?.paymentRef && checkout.status !== 'OPEN'
+        ? await this.paymentReport(link.connection, checkout.paymentRef)
+        : undefined;
+
     return this.uow.transaction(async (repos) => {
-      const subscription = await repos.subscriptions.get(id, { forUpdate: true });
-      if (!subscription || subscription.status !== 'INCOMPLETE') return 'settled meanwhile';
-      const { connection, origin, source } = await this.connect(repos, subscription.storefrontId, subscription);
-      const checkout = await this.checkoutState(connection, subscription.checkoutSessionRef);
-      if (checkout?.status === 'OPEN') return this.recheckLater(repos, subscription, 'checkout still open');
+      let subscription = await repos.subscriptions.lockDueForReconciliation(id, now);
+      if (!subscription) return 'settled meanwhile, or taken by another replica';
+      if (checkout?.status === 'OPEN') return this.subscriptionLater(repos, id, 'checkout still open');
+      if (!checkout && !canFindByOrder) return this.subscriptionLater(repos, id, 'the provider cannot tell');
 
-      // Complete, expired, or the provider cannot say: whatever the provider holds for this order decides.
-      let current = subscription;
-      if (checkout?.subscriptionRef && !current.providerRef) {
-        current = { ...current, providerRef: checkout.subscriptionRef };
-        await repos.subscriptions.update(current);
+      if (checkout?.subscriptionRef && !subscription.providerRef) {
+        subscription = { ...subscription, providerRef: checkout.subscriptionRef };
+        await repos.subscriptions.update(subscription);
       }
-      const notes: string[] = [];
-      // A completed checkout whose webhooks never came: catch up its first payment and invoice too, so their events
-      // are not lost (a first payment that succeeded also activates the subscription, as its webhook would).
-      if (checkout?.paymentRef)
-        notes.push(...(await this.catchUpPayment(repos, connection, origin, source, checkout.paymentRef)));
-      const caughtUp = (await repos.subscriptions.get(id))!;
-      if (caughtUp.status === 'INCOMPLETE') {
-        notes.push(await this.applier.reconcile(repos, origin, caughtUp, source, 'checkout expired'));
+      const notes = paid ? await this.applyPaymentReport(repos, link.origin, link.source, paid) : [];
+      // A first payment that succeeded has reconciled the subscription already; otherwise ask for it now.
+      const afterPayment = (await repos.subscriptions.get(id))!;
+      if (afterPayment.status === 'INCOMPLETE') {
+        notes.push(await this.applier.reconcile(repos, link.origin, afterPayment, link.source, 'checkout expired'));
       }
-      const outcome = notes.join('; ');
-      const after = (await repos.subscriptions.get(id))!;
-      if (after.status !== 'INCOMPLETE') return outcome;
-      if (checkout?.status === 'COMPLETE') return this.recheckLater(repos, after, 'complete; no subscription yet');
+      const current = (await repos.subscriptions.get(id))!;
+      if (current.status !== 'INCOMPLETE') return notes.join('; ');
+      if (checkout?.status === 'COMPLETE') return this.subscriptionLater(repos, id, 'complete; no subscription yet');
+      if (paid?.payment.status === 'PROCESSING') return this.subscriptionLater(repos, id, 'payment still processing');
 
-      const now = this.clock.now();
+      // Expired at the provider, nothing bought, nothing in flight: the checkout is over.
+      const at = this.clock.now();
       const { result } = await applySubscriptionState(
         repos,
-        origin.storefront,
-        after,
-        { status: 'INCOMPLETE_EXPIRED', cancelAtPeriodEnd: false, endedAt: now },
-        source,
-        now,
+        link.origin.storefront,
+        current,
+        { status: 'INCOMPLETE_EXPIRED', cancelAtPeriodEnd: false, endedAt: at },
+        link.source,
+        at,
       );
       return `checkout expired: ${result.outcome}`;
     });
   }
 
-  private async settlePaymentCheckout(id: string): Promise<string> {
+  private async settlePaymentCheckout(id: string, now: Date, signal?: AbortSignal): Promise<string> {
+    const seen = await this.uow.reads.payments.get(id);
+    if (!seen || seen.status !== 'REQUIRES_PAYMENT_METHOD') return 'settled meanwhile';
+    const link = await this.connect(this.uow.reads, seen.storefrontId, seen.provider, signal);
+    const checkout = await this.checkoutState(link.connection, seen.checkoutSessionRef);
+    const paymentRef = checkout?.paymentRef ?? seen.providerRef;
+    const paid =
+      paymentRef && checkout?.status !== 'OPEN' ? await this.paymentReport(link.connection, paymentRef) : undefined;
+
     return this.uow.transaction(async (repos) => {
-      const payment = await repos.payments.get(id, { forUpdate: true });
-      if (!payment || payment.status !== 'REQUIRES_PAYMENT_METHOD') return 'settled meanwhile';
-      const { connection, origin, source } = await this.connect(repos, payment.storefrontId, payment);
-      const checkout = await this.checkoutState(connection, payment.checkoutSessionRef);
-      if (checkout?.status === 'OPEN') return this.recheckPaymentLater(repos, payment, 'checkout still open');
-      const paymentRef = checkout?.paymentRef ?? payment.providerRef;
-      if (paymentRef) {
-        const notes = await this.catchUpPayment(repos, connection, origin, source, paymentRef);
+      const payment = await repos.payments.lockDueForReconciliation(id, now);
+      if (!payment) return 'settled meanwhile, or taken by another replica';
+      if (checkout?.status === 'OPEN') return this.paymentLater(repos, id, 'checkout still open');
+      if (paid) {
+        const notes = await this.applyPaymentReport(repos, link.origin, link.source, {
+          ...paid,
+          payment: { ...paid.payment, orderId: payment.id },
+        });
         if ((await repos.payments.get(id))!.status !== 'REQUIRES_PAYMENT_METHOD') return notes.join('; ');
       }
-      if (checkout?.status === 'COMPLETE') return this.recheckPaymentLater(repos, payment, 'complete; not paid yet');
-      // Nothing was paid and nothing can be any more. No billing.* type exists for an abandoned checkout, so this
-      // is a state change only (readable through GetPayment / ListPayments).
+      // Closed only on the provider's word that the checkout expired, and with no charge in flight: CLOSED is final.
+      if (checkout?.status !== 'EXPIRED' || paid?.payment.status === 'PROCESSING') {
+        return this.paymentLater(repos, id, `checkout ${checkout?.status ?? 'state unknown'}; not paid yet`);
+      }
+      // No billing.* type exists for an abandoned checkout: a state change only (GetPayment / ListPayments).
       await repos.payments.update({ ...payment, status: 'CLOSED', updatedAt: this.clock.now() });
       await repos.audit.record({
-        ...source,
+        ...link.source,
         action: 'CheckoutExpired',
         resourceType: 'payment',
         resourceId: payment.id,
@@ -200,82 +201,92 @@ export class Reconciliation {
     });
   }
 
-  private async settleRefund(id: string): Promise<string> {
+  private async settleRefund(id: string, checkedBefore: Date, signal?: AbortSignal): Promise<string> {
+    const seen = await this.uow.reads.refunds.get(id);
+    if (!seen || seen.status !== 'PENDING') return 'settled meanwhile';
+    const payment = await this.uow.reads.payments.get(seen.paymentId);
+    if (!payment) throw notFound('payment', seen.paymentId);
+    const link = await this.connect(this.uow.reads, payment.storefrontId, payment.provider, signal);
+    const getRefund = link.connection.adapter.operations?.getRefund;
+    const state =
+      seen.providerRef && getRefund
+        ? await link.connection.operation('getRefund')(link.connection.ctx, seen.providerRef)
+        : undefined;
+
     return this.uow.transaction(async (repos) => {
-      const refund = await repos.refunds.get(id, { forUpdate: true });
-      if (!refund || refund.status !== 'PENDING') return 'settled meanwhile';
-      const payment = await repos.payments.get(refund.paymentId);
-      if (!payment) throw notFound('payment', refund.paymentId);
-      if (!refund.providerRef) return this.touchRefund(repos, refund, 'no provider reference');
-      const { connection, origin, source } = await this.connect(repos, payment.storefrontId, payment);
-      if (!connection.adapter.operations?.getRefund) return this.touchRefund(repos, refund, 'provider cannot tell');
-      const state = await connection.operation('getRefund')(connection.ctx, refund.providerRef);
-      if (state.status === 'PENDING') return this.touchRefund(repos, refund, 'still pending at the provider');
+      // Payment before refund: the order a refund webhook locks them in.
+      await repos.payments.get(payment.id, { forUpdate: true });
+      const refund = await repos.refunds.lockDueForReconciliation(id, checkedBefore);
+      if (!refund) return 'settled meanwhile, or taken by another replica';
+      if (!state || state.status === 'PENDING') {
+        await repos.refunds.markChecked(id, this.clock.now());
+        return state ? 'still pending at the provider' : 'the provider cannot tell';
+      }
       const outcome = state.status === 'SUCCEEDED' ? 'succeeded' : 'failed';
-      return this.applier.applyRefund(repos, origin, state, outcome, source);
+      return this.applier.applyRefund(repos, link.origin, state, outcome, link.source);
     });
   }
 
-  /** Applies a checkout's payment (and its invoice, once paid) as the provider now reports them. */
-  private async catchUpPayment(
+  /** A checkout's payment, and its invoice once paid, as the provider reports them now. */
+  private async paymentReport(connection: ProviderConnection, paymentRef: string): Promise<PaymentReport | undefined> {
+    const ops = connection.adapter.operations;
+    if (!ops?.getPayment) return undefined;
+    const payment = await connection.operation('getPayment')(connection.ctx, paymentRef);
+    const invoice =
+      payment.invoiceRef && ops.getInvoice
+        ? await connection.operation('getInvoice')(connection.ctx, payment.invoiceRef)
+        : undefined;
+    return { payment, invoice: invoice?.status === 'PAID' ? invoice : undefined };
+  }
+
+  /** Applies a payment report as its webhooks would have been (a first payment that succeeded also activates). */
+  private async applyPaymentReport(
     repos: Repositories,
-    connection: ProviderConnection,
     origin: EventOrigin,
     source: ChangeSource,
-    paymentRef: string,
+    report: PaymentReport,
   ): Promise<string[]> {
-    const ops = connection.adapter.operations;
-    if (!ops?.getPayment) return [];
-    const payment = await connection.operation('getPayment')(connection.ctx, paymentRef);
-    const notes = [await this.applier.applyPayment(repos, origin, payment, source)];
-    if (payment.invoiceRef && ops.getInvoice) {
-      const invoice = await connection.operation('getInvoice')(connection.ctx, payment.invoiceRef);
-      if (invoice.status === 'PAID')
-        notes.push(await this.applier.applyInvoice(repos, origin, invoice, 'paid', source));
-    }
+    const notes = [await this.applier.applyPayment(repos, origin, report.payment, source)];
+    if (report.invoice) notes.push(await this.applier.applyInvoice(repos, origin, report.invoice, 'paid', source));
     return notes;
   }
 
   private async connect(
     repos: Repositories,
     storefrontId: string,
-    pinned: Pick<Subscription | Payment, 'provider'>,
+    provider: string,
+    signal?: AbortSignal,
   ): Promise<{ connection: ProviderConnection; origin: EventOrigin; source: ChangeSource }> {
-    const storefront: Storefront | undefined = await repos.storefronts.get(storefrontId);
+    const storefront = await repos.storefronts.get(storefrontId);
     if (!storefront) throw notFound('storefront', storefrontId);
     const correlationId = randomUUID();
-    const connection = await this.gateway.connect(repos, storefront, pinned.provider, {
-      signal: AbortSignal.timeout(this.options.providerTimeoutMs),
+    const timeout = AbortSignal.timeout(this.options.providerTimeoutMs);
+    const connection = await this.gateway.connect(repos, storefront, provider, {
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     return {
       connection,
-      origin: { provider: pinned.provider, storefront, correlationId },
+      origin: { provider, storefront, correlationId },
       source: { actor: ACTOR, correlationId },
     };
   }
 
+  /** The checkout's state, or undefined when there is no session or the provider cannot report one. */
   private async checkoutState(
     connection: ProviderConnection,
     sessionRef: string | undefined,
   ): Promise<ProviderCheckoutState | undefined> {
-    const getCheckout = connection.adapter.operations?.getCheckout;
-    return sessionRef && getCheckout
-      ? getCheckout.call(connection.adapter.operations, connection.ctx, sessionRef)
-      : undefined;
+    if (!sessionRef || !connection.adapter.operations?.getCheckout) return undefined;
+    return connection.operation('getCheckout')(connection.ctx, sessionRef);
   }
 
-  private async recheckLater(repos: Repositories, subscription: Subscription, why: string): Promise<string> {
-    await repos.subscriptions.update({ ...subscription, checkoutExpiresAt: this.later() });
+  private async subscriptionLater(repos: Repositories, id: string, why: string): Promise<string> {
+    await repos.subscriptions.scheduleReconciliation(id, this.later());
     return why;
   }
 
-  private async recheckPaymentLater(repos: Repositories, payment: Payment, why: string): Promise<string> {
-    await repos.payments.update({ ...payment, checkoutExpiresAt: this.later() });
-    return why;
-  }
-
-  private async touchRefund(repos: Repositories, refund: Refund, why: string): Promise<string> {
-    await repos.refunds.update({ ...refund, updatedAt: this.clock.now() });
+  private async paymentLater(repos: Repositories, id: string, why: string): Promise<string> {
+    await repos.payments.scheduleReconciliation(id, this.later());
     return why;
   }
 

@@ -150,6 +150,7 @@ export interface ProviderOperations {
 export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   ensureCustomer: 'CreateCustomer',
   createCheckout: 'CreateCheckoutSession',
+  // Used only by the reconciler, never answered as UNIMPLEMENTED; it belongs to the checkout capability.
   getCheckout: 'CreateCheckoutSession',
   getSubscription: 'GetSubscription',
   findSubscriptionByOrder: 'GetSubscription',

@@ -63,8 +63,11 @@ export interface SubscriptionRepository {
   ): Promise<Subscription[]>;
   /** The customer's most recent subscription, whatever its state. */
   latestOfCustomer(customerId: string): Promise<Subscription | undefined>;
-  /** INCOMPLETE subscriptions whose checkout expired before `before`, oldest first. */
-  listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Subscription[]>;
+  /** INCOMPLETE subscriptions the reconciler should ask about by `now` (checkout expired), most overdue first. */
+  listDueForReconciliation(now: Date, limit: number): Promise<string[]>;
+  /** Locks one of those if it is still INCOMPLETE and due; undefined when settled or locked by another replica. */
+  lockDueForReconciliation(id: string, now: Date): Promise<Subscription | undefined>;
+  scheduleReconciliation(id: string, at: Date): Promise<void>;
   update(subscription: Subscription): Promise<void>;
 }
 
@@ -76,8 +79,11 @@ export interface PaymentRepository {
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,
   ): Promise<Payment[]>;
-  /** Payments still awaiting their hosted checkout after it expired (before `before`), oldest first. */
-  listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Payment[]>;
+  /** One-time payments still awaiting their checkout that the reconciler should ask about by `now`. */
+  listDueForReconciliation(now: Date, limit: number): Promise<string[]>;
+  /** Locks one of those if still unpaid and due; undefined when settled or locked by another replica. */
+  lockDueForReconciliation(id: string, now: Date): Promise<Payment | undefined>;
+  scheduleReconciliation(id: string, at: Date): Promise<void>;
   update(payment: Payment): Promise<void>;
 }
 
@@ -86,8 +92,11 @@ export interface RefundRepository {
   get(id: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   findByProviderRef(paymentId: string, ref: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   listOfPayment(paymentId: string, page: PageRequest): Promise<Refund[]>;
-  /** PENDING refunds last changed (or checked) before `before`, least recently first. */
-  listPendingUnchangedSince(before: Date, limit: number): Promise<Refund[]>;
+  /** PENDING refunds requested or last asked about before `checkedBefore`, least recently first. */
+  listDueForReconciliation(checkedBefore: Date, limit: number): Promise<string[]>;
+  /** Locks one of those if still PENDING and due; undefined when settled or locked by another replica. */
+  lockDueForReconciliation(id: string, checkedBefore: Date): Promise<Refund | undefined>;
+  markChecked(id: string, at: Date): Promise<void>;
   update(refund: Refund): Promise<void>;
 }
 

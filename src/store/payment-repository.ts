@@ -16,6 +16,8 @@ export class KnexPaymentRepository implements PaymentRepository {
       provider: p.provider,
       currency: p.amount.currency,
       created_at: p.createdAt,
+      // An open checkout is asked about once it has expired (the reconciler's bookkeeping, see migration 003).
+      reconcile_at: p.status === 'REQUIRES_PAYMENT_METHOD' ? (p.checkoutExpiresAt ?? null) : null,
       ...columns(p),
     });
   }
@@ -44,13 +46,29 @@ export class KnexPaymentRepository implements PaymentRepository {
     return (await query).map(toPayment);
   }
 
-  async listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Payment[]> {
+  async listDueForReconciliation(now: Date, limit: number): Promise<string[]> {
     const rows = await this.db('payments')
       .where('status', 'REQUIRES_PAYMENT_METHOD')
-      .where('checkout_expires_at', '<', before)
-      .orderBy('checkout_expires_at')
-      .limit(limit);
-    return rows.map(toPayment);
+      .whereNotNull('reconcile_at')
+      .where('reconcile_at', '<=', now)
+      .orderBy('reconcile_at')
+      .limit(limit)
+      .select('id');
+    return rows.map((r: Row) => r.id as string);
+  }
+
+  async lockDueForReconciliation(id: string, now: Date): Promise<Payment | undefined> {
+    const row = await this.db('payments')
+      .where({ id, status: 'REQUIRES_PAYMENT_METHOD' })
+      .where('reconcile_at', '<=', now)
+      .first()
+      .forUpdate()
+      .skipLocked();
+    return row ? toPayment(row) : undefined;
+  }
+
+  async scheduleReconciliation(id: string, at: Date): Promise<void> {
+    await this.db('payments').where({ id }).update({ reconcile_at: at });
   }
 
   async update(p: Payment): Promise<void> {

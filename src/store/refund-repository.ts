@@ -17,6 +17,7 @@ export class KnexRefundRepository implements RefundRepository {
       amount_minor: r.amount.amountMinor.toString(),
       reason: r.reason,
       created_at: r.createdAt,
+      last_checked_at: r.createdAt,
       ...columns(r),
     });
   }
@@ -39,13 +40,28 @@ export class KnexRefundRepository implements RefundRepository {
     return (await query).map(toRefund);
   }
 
-  async listPendingUnchangedSince(before: Date, limit: number): Promise<Refund[]> {
+  async listDueForReconciliation(checkedBefore: Date, limit: number): Promise<string[]> {
     const rows = await this.db('refunds')
       .where('status', 'PENDING')
-      .where('updated_at', '<', before)
-      .orderBy('updated_at')
-      .limit(limit);
-    return rows.map(toRefund);
+      .where('last_checked_at', '<', checkedBefore)
+      .orderBy('last_checked_at')
+      .limit(limit)
+      .select('id');
+    return rows.map((r: Row) => r.id as string);
+  }
+
+  async lockDueForReconciliation(id: string, checkedBefore: Date): Promise<Refund | undefined> {
+    const row = await this.db('refunds')
+      .where({ id, status: 'PENDING' })
+      .where('last_checked_at', '<', checkedBefore)
+      .first()
+      .forUpdate()
+      .skipLocked();
+    return row ? toRefund(row) : undefined;
+  }
+
+  async markChecked(id: string, at: Date): Promise<void> {
+    await this.db('refunds').where({ id }).update({ last_checked_at: at });
   }
 
   async update(r: Refund): Promise<void> {

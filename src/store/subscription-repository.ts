@@ -16,6 +16,8 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
         customer_id: s.customerId,
         provider: s.provider,
         created_at: s.createdAt,
+        // An open checkout is asked about once it has expired (the reconciler's bookkeeping, see migration 003).
+        reconcile_at: s.status === 'INCOMPLETE' ? (s.checkoutExpiresAt ?? null) : null,
         ...columns(s),
       })
       .onConflict('id')
@@ -57,13 +59,29 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return row ? toSubscription(row) : undefined;
   }
 
-  async listOpenCheckoutsExpiredBefore(before: Date, limit: number): Promise<Subscription[]> {
+  async listDueForReconciliation(now: Date, limit: number): Promise<string[]> {
     const rows = await this.db('subscriptions')
       .where('status', 'INCOMPLETE')
-      .where('checkout_expires_at', '<', before)
-      .orderBy('checkout_expires_at')
-      .limit(limit);
-    return rows.map(toSubscription);
+      .whereNotNull('reconcile_at')
+      .where('reconcile_at', '<=', now)
+      .orderBy('reconcile_at')
+      .limit(limit)
+      .select('id');
+    return rows.map((r: Row) => r.id as string);
+  }
+
+  async lockDueForReconciliation(id: string, now: Date): Promise<Subscription | undefined> {
+    const row = await this.db('subscriptions')
+      .where({ id, status: 'INCOMPLETE' })
+      .where('reconcile_at', '<=', now)
+      .first()
+      .forUpdate()
+      .skipLocked();
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async scheduleReconciliation(id: string, at: Date): Promise<void> {
+    await this.db('subscriptions').where({ id }).update({ reconcile_at: at });
   }
 
   async update(s: Subscription): Promise<void> {

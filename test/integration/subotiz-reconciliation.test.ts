@@ -58,6 +58,7 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
   const pastCheckoutExpiry = () => {
     offsetMs = CHECKOUT_VALIDITY_MS + 60_000;
   };
+  const checkedRows = (kind: string) => counter(service, 'billing_reconciler_rows_total', { kind, outcome: 'checked' });
   const undelivered = async (type: string) =>
     (await world.control<{ type: string; attempts: number }[]>('/webhooks')).filter(
       (w) => w.type === type && w.attempts === 0,
@@ -87,9 +88,7 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
       RefundStatus.REFUND_STATUS_SUCCEEDED,
     );
     expect(await undelivered('v2.refunds.succeeded')).toBe(1);
-    expect(
-      await counter(service, 'billing_reconciler_rows_total', { kind: 'refund', outcome: 'checked' }),
-    ).toBeGreaterThanOrEqual(1);
+    expect(await checkedRows('refund')).toBeGreaterThanOrEqual(1);
     expect(await eventTypesOf(service, refund!.id)).toEqual(['billing.refund.succeeded']);
     expect(await eventTypesOf(service, payment!.id)).toEqual(['billing.payment.succeeded', 'billing.payment.refunded']);
     // Refunded in full: end it, so that the customer's later entitlements come from later tests' subscriptions.
@@ -100,11 +99,19 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     const before = await emulatorCounts();
     const checkout = await call(subs(), subs().createCheckoutSession, world.checkoutRequest());
     const id = checkout.subscription!.id;
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/expire`, {});
-    // Not before our record of the checkout has expired: the reconciler asks about expired checkouts only.
+
+    // Past our record of its expiry, but Subotiz still calls the session open: it stays INCOMPLETE.
+    const checked = await checkedRows('subscription');
+    pastCheckoutExpiry();
+    await eventually(
+      () => checkedRows('subscription'),
+      (n) => n > checked,
+    );
     expect((await getSubscription(id)).status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
 
-    pastCheckoutExpiry();
+    // Expired at Subotiz: the next look (5 minutes later, by the service's clock) ends it.
+    await world.control(`/sessions/${checkout.checkoutSession!.id}/expire`, {});
+    offsetMs += 6 * 60_000;
     const expired = await eventually(
       () => getSubscription(id),
       (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE_EXPIRED,
@@ -162,6 +169,15 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     expect(payment!.status).toBe(PaymentStatus.PAYMENT_STATUS_SUCCEEDED);
     expect(await eventTypesOf(service, payment!.id)).toEqual(['billing.payment.succeeded']);
     expect(await eventTypesOf(service, id)).toEqual(['billing.subscription.created', 'billing.subscription.activated']);
+    const { invoices } = await call(world.payments, world.payments.listInvoices, {
+      subscriptionId: id,
+      customerId: '',
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(invoices).toHaveLength(1);
+    expect(invoices[0]!.id).toBe(payment!.invoiceId);
+    expect(await eventTypesOf(service, invoices[0]!.id)).toEqual(['billing.invoice.paid']);
     const entitlement = await call(world.entitlements, world.entitlements.checkEntitlement, {
       customerId: world.customerId,
       featureKey: 'pro',

@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { tracing } from '@opentelemetry/sdk-node';
 import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
-import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { startTestService, TestService } from '../support/test-service';
 
@@ -53,7 +53,11 @@ describe('Webhook trace continuity', () => {
     const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]$/.exec(activated.headers.traceparent ?? '')?.[1];
     expect(traceId).toBeDefined();
 
-    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    // The produce span ends once the relay has marked the event published, which may be after the consumer saw it.
+    const spans = await eventually(
+      async () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId),
+      (found) => found.some((s) => s.name === `${service.topicPrefix}.subscriptions.v1 publish`),
+    );
     const names = spans.map((s) => s.name);
     // The trade's webhook found the subscription still INCOMPLETE and asked Subotiz: that call is in the trace too.
     expect(names).toEqual(
@@ -64,8 +68,11 @@ describe('Webhook trace continuity', () => {
         `${service.topicPrefix}.subscriptions.v1 publish`,
       ]),
     );
-    // One root: the ingress span. Processing ran later, yet under it.
+    // Processing ran after the ack, in another transaction, yet as a child of the ingress span.
     const receive = spans.find((s) => s.name === 'webhook.receive')!;
+    const process = spans.find((s) => s.name === 'webhook.process')!;
+    expect(receive.parentSpanContext).toBeUndefined();
     expect(receive.attributes['billing.storefront_id']).toBe('trace-store');
+    expect(process.parentSpanContext?.spanId).toBe(receive.spanContext().spanId);
   });
 });

@@ -7,7 +7,7 @@
  * - webhook ingress (size check, storefront lookup, HMAC verification, durable inbox insert, 200) against a bare
  *   node:http server that inserts the body with one `INSERT`.
  *
- * Uses PostgreSQL at DATABASE_URL (default 127.0.0.1:5432) in a scratch database it drops afterwards; no Kafka (the
+ * Uses PostgreSQL at DATABASE_URL (default 127.0.0.1:5432) in a scratch database (the tests' helper) it drops afterwards; no Kafka (the
  * relay is off, events stay in the outbox). Options: BENCH_REQUESTS (default 2000), BENCH_CONCURRENCY (16).
  */
 import * as grpc from '@grpc/grpc-js';
@@ -15,12 +15,14 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config';
 import { CustomerServiceClient } from '../src/gen/billing/v1/customer';
 import { StorefrontServiceClient } from '../src/gen/billing/v1/storefront';
 import { startService } from '../src/service';
+import { createTestDatabase } from '../test/support/test-database';
+import { call } from '../test/support/test-service';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -59,21 +61,9 @@ async function warmThenMeasure(one: (i: number) => Promise<void>, offset: number
   return measure((i) => one(i));
 }
 
-function unary<Req, Res>(client: grpc.Client, method: (...args: never[]) => unknown, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    (method as (r: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => void).call(client, request, (e, r) =>
-      e ? reject(e) : resolve(r),
-    );
-  });
-}
-
 async function main(): Promise<void> {
-  const admin = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `billing_bench_${randomBytes(4).toString('hex')}`;
-  await withClient(admin, (c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const scratch = await createTestDatabase();
+  const databaseUrl = scratch.url;
   const pool = new Pool({ connectionString: databaseUrl, max: 10 });
   const service = await startService(
     loadConfig({ DATABASE_URL: databaseUrl, GRPC_PORT: '0', HTTP_PORT: '0', HOST: '127.0.0.1', DEMO_SEED: 'false' }),
@@ -93,7 +83,7 @@ async function main(): Promise<void> {
     });
   });
   try {
-    await unary(storefronts, storefronts.createStorefront, {
+    await call(storefronts, storefronts.createStorefront, {
       storefrontId: 'bench',
       tenantId: 'bench',
       name: 'Bench',
@@ -121,7 +111,7 @@ async function main(): Promise<void> {
       ]);
     }, REQUESTS);
     const createCustomer = await warmThenMeasure(async (i) => {
-      await unary(customers, customers.createCustomer, {
+      await call(customers, customers.createCustomer, {
         storefrontId: 'bench',
         externalRef: `user-${i}`,
         email: `u${run}${i}@example.com`,
@@ -165,7 +155,7 @@ async function main(): Promise<void> {
       ['CreateCustomer (gRPC)', createCustomer, rawInsert, 'raw pg INSERT'],
       ['webhook ingress (HTTP)', ingress, rawHttp, 'node:http + pg INSERT'],
     ] as const;
-    console.log(`\nbench: ${REQUESTS} requests, ${CONCURRENCY} in flight, PostgreSQL ${url.host}\n`);
+    console.log(`\nbench: ${REQUESTS} requests, ${CONCURRENCY} in flight, PostgreSQL ${new URL(databaseUrl).host}\n`);
     console.log('| path | req/s | p50 ms | p99 ms | baseline | baseline req/s | ratio |');
     console.log('|---|---:|---:|---:|---|---:|---:|');
     for (const [path, ours, base, baseName] of rows) {
@@ -180,17 +170,7 @@ async function main(): Promise<void> {
     baselineHttp.close();
     await service.stop();
     await pool.end();
-    await withClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  }
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
+    await scratch.drop();
   }
 }
 

@@ -16,19 +16,11 @@ export async function syncEntitlements(
   now: Date,
 ): Promise<void> {
   const open = await repos.entitlements.openOfSubscription(subscription.id, now);
-  if (!grantsAccess(subscription.status)) {
-    for (const entitlement of open) {
-      const revoked = { ...entitlement, activeUntil: now };
-      await repos.entitlements.update(revoked);
-      await repos.outbox.append(
-        drafts.entitlement('billing.entitlement.revoked', storefront, subscription.provider, revoked),
-        actor,
-      );
-    }
-    return;
+  // While access lasts, one entitlement per plan feature; once it stops, none (so no plan read is needed).
+  const features = new Set<string>();
+  if (grantsAccess(subscription.status)) {
+    for (const key of (await repos.plans.get(subscription.planId))?.featureKeys ?? []) features.add(key);
   }
-  const plan = await repos.plans.get(subscription.planId);
-  const features = new Set(plan?.featureKeys ?? []);
   const until = subscription.cancelAtPeriodEnd ? subscription.currentPeriodEnd : undefined;
   for (const entitlement of open) {
     if (!features.has(entitlement.featureKey)) {

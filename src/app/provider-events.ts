@@ -2,7 +2,8 @@ import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import type { Invoice } from '../domain/invoice';
 import { canMovePayment } from '../domain/payment-lifecycle';
-import { Payment, refundStateOf } from '../domain/payment';
+import { Payment, PaymentStatus, refundStateOf } from '../domain/payment';
+import type { EventType } from '../domain/event-catalogue';
 import type { Storefront } from '../domain/storefront';
 import type { Subscription } from '../domain/subscription';
 import type { ObservedSubscription } from '../domain/subscription-lifecycle';
@@ -17,10 +18,16 @@ import type {
 import type { Repositories } from '../ports/store.port';
 import { systemContext } from './call-context';
 import { drafts } from './event-drafts';
-import type { ProviderGateway } from './provider-gateway';
+import type { ProviderConnection, ProviderGateway } from './provider-gateway';
 import { applySubscriptionState, ChangeSource } from './subscription-changes';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
+
+/** The payment statuses consumers hear about when a payment reaches them. */
+const PAYMENT_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
+  SUCCEEDED: 'billing.payment.succeeded',
+  FAILED: 'billing.payment.failed',
+};
 
 /** Where a webhook came from. */
 export interface EventOrigin {
@@ -67,7 +74,11 @@ export class ProviderEventApplier {
     const state = event.subscription;
     const subscription = await this.subscriptionOf(repos, origin.provider, state.ref, state.orderId);
     await this.rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
-    const observed: ObservedSubscription = { ...state, observedAt: state.observedAt ?? event.occurredAt };
+    const observed: ObservedSubscription = {
+      ...state,
+      planId: await this.planOf(repos, origin, subscription, state.planRef),
+      observedAt: state.observedAt ?? event.occurredAt,
+    };
     const outcome = await this.observe(repos, origin, subscription, observed, source);
     if (event.hint !== 'trial_will_end' || state.status !== 'TRIALING') return outcome;
     // The trial reminder changes no state but is news to consumers; it carries the subscription as it now is.
@@ -91,11 +102,13 @@ export class ProviderEventApplier {
     if (!payment && state.orderId?.startsWith('pay_')) {
       payment = await repos.payments.get(state.orderId, { forUpdate: true });
     }
-    let subscription: Subscription | undefined;
-    if (!payment || payment.subscriptionId) {
-      subscription = await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
-    }
-    const isNew = !payment;
+    // A known payment names its subscription; a new one is found by the provider's references. Either way the
+    // subscription is locked after the payment, as everywhere a payment and its subscription are both locked.
+    const subscription = payment
+      ? payment.subscriptionId
+        ? await repos.subscriptions.get(payment.subscriptionId, { forUpdate: true })
+        : undefined
+      : await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
     const before = payment?.status;
     if (!payment) {
       payment = {
@@ -115,6 +128,8 @@ export class ProviderEventApplier {
         updatedAt: now,
       };
       await repos.payments.insert(payment);
+    } else if (payment.status === state.status && payment.providerRef) {
+      return `payment ${payment.id} unchanged`;
     } else if (canMovePayment(payment.status, state.status)) {
       payment = {
         ...payment,
@@ -127,18 +142,9 @@ export class ProviderEventApplier {
     } else {
       return `payment ${payment.id} stays ${payment.status} (reported ${state.status})`;
     }
-    if (payment.status !== before || isNew) {
-      if (payment.status === 'SUCCEEDED') {
-        await repos.outbox.append(
-          drafts.payment('billing.payment.succeeded', origin.storefront, payment, source.providerEventId),
-          source,
-        );
-      } else if (payment.status === 'FAILED') {
-        await repos.outbox.append(
-          drafts.payment('billing.payment.failed', origin.storefront, payment, source.providerEventId),
-          source,
-        );
-      }
+    const type = payment.status === before ? undefined : PAYMENT_EVENTS[payment.status];
+    if (type) {
+      await repos.outbox.append(drafts.payment(type, origin.storefront, payment, source.providerEventId), source);
     }
     // A first payment that succeeded while we still hold the subscription INCOMPLETE: its activation event may be
     // late or lost, so ask the provider.
@@ -312,18 +318,23 @@ export class ProviderEventApplier {
     subscription: Subscription,
     source: ChangeSource,
     why = 'order in doubt',
+    /** The caller's connection to the pinned provider, when it has one (its deadline then applies). */
+    connected?: ProviderConnection,
   ): Promise<string> {
-    const connection = await this.gateway.connect(
-      repos,
-      origin.storefront,
-      subscription.provider,
-      systemContext(source.correlationId),
-    );
+    const connection =
+      connected ??
+      (await this.gateway.connect(
+        repos,
+        origin.storefront,
+        subscription.provider,
+        systemContext(source.correlationId),
+      ));
+    const findByOrder = connection.optional('findSubscriptionByOrder');
     let fresh: ProviderSubscriptionState | undefined;
     if (subscription.providerRef) {
       fresh = await connection.operation('getSubscription')(connection.ctx, subscription.providerRef);
-    } else if (connection.adapter.operations?.findSubscriptionByOrder) {
-      fresh = await connection.operation('findSubscriptionByOrder')(connection.ctx, subscription.id);
+    } else if (findByOrder) {
+      fresh = await findByOrder(connection.ctx, subscription.id);
     }
     if (!fresh) return `${why}; provider has no state yet`;
     let current = subscription;
@@ -335,7 +346,11 @@ export class ProviderEventApplier {
       repos,
       origin.storefront,
       current,
-      { ...fresh, observedAt: fresh.observedAt ?? this.clock.now() },
+      {
+        ...fresh,
+        planId: await this.planOf(repos, origin, current, fresh.planRef),
+        observedAt: fresh.observedAt ?? this.clock.now(),
+      },
       source,
       this.clock.now(),
     );
@@ -365,6 +380,22 @@ export class ProviderEventApplier {
       return remembered;
     }
     return byOrder;
+  }
+
+  /**
+   * Our plan for the plan reference a provider reports (a plan changed at the provider, e.g. from its portal).
+   * Undefined, so the plan stays, when the reference is absent, still the subscription's plan's, or unknown to us.
+   */
+  private async planOf(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    planRef: string | undefined,
+  ): Promise<string | undefined> {
+    if (!planRef) return undefined;
+    const plan = await repos.plans.get(subscription.planId);
+    if (plan?.providerRefs[origin.provider] === planRef) return undefined;
+    return (await repos.plans.findByProviderRef(origin.storefront.id, origin.provider, planRef))?.id;
   }
 
   private async rememberCustomerRef(

@@ -16,10 +16,11 @@ import type { ProviderRegistry } from './provider-registry';
 /** One provider, reached through the storefront binding that applies to it. */
 export interface ProviderConnection {
   adapter: ProviderAdapter;
-  storefront: Storefront;
   ctx: ProviderCallContext;
   /** The operation, or UNIMPLEMENTED naming storefront, provider and operation when the provider lacks it. */
   operation<K extends keyof ProviderOperations>(name: K): NonNullable<ProviderOperations[K]>;
+  /** The operation, or undefined when the provider lacks it (for steps that are skipped then, not refused). */
+  optional<K extends keyof ProviderOperations>(name: K): ProviderOperations[K] | undefined;
 }
 
 /**
@@ -52,18 +53,20 @@ export class ProviderGateway {
       // Without a caller key, one logical call still keeps one key across the adapter's own retries.
       idempotencyKey: call.idempotencyKey ?? randomUUID(),
     };
+    const optional = <K extends keyof ProviderOperations>(name: K) =>
+      adapter.operations?.[name]?.bind(adapter.operations) as ProviderOperations[K] | undefined;
     return {
       adapter,
-      storefront,
       ctx,
+      optional,
       operation: (name) => {
-        const op = adapter.operations?.[name];
+        const op = optional(name);
         if (!op) {
           throw unimplemented(
             `${OPERATION_RPC[name]} is not supported by provider '${provider}' (storefront '${storefrontId}')`,
           );
         }
-        return op.bind(adapter.operations) as NonNullable<ProviderOperations[typeof name]>;
+        return op;
       },
     };
   }

@@ -122,7 +122,7 @@ export class Reconciliation {
     if (!seen || seen.status !== 'INCOMPLETE') return 'settled meanwhile';
     const link = await this.connect(this.uow.reads, seen.storefrontId, seen.provider, signal);
     const checkout = await this.checkoutState(link.connection, seen.checkoutSessionRef);
-    const canFindByOrder = Boolean(link.connection.adapter.operations?.findSubscriptionByOrder);
+    const canFindByOrder = link.connection.optional('findSubscriptionByOrder') !== undefined;
     const paid =
       checkout?.paymentRef && checkout.status !== 'OPEN'
         ? await this.paymentReport(link.connection, checkout.paymentRef)
@@ -142,7 +142,16 @@ export class Reconciliation {
       // A first payment that succeeded has reconciled the subscription already; otherwise ask for it now.
       const afterPayment = (await repos.subscriptions.get(id))!;
       if (afterPayment.status === 'INCOMPLETE') {
-        notes.push(await this.applier.reconcile(repos, link.origin, afterPayment, link.source, 'checkout expired'));
+        notes.push(
+          await this.applier.reconcile(
+            repos,
+            link.origin,
+            afterPayment,
+            link.source,
+            'checkout expired',
+            link.connection,
+          ),
+        );
       }
       const current = (await repos.subscriptions.get(id))!;
       if (current.status !== 'INCOMPLETE') return notes.join('; ');
@@ -207,11 +216,8 @@ export class Reconciliation {
     const payment = await this.uow.reads.payments.get(seen.paymentId);
     if (!payment) throw notFound('payment', seen.paymentId);
     const link = await this.connect(this.uow.reads, payment.storefrontId, payment.provider, signal);
-    const getRefund = link.connection.adapter.operations?.getRefund;
-    const state =
-      seen.providerRef && getRefund
-        ? await link.connection.operation('getRefund')(link.connection.ctx, seen.providerRef)
-        : undefined;
+    const getRefund = link.connection.optional('getRefund');
+    const state = seen.providerRef && getRefund ? await getRefund(link.connection.ctx, seen.providerRef) : undefined;
 
     return this.uow.transaction(async (repos) => {
       // Payment before refund: the order a refund webhook locks them in.
@@ -229,13 +235,11 @@ export class Reconciliation {
 
   /** A checkout's payment, and its invoice once paid, as the provider reports them now. */
   private async paymentReport(connection: ProviderConnection, paymentRef: string): Promise<PaymentReport | undefined> {
-    const ops = connection.adapter.operations;
-    if (!ops?.getPayment) return undefined;
-    const payment = await connection.operation('getPayment')(connection.ctx, paymentRef);
-    const invoice =
-      payment.invoiceRef && ops.getInvoice
-        ? await connection.operation('getInvoice')(connection.ctx, payment.invoiceRef)
-        : undefined;
+    const getPayment = connection.optional('getPayment');
+    const getInvoice = connection.optional('getInvoice');
+    if (!getPayment) return undefined;
+    const payment = await getPayment(connection.ctx, paymentRef);
+    const invoice = payment.invoiceRef && getInvoice ? await getInvoice(connection.ctx, payment.invoiceRef) : undefined;
     return { payment, invoice: invoice?.status === 'PAID' ? invoice : undefined };
   }
 
@@ -276,8 +280,8 @@ export class Reconciliation {
     connection: ProviderConnection,
     sessionRef: string | undefined,
   ): Promise<ProviderCheckoutState | undefined> {
-    if (!sessionRef || !connection.adapter.operations?.getCheckout) return undefined;
-    return connection.operation('getCheckout')(connection.ctx, sessionRef);
+    const getCheckout = connection.optional('getCheckout');
+    return sessionRef && getCheckout ? getCheckout(connection.ctx, sessionRef) : undefined;
   }
 
   private async subscriptionLater(repos: Repositories, id: string, why: string): Promise<string> {

@@ -22,11 +22,10 @@ export async function applySubscriptionState(
   observed: ObservedSubscription,
   source: ChangeSource,
   now: Date,
-  extraEvents: EventType[] = [],
 ): Promise<{ subscription: Subscription; result: Transition }> {
   const result = transition(current, observed, now);
   if (result.outcome !== 'applied') return { subscription: current, result };
-  await commitChange(repos, storefront, result.next, [...result.events, ...extraEvents], source, now);
+  await commitChange(repos, storefront, result.next, result.events, source, now);
   return { subscription: result.next, result };
 }
 

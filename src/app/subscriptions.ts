@@ -175,13 +175,15 @@ export class SubscriptionUseCases {
   async changePlan(subscriptionId: string, planId: string, ctx: CallContext) {
     new Validator().required('plan_id', planId).check();
     const current = await this.load(this.uow.reads, subscriptionId);
-    const plan = await this.sellablePlan(this.uow.reads, await this.storefrontOf(current), planId, current.provider);
+    const storefront = await this.storefrontOf(current);
+    const plan = await this.sellablePlan(this.uow.reads, storefront, planId, current.provider);
     return this.providerChange(
       current,
       ctx,
       'changePlan',
       (op, c, ref) => op(c.ctx, ref, plan.providerRefs[current.provider] ?? plan.id),
-      plan.id,
+      { planId: plan.id },
+      storefront,
     );
   }
 
@@ -190,7 +192,7 @@ export class SubscriptionUseCases {
       throw invalidArgument([{ field: 'quantity', rule: 'must be between 1 and 10000' }]);
     }
     const current = await this.load(this.uow.reads, subscriptionId);
-    return this.providerChange(current, ctx, 'updateQuantity', (op, c, ref) => op(c.ctx, ref, quantity));
+    return this.providerChange(current, ctx, 'updateQuantity', (op, c, ref) => op(c.ctx, ref, quantity), { quantity });
   }
 
   async recordUsage(input: { subscriptionId: string; quantity: bigint; timestamp?: Date }, ctx: CallContext) {
@@ -269,9 +271,9 @@ export class SubscriptionUseCases {
   private async customerAtProvider(connection: ProviderConnection, customer: Customer): Promise<string | undefined> {
     const provider = connection.adapter.id;
     const known = customer.providerRefs[provider];
-    const ensure = connection.adapter.operations?.ensureCustomer;
+    const ensure = connection.optional('ensureCustomer');
     if (known || !ensure) return known;
-    const ref = await ensure.call(connection.adapter.operations, connection.ctx, customer);
+    const ref = await ensure(connection.ctx, customer);
     await this.uow.transaction(async (repos) => {
       const current = await repos.customers.get(customer.id, { forUpdate: true });
       if (current && !current.providerRefs[provider]) {
@@ -299,25 +301,24 @@ export class SubscriptionUseCases {
       connection: ProviderConnection,
       ref: string,
     ) => Promise<ProviderSubscriptionState>,
-    /** The plan the subscription moves to (ChangePlan). */
-    planId?: string,
+    /** What the caller asked for and the provider accepted (ChangePlan's plan, UpdateQuantity's quantity). */
+    requested: Partial<Pick<Subscription, 'planId' | 'quantity'>> = {},
+    storefront?: Storefront,
   ): Promise<Subscription> {
-    const storefront = await this.storefrontOf(current);
+    storefront ??= await this.storefrontOf(current);
     const connection = await this.gateway.connect(this.uow.reads, storefront, current.provider, ctx);
     const op = connection.operation(operation);
     const state = await run(op, connection, requireProviderRef(current));
     return this.uow.transaction(async (repos) => {
       const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
       const now = this.clock.now();
-      const replanned = planId !== undefined && planId !== locked.planId;
       const { subscription, result } = await applySubscriptionState(
         repos,
         storefront,
-        replanned ? { ...locked, planId } : locked,
-        { ...state, observedAt: state.observedAt ?? now },
+        locked,
+        { ...state, ...requested, observedAt: state.observedAt ?? now },
         ctx,
         now,
-        replanned ? ['billing.subscription.plan_changed'] : [],
       );
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);

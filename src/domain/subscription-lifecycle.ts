@@ -1,14 +1,18 @@
 import type { EventType } from './event-catalogue';
 import { isTerminal, Subscription, SubscriptionStatus } from './subscription';
 
-/** A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). */
+/**
+ * A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). Plan and quantity are
+ * there when the report says them; absent, they stay as they are.
+ */
 export type ObservedSubscription = Pick<
   Subscription,
   'status' | 'currentPeriodStart' | 'currentPeriodEnd' | 'trialEnd' | 'cancelAtPeriodEnd' | 'canceledAt' | 'endedAt'
-> & {
-  /** When this was true at the provider. Older than what we applied last = stale. */
-  observedAt?: Date;
-};
+> &
+  Partial<Pick<Subscription, 'planId' | 'quantity'>> & {
+    /** When this was true at the provider. Older than what we applied last = stale. */
+    observedAt?: Date;
+  };
 
 /**
  * The moves the state machine allows. Anything else is a regression (a late `past_due` after `canceled`) or a
@@ -50,6 +54,8 @@ export function transition(current: Subscription, observed: ObservedSubscription
   const next: Subscription = {
     ...current,
     status: observed.status,
+    planId: observed.planId ?? current.planId,
+    quantity: observed.quantity ?? current.quantity,
     currentPeriodStart: observed.currentPeriodStart ?? current.currentPeriodStart,
     currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
     trialEnd: observed.trialEnd ?? current.trialEnd,
@@ -70,6 +76,7 @@ function eventsFor(before: Subscription, after: Subscription): EventType[] {
   const events: EventType[] = [];
   const status = statusEvent(before.status, after.status);
   if (status) events.push(status);
+  if (before.planId !== after.planId) events.push('billing.subscription.plan_changed');
   if (!isTerminal(after.status) && before.cancelAtPeriodEnd !== after.cancelAtPeriodEnd) {
     events.push(
       after.cancelAtPeriodEnd
@@ -90,7 +97,6 @@ function statusEvent(from: SubscriptionStatus, to: SubscriptionStatus): EventTyp
   if (from === to) return undefined;
   switch (to) {
     case 'TRIALING':
-      return from === 'PAUSED' ? 'billing.subscription.resumed' : 'billing.subscription.activated';
     case 'ACTIVE':
       return from === 'PAUSED' ? 'billing.subscription.resumed' : 'billing.subscription.activated';
     case 'PAST_DUE':
@@ -114,6 +120,8 @@ function differs(a: Subscription, b: Subscription): boolean {
   const time = (d?: Date) => d?.getTime();
   return (
     a.status !== b.status ||
+    a.planId !== b.planId ||
+    a.quantity !== b.quantity ||
     time(a.currentPeriodStart) !== time(b.currentPeriodStart) ||
     time(a.currentPeriodEnd) !== time(b.currentPeriodEnd) ||
     time(a.trialEnd) !== time(b.trialEnd) ||

@@ -1,6 +1,6 @@
-import type { InvoiceStatus, InvoiceType } from '../domain/invoice';
+import type { Invoice } from '../domain/invoice';
 import type { Money } from '../domain/money';
-import type { Failure, PaymentStatus, RefundState, RefundStatus } from '../domain/payment';
+import type { Payment, Refund } from '../domain/payment';
 import type { ObservedSubscription } from '../domain/subscription-lifecycle';
 
 /**
@@ -37,44 +37,31 @@ export interface ProviderSubscriptionState extends ObservedSubscription {
   cycleIndex?: number;
 }
 
-export interface ProviderPaymentState {
+export interface ProviderPaymentState extends Pick<Payment, 'kind' | 'amount' | 'status' | 'refundState' | 'failure'> {
   ref: string;
   orderId?: string;
   customerRef?: string;
   /** The provider's subscription this payment belongs to, when it says so. */
   subscriptionRef?: string;
   invoiceRef?: string;
-  /** 'initial' pays a checkout; 'recurring' a renewal; 'one_time' a payment-mode checkout. */
-  kind: 'initial' | 'recurring' | 'one_time';
-  amount: Money;
-  status: PaymentStatus;
-  refundState: RefundState;
   refundedAmount: Money;
-  failure?: Failure;
   paidAt?: Date;
 }
 
-export interface ProviderInvoiceState {
+export interface ProviderInvoiceState extends Pick<
+  Invoice,
+  'amount' | 'type' | 'status' | 'cycleIndex' | 'periodStart' | 'periodEnd'
+> {
   ref: string;
   subscriptionRef?: string;
   orderId?: string;
   customerRef?: string;
   paymentRef?: string;
-  amount: Money;
-  type: InvoiceType;
-  status: InvoiceStatus;
-  cycleIndex: number;
-  periodStart?: Date;
-  periodEnd?: Date;
 }
 
-export interface ProviderRefundState {
+export interface ProviderRefundState extends Pick<Refund, 'amount' | 'status' | 'reason' | 'failure'> {
   ref: string;
   paymentRef: string;
-  amount: Money;
-  status: RefundStatus;
-  reason: string;
-  failure?: Failure;
 }
 
 export interface ProviderUsageRecord {

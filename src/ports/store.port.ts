@@ -36,6 +36,8 @@ export interface PlanRepository {
   insert(plan: Plan): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Plan | undefined>;
   list(filter: { storefrontId: string; includeArchived: boolean }, page: PageRequest): Promise<Plan[]>;
+  /** The storefront's plan with this reference at `provider` (Subotiz price_id), if any. */
+  findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Plan | undefined>;
   update(plan: Plan): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ export interface RefundRepository {
   get(id: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   findByProviderRef(paymentId: string, ref: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   listOfPayment(paymentId: string, page: PageRequest): Promise<Refund[]>;
-  /** PENDING refunds requested or last asked about before `checkedBefore`, least recently first. */
+  /** PENDING refunds requested or last asked about at or before `checkedBefore`, least recently first. */
   listDueForReconciliation(checkedBefore: Date, limit: number): Promise<string[]>;
   /** Locks one of those if still PENDING and due; undefined when settled or locked by another replica. */
   lockDueForReconciliation(id: string, checkedBefore: Date): Promise<Refund | undefined>;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ReconcileQueue } from './reconcile-queue';
 import type { Failure, Payment, PaymentKind, PaymentStatus, RefundState } from '../domain/payment';
 import type { PageRequest, PaymentRepository } from '../ports/store.port';
 import { asBigInt, asOptionalDate } from './row-values';
@@ -6,7 +7,11 @@ import { asBigInt, asOptionalDate } from './row-values';
 type Row = Record<string, unknown>;
 
 export class KnexPaymentRepository implements PaymentRepository {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  private readonly queue: ReconcileQueue;
+
+  constructor(private readonly db: Knex | Knex.Transaction) {
+    this.queue = new ReconcileQueue(db, 'payments', 'REQUIRES_PAYMENT_METHOD', 'reconcile_at');
+  }
 
   async insert(p: Payment): Promise<void> {
     await this.db('payments').insert({
@@ -46,29 +51,17 @@ export class KnexPaymentRepository implements PaymentRepository {
     return (await query).map(toPayment);
   }
 
-  async listDueForReconciliation(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.db('payments')
-      .where('status', 'REQUIRES_PAYMENT_METHOD')
-      .whereNotNull('reconcile_at')
-      .where('reconcile_at', '<=', now)
-      .orderBy('reconcile_at')
-      .limit(limit)
-      .select('id');
-    return rows.map((r: Row) => r.id as string);
+  async listDueForReconciliation(at: Date, limit: number): Promise<string[]> {
+    return this.queue.listDue(at, limit);
   }
 
-  async lockDueForReconciliation(id: string, now: Date): Promise<Payment | undefined> {
-    const row = await this.db('payments')
-      .where({ id, status: 'REQUIRES_PAYMENT_METHOD' })
-      .where('reconcile_at', '<=', now)
-      .first()
-      .forUpdate()
-      .skipLocked();
+  async lockDueForReconciliation(id: string, at: Date): Promise<Payment | undefined> {
+    const row = await this.queue.lockDue(id, at);
     return row ? toPayment(row) : undefined;
   }
 
   async scheduleReconciliation(id: string, at: Date): Promise<void> {
-    await this.db('payments').where({ id }).update({ reconcile_at: at });
+    await this.queue.setDue(id, at);
   }
 
   async update(p: Payment): Promise<void> {

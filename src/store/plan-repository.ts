@@ -30,6 +30,15 @@ export class KnexPlanRepository implements PlanRepository {
     return (await query).map(toPlan);
   }
 
+  async findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Plan | undefined> {
+    const row = await this.db('plans')
+      .where('storefront_id', storefrontId)
+      .whereRaw('provider_refs ->> ? = ?', [provider, ref])
+      .orderBy('id')
+      .first();
+    return row ? toPlan(row) : undefined;
+  }
+
   async update(plan: Plan): Promise<void> {
     await this.db('plans').where({ id: plan.id }).update(columns(plan));
   }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ReconcileQueue } from './reconcile-queue';
 import type { Refund, RefundStatus } from '../domain/payment';
 import type { PageRequest, RefundRepository } from '../ports/store.port';
 import { failureOf } from './payment-repository';
@@ -7,7 +8,11 @@ import { asBigInt } from './row-values';
 type Row = Record<string, unknown>;
 
 export class KnexRefundRepository implements RefundRepository {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  private readonly queue: ReconcileQueue;
+
+  constructor(private readonly db: Knex | Knex.Transaction) {
+    this.queue = new ReconcileQueue(db, 'refunds', 'PENDING', 'last_checked_at');
+  }
 
   async insert(r: Refund): Promise<void> {
     await this.db('refunds').insert({
@@ -40,28 +45,17 @@ export class KnexRefundRepository implements RefundRepository {
     return (await query).map(toRefund);
   }
 
-  async listDueForReconciliation(checkedBefore: Date, limit: number): Promise<string[]> {
-    const rows = await this.db('refunds')
-      .where('status', 'PENDING')
-      .where('last_checked_at', '<', checkedBefore)
-      .orderBy('last_checked_at')
-      .limit(limit)
-      .select('id');
-    return rows.map((r: Row) => r.id as string);
+  async listDueForReconciliation(at: Date, limit: number): Promise<string[]> {
+    return this.queue.listDue(at, limit);
   }
 
-  async lockDueForReconciliation(id: string, checkedBefore: Date): Promise<Refund | undefined> {
-    const row = await this.db('refunds')
-      .where({ id, status: 'PENDING' })
-      .where('last_checked_at', '<', checkedBefore)
-      .first()
-      .forUpdate()
-      .skipLocked();
+  async lockDueForReconciliation(id: string, at: Date): Promise<Refund | undefined> {
+    const row = await this.queue.lockDue(id, at);
     return row ? toRefund(row) : undefined;
   }
 
   async markChecked(id: string, at: Date): Promise<void> {
-    await this.db('refunds').where({ id }).update({ last_checked_at: at });
+    await this.queue.setDue(id, at);
   }
 
   async update(r: Refund): Promise<void> {

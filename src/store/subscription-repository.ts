@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ReconcileQueue } from './reconcile-queue';
 import type { Subscription, SubscriptionStatus } from '../domain/subscription';
 import type { PageRequest, SubscriptionRepository } from '../ports/store.port';
 import { asNumber, asOptionalDate } from './row-values';
@@ -6,7 +7,11 @@ import { asNumber, asOptionalDate } from './row-values';
 type Row = Record<string, unknown>;
 
 export class KnexSubscriptionRepository implements SubscriptionRepository {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  private readonly queue: ReconcileQueue;
+
+  constructor(private readonly db: Knex | Knex.Transaction) {
+    this.queue = new ReconcileQueue(db, 'subscriptions', 'INCOMPLETE', 'reconcile_at');
+  }
 
   async insert(s: Subscription): Promise<boolean> {
     const inserted = await this.db('subscriptions')
@@ -59,29 +64,17 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return row ? toSubscription(row) : undefined;
   }
 
-  async listDueForReconciliation(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.db('subscriptions')
-      .where('status', 'INCOMPLETE')
-      .whereNotNull('reconcile_at')
-      .where('reconcile_at', '<=', now)
-      .orderBy('reconcile_at')
-      .limit(limit)
-      .select('id');
-    return rows.map((r: Row) => r.id as string);
+  async listDueForReconciliation(at: Date, limit: number): Promise<string[]> {
+    return this.queue.listDue(at, limit);
   }
 
-  async lockDueForReconciliation(id: string, now: Date): Promise<Subscription | undefined> {
-    const row = await this.db('subscriptions')
-      .where({ id, status: 'INCOMPLETE' })
-      .where('reconcile_at', '<=', now)
-      .first()
-      .forUpdate()
-      .skipLocked();
+  async lockDueForReconciliation(id: string, at: Date): Promise<Subscription | undefined> {
+    const row = await this.queue.lockDue(id, at);
     return row ? toSubscription(row) : undefined;
   }
 
   async scheduleReconciliation(id: string, at: Date): Promise<void> {
-    await this.db('subscriptions').where({ id }).update({ reconcile_at: at });
+    await this.queue.setDue(id, at);
   }
 
   async update(s: Subscription): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
@@ -100,6 +101,55 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     expect(delivered.attempt_log.map((a) => a.status)).toEqual([200, 200]);
     const activated = (await events(id)).filter((type) => type === 'billing.subscription.activated');
     expect(activated).toHaveLength(1);
+    // One inbox row however often it comes: the dedupe is the inbox's, not the state machine's.
+    const { payload } = await world.control<{ payload: unknown }>(`/webhooks/${first.event_id}`);
+    const again = await signed(JSON.stringify(payload));
+    expect(await again.json()).toEqual({ received: true, duplicate: true });
+    const rows = await withClient(db.url, async (c) =>
+      Number(
+        (await c.query('select count(*) from webhook_inbox where provider_event_id = $1', [first.event_id])).rows[0]
+          .count,
+      ),
+    );
+    expect(rows).toBe(1);
+  });
+
+  it('follows a plan changed at Subotiz: new plan, plan_changed, entitlements of the new plan', async () => {
+    const { id, ref } = await world.activeSubscription();
+    const { plan: basic } = await call(service.clients.catalog, service.clients.catalog.createPlan, {
+      storefrontId: 'hooks-store',
+      name: 'Basic monthly',
+      price: { currencyCode: 'EUR', amountMinor: 999n, amountDecimal: '' },
+      interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+      trialDays: 0,
+      featureKeys: ['basic'],
+      providerRefs: { subotiz: 'price_basic_hooks' },
+    });
+    const now = new Date().toISOString();
+    const body = JSON.stringify({
+      id: '990000000000000003',
+      type: 'v2.subscription.price_changed',
+      created: now,
+      data: { id: ref, status: 'active', order_id: id, price_id: 'price_basic_hooks', updated_at: now },
+    });
+    expect((await signed(body)).status).toBe(200);
+    const moved = await eventually(
+      async () =>
+        (
+          await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, {
+            subscriptionId: id,
+          })
+        ).subscription!,
+      (s) => s.planId === basic!.id,
+    );
+    expect(moved.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
+    expect((await events(id)).filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
+    const { entitlements } = await call(world.entitlements, world.entitlements.listEntitlements, {
+      customerId: world.customerId,
+      includeInactive: false,
+    });
+    const ofThis = entitlements.filter((e) => e.subscriptionId === id).map((e) => e.featureKey);
+    expect(ofThis).toEqual(['basic']);
   });
 
   it('never regresses on webhooks out of order: reversed checkout events still end ACTIVE once; a late past_due after canceled is recorded, not applied', async () => {

@@ -11,12 +11,13 @@
  * relay is off, events stay in the outbox). Options: BENCH_REQUESTS (default 2000), BENCH_CONCURRENCY (16).
  */
 import * as grpc from '@grpc/grpc-js';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import pino from 'pino';
+import { subotizWebhookSignature } from '../adapters/subotiz/webhooks';
 import { loadConfig } from '../src/config/config';
 import { CustomerServiceClient } from '../src/gen/billing/v1/customer';
 import { StorefrontServiceClient } from '../src/gen/billing/v1/storefront';
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
         data: { n: i },
       });
       const timestamp = String(Date.now());
-      const signature = createHmac('sha256', WEBHOOK_SECRET).update(`${timestamp}.${body}`).digest('hex');
+      const signature = subotizWebhookSignature(WEBHOOK_SECRET, timestamp, Buffer.from(body));
       return {
         body,
         headers: {

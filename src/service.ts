@@ -72,8 +72,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const uow = new KnexUnitOfWork(database.knex, clock);
   // The HTTP listener comes up first: the in-process emulators need its address for their webhooks.
   let serving = false;
-  // Filled in below; until then webhooks are refused with a retryable answer.
-  const ingress: { intake?: WebhookIntake; stored?: () => void } = {};
+  // Set once everything is wired; until then webhooks are refused with a retryable answer.
+  let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
     metrics: metrics.registry,
     ready: async () =>
@@ -83,9 +83,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
         () => false,
       )),
     webhooks: async (provider, storefrontId, webhook) => {
-      if (!ingress.intake) throw new Error('not serving yet');
+      if (!ingress) throw new Error('not serving yet');
       const answer = await ingress.intake.receive(provider, storefrontId, webhook);
-      if (answer.status === 200) ingress.stored?.();
+      if (answer.status === 200 && !answer.body.duplicate) ingress.inbox.wake();
       return answer;
     },
   });
@@ -184,8 +184,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   relay?.start();
   inbox.start();
   reconciler.start();
-  ingress.intake = intake;
-  ingress.stored = () => inbox.wake();
+  ingress = { intake, inbox };
   setServing(health, true);
   serving = true;
 

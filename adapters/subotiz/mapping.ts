@@ -234,14 +234,9 @@ const SESSION_STATUSES: Record<string, ProviderCheckoutState['status']> = {
 export function toCheckoutState(value: unknown): ProviderCheckoutState {
   const p = 'session';
   const obj = asObject(value, p);
-  const status = optionalString(obj, 'status', p) ?? '';
-  const mapped = SESSION_STATUSES[status];
-  if (!mapped) {
-    throw invalidArgument([{ field: `${p}.status`, rule: `'${status}' is not one of open, complete, expire` }]);
-  }
   return {
     ref: optionalString(obj, 'session_id', p) ?? requiredString(obj, 'id', p),
-    status: mapped,
+    status: lookup(SESSION_STATUSES, optionalString(obj, 'status', p), `${p}.status`),
     orderId: optionalString(obj, 'order_id', p),
     subscriptionRef: optionalString(obj, 'subscription_id', p),
     paymentRef: optionalString(obj, 'trade_id', p),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Wakeup } from './wakeup';
 
 /**
  * Runs a piece of background work every `intervalMs`, one run at a time (the next interval starts after a run
@@ -7,8 +8,7 @@ import type { Logger } from 'pino';
  */
 export class PeriodicTask {
   private loop?: Promise<void>;
-  private timer?: NodeJS.Timeout;
-  private wakeUp?: () => void;
+  private readonly wakeup = new Wakeup();
   private readonly stopping = new AbortController();
 
   constructor(
@@ -24,18 +24,14 @@ export class PeriodicTask {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    clearTimeout(this.timer);
-    this.wakeUp?.();
+    this.wakeup.stop();
     await this.loop;
   }
 
   private async run(): Promise<void> {
     const { signal } = this.stopping;
-    while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, this.intervalMs);
-      });
+    for (;;) {
+      await this.wakeup.sleep(this.intervalMs);
       if (signal.aborted) return;
       try {
         await this.work(signal);

@@ -2,7 +2,6 @@ import * as grpc from '@grpc/grpc-js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
-import { unimplemented } from '../domain/errors';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId, readIdempotencyKey } from './call-metadata';
 import { isExpectedError, toStatusError } from './error-status';
@@ -26,32 +25,22 @@ export interface RpcDeps {
   metrics: ServiceMetrics;
 }
 
-/** Handlers keyed like the generated service definition (`createCustomer`, ...). */
-export type Handlers<S> = { [K in keyof S]?: RpcHandler<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Handlers keyed like the generated service definition (`createCustomer`, ...): every RPC has one. */
+export type Handlers<S> = { [K in keyof S]: RpcHandler<any, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 type Method = grpc.MethodDefinition<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const tracer = trace.getTracer('billing-adapter/grpc');
 
-/**
- * Every RPC of a service through one wrapper. Methods without a handler answer UNIMPLEMENTED with `notYet`, which
- * says honestly why (the capability arrives later).
- */
+/** Every RPC of a service through one wrapper; `Handlers<S>` makes the compiler prove each RPC is served. */
 export function bindService<S extends grpc.ServiceDefinition>(
   definition: S,
   handlers: Handlers<S>,
   deps: RpcDeps,
-  notYet = 'not implemented yet',
 ): grpc.UntypedServiceImplementation {
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition) as [string, Method][]) {
-    const handler = handlers[name as keyof S] ?? {
-      kind: 'query' as const,
-      run: async () => {
-        throw unimplemented(`${method.path.slice(1)} is ${notYet}`);
-      },
-    };
-    implementation[name] = wrapUnary(method, handler, deps);
+    implementation[name] = wrapUnary(method, handlers[name as keyof S], deps);
   }
   return implementation;
 }

@@ -1,6 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Wakeup } from '../app/wakeup';
 import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
 import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
 import type { StoredEvent } from '../ports/store.port';
@@ -29,11 +30,8 @@ export class OutboxRelay {
   private readonly holder = `relay-${randomUUID()}`;
   private running = false;
   private loop?: Promise<void>;
-  /** Ends a poll wait early because new events were committed. */
-  private wakeUp?: () => void;
-  /** Ends any wait, backoff included: used by stop(). */
-  private endSleep?: () => void;
-  private pendingWake = false;
+  /** Poll waits end early when new events are committed; backoffs only on stop(). */
+  private wakeup = new Wakeup();
   private topicsReady = false;
   private failures = 0;
 
@@ -48,20 +46,20 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.wakeup = new Wakeup();
     this.loop = this.run();
   }
 
   /** New events were committed: publish now instead of at the next poll. */
   wake(): void {
-    this.pendingWake = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   /** Stops after one last attempt to flush what is pending (bounded by `timeoutMs`). */
   async stop(timeoutMs = 5000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.endSleep?.();
+    this.wakeup.stop();
     await this.loop;
     const flush = async () => {
       while (this.failures === 0 && (await this.store.acquireLease(this.holder, this.options.leaseMs))) {
@@ -85,13 +83,13 @@ export class OutboxRelay {
     while (this.running) {
       try {
         if (!(await this.store.acquireLease(this.holder, this.options.leaseMs))) {
-          await this.sleep(this.options.leaseMs / 3);
+          await this.wakeup.sleep(this.options.leaseMs / 3);
           continue;
         }
         const published = await this.publishBatch();
         if (this.failures > 0) this.logger.info({ after_failures: this.failures }, 'outbox relay: publishing again');
         this.failures = 0;
-        if (published < this.options.batchSize) await this.sleep(this.options.pollIntervalMs);
+        if (published < this.options.batchSize) await this.wakeup.sleep(this.options.pollIntervalMs);
       } catch (error) {
         this.failures += 1;
         this.metrics.failures.inc();
@@ -103,7 +101,7 @@ export class OutboxRelay {
           'outbox relay: publish failed; events wait in the outbox',
         );
         // Not wakeable: new events must not make us hammer a broker that is down.
-        await this.sleep(backoff, false);
+        await this.wakeup.sleep(backoff, false);
       }
     }
   }
@@ -167,28 +165,5 @@ export class OutboxRelay {
       },
       parent,
     );
-  }
-
-  /** Waits `ms`. New events end a wakeable wait early; stop() ends any wait. */
-  private sleep(ms: number, wakeable = true): Promise<void> {
-    if (wakeable && this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = this.endSleep = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.endSleep = done;
-      if (wakeable) {
-        this.wakeUp = () => {
-          this.pendingWake = false;
-          done();
-        };
-      }
-    });
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { StoredEvent } from '../ports/store.port';
 import { toStoredEvent } from './event-log';
+import { countOf } from './row-values';
 
 const LEASE = 'outbox';
 
@@ -37,7 +38,6 @@ export class OutboxRelayStore {
   }
 
   async countUnpublished(): Promise<number> {
-    const row = await this.knex('outbox').whereNull('published_at').count<{ count: string }[]>('* as count').first();
-    return Number(row?.count ?? 0);
+    return countOf(this.knex('outbox').whereNull('published_at'));
   }
 }

@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+
 /** pg returns int8 as strings and bytea as Buffer; PGlite returns numbers/bigints and Uint8Array. One reading. */
 export function asBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as string | number);
@@ -18,4 +20,10 @@ export function asOptionalDate(value: unknown): Date | undefined {
 /** jsonb columns: parsed by both drivers, but tolerate a string for safety. */
 export function asJson<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** `count(*)` of a query's rows, whichever driver (pg answers a string, PGlite a number). */
+export async function countOf(query: Knex.QueryBuilder): Promise<number> {
+  const row = (await query.count('* as count').first()) as { count?: string | number } | undefined;
+  return Number(row?.count ?? 0);
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { DeadLetter, InboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
-import { asBytes, asJson, asNumber, asOptionalDate } from './row-values';
+import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values';
 
 type Row = Record<string, unknown>;
 
@@ -30,17 +30,12 @@ export class KnexWebhookInbox implements WebhookInbox {
 
   /** Webhooks waiting to be processed, due or not (metrics). */
   async countPending(): Promise<number> {
-    const row = await this.db('webhook_inbox')
-      .where('status', 'PENDING')
-      .count<{ count: string }[]>('* as count')
-      .first();
-    return Number(row?.count ?? 0);
+    return countOf(this.db('webhook_inbox').where('status', 'PENDING'));
   }
 
   /** Dead letters not (yet) retried (metrics). */
   async countDeadLetters(): Promise<number> {
-    const row = await this.db('dead_letters').whereNull('retried_at').count<{ count: string }[]>('* as count').first();
-    return Number(row?.count ?? 0);
+    return countOf(this.db('dead_letters').whereNull('retried_at'));
   }
 
   async claimDue(now: Date): Promise<InboxEntry | undefined> {

@@ -1,6 +1,7 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { WebhookIntake } from '../app/webhook-intake';
+import { Wakeup } from '../app/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
 import type { InboxEntry, UnitOfWork } from '../ports/store.port';
@@ -22,9 +23,8 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
  * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter).
  */
 export class InboxWorker {
-  private running = false;
   private loop?: Promise<void>;
-  private wakeUp?: () => void;
+  private readonly wakeup = new Wakeup();
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -35,42 +35,29 @@ export class InboxWorker {
   ) {}
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop ??= this.run();
   }
 
   /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
   wake(): void {
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
+    this.wakeup.stop();
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    while (!this.wakeup.isStopped) {
       let worked = false;
       try {
         worked = await this.processNext();
       } catch (error) {
         this.logger.error({ err: error }, 'webhook inbox poll failed');
       }
-      if (!worked && this.running) await this.idle();
+      if (!worked) await this.wakeup.sleep(this.options.pollIntervalMs);
     }
-  }
-
-  private idle(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollIntervalMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 
   /** Processes one due entry; false when none was due. */

@@ -1,0 +1,44 @@
+import { Wakeup } from '../../src/app/wakeup';
+
+/** Resolves to whether `promise` settled without any timer firing (fake timers never advance here). */
+async function settledNow(promise: Promise<void>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  return settled;
+}
+
+describe('Wakeup (the pause of the relay, inbox worker and reconciler)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('ends a pause on wake(), and keeps a wake that came while nobody paused for the next pause', async () => {
+    const w = new Wakeup();
+    const pause = w.sleep(60_000);
+    expect(await settledNow(pause)).toBe(false);
+    w.wake();
+    expect(await settledNow(pause)).toBe(true);
+
+    w.wake(); // new work arrived between two polls: the next pause must not wait for the timer
+    expect(await settledNow(w.sleep(60_000))).toBe(true);
+    expect(await settledNow(w.sleep(60_000))).toBe(false); // consumed once
+  });
+
+  it('ends after its time without a wake', async () => {
+    const w = new Wakeup();
+    const pause = w.sleep(1_000);
+    jest.advanceTimersByTime(1_000);
+    expect(await settledNow(pause)).toBe(true);
+  });
+
+  it('lets a backoff ignore wake() but not stop(), and ends every later pause at once after stop()', async () => {
+    const w = new Wakeup();
+    const backoff = w.sleep(60_000, false);
+    w.wake();
+    expect(await settledNow(backoff)).toBe(false);
+    w.stop();
+    expect(await settledNow(backoff)).toBe(true);
+    expect(w.isStopped).toBe(true);
+    expect(await settledNow(w.sleep(60_000))).toBe(true);
+  });
+});

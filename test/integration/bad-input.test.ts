@@ -12,7 +12,11 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
     withClient(db.url, (c) =>
       c.query(`SELECT (SELECT count(*) FROM customers)::int AS customers, (SELECT count(*) FROM plans)::int AS plans,
                       (SELECT count(*) FROM storefronts)::int AS storefronts, (SELECT count(*) FROM outbox)::int AS outbox,
-                      (SELECT count(*) FROM audit_log)::int AS audit`),
+                      (SELECT count(*) FROM audit_log)::int AS audit,
+                      (SELECT count(*) FROM storefront_bindings)::int AS bindings,
+                      (SELECT count(*) FROM idempotency_keys)::int AS idempotency_keys,
+                      (SELECT count(*) FROM subscriptions)::int AS subscriptions,
+                      (SELECT count(*) FROM payments)::int AS payments`),
     ).then((r) => r.rows[0]);
 
   let baseline: Record<string, number>;

@@ -1,20 +1,12 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { tracing } from '@opentelemetry/sdk-node';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { createStorefront } from '../support/fixtures';
 import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
+import { eventually } from '../support/eventually';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { inMemoryTracing } from '../support/tracing';
 import { call, startTestService, TestService } from '../support/test-service';
 
-// A real SDK with an in-memory exporter, so the test can see which spans the service produced.
-const exporter = new tracing.InMemorySpanExporter();
-trace.setGlobalTracerProvider(
-  new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] }),
-);
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const exporter = inMemoryTracing();
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -90,7 +82,11 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
     expect(event.customer).toMatchObject({ id: customer!.id, email: 'ada@example.com', externalRef: 'user-42' });
 
     // One trace: gRPC server span → DB transaction → Kafka produce span, all under the caller's trace id.
-    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
+    // The produce and batch spans end once the relay has marked the event published, maybe after the consumer saw it.
+    const spans = await eventually(
+      async () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID),
+      (found) => found.some((s) => s.name === `${service.topicPrefix}.customers.v1 publish`),
+    );
     const names = spans.map((s) => s.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -100,8 +96,15 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
       ]),
     );
     // The relay's batch span links to the produce span of this request's event.
-    const batches = exporter.getFinishedSpans().filter((s) => s.name === 'outbox.relay publish batch');
-    expect(batches.some((b) => b.links.some((l) => l.context.traceId === TRACE_ID))).toBe(true);
+    const linked = await eventually(
+      async () =>
+        exporter
+          .getFinishedSpans()
+          .filter((s) => s.name === 'outbox.relay publish batch')
+          .some((b) => b.links.some((l) => l.context.traceId === TRACE_ID)),
+      (found) => found,
+    );
+    expect(linked).toBe(true);
   });
 
   it('serves the same event from EventService.ListEvents', async () => {

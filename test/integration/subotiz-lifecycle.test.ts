@@ -1,7 +1,8 @@
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { brokersFromEnv, KafkaCollector, ReceivedMessage } from '../support/kafka-collector';
-import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually } from '../support/eventually';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { call, startTestService, TestService } from '../support/test-service';
 
@@ -37,8 +38,7 @@ describe('a Subotiz subscription from checkout to cancellation', () => {
   });
 
   const subs = () => service.clients.subscriptions;
-  const getSubscription = async (id: string) =>
-    (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!;
+  const getSubscription = (id: string) => world.subscription(id);
   const waitForStatus = (
     id: string,
     status: SubscriptionStatus,

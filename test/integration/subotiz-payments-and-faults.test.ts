@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { PaymentStatus, RefundState, RefundStatus } from '../../src/gen/billing/v1/payment';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
-import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually } from '../support/eventually';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import {
   call,
@@ -41,16 +42,9 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
 
   it('refunds a payment partially, then fully; each settles by webhook with its events', async () => {
     const subscriptionId = await activeSubscription();
-    const { payments } = await eventually(
-      () =>
-        call(world.payments, world.payments.listPayments, {
-          storefrontId: '',
-          customerId: '',
-          subscriptionId,
-          pageSize: 10,
-          pageToken: '',
-        }),
-      (r) => r.payments.some((p) => p.status === PaymentStatus.PAYMENT_STATUS_SUCCEEDED),
+    const payments = await eventually(
+      () => world.paymentsOf(subscriptionId),
+      (list) => list.some((p) => p.status === PaymentStatus.PAYMENT_STATUS_SUCCEEDED),
     );
     const payment = payments.find((p) => p.status === PaymentStatus.PAYMENT_STATUS_SUCCEEDED)!;
     expect(payment.amount!.amountDecimal).toBe('19.99');

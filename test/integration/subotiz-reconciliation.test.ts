@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { PaymentStatus, RefundState, RefundStatus } from '../../src/gen/billing/v1/payment';
 import { CheckoutMode, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import type { Clock } from '../../src/ports/clock.port';
-import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually } from '../support/eventually';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { call, callError, counter, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
@@ -39,20 +40,10 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
   });
 
   const subs = () => service.clients.subscriptions;
-  const getSubscription = async (id: string) =>
-    (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!;
+  const getSubscription = (id: string) => world.subscription(id);
   const getPayment = async (id: string) =>
     (await call(world.payments, world.payments.getPayment, { paymentId: id })).payment!;
-  const paymentsOf = async (subscriptionId: string) =>
-    (
-      await call(world.payments, world.payments.listPayments, {
-        storefrontId: '',
-        customerId: '',
-        subscriptionId,
-        pageSize: 10,
-        pageToken: '',
-      })
-    ).payments;
+  const paymentsOf = (subscriptionId: string) => world.paymentsOf(subscriptionId);
   const emulatorCounts = () => world.control<Record<string, number>>('/state');
   /** Moves the service (only) past the expiry of every checkout opened so far. */
   const pastCheckoutExpiry = () => {

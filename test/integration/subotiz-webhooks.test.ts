@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually } from '../support/eventually';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, eventTypesOf, gauge, startTestService, TestService } from '../support/test-service';
 
@@ -134,12 +135,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
     });
     expect((await signed(body)).status).toBe(200);
     const moved = await eventually(
-      async () =>
-        (
-          await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, {
-            subscriptionId: id,
-          })
-        ).subscription!,
+      () => world.subscription(id),
       (s) => s.planId === basic!.id,
     );
     expect(moved.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
@@ -179,9 +175,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
         ),
       (status) => status === 'PROCESSED',
     );
-    const sub = (
-      await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, { subscriptionId: id })
-    ).subscription!;
+    const sub = await world.subscription(id);
     expect(sub.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED);
     expect(await events(id)).not.toContain('billing.subscription.past_due');
   });
@@ -230,9 +224,7 @@ describe('Subotiz webhooks into POST /webhooks/subotiz/{storefrontId}', () => {
         (list) => list.includes('billing.subscription.trial_will_end'),
       );
       expect(types.filter((t) => t === 'billing.subscription.trial_will_end')).toHaveLength(1);
-      const sub = (
-        await call(service.clients.subscriptions, service.clients.subscriptions.getSubscription, { subscriptionId: id })
-      ).subscription!;
+      const sub = await world.subscription(id);
       expect(sub.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_TRIALING);
     } finally {
       await trial.close();

@@ -1,19 +1,11 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { tracing } from '@opentelemetry/sdk-node';
 import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
-import { eventually, FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { eventually } from '../support/eventually';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { inMemoryTracing } from '../support/tracing';
 import { startTestService, TestService } from '../support/test-service';
 
-// A real SDK with an in-memory exporter, so the test can see which spans the service produced.
-const exporter = new tracing.InMemorySpanExporter();
-trace.setGlobalTracerProvider(
-  new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] }),
-);
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const exporter = inMemoryTracing();
 
 /**
  * ARCHITECTURE: for webhooks, one trace crosses HTTP ingress → inbox → processing (and the provider call it makes)

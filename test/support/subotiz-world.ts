@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { startSubotizEmulator, SubotizEmulator } from '../../adapters/subotiz/emulator';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
-import { PaymentServiceClient } from '../../src/gen/billing/v1/payment';
-import { CheckoutMode, CreateCheckoutSessionRequest, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { Payment, PaymentServiceClient } from '../../src/gen/billing/v1/payment';
+import {
+  CheckoutMode,
+  CreateCheckoutSessionRequest,
+  Subscription,
+  SubscriptionStatus,
+} from '../../src/gen/billing/v1/subscription';
+import { eventually } from './eventually';
 import { storefrontRequest } from './fixtures';
 import { call, TestService } from './test-service';
 
@@ -37,6 +43,10 @@ export interface SubotizWorld {
   checkoutRequest(): CreateCheckoutSessionRequest;
   /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id and Subotiz's. */
   activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string }>;
+  /** GetSubscription's subscription. */
+  subscription(id: string): Promise<Subscription>;
+  /** ListPayments of one subscription. */
+  paymentsOf(subscriptionId: string): Promise<Payment[]>;
   /** Calls an `/__emulator/…` control and returns its JSON. */
   control<T = Record<string, unknown>>(path: string, body?: unknown, method?: string): Promise<T>;
   close(): Promise<void>;
@@ -78,7 +88,8 @@ export async function subotizWorld(
       provider: 'subotiz',
       providerConfig: { base_url: emulator.url, auth_mode: options.authMode ?? 'bearer', sub_merchant_id: 'm-1' },
       secretRefs: {
-        api_key: 'env:TEST_SUBOTIZ_API_KEY',
+        // A Hub-* storefront gets no API key, so a client falling back to Bearer fails instead of passing.
+        ...(options.authMode === 'hub_signature' ? {} : { api_key: 'env:TEST_SUBOTIZ_API_KEY' }),
         access_no: 'env:TEST_SUBOTIZ_ACCESS_NO',
         access_secret: 'env:TEST_SUBOTIZ_ACCESS_SECRET',
         webhook_secret: 'env:TEST_SUBOTIZ_WEBHOOK_SECRET',
@@ -127,12 +138,19 @@ export async function subotizWorld(
     payments,
     entitlements,
     checkoutRequest,
+    async subscription(id) {
+      return (await call(subs, subs.getSubscription, { subscriptionId: id })).subscription!;
+    },
+    async paymentsOf(subscriptionId) {
+      const request = { storefrontId: '', customerId: '', subscriptionId, pageSize: 50, pageToken: '' };
+      return (await call(payments, payments.listPayments, request)).payments;
+    },
     async activeSubscription(status = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE) {
       const checkout = await call(subs, subs.createCheckoutSession, checkoutRequest());
       await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
       const id = checkout.subscription!.id;
       const active = await eventually(
-        async () => (await call(subs, subs.getSubscription, { subscriptionId: id })).subscription!,
+        () => world.subscription(id),
         (s) => s.status === status,
       );
       return { id, ref: active.providerRef };
@@ -154,24 +172,4 @@ export async function subotizWorld(
     },
   };
   return world;
-}
-
-/** Polls until `read` returns something `done` accepts (webhook processing is asynchronous by design). */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
-
-function stringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }

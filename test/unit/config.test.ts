@@ -37,5 +37,6 @@ describe('configuration from the environment', () => {
 
   it('never echoes a database password in its error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).not.toThrow(/hunter2/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).toThrow(/^DATABASE_URL: /);
   });
 });

@@ -85,15 +85,18 @@ describe('Subotiz webhook signature', () => {
   });
 
   it.each([
-    ['no X-Timestamp', { 'x-timestamp': '' }],
-    ['no X-Signature', { 'x-signature': '' }],
-    ['a non-numeric timestamp', { 'x-timestamp': '2025-10-28T07:00:00Z' }],
-    ['a signature that is not hex', { 'x-signature': 'sha256=abc' }],
-  ])('refuses %s', (_, override) => {
+    ['no X-Timestamp', { 'x-timestamp': '' }, 'missing X-Timestamp'],
+    ['no X-Signature', { 'x-signature': '' }, 'missing X-Signature'],
+    ['a non-numeric timestamp', { 'x-timestamp': '2025-10-28T07:00:00Z' }, 'not a timestamp in milliseconds'],
+    ['a signature that is not hex', { 'x-signature': 'sha256=abc' }, 'not a hex HMAC-SHA256'],
+  ])('refuses %s, saying so', (_, override, reason) => {
     const webhook = signed(fixture('v2.trades.succeeded'));
     const headers: Record<string, string> = { ...webhook.headers, ...override };
     for (const [key, value] of Object.entries(headers)) if (!value) delete headers[key];
-    expect(subotizWebhooks.verify({ ...webhook, headers }, { current: SECRET }, NOW).ok).toBe(false);
+    const verdict = subotizWebhooks.verify({ ...webhook, headers }, { current: SECRET }, NOW);
+    expect(verdict.ok).toBe(false);
+    // Each guard is reached on its own: without it the request would fail later, for another reason.
+    expect(verdict).toEqual({ ok: false, reason: expect.stringContaining(reason) });
   });
 
   it('refuses everything when the storefront has no webhook secret', () => {

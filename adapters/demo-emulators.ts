@@ -1,4 +1,5 @@
 import { startSubotizEmulator, SubotizEmulator } from './subotiz/emulator';
+import { DEMO_PRICES } from './subotiz/emulator/main';
 
 /** A provider emulator running in-process for the embedded default, and the binding that reaches it. */
 export interface DemoProvider {
@@ -36,24 +37,7 @@ export async function startDemoEmulators(options: {
     host: options.host,
     port: options.subotizPort,
     merchants: [{ ...SUBOTIZ, webhookUrl: `${options.webhookBaseUrl}/webhooks/subotiz/demo-subotiz` }],
-    prices: [
-      {
-        priceId: 'demo_subotiz_basic',
-        amount: '9.99',
-        currency: 'EUR',
-        interval: 'month',
-        intervalCount: 1,
-        trialDays: 0,
-      },
-      {
-        priceId: 'demo_subotiz_pro',
-        amount: '99.00',
-        currency: 'EUR',
-        interval: 'year',
-        intervalCount: 1,
-        trialDays: 14,
-      },
-    ],
+    prices: DEMO_PRICES,
   });
   return {
     providers: [

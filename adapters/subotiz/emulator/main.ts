@@ -1,31 +1,16 @@
+import { controlRoutes } from './controls';
 import { startSubotizEmulator } from './index';
 import type { EmulatorPrice } from './types';
 
 // The demo storefront's plans (src/app/demo-seed.ts) refer to these price ids, so a checkout from the embedded
-// demo works against this emulator without further setup.
-const DEMO_PRICES: EmulatorPrice[] = [
+// demo works against this emulator without further setup. `npm start` runs the emulator with the same prices.
+export const DEMO_PRICES: EmulatorPrice[] = [
   { priceId: 'demo_subotiz_basic', amount: '9.99', currency: 'EUR', interval: 'month', intervalCount: 1, trialDays: 0 },
   { priceId: 'demo_subotiz_pro', amount: '99.00', currency: 'EUR', interval: 'year', intervalCount: 1, trialDays: 14 },
 ];
 
-const CONTROLS = [
-  'POST /__emulator/merchants',
-  'POST /__emulator/prices',
-  'POST /__emulator/sessions/{id}/complete',
-  'POST /__emulator/sessions/{id}/decline',
-  'POST /__emulator/sessions/{id}/expire',
-  'GET  /__emulator/clock',
-  'POST /__emulator/clock/advance',
-  'POST /__emulator/charges/fail-next',
-  'POST /__emulator/refunds/fail-next',
-  'POST /__emulator/faults',
-  'POST /__emulator/webhooks/faults',
-  'GET  /__emulator/webhooks',
-  'POST /__emulator/webhooks/{event_id}/redeliver',
-  'POST /__emulator/subscriptions/{id}/pause',
-  'GET  /__emulator/state',
-  'POST /__emulator/reset',
-];
+/** The test controls, as the server routes them. */
+const CONTROLS = controlRoutes.map((r) => `${r.method.padEnd(4)} ${r.template}`);
 
 function port(env: NodeJS.ProcessEnv): number {
   const value = env.PORT ?? '8091';

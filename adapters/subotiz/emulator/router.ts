@@ -1,6 +1,8 @@
 /** A method and a path template such as `/api/v1/subscription/{id}/cancel`, bound to a handler. */
 export interface Route<H> {
   method: string;
+  /** As declared, e.g. `/api/v1/subscription/{id}/cancel` (listings show it). */
+  template: string;
   pattern: RegExp;
   names: string[];
   handler: H;
@@ -13,7 +15,7 @@ export function route<H>(method: string, template: string, handler: H): Route<H>
     names.push(name);
     return '([^/]+)';
   });
-  return { method, pattern: new RegExp(`^${source}$`), names, handler };
+  return { method, template, pattern: new RegExp(`^${source}$`), names, handler };
 }
 
 /** The route for this method and path, with its params decoded. */

@@ -19,6 +19,7 @@ import { WebhookIntake } from './app/webhook-intake';
 import type { Config } from './config/config';
 import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
+import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -179,7 +180,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     : undefined;
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
-  const { server, health } = buildGrpcServer(useCases, { guard: new IdempotencyGuard(idempotency), logger, metrics });
+  const interceptors = [idempotencyInterceptor(new IdempotencyGuard(idempotency))];
+  const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();
   inbox.start();

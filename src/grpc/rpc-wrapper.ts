@@ -3,9 +3,9 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } f
 import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
-import { readActor, readCorrelationId, readIdempotencyKey } from './call-metadata';
+import { readActor, readCorrelationId } from './call-metadata';
 import { isExpectedError, toStatusError } from './error-status';
-import type { IdempotencyGuard } from './idempotency-guard';
+import { chain, Interceptor, RpcCall } from './interceptors/interceptor';
 
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
 export interface RpcHandler<Req, Res> {
@@ -20,7 +20,8 @@ export const mutation = <Req, Res>(run: RpcHandler<Req, Res>['run']): RpcHandler
 });
 
 export interface RpcDeps {
-  guard: IdempotencyGuard;
+  /** Run in order around every RPC's handler (see grpc/interceptors/). */
+  interceptors: readonly Interceptor[];
   logger: Logger;
   metrics: ServiceMetrics;
 }
@@ -45,14 +46,14 @@ export function bindService<S extends grpc.ServiceDefinition>(
   return implementation;
 }
 
-/** Builds the call context (caller, correlation, deadline, trace), runs idempotency, maps errors to status. */
+/** Builds the call context (correlation, deadline, trace), runs the interceptors and the handler, maps errors to status. */
 function wrapUnary(
   method: Method,
   handler: RpcHandler<unknown, unknown>,
   deps: RpcDeps,
 ): grpc.handleUnaryCall<unknown, unknown> {
   const name = method.path.slice(1);
-  const [service, rpc] = name.split('/');
+  const [service = '', rpc = ''] = name.split('/');
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const carrier = {
@@ -85,27 +86,28 @@ function wrapUnary(
       deps.metrics.rpcDuration.observe({ method: name, code: grpc.status[code] }, seconds);
     };
 
+    const rpcCall: RpcCall = {
+      path: name,
+      service,
+      rpc,
+      kind: handler.kind,
+      request: call.request,
+      metadata: call.metadata,
+      ctx,
+      requestBytes: () => method.requestSerialize(call.request),
+      encodeResponse: (response) => method.responseSerialize(response),
+      decodeResponse: (bytes) => method.responseDeserialize(Buffer.from(bytes)),
+    };
+
     void context.with(trace.setSpan(parent, span), async () => {
       try {
-        const key = handler.kind === 'mutation' ? readIdempotencyKey(call.metadata) : undefined;
-        ctx.idempotencyKey = key;
-        let response: unknown;
-        let replayed = false;
-        if (key) {
-          const outcome = await deps.guard.run(key, name, method.requestSerialize(call.request), async () => {
-            response = await handler.run(call.request, ctx);
-            return method.responseSerialize(response);
-          });
-          // Only a replay needs decoding; a fresh call already holds its response.
-          replayed = outcome.replayed;
-          if (replayed) response = method.responseDeserialize(Buffer.from(outcome.response));
-        } else {
-          response = await handler.run(call.request, ctx);
-        }
+        const result = await chain(deps.interceptors, rpcCall, async () => ({
+          response: await handler.run(call.request, ctx),
+        }));
         const trailer = new grpc.Metadata();
         trailer.set('correlation-id', correlationId);
-        if (replayed) trailer.set('idempotent-replayed', 'true');
-        callback(null, response, trailer);
+        for (const [key, value] of Object.entries(result.trailers ?? {})) trailer.set(key, value);
+        callback(null, result.response, trailer);
         finish(grpc.status.OK);
       } catch (error) {
         const statusError = toStatusError(error, correlationId);

@@ -1,0 +1,39 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { CallContext } from '../../app/call-context';
+
+/** One RPC as the interceptors see it, before its handler runs. */
+export interface RpcCall {
+  /** `billing.v1.CustomerService/CreateCustomer` */
+  path: string;
+  service: string;
+  rpc: string;
+  kind: 'query' | 'mutation';
+  /** The decoded request (ts-proto message). */
+  request: unknown;
+  metadata: grpc.Metadata;
+  /** Interceptors fill it in (caller, idempotency key); the handler receives it. */
+  ctx: CallContext;
+  /** The request as it came over the wire. */
+  requestBytes(): Uint8Array;
+  encodeResponse(response: unknown): Uint8Array;
+  decodeResponse(bytes: Uint8Array): unknown;
+}
+
+/** What an RPC answers: its response and any trailers to add. */
+export interface RpcResult {
+  response: unknown;
+  trailers?: Record<string, string>;
+}
+
+/**
+ * One concern around every RPC (admission, authentication, input limits, tenant scope, idempotency). Calls `next`
+ * to continue, or throws a DomainError to refuse the call.
+ */
+export type Interceptor = (call: RpcCall, next: () => Promise<RpcResult>) => Promise<RpcResult>;
+
+/** Runs `interceptors` in order around `handler`. */
+export function chain(interceptors: readonly Interceptor[], call: RpcCall, handler: () => Promise<RpcResult>) {
+  const run = (index: number): Promise<RpcResult> =>
+    index < interceptors.length ? interceptors[index]!(call, () => run(index + 1)) : handler();
+  return run(0);
+}

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
-import { isExpectedError, toStatusError } from './error-status';
+import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
 import { chain, Interceptor, RpcCall } from './interceptors/interceptor';
+import { refuseMalformed } from './malformed-request';
 
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
 export interface RpcHandler<Req, Res> {
@@ -32,6 +33,7 @@ export type Handlers<S> = { [K in keyof S]: RpcHandler<any, any> }; // eslint-di
 type Method = grpc.MethodDefinition<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const tracer = trace.getTracer('billing-adapter/grpc');
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every RPC of a service through one wrapper; `Handlers<S>` makes the compiler prove each RPC is served. */
 export function bindService<S extends grpc.ServiceDefinition>(
@@ -72,9 +74,11 @@ function wrapUnary(
     call.on('cancelled', () => abort.abort(new Error('call cancelled')));
     const deadline = call.getDeadline();
     const msLeft = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
-    const timer = Number.isFinite(msLeft)
-      ? setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, msLeft))
-      : undefined;
+    // setTimeout fires at once for delays beyond 2^31-1 ms, so a far deadline (days away) gets no timer at all.
+    const timer =
+      Number.isFinite(msLeft) && msLeft < MAX_TIMER_MS
+        ? setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, msLeft))
+        : undefined;
     const ctx: CallContext = { actor: readActor(call.metadata), correlationId, signal: abort.signal };
 
     const finish = (code: grpc.status) => {
@@ -99,8 +103,22 @@ function wrapUnary(
       decodeResponse: (bytes) => method.responseDeserialize(Buffer.from(bytes)),
     };
 
-    void context.with(trace.setSpan(parent, span), async () => {
+    const refuse = (error: unknown) => {
+      const statusError = toStatusError(error, correlationId);
+      if (!isExpectedError(error))
+        deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'unexpected error');
+      else
+        deps.logger.debug(
+          { method: name, code: grpc.status[statusError.code], details: statusError.details },
+          'rpc refused',
+        );
+      callback(statusError);
+      finish(statusError.code);
+    };
+
+    const run = async () => {
       try {
+        refuseMalformed(call.request, rpc);
         const result = await chain(deps.interceptors, rpcCall, async () => ({
           response: await handler.run(call.request, ctx),
         }));
@@ -110,16 +128,18 @@ function wrapUnary(
         callback(null, result.response, trailer);
         finish(grpc.status.OK);
       } catch (error) {
-        const statusError = toStatusError(error, correlationId);
-        if (!isExpectedError(error))
-          deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'unexpected error');
-        else
-          deps.logger.debug(
-            { method: name, code: grpc.status[statusError.code], details: statusError.details },
-            'rpc refused',
-          );
-        callback(statusError);
-        finish(statusError.code);
+        refuse(error);
+      }
+    };
+
+    // The error path itself must not throw: an exception here would be an unhandled rejection that ends the process.
+    context.with(trace.setSpan(parent, span), run).catch((error: unknown) => {
+      try {
+        deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'rpc error path failed');
+        callback(fallbackStatusError());
+        finish(grpc.status.INTERNAL);
+      } catch {
+        // Nothing more can be answered on this call; grpc-js ends it when the client's deadline passes.
       }
     });
   };

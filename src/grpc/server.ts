@@ -26,6 +26,7 @@ import { eventHandlers } from './handlers/event-handlers';
 import { paymentHandlers } from './handlers/payment-handlers';
 import { storefrontHandlers } from './handlers/storefront-handlers';
 import { subscriptionHandlers } from './handlers/subscription-handlers';
+import { tolerantDecoding } from './malformed-request';
 import { bindService, RpcDeps } from './rpc-wrapper';
 
 export interface UseCases {
@@ -59,28 +60,31 @@ export function buildGrpcServer(
 ): { server: grpc.Server; health: HealthImplementation } {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   server.addService(
-    StorefrontServiceService,
+    tolerantDecoding(StorefrontServiceService),
     bindService(StorefrontServiceService, storefrontHandlers(useCases.storefronts), deps),
   );
-  server.addService(CatalogServiceService, bindService(CatalogServiceService, catalogHandlers(useCases.catalog), deps));
   server.addService(
-    CustomerServiceService,
+    tolerantDecoding(CatalogServiceService),
+    bindService(CatalogServiceService, catalogHandlers(useCases.catalog), deps),
+  );
+  server.addService(
+    tolerantDecoding(CustomerServiceService),
     bindService(CustomerServiceService, customerHandlers(useCases.customers), deps),
   );
   server.addService(
-    EventServiceService,
+    tolerantDecoding(EventServiceService),
     bindService(EventServiceService, eventHandlers(useCases.events, useCases.deadLetters), deps),
   );
   server.addService(
-    SubscriptionServiceService,
+    tolerantDecoding(SubscriptionServiceService),
     bindService(SubscriptionServiceService, subscriptionHandlers(useCases.subscriptions), deps),
   );
   server.addService(
-    PaymentServiceService,
+    tolerantDecoding(PaymentServiceService),
     bindService(PaymentServiceService, paymentHandlers(useCases.payments), deps),
   );
   server.addService(
-    EntitlementServiceService,
+    tolerantDecoding(EntitlementServiceService),
     bindService(EntitlementServiceService, entitlementHandlers(useCases.entitlements), deps),
   );
 

@@ -20,6 +20,7 @@ import type { Config } from './config/config';
 import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
+import { inputLimits } from './grpc/interceptors/input-limits';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -180,7 +181,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     : undefined;
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
-  const interceptors = [idempotencyInterceptor(new IdempotencyGuard(idempotency))];
+  const interceptors = [inputLimits(), idempotencyInterceptor(new IdempotencyGuard(idempotency))];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();

@@ -10,7 +10,7 @@ export class EventUseCases {
 
   async list(filter: EventFilter, pageSize: number, pageToken: string) {
     validate(filter);
-    const page = readPage(pageSize, pageToken);
+    const page = readPage(pageSize, pageToken, 'sequence');
     const events = await this.uow.reads.events.list(filter, { size: page.size + 1, afterPosition: page.after });
     return pageOf(events, page, (e) => e.position);
   }

@@ -5,7 +5,8 @@ import { invalidArgument, Violation } from './errors';
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the provider's concern.
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+// The contract's slug (ARCHITECTURE "Input limits"); the edge's input limits use the same shape.
+const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** Collects violations so one error can name every bad field at once. */
 export class Validator {
@@ -51,7 +52,8 @@ export class Validator {
 
   slug(field: string, value: string | undefined): this {
     if (!value) return this.add(field, 'is required');
-    if (!SLUG.test(value)) this.add(field, 'must be 2-63 lowercase letters, digits or dashes, starting alphanumeric');
+    if (!SLUG.test(value))
+      this.add(field, "must be 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit");
     return this;
   }
 

@@ -79,7 +79,7 @@ export const TEXT_RULES: Readonly<Record<string, TextRule>> = {
   provider_ref: REF,
   reference: REF,
   email: text(254, NO_CONTROL, 'must be at most 254 characters without control characters'),
-  phone: text(32, VISIBLE, 'must be at most 32 printable ASCII characters'),
+  phone: text(32, PRINTABLE, 'must be at most 32 printable ASCII characters'),
   country: CODE,
   default_currency: CODE,
   currency_code: CODE,

@@ -62,12 +62,14 @@ export function findViolations(request: unknown, schema: MessageSchema): Violati
     for (const [key, entry] of entries) {
       const entryPath = `${path}[${JSON.stringify(key.slice(0, 32))}]`;
       if (!fitsText(key, rule.key)) add(entryPath, `key ${rule.key.says}`);
-      else if (valueType.kind === 'string') checkText(entry, rule.value, entryPath);
+      else if (valueType.kind === 'string') checkText(entry ?? '', rule.value, entryPath);
       else checkValue(entry, valueType, field.name, entryPath, depth);
     }
   };
 
   const checkValue = (value: unknown, type: FieldType, name: string, path: string, depth: number) => {
+    // `optional` fields and unset messages decode as undefined: not set, nothing to check.
+    if (value === undefined) return;
     switch (type.kind) {
       case 'string':
         return checkText(value, textRuleFor(name), path);
@@ -102,7 +104,6 @@ export function findViolations(request: unknown, schema: MessageSchema): Violati
   };
 
   const checkTime = (value: unknown, path: string) => {
-    if (value === undefined || value === null) return;
     const ms = value instanceof Date ? value.getTime() : NaN;
     if (!(ms >= TIME_RANGE.min && ms <= TIME_RANGE.max)) add(path, 'must be a time between years 1970 and 9999');
   };

@@ -9,12 +9,20 @@ const QUOTED = /'([^']*)'/g;
  * printable ASCII escaped as `\uXXXX`, the whole bounded to `max`. Never throws, whatever it is given.
  */
 export function safeText(text: unknown, max: number): string {
-  const raw = typeof text === 'string' ? text : String(text ?? '');
-  // Bound the work first: a 1 MiB message needs no more than its head to be understood.
-  const head = raw.length > max * 2 ? raw.slice(0, max * 2) : raw;
-  const quoted = head.replace(QUOTED, (_, value: string) =>
+  const raw = typeof text === 'string' ? text : stringOf(text);
+  const quoted = raw.replace(QUOTED, (_, value: string) =>
     value.length > TEXT_LIMITS.quoted ? `'${value.slice(0, TEXT_LIMITS.quoted - 3)}...'` : `'${value}'`,
   );
-  const ascii = quoted.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
+  // Escaping can only lengthen: no more than the head of a long text can survive the bound.
+  const head = quoted.length > max ? quoted.slice(0, max) : quoted;
+  const ascii = head.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return ascii.length > max || head !== quoted ? `${ascii.slice(0, max - 3)}...` : ascii;
+}
+
+function stringOf(value: unknown): string {
+  try {
+    return String(value ?? '');
+  } catch {
+    return ''; // e.g. an object without a prototype
+  }
 }

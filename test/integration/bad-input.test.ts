@@ -153,4 +153,107 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
     });
     expectField(error, status.INVALID_ARGUMENT, 'provider', 'subotiz, paytiko, azotte');
   });
+
+  describe('at the edge, before any I/O', () => {
+    const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+    it('a non-ASCII id → INVALID_ARGUMENT naming customer_id, with ASCII trailers (it used to end the process)', async () => {
+      const c = service.clients.customers;
+      const error = await callError(c, c.getCustomer, { customerId: 'é' });
+      expectField(error, status.INVALID_ARGUMENT, 'customer_id', 'must be an id like cus_');
+      for (const key of ['error-field', 'error-rule', 'error-code']) {
+        expect(String(error.metadata.get(key)[0])).toMatch(PRINTABLE_ASCII);
+      }
+    });
+
+    it('a newline in free text and a NUL in a map key → INVALID_ARGUMENT naming both paths', async () => {
+      const c = service.clients.customers;
+      const error = await callError(c, c.createCustomer, {
+        ...customer,
+        email: 'a@example.com',
+        address: { line1: 'Main St 1\nBerlin', line2: '', city: '', region: '', postalCode: '', country: '' },
+      });
+      expectField(error, status.INVALID_ARGUMENT, 'address.line1', 'without control characters');
+
+      const s = service.clients.storefronts;
+      const switched = await callError(s, s.switchProvider, {
+        storefrontId: 'strict-store',
+        provider: 'subotiz',
+        providerConfig: { 'base\u0000url': 'x' },
+        secretRefs: {},
+        reason: 'try',
+      });
+      expectField(switched, status.INVALID_ARGUMENT, 'provider_config["base\\u0000url"]', 'key must be');
+    });
+
+    it('a 1 MiB value is refused with a short answer that does not echo it', async () => {
+      const c = service.clients.customers;
+      const error = await callError(c, c.createCustomer, {
+        ...customer,
+        email: 'a@example.com',
+        name: 'x'.repeat(1 << 20),
+      });
+      expectField(error, status.INVALID_ARGUMENT, 'name', 'at most 1000 characters');
+      expect(error.details.length).toBeLessThan(200);
+    });
+
+    it('money beyond 10^12 minor units and a time past year 9999 → INVALID_ARGUMENT', async () => {
+      const c = service.clients.catalog;
+      const error = await callError(c, c.createPlan, {
+        ...plan,
+        price: { currencyCode: 'EUR', amountMinor: 10n ** 15n, amountDecimal: '' },
+      });
+      expectField(error, status.INVALID_ARGUMENT, 'price.amount_minor', 'must be between');
+
+      const e = service.clients.events;
+      const late = await callError(e, e.listEvents, {
+        storefrontId: '',
+        aggregateId: '',
+        types: [],
+        since: new Date(Date.UTC(9999, 11, 31) + 2 * 86_400_000),
+        until: undefined,
+        pageSize: 0,
+        pageToken: '',
+      });
+      expectField(late, status.INVALID_ARGUMENT, 'since', 'between years 1970 and 9999');
+    });
+
+    it('a forged page token → INVALID_ARGUMENT naming page_token', async () => {
+      const c = service.clients.customers;
+      const forged = Buffer.from("p1:x' OR '1'='1").toString('base64url');
+      const error = await callError(c, c.listCustomers, {
+        storefrontId: 'strict-store',
+        email: '',
+        externalRef: '',
+        pageSize: 10,
+        pageToken: forged,
+      });
+      expectField(error, status.INVALID_ARGUMENT, 'page_token', 'is not a token this API issued');
+      const e = service.clients.events;
+      const events = await callError(e, e.listEvents, {
+        storefrontId: '',
+        aggregateId: '',
+        types: [],
+        since: undefined,
+        until: undefined,
+        pageSize: 10,
+        pageToken: Buffer.from('p1:cus_01').toString('base64url'),
+      });
+      expectField(events, status.INVALID_ARGUMENT, 'page_token', 'is not a token this API issued');
+    });
+
+    it('bytes that are not protobuf → INVALID_ARGUMENT naming the request, not INTERNAL', async () => {
+      const c = service.clients.customers;
+      const error = await new Promise<ServiceError>((resolve) =>
+        c.makeUnaryRequest(
+          '/billing.v1.CustomerService/GetCustomer',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from([0x0a, 0xff, 0xff, 0x03]),
+          (e) => resolve(e!),
+        ),
+      );
+      expectField(error, status.INVALID_ARGUMENT, 'request', 'is not a valid GetCustomerRequest protobuf message');
+    });
+  });
 });

@@ -105,15 +105,18 @@ function wrapUnary(
 
     const refuse = (error: unknown) => {
       const statusError = toStatusError(error, correlationId);
-      if (!isExpectedError(error))
-        deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'unexpected error');
-      else
-        deps.logger.debug(
-          { method: name, code: grpc.status[statusError.code], details: statusError.details },
-          'rpc refused',
-        );
       callback(statusError);
       finish(statusError.code);
+      // Logged after answering, so a failing logger cannot turn a refusal into INTERNAL or leave the call hanging.
+      attempt(() => {
+        if (!isExpectedError(error))
+          deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'unexpected error');
+        else
+          deps.logger.debug(
+            { method: name, code: grpc.status[statusError.code], details: statusError.details },
+            'rpc refused',
+          );
+      });
     };
 
     const run = async () => {
@@ -134,13 +137,21 @@ function wrapUnary(
 
     // The error path itself must not throw: an exception here would be an unhandled rejection that ends the process.
     context.with(trace.setSpan(parent, span), run).catch((error: unknown) => {
-      try {
-        deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'rpc error path failed');
-        callback(fallbackStatusError());
-        finish(grpc.status.INTERNAL);
-      } catch {
-        // Nothing more can be answered on this call; grpc-js ends it when the client's deadline passes.
-      }
+      // Answer first: whatever failed (the logger, say) may fail again.
+      attempt(() => callback(fallbackStatusError()));
+      attempt(() => finish(grpc.status.INTERNAL));
+      attempt(() =>
+        deps.logger.error({ err: error, method: name, correlation_id: correlationId }, 'rpc error path failed'),
+      );
     });
   };
+}
+
+/** Runs a last-resort step; a failure here has nowhere left to go (the call is answered or cut by its deadline). */
+function attempt(step: () => void): void {
+  try {
+    step();
+  } catch {
+    // deliberately ignored: see above
+  }
 }

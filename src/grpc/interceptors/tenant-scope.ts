@@ -18,6 +18,20 @@ const ID_FIELDS: Record<string, { kind: ScopedKind; field: string }> = {
 
 /** Fields that name a new object rather than an existing one. */
 const NEW_IDS: Record<string, string> = { 'billing.v1.StorefrontService/CreateStorefront': 'storefrontId' };
+/**
+ * RPCs whose ids are filters: a missing object there answers an empty result, not NOT_FOUND, so another tenant's
+ * object must answer the same empty result (the proto default response).
+ */
+const FILTERS = new Set([
+  'billing.v1.CatalogService/ListPlans',
+  'billing.v1.CustomerService/ListCustomers',
+  'billing.v1.SubscriptionService/ListSubscriptions',
+  'billing.v1.PaymentService/ListPayments',
+  'billing.v1.PaymentService/ListInvoices',
+  'billing.v1.EventService/ListEvents',
+  'billing.v1.EventService/ReplayEvents',
+  'billing.v1.EventService/ListDeadLetters',
+]);
 /** Ids no valid object has; left to the handler and input limits. */
 const PLAUSIBLE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -49,8 +63,9 @@ const TENANT_RULES: Record<string, (call: RpcCall, tenant: string) => RpcResult 
 
 /**
  * A caller sees only its tenant: every object a request names must belong to it, and another tenant's object
- * answers exactly what a missing one does (existence is not revealed). Admin callers pass. Events are scoped in
- * their use case (`tenantScopeOf`), since an aggregate id alone does not say whose it is.
+ * answers exactly what a missing one does (existence is not revealed): NOT_FOUND, or an empty result where the id
+ * is a list filter. Admin callers pass. Events are also scoped in their use case (`tenantScopeOf`), since an
+ * aggregate id alone does not say whose it is.
  */
 export function tenantScope(directory: TenantDirectory): Interceptor {
   return async (call, next) => {
@@ -66,7 +81,9 @@ export function tenantScope(directory: TenantDirectory): Interceptor {
       const named = ID_FIELDS[name];
       if (!named || name === created || typeof value !== 'string' || !PLAUSIBLE_ID.test(value)) continue;
       const owner = await directory.tenantOf(named.kind, value);
-      if (owner !== undefined && owner !== tenant) throw notFound(named.kind, value, named.field);
+      if (owner === undefined || owner === tenant) continue;
+      if (FILTERS.has(call.path)) return { response: call.decodeResponse(new Uint8Array()) };
+      throw notFound(named.kind, value, named.field);
     }
     const early = TENANT_RULES[call.path]?.(call, tenant);
     return early ?? next();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { allRpcPaths } from '../../src/auth/billing-services';
 import { PaymentStatus, RefundStatus } from '../../src/gen/billing/v1/payment';
 import { eventually } from '../support/eventually';
+import { JwtIssuer, startJwtIssuer } from '../support/jwt-issuer';
 import { createStorefront } from '../support/fixtures';
 import { AnyRpc, everyRpc, RPC_MATRIX, TenantObjects } from '../support/rpc-matrix';
 import { subotizWorld, SubotizWorld } from '../support/subotiz-world';
@@ -45,13 +46,15 @@ describe('callers, roles and tenants', () => {
   let a: TenantObjects;
   let rpcs: AnyRpc[];
   let closeClients: () => void;
+  let issuer: JwtIssuer;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'billing-keys-')), 'api-keys.json');
     writeKeysFile(Object.values(TEST_KEYS), keysFile);
     // No Kafka: the relay stays off, so event rows change only through the RPCs under test.
-    service = await startTestService({ DATABASE_URL: db.url, API_KEYS_FILE: keysFile });
+    issuer = await startJwtIssuer();
+    service = await startTestService({ DATABASE_URL: db.url, API_KEYS_FILE: keysFile, AUTH_JWKS_URL: issuer.jwksUrl });
     ({ rpcs, close: closeClients } = everyRpc(`127.0.0.1:${service.grpcPort}`));
 
     // Tenant A: a Subotiz storefront with a paid subscription, a refund, an invoice and a dead letter.
@@ -96,6 +99,7 @@ describe('callers, roles and tenants', () => {
   afterAll(async () => {
     closeClients?.();
     await world?.close();
+    await issuer?.close();
     await service?.close();
     await db?.drop();
   });
@@ -293,6 +297,32 @@ describe('callers, roles and tenants', () => {
     );
     const events = (response as { events: { actor: string }[] }).events;
     expect(events.at(-1)?.actor).toBe(TEST_KEYS.tenantAService.name);
+  });
+
+  it("accepts the identity provider's JWTs with the same tenant rules; refuses expired and foreign-signed ones", async () => {
+    const getCustomer = rpc('billing.v1.CustomerService/GetCustomer');
+    const request = getCustomer.request({ customerId: a.customerId });
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const asToken = (claims: Record<string, unknown>, alg: 'RS256' | 'ES256' = 'RS256') =>
+      getCustomer.call(request, { authorization: `Bearer ${issuer.token({ exp, ...claims }, { alg })}` });
+
+    const own = await asToken({ sub: 'crm-sync', tenant: 'tenant-a', role: 'service' }, 'ES256');
+    expect(own.error).toBeUndefined();
+    const other = await asToken({ sub: 'crm-sync', tenant: 'tenant-b', role: 'platform' });
+    expect(other.error?.code).toBe(status.NOT_FOUND);
+    const expired = await asToken({ sub: 'crm-sync', tenant: 'tenant-a', role: 'service', exp: exp - 3600 });
+    expect(expired.error?.code).toBe(status.UNAUTHENTICATED);
+
+    const update = rpc('billing.v1.CustomerService/UpdateCustomer');
+    const token = issuer.token({ sub: 'crm-sync', tenant: 'tenant-a', role: 'service', exp });
+    const updated = await update.call(update.request({ customerId: a.customerId, name: 'Ada Lovelace' }), {
+      authorization: `Bearer ${token}`,
+    });
+    expect(updated.error).toBeUndefined();
+    const audit = await withClient(db.url, (c) =>
+      c.query("SELECT actor FROM audit_log WHERE action = 'UpdateCustomer' ORDER BY id DESC LIMIT 1"),
+    );
+    expect(audit.rows[0]).toEqual({ actor: 'crm-sync' });
   });
 
   it('re-reads the key file on SIGHUP: new keys work, removed keys stop, a broken file keeps the old keys', async () => {

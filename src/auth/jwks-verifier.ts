@@ -81,8 +81,10 @@ export class JwksVerifier {
     try {
       this.cache = await this.inflight;
     } catch (error) {
-      // The identity provider is down: keep trusting the last key set rather than refusing every caller.
+      // The identity provider is down: keep trusting the last key set rather than refusing every caller, and ask
+      // again only after a pause (each attempt could cost a caller the fetch timeout).
       if (!this.cache) throw error;
+      this.cache = { ...this.cache, fetchedAt: this.now() - this.ttlMs + MIN_REFETCH_MS };
     }
     return this.cache;
   }

@@ -62,4 +62,14 @@ describe('JWTs verified against a JWKS', () => {
     await v.verify(issuer.token(claims()));
     expect(issuer.fetches()).toBe(before + 3);
   });
+
+  it('keeps the last key set while the identity provider is unreachable, and is UNAVAILABLE-worthy without one', async () => {
+    const v = verifier();
+    expect(await v.verify(issuer.token(claims()))).toBeDefined();
+    const down = new JwksVerifier({ url: 'http://127.0.0.1:1/jwks.json', now: () => now });
+    await issuer.close();
+    now += 120_000;
+    expect(await v.verify(issuer.token(claims()))).toMatchObject({ name: 'checkout-svc' });
+    await expect(down.verify(issuer.token(claims()))).rejects.toThrow();
+  });
 });

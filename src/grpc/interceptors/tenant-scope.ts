@@ -37,11 +37,9 @@ const PLAUSIBLE_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** What a tenant-scoped caller's tenant means for calls that carry a tenant or list across storefronts. */
 const TENANT_RULES: Record<string, (call: RpcCall, tenant: string) => RpcResult | undefined> = {
-  // A storefront is created in the caller's tenant; only admin names another.
+  // Only admin names another tenant (an empty tenant_id was already made the caller's).
   'billing.v1.StorefrontService/CreateStorefront': (call, tenant) => {
-    const request = call.request as { tenantId: string };
-    if (!request.tenantId) request.tenantId = tenant;
-    else if (request.tenantId !== tenant) {
+    if ((call.request as { tenantId: string }).tenantId !== tenant) {
       throw permissionDenied('tenant_id: a caller may create storefronts only in its own tenant');
     }
     return undefined;
@@ -49,7 +47,7 @@ const TENANT_RULES: Record<string, (call: RpcCall, tenant: string) => RpcResult 
   // Listing is confined to the caller's tenant; asking for another tenant's storefronts answers an empty list.
   'billing.v1.StorefrontService/ListStorefronts': (call, tenant) => {
     const request = call.request as { tenantId: string };
-    if (request.tenantId && request.tenantId !== tenant) return { response: { storefronts: [], nextPageToken: '' } };
+    if (request.tenantId && request.tenantId !== tenant) return { response: call.decodeResponse(new Uint8Array()) };
     request.tenantId = tenant;
     return undefined;
   },
@@ -70,10 +68,9 @@ const TENANT_RULES: Record<string, (call: RpcCall, tenant: string) => RpcResult 
 export function tenantScope(directory: TenantDirectory): Interceptor {
   return async (call, next) => {
     const created = NEW_IDS[call.path];
-    const caller = call.ctx.caller;
-    if (created === 'storefrontId' && caller && !(call.request as { tenantId: string }).tenantId) {
-      (call.request as { tenantId: string }).tenantId = caller.tenant;
-    }
+    // A storefront is created in the caller's tenant unless the request names one (admin included).
+    const creating = call.request as { tenantId: string };
+    if (created && call.ctx.caller && !creating.tenantId) creating.tenantId = call.ctx.caller.tenant;
     const tenant = tenantScopeOf(call.ctx);
     if (tenant === undefined) return next();
     const request = call.request as Record<string, unknown>;

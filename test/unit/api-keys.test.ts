@@ -115,4 +115,27 @@ describe('authentication at start-up', () => {
     expect(await configured.authenticator.callerOf(DEMO_ADMIN_KEY)).toBeUndefined();
     configured.stop();
   });
+
+  it('re-reads the file on SIGHUP; a bad file is logged as an error and the previous keys stay', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'keys-')), 'keys.json');
+    fs.writeFileSync(file, JSON.stringify([entry()]));
+    const auth = startAuthentication(config({ API_KEYS_FILE: file }), logger);
+    try {
+      fs.writeFileSync(file, JSON.stringify([entry({ name: 'rotated', key_sha256: sha256Hex('secret-key-2') })]));
+      process.emit('SIGHUP', 'SIGHUP');
+      expect(await auth.authenticator.callerOf('secret-key-2')).toMatchObject({ name: 'rotated' });
+      expect(await auth.authenticator.callerOf('secret-key-1')).toBeUndefined();
+
+      fs.writeFileSync(file, JSON.stringify([entry({ tenant: 'NOT A TENANT' })]));
+      process.emit('SIGHUP', 'SIGHUP');
+      expect(await auth.authenticator.callerOf('secret-key-2')).toMatchObject({ name: 'rotated' });
+      const failure = lines.map((l) => JSON.parse(l)).find((l) => l.level === 50);
+      expect(failure).toMatchObject({ msg: 'API keys reload failed; keeping the previous keys' });
+      expect(failure.reason).toMatch(/^entry 0 \(checkout\): tenant /);
+    } finally {
+      auth.stop();
+    }
+  });
 });

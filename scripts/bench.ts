@@ -23,7 +23,7 @@ import { CustomerServiceClient } from '../src/gen/billing/v1/customer';
 import { StorefrontServiceClient } from '../src/gen/billing/v1/storefront';
 import { startService } from '../src/service';
 import { createTestDatabase } from '../test/support/test-database';
-import { call } from '../test/support/test-service';
+import { call, writeKeysFile } from '../test/support/test-service';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -67,7 +67,15 @@ async function main(): Promise<void> {
   const databaseUrl = scratch.url;
   const pool = new Pool({ connectionString: databaseUrl, max: 10 });
   const service = await startService(
-    loadConfig({ DATABASE_URL: databaseUrl, GRPC_PORT: '0', HTTP_PORT: '0', HOST: '127.0.0.1', DEMO_SEED: 'false' }),
+    // `call` authenticates as the tests' admin key, which this key file holds.
+    loadConfig({
+      DATABASE_URL: databaseUrl,
+      API_KEYS_FILE: writeKeysFile(),
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      HOST: '127.0.0.1',
+      DEMO_SEED: 'false',
+    }),
     { logger: pino({ level: 'warn' }) },
   );
   const address = `127.0.0.1:${service.grpcPort}`;

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { ALL_ADAPTERS } from '../adapters';
 import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
 import { CatalogUseCases } from './app/catalog';
+import { startAuthentication } from './auth/authentication';
+import { CachedTenantDirectory } from './auth/cached-tenant-directory';
 import { CustomerUseCases } from './app/customers';
 import { DeadLetterUseCases } from './app/dead-letters';
 import { seedDemo } from './app/demo-seed';
@@ -19,8 +21,11 @@ import { WebhookIntake } from './app/webhook-intake';
 import type { Config } from './config/config';
 import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
+import { authenticate } from './grpc/interceptors/authenticate';
+import { authorize } from './grpc/interceptors/authorize';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { inputLimits } from './grpc/interceptors/input-limits';
+import { tenantScope } from './grpc/interceptors/tenant-scope';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -30,6 +35,7 @@ import { Database, openDatabase } from './store/database';
 import { IdempotencyStore } from './store/idempotency-store';
 import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
+import { KnexTenantDirectory } from './store/tenant-directory';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
 import { createLogger } from './telemetry/logger';
@@ -59,6 +65,8 @@ const RECHECK_AFTER_MS = 5 * 60_000;
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
+  // Keys first: a bad key file must stop the start before anything listens.
+  const authentication = startAuthentication(config, logger);
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const relayStore = new OutboxRelayStore(database.knex);
   const inboxCounts = new KnexWebhookInbox(database.knex);
@@ -181,7 +189,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     : undefined;
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
-  const interceptors = [inputLimits(), idempotencyInterceptor(new IdempotencyGuard(idempotency))];
+  const interceptors = [
+    authenticate(authentication.authenticator),
+    authorize(),
+    // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
+    inputLimits(),
+    tenantScope(new CachedTenantDirectory(new KnexTenantDirectory(database.knex))),
+    idempotencyInterceptor(new IdempotencyGuard(idempotency)),
+  ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();
@@ -199,6 +214,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       serving = false;
       setServing(health, false);
       clearInterval(purge);
+      authentication.stop();
       await shutdownServer(server, 10_000);
       await closeHttp(http);
       await inbox.stop();

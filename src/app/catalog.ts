@@ -131,7 +131,7 @@ export class CatalogUseCases {
 
   private async load(repos: Repositories, id: string, forUpdate = false): Promise<Plan> {
     const plan = id ? await repos.plans.get(id, { forUpdate }) : undefined;
-    if (!plan) throw notFound('plan', id);
+    if (!plan) throw notFound('plan', id, 'plan_id');
     return plan;
   }
 

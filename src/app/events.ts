@@ -1,6 +1,7 @@
 import { invalidArgument } from '../domain/errors';
 import { isEventType } from '../domain/event-catalogue';
 import type { EventFilter, UnitOfWork } from '../ports/store.port';
+import { tenantScopeOf } from '../auth/tenant-scope';
 import type { CallContext } from './call-context';
 import { pageOf, readPage } from './pagination';
 
@@ -8,10 +9,12 @@ import { pageOf, readPage } from './pagination';
 export class EventUseCases {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async list(filter: EventFilter, pageSize: number, pageToken: string) {
+  /** A tenant-scoped caller sees only its tenant's events, whatever the filter names. */
+  async list(filter: EventFilter, pageSize: number, pageToken: string, ctx: Pick<CallContext, 'caller'> = {}) {
     validate(filter);
     const page = readPage(pageSize, pageToken, 'sequence');
-    const events = await this.uow.reads.events.list(filter, { size: page.size + 1, afterPosition: page.after });
+    const scoped = { ...filter, tenantId: tenantScopeOf(ctx) };
+    const events = await this.uow.reads.events.list(scoped, { size: page.size + 1, afterPosition: page.after });
     return pageOf(events, page, (e) => e.position);
   }
 
@@ -22,7 +25,7 @@ export class EventUseCases {
       throw invalidArgument([{ field: 'storefront_id', rule: 'at least one filter is required to replay' }]);
     }
     return this.uow.transaction(async (repos) => {
-      const count = await repos.events.requeue(filter);
+      const count = await repos.events.requeue({ ...filter, tenantId: tenantScopeOf(ctx) });
       await repos.audit.record({
         ...ctx,
         action: 'ReplayEvents',

@@ -220,7 +220,7 @@ export class StorefrontUseCases {
 
   private async load(repos: Repositories, id: string, forUpdate = false): Promise<Storefront> {
     const storefront = id ? await repos.storefronts.get(id, { forUpdate }) : undefined;
-    if (!storefront) throw notFound('storefront', id);
+    if (!storefront) throw notFound('storefront', id, 'storefront_id');
     return storefront;
   }
 

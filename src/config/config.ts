@@ -28,6 +28,12 @@ export interface Config {
   reconcileIntervalMs: number;
   /** How long a refund stays PENDING (since requested or last checked) before the reconciler asks the provider. */
   reconcileRefundAfterMs: number;
+  /** JSON file of API keys (`[{name, tenant, role, key_sha256}]`), re-read on SIGHUP. */
+  apiKeysFile?: string;
+  /** The identity provider's JWKS; when set, bearer JWTs (claims `sub`, `tenant`, `role`) are accepted too. */
+  authJwksUrl?: string;
+  /** No keys configured on the embedded database: only the documented `demo_admin_key` is accepted. */
+  demoAdminKey: boolean;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -53,6 +59,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const retention = integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30);
   if (retention < 24) throw new ConfigError('IDEMPOTENCY_RETENTION_HOURS', 'must be at least 24');
   const demoSeed = boolean(env, 'DEMO_SEED', !databaseUrl);
+  const apiKeysFile = optional(env, 'API_KEYS_FILE');
+  const authJwksUrl = optional(env, 'AUTH_JWKS_URL');
+  if (authJwksUrl && !/^https?:\/\/[^\s/]+/.test(authJwksUrl)) {
+    throw new ConfigError('AUTH_JWKS_URL', 'must be an http(s):// URL');
+  }
+  if (databaseUrl && !apiKeysFile && !authJwksUrl) {
+    throw new ConfigError(
+      'API_KEYS_FILE',
+      'is required with DATABASE_URL (or AUTH_JWKS_URL): every RPC needs a caller',
+    );
+  }
   return {
     databaseUrl,
     dataDir: optional(env, 'DATA_DIR') ?? './.data',
@@ -76,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
+    apiKeysFile,
+    authJwksUrl,
+    demoAdminKey: !apiKeysFile && !authJwksUrl && !databaseUrl,
   };
 }
 

@@ -174,8 +174,11 @@ export interface WebhookInbox {
 
 /** Who did it and in which request; goes with every event and audit row. */
 export interface ActorContext {
+  /** The authenticated caller's name (or `system`, `provider:<id>` for work the service does itself). */
   actor: string;
   correlationId: string;
+  /** The `x-actor` the caller named (e.g. the end user it acts for); recorded beside `actor`, never instead of it. */
+  onBehalfOf?: string;
 }
 
 /** An event as stored in the outbox (the event log). `payload` is the encoded billing.v1.BillingEvent. */
@@ -201,6 +204,8 @@ export interface OutboxWriter {
 }
 
 export interface EventFilter {
+  /** Only this tenant's events (a tenant-scoped caller). */
+  tenantId?: string;
   storefrontId?: string;
   aggregateId?: string;
   types?: string[];

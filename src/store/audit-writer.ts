@@ -17,7 +17,10 @@ export class KnexAuditWriter implements AuditWriter {
       resource_type: entry.resourceType,
       resource_id: entry.resourceId,
       storefront_id: entry.storefrontId ?? null,
-      details: JSON.stringify(entry.details ?? {}),
+      // Who the caller said it acted for sits beside the authenticated actor, never in its place.
+      details: JSON.stringify(
+        entry.onBehalfOf ? { ...entry.details, on_behalf_of: entry.onBehalfOf } : (entry.details ?? {}),
+      ),
     });
   }
 }

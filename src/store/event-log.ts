@@ -20,6 +20,7 @@ export class KnexEventLog implements EventLog {
 }
 
 function filtered(query: Knex.QueryBuilder, filter: EventFilter): Knex.QueryBuilder {
+  if (filter.tenantId) query.where('tenant_id', filter.tenantId);
   if (filter.storefrontId) query.where('storefront_id', filter.storefrontId);
   if (filter.aggregateId) query.where('aggregate_id', filter.aggregateId);
   if (filter.types?.length) query.whereIn('type', filter.types);

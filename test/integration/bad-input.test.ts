@@ -1,8 +1,8 @@
-import { ServiceError, status } from '@grpc/grpc-js';
+import { Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { createStorefront, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { callError, startTestService, TestService } from '../support/test-service';
+import { bearer, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 describe('bad input gets a clear error naming the field, and writes nothing', () => {
   let db: TestDatabase;
@@ -250,6 +250,7 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
           (b: Buffer) => b,
           (b: Buffer) => b,
           Buffer.from([0x0a, 0xff, 0xff, 0x03]),
+          Metadata.fromHttp2Headers(bearer(TEST_KEYS.admin)),
           (e) => resolve(e!),
         ),
       );

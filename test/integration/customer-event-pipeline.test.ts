@@ -4,7 +4,7 @@ import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
 import { eventually } from '../support/eventually';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { inMemoryTracing } from '../support/tracing';
-import { call, startTestService, TestService } from '../support/test-service';
+import { bearer, call, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 const exporter = inMemoryTracing();
 
@@ -46,7 +46,12 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
         country: 'DE',
         address: undefined,
       },
-      { traceparent: CALLER_TRACEPARENT, 'x-actor': 'checkout-service', 'x-correlation-id': 'req-123' },
+      {
+        ...bearer(TEST_KEYS.tenantAService),
+        traceparent: CALLER_TRACEPARENT,
+        'x-actor': 'user-42',
+        'x-correlation-id': 'req-123',
+      },
     );
 
     const [message] = (
@@ -76,7 +81,8 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
       storefrontId: 'eu-web',
       aggregateId: customer!.id,
       sequence: 1n,
-      actor: 'checkout-service',
+      // The key's name, not the x-actor the caller sent.
+      actor: TEST_KEYS.tenantAService.name,
       correlationId: 'req-123',
     });
     expect(event.customer).toMatchObject({ id: customer!.id, email: 'ada@example.com', externalRef: 'user-42' });

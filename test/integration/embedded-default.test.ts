@@ -11,9 +11,14 @@ import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
 import { EventServiceClient } from '../../src/gen/billing/v1/event';
 import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionServiceClient, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import { call } from '../support/test-service';
+import { call as callAs, callError } from '../support/test-service';
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/** The embedded default accepts only the documented demo key; every call here is made with it. */
+const DEMO_KEY = { authorization: 'Bearer demo_admin_key' };
+const call: typeof callAs = (client, method, request, metadata = {}) =>
+  callAs(client, method, request, { ...DEMO_KEY, ...metadata });
 
 /** The customer a newcomer creates on a demo storefront (twice: before and after a restart). */
 const NEWCOMER = {
@@ -62,6 +67,8 @@ describe('the embedded default (npm start with no configuration)', () => {
     };
     delete env.DATABASE_URL;
     delete env.KAFKA_BROKERS;
+    delete env.API_KEYS_FILE;
+    delete env.AUTH_JWKS_URL;
     delete env.NODE_OPTIONS;
     const proc = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'], {
       cwd: ROOT,
@@ -80,6 +87,21 @@ describe('the embedded default (npm start with no configuration)', () => {
     expect(metrics).toContain('billing_grpc_server_duration_seconds');
     // Without Kafka the demo seed's events wait in the outbox, and the gauge says so.
     expect(metrics).toMatch(/^billing_outbox_backlog [1-9]\d*$/m);
+  });
+
+  it('accepts only the documented demo key, and says so at start-up', async () => {
+    expect(output).toContain('demo_admin_key');
+    const storefronts = new StorefrontServiceClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    try {
+      const request = { tenantId: '', pageSize: 0, pageToken: '' };
+      for (const authorization of ['', 'Bearer test_admin_key', 'Bearer demo_admin_key2']) {
+        const error = await callError(storefronts, storefronts.listStorefronts, request, { authorization });
+        expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+      }
+      expect((await call(storefronts, storefronts.listStorefronts, request)).storefronts.length).toBeGreaterThan(0);
+    } finally {
+      storefronts.close();
+    }
   });
 
   it('lists every billing.v1 service through server reflection (what grpcurl uses)', async () => {

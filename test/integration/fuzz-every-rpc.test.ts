@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { FuzzCase, loadFuzzRpcs, MALFORMED } from '../support/fuzz-cases';
 import { subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { call, startTestService, TestService } from '../support/test-service';
+import { call, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 /** Codes that mean the service broke rather than refused: a crash, a hang or an internal error. */
 const BROKEN = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED]);
@@ -15,10 +15,11 @@ const COUNTED = ['storefronts', 'storefront_bindings', 'plans', 'customers', 'su
 
 /**
  * The metadata of every fuzz call, in one place: a unique idempotency key and correlation id, so the rows a call
- * wrote can be found by them. (Add `authorization: Bearer <key>` here once callers authenticate.)
+ * wrote can be found by them, as the admin test caller (every tenant: the fuzz reaches every use case).
  */
 function fuzzMetadata(n: number): grpc.Metadata {
   const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${TEST_KEYS.admin.key}`);
   metadata.set('idempotency-key', `fuzz-${n}`);
   metadata.set('x-correlation-id', `fuzz-${n}`);
   return metadata;

@@ -3,7 +3,7 @@ import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { PlanStatus } from '../../src/gen/billing/v1/catalog';
 import { createPlan, createStorefront, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callError, startTestService, TestService } from '../support/test-service';
+import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
   let db: TestDatabase;
@@ -38,7 +38,7 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
     expect(created).toMatchObject({ id: 'us-app', tenantId: 'tenant-a', defaultCurrency: 'EUR', version: 1n });
     expect(created.binding).toMatchObject({
       provider: 'paytiko',
-      actor: 'anonymous',
+      actor: TEST_KEYS.admin.name,
       secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
     });
 
@@ -132,11 +132,11 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
         secretRefs: {},
         reason: 'cheaper fees',
       },
-      { 'x-actor': 'platform-team:alice' },
+      { ...bearer(TEST_KEYS.tenantAPlatform), 'x-actor': 'platform-team:alice' },
     );
     expect(switched.storefront!.binding).toMatchObject({
       provider: 'azotte',
-      actor: 'platform-team:alice',
+      actor: TEST_KEYS.tenantAPlatform.name,
       reason: 'cheaper fees',
     });
 
@@ -146,13 +146,14 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
     expect(bindings[1]!.validUntil).toBeUndefined();
 
     const switchedEvent = (await events('eu-web')).find((e) => e.type === 'billing.storefront.provider_switched');
-    expect(switchedEvent).toMatchObject({ actor: 'platform-team:alice', provider: 'azotte' });
+    expect(switchedEvent).toMatchObject({ actor: TEST_KEYS.tenantAPlatform.name, provider: 'azotte' });
     const audit = await withClient(db.url, (c) =>
       c.query("SELECT actor, details FROM audit_log WHERE action = 'SwitchProvider'"),
     );
     expect(audit.rows[0]).toMatchObject({
-      actor: 'platform-team:alice',
-      details: { from: 'subotiz', to: 'azotte', reason: 'cheaper fees' },
+      // The authenticated caller is the actor; whom it says it acts for is recorded beside it.
+      actor: TEST_KEYS.tenantAPlatform.name,
+      details: { from: 'subotiz', to: 'azotte', reason: 'cheaper fees', on_behalf_of: 'platform-team:alice' },
     });
   });
 

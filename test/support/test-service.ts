@@ -1,5 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/config';
 import { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
@@ -21,6 +24,51 @@ export interface TestService extends RunningService {
   close(): Promise<void>;
 }
 
+/** A test caller: its plaintext key (sent as `authorization: Bearer <key>`) and who the key file says it is. */
+export interface TestKey {
+  key: string;
+  name: string;
+  tenant: string;
+  role: 'service' | 'platform' | 'admin';
+}
+
+/** The keys every test service accepts. `admin` is what `call` sends unless told otherwise. */
+export const TEST_KEYS = {
+  admin: { key: 'test_admin_key', name: 'test-admin', tenant: 'test-ops', role: 'admin' },
+  tenantAService: { key: 'test_tenant_a_service_key', name: 'tenant-a-checkout', tenant: 'tenant-a', role: 'service' },
+  tenantAPlatform: {
+    key: 'test_tenant_a_platform_key',
+    name: 'tenant-a-console',
+    tenant: 'tenant-a',
+    role: 'platform',
+  },
+  tenantBService: { key: 'test_tenant_b_service_key', name: 'tenant-b-checkout', tenant: 'tenant-b', role: 'service' },
+  tenantBPlatform: {
+    key: 'test_tenant_b_platform_key',
+    name: 'tenant-b-console',
+    tenant: 'tenant-b',
+    role: 'platform',
+  },
+} as const satisfies Record<string, TestKey>;
+
+/** Metadata that authenticates as `key`. */
+export function bearer(key: TestKey): Record<string, string> {
+  return { authorization: `Bearer ${key.key}` };
+}
+
+/** Writes an `API_KEYS_FILE` holding `keys` (hashed, as in production) and returns its path. */
+export function writeKeysFile(keys: readonly TestKey[] = Object.values(TEST_KEYS), file?: string): string {
+  const target = file ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'billing-keys-')), 'api-keys.json');
+  const entries = keys.map((k) => ({
+    name: k.name,
+    tenant: k.tenant,
+    role: k.role,
+    key_sha256: createHash('sha256').update(k.key).digest('hex'),
+  }));
+  fs.writeFileSync(target, JSON.stringify(entries, null, 2));
+  return target;
+}
+
 /** Runs the real service in-process on free ports, with real gRPC clients pointed at it. */
 export async function startTestService(
   env: Record<string, string | undefined>,
@@ -33,6 +81,7 @@ export async function startTestService(
     HOST: '127.0.0.1',
     RELAY_POLL_INTERVAL_MS: '200',
     DEMO_SEED: 'false',
+    API_KEYS_FILE: env.API_KEYS_FILE ?? writeKeysFile(),
     ...env,
     KAFKA_TOPIC_PREFIX: topicPrefix,
   });
@@ -67,7 +116,10 @@ type Unary<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-/** Promisified unary call with metadata; resolves the response and the trailers. */
+/**
+ * Promisified unary call with metadata; resolves the response and the trailers. Authenticates as the test admin
+ * unless `metadata.authorization` says otherwise ('' sends no authorization at all).
+ */
 export function call<Req, Res>(
   client: grpc.Client,
   method: Unary<Req, Res>,
@@ -84,7 +136,7 @@ export function callWithTrailers<Req, Res>(
   metadata: Record<string, string> = {},
 ): Promise<{ response: Res; trailers: grpc.Metadata }> {
   const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  for (const [k, v] of Object.entries({ ...bearer(TEST_KEYS.admin), ...metadata })) if (v !== '') md.set(k, v);
   return new Promise((resolve, reject) => {
     let trailers = new grpc.Metadata();
     let result: Res | undefined;

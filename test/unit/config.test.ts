@@ -16,8 +16,9 @@ describe('configuration from the environment', () => {
   });
 
   it('does not seed demo data on an external database unless asked', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).demoSeed).toBe(false);
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', DEMO_SEED: 'true' }).demoSeed).toBe(true);
+    const external = { DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/etc/billing/keys.json' };
+    expect(loadConfig(external).demoSeed).toBe(false);
+    expect(loadConfig({ ...external, DEMO_SEED: 'true' }).demoSeed).toBe(true);
   });
 
   it('splits KAFKA_BROKERS', () => {
@@ -31,6 +32,8 @@ describe('configuration from the environment', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, 'KAFKA_TOPIC_PREFIX'],
     [{ IDEMPOTENCY_RETENTION_HOURS: '2' }, 'IDEMPOTENCY_RETENTION_HOURS'],
+    [{ DATABASE_URL: 'postgres://db/x' }, 'API_KEYS_FILE'],
+    [{ AUTH_JWKS_URL: 'file:///etc/jwks.json' }, 'AUTH_JWKS_URL'],
   ])('fails fast on %p, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

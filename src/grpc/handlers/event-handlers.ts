@@ -19,8 +19,8 @@ function filterOf(req: pb.ListEventsRequest | pb.ReplayEventsRequest): EventFilt
 /** ListEvents serves the outbox's own bytes, so a listed event is exactly what Kafka carries (protobuf). */
 export function eventHandlers(events: EventUseCases, deadLetters: DeadLetterUseCases): Handlers<EventServiceService> {
   return {
-    listEvents: query(async (req: pb.ListEventsRequest): Promise<pb.ListEventsResponse> => {
-      const page = await events.list(filterOf(req), req.pageSize, req.pageToken);
+    listEvents: query(async (req: pb.ListEventsRequest, ctx): Promise<pb.ListEventsResponse> => {
+      const page = await events.list(filterOf(req), req.pageSize, req.pageToken, ctx);
       return { events: page.items.map((e) => pb.BillingEvent.decode(e.payload)), nextPageToken: page.nextPageToken };
     }),
     replayEvents: mutation(async (req: pb.ReplayEventsRequest, ctx): Promise<pb.ReplayEventsResponse> => ({

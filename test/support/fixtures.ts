@@ -16,7 +16,7 @@ export function storefrontRequest(
     defaultCurrency: 'EUR',
     provider: 'subotiz',
     providerConfig: {},
-    secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
+    secretRefs: { webhook_secret: 'env:BILLING_SECRET_TENANT_A_WEBHOOK_SECRET' },
     ...overrides,
   };
 }

@@ -33,6 +33,7 @@ export async function startTestService(
     HOST: '127.0.0.1',
     RELAY_POLL_INTERVAL_MS: '200',
     DEMO_SEED: 'false',
+    ALLOW_INSECURE_PROVIDER_URLS: 'true',
     ...env,
     KAFKA_TOPIC_PREFIX: topicPrefix,
   });

@@ -77,6 +77,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Set once everything is wired; until then webhooks are refused with a retryable answer.
   let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
+    logger: logger.child({ component: 'webhook-ingress' }),
     metrics: metrics.registry,
     ready: async () =>
       serving &&

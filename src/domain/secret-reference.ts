@@ -36,7 +36,7 @@ export function parseSecretReference(
   scope: TenantSecretScope,
 ): { ok: true; reference: SecretReference } | { ok: false; rule: string } {
   const refuse = (rule: string) => ({ ok: false as const, rule });
-  const envRule = `must be env:${scope.envPrefix}<NAME> or file:<name> under the tenant's secrets folder`;
+  const envRule = `must be a reference: env:${scope.envPrefix}<NAME>, or file:<name> in the tenant's secrets folder`;
   if (reference.length > MAX_REFERENCE) return refuse(`must be at most ${MAX_REFERENCE} characters`);
   if (reference.startsWith('env:')) {
     const name = reference.slice(4);

@@ -52,8 +52,8 @@ describe('secret references, scoped to the storefront tenant', () => {
     [`file:${path.join(dir, 'other', 'api_key')}`, "tenant's secrets folder"],
     [`file:${dir}`, "tenant's secrets folder"],
     ['file:a\u0000b', 'printable'],
-    ['sk_live_pasted_by_mistake', 'must be env:'],
-    ['vault:acme/key', 'must be env:'],
+    ['sk_live_pasted_by_mistake', 'must be a reference'],
+    ['vault:acme/key', 'must be a reference'],
   ])('refuses %s when written and when resolved', async (reference, rule) => {
     expect(resolver.violation('acme', reference)).toContain(rule);
     await expect(resolver.resolve('acme', reference)).rejects.toThrow(SecretReferenceError);

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { isInside, parseSecretReference, tenantSecretScope } from '../domain/secret-reference';
 import { SecretReferenceError, SecretResolver } from '../ports/secret-resolver.port';
@@ -12,6 +13,8 @@ export interface SecretResolverOptions {
   fileTtlMs?: number;
   now?: () => number;
 }
+
+const LINK_OUTSIDE = "must be a file inside the tenant's secrets folder (a link leads outside it)";
 
 /** A secret file larger than this is not a credential; refusing it keeps a mistake from filling memory. */
 const MAX_SECRET_BYTES = 64 * 1024;
@@ -35,8 +38,15 @@ export class EnvFileSecretResolver implements SecretResolver {
   }
 
   violation(tenantId: string, reference: string): string | undefined {
-    const parsed = parseSecretReference(reference, tenantSecretScope(tenantId, this.options.secretsDir));
-    return parsed.ok ? undefined : parsed.rule;
+    const scope = tenantSecretScope(tenantId, this.options.secretsDir);
+    const parsed = parseSecretReference(reference, scope);
+    if (!parsed.ok) return parsed.rule;
+    // A file that exists already is followed now (a binding write is rare): a link out of the folder is refused
+    // before it is stored. One that does not exist yet is checked the same way when it is first read.
+    if (parsed.reference.kind === 'file' && !this.staysInside(scope.folder!, parsed.reference.path)) {
+      return LINK_OUTSIDE;
+    }
+    return undefined;
   }
 
   async resolve(tenantId: string, reference: string): Promise<string | undefined> {
@@ -62,14 +72,21 @@ export class EnvFileSecretResolver implements SecretResolver {
     } catch {
       return undefined;
     }
-    if (!isInside(realFolder, realFile)) {
-      throw new SecretReferenceError("must be a file inside the tenant's secrets folder (a link leads outside it)");
-    }
+    if (!isInside(realFolder, realFile)) throw new SecretReferenceError(LINK_OUTSIDE);
     const stat = await fs.stat(realFile).catch(() => undefined);
     if (!stat?.isFile()) return undefined;
     if (stat.size > MAX_SECRET_BYTES)
       throw new SecretReferenceError(`must be a file of at most ${MAX_SECRET_BYTES} bytes`);
     const text = await fs.readFile(realFile, 'utf8').catch(() => undefined);
     return text?.trim() || undefined;
+  }
+
+  /** False when `file` exists and its real path (links followed) leaves the folder's real path. */
+  private staysInside(folder: string, file: string): boolean {
+    try {
+      return isInside(realpathSync(folder), realpathSync(file));
+    } catch {
+      return true;
+    }
   }
 }

@@ -59,9 +59,12 @@ describe('secret references, scoped to the storefront tenant', () => {
     await expect(resolver.resolve('acme', reference)).rejects.toThrow(SecretReferenceError);
   });
 
-  it('refuses a symlink that leads out of the tenant’s folder, at resolve time', async () => {
-    expect(resolver.violation('acme', 'file:escape')).toBeUndefined();
+  it('refuses a symlink that leads out of the tenant’s folder, when written and when resolved', async () => {
+    expect(resolver.violation('acme', 'file:escape')).toContain('a link leads outside');
     await expect(resolver.resolve('acme', 'file:escape')).rejects.toThrow('a link leads outside');
+    // A link made after the binding was written is caught when read.
+    fs.symlinkSync(path.join(dir, 'other', 'api_key'), path.join(dir, 'acme', 'later'));
+    await expect(resolver.resolve('acme', 'file:later')).rejects.toThrow('a link leads outside');
   });
 
   it('refuses file references for a tenant id that is not a plain folder name', () => {

@@ -48,8 +48,8 @@ export function redactText(text: string): string {
 }
 
 /** JSON logs with the active trace id, so a log line leads to its trace; secrets are redacted by key and in text. */
-export function createLogger(options: { level: string; name?: string }): Logger {
-  return pino({
+export function createLogger(options: { level: string; name?: string }, destination?: pino.DestinationStream): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name ?? 'billing-adapter',
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: CENSOR },
@@ -75,7 +75,8 @@ export function createLogger(options: { level: string; name?: string }): Logger 
       const { traceId, spanId } = span.spanContext();
       return { trace_id: traceId, span_id: spanId };
     },
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /** Hides the password (and token-like query parameters) in a URL before it is logged or shown. */

@@ -82,8 +82,21 @@ describe('webhooks scoped to their storefront', () => {
       })
     ).events;
 
+  /** A's own webhooks (activation, invoice, payment) all delivered and processed, so A's state is final. */
+  const settled = async () => {
+    await a.emulator.idle();
+    await eventually(
+      () =>
+        withClient(db.url, async (c) =>
+          Number((await c.query("select count(*) from webhook_inbox where status = 'PENDING'")).rows[0].count),
+        ),
+      (pending) => pending === 0,
+    );
+  };
+
   it('ignores E’s signed webhooks naming A’s subscription (by provider ref and by sub_ order id) and A’s payment', async () => {
     const { id, ref } = await a.activeSubscription();
+    await settled();
     const [payment] = await a.paymentsOf(id);
     expect(payment?.providerRef).toBeTruthy();
     const before = {

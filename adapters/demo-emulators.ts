@@ -1,3 +1,4 @@
+import { tenantEnvPrefix } from '../src/domain/secret-reference';
 import { startSubotizEmulator, SubotizEmulator } from './subotiz/emulator';
 import { DEMO_PRICES } from './subotiz/emulator/main';
 
@@ -14,6 +15,9 @@ export interface DemoEmulators {
   secrets: Record<string, string>;
   stop(): Promise<void>;
 }
+
+/** The demo storefronts' tenant (`demo`, see demo-seed) may reference only its own env secrets, like any tenant. */
+const DEMO_SECRET_PREFIX = tenantEnvPrefix('demo');
 
 // Not secrets: credentials of an emulator that lives and dies with this process.
 const SUBOTIZ = {
@@ -45,16 +49,16 @@ export async function startDemoEmulators(options: {
         provider: 'subotiz',
         config: { base_url: subotiz.url, auth_mode: 'bearer', sub_merchant_id: SUBOTIZ.subMerchantId },
         secretRefs: {
-          api_key: 'env:DEMO_SUBOTIZ_API_KEY',
-          access_no: 'env:DEMO_SUBOTIZ_ACCESS_NO',
-          webhook_secret: 'env:DEMO_SUBOTIZ_WEBHOOK_SECRET',
+          api_key: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_API_KEY`,
+          access_no: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_ACCESS_NO`,
+          webhook_secret: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_WEBHOOK_SECRET`,
         },
       },
     ],
     secrets: {
-      DEMO_SUBOTIZ_API_KEY: SUBOTIZ.apiKey,
-      DEMO_SUBOTIZ_ACCESS_NO: SUBOTIZ.accessNo,
-      DEMO_SUBOTIZ_WEBHOOK_SECRET: SUBOTIZ.webhookSecret,
+      [`${DEMO_SECRET_PREFIX}SUBOTIZ_API_KEY`]: SUBOTIZ.apiKey,
+      [`${DEMO_SECRET_PREFIX}SUBOTIZ_ACCESS_NO`]: SUBOTIZ.accessNo,
+      [`${DEMO_SECRET_PREFIX}SUBOTIZ_WEBHOOK_SECRET`]: SUBOTIZ.webhookSecret,
     },
     stop: () => subotiz.stop(),
   };

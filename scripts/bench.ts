@@ -28,7 +28,8 @@ import { call, writeKeysFile } from '../test/support/test-service';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WEBHOOK_SECRET = `whsec_bench_${randomBytes(8).toString('hex')}`;
-process.env.BENCH_WEBHOOK_SECRET = WEBHOOK_SECRET;
+// The bench storefront's tenant (`bench`) may reference only its own BILLING_SECRET_BENCH_* variables.
+process.env.BILLING_SECRET_BENCH_WEBHOOK_SECRET = WEBHOOK_SECRET;
 
 interface Run {
   perSecond: number;
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
       HTTP_PORT: '0',
       HOST: '127.0.0.1',
       DEMO_SEED: 'false',
+      // Its binding points at a closed local port: no provider is ever reached.
+      ALLOW_INSECURE_PROVIDER_URLS: 'true',
     }),
     { logger: pino({ level: 'warn' }) },
   );
@@ -100,7 +103,10 @@ async function main(): Promise<void> {
       defaultCurrency: 'EUR',
       provider: 'subotiz',
       providerConfig: { base_url: 'http://127.0.0.1:9', auth_mode: 'bearer', sub_merchant_id: 'm-1' },
-      secretRefs: { api_key: 'env:BENCH_WEBHOOK_SECRET', webhook_secret: 'env:BENCH_WEBHOOK_SECRET' },
+      secretRefs: {
+        api_key: 'env:BILLING_SECRET_BENCH_WEBHOOK_SECRET',
+        webhook_secret: 'env:BILLING_SECRET_BENCH_WEBHOOK_SECRET',
+      },
     });
     await pool.query(
       `create table bench_raw_customers (id text primary key, storefront_id text, email text, name text,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ALL_ADAPTERS } from '../adapters';
 import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
+import { BindingGuard } from './app/binding-guard';
 import { CatalogUseCases } from './app/catalog';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
@@ -85,6 +86,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Set once everything is wired; until then webhooks are refused with a retryable answer.
   let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
+    logger: logger.child({ component: 'webhook-ingress' }),
     metrics: metrics.registry,
     ready: async () =>
       serving &&
@@ -108,7 +110,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       })
     : undefined;
 
-  const gateway = new ProviderGateway(registry, new EnvFileSecretResolver(process.env, emulators?.secrets));
+  const secrets = new EnvFileSecretResolver({ secretsDir: config.secretsDir, defaults: emulators?.secrets });
+  const guard = new BindingGuard(secrets, {
+    allowlist: config.providerHostAllowlist,
+    allowInsecure: config.allowInsecureProviderUrls,
+  });
+  const gateway = new ProviderGateway(registry, secrets, guard);
   const applier = new ProviderEventApplier(gateway, clock);
   const intake = new WebhookIntake(uow, registry, gateway, applier, clock);
   const inbox = new InboxWorker(
@@ -145,7 +152,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     reconcilerLogger,
   );
   const useCases = {
-    storefronts: new StorefrontUseCases(uow, registry, clock),
+    storefronts: new StorefrontUseCases(uow, registry, clock, guard),
     catalog: new CatalogUseCases(uow, registry, clock),
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),

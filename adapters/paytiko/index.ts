@@ -5,10 +5,13 @@ import type { ProviderAdapter, ProviderAdapterFactory } from '../../src/ports/pr
 const BINDING: BindingSpec = {
   config: { base_url: { url: true }, allowed_webhook_ips: {} },
   secrets: ['username', 'password', 'webhook_secret', 'webhook_secret_previous'],
+  // Paytiko issues a core URL per merchant; one outside these goes through PROVIDER_HOST_ALLOWLIST.
+  hosts: ['core.paytiko.com', 'uat-core.paytiko.com', 'qa-core.paytiko.com'],
 };
 
 /** Paytiko. Prices travel inline, so plans need no Paytiko reference. Operations arrive with a later issue. */
 export const paytiko: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'paytiko',
+  binding: BINDING,
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
 });

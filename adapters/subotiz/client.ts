@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DomainError, invalidArgument, unavailable } from '../../src/domain/errors';
+import { scrubSecrets } from '../../src/domain/secret-scrub';
 import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
 import { parseSubotizJson, WireObject } from './wire';
 
@@ -111,16 +112,17 @@ export function createSubotizClient(options: SubotizClientOptions = {}): Subotiz
                 outcome.error,
               );
             }
-            span.addEvent('retry', { attempt, reason: outcome.detail });
+            span.addEvent('retry', { attempt, reason: scrubSecrets(outcome.detail, Object.values(ctx.secrets)) });
             span.setAttribute('http.request.resend_count', attempt);
             await delay(wait, undefined, { signal: ctx.signal }).catch((error: unknown) => {
               throw callerGaveUp(ctx, request, error);
             });
           }
         } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : 'error' });
-          if (error instanceof DomainError) span.setAttribute('error.type', error.code);
-          throw error;
+          const clean = scrubError(error, Object.values(ctx.secrets));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: clean instanceof Error ? clean.message : 'error' });
+          if (clean instanceof DomainError) span.setAttribute('error.type', clean.code);
+          throw clean;
         } finally {
           span.end();
         }
@@ -191,7 +193,30 @@ function authOf(
 function requireSecret(ctx: ProviderCallContext, name: string): string {
   const value = ctx.secrets[name];
   if (!value) throw unavailable(`storefront '${ctx.storefrontId}': Subotiz binding lacks secret '${name}'`);
+  // A header cannot carry it, and the transport's complaint would quote it: refuse before any request is built.
+  if (!/^[\x20-\x7e]+$/.test(value)) {
+    throw unavailable(
+      `storefront '${ctx.storefrontId}': secret '${name}' holds characters an HTTP header cannot carry`,
+    );
+  }
   return value;
+}
+
+/**
+ * The error as it may leave the adapter: provider and transport text (messages, violations, the cause's message)
+ * with every secret of the binding removed, in any encoding a provider might echo it in.
+ */
+function scrubError(error: unknown, secrets: string[]): unknown {
+  if (!(error instanceof DomainError)) {
+    return error instanceof Error ? new Error(scrubSecrets(error.message, secrets)) : error;
+  }
+  const cause = error.cause instanceof Error ? new Error(scrubSecrets(error.cause.message, secrets)) : undefined;
+  return new DomainError(
+    error.code,
+    scrubSecrets(error.message, secrets),
+    error.violations.map((v) => ({ field: scrubSecrets(v.field, secrets), rule: scrubSecrets(v.rule, secrets) })),
+    { cause },
+  );
 }
 
 function urlOf(ctx: ProviderCallContext, request: SubotizRequest): URL {

@@ -11,12 +11,15 @@ const BINDING: BindingSpec = {
     sub_merchant_id: {},
   },
   secrets: ['api_key', 'access_no', 'access_secret', 'webhook_secret', 'webhook_secret_previous'],
+  // Production, sandbox and the staging host of the quick-start (shared/providers/subotiz-research.md).
+  hosts: ['api.subotiz.com', 'api.sandbox.subotiz.com', 'api.stg.subotiz.com'],
 };
 
 /** Subotiz: hosted checkout, subscriptions, usage, trades, refunds, invoices, portal, and its webhooks. */
 export const subotiz: ProviderAdapterFactory = (): ProviderAdapter => ({
   id: 'subotiz',
   planReference: 'price_id',
+  binding: BINDING,
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
   webhookSecretNames: { current: 'webhook_secret', previous: 'webhook_secret_previous' },
   operations: createSubotizOperations(),

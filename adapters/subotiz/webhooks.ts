@@ -9,7 +9,7 @@ import type {
   WebhookVerdict,
 } from '../../src/ports/provider-adapter.port';
 import { toInvoiceState, toPaymentState, toRefundState, toSubscriptionState, webhookMeaning } from './mapping';
-import { asObject, optionalTime, parseSubotizJson } from './wire';
+import { asObject, optionalTime, parseSubotizJson, WireObject } from './wire';
 
 /** Timestamps further than this from our clock are refused (replays, badly skewed senders). */
 const TOLERANCE_MS = 300_000;
@@ -41,6 +41,44 @@ export function verifySubotizWebhook(webhook: RawWebhook, secrets: WebhookSecret
   return { ok: false, reason: 'X-Signature does not match the current or previous webhook secret' };
 }
 
+/** Longest id (event or object) we accept; Subotiz's are int64 decimals or short prefixed strings. */
+const MAX_ID_LENGTH = 255;
+const PRINTABLE_ID = /^[\x21-\x7e]+$/;
+
+/**
+ * Refuses (INVALID_ARGUMENT → 400, nothing stored) a signed body that carries a NUL anywhere, or an id — the event's
+ * or any object's (`id`, `*_id`) — that is oversized or not printable ASCII. Such values would only fail later, in
+ * PostgreSQL or a header, after the webhook was acknowledged. Walks without recursion: the body may be deep.
+ */
+function checkHostileText(body: WireObject): void {
+  const pending: [unknown, string][] = [[body, 'body']];
+  while (pending.length > 0) {
+    const [value, field] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) throw invalidArgument([{ field, rule: 'must not contain NUL' }]);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      // Capped: a hostile key must not make the 400 answer (or the log line) large.
+      const path = (Array.isArray(value) ? `${field}[${key}]` : `${field}.${key}`).slice(0, 200);
+      if (key.includes('\u0000')) throw invalidArgument([{ field, rule: 'must not have a key containing NUL' }]);
+      if ((key === 'id' || key.endsWith('_id')) && (typeof child === 'string' || typeof child === 'number')) {
+        const text = String(child);
+        if (text.length > MAX_ID_LENGTH) {
+          throw invalidArgument([{ field: path, rule: `must be at most ${MAX_ID_LENGTH} characters` }]);
+        }
+        if (text && !PRINTABLE_ID.test(text)) {
+          throw invalidArgument([
+            { field: path, rule: 'must be printable ASCII without spaces or control characters' },
+          ]);
+        }
+      }
+      pending.push([child, path]);
+    }
+  }
+}
+
 interface SubotizEvent {
   id: string;
   type: string;
@@ -56,6 +94,7 @@ function readEvent(webhook: RawWebhook): SubotizEvent {
     throw invalidArgument([{ field: 'body', rule: 'is not JSON' }]);
   }
   const body = asObject(parsed, 'body');
+  checkHostileText(body);
   const id = body.id;
   const type = body.type;
   const idText = typeof id === 'number' && Number.isSafeInteger(id) ? String(id) : id;

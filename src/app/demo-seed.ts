@@ -3,6 +3,9 @@ import { systemContext } from './call-context';
 import type { ProviderRegistry } from './provider-registry';
 import type { StorefrontUseCases } from './storefronts';
 
+/** The tenant of the demo storefronts; their secret references are `env:BILLING_SECRET_DEMO_…`. */
+export const DEMO_TENANT = 'demo';
+
 /** How a demo storefront reaches its provider's in-process emulator. */
 export interface DemoBinding {
   config: Record<string, string>;
@@ -44,7 +47,7 @@ export async function seedDemo(
     await storefronts.create(
       {
         storefrontId,
-        tenantId: 'demo',
+        tenantId: DEMO_TENANT,
         name: `Demo store on ${provider}`,
         country: 'DE',
         defaultCurrency: 'EUR',

@@ -1,4 +1,4 @@
-import { notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import type { Invoice } from '../domain/invoice';
 import { canMovePayment } from '../domain/payment-lifecycle';
@@ -28,6 +28,17 @@ const PAYMENT_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
   SUCCEEDED: 'billing.payment.succeeded',
   FAILED: 'billing.payment.failed',
 };
+
+/**
+ * A webhook named an object this storefront does not have: unknown to us, or another storefront's. It is recorded
+ * and acknowledged but never applied (a storefront's webhook secret must not reach another storefront's objects).
+ */
+export class ForeignOrUnknownObject extends DomainError {
+  constructor(kind: string, reference: string) {
+    super('NOT_FOUND', `${kind} '${reference}' not found on this storefront`);
+    this.name = 'ForeignOrUnknownObject';
+  }
+}
 
 /** Where a webhook came from. */
 export interface EventOrigin {
@@ -72,7 +83,7 @@ export class ProviderEventApplier {
     source: ChangeSource,
   ): Promise<string> {
     const state = event.subscription;
-    const subscription = await this.subscriptionOf(repos, origin.provider, state.ref, state.orderId);
+    const subscription = await this.subscriptionOf(repos, origin, state.ref, state.orderId);
     await this.rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
     const observed: ObservedSubscription = {
       ...state,
@@ -98,9 +109,10 @@ export class ProviderEventApplier {
     source: ChangeSource,
   ): Promise<string> {
     const now = this.clock.now();
-    let payment = await repos.payments.findByProviderRef(origin.provider, state.ref, { forUpdate: true });
+    const storefrontId = origin.storefront.id;
+    let payment = await repos.payments.findByProviderRef(storefrontId, origin.provider, state.ref, { forUpdate: true });
     if (!payment && state.orderId?.startsWith('pay_')) {
-      payment = await repos.payments.get(state.orderId, { forUpdate: true });
+      payment = await repos.payments.get(state.orderId, { forUpdate: true, storefrontId });
     }
     // A known payment names its subscription; a new one is found by the provider's references. Either way the
     // subscription is locked after the payment, as everywhere a payment and its subscription are both locked.
@@ -108,7 +120,7 @@ export class ProviderEventApplier {
       ? payment.subscriptionId
         ? await repos.subscriptions.get(payment.subscriptionId, { forUpdate: true })
         : undefined
-      : await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
+      : await this.subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
     const before = payment?.status;
     if (!payment) {
       payment = {
@@ -163,7 +175,7 @@ export class ProviderEventApplier {
     source: ChangeSource,
   ): Promise<string> {
     const now = this.clock.now();
-    const subscription = await this.subscriptionOf(repos, origin.provider, state.subscriptionRef, state.orderId);
+    const subscription = await this.subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
     const existing = await repos.invoices.findByProviderRef(subscription.id, state.ref, { forUpdate: true });
     const invoice: Invoice = {
       id: existing?.id ?? newId('inv'),
@@ -183,7 +195,9 @@ export class ProviderEventApplier {
     if (existing) await repos.invoices.update(invoice);
     else await repos.invoices.insert(invoice);
     if (state.paymentRef) {
-      const payment = await repos.payments.findByProviderRef(origin.provider, state.paymentRef, { forUpdate: true });
+      const payment = await repos.payments.findByProviderRef(origin.storefront.id, origin.provider, state.paymentRef, {
+        forUpdate: true,
+      });
       if (payment && payment.invoiceId !== invoice.id) {
         await repos.payments.update({ ...payment, invoiceId: invoice.id, updatedAt: now });
       }
@@ -243,8 +257,10 @@ export class ProviderEventApplier {
     source: ChangeSource,
   ): Promise<string> {
     const now = this.clock.now();
-    const payment = await repos.payments.findByProviderRef(origin.provider, state.paymentRef, { forUpdate: true });
-    if (!payment) throw notFound('payment', `${origin.provider}:${state.paymentRef}`);
+    const payment = await repos.payments.findByProviderRef(origin.storefront.id, origin.provider, state.paymentRef, {
+      forUpdate: true,
+    });
+    if (!payment) throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.paymentRef}`);
     let refund = await repos.refunds.findByProviderRef(payment.id, state.ref, { forUpdate: true });
     if (!refund) {
       // Issued outside this service (e.g. the provider's dashboard): record it like ours.
@@ -359,21 +375,28 @@ export class ProviderEventApplier {
       : `reconciled: ${result.outcome}`;
   }
 
-  /** Our subscription for a provider reference or our order id; the reference is remembered on first sight. */
+  /**
+   * The origin storefront's subscription for a provider reference or our order id (never another storefront's); the
+   * reference is remembered on first sight.
+   */
   private async subscriptionOf(
     repos: Repositories,
-    provider: string,
+    origin: EventOrigin,
     ref: string | undefined,
     orderId: string | undefined,
   ): Promise<Subscription> {
+    const { provider } = origin;
+    const storefrontId = origin.storefront.id;
     if (ref) {
-      const byRef = await repos.subscriptions.findByProviderRef(provider, ref, { forUpdate: true });
+      const byRef = await repos.subscriptions.findByProviderRef(storefrontId, provider, ref, { forUpdate: true });
       if (byRef) return byRef;
     }
     const byOrder = orderId?.startsWith('sub_')
-      ? await repos.subscriptions.get(orderId, { forUpdate: true })
+      ? await repos.subscriptions.get(orderId, { forUpdate: true, storefrontId })
       : undefined;
-    if (!byOrder || byOrder.provider !== provider) throw notFound('subscription', ref ?? orderId ?? '(no reference)');
+    if (!byOrder || byOrder.provider !== provider) {
+      throw new ForeignOrUnknownObject('subscription', ref ?? orderId ?? '(no reference)');
+    }
     if (ref && !byOrder.providerRef) {
       const remembered = { ...byOrder, providerRef: ref };
       await repos.subscriptions.update(remembered);

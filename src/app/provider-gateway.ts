@@ -8,8 +8,9 @@ import type {
   WebhookSecrets,
 } from '../ports/provider-adapter.port';
 import { OPERATION_RPC } from '../ports/provider-adapter.port';
-import type { SecretResolver } from '../ports/secret-resolver.port';
+import { SecretReferenceError, SecretResolver } from '../ports/secret-resolver.port';
 import type { Repositories } from '../ports/store.port';
+import type { BindingGuard } from './binding-guard';
 import type { CallContext } from './call-context';
 import type { ProviderRegistry } from './provider-registry';
 
@@ -32,6 +33,7 @@ export class ProviderGateway {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly secrets: SecretResolver,
+    private readonly guard: BindingGuard,
   ) {}
 
   /** `storefront` is the subscription's (or caller's) storefront, already loaded by the use case. */
@@ -45,10 +47,11 @@ export class ProviderGateway {
     const adapter = this.registry.find(provider);
     if (!adapter) throw unavailable(`provider '${provider}' is not available in this build`);
     const binding = await this.bindingFor(repos, storefront, provider);
+    this.assertUsable(storefront, adapter, binding);
     const ctx: ProviderCallContext = {
       storefrontId,
       config: binding.config,
-      secrets: this.resolveSecrets(storefrontId, binding),
+      secrets: await this.resolveSecrets(storefront, binding),
       signal: call.signal,
       // Without a caller key, one logical call still keeps one key across the adapter's own retries.
       idempotencyKey: call.idempotencyKey ?? randomUUID(),
@@ -88,9 +91,27 @@ export class ProviderGateway {
     });
     const names = adapter.webhookSecretNames;
     if (!binding || !names) return undefined;
-    const current = this.resolveRef(binding.secretRefs[names.current]);
-    if (!current) return undefined;
-    return { current, previous: this.resolveRef(binding.secretRefs[names.previous]) };
+    try {
+      const current = await this.resolveRef(storefront, binding.secretRefs[names.current]);
+      if (!current) return undefined;
+      return { current, previous: await this.resolveRef(storefront, binding.secretRefs[names.previous]) };
+    } catch (error) {
+      // A reference outside the tenant's scope verifies nothing: the webhook is refused as unsigned.
+      if (error instanceof SecretReferenceError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Re-checks a stored binding before use: rows written before today's rules must not reach elsewhere either. */
+  private assertUsable(storefront: Storefront, adapter: ProviderAdapter, binding: ProviderBinding): void {
+    const violations = this.guard.violations(adapter, storefront.tenantId, binding.config, binding.secretRefs);
+    if (violations.length === 0) return;
+    const broken = violations.map((v) => `${v.field} ${v.rule}`).join('; ');
+    throw new DomainError(
+      'FAILED_PRECONDITION',
+      `storefront '${storefront.id}': its ${binding.provider} binding cannot be used until fixed with UpdateStorefront: ${broken}`,
+      violations,
+    );
   }
 
   private async bindingFor(repos: Repositories, storefront: Storefront, provider: string): Promise<ProviderBinding> {
@@ -104,20 +125,27 @@ export class ProviderGateway {
     return past;
   }
 
-  private resolveSecrets(storefrontId: string, binding: ProviderBinding): Record<string, string> {
+  private async resolveSecrets(storefront: Storefront, binding: ProviderBinding): Promise<Record<string, string>> {
     const secrets: Record<string, string> = {};
     for (const [name, reference] of Object.entries(binding.secretRefs)) {
-      const value = this.resolveRef(reference);
+      const value = await this.resolveRef(storefront, reference).catch((error: unknown) => {
+        if (!(error instanceof SecretReferenceError)) throw error;
+        throw new DomainError(
+          'FAILED_PRECONDITION',
+          `storefront '${storefront.id}': secret_refs.${name} ${error.rule}`,
+          [{ field: `secret_refs.${name}`, rule: error.rule }],
+        );
+      });
       if (value === undefined) {
         // Names the reference (where to look), never a value.
-        throw unavailable(`storefront '${storefrontId}': secret '${name}' (${reference}) is not set`);
+        throw unavailable(`storefront '${storefront.id}': secret '${name}' (${reference}) is not set`);
       }
       secrets[name] = value;
     }
     return secrets;
   }
 
-  private resolveRef(reference: string | undefined): string | undefined {
-    return reference ? this.secrets.resolve(reference) : undefined;
+  private resolveRef(storefront: Storefront, reference: string | undefined): Promise<string | undefined> {
+    return reference ? this.secrets.resolve(storefront.tenantId, reference) : Promise.resolve(undefined);
   }
 }

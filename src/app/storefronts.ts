@@ -1,9 +1,10 @@
 import { failedPrecondition, notFound } from '../domain/errors';
-import { isSecretReference, ProviderBinding, Storefront } from '../domain/storefront';
+import type { ProviderBinding, Storefront } from '../domain/storefront';
 import { Validator } from '../domain/validation';
 import type { Clock } from '../ports/clock.port';
 import type { ProviderCapability } from '../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
+import type { BindingGuard } from './binding-guard';
 import type { CallContext } from './call-context';
 import { Page, pageOf, readPage } from './pagination';
 import { capabilitiesOf } from './provider-capabilities';
@@ -50,6 +51,7 @@ export class StorefrontUseCases {
     private readonly uow: UnitOfWork,
     private readonly registry: ProviderRegistry,
     private readonly clock: Clock,
+    private readonly guard: BindingGuard,
   ) {}
 
   async create(input: CreateStorefrontInput, ctx: CallContext): Promise<StorefrontView> {
@@ -61,7 +63,7 @@ export class StorefrontUseCases {
       .maxLength('name', input.name, 200)
       .country('country', input.country, true)
       .currency('default_currency', input.defaultCurrency);
-    this.validateBinding(v, input.provider, input.providerConfig, input.secretRefs);
+    this.validateBinding(v, input.provider, input.tenantId, input.providerConfig, input.secretRefs);
     v.check();
 
     const now = this.clock.now();
@@ -118,7 +120,7 @@ export class StorefrontUseCases {
       const config = input.providerConfig ?? current.binding.config;
       const secretRefs = input.secretRefs ?? current.binding.secretRefs;
       const bv = new Validator();
-      this.validateBinding(bv, current.binding.provider, config, secretRefs);
+      this.validateBinding(bv, current.binding.provider, current.tenantId, config, secretRefs);
       bv.check();
       const next: Storefront = {
         ...current,
@@ -140,7 +142,9 @@ export class StorefrontUseCases {
   /** Binds the storefront to another provider; subscriptions already created stay pinned to theirs. */
   async switchProvider(input: SwitchProviderInput, ctx: CallContext): Promise<StorefrontView> {
     const v = new Validator().required('reason', input.reason).maxLength('reason', input.reason, 500);
-    const adapter = this.validateBinding(v, input.provider, input.providerConfig, input.secretRefs);
+    // Secret references are the storefront tenant's (a tenant never changes); an unknown storefront is NOT_FOUND below.
+    const tenantId = (await this.uow.reads.storefronts.get(input.storefrontId))?.tenantId;
+    const adapter = this.validateBinding(v, input.provider, tenantId, input.providerConfig, input.secretRefs);
     v.check();
 
     const switched = await this.uow.transaction(async (repos) => {
@@ -190,20 +194,22 @@ export class StorefrontUseCases {
     }
   }
 
+  /** The provider's own rules, then where the binding may reach: URLs on its hosts, secrets of `tenantId` only. */
   private validateBinding(
     v: Validator,
     provider: string,
+    tenantId: string | undefined,
     config: Record<string, string>,
     secretRefs: Record<string, string>,
   ) {
     const adapter = provider ? this.registry.find(provider) : undefined;
     if (!provider) v.add('provider', 'is required');
     else if (!adapter) v.add('provider', `unknown provider '${provider}'; one of ${this.registry.ids().join(', ')}`);
-    for (const [name, ref] of Object.entries(secretRefs)) {
-      // Never echo the value: it may be a secret pasted by mistake.
-      if (!isSecretReference(ref)) v.add(`secret_refs.${name}`, 'must be a reference like env:NAME or file:/path');
-    }
     for (const violation of adapter?.validateBinding(config, secretRefs) ?? []) v.add(violation.field, violation.rule);
+    // Never echo a reference or URL: either may be a secret pasted by mistake.
+    for (const violation of this.guard.violations(adapter, tenantId, config, secretRefs)) {
+      v.add(violation.field, violation.rule);
+    }
     return adapter;
   }
 

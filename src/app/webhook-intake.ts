@@ -1,11 +1,14 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError } from '../domain/errors';
 import type { Clock } from '../ports/clock.port';
-import type { RawWebhook } from '../ports/provider-adapter.port';
+import type { ProviderEvent, RawWebhook } from '../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../ports/store.port';
-import type { ProviderEventApplier } from './provider-events';
+import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
 import type { ProviderGateway } from './provider-gateway';
 import type { ProviderRegistry } from './provider-registry';
+
+/** The outcome recorded for a webhook naming an object its storefront does not have. */
+export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';
 
 /** What the HTTP ingress answers. Only 200 means the webhook is stored. */
 export interface IntakeAnswer {
@@ -68,8 +71,23 @@ export class WebhookIntake {
     const events = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
     const notes: string[] = [];
     const origin = { provider: entry.provider, storefront, correlationId: currentTraceId() ?? entry.providerEventId };
-    for (const event of events) notes.push(await this.applier.apply(repos, origin, event));
+    for (const event of events) notes.push(await this.applyInScope(repos, origin, event));
     return notes.length ? notes.join('; ') : 'ignored';
+  }
+
+  /**
+   * Applies one event to the storefront it was signed for. One naming an object the storefront does not have (ours
+   * for another storefront, or none of ours) is acknowledged and recorded as ignored: retrying cannot make it
+   * the storefront's, and it must not become a dead letter someone replays. Lookups precede writes, so nothing of
+   * it is written.
+   */
+  private async applyInScope(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
+    try {
+      return await this.applier.apply(repos, origin, event);
+    } catch (error) {
+      if (error instanceof ForeignOrUnknownObject) return `${IGNORED_FOREIGN} (${error.message})`;
+      throw error;
+    }
   }
 }
 

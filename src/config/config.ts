@@ -34,6 +34,12 @@ export interface Config {
   authJwksUrl?: string;
   /** No keys configured on the embedded database: only the documented `demo_admin_key` is accepted. */
   demoAdminKey: boolean;
+  /** The only folder `file:` secret references may read, one sub-folder per tenant (SECRETS_DIR). */
+  secretsDir: string;
+  /** Provider hosts a binding may use besides the provider's documented ones (PROVIDER_HOST_ALLOWLIST). */
+  providerHostAllowlist: string[];
+  /** http and loopback/private provider URLs, for emulators (ALLOW_INSECURE_PROVIDER_URLS; on for the embedded default). */
+  allowInsecureProviderUrls: boolean;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -96,12 +102,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiKeysFile,
     authJwksUrl,
     demoAdminKey: !apiKeysFile && !authJwksUrl && !databaseUrl,
+    secretsDir: optional(env, 'SECRETS_DIR') ?? '/run/secrets',
+    providerHostAllowlist: hostList(env, 'PROVIDER_HOST_ALLOWLIST'),
+    // The embedded default runs its emulators in-process on http://127.0.0.1.
+    allowInsecureProviderUrls: boolean(env, 'ALLOW_INSECURE_PROVIDER_URLS', !databaseUrl),
   };
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/** Comma-separated host names (no scheme, port or path), lower-cased. */
+function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const hosts = (optional(env, name) ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) && !/^\[?[0-9a-f:.]+\]?$/.test(host)) {
+      throw new ConfigError(name, `must list host names separated by commas (no scheme, port or path), got '${host}'`);
+    }
+  }
+  return hosts.map((h) => h.replace(/^\[|\]$/g, ''));
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,4 +1,5 @@
 import type { Violation } from './errors';
+import { ProviderUrlPolicy, providerUrlViolation } from './provider-url';
 
 /** What a provider accepts in a storefront binding. */
 export interface BindingSpec {
@@ -6,9 +7,15 @@ export interface BindingSpec {
   config: Record<string, { values?: readonly string[]; url?: boolean }>;
   /** Secret names (values are references, checked by the core). */
   secrets: readonly string[];
+  /**
+   * The provider's documented API hosts (`*.example.com` covers subdomains). A `url` setting must point at one of
+   * them unless PROVIDER_HOST_ALLOWLIST names its host; the core checks that when the binding is written and again
+   * before each call.
+   */
+  hosts: readonly string[];
 }
 
-/** Violations of a binding against a provider's spec: unknown keys, bad values, URLs that are not http(s). */
+/** Violations of a binding against a provider's spec: unknown keys, bad values, unknown secrets (URLs: the core). */
 export function checkBinding(
   spec: BindingSpec,
   config: Record<string, string>,
@@ -22,8 +29,6 @@ export function checkBinding(
       violations.push({ field: `provider_config.${key}`, rule: `is not a setting; one of ${known.join(', ')}` });
     else if (rule.values && !rule.values.includes(value)) {
       violations.push({ field: `provider_config.${key}`, rule: `must be one of ${rule.values.join(', ')}` });
-    } else if (rule.url && !/^https?:\/\/[^\s/]+/.test(value)) {
-      violations.push({ field: `provider_config.${key}`, rule: 'must be an http(s) URL' });
     }
   }
   for (const name of Object.keys(secretRefs)) {
@@ -33,6 +38,22 @@ export function checkBinding(
         rule: `is not a secret of this provider; one of ${spec.secrets.join(', ')}`,
       });
     }
+  }
+  return violations;
+}
+
+/** Violations of the binding's URL settings against the provider's documented hosts and the deployment's policy. */
+export function urlViolations(
+  spec: BindingSpec,
+  config: Record<string, string>,
+  policy: ProviderUrlPolicy,
+): Violation[] {
+  const violations: Violation[] = [];
+  for (const [key, rule] of Object.entries(spec.config)) {
+    const value = config[key];
+    if (!rule.url || value === undefined || value === '') continue;
+    const broken = providerUrlViolation(value, spec.hosts, policy);
+    if (broken) violations.push({ field: `provider_config.${key}`, rule: broken });
   }
   return violations;
 }

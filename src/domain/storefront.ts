@@ -21,11 +21,3 @@ export interface Storefront {
   createdAt: Date;
   updatedAt: Date;
 }
-
-// A secret reference names where the secret lives; raw secrets are refused so they never reach rows, logs or events.
-const SECRET_REF = /^(env:[A-Z_][A-Z0-9_]*|file:\/[^\s]+)$/;
-
-/** True when `value` is a reference to a secret ("env:NAME", "file:/path"), not a secret itself. */
-export function isSecretReference(value: string): boolean {
-  return SECRET_REF.test(value);
-}

@@ -1,3 +1,4 @@
+import type { BindingSpec } from '../domain/binding-rules';
 import type { Violation } from '../domain/errors';
 import type { Money } from '../domain/money';
 import type { ProviderEvent } from './provider-event';
@@ -191,6 +192,8 @@ export interface ProviderAdapter {
    * when prices travel inline (Paytiko). SwitchProvider refuses while an active plan lacks it.
    */
   readonly planReference?: string;
+  /** What a binding holds: settings (which are URLs), secret names, the provider's documented hosts. */
+  readonly binding?: BindingSpec;
   /** Rules for a storefront binding's non-secret config and secret references. Empty when valid. */
   validateBinding(config: Record<string, string>, secretRefs: Record<string, string>): Violation[];
   /** The binding's secret names that hold webhook secrets: current first, then previous. */

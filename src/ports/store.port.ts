@@ -53,8 +53,11 @@ export interface CustomerRepository {
 export interface SubscriptionRepository {
   /** False (and nothing written) when the id exists already. */
   insert(subscription: Subscription): Promise<boolean>;
-  get(id: string, options?: { forUpdate?: boolean }): Promise<Subscription | undefined>;
+  /** With `storefrontId`, only that storefront's subscription (a webhook names ours only for its own storefront). */
+  get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Subscription | undefined>;
+  /** The storefront's subscription with this reference at `provider`; another storefront's is never found. */
   findByProviderRef(
+    storefrontId: string,
     provider: string,
     ref: string,
     options?: { forUpdate?: boolean },
@@ -75,8 +78,15 @@ export interface SubscriptionRepository {
 
 export interface PaymentRepository {
   insert(payment: Payment): Promise<void>;
-  get(id: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
-  findByProviderRef(provider: string, ref: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  /** With `storefrontId`, only that storefront's payment (a webhook names ours only for its own storefront). */
+  get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Payment | undefined>;
+  /** The storefront's payment with this reference at `provider`; another storefront's is never found. */
+  findByProviderRef(
+    storefrontId: string,
+    provider: string,
+    ref: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<Payment | undefined>;
   list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,
@@ -92,6 +102,7 @@ export interface PaymentRepository {
 export interface RefundRepository {
   insert(refund: Refund): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
+  /** Scoped by its payment, which the caller found within its storefront. */
   findByProviderRef(paymentId: string, ref: string, options?: { forUpdate?: boolean }): Promise<Refund | undefined>;
   listOfPayment(paymentId: string, page: PageRequest): Promise<Refund[]>;
   /** PENDING refunds requested or last asked about at or before `checkedBefore`, least recently first. */
@@ -105,6 +116,7 @@ export interface RefundRepository {
 export interface InvoiceRepository {
   insert(invoice: Invoice): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined>;
+  /** Scoped by its subscription, which the caller found within its storefront. */
   findByProviderRef(
     subscriptionId: string,
     ref: string,
@@ -162,7 +174,8 @@ export interface WebhookInbox {
   insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean>;
   /** Locks the oldest due pending entry (skipping entries other workers hold), if any. */
   claimDue(now: Date): Promise<InboxEntry | undefined>;
-  markProcessed(id: string, at: Date): Promise<void>;
+  /** `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). */
+  markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
   scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void>;
   /** Parks the entry and records a dead letter. */
   deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string): Promise<void>;

@@ -27,14 +27,15 @@ export class KnexPaymentRepository implements PaymentRepository {
     });
   }
 
-  async get(id: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined> {
+  async get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Payment | undefined> {
     const query = this.db('payments').where({ id }).first();
+    if (options?.storefrontId !== undefined) query.where({ storefront_id: options.storefrontId });
     const row = await (options?.forUpdate ? query.forUpdate() : query);
     return row ? toPayment(row) : undefined;
   }
 
-  async findByProviderRef(provider: string, ref: string, options?: { forUpdate?: boolean }) {
-    const query = this.db('payments').where({ provider, provider_ref: ref }).first();
+  async findByProviderRef(storefrontId: string, provider: string, ref: string, options?: { forUpdate?: boolean }) {
+    const query = this.db('payments').where({ storefront_id: storefrontId, provider, provider_ref: ref }).first();
     const row = await (options?.forUpdate ? query.forUpdate() : query);
     return row ? toPayment(row) : undefined;
   }

@@ -31,18 +31,20 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return inserted.length > 0;
   }
 
-  async get(id: string, options?: { forUpdate?: boolean }): Promise<Subscription | undefined> {
+  async get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Subscription | undefined> {
     const query = this.db('subscriptions').where({ id }).first();
+    if (options?.storefrontId !== undefined) query.where({ storefront_id: options.storefrontId });
     const row = await (options?.forUpdate ? query.forUpdate() : query);
     return row ? toSubscription(row) : undefined;
   }
 
   async findByProviderRef(
+    storefrontId: string,
     provider: string,
     ref: string,
     options?: { forUpdate?: boolean },
   ): Promise<Subscription | undefined> {
-    const query = this.db('subscriptions').where({ provider, provider_ref: ref }).first();
+    const query = this.db('subscriptions').where({ storefront_id: storefrontId, provider, provider_ref: ref }).first();
     const row = await (options?.forUpdate ? query.forUpdate() : query);
     return row ? toSubscription(row) : undefined;
   }

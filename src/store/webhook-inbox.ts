@@ -22,7 +22,7 @@ export class KnexWebhookInbox implements WebhookInbox {
         traceparent: entry.traceparent ?? null,
         received_at: entry.receivedAt,
       })
-      .onConflict(['provider', 'provider_event_id'])
+      .onConflict(['provider', 'storefront_id', 'provider_event_id'])
       .ignore()
       .returning('id');
     return inserted.length > 0;
@@ -49,8 +49,10 @@ export class KnexWebhookInbox implements WebhookInbox {
     return row ? toEntry(row) : undefined;
   }
 
-  async markProcessed(id: string, at: Date): Promise<void> {
-    await this.db('webhook_inbox').where({ id }).update({ status: 'PROCESSED', processed_at: at, last_error: null });
+  async markProcessed(id: string, at: Date, outcome?: string): Promise<void> {
+    await this.db('webhook_inbox')
+      .where({ id })
+      .update({ status: 'PROCESSED', processed_at: at, last_error: null, outcome: outcome?.slice(0, 1000) ?? null });
   }
 
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 
@@ -11,35 +12,77 @@ export interface HttpProbes {
 export interface HttpRoutes extends HttpProbes {
   /** Provider webhooks; absent → 404. */
   webhooks?: WebhookReceiver;
+  /** Where refused webhooks are logged (status and reason, never the body). */
+  logger?: Logger;
+  limits?: Partial<HttpLimits>;
 }
+
+/** Bounds that keep slow or numerous clients (slowloris) from holding the listener. */
+export interface HttpLimits {
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are refused. */
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_000,
+};
 
 /** The HTTP listener: provider webhooks (POST /webhooks/{provider}/{storefrontId}), liveness, readiness, metrics. */
 export function createHttpServer(probes: HttpRoutes): http.Server {
-  return http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (code: number, body: string, type = 'application/json') => {
-      res.writeHead(code, { 'content-type': type });
-      res.end(body);
-    };
-    const webhook = req.method === 'POST' && probes.webhooks ? WEBHOOK_PATH.exec(url.pathname) : null;
-    if (webhook) return handleWebhook(req, res, webhook, probes.webhooks!);
-    if (req.method === 'GET' && url.pathname === '/healthz') return send(200, '{"status":"ok"}');
-    if (req.method === 'GET' && url.pathname === '/readyz') {
-      probes.ready().then(
-        (ok) => send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not ready' })),
-        () => send(503, '{"status":"not ready"}'),
-      );
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/metrics') {
-      probes.metrics.metrics().then(
-        (text) => send(200, text, probes.metrics.contentType),
-        () => send(500, '{"error":"metrics unavailable"}'),
-      );
-      return;
-    }
-    send(404, JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }));
-  });
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...probes.limits };
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node looks for requests past their timeouts; by default 30 s, which would let short limits slip.
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => route(probes, req, res),
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
+
+function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const send = (code: number, body: string, type = 'application/json') => {
+    res.writeHead(code, { 'content-type': type });
+    res.end(body);
+  };
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    // A request target URL cannot parse must be answered, not thrown: a throw here would end the process.
+    return send(400, '{"error":"malformed request target"}');
+  }
+  const webhook = req.method === 'POST' && probes.webhooks ? WEBHOOK_PATH.exec(url.pathname) : null;
+  if (webhook) return handleWebhook(req, res, webhook, probes.webhooks!, probes.logger);
+  if (req.method === 'GET' && url.pathname === '/healthz') return send(200, '{"status":"ok"}');
+  if (req.method === 'GET' && url.pathname === '/readyz') {
+    probes.ready().then(
+      (ok) => send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not ready' })),
+      () => send(503, '{"status":"not ready"}'),
+    );
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/metrics') {
+    probes.metrics.metrics().then(
+      (text) => send(200, text, probes.metrics.contentType),
+      () => send(500, '{"error":"metrics unavailable"}'),
+    );
+    return;
+  }
+  send(404, JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }));
 }
 
 export function listenHttp(server: http.Server, host: string, port: number): Promise<number> {

@@ -1,6 +1,6 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { WebhookIntake } from '../app/webhook-intake';
+import { IGNORED_FOREIGN, WebhookIntake } from '../app/webhook-intake';
 import { Wakeup } from '../app/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
@@ -81,11 +81,19 @@ export class InboxWorker {
           async (span) => {
             try {
               const outcome = await this.intake.process(repos, entry);
-              await repos.inbox.markProcessed(entry.id, this.clock.now());
-              this.logger.info(
-                { provider: entry.provider, event_id: entry.providerEventId, type: entry.eventType, outcome },
-                'webhook processed',
-              );
+              await repos.inbox.markProcessed(entry.id, this.clock.now(), outcome);
+              const fields = {
+                provider: entry.provider,
+                storefront_id: entry.storefrontId,
+                event_id: entry.providerEventId,
+                type: entry.eventType,
+                outcome,
+              };
+              // Not an error (it is acknowledged and recorded), but a signed webhook about someone else's object
+              // deserves a look: a misrouted endpoint, or a storefront probing another's.
+              if (outcome.includes(IGNORED_FOREIGN))
+                this.logger.warn(fields, 'webhook names no object of its storefront');
+              else this.logger.info(fields, 'webhook processed');
             } catch (error) {
               span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
               throw error;

@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type http from 'node:http';
+import type { Logger } from 'pino';
 import type { IntakeAnswer } from '../app/webhook-intake';
 import type { RawWebhook } from '../ports/provider-adapter.port';
 
@@ -21,6 +22,7 @@ export function handleWebhook(
   res: http.ServerResponse,
   match: RegExpExecArray,
   receive: WebhookReceiver,
+  logger?: Logger,
 ): void {
   const [, provider, storefrontId] = match as unknown as [string, string, string];
   const send = (status: number, body: Record<string, unknown>) => {
@@ -35,6 +37,8 @@ export function handleWebhook(
   };
   if (Number(req.headers['content-length'] ?? 0) > MAX_WEBHOOK_BYTES) return tooLarge();
 
+  // A sender that disconnects mid-body is nobody's error; unheard, the stream's 'error' would end the process.
+  req.on('error', () => undefined);
   const chunks: Buffer[] = [];
   let size = 0;
   let refused = false;
@@ -60,9 +64,17 @@ export function handleWebhook(
         try {
           const answer = await receive(provider, storefrontId, { headers, body: Buffer.concat(chunks) });
           span.setAttribute('http.response.status_code', answer.status);
+          if (answer.status >= 400) {
+            // Why it was refused, never the body or headers: they are the sender's, possibly hostile, text.
+            logger?.warn(
+              { provider, storefront_id: storefrontId, status: answer.status, reason: answer.body.error },
+              'webhook refused',
+            );
+          }
           send(answer.status, answer.body);
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          logger?.error({ provider, storefront_id: storefrontId, err: error }, 'webhook could not be stored');
           send(503, { error: 'could not store the webhook; retry later' });
         } finally {
           span.end();

@@ -39,7 +39,7 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
     expect(created.binding).toMatchObject({
       provider: 'paytiko',
       actor: TEST_KEYS.admin.name,
-      secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
+      secretRefs: { webhook_secret: 'env:BILLING_SECRET_TENANT_A_WEBHOOK_SECRET' },
     });
 
     const duplicate = await callError(
@@ -54,14 +54,14 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
       name: 'US app',
       country: 'US',
       defaultCurrency: 'USD',
-      providerConfig: { base_url: 'https://merchant.paytiko.example' },
+      providerConfig: { base_url: 'https://core.paytiko.com' },
       replaceProviderConfig: true,
       secretRefs: {},
       replaceSecretRefs: false,
       expectedVersion: 1n,
     });
     expect(updated.storefront).toMatchObject({ name: 'US app', country: 'US', defaultCurrency: 'USD', version: 2n });
-    expect(updated.storefront!.binding!.config).toEqual({ base_url: 'https://merchant.paytiko.example' });
+    expect(updated.storefront!.binding!.config).toEqual({ base_url: 'https://core.paytiko.com' });
 
     const stale = await callError(sf, sf.updateStorefront, {
       storefrontId: 'us-app',

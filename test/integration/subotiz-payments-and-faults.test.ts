@@ -3,7 +3,7 @@ import { PaymentStatus, RefundState, RefundStatus } from '../../src/gen/billing/
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
 import { eventually } from '../support/eventually';
-import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { FAST_WEBHOOKS, subotizSecretRefs, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import {
   call,
@@ -175,7 +175,7 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
       service.clients.storefronts.createStorefront,
       storefrontRequest('down-store', {
         providerConfig: { base_url: 'http://127.0.0.1:9' },
-        secretRefs: { api_key: 'env:TEST_SUBOTIZ_API_KEY', webhook_secret: 'env:TEST_SUBOTIZ_WEBHOOK_SECRET' },
+        secretRefs: { api_key: subotizSecretRefs().api_key, webhook_secret: subotizSecretRefs().webhook_secret },
       }),
     );
     const { plan } = await call(service.clients.catalog, service.clients.catalog.createPlan, {

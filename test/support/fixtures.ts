@@ -1,4 +1,5 @@
 import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
+import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import type { CreateStorefrontRequest, StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { call } from './test-service';
@@ -8,15 +9,17 @@ export function storefrontRequest(
   id: string,
   overrides: Partial<CreateStorefrontRequest> = {},
 ): CreateStorefrontRequest {
+  const tenantId = overrides.tenantId ?? 'tenant-a';
   return {
     storefrontId: id,
-    tenantId: 'tenant-a',
+    tenantId,
     name: `Store ${id}`,
     country: 'DE',
     defaultCurrency: 'EUR',
     provider: 'subotiz',
     providerConfig: {},
-    secretRefs: { webhook_secret: 'env:TEST_WEBHOOK_SECRET' },
+    // A binding may name only its own tenant's secrets (BILLING_SECRET_<TENANT>_…).
+    secretRefs: { webhook_secret: `env:${tenantEnvPrefix(tenantId)}WEBHOOK_SECRET` },
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startSubotizEmulator, SubotizEmulator } from '../../adapters/subotiz/emulator';
+import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
 import { Payment, PaymentServiceClient } from '../../src/gen/billing/v1/payment';
@@ -19,10 +20,40 @@ const SECRETS = {
   accessSecret: `as_${randomBytes(8).toString('hex')}`,
   webhookSecret: `whsec_${randomBytes(8).toString('hex')}`,
 };
+// The names tests use to read the values (sign a webhook, call the emulator directly).
 process.env.TEST_SUBOTIZ_API_KEY = SECRETS.apiKey;
 process.env.TEST_SUBOTIZ_ACCESS_NO = 'acc_test';
 process.env.TEST_SUBOTIZ_ACCESS_SECRET = SECRETS.accessSecret;
 process.env.TEST_SUBOTIZ_WEBHOOK_SECRET = SECRETS.webhookSecret;
+
+/** The tenant of the storefronts tests create (fixtures' storefrontRequest). */
+export const TEST_TENANT = 'tenant-a';
+
+/**
+ * The Subotiz secret references of a storefront of `tenantId`, with the values set in this process's environment
+ * under that tenant's own names (`BILLING_SECRET_<TENANT>_SUBOTIZ_*`), the only env vars its bindings may name.
+ */
+export function subotizSecretRefs(tenantId = TEST_TENANT): {
+  api_key: string;
+  access_no: string;
+  access_secret: string;
+  webhook_secret: string;
+} {
+  const prefix = tenantEnvPrefix(tenantId);
+  const values = {
+    api_key: SECRETS.apiKey,
+    access_no: 'acc_test',
+    access_secret: SECRETS.accessSecret,
+    webhook_secret: SECRETS.webhookSecret,
+  };
+  const refs = {} as Record<keyof typeof values, string>;
+  for (const [name, value] of Object.entries(values) as [keyof typeof values, string][]) {
+    const variable = `${prefix}SUBOTIZ_${name.toUpperCase()}`;
+    process.env[variable] = value;
+    refs[name] = `env:${variable}`;
+  }
+  return refs;
+}
 
 /** Service settings that keep webhook retries short in tests. */
 export const FAST_WEBHOOKS = {
@@ -54,9 +85,17 @@ export interface SubotizWorld {
 
 export async function subotizWorld(
   service: TestService,
-  options: { storefrontId?: string; trialDays?: number; authMode?: 'bearer' | 'hub_signature' } = {},
+  options: {
+    storefrontId?: string;
+    trialDays?: number;
+    authMode?: 'bearer' | 'hub_signature';
+    /** The storefront's tenant (default TEST_TENANT). */
+    tenantId?: string;
+  } = {},
 ): Promise<SubotizWorld> {
   const storefrontId = options.storefrontId ?? 'sub-store';
+  const tenantId = options.tenantId ?? TEST_TENANT;
+  const refs = subotizSecretRefs(tenantId);
   const priceId = `price_${randomBytes(4).toString('hex')}`;
   const emulator = await startSubotizEmulator({
     merchants: [
@@ -85,14 +124,15 @@ export async function subotizWorld(
     service.clients.storefronts,
     service.clients.storefronts.createStorefront,
     storefrontRequest(storefrontId, {
+      tenantId,
       provider: 'subotiz',
       providerConfig: { base_url: emulator.url, auth_mode: options.authMode ?? 'bearer', sub_merchant_id: 'm-1' },
       secretRefs: {
         // A Hub-* storefront gets no API key, so a client falling back to Bearer fails instead of passing.
-        ...(options.authMode === 'hub_signature' ? {} : { api_key: 'env:TEST_SUBOTIZ_API_KEY' }),
-        access_no: 'env:TEST_SUBOTIZ_ACCESS_NO',
-        access_secret: 'env:TEST_SUBOTIZ_ACCESS_SECRET',
-        webhook_secret: 'env:TEST_SUBOTIZ_WEBHOOK_SECRET',
+        ...(options.authMode === 'hub_signature' ? {} : { api_key: refs.api_key }),
+        access_no: refs.access_no,
+        access_secret: refs.access_secret,
+        webhook_secret: refs.webhook_secret,
       },
     }),
   );

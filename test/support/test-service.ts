@@ -82,6 +82,7 @@ export async function startTestService(
     RELAY_POLL_INTERVAL_MS: '200',
     DEMO_SEED: 'false',
     API_KEYS_FILE: env.API_KEYS_FILE ?? writeKeysFile(),
+    ALLOW_INSECURE_PROVIDER_URLS: 'true',
     ...env,
     KAFKA_TOPIC_PREFIX: topicPrefix,
   });

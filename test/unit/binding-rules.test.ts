@@ -1,6 +1,5 @@
 import { ALL_ADAPTERS } from '../../adapters';
 import { ProviderRegistry } from '../../src/app/provider-registry';
-import { isSecretReference } from '../../src/domain/storefront';
 
 describe('provider bindings', () => {
   const registry = new ProviderRegistry(ALL_ADAPTERS);
@@ -18,17 +17,16 @@ describe('provider bindings', () => {
       .validateBinding({ auth_mode: 'oauth', base_url: 'ftp://x', colour: 'blue' }, { api_key: 'env:K', pin: 'env:P' });
     expect(violations.map((v) => v.field)).toEqual([
       'provider_config.auth_mode',
-      'provider_config.base_url',
       'provider_config.colour',
       'secret_refs.pin',
     ]);
   });
 
-  it('accepts only references to secrets, never secrets', () => {
-    expect(isSecretReference('env:SUBOTIZ_API_KEY')).toBe(true);
-    expect(isSecretReference('file:/run/secrets/subotiz')).toBe(true);
-    expect(isSecretReference('sk_live_abc')).toBe(false);
-    expect(isSecretReference('env:lowercase')).toBe(false);
+  it('declares each provider’s documented API hosts for its base_url', () => {
+    expect(registry.find('subotiz')!.binding!.hosts).toEqual(
+      expect.arrayContaining(['api.subotiz.com', 'api.sandbox.subotiz.com']),
+    );
+    for (const id of registry.ids()) expect(registry.find(id)!.binding!.config.base_url).toEqual({ url: true });
   });
 
   it('refuses an adapter without an id, and duplicates', () => {

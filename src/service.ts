@@ -53,6 +53,11 @@ export interface RunningService {
 const HOUR = 3_600_000;
 /** How long before the reconciler asks again about a checkout still open at the provider, or a failed check. */
 const RECHECK_AFTER_MS = 5 * 60_000;
+/**
+ * How long a retry waits for a key whose owner stopped renewing (it died): short, because the live owner renews its
+ * lease while the call runs, and the final write is fenced by the owner anyway.
+ */
+const IDEMPOTENCY_LEASE_MS = 10_000;
 
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -155,7 +160,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const idempotency = new IdempotencyStore(database.knex, {
     retentionMs: config.idempotencyRetentionHours * HOUR,
-    lockMs: 60_000,
+    leaseMs: IDEMPOTENCY_LEASE_MS,
   });
   const purge = setInterval(() => {
     idempotency.purgeExpired().catch((error) => logger.warn({ err: error }, 'idempotency purge failed'));
@@ -180,7 +185,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     : undefined;
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
-  const interceptors = [idempotencyInterceptor(new IdempotencyGuard(idempotency))];
+  const interceptors = [
+    idempotencyInterceptor(new IdempotencyGuard(idempotency, { renewEveryMs: IDEMPOTENCY_LEASE_MS / 4 })),
+  ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();

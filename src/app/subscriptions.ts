@@ -230,7 +230,7 @@ export class SubscriptionUseCases {
         });
       }
       return stored;
-    });
+    }, ctx);
   }
 
   async getUsage(input: { subscriptionId: string; periodStart?: Date; periodEnd?: Date }) {
@@ -323,7 +323,7 @@ export class SubscriptionUseCases {
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);
       return subscription;
-    });
+    }, ctx);
   }
 
   /** The storefront a subscription belongs to (it always exists: subscriptions reference it). */

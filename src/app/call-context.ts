@@ -35,6 +35,8 @@ export interface PendingEffect {
   subjectId: string;
   /** The provider's id for it, once the provider has answered. */
   providerRef?: string;
+  /** What was asked for where a retry cannot derive it again from its request (a refund's whole remainder). */
+  detail?: Record<string, string>;
 }
 
 /**

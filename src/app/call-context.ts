@@ -1,4 +1,4 @@
-import type { ActorContext, Repositories } from '../ports/store.port';
+import type { ActorContext, Repositories, ResponseRecorder } from '../ports/store.port';
 
 /** What a caller may do: `service` its tenant's billing objects, `platform` also its storefronts, `admin` all. */
 export type Role = 'service' | 'platform' | 'admin';
@@ -44,7 +44,7 @@ export interface PendingEffect {
  * calls `record` when a transaction is given the call's context), so the change and its stored response commit
  * together: a crash leaves either both or neither.
  */
-export interface CallCompletion {
+export interface CallCompletion extends ResponseRecorder {
   /** The effect an earlier attempt with this key recorded and did not finish, if any. */
   readonly pending?: PendingEffect;
   /** Commits `effect` before the provider is called (and again once the provider's id is known). */

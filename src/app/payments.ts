@@ -68,7 +68,7 @@ export class PaymentUseCases {
     // A refund cannot be undone: it is recorded before Subotiz is asked, and a retry that finds it resumes it. Its
     // amount was checked when it was recorded; the provider may have refunded it since, so it is not checked again.
     const { effect, resumed } = effectOf(ctx, 'refund', () => ({ subjectId: newId('ref') }));
-    const amount = resumed ? recordedAmount(effect, payment) : await this.refundableAmount(payment, input.amount);
+    const amount = resumed ? recordedAmount(effect) : await this.refundableAmount(payment, input.amount);
     let state: ProviderRefundState;
     if (resumed && effect.providerRef) {
       state = await connection.operation('getRefund')(connection.ctx, effect.providerRef);
@@ -153,11 +153,11 @@ function amountDetail(amount: Money): Record<string, string> {
   return { amount_minor: amount.amountMinor.toString(), currency: amount.currency };
 }
 
-/** The amount an earlier attempt recorded with its refund. */
-function recordedAmount(effect: PendingEffect, payment: Payment): Money {
-  const minor = effect.detail?.amount_minor;
-  const currency = effect.detail?.currency ?? payment.amount.currency;
-  return { currency, amountMinor: minor === undefined ? 0n : BigInt(minor) };
+/** The amount an earlier attempt recorded with its refund (always recorded with it, see amountDetail). */
+function recordedAmount(effect: PendingEffect): Money {
+  const { amount_minor: minor, currency } = effect.detail ?? {};
+  if (minor === undefined || currency === undefined) throw new Error(`refund ${effect.subjectId}: no amount recorded`);
+  return { currency, amountMinor: BigInt(minor) };
 }
 
 function checkRefundAmount(amount: Money, payment: Payment, refundable: bigint): void {

@@ -158,10 +158,19 @@ export class SubscriptionUseCases {
 
   async revokeCancellation(subscriptionId: string, ctx: CallContext) {
     const current = await this.load(this.uow.reads, subscriptionId);
-    if (!current.cancelAtPeriodEnd || isTerminal(current.status)) {
+    const resumed = resuming(ctx, 'revokeCancellation');
+    if (!resumed && (!current.cancelAtPeriodEnd || isTerminal(current.status))) {
       throw failedPrecondition(`subscription '${current.id}' has no scheduled cancellation to revoke`);
     }
-    return this.providerChange(current, ctx, 'revokeCancellation', (op, c, ref) => op(c.ctx, ref));
+    return this.providerChange(
+      current,
+      ctx,
+      'revokeCancellation',
+      (op, c, ref) => op(c.ctx, ref),
+      {},
+      undefined,
+      (state) => !state.cancelAtPeriodEnd,
+    );
   }
 
   async pause(subscriptionId: string, resumeAt: Date | undefined, ctx: CallContext) {
@@ -171,7 +180,15 @@ export class SubscriptionUseCases {
 
   async resume(subscriptionId: string, ctx: CallContext) {
     const current = await this.load(this.uow.reads, subscriptionId);
-    return this.providerChange(current, ctx, 'resumeSubscription', (op, c, ref) => op(c.ctx, ref));
+    return this.providerChange(
+      current,
+      ctx,
+      'resumeSubscription',
+      (op, c, ref) => op(c.ctx, ref),
+      {},
+      undefined,
+      (state) => state.status !== 'PAUSED',
+    );
   }
 
   async changePlan(subscriptionId: string, planId: string, ctx: CallContext) {

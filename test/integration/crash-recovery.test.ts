@@ -208,7 +208,7 @@ describe('crash recovery: kill -9 under keyed load', () => {
     closeAll(clients);
 
     // No key stays blocked past the dead owner's lease (and a little time to notice).
-    if (lastAborted) expect(lastAborted - killedAt).toBeLessThan(LEASE_MS + 3_000);
+    if (lastAborted) expect(lastAborted - killedAt).toBeLessThan(LEASE_MS + 5_000);
     for (const r of retried) {
       const before = first.get(r.key)!;
       if (before.ok) {
@@ -245,7 +245,7 @@ describe('crash recovery: kill -9 under keyed load', () => {
     expect(await one("SELECT count(*) AS n FROM idempotency_keys WHERE key LIKE 'crash-%' AND state = 'DONE'")).toBe(
       keyed.length,
     );
-  });
+  }, 300_000);
 });
 
 interface Clients {
@@ -351,7 +351,8 @@ class Child {
         const ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).catch(() => undefined);
         return ready?.status === 200;
       },
-      60_000,
+      // tsx compiles the service on start: slow on a busy machine.
+      100_000,
       'the service to be ready',
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${child.output}`);

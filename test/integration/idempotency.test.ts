@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
 import { CreateCustomerRequest, CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
+import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { createStorefront } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, callError, callWithTrailers, startTestService, TestService } from '../support/test-service';
@@ -177,6 +178,22 @@ describe('idempotency-key on mutating RPCs', () => {
     });
     expect(busy.code).toBe(status.ABORTED);
     expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'busy@example.com'")).toBe(0);
+  });
+
+  it('scopes keys per tenant: the same key of two tenants is two keys', async () => {
+    const store = new IdempotencyStore(service.database.knex, { retentionMs: 86_400_000, leaseMs: 10_000 });
+    const method = 'billing.v1.CustomerService/CreateCustomer';
+    const a = await store.claim('tenant-a', 'k-shared', method, 'hash-a');
+    const b = await store.claim('tenant-b', 'k-shared', method, 'hash-b');
+    expect([a.outcome, b.outcome]).toEqual(['claimed', 'claimed']);
+    if (a.outcome !== 'claimed') return;
+    await store.completeAfter({ scope: 'tenant-a', key: 'k-shared', owner: a.owner }, Buffer.from('answer of a'));
+    // Tenant A's response is A's alone; tenant B's call with the key is still its own, in flight.
+    expect(await store.claim('tenant-a', 'k-shared', method, 'hash-a')).toEqual({
+      outcome: 'replay',
+      response: Buffer.from('answer of a'),
+    });
+    expect(await store.claim('tenant-b', 'k-shared', method, 'hash-b')).toEqual({ outcome: 'in_flight' });
   });
 
   it('keeps keys for at least 24 hours', async () => {

@@ -61,6 +61,11 @@ export interface RunningService {
 const HOUR = 3_600_000;
 /** How long before the reconciler asks again about a checkout still open at the provider, or a failed check. */
 const RECHECK_AFTER_MS = 5 * 60_000;
+/**
+ * How long a retry waits for a key whose owner stopped renewing (it died): short, because the live owner renews its
+ * lease while the call runs, and the final write is fenced by the owner anyway.
+ */
+const IDEMPOTENCY_LEASE_MS = 10_000;
 
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -171,7 +176,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const idempotency = new IdempotencyStore(database.knex, {
     retentionMs: config.idempotencyRetentionHours * HOUR,
-    lockMs: 60_000,
+    leaseMs: IDEMPOTENCY_LEASE_MS,
   });
   const purge = setInterval(() => {
     idempotency.purgeExpired().catch((error) => logger.warn({ err: error }, 'idempotency purge failed'));
@@ -202,7 +207,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
     inputLimits(),
     tenantScope(new CachedTenantDirectory(new KnexTenantDirectory(database.knex))),
-    idempotencyInterceptor(new IdempotencyGuard(idempotency)),
+    idempotencyInterceptor(new IdempotencyGuard(idempotency, { renewEveryMs: IDEMPOTENCY_LEASE_MS / 4 })),
   ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);

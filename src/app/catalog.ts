@@ -62,13 +62,13 @@ export class CatalogUseCases {
       status: 'ACTIVE',
       createdAt: this.clock.now(),
     };
-    await this.uow.transaction(async (repos) => {
+    return this.uow.transaction(async (repos) => {
       const storefront = await repos.storefronts.get(plan.storefrontId);
       if (!storefront) throw notFound('storefront', plan.storefrontId, 'storefront_id');
       await repos.plans.insert(plan);
       await this.recordChange(repos, storefront, plan, 'billing.plan.created', 'CreatePlan', ctx);
-    });
-    return plan;
+      return plan;
+    }, ctx);
   }
 
   async get(planId: string): Promise<Plan> {
@@ -96,7 +96,7 @@ export class CatalogUseCases {
       const storefront = (await repos.storefronts.get(plan.storefrontId))!;
       await this.recordChange(repos, storefront, archived, 'billing.plan.archived', 'ArchivePlan', ctx);
       return archived;
-    });
+    }, ctx);
   }
 
   /** Sets or (with an empty reference) removes the plan's reference at one provider. */
@@ -119,7 +119,7 @@ export class CatalogUseCases {
         details: { provider, reference },
       });
       return updated;
-    });
+    }, ctx);
   }
 
   private validateRefs(v: Validator, refs: Record<string, string>) {

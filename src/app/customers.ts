@@ -66,7 +66,7 @@ export class CustomerUseCases {
       }
       await this.recordChange(repos, storefront, customer, 'billing.customer.created', 'CreateCustomer', ctx);
       return { customer, created: true };
-    });
+    }, ctx);
   }
 
   async get(customerId: string): Promise<Customer> {
@@ -100,7 +100,7 @@ export class CustomerUseCases {
       const storefront = await this.storefront(repos, next.storefrontId);
       await this.recordChange(repos, storefront, next, 'billing.customer.updated', 'UpdateCustomer', ctx);
       return next;
-    });
+    }, ctx);
   }
 
   async list(

@@ -38,7 +38,7 @@ export class DeadLetterUseCases {
         details: { provider_event_id: letter.providerEventId },
       });
       return { ...letter, retriedAt: now };
-    });
+    }, ctx);
     this.onRequeued();
     return retried;
   }

@@ -35,7 +35,7 @@ export class EventUseCases {
         details: { count, types: filter.types, since: filter.since, until: filter.until },
       });
       return count;
-    });
+    }, ctx);
   }
 }
 

@@ -5,7 +5,9 @@ import type { Payment, Refund } from '../domain/payment';
 import { Validator } from '../domain/validation';
 import type { Clock } from '../ports/clock.port';
 import type { UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import type { ProviderRefundState } from '../ports/provider-adapter.port';
+import type { CallContext, PendingEffect } from './call-context';
+import { effectOf, recordEffect } from './pending-effects';
 import { pageOf, readPage } from './pagination';
 import type { ProviderGateway } from './provider-gateway';
 
@@ -59,23 +61,31 @@ export class PaymentUseCases {
         `payment '${payment.id}' is ${payment.status}: only a succeeded payment can be refunded`,
       );
     }
-    const refunds = await this.uow.reads.refunds.listOfPayment(payment.id, { size: 10_000 });
-    const pending = refunds.filter((r) => r.status === 'PENDING').reduce((sum, r) => sum + r.amount.amountMinor, 0n);
-    const refundable = payment.amount.amountMinor - payment.refundedMinor - pending;
-    const amount = input.amount ? resolveMoney(input.amount, 'amount') : { ...payment.amount, amountMinor: refundable };
-    checkRefundAmount(amount, payment, refundable);
-
     const storefront = (await this.uow.reads.storefronts.get(payment.storefrontId))!;
     const connection = await this.gateway.connect(this.uow.reads, storefront, payment.provider, ctx);
     const refund = connection.operation('refund');
-    const state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
+
+    // A refund cannot be undone: it is recorded before Subotiz is asked, and a retry that finds it resumes it. Its
+    // amount was checked when it was recorded; the provider may have refunded it since, so it is not checked again.
+    const { effect, resumed } = effectOf(ctx, 'refund', () => ({ subjectId: newId('ref') }));
+    const amount = resumed ? recordedAmount(effect) : await this.refundableAmount(payment, input.amount);
+    let state: ProviderRefundState;
+    if (resumed && effect.providerRef) {
+      state = await connection.operation('getRefund')(connection.ctx, effect.providerRef);
+    } else {
+      if (!resumed) await recordEffect(ctx, { ...effect, detail: amountDetail(amount) });
+      // A resumed refund whose answer was lost goes out with the same Request-Id: Subotiz answers with the refund
+      // it made, and makes no second one.
+      state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
+      await recordEffect(ctx, { ...effect, detail: amountDetail(amount), providerRef: state.ref });
+    }
     return this.uow.transaction(async (repos) => {
-      // A replayed provider call answers with the first refund: return ours instead of recording a second.
+      // Known already when the provider's webhook came first: one refund, ours or the webhook's.
       const known = await repos.refunds.findByProviderRef(payment.id, state.ref);
       if (known) return known;
       const now = this.clock.now();
       const created: Refund = {
-        id: newId('ref'),
+        id: effect.subjectId,
         paymentId: payment.id,
         amount,
         reason: input.reason,
@@ -94,7 +104,17 @@ export class PaymentUseCases {
         details: { payment_id: payment.id, amount_minor: amount.amountMinor.toString(), currency: amount.currency },
       });
       return created;
-    });
+    }, ctx);
+  }
+
+  /** The amount to refund (the whole remainder when none is given), checked against what is left to refund. */
+  private async refundableAmount(payment: Payment, requested: MoneyInput | undefined): Promise<Money> {
+    const refunds = await this.uow.reads.refunds.listOfPayment(payment.id, { size: 10_000 });
+    const pending = refunds.filter((r) => r.status === 'PENDING').reduce((sum, r) => sum + r.amount.amountMinor, 0n);
+    const refundable = payment.amount.amountMinor - payment.refundedMinor - pending;
+    const amount = requested ? resolveMoney(requested, 'amount') : { ...payment.amount, amountMinor: refundable };
+    checkRefundAmount(amount, payment, refundable);
+    return amount;
   }
 
   async getRefund(id: string): Promise<Refund> {
@@ -127,6 +147,17 @@ export class PaymentUseCases {
     );
     return pageOf(items, page, (i) => i.id);
   }
+}
+
+function amountDetail(amount: Money): Record<string, string> {
+  return { amount_minor: amount.amountMinor.toString(), currency: amount.currency };
+}
+
+/** The amount an earlier attempt recorded with its refund (always recorded with it, see amountDetail). */
+function recordedAmount(effect: PendingEffect): Money {
+  const { amount_minor: minor, currency } = effect.detail ?? {};
+  if (minor === undefined || currency === undefined) throw new Error(`refund ${effect.subjectId}: no amount recorded`);
+  return { currency, amountMinor: BigInt(minor) };
 }
 
 function checkRefundAmount(amount: Money, payment: Payment, refundable: bigint): void {

@@ -78,11 +78,11 @@ export class StorefrontUseCases {
       createdAt: now,
       updatedAt: now,
     };
-    await this.uow.transaction(async (repos) => {
+    return this.uow.transaction(async (repos) => {
       await repos.storefronts.insert(storefront);
       await this.recordChange(repos, storefront, 'billing.storefront.created', 'CreateStorefront', ctx);
-    });
-    return this.view(storefront);
+      return this.view(storefront);
+    }, ctx);
   }
 
   async get(storefrontId: string): Promise<StorefrontView> {
@@ -110,7 +110,7 @@ export class StorefrontUseCases {
     if (input.defaultCurrency !== undefined) v.currency('default_currency', input.defaultCurrency);
     v.check();
 
-    const updated = await this.uow.transaction(async (repos) => {
+    return this.uow.transaction(async (repos) => {
       const current = await this.load(repos, input.storefrontId, true);
       if (input.expectedVersion && input.expectedVersion !== current.version) {
         throw failedPrecondition(
@@ -134,9 +134,8 @@ export class StorefrontUseCases {
       await repos.storefronts.update(next);
       await repos.storefronts.updateCurrentBinding(next.id, config, secretRefs);
       await this.recordChange(repos, next, 'billing.storefront.updated', 'UpdateStorefront', ctx);
-      return next;
-    });
-    return this.view(updated);
+      return this.view(next);
+    }, ctx);
   }
 
   /** Binds the storefront to another provider; subscriptions already created stay pinned to theirs. */
@@ -147,7 +146,7 @@ export class StorefrontUseCases {
     const adapter = this.validateBinding(v, input.provider, tenantId, input.providerConfig, input.secretRefs);
     v.check();
 
-    const switched = await this.uow.transaction(async (repos) => {
+    return this.uow.transaction(async (repos) => {
       const current = await this.load(repos, input.storefrontId, true);
       if (current.binding.provider === input.provider) {
         throw failedPrecondition(
@@ -173,9 +172,8 @@ export class StorefrontUseCases {
         to: input.provider,
         reason: input.reason,
       });
-      return next;
-    });
-    return this.view(switched);
+      return this.view(next);
+    }, ctx);
   }
 
   async listBindings(storefrontId: string): Promise<ProviderBinding[]> {

@@ -16,6 +16,7 @@ import { pageOf, readPage } from './pagination';
 import type { ProviderConnection, ProviderGateway } from './provider-gateway';
 import { applySubscriptionState } from './subscription-changes';
 import { drafts } from './event-drafts';
+import { effectOf, recordEffect, resuming } from './pending-effects';
 
 export interface CheckoutInput {
   storefrontId: string;
@@ -82,7 +83,12 @@ export class SubscriptionUseCases {
     const createCheckout = connection.operation('createCheckout');
     const customerRef = await this.customerAtProvider(connection, customer);
     const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
-    const orderId = newId(prefix);
+    // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
+    // resumed checkout goes out again with the same order and Request-Id: the provider answers with the session it
+    // opened, and opens no second one (a session cannot be looked up by order before it completes).
+    const { effect, resumed } = effectOf(ctx, 'createCheckout', () => ({ subjectId: newId(prefix) }));
+    if (!resumed) await recordEffect(ctx, effect);
+    const orderId = effect.subjectId;
     const checkout = await createCheckout(connection.ctx, {
       orderId,
       mode: input.mode,
@@ -102,21 +108,8 @@ export class SubscriptionUseCases {
     // A replayed provider request answers with the first call's order: adopt it (when it is one of our ids), so
     // ours and theirs stay one object each.
     const id = checkout.orderId.startsWith(`${prefix}_`) ? checkout.orderId : orderId;
-    const session = { id: checkout.sessionRef, url: checkout.url, expireTime: checkout.expireTime };
-    if (plan) {
-      const subscription = await this.recordCheckout(
-        storefront,
-        customer.id,
-        plan,
-        input.quantity || 1,
-        id,
-        checkout,
-        ctx,
-      );
-      return { session, subscription };
-    }
-    const payment = await this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, checkout, ctx);
-    return { session, payment };
+    if (plan) return this.recordCheckout(storefront, customer.id, plan, input.quantity || 1, id, checkout, ctx);
+    return this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, checkout, ctx);
   }
 
   async get(subscriptionId: string): Promise<Subscription> {
@@ -146,20 +139,38 @@ export class SubscriptionUseCases {
   async cancel(input: { subscriptionId: string; atPeriodEnd: boolean; reason: string }, ctx: CallContext) {
     new Validator().maxLength('reason', input.reason, 500).check();
     const current = await this.load(this.uow.reads, input.subscriptionId);
-    if (isTerminal(current.status))
-      throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
-    if (input.atPeriodEnd && current.cancelAtPeriodEnd) return current;
-    return this.providerChange(current, ctx, 'cancelSubscription', (op, c, ref) =>
-      op(c.ctx, ref, { atPeriodEnd: input.atPeriodEnd, reason: input.reason }),
+    // A retry of a cancellation that may have happened resumes it, whatever our copy says by now.
+    if (!resuming(ctx, 'cancelSubscription')) {
+      if (isTerminal(current.status))
+        throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
+      if (input.atPeriodEnd && current.cancelAtPeriodEnd) return current;
+    }
+    return this.providerChange(
+      current,
+      ctx,
+      'cancelSubscription',
+      (op, c, ref) => op(c.ctx, ref, { atPeriodEnd: input.atPeriodEnd, reason: input.reason }),
+      {},
+      undefined,
+      (state) => isTerminal(state.status) || (input.atPeriodEnd && state.cancelAtPeriodEnd),
     );
   }
 
   async revokeCancellation(subscriptionId: string, ctx: CallContext) {
     const current = await this.load(this.uow.reads, subscriptionId);
-    if (!current.cancelAtPeriodEnd || isTerminal(current.status)) {
+    const resumed = resuming(ctx, 'revokeCancellation');
+    if (!resumed && (!current.cancelAtPeriodEnd || isTerminal(current.status))) {
       throw failedPrecondition(`subscription '${current.id}' has no scheduled cancellation to revoke`);
     }
-    return this.providerChange(current, ctx, 'revokeCancellation', (op, c, ref) => op(c.ctx, ref));
+    return this.providerChange(
+      current,
+      ctx,
+      'revokeCancellation',
+      (op, c, ref) => op(c.ctx, ref),
+      {},
+      undefined,
+      (state) => !state.cancelAtPeriodEnd,
+    );
   }
 
   async pause(subscriptionId: string, resumeAt: Date | undefined, ctx: CallContext) {
@@ -169,7 +180,15 @@ export class SubscriptionUseCases {
 
   async resume(subscriptionId: string, ctx: CallContext) {
     const current = await this.load(this.uow.reads, subscriptionId);
-    return this.providerChange(current, ctx, 'resumeSubscription', (op, c, ref) => op(c.ctx, ref));
+    return this.providerChange(
+      current,
+      ctx,
+      'resumeSubscription',
+      (op, c, ref) => op(c.ctx, ref),
+      {},
+      undefined,
+      (state) => state.status !== 'PAUSED',
+    );
   }
 
   async changePlan(subscriptionId: string, planId: string, ctx: CallContext) {
@@ -230,7 +249,7 @@ export class SubscriptionUseCases {
         });
       }
       return stored;
-    });
+    }, ctx);
   }
 
   async getUsage(input: { subscriptionId: string; periodStart?: Date; periodEnd?: Date }) {
@@ -304,11 +323,19 @@ export class SubscriptionUseCases {
     /** What the caller asked for and the provider accepted (ChangePlan's plan, UpdateQuantity's quantity). */
     requested: Partial<Pick<Subscription, 'planId' | 'quantity'>> = {},
     storefront?: Storefront,
+    /** True when the provider's state shows the change was made (asked first when an earlier attempt may have). */
+    done?: (state: ProviderSubscriptionState) => boolean,
   ): Promise<Subscription> {
     storefront ??= await this.storefrontOf(current);
     const connection = await this.gateway.connect(this.uow.reads, storefront, current.provider, ctx);
     const op = connection.operation(operation);
-    const state = await run(op, connection, requireProviderRef(current));
+    const ref = requireProviderRef(current);
+    // Recorded before the provider is asked; a retry after a failure or crash asks the provider what became of it,
+    // and only when the change is not there sends it again (with the same Request-Id, so never twice).
+    const { effect, resumed } = effectOf(ctx, operation, () => ({ subjectId: current.id }));
+    const asked = resumed && done ? await connection.operation('getSubscription')(connection.ctx, ref) : undefined;
+    if (!resumed) await recordEffect(ctx, effect);
+    const state = asked && done?.(asked) ? asked : await run(op, connection, ref);
     return this.uow.transaction(async (repos) => {
       const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
       const now = this.clock.now();
@@ -323,7 +350,7 @@ export class SubscriptionUseCases {
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);
       return subscription;
-    });
+    }, ctx);
   }
 
   /** The storefront a subscription belongs to (it always exists: subscriptions reference it). */
@@ -339,7 +366,7 @@ export class SubscriptionUseCases {
     id: string,
     checkout: ProviderCheckout,
     ctx: CallContext,
-  ): Promise<Subscription> {
+  ): Promise<CheckoutResult> {
     const now = this.clock.now();
     const subscription: Subscription = {
       id,
@@ -358,7 +385,9 @@ export class SubscriptionUseCases {
       updatedAt: now,
     };
     return this.uow.transaction(async (repos) => {
-      if (!(await repos.subscriptions.insert(subscription))) return (await repos.subscriptions.get(id))!;
+      if (!(await repos.subscriptions.insert(subscription))) {
+        return { session: sessionOf(checkout), subscription: (await repos.subscriptions.get(id))! };
+      }
       await repos.outbox.append(drafts.subscription('billing.subscription.created', storefront, subscription), ctx);
       await repos.audit.record({
         ...ctx,
@@ -368,8 +397,8 @@ export class SubscriptionUseCases {
         storefrontId: storefront.id,
         details: { plan_id: plan.id, provider: subscription.provider },
       });
-      return subscription;
-    });
+      return { session: sessionOf(checkout), subscription };
+    }, ctx);
   }
 
   private async recordPaymentCheckout(
@@ -380,7 +409,7 @@ export class SubscriptionUseCases {
     amount: Money,
     checkout: ProviderCheckout,
     ctx: CallContext,
-  ): Promise<Payment> {
+  ): Promise<CheckoutResult> {
     const now = this.clock.now();
     const payment: Payment = {
       id,
@@ -399,7 +428,7 @@ export class SubscriptionUseCases {
     };
     return this.uow.transaction(async (repos) => {
       const existing = await repos.payments.get(id);
-      if (existing) return existing;
+      if (existing) return { session: sessionOf(checkout), payment: existing };
       await repos.payments.insert(payment);
       await repos.audit.record({
         ...ctx,
@@ -409,8 +438,8 @@ export class SubscriptionUseCases {
         storefrontId: storefront.id,
         details: { provider },
       });
-      return payment;
-    });
+      return { session: sessionOf(checkout), payment };
+    }, ctx);
   }
 
   /** An active plan of this storefront, with a reference at `provider` when the provider prices by reference. */
@@ -436,6 +465,10 @@ export class SubscriptionUseCases {
     if (!subscription) throw notFound('subscription', id, 'subscription_id');
     return subscription;
   }
+}
+
+function sessionOf(checkout: ProviderCheckout): CheckoutResult['session'] {
+  return { id: checkout.sessionRef, url: checkout.url, expireTime: checkout.expireTime };
 }
 
 function requireProviderRef(subscription: Subscription): string {

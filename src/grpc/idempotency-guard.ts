@@ -1,25 +1,46 @@
 import { createHash } from 'node:crypto';
 import { DomainError, invalidArgument } from '../domain/errors';
-import type { IdempotencyStore } from '../store/idempotency-store';
+import type { PendingEffect } from '../app/call-context';
+import type { HeldKey, IdempotencyStore } from '../store/idempotency-store';
+
+/** The attempt that holds a key while its call runs. */
+export interface KeyAttempt {
+  held: HeldKey;
+  /** The effect an earlier attempt recorded and did not finish. */
+  effect?: PendingEffect;
+}
+
+export interface IdempotencyGuardOptions {
+  /** How often the live owner renews its lease (well within the store's lease). */
+  renewEveryMs: number;
+}
+
+/** Lost the key to another attempt (this one stalled past its lease): the caller retries and gets that one's answer. */
+export function keyTakenOver(): DomainError {
+  return new DomainError('ABORTED', 'idempotency-key: another attempt took over this key; retry to get its result');
+}
 
 /**
- * Runs a mutating call at most once per idempotency key. Same key + same request → the stored response;
- * same key + different request → INVALID_ARGUMENT; while the first call runs → ABORTED. A failed call frees the key.
+ * Runs a mutating call at most once per tenant and key. Same key + same request → the stored response; same key +
+ * different request → INVALID_ARGUMENT; while another live attempt holds the key → ABORTED. A failed call frees the
+ * key (keeping a recorded provider effect for the retry to resume); a dead owner's lease lapses within seconds.
  */
 export class IdempotencyGuard {
-  constructor(private readonly store: IdempotencyStore) {}
+  constructor(
+    readonly store: IdempotencyStore,
+    private readonly options: IdempotencyGuardOptions,
+  ) {}
 
-  async run(
-    key: string,
-    method: string,
-    request: Uint8Array,
-    execute: () => Promise<Uint8Array>,
-  ): Promise<{ response: Uint8Array; replayed: boolean }> {
-    const hash = createHash('sha256').update(method).update('\0').update(request).digest('hex');
-    const claim = await this.store.claim(key, method, hash);
+  async run<R>(
+    request: { scope: string; key: string; method: string; bytes: Uint8Array },
+    execute: (attempt: KeyAttempt) => Promise<R>,
+  ): Promise<{ replayed: true; response: Uint8Array } | { replayed: false; result: R }> {
+    const { scope, key, method } = request;
+    const hash = createHash('sha256').update(method).update('\0').update(request.bytes).digest('hex');
+    const claim = await this.store.claim(scope, key, method, hash);
     switch (claim.outcome) {
       case 'replay':
-        return { response: claim.response, replayed: true };
+        return { replayed: true, response: claim.response };
       case 'mismatch':
         throw invalidArgument([
           { field: 'idempotency-key', rule: `was already used with a different request (${claim.method})` },
@@ -29,14 +50,20 @@ export class IdempotencyGuard {
       case 'claimed':
         break;
     }
-    let response: Uint8Array;
+    const held: HeldKey = { scope, key, owner: claim.owner };
+    const renewal = setInterval(() => {
+      // A failed renewal is not fatal: the final write is fenced by the owner, so a lost key can't store twice.
+      this.store.renew(held).catch(() => undefined);
+    }, this.options.renewEveryMs);
+    renewal.unref();
     try {
-      response = await execute();
+      return { replayed: false, result: await execute({ held, effect: claim.effect }) };
     } catch (error) {
-      await this.store.release(key);
+      // If this fails too, the lease lapses on its own.
+      await this.store.release(held).catch(() => undefined);
       throw error;
+    } finally {
+      clearInterval(renewal);
     }
-    await this.store.complete(key, response);
-    return { response, replayed: false };
   }
 }

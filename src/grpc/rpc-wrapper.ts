@@ -15,9 +15,21 @@ export interface RpcHandler<Req, Res> {
 }
 
 export const query = <Req, Res>(run: RpcHandler<Req, Res>['run']): RpcHandler<Req, Res> => ({ kind: 'query', run });
-export const mutation = <Req, Res>(run: RpcHandler<Req, Res>['run']): RpcHandler<Req, Res> => ({
+
+/**
+ * A mutation in two parts: `run` calls the use case and answers its domain result; `respond` maps that result to the
+ * response, with no I/O. The split lets the use case's final transaction store the response it commits with (see
+ * CallCompletion), so a retry after a crash replays exactly what the first attempt would have answered.
+ */
+export const mutation = <Req, Result, Res>(
+  run: (request: Req, ctx: CallContext) => Promise<Result>,
+  respond: (result: Result) => Res,
+): RpcHandler<Req, Res> => ({
   kind: 'mutation',
-  run,
+  async run(request, ctx) {
+    ctx.completion?.respondWith((result) => respond(result as Result));
+    return respond(await run(request, ctx));
+  },
 });
 
 export interface RpcDeps {

@@ -264,11 +264,34 @@ export interface Repositories {
   outbox: OutboxWriter;
   events: EventLog;
   audit: AuditWriter;
+  idempotency: IdempotencyResponses;
+}
+
+/** Records a call's response in its final transaction (CallContext.completion). */
+export interface ResponseRecorder {
+  record(repos: Repositories, result: unknown): Promise<void>;
+}
+
+/** One idempotency key of one tenant (scope), held by one attempt (owner). */
+export interface HeldIdempotencyKey {
+  scope: string;
+  key: string;
+  owner: string;
+}
+
+/** Stores a keyed call's response in the use case's transaction, so the change and its response commit together. */
+export interface IdempotencyResponses {
+  /** False (nothing stored) when the attempt no longer holds the key: its lease was taken over. */
+  complete(held: HeldIdempotencyKey, response: Uint8Array): Promise<boolean>;
 }
 
 /** Runs work atomically: state change, events and audit row commit together or not at all. */
 export interface UnitOfWork {
-  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * With `completes` (the call's context), this is the call's final transaction: the call's response for the
+   * result is stored in it (see CallCompletion).
+   */
+  transaction<T>(work: (repos: Repositories) => Promise<T>, completes?: { completion?: ResponseRecorder }): Promise<T>;
   /** Repositories outside a transaction, for reads. */
   readonly reads: Repositories;
 }

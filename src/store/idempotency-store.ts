@@ -1,23 +1,32 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { asBytes } from './row-values';
+import type { PendingEffect } from '../app/call-context';
+import type { HeldIdempotencyKey, IdempotencyResponses } from '../ports/store.port';
+import { asBytes, asJson } from './row-values';
 
 /** What a claim on an idempotency key found. */
 export type IdempotencyClaim =
-  | { outcome: 'claimed' }
+  | { outcome: 'claimed'; owner: string; effect?: PendingEffect }
   | { outcome: 'in_flight' }
   | { outcome: 'mismatch'; method: string }
   | { outcome: 'replay'; response: Uint8Array };
 
+export type HeldKey = HeldIdempotencyKey;
+
 export interface IdempotencyOptions {
   /** How long keys are kept (at least 24 h by contract). */
   retentionMs: number;
-  /** How long an in-flight claim blocks others before it is presumed dead (crashed replica) and taken over. */
-  lockMs: number;
+  /**
+   * How long a claim blocks other attempts without being renewed. The live owner renews it while its call runs, so
+   * this only bounds how long a retry waits after the owner died (kill -9, lost replica).
+   */
+  leaseMs: number;
 }
 
 /**
- * Idempotency keys: claim before the work, store the encoded response after it. Claims are short statements on the
- * plain connection, never part of the use case's transaction, so a concurrent retry sees "in flight" at once.
+ * Idempotency keys per tenant (scope). A claim is a short statement on the plain connection, never part of the use
+ * case's transaction, so a concurrent retry sees "in flight" at once; the response is stored by the use case's own
+ * final transaction (`KnexIdempotencyResponses`), fenced by the claim's owner.
  */
 export class IdempotencyStore {
   constructor(
@@ -25,50 +34,98 @@ export class IdempotencyStore {
     private readonly options: IdempotencyOptions,
   ) {}
 
-  async claim(key: string, method: string, requestHash: string): Promise<IdempotencyClaim> {
+  async claim(scope: string, key: string, method: string, requestHash: string): Promise<IdempotencyClaim> {
     const now = new Date();
+    const owner = randomUUID();
     const inserted = await this.knex('idempotency_keys')
       .insert({
+        scope,
         key,
         method,
         request_hash: requestHash,
         state: 'IN_FLIGHT',
+        owner,
         created_at: now,
-        locked_until: new Date(now.getTime() + this.options.lockMs),
+        locked_until: this.leaseFrom(now),
         expires_at: new Date(now.getTime() + this.options.retentionMs),
       })
-      .onConflict('key')
+      .onConflict(['scope', 'key'])
       .ignore()
       .returning('key');
-    if (inserted.length > 0) return { outcome: 'claimed' };
+    if (inserted.length > 0) return { outcome: 'claimed', owner };
 
-    const row = await this.knex('idempotency_keys').where({ key }).first();
-    if (!row) return this.claim(key, method, requestHash); // expired and purged between the two statements
+    const row = await this.knex('idempotency_keys').where({ scope, key }).first();
+    if (!row) return this.claim(scope, key, method, requestHash); // expired and purged between the two statements
     if (new Date(row.expires_at) < now) {
-      await this.knex('idempotency_keys').where({ key }).andWhere('expires_at', '<', now).delete();
-      return this.claim(key, method, requestHash);
+      await this.knex('idempotency_keys').where({ scope, key }).andWhere('expires_at', '<', now).delete();
+      return this.claim(scope, key, method, requestHash);
     }
     if (row.method !== method || row.request_hash !== requestHash) return { outcome: 'mismatch', method: row.method };
     if (row.state === 'DONE') return { outcome: 'replay', response: asBytes(row.response) };
-    const takenOver = await this.knex('idempotency_keys')
-      .where({ key, state: 'IN_FLIGHT' })
-      .andWhere('locked_until', '<', now)
-      .update({ locked_until: new Date(now.getTime() + this.options.lockMs) });
-    return takenOver > 0 ? { outcome: 'claimed' } : { outcome: 'in_flight' };
+    // Free (its attempt failed after recording an effect) or its owner stopped renewing: take it over.
+    const taken = await this.knex('idempotency_keys')
+      .where({ scope, key, state: 'IN_FLIGHT' })
+      .andWhere((q) => q.whereNull('owner').orWhere('locked_until', '<', now))
+      .update({ owner, locked_until: this.leaseFrom(now) })
+      .returning('effect');
+    if (taken.length === 0) return { outcome: 'in_flight' };
+    const effect = taken[0].effect;
+    return { outcome: 'claimed', owner, effect: effect ? asJson<PendingEffect>(effect) : undefined };
   }
 
-  async complete(key: string, response: Uint8Array): Promise<void> {
+  /** Extends the owner's lease; false when the key is no longer its own. */
+  async renew(held: HeldKey): Promise<boolean> {
+    const updated = await this.knex('idempotency_keys')
+      .where({ ...held, state: 'IN_FLIGHT' })
+      .update({ locked_until: this.leaseFrom(new Date()) });
+    return updated > 0;
+  }
+
+  /** Commits the attempt's provider effect; false when the key is no longer its own. */
+  async recordEffect(held: HeldKey, effect: PendingEffect): Promise<boolean> {
+    const updated = await this.knex('idempotency_keys')
+      .where({ ...held, state: 'IN_FLIGHT' })
+      .update({ effect: JSON.stringify(effect) });
+    return updated > 0;
+  }
+
+  /** Stores the response of a call whose use case committed nothing (a no-op, a pure provider call). */
+  async completeAfter(held: HeldKey, response: Uint8Array): Promise<boolean> {
+    return new KnexIdempotencyResponses(this.knex).complete(held, response);
+  }
+
+  /**
+   * Frees the key of a failed attempt, so the caller's retry runs at once. A key with a recorded effect is kept (the
+   * provider may have acted): the retry takes it over and resumes the effect.
+   */
+  async release(held: HeldKey): Promise<void> {
+    const deleted = await this.knex('idempotency_keys')
+      .where({ ...held, state: 'IN_FLIGHT' })
+      .whereNull('effect')
+      .delete();
+    if (deleted > 0) return;
     await this.knex('idempotency_keys')
-      .where({ key })
-      .update({ state: 'DONE', response: Buffer.from(response) });
-  }
-
-  /** Frees a key whose call failed, so the caller's retry runs again. */
-  async release(key: string): Promise<void> {
-    await this.knex('idempotency_keys').where({ key, state: 'IN_FLIGHT' }).delete();
+      .where({ ...held, state: 'IN_FLIGHT' })
+      .update({ owner: null, locked_until: new Date() });
   }
 
   async purgeExpired(): Promise<number> {
     return this.knex('idempotency_keys').where('expires_at', '<', new Date()).delete();
+  }
+
+  private leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.options.leaseMs);
+  }
+}
+
+/** Stores a keyed call's response in the caller's transaction, if that attempt still holds the key. */
+export class KnexIdempotencyResponses implements IdempotencyResponses {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async complete(held: HeldKey, response: Uint8Array): Promise<boolean> {
+    const updated = await this.db('idempotency_keys')
+      .where({ ...held, state: 'IN_FLIGHT' })
+      .update({ state: 'DONE', response: Buffer.from(response) });
+    return updated > 0;
   }
 }

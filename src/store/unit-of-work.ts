@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Clock } from '../ports/clock.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
+import type { Repositories, ResponseRecorder, UnitOfWork } from '../ports/store.port';
 import { KnexAuditWriter } from './audit-writer';
 import { KnexCustomerRepository } from './customer-repository';
 import { KnexEntitlementRepository } from './entitlement-repository';
@@ -14,6 +14,7 @@ import { KnexWebhookInbox } from './webhook-inbox';
 import { KnexEventLog } from './event-log';
 import { KnexOutboxWriter } from './outbox-writer';
 import { KnexPlanRepository } from './plan-repository';
+import { KnexIdempotencyResponses } from './idempotency-store';
 import { KnexStorefrontRepository } from './storefront-repository';
 
 const tracer = trace.getTracer('billing-adapter/store');
@@ -35,14 +36,23 @@ export class KnexUnitOfWork implements UnitOfWork {
     this.eventListeners.push(listener);
   }
 
-  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (repos: Repositories) => Promise<T>,
+    completes?: { completion?: ResponseRecorder },
+  ): Promise<T> {
     return tracer.startActiveSpan(
       'db.transaction',
       { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
       async (span) => {
         let wroteEvents = false;
         try {
-          const result = await this.knex.transaction((tx) => work(this.repositories(tx, () => (wroteEvents = true))));
+          const result = await this.knex.transaction(async (tx) => {
+            const repos = this.repositories(tx, () => (wroteEvents = true));
+            const value = await work(repos);
+            // The call's response commits with its change, or neither does.
+            await completes?.completion?.record(repos, value);
+            return value;
+          });
           if (wroteEvents) for (const listener of this.eventListeners) listener();
           return result;
         } catch (error) {
@@ -70,6 +80,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       outbox: new KnexOutboxWriter(db, this.clock, onAppend),
       events: new KnexEventLog(db),
       audit: new KnexAuditWriter(db, this.clock),
+      idempotency: new KnexIdempotencyResponses(db),
     };
   }
 }

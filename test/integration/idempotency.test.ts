@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
-import { CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
+import { createHash } from 'node:crypto';
+import { CreateCustomerRequest, CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
+import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { createStorefront } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, callError, callWithTrailers, startTestService, TestService } from '../support/test-service';
@@ -113,6 +115,85 @@ describe('idempotency-key on mutating RPCs', () => {
       { 'idempotency-key': 'k-fail' },
     );
     expect(ok.created).toBe(true);
+  });
+
+  it('stores the response in the transaction of the change: when that transaction fails, neither is kept', async () => {
+    const c = service.clients.customers;
+    const created = () =>
+      count(
+        "SELECT count(*) AS n FROM outbox WHERE type = 'billing.customer.created' AND storefront_id = 'idem-store'",
+      );
+    const eventsBefore = await created();
+    // A real fault at the last step of the use case's transaction: storing the response.
+    await withClient(db.url, (cl) =>
+      cl.query(`
+        CREATE FUNCTION fail_storing_response() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.key = 'k-atomic' AND NEW.state = 'DONE' THEN RAISE EXCEPTION 'injected: response not stored'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER fail_storing_response BEFORE UPDATE ON idempotency_keys
+          FOR EACH ROW EXECUTE FUNCTION fail_storing_response();`),
+    );
+    const failed = await callError(c, c.createCustomer, request('atomic@example.com'), {
+      'idempotency-key': 'k-atomic',
+    });
+    await withClient(db.url, (cl) => cl.query('DROP TRIGGER fail_storing_response ON idempotency_keys'));
+
+    expect(failed.code).toBe(status.INTERNAL);
+    // The customer and its event went with the response; the key is free for the retry.
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'atomic@example.com'")).toBe(0);
+    expect(await created()).toBe(eventsBefore);
+    expect(await count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'k-atomic'")).toBe(0);
+
+    const retried = await call(c, c.createCustomer, request('atomic@example.com'), { 'idempotency-key': 'k-atomic' });
+    expect(retried.created).toBe(true);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'atomic@example.com'")).toBe(1);
+    expect(await created()).toBe(eventsBefore + 1);
+  });
+
+  it('lets a retry take over at once a key whose owner died (lease lapsed), not one whose owner is alive', async () => {
+    const c = service.clients.customers;
+    const method = 'billing.v1.CustomerService/CreateCustomer';
+    const holdKey = (key: string, email: string, leaseSeconds: number) => {
+      const bytes = CreateCustomerRequest.encode(request(email)).finish();
+      const hash = createHash('sha256').update(method).update('\0').update(bytes).digest('hex');
+      return withClient(db.url, (cl) =>
+        cl.query(
+          `INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until, expires_at)
+           VALUES ('', $1, $2, $3, 'IN_FLIGHT', 'another-process', now(), now() + make_interval(secs => $4), now() + interval '1 day')`,
+          [key, method, hash, leaseSeconds],
+        ),
+      );
+    };
+    // Held by a process that was killed: it no longer renews its lease, which lapsed a moment ago.
+    await holdKey('k-dead-owner', 'orphan@example.com', -1);
+    const taken = await call(c, c.createCustomer, request('orphan@example.com'), { 'idempotency-key': 'k-dead-owner' });
+    expect(taken.created).toBe(true);
+
+    // Held by a live process that keeps renewing: still in flight.
+    await holdKey('k-live-owner', 'busy@example.com', 30);
+    const busy = await callError(c, c.createCustomer, request('busy@example.com'), {
+      'idempotency-key': 'k-live-owner',
+    });
+    expect(busy.code).toBe(status.ABORTED);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'busy@example.com'")).toBe(0);
+  });
+
+  it('scopes keys per tenant: the same key of two tenants is two keys', async () => {
+    const store = new IdempotencyStore(service.database.knex, { retentionMs: 86_400_000, leaseMs: 10_000 });
+    const method = 'billing.v1.CustomerService/CreateCustomer';
+    const a = await store.claim('tenant-a', 'k-shared', method, 'hash-a');
+    const b = await store.claim('tenant-b', 'k-shared', method, 'hash-b');
+    expect([a.outcome, b.outcome]).toEqual(['claimed', 'claimed']);
+    if (a.outcome !== 'claimed') return;
+    await store.completeAfter({ scope: 'tenant-a', key: 'k-shared', owner: a.owner }, Buffer.from('answer of a'));
+    // Tenant A's response is A's alone; tenant B's call with the key is still its own, in flight.
+    expect(await store.claim('tenant-a', 'k-shared', method, 'hash-a')).toEqual({
+      outcome: 'replay',
+      response: Buffer.from('answer of a'),
+    });
+    expect(await store.claim('tenant-b', 'k-shared', method, 'hash-b')).toEqual({ outcome: 'in_flight' });
   });
 
   it('keeps keys for at least 24 hours', async () => {

@@ -23,6 +23,15 @@ const MODEL_TABLES = [
   'audit_log',
 ];
 
+/** Every migration, in the order they apply. */
+const MIGRATIONS = [
+  '001-initial',
+  '002-subscription-engine',
+  '003-reconciliation',
+  '004-idempotency-scope',
+  '006-webhook-scope',
+];
+
 async function tables(knex: Knex): Promise<string[]> {
   const result = await knex.raw(
     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex_%'",
@@ -32,22 +41,12 @@ async function tables(knex: Knex): Promise<string[]> {
 
 /** Up, down, and up again: the schema is complete, the rollback leaves nothing, and re-applying works. */
 async function roundTrip(knex: Knex): Promise<void> {
-  expect(await migrateToLatest(knex)).toEqual([
-    '001-initial',
-    '002-subscription-engine',
-    '003-reconciliation',
-    '006-webhook-scope',
-  ]);
+  expect(await migrateToLatest(knex)).toEqual(MIGRATIONS);
   expect(await tables(knex)).toEqual([...MODEL_TABLES].sort());
   expect(await migrateToLatest(knex)).toEqual([]);
   await migrateDownAll(knex);
   expect(await tables(knex)).toEqual([]);
-  expect(await migrateToLatest(knex)).toEqual([
-    '001-initial',
-    '002-subscription-engine',
-    '003-reconciliation',
-    '006-webhook-scope',
-  ]);
+  expect(await migrateToLatest(knex)).toEqual(MIGRATIONS);
 }
 
 describe('migrations', () => {

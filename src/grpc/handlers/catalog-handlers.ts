@@ -1,27 +1,32 @@
 import type { CatalogUseCases } from '../../app/catalog';
+import type { Plan } from '../../domain/plan';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import { fromIntervalUnitMessage, toPlanMessage } from '../../contract/plan-mapping';
 import type { CatalogServiceService } from '../../gen/billing/v1/catalog';
 import * as pb from '../../gen/billing/v1/catalog';
 import { Handlers, mutation, query } from '../rpc-wrapper';
 
+/** CreatePlan, ArchivePlan and SetPlanProviderReference all answer the plan. */
+const onePlan = (plan: Plan): pb.CreatePlanResponse => ({ plan: toPlanMessage(plan) });
+
 export function catalogHandlers(catalog: CatalogUseCases): Handlers<CatalogServiceService> {
   return {
-    createPlan: mutation(async (req: pb.CreatePlanRequest, ctx): Promise<pb.CreatePlanResponse> => {
-      const plan = await catalog.create(
-        {
-          storefrontId: req.storefrontId,
-          name: req.name,
-          price: fromMoneyMessage(req.price),
-          interval: req.interval && { unit: fromIntervalUnitMessage(req.interval.unit), count: req.interval.count },
-          trialDays: req.trialDays,
-          featureKeys: req.featureKeys,
-          providerRefs: req.providerRefs,
-        },
-        ctx,
-      );
-      return { plan: toPlanMessage(plan) };
-    }),
+    createPlan: mutation(
+      (req: pb.CreatePlanRequest, ctx) =>
+        catalog.create(
+          {
+            storefrontId: req.storefrontId,
+            name: req.name,
+            price: fromMoneyMessage(req.price),
+            interval: req.interval && { unit: fromIntervalUnitMessage(req.interval.unit), count: req.interval.count },
+            trialDays: req.trialDays,
+            featureKeys: req.featureKeys,
+            providerRefs: req.providerRefs,
+          },
+          ctx,
+        ),
+      onePlan,
+    ),
     getPlan: query(async (req: pb.GetPlanRequest): Promise<pb.GetPlanResponse> => ({
       plan: toPlanMessage(await catalog.get(req.planId)),
     })),
@@ -29,13 +34,11 @@ export function catalogHandlers(catalog: CatalogUseCases): Handlers<CatalogServi
       const page = await catalog.list(req.storefrontId, req.includeArchived, req.pageSize, req.pageToken);
       return { plans: page.items.map(toPlanMessage), nextPageToken: page.nextPageToken };
     }),
-    archivePlan: mutation(async (req: pb.ArchivePlanRequest, ctx): Promise<pb.ArchivePlanResponse> => ({
-      plan: toPlanMessage(await catalog.archive(req.planId, ctx)),
-    })),
+    archivePlan: mutation((req: pb.ArchivePlanRequest, ctx) => catalog.archive(req.planId, ctx), onePlan),
     setPlanProviderReference: mutation(
-      async (req: pb.SetPlanProviderReferenceRequest, ctx): Promise<pb.SetPlanProviderReferenceResponse> => ({
-        plan: toPlanMessage(await catalog.setProviderReference(req.planId, req.provider, req.reference, ctx)),
-      }),
+      (req: pb.SetPlanProviderReferenceRequest, ctx) =>
+        catalog.setProviderReference(req.planId, req.provider, req.reference, ctx),
+      onePlan,
     ),
   };
 }

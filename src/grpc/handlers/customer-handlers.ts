@@ -6,39 +6,41 @@ import { Handlers, mutation, query } from '../rpc-wrapper';
 
 export function customerHandlers(customers: CustomerUseCases): Handlers<CustomerServiceService> {
   return {
-    createCustomer: mutation(async (req: pb.CreateCustomerRequest, ctx): Promise<pb.CreateCustomerResponse> => {
-      const { customer, created } = await customers.create(
-        {
-          storefrontId: req.storefrontId,
-          externalRef: req.externalRef,
-          email: req.email,
-          name: req.name,
-          phone: req.phone,
-          country: req.country,
-          address: fromAddressMessage(req.address),
-        },
-        ctx,
-      );
-      return { customer: toCustomerMessage(customer), created };
-    }),
+    createCustomer: mutation(
+      (req: pb.CreateCustomerRequest, ctx) =>
+        customers.create(
+          {
+            storefrontId: req.storefrontId,
+            externalRef: req.externalRef,
+            email: req.email,
+            name: req.name,
+            phone: req.phone,
+            country: req.country,
+            address: fromAddressMessage(req.address),
+          },
+          ctx,
+        ),
+      ({ customer, created }): pb.CreateCustomerResponse => ({ customer: toCustomerMessage(customer), created }),
+    ),
     getCustomer: query(async (req: pb.GetCustomerRequest): Promise<pb.GetCustomerResponse> => ({
       customer: toCustomerMessage(await customers.get(req.customerId)),
     })),
-    updateCustomer: mutation(async (req: pb.UpdateCustomerRequest, ctx): Promise<pb.UpdateCustomerResponse> => {
-      const customer = await customers.update(
-        {
-          customerId: req.customerId,
-          externalRef: req.externalRef,
-          email: req.email,
-          name: req.name,
-          phone: req.phone,
-          country: req.country,
-          address: fromAddressMessage(req.address),
-        },
-        ctx,
-      );
-      return { customer: toCustomerMessage(customer) };
-    }),
+    updateCustomer: mutation(
+      (req: pb.UpdateCustomerRequest, ctx) =>
+        customers.update(
+          {
+            customerId: req.customerId,
+            externalRef: req.externalRef,
+            email: req.email,
+            name: req.name,
+            phone: req.phone,
+            country: req.country,
+            address: fromAddressMessage(req.address),
+          },
+          ctx,
+        ),
+      (customer): pb.UpdateCustomerResponse => ({ customer: toCustomerMessage(customer) }),
+    ),
     listCustomers: query(async (req: pb.ListCustomersRequest): Promise<pb.ListCustomersResponse> => {
       const page = await customers.list(
         { storefrontId: req.storefrontId, email: req.email, externalRef: req.externalRef },

@@ -23,9 +23,10 @@ export function eventHandlers(events: EventUseCases, deadLetters: DeadLetterUseC
       const page = await events.list(filterOf(req), req.pageSize, req.pageToken, ctx);
       return { events: page.items.map((e) => pb.BillingEvent.decode(e.payload)), nextPageToken: page.nextPageToken };
     }),
-    replayEvents: mutation(async (req: pb.ReplayEventsRequest, ctx): Promise<pb.ReplayEventsResponse> => ({
-      replayedCount: BigInt(await events.replay(filterOf(req), ctx)),
-    })),
+    replayEvents: mutation(
+      (req: pb.ReplayEventsRequest, ctx) => events.replay(filterOf(req), ctx),
+      (count): pb.ReplayEventsResponse => ({ replayedCount: BigInt(count) }),
+    ),
     listDeadLetters: query(async (req: pb.ListDeadLettersRequest): Promise<pb.ListDeadLettersResponse> => {
       const page = await deadLetters.list(
         { storefrontId: req.storefrontId, provider: req.provider },
@@ -34,9 +35,10 @@ export function eventHandlers(events: EventUseCases, deadLetters: DeadLetterUseC
       );
       return { deadLetters: page.items.map(toDeadLetterMessage), nextPageToken: page.nextPageToken };
     }),
-    retryDeadLetter: mutation(async (req: pb.RetryDeadLetterRequest, ctx): Promise<pb.RetryDeadLetterResponse> => ({
-      deadLetter: toDeadLetterMessage(await deadLetters.retry(req.deadLetterId, ctx)),
-    })),
+    retryDeadLetter: mutation(
+      (req: pb.RetryDeadLetterRequest, ctx) => deadLetters.retry(req.deadLetterId, ctx),
+      (letter): pb.RetryDeadLetterResponse => ({ deadLetter: toDeadLetterMessage(letter) }),
+    ),
   };
 }
 

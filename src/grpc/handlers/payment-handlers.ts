@@ -18,13 +18,14 @@ export function paymentHandlers(payments: PaymentUseCases): Handlers<PaymentServ
       );
       return { payments: page.items.map(toPaymentMessage), nextPageToken: page.nextPageToken };
     }),
-    createRefund: mutation(async (req: pb.CreateRefundRequest, ctx): Promise<pb.CreateRefundResponse> => {
-      const refund = await payments.createRefund(
-        { paymentId: req.paymentId, amount: fromMoneyMessage(req.amount), reason: req.reason },
-        ctx,
-      );
-      return { refund: toRefundMessage(refund) };
-    }),
+    createRefund: mutation(
+      (req: pb.CreateRefundRequest, ctx) =>
+        payments.createRefund(
+          { paymentId: req.paymentId, amount: fromMoneyMessage(req.amount), reason: req.reason },
+          ctx,
+        ),
+      (refund): pb.CreateRefundResponse => ({ refund: toRefundMessage(refund) }),
+    ),
     getRefund: query(async (req: pb.GetRefundRequest): Promise<pb.GetRefundResponse> => ({
       refund: toRefundMessage(await payments.getRefund(req.refundId)),
     })),

@@ -16,8 +16,8 @@ export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handl
   const one = (s: Parameters<typeof toSubscriptionMessage>[0]) => ({ subscription: toSubscriptionMessage(s) });
   return {
     createCheckoutSession: mutation(
-      async (req: pb.CreateCheckoutSessionRequest, ctx): Promise<pb.CreateCheckoutSessionResponse> => {
-        const result = await subscriptions.createCheckout(
+      (req: pb.CreateCheckoutSessionRequest, ctx) =>
+        subscriptions.createCheckout(
           {
             storefrontId: req.storefrontId,
             customerId: req.customerId,
@@ -30,13 +30,12 @@ export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handl
             cancelUrl: req.cancelUrl,
           },
           ctx,
-        );
-        return {
-          checkoutSession: { id: result.session.id, url: result.session.url, expireTime: result.session.expireTime },
-          subscription: result.subscription ? toSubscriptionMessage(result.subscription) : undefined,
-          payment: result.payment ? toPaymentMessage(result.payment) : undefined,
-        };
-      },
+        ),
+      (result): pb.CreateCheckoutSessionResponse => ({
+        checkoutSession: { id: result.session.id, url: result.session.url, expireTime: result.session.expireTime },
+        subscription: result.subscription ? toSubscriptionMessage(result.subscription) : undefined,
+        payment: result.payment ? toPaymentMessage(result.payment) : undefined,
+      }),
     ),
     getSubscription: query(async (req: pb.GetSubscriptionRequest) => one(await subscriptions.get(req.subscriptionId))),
     listSubscriptions: query(async (req: pb.ListSubscriptionsRequest): Promise<pb.ListSubscriptionsResponse> => {
@@ -47,36 +46,42 @@ export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handl
       );
       return { subscriptions: page.items.map(toSubscriptionMessage), nextPageToken: page.nextPageToken };
     }),
-    changePlan: mutation(async (req: pb.ChangePlanRequest, ctx) =>
-      one(await subscriptions.changePlan(req.subscriptionId, req.planId, ctx)),
+    changePlan: mutation(
+      (req: pb.ChangePlanRequest, ctx) => subscriptions.changePlan(req.subscriptionId, req.planId, ctx),
+      one,
     ),
-    updateQuantity: mutation(async (req: pb.UpdateQuantityRequest, ctx) =>
-      one(await subscriptions.updateQuantity(req.subscriptionId, req.quantity, ctx)),
+    updateQuantity: mutation(
+      (req: pb.UpdateQuantityRequest, ctx) => subscriptions.updateQuantity(req.subscriptionId, req.quantity, ctx),
+      one,
     ),
-    pauseSubscription: mutation(async (req: pb.PauseSubscriptionRequest, ctx) =>
-      one(await subscriptions.pause(req.subscriptionId, req.resumeTime, ctx)),
+    pauseSubscription: mutation(
+      (req: pb.PauseSubscriptionRequest, ctx) => subscriptions.pause(req.subscriptionId, req.resumeTime, ctx),
+      one,
     ),
-    resumeSubscription: mutation(async (req: pb.ResumeSubscriptionRequest, ctx) =>
-      one(await subscriptions.resume(req.subscriptionId, ctx)),
+    resumeSubscription: mutation(
+      (req: pb.ResumeSubscriptionRequest, ctx) => subscriptions.resume(req.subscriptionId, ctx),
+      one,
     ),
-    cancelSubscription: mutation(async (req: pb.CancelSubscriptionRequest, ctx) =>
-      one(
-        await subscriptions.cancel(
+    cancelSubscription: mutation(
+      (req: pb.CancelSubscriptionRequest, ctx) =>
+        subscriptions.cancel(
           { subscriptionId: req.subscriptionId, atPeriodEnd: req.atPeriodEnd, reason: req.reason },
           ctx,
         ),
-      ),
+      one,
     ),
-    revokeCancellation: mutation(async (req: pb.RevokeCancellationRequest, ctx) =>
-      one(await subscriptions.revokeCancellation(req.subscriptionId, ctx)),
+    revokeCancellation: mutation(
+      (req: pb.RevokeCancellationRequest, ctx) => subscriptions.revokeCancellation(req.subscriptionId, ctx),
+      one,
     ),
-    recordUsage: mutation(async (req: pb.RecordUsageRequest, ctx): Promise<pb.RecordUsageResponse> => {
-      const record = await subscriptions.recordUsage(
-        { subscriptionId: req.subscriptionId, quantity: req.quantity, timestamp: req.timestamp },
-        ctx,
-      );
-      return { usageRecord: toUsageRecordMessage(record) };
-    }),
+    recordUsage: mutation(
+      (req: pb.RecordUsageRequest, ctx) =>
+        subscriptions.recordUsage(
+          { subscriptionId: req.subscriptionId, quantity: req.quantity, timestamp: req.timestamp },
+          ctx,
+        ),
+      (record): pb.RecordUsageResponse => ({ usageRecord: toUsageRecordMessage(record) }),
+    ),
     getUsage: query(async (req: pb.GetUsageRequest): Promise<pb.GetUsageResponse> => {
       const usage = await subscriptions.getUsage({
         subscriptionId: req.subscriptionId,
@@ -86,10 +91,9 @@ export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handl
       return { totalQuantity: usage.totalQuantity, records: usage.records.map(toUsageRecordMessage) };
     }),
     createPortalSession: mutation(
-      async (req: pb.CreatePortalSessionRequest, ctx): Promise<pb.CreatePortalSessionResponse> => {
-        const portal = await subscriptions.createPortalSession(req.customerId, req.returnUrl, ctx);
-        return { url: portal.url, expireTime: portal.expireTime };
-      },
+      (req: pb.CreatePortalSessionRequest, ctx) =>
+        subscriptions.createPortalSession(req.customerId, req.returnUrl, ctx),
+      (portal): pb.CreatePortalSessionResponse => ({ url: portal.url, expireTime: portal.expireTime }),
     ),
   };
 }

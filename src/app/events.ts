@@ -1,7 +1,7 @@
+import { tenantScopeOf } from '../auth/tenant-scope';
 import { invalidArgument } from '../domain/errors';
 import { isEventType } from '../domain/event-catalogue';
 import type { EventFilter, UnitOfWork } from '../ports/store.port';
-import { tenantScopeOf } from '../auth/tenant-scope';
 import type { CallContext } from './call-context';
 import { pageOf, readPage } from './pagination';
 

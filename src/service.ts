@@ -65,6 +65,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     outbox: () => relayStore.countUnpublished(),
     webhookInbox: () => inboxCounts.countPending(),
     deadLetters: () => inboxCounts.countDeadLetters(),
+    parkedEvents: () => relayStore.countParked(),
   });
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -140,7 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     catalog: new CatalogUseCases(uow, registry, clock),
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),
-    deadLetters: new DeadLetterUseCases(uow, clock, () => inbox.wake()),
+    deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: new SubscriptionUseCases(uow, gateway, clock),
     payments: new PaymentUseCases(uow, gateway, clock),
     entitlements: new EntitlementUseCases(uow, clock),

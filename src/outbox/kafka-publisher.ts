@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
+import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
+import { refusedForGood } from './kafka-refusals';
 
 export interface KafkaPublisherOptions {
   brokers: string[];
@@ -72,8 +73,11 @@ export class KafkaPublisher implements EventPublisher {
         })),
       });
     } catch (error) {
+      // Also after a refusal: kafkajs rolled back the sequence numbers of every partition in the request, even those
+      // the broker accepted, so this producer's next send could be taken for a duplicate or out of order.
       await this.dropProducer();
-      throw error;
+      const reason = refusedForGood(error);
+      throw reason ? new MessagesRefusedError(reason, { cause: error }) : error;
     }
   }
 

@@ -2,12 +2,14 @@ import type { Knex } from 'knex';
 import * as initial from './migrations/001-initial';
 import * as subscriptionEngine from './migrations/002-subscription-engine';
 import * as reconciliation from './migrations/003-reconciliation';
+import * as outboxParking from './migrations/005-outbox-parking';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001-initial': initial,
   '002-subscription-engine': subscriptionEngine,
   '003-reconciliation': reconciliation,
+  '005-outbox-parking': outboxParking,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -12,7 +12,9 @@ export function refusedForGood(error: unknown): string | undefined {
   for (let depth = 0; depth < 5 && current; depth += 1) {
     const type = (current as { type?: unknown }).type;
     if (typeof type === 'string' && POISON_TYPES.has(type)) return type;
-    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+    current =
+      (current as { cause?: unknown; originalError?: unknown }).cause ??
+      (current as { originalError?: unknown }).originalError;
   }
   return undefined;
 }

@@ -32,12 +32,22 @@ async function tables(knex: Knex): Promise<string[]> {
 
 /** Up, down, and up again: the schema is complete, the rollback leaves nothing, and re-applying works. */
 async function roundTrip(knex: Knex): Promise<void> {
-  expect(await migrateToLatest(knex)).toEqual(['001-initial', '002-subscription-engine', '003-reconciliation', '005-outbox-parking']);
+  expect(await migrateToLatest(knex)).toEqual([
+    '001-initial',
+    '002-subscription-engine',
+    '003-reconciliation',
+    '005-outbox-parking',
+  ]);
   expect(await tables(knex)).toEqual([...MODEL_TABLES].sort());
   expect(await migrateToLatest(knex)).toEqual([]);
   await migrateDownAll(knex);
   expect(await tables(knex)).toEqual([]);
-  expect(await migrateToLatest(knex)).toEqual(['001-initial', '002-subscription-engine', '003-reconciliation', '005-outbox-parking']);
+  expect(await migrateToLatest(knex)).toEqual([
+    '001-initial',
+    '002-subscription-engine',
+    '003-reconciliation',
+    '005-outbox-parking',
+  ]);
 }
 
 describe('migrations', () => {

@@ -19,13 +19,15 @@ import { WebhookIntake } from './app/webhook-intake';
 import type { Config } from './config/config';
 import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
+import { admission } from './grpc/interceptors/admission';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Clock, systemClock } from './ports/clock.port';
 import type { ProviderAdapterFactory } from './ports/provider-adapter.port';
-import { Database, openDatabase } from './store/database';
+import { Database, isDatabaseUnavailable, openDatabase } from './store/database';
+import { DatabaseMonitor } from './store/database-monitor';
 import { IdempotencyStore } from './store/idempotency-store';
 import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
@@ -58,7 +60,13 @@ const RECHECK_AFTER_MS = 5 * 60_000;
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+    logger,
+  });
   const relayStore = new OutboxRelayStore(database.knex);
   const inboxCounts = new KnexWebhookInbox(database.knex);
   const metrics = createMetrics({
@@ -74,16 +82,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const uow = new KnexUnitOfWork(database.knex, clock);
   // The HTTP listener comes up first: the in-process emulators need its address for their webhooks.
   let serving = false;
+  // Not ready while the database does not answer; comes back by itself (gRPC health follows, see below).
+  const databaseMonitor = new DatabaseMonitor(
+    database.knex,
+    { intervalMs: 1000, timeoutMs: 1500 },
+    logger.child({ component: 'database-monitor' }),
+    (reachable) => {
+      if (serving) setServing(health, reachable);
+    },
+  );
   // Set once everything is wired; until then webhooks are refused with a retryable answer.
   let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
     metrics: metrics.registry,
-    ready: async () =>
-      serving &&
-      (await database.knex.raw('select 1').then(
-        () => true,
-        () => false,
-      )),
+    ready: async () => serving && databaseMonitor.isReachable(),
     webhooks: async (provider, storefrontId, webhook) => {
       if (!ingress) throw new Error('not serving yet');
       const answer = await ingress.intake.receive(provider, storefrontId, webhook);
@@ -181,15 +193,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
     : undefined;
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
-  const interceptors = [idempotencyInterceptor(new IdempotencyGuard(idempotency))];
+  const interceptors = [
+    admission({ maxInFlight: config.maxInFlightRpcs, isDatabaseUnavailable }),
+    idempotencyInterceptor(new IdempotencyGuard(idempotency)),
+  ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
   const grpcPort = await bindServer(server, config.host, config.grpcPort);
   relay?.start();
   inbox.start();
   reconciler.start();
   ingress = { intake, inbox };
-  setServing(health, true);
   serving = true;
+  setServing(health, databaseMonitor.isReachable());
+  databaseMonitor.start();
 
   return {
     grpcPort,
@@ -197,6 +213,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     database,
     async stop() {
       serving = false;
+      databaseMonitor.stop();
       setServing(health, false);
       clearInterval(purge);
       await shutdownServer(server, 10_000);

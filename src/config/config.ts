@@ -28,6 +28,12 @@ export interface Config {
   reconcileIntervalMs: number;
   /** How long a refund stays PENDING (since requested or last checked) before the reconciler asks the provider. */
   reconcileRefundAfterMs: number;
+  /** RPCs served at once; beyond it calls are answered UNAVAILABLE at once (grpc/interceptors/admission.ts). */
+  maxInFlightRpcs: number;
+  /** PostgreSQL connections in the pool. */
+  databasePoolMax: number;
+  /** How long a query waits for a pooled (or new) connection before the call answers UNAVAILABLE. */
+  databaseAcquireTimeoutMs: number;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -76,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
+    maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
   };
 }
 

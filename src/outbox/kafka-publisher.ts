@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
+import { rateLimitedLog } from '../telemetry/rate-limited-log';
 import { refusedForGood } from './kafka-refusals';
 
 export interface KafkaPublisherOptions {
@@ -25,7 +26,8 @@ export class KafkaPublisher implements EventPublisher {
   private producer?: Producer;
 
   constructor(private readonly options: KafkaPublisherOptions) {
-    const log = options.logger.child({ component: 'kafkajs' });
+    // A broker outage or a refused batch repeats the same few kafkajs lines per attempt: once per 10 s is enough.
+    const log = rateLimitedLog(options.logger.child({ component: 'kafkajs' }));
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -38,7 +40,7 @@ export class KafkaPublisher implements EventPublisher {
         ({ level, log: entry }) => {
           const { message, ...rest } = entry;
           // kafkajs reports every failed connection attempt as an error; the relay logs the outcome once.
-          log[level === logLevel.ERROR ? 'warn' : (KAFKA_LOG_LEVELS[level] ?? 'info')](rest, message);
+          log(level === logLevel.ERROR ? 'warn' : (KAFKA_LOG_LEVELS[level] ?? 'info'), message, rest);
         },
     });
   }

@@ -84,7 +84,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let serving = false;
   // Not ready while the database does not answer; comes back by itself (gRPC health follows, see below).
   const databaseMonitor = new DatabaseMonitor(
-    database.knex,
+    database.probe,
     { intervalMs: 1000, timeoutMs: 1500 },
     logger.child({ component: 'database-monitor' }),
     (reachable) => {
@@ -194,7 +194,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
   const interceptors = [
-    admission({ maxInFlight: config.maxInFlightRpcs, isDatabaseUnavailable }),
+    admission({
+      maxInFlight: config.maxInFlightRpcs,
+      isDatabaseUnavailable,
+      databaseReachable: () => databaseMonitor.isReachable(),
+    }),
     idempotencyInterceptor(new IdempotencyGuard(idempotency)),
   ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });

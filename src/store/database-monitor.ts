@@ -16,6 +16,7 @@ export interface DatabaseMonitorOptions {
 export class DatabaseMonitor {
   private reachable = true;
   private outstanding = false;
+  private stopped = false;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -35,9 +36,11 @@ export class DatabaseMonitor {
     this.timer.unref();
   }
 
+  /** Stops pinging; an answer still outstanding is ignored (the database is closing). */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
   }
 
   /** One ping; resolves once it answered or timed out. */
@@ -64,7 +67,7 @@ export class DatabaseMonitor {
 
   private settle(outcome: unknown): void {
     const reachable = outcome === 'ok';
-    if (reachable === this.reachable) return;
+    if (this.stopped || reachable === this.reachable) return;
     this.reachable = reachable;
     if (reachable) this.logger.info('database reachable again: ready');
     else

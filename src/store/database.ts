@@ -8,6 +8,11 @@ import { rateLimitedLog } from '../telemetry/rate-limited-log';
 /** The database the service runs on: PostgreSQL through `pg`, or embedded PGlite (same SQL, one connection). */
 export interface Database {
   knex: Knex;
+  /**
+   * For health pings only: its own one-connection pool on PostgreSQL, so a busy pool does not look like a database
+   * that is down (with PGlite, the one connection there is).
+   */
+  probe: Knex;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
@@ -28,23 +33,38 @@ export interface DatabaseOptions {
   logger?: Logger;
 }
 
+/**
+ * Opens the pool. A pooled connection that dies while idle (server restart, network cut) emits 'error'; knex listens
+ * for it and discards the connection, so it neither crashes the process nor is handed out again.
+ */
 export function openDatabase(options: DatabaseOptions): Database {
   const log = options.logger ? knexLog(options.logger.child({ component: 'knex' })) : undefined;
   if (options.databaseUrl) {
     const acquireTimeoutMs = options.acquireTimeoutMs ?? 3_000;
-    const knex = knexFactory({
-      client: 'pg',
-      connection: {
-        connectionString: options.databaseUrl,
-        application_name: 'billing-adapter',
-        connectionTimeoutMillis: acquireTimeoutMs,
-        keepAlive: true,
+    const pool = (applicationName: string, max: number) =>
+      knexFactory({
+        client: 'pg',
+        connection: {
+          connectionString: options.databaseUrl,
+          application_name: applicationName,
+          connectionTimeoutMillis: acquireTimeoutMs,
+          keepAlive: true,
+        },
+        pool: { min: 0, max },
+        acquireConnectionTimeout: acquireTimeoutMs,
+        log,
+      });
+    const knex = pool('billing-adapter', options.poolMax ?? 10);
+    const probe = pool('billing-adapter-health', 1);
+    return {
+      knex,
+      probe,
+      kind: 'postgres',
+      close: async () => {
+        await probe.destroy();
+        await knex.destroy();
       },
-      pool: { min: 0, max: options.poolMax ?? 10 },
-      acquireConnectionTimeout: acquireTimeoutMs,
-      log,
-    });
-    return { knex, kind: 'postgres', close: () => knex.destroy() };
+    };
   }
   let connection: Record<string, string> = {};
   if (options.dataDir !== ':memory:') {
@@ -54,7 +74,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   }
   // knex-pglite pins the pool to one connection: PGlite is a single session.
   const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection, log } as Knex.Config);
-  return { knex, kind: 'pglite', close: () => knex.destroy() };
+  return { knex, probe: knex, kind: 'pglite', close: () => knex.destroy() };
 }
 
 /** knex logs every failed connection with its stack; during an outage that is one identical line per query. */

@@ -148,7 +148,8 @@ describe('the database goes away (through a TCP proxy the test cuts)', () => {
     );
   });
 
-  it('answers /readyz at once while the database hangs, and is ready again when it answers', async () => {
+  it('answers /readyz at once while the database hangs, refuses calls instead of hanging them, and recovers', async () => {
+    const customers = service.clients.customers;
     proxy.hang();
     try {
       expect(
@@ -158,6 +159,9 @@ describe('the database goes away (through a TCP proxy the test cuts)', () => {
         ),
       ).toBe(503);
       expect(await healthStatus(service.grpcPort)).toBe('NOT_SERVING');
+      // Refused before touching the database: a hung query would hold the call until its deadline instead.
+      const refused = await callError(customers, customers.getCustomer, { customerId });
+      expect(`${status[refused.code]}: ${refused.details}`).toBe('UNAVAILABLE: database unavailable, retry');
     } finally {
       await proxy.restore();
     }
@@ -168,6 +172,8 @@ describe('the database goes away (through a TCP proxy the test cuts)', () => {
       ),
     ).toBe(200);
     expect(await healthStatus(service.grpcPort)).toBe('SERVING');
+    const { customer } = await call(customers, customers.getCustomer, { customerId });
+    expect(customer!.id).toBe(customerId);
   });
 });
 

@@ -6,6 +6,8 @@ export interface AdmissionOptions {
   maxInFlight: number;
   /** True for errors that mean the database is down or out of connections (see store/database.ts). */
   isDatabaseUnavailable(error: unknown): boolean;
+  /** The database monitor's last word; while false, calls are refused at once instead of waiting on a dead database. */
+  databaseReachable(): boolean;
 }
 
 /**
@@ -17,12 +19,15 @@ export interface AdmissionOptions {
  * not the caller's: gRPC clients retry UNAVAILABLE by default, and another replica may have room.
  *
  * Database errors (unreachable, shutting down, pool acquire timeout) thrown anywhere inside — interceptors after this
- * one or the handler — become UNAVAILABLE too, never INTERNAL: clients do not retry INTERNAL.
+ * one or the handler — become UNAVAILABLE too, never INTERNAL: clients do not retry INTERNAL. While the database
+ * monitor finds the database unreachable, calls are refused the same way before they start, so a database that hangs
+ * (rather than refuses) does not hold every call until its deadline.
  */
 export function admission(options: AdmissionOptions): Interceptor {
   let inFlight = 0;
   return async (_call, next) => {
     if (inFlight >= options.maxInFlight) throw unavailable('overloaded, retry');
+    if (!options.databaseReachable()) throw unavailable('database unavailable, retry');
     inFlight += 1;
     try {
       return await next();

@@ -24,6 +24,7 @@ import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
 import { authenticate } from './grpc/interceptors/authenticate';
 import { authorize } from './grpc/interceptors/authorize';
+import { admission } from './grpc/interceptors/admission';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { inputLimits } from './grpc/interceptors/input-limits';
 import { tenantScope } from './grpc/interceptors/tenant-scope';
@@ -32,7 +33,8 @@ import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Clock, systemClock } from './ports/clock.port';
 import type { ProviderAdapterFactory } from './ports/provider-adapter.port';
-import { Database, openDatabase } from './store/database';
+import { Database, isDatabaseUnavailable, openDatabase } from './store/database';
+import { DatabaseMonitor } from './store/database-monitor';
 import { IdempotencyStore } from './store/idempotency-store';
 import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
@@ -73,13 +75,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const clock = options.clock ?? systemClock;
   // Keys first: a bad key file must stop the start before anything listens.
   const authentication = startAuthentication(config, logger);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+    logger,
+  });
   const relayStore = new OutboxRelayStore(database.knex);
   const inboxCounts = new KnexWebhookInbox(database.knex);
   const metrics = createMetrics({
     outbox: () => relayStore.countUnpublished(),
     webhookInbox: () => inboxCounts.countPending(),
     deadLetters: () => inboxCounts.countDeadLetters(),
+    parkedEvents: () => relayStore.countParked(),
   });
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -88,17 +97,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const uow = new KnexUnitOfWork(database.knex, clock);
   // The HTTP listener comes up first: the in-process emulators need its address for their webhooks.
   let serving = false;
+  // Not ready while the database does not answer; comes back by itself (gRPC health follows, see below).
+  const databaseMonitor = new DatabaseMonitor(
+    database.probe,
+    { intervalMs: 1000, timeoutMs: 1500 },
+    logger.child({ component: 'database-monitor' }),
+    (reachable) => {
+      if (serving) setServing(health, reachable);
+    },
+  );
   // Set once everything is wired; until then webhooks are refused with a retryable answer.
   let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
     logger: logger.child({ component: 'webhook-ingress' }),
     metrics: metrics.registry,
-    ready: async () =>
-      serving &&
-      (await database.knex.raw('select 1').then(
-        () => true,
-        () => false,
-      )),
+    ready: async () => serving && databaseMonitor.isReachable(),
     webhooks: async (provider, storefrontId, webhook) => {
       if (!ingress) throw new Error('not serving yet');
       const answer = await ingress.intake.receive(provider, storefrontId, webhook);
@@ -161,7 +174,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     catalog: new CatalogUseCases(uow, registry, clock),
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),
-    deadLetters: new DeadLetterUseCases(uow, clock, () => inbox.wake()),
+    deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: new SubscriptionUseCases(uow, gateway, clock),
     payments: new PaymentUseCases(uow, gateway, clock),
     entitlements: new EntitlementUseCases(uow, clock),
@@ -202,6 +215,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (relay) uow.onEventsCommitted(() => relay.wake());
 
   const interceptors = [
+    admission({
+      maxInFlight: config.maxInFlightRpcs,
+      isDatabaseUnavailable,
+      databaseReachable: () => databaseMonitor.isReachable(),
+    }),
     authenticate(authentication.authenticator),
     authorize(),
     // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
@@ -215,8 +233,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   inbox.start();
   reconciler.start();
   ingress = { intake, inbox };
-  setServing(health, true);
   serving = true;
+  setServing(health, databaseMonitor.isReachable());
+  databaseMonitor.start();
 
   return {
     grpcPort,
@@ -224,6 +243,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     database,
     async stop() {
       serving = false;
+      databaseMonitor.stop();
       setServing(health, false);
       clearInterval(purge);
       authentication.stop();

@@ -4,13 +4,16 @@ import type { DeadLetter, UnitOfWork } from '../ports/store.port';
 import type { CallContext } from './call-context';
 import { pageOf, readPage } from './pagination';
 
-/** Webhooks that failed processing after their retries: listed, and put back in the inbox on request. */
+/**
+ * Webhooks that failed processing after their retries, and events Kafka refused for good: listed, and retried on
+ * request (a webhook goes back in the inbox; a parked event, and with it the events of its key, back to the relay).
+ */
 export class DeadLetterUseCases {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-    /** Called after a retry is queued, so the inbox worker picks it up now. */
-    private readonly onRequeued: () => void = () => undefined,
+    /** Called after a retry is queued, so the inbox worker (or the relay) picks it up now. */
+    private readonly onRequeued: (kind: DeadLetter['kind']) => void = () => undefined,
   ) {}
 
   async list(filter: { storefrontId: string; provider: string }, pageSize: number, pageToken: string) {
@@ -28,6 +31,7 @@ export class DeadLetterUseCases {
       if (!letter) throw notFound('dead letter', id, 'dead_letter_id');
       if (letter.retriedAt) throw failedPrecondition(`dead letter '${id}' was already retried`);
       const now = this.clock.now();
+      if (letter.kind === 'event') await repos.events.unpark(letter.eventId!);
       await repos.inbox.requeueDeadLetter(id, now);
       await repos.audit.record({
         ...ctx,
@@ -35,11 +39,11 @@ export class DeadLetterUseCases {
         resourceType: 'dead_letter',
         resourceId: id,
         storefrontId: letter.storefrontId,
-        details: { provider_event_id: letter.providerEventId },
+        details: letter.kind === 'event' ? { event_id: letter.eventId } : { provider_event_id: letter.providerEventId },
       });
       return { ...letter, retriedAt: now };
     }, ctx);
-    this.onRequeued();
+    this.onRequeued(retried.kind);
     return retried;
   }
 }

@@ -40,6 +40,12 @@ export interface Config {
   providerHostAllowlist: string[];
   /** http and loopback/private provider URLs, for emulators (ALLOW_INSECURE_PROVIDER_URLS; on for the embedded default). */
   allowInsecureProviderUrls: boolean;
+  /** RPCs served at once; beyond it calls are answered UNAVAILABLE at once (grpc/interceptors/admission.ts). */
+  maxInFlightRpcs: number;
+  /** PostgreSQL connections in the pool. */
+  databasePoolMax: number;
+  /** How long a query waits for a pooled (or new) connection before the call answers UNAVAILABLE. */
+  databaseAcquireTimeoutMs: number;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -106,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     providerHostAllowlist: hostList(env, 'PROVIDER_HOST_ALLOWLIST'),
     // The embedded default runs its emulators in-process on http://127.0.0.1.
     allowInsecureProviderUrls: boolean(env, 'ALLOW_INSECURE_PROVIDER_URLS', !databaseUrl),
+    maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
   };
 }
 

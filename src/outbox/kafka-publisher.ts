@@ -1,6 +1,8 @@
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
+import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
+import { rateLimitedLog } from '../telemetry/rate-limited-log';
+import { refusedForGood } from './kafka-refusals';
 
 export interface KafkaPublisherOptions {
   brokers: string[];
@@ -24,7 +26,8 @@ export class KafkaPublisher implements EventPublisher {
   private producer?: Producer;
 
   constructor(private readonly options: KafkaPublisherOptions) {
-    const log = options.logger.child({ component: 'kafkajs' });
+    // A broker outage or a refused batch repeats the same few kafkajs lines per attempt: once per 10 s is enough.
+    const log = rateLimitedLog(options.logger.child({ component: 'kafkajs' }));
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -37,7 +40,7 @@ export class KafkaPublisher implements EventPublisher {
         ({ level, log: entry }) => {
           const { message, ...rest } = entry;
           // kafkajs reports every failed connection attempt as an error; the relay logs the outcome once.
-          log[level === logLevel.ERROR ? 'warn' : (KAFKA_LOG_LEVELS[level] ?? 'info')](rest, message);
+          log(level === logLevel.ERROR ? 'warn' : (KAFKA_LOG_LEVELS[level] ?? 'info'), message, rest);
         },
     });
   }
@@ -72,8 +75,11 @@ export class KafkaPublisher implements EventPublisher {
         })),
       });
     } catch (error) {
+      // Also after a refusal: kafkajs rolled back the sequence numbers of every partition in the request, even those
+      // the broker accepted, so this producer's next send could be taken for a duplicate or out of order.
       await this.dropProducer();
-      throw error;
+      const reason = refusedForGood(error);
+      throw reason ? new MessagesRefusedError(reason, { cause: error }) : error;
     }
   }
 

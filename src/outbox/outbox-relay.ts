@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Wakeup } from '../app/wakeup';
 import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
-import type { EventPublisher, OutgoingMessage } from '../ports/event-publisher.port';
+import { newId } from '../domain/ids';
+import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
 import type { StoredEvent } from '../ports/store.port';
 import type { OutboxRelayStore } from '../store/outbox-relay-store';
 import type { RelayMetrics } from '../telemetry/metrics';
@@ -20,6 +21,13 @@ export interface OutboxRelayOptions {
 }
 
 const tracer = trace.getTracer('billing-adapter/outbox');
+
+/** An outbox row on its way to the broker: the row, its message and the producer span it continues. */
+interface Outgoing {
+  event: StoredEvent & { id: string };
+  message: OutgoingMessage;
+  span: Span;
+}
 
 /**
  * Publishes outbox rows to Kafka in outbox order. Nothing is deleted: a row is marked published only after the
@@ -106,7 +114,7 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes the next batch; returns how many events went out. */
+  /** Publishes the next batch; returns how many events it settled (published or parked). */
   private async publishBatch(): Promise<number> {
     const events = await this.store.nextBatch(this.options.batchSize);
     if (events.length === 0) return 0;
@@ -125,14 +133,13 @@ export class OutboxRelay {
       },
       ROOT_CONTEXT,
     );
-    const messages: OutgoingMessage[] = events.map((event, i) => {
+    const outgoing: Outgoing[] = events.map((event, i) => {
       const traceHeaders: Record<string, string> = {};
       propagation.inject(trace.setSpan(context.active(), produceSpans[i]!), traceHeaders);
-      return toCloudEventMessage(event, { ...this.options, traceHeaders });
+      return { event, span: produceSpans[i]!, message: toCloudEventMessage(event, { ...this.options, traceHeaders }) };
     });
     try {
-      await this.publisher.publish(messages);
-      await this.store.markPublished(events.map((e) => e.id));
+      await this.deliver(outgoing, new Set());
     } catch (error) {
       for (const span of [...produceSpans, batchSpan]) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -141,8 +148,49 @@ export class OutboxRelay {
     } finally {
       for (const span of [...produceSpans, batchSpan]) span.end();
     }
-    this.metrics.published.inc(events.length);
     return events.length;
+  }
+
+  /**
+   * Sends `outgoing` in order and marks what the broker acknowledged. When the broker refuses the lot for good, it
+   * is halved and each half sent on its own, down to the one event that is refused alone: that one is parked, and
+   * the later events of its key are held back (here by `parkedKeys`, afterwards by the store). So one poison event
+   * costs about log2(batch) extra sends, every acknowledged half is marked at once (never re-sent in a loop), and
+   * order per key holds because the first half always settles before the second is sent.
+   */
+  private async deliver(outgoing: Outgoing[], parkedKeys: Set<string>): Promise<void> {
+    const pending = outgoing.filter((o) => !parkedKeys.has(o.event.key));
+    if (pending.length === 0) return;
+    try {
+      await this.publisher.publish(pending.map((o) => o.message));
+    } catch (error) {
+      if (!(error instanceof MessagesRefusedError)) throw error;
+      if (pending.length === 1) return this.park(pending[0]!, error, parkedKeys);
+      const half = Math.ceil(pending.length / 2);
+      await this.deliver(pending.slice(0, half), parkedKeys);
+      await this.deliver(pending.slice(half), parkedKeys);
+      return;
+    }
+    await this.store.markPublished(pending.map((o) => o.event.id));
+    this.metrics.published.inc(pending.length);
+  }
+
+  private async park(refused: Outgoing, error: MessagesRefusedError, parkedKeys: Set<string>): Promise<void> {
+    const { event, message } = refused;
+    await this.store.park(event, error.reason, new Date(), newId('dlq'));
+    parkedKeys.add(event.key);
+    this.metrics.parked.inc();
+    refused.span.setStatus({ code: SpanStatusCode.ERROR, message: `parked: ${error.reason}` });
+    this.logger.error(
+      {
+        event_id: event.eventId,
+        event_type: event.type,
+        key: event.key,
+        bytes: message.value.length,
+        reason: error.reason,
+      },
+      'outbox relay: Kafka refused an event for good; parked it (ListDeadLetters), later events of its key wait',
+    );
   }
 
   /** A producer span continuing the trace of the request that wrote the event. */

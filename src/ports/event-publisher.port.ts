@@ -14,3 +14,18 @@ export interface EventPublisher {
   publish(messages: OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * `publish` rejects with this when the broker refused the messages for good (too large, invalid): sending them again
+ * as they are fails again. Any other rejection is transient (broker away, leader moving): retry later.
+ */
+export class MessagesRefusedError extends Error {
+  constructor(
+    /** The broker's reason, e.g. MESSAGE_TOO_LARGE. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the broker refused the messages for good: ${reason}`, options);
+    this.name = 'MessagesRefusedError';
+  }
+}

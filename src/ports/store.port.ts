@@ -154,9 +154,15 @@ export interface InboxEntry {
   receivedAt: Date;
 }
 
+/** A webhook that failed processing, or an outbox event Kafka refused for good (parked). */
 export interface DeadLetter {
   id: string;
-  inboxId: string;
+  kind: 'webhook' | 'event';
+  /** Webhooks only. */
+  inboxId?: string;
+  /** Events only: the parked event and its key (whose later events wait). */
+  eventId?: string;
+  eventKey?: string;
   provider: string;
   storefrontId: string;
   providerEventId: string;
@@ -234,6 +240,8 @@ export interface EventLog {
   ): Promise<(StoredEvent & { position: string })[]>;
   /** Marks matching events unpublished so the relay sends them again (same ce_id). Returns how many. */
   requeue(filter: EventFilter): Promise<number>;
+  /** Lets the relay try a parked event (and the events of its key waiting behind it) again. */
+  unpark(eventId: string): Promise<void>;
 }
 
 /** One audit row per mutation. `details` must never hold secrets. */

@@ -17,6 +17,10 @@ export class KnexEventLog implements EventLog {
   async requeue(filter: EventFilter): Promise<number> {
     return filtered(this.db('outbox'), filter).whereNotNull('published_at').update({ published_at: null });
   }
+
+  async unpark(eventId: string): Promise<void> {
+    await this.db('outbox').where({ event_id: eventId }).whereNull('published_at').update({ parked_at: null });
+  }
 }
 
 function filtered(query: Knex.QueryBuilder, filter: EventFilter): Knex.QueryBuilder {

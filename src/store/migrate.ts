@@ -3,6 +3,7 @@ import * as initial from './migrations/001-initial';
 import * as subscriptionEngine from './migrations/002-subscription-engine';
 import * as reconciliation from './migrations/003-reconciliation';
 import * as idempotencyScope from './migrations/004-idempotency-scope';
+import * as outboxParking from './migrations/005-outbox-parking';
 import * as webhookScope from './migrations/006-webhook-scope';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '002-subscription-engine': subscriptionEngine,
   '003-reconciliation': reconciliation,
   '004-idempotency-scope': idempotencyScope,
+  '005-outbox-parking': outboxParking,
   '006-webhook-scope': webhookScope,
 };
 

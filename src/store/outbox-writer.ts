@@ -2,12 +2,16 @@ import { context, propagation } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { toEventData } from '../contract/event-mapping';
 import type { EventDraft } from '../domain/event';
+import { invalidArgument } from '../domain/errors';
 import { streamOf } from '../domain/event-catalogue';
 import { newId } from '../domain/ids';
 import { BillingEvent } from '../gen/billing/v1/event';
 import type { Clock } from '../ports/clock.port';
 import type { ActorContext, OutboxWriter, StoredEvent } from '../ports/store.port';
 import { asBigInt } from './row-values';
+
+/** Well below Kafka's default 1 MiB message limit, leaving room for headers and the JSON encoding. */
+export const MAX_EVENT_PAYLOAD_BYTES = 512 * 1024;
 
 /**
  * Writes events into the outbox inside the caller's transaction. The per-key counter row is locked until commit,
@@ -44,6 +48,16 @@ export class KnexOutboxWriter implements OutboxWriter {
       providerEventId: draft.providerEventId ?? '',
       ...toEventData(draft.data),
     }).finish();
+    // Inputs are bounded at the edge, so an event this large means a bound is missing: refuse it here, where the
+    // request can still be told, rather than write an event Kafka will refuse.
+    if (payload.length > MAX_EVENT_PAYLOAD_BYTES) {
+      throw invalidArgument([
+        {
+          field: 'request',
+          rule: `would write a ${draft.type} event of ${payload.length} bytes; events are at most ${MAX_EVENT_PAYLOAD_BYTES}`,
+        },
+      ]);
+    }
     // The trace context of the request that caused the event travels with it to Kafka.
     const carrier: { traceparent?: string; tracestate?: string } = {};
     propagation.inject(context.active(), carrier);

@@ -33,9 +33,9 @@ export class KnexWebhookInbox implements WebhookInbox {
     return countOf(this.db('webhook_inbox').where('status', 'PENDING'));
   }
 
-  /** Dead letters not (yet) retried (metrics). */
+  /** Webhook dead letters not (yet) retried (metrics; parked events have their own gauge). */
   async countDeadLetters(): Promise<number> {
-    return countOf(this.db('dead_letters').whereNull('retried_at'));
+    return countOf(this.db('dead_letters').where('kind', 'webhook').whereNull('retried_at'));
   }
 
   async claimDue(now: Date): Promise<InboxEntry | undefined> {
@@ -94,7 +94,8 @@ export class KnexWebhookInbox implements WebhookInbox {
   async requeueDeadLetter(id: string, at: Date): Promise<void> {
     const letter = await this.db('dead_letters').where({ id }).update({ retried_at: at }).returning('inbox_id');
     const inboxId = letter[0]?.inbox_id;
-    if (inboxId === undefined) return;
+    // An event's dead letter has no inbox row (see DeadLetterUseCases.retry).
+    if (inboxId === undefined || inboxId === null) return;
     await this.db('webhook_inbox')
       .where({ id: inboxId })
       .update({ status: 'PENDING', attempts: 0, next_attempt_at: at, last_error: null });
@@ -119,7 +120,10 @@ function toEntry(row: Row): InboxEntry {
 function toDeadLetter(row: Row): DeadLetter {
   return {
     id: row.id as string,
-    inboxId: String(row.inbox_id),
+    kind: row.kind === 'event' ? 'event' : 'webhook',
+    inboxId: row.inbox_id === null || row.inbox_id === undefined ? undefined : String(row.inbox_id),
+    eventId: (row.event_id as string | null) ?? undefined,
+    eventKey: (row.event_key as string | null) ?? undefined,
     provider: row.provider as string,
     storefrontId: row.storefront_id as string,
     providerEventId: row.provider_event_id as string,

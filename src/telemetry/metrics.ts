@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface RelayMetrics {
   published: Counter;
   failures: Counter;
+  /** Events Kafka refused for good and the relay parked. */
+  parked: Counter;
 }
 
 export interface ServiceMetrics {
@@ -18,6 +20,8 @@ export interface Backlogs {
   outbox(): Promise<number>;
   webhookInbox(): Promise<number>;
   deadLetters(): Promise<number>;
+  /** Events parked because Kafka refused them for good, not yet retried. */
+  parkedEvents(): Promise<number>;
 }
 
 /**
@@ -39,6 +43,9 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
   gauge('billing_outbox_backlog', 'Events in the outbox not yet published to Kafka', () => backlogs.outbox());
   gauge('billing_webhook_inbox_backlog', 'Verified webhooks not yet processed (due or waiting to retry)', () =>
     backlogs.webhookInbox(),
+  );
+  gauge('billing_outbox_parked', 'Events Kafka refused for good, parked until RetryDeadLetter (their keys wait)', () =>
+    backlogs.parkedEvents(),
   );
   gauge('billing_webhook_dead_letters', 'Webhooks that exhausted their attempts and were not retried', () =>
     backlogs.deadLetters(),
@@ -67,6 +74,11 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
       failures: new Counter({
         name: 'billing_outbox_publish_failures_total',
         help: 'Failed publish attempts (events stay in the outbox)',
+        registers: [registry],
+      }),
+      parked: new Counter({
+        name: 'billing_outbox_parked_total',
+        help: 'Events Kafka refused for good and the relay parked',
         registers: [registry],
       }),
     },

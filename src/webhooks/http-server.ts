@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 
 export interface HttpProbes {
-  /** Ready = the database answers and the gRPC server is serving. */
+  /** Ready = the gRPC server is serving and the database answered its last ping; must answer without waiting on it. */
   ready(): Promise<boolean>;
   metrics: Registry;
 }

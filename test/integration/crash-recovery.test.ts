@@ -20,7 +20,7 @@ import {
 } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callWithTrailers } from '../support/test-service';
+import { bearer, call, callWithTrailers, TEST_KEYS, writeKeysFile } from '../support/test-service';
 
 /** The lease a dead owner's key keeps blocking retries for (service.ts IDEMPOTENCY_LEASE_MS). */
 const LEASE_MS = 10_000;
@@ -30,10 +30,13 @@ const CHECKOUT_KEYS = 10;
 const HELD_CHECKOUT_ANSWERS = 4;
 
 const SECRETS = {
-  TEST_CRASH_SUBOTIZ_API_KEY: `sk_test_${randomBytes(8).toString('hex')}`,
-  TEST_CRASH_SUBOTIZ_ACCESS_NO: 'acc_crash',
-  TEST_CRASH_SUBOTIZ_WEBHOOK_SECRET: `whsec_${randomBytes(8).toString('hex')}`,
+  BILLING_SECRET_TENANT_A_SUBOTIZ_API_KEY: `sk_test_${randomBytes(8).toString('hex')}`,
+  BILLING_SECRET_TENANT_A_SUBOTIZ_ACCESS_NO: 'acc_crash',
+  BILLING_SECRET_TENANT_A_SUBOTIZ_WEBHOOK_SECRET: `whsec_${randomBytes(8).toString('hex')}`,
 };
+
+/** The callers the child service accepts (the tests' keys, hashed). */
+const keysFile = writeKeysFile();
 
 interface Ports {
   grpc: number;
@@ -57,13 +60,14 @@ function childEnv(databaseUrl: string, ports: Ports): NodeJS.ProcessEnv {
     // The emulator listens on plain http on loopback.
     ALLOW_INSECURE_PROVIDER_URLS: 'true',
     RECONCILE_INTERVAL_MS: '3600000',
+    API_KEYS_FILE: keysFile,
     ...SECRETS,
   };
 }
 
-/** Metadata of every call: the one place to add the caller's credentials. */
+/** Metadata of every call: tenant A's platform key (it owns the storefront), and the idempotency key. */
 function metadataFor(key?: string): Record<string, string> {
-  return key ? { 'idempotency-key': key } : {};
+  return { ...bearer(TEST_KEYS.tenantAPlatform), ...(key ? { 'idempotency-key': key } : {}) };
 }
 
 /** What one keyed call answered on its first attempt (the service died under some of them). */
@@ -86,11 +90,11 @@ describe('crash recovery: kill -9 under keyed load', () => {
     emulator = await startSubotizEmulator({
       merchants: [
         {
-          accessNo: SECRETS.TEST_CRASH_SUBOTIZ_ACCESS_NO,
+          accessNo: SECRETS.BILLING_SECRET_TENANT_A_SUBOTIZ_ACCESS_NO,
           subMerchantId: 'm-crash',
-          apiKey: SECRETS.TEST_CRASH_SUBOTIZ_API_KEY,
+          apiKey: SECRETS.BILLING_SECRET_TENANT_A_SUBOTIZ_API_KEY,
           accessSecret: 'unused',
-          webhookSecret: SECRETS.TEST_CRASH_SUBOTIZ_WEBHOOK_SECRET,
+          webhookSecret: SECRETS.BILLING_SECRET_TENANT_A_SUBOTIZ_WEBHOOK_SECRET,
           webhookUrl: `http://127.0.0.1:${ports.http}/webhooks/subotiz/crash-store`,
         },
       ],
@@ -278,9 +282,9 @@ async function seed(clients: Clients, emulatorUrl: string) {
     storefrontRequest('crash-store', {
       providerConfig: { base_url: emulatorUrl, auth_mode: 'bearer', sub_merchant_id: 'm-crash' },
       secretRefs: {
-        api_key: 'env:TEST_CRASH_SUBOTIZ_API_KEY',
-        access_no: 'env:TEST_CRASH_SUBOTIZ_ACCESS_NO',
-        webhook_secret: 'env:TEST_CRASH_SUBOTIZ_WEBHOOK_SECRET',
+        api_key: 'env:BILLING_SECRET_TENANT_A_SUBOTIZ_API_KEY',
+        access_no: 'env:BILLING_SECRET_TENANT_A_SUBOTIZ_ACCESS_NO',
+        webhook_secret: 'env:BILLING_SECRET_TENANT_A_SUBOTIZ_WEBHOOK_SECRET',
       },
     }),
     metadataFor(),

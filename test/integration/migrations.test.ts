@@ -29,6 +29,7 @@ const MIGRATIONS = [
   '002-subscription-engine',
   '003-reconciliation',
   '004-idempotency-scope',
+  '005-outbox-parking',
   '006-webhook-scope',
 ];
 

@@ -72,7 +72,7 @@ export function writeKeysFile(keys: readonly TestKey[] = Object.values(TEST_KEYS
 /** Runs the real service in-process on free ports, with real gRPC clients pointed at it. */
 export async function startTestService(
   env: Record<string, string | undefined>,
-  options: Omit<ServiceOptions, 'logger'> = {},
+  options: ServiceOptions = {},
 ): Promise<TestService> {
   const topicPrefix = env.KAFKA_TOPIC_PREFIX ?? `test-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -88,7 +88,7 @@ export async function startTestService(
   });
   const service = await startService(config, {
     ...options,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const address = `127.0.0.1:${service.grpcPort}`;
   const credentials = grpc.credentials.createInsecure();

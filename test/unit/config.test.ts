@@ -12,6 +12,9 @@ describe('configuration from the environment', () => {
       httpPort: 8080,
       demoSeed: true,
       idempotencyRetentionHours: 24,
+      maxInFlightRpcs: 256,
+      databasePoolMax: 10,
+      databaseAcquireTimeoutMs: 3000,
     });
   });
 
@@ -34,6 +37,9 @@ describe('configuration from the environment', () => {
     [{ IDEMPOTENCY_RETENTION_HOURS: '2' }, 'IDEMPOTENCY_RETENTION_HOURS'],
     [{ DATABASE_URL: 'postgres://db/x' }, 'API_KEYS_FILE'],
     [{ AUTH_JWKS_URL: 'file:///etc/jwks.json' }, 'AUTH_JWKS_URL'],
+    [{ MAX_IN_FLIGHT_RPCS: '0' }, 'MAX_IN_FLIGHT_RPCS'],
+    [{ DATABASE_POOL_MAX: 'many' }, 'DATABASE_POOL_MAX'],
+    [{ DATABASE_ACQUIRE_TIMEOUT_MS: '5' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],
   ])('fails fast on %p, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

@@ -53,5 +53,8 @@ function toDeadLetterMessage(d: DeadLetter): pb.DeadLetter {
     attempts: d.attempts,
     receivedAt: d.receivedAt,
     lastAttemptAt: d.lastAttemptAt,
+    kind: d.kind === 'event' ? pb.DeadLetterKind.DEAD_LETTER_KIND_EVENT : pb.DeadLetterKind.DEAD_LETTER_KIND_WEBHOOK,
+    eventId: d.eventId ?? '',
+    eventKey: d.eventKey ?? '',
   };
 }

@@ -26,6 +26,48 @@ import { Invoice, Payment, Refund } from './payment';
 import { Storefront } from './storefront';
 import { Subscription } from './subscription';
 
+/** What a dead letter holds. */
+export enum DeadLetterKind {
+  DEAD_LETTER_KIND_UNSPECIFIED = 0,
+  /** DEAD_LETTER_KIND_WEBHOOK - A provider webhook that failed processing after its retries. */
+  DEAD_LETTER_KIND_WEBHOOK = 1,
+  /** DEAD_LETTER_KIND_EVENT - An outbox event Kafka refused for good (too large, invalid). Later events of its key wait until it is retried. */
+  DEAD_LETTER_KIND_EVENT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function deadLetterKindFromJSON(object: any): DeadLetterKind {
+  switch (object) {
+    case 0:
+    case 'DEAD_LETTER_KIND_UNSPECIFIED':
+      return DeadLetterKind.DEAD_LETTER_KIND_UNSPECIFIED;
+    case 1:
+    case 'DEAD_LETTER_KIND_WEBHOOK':
+      return DeadLetterKind.DEAD_LETTER_KIND_WEBHOOK;
+    case 2:
+    case 'DEAD_LETTER_KIND_EVENT':
+      return DeadLetterKind.DEAD_LETTER_KIND_EVENT;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return DeadLetterKind.UNRECOGNIZED;
+  }
+}
+
+export function deadLetterKindToJSON(object: DeadLetterKind): string {
+  switch (object) {
+    case DeadLetterKind.DEAD_LETTER_KIND_UNSPECIFIED:
+      return 'DEAD_LETTER_KIND_UNSPECIFIED';
+    case DeadLetterKind.DEAD_LETTER_KIND_WEBHOOK:
+      return 'DEAD_LETTER_KIND_WEBHOOK';
+    case DeadLetterKind.DEAD_LETTER_KIND_EVENT:
+      return 'DEAD_LETTER_KIND_EVENT';
+    case DeadLetterKind.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** The payload of every event on Kafka (CloudEvents binary mode) and of ListEvents. */
 export interface BillingEvent {
   /** evt_…, the CloudEvents id; stable across re-publishing. */
@@ -86,17 +128,25 @@ export interface ReplayEventsResponse {
   replayedCount: bigint;
 }
 
-/** A provider webhook that failed processing after its retries. */
+/** A provider webhook that failed processing after its retries, or an event Kafka refused for good (see kind). */
 export interface DeadLetter {
   id: string;
   provider: string;
   storefrontId: string;
+  /** Webhooks only: the provider's event id. */
   providerEventId: string;
+  /** The provider's event type for a webhook; the billing event type (ce_type) for an event. */
   eventType: string;
   error: string;
   attempts: number;
+  /** When the webhook arrived, or when the event occurred. */
   receivedAt: Date | undefined;
   lastAttemptAt: Date | undefined;
+  kind: DeadLetterKind;
+  /** Events only: the event's id (ce_id). */
+  eventId: string;
+  /** Events only: the Kafka key whose later events wait behind this one. */
+  eventKey: string;
 }
 
 export interface ListDeadLettersRequest {
@@ -1043,6 +1093,9 @@ function createBaseDeadLetter(): DeadLetter {
     attempts: 0,
     receivedAt: undefined,
     lastAttemptAt: undefined,
+    kind: 0,
+    eventId: '',
+    eventKey: '',
   };
 }
 
@@ -1074,6 +1127,15 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     }
     if (message.lastAttemptAt !== undefined) {
       Timestamp.encode(toTimestamp(message.lastAttemptAt), writer.uint32(74).fork()).join();
+    }
+    if (message.kind !== 0) {
+      writer.uint32(80).int32(message.kind);
+    }
+    if (message.eventId !== '') {
+      writer.uint32(90).string(message.eventId);
+    }
+    if (message.eventKey !== '') {
+      writer.uint32(98).string(message.eventKey);
     }
     return writer;
   },
@@ -1163,6 +1225,30 @@ export const DeadLetter: MessageFns<DeadLetter> = {
             message.lastAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.eventKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1206,6 +1292,17 @@ export const DeadLetter: MessageFns<DeadLetter> = {
         : isSet(object.last_attempt_at)
           ? fromJsonTimestamp(object.last_attempt_at)
           : undefined,
+      kind: isSet(object.kind) ? deadLetterKindFromJSON(object.kind) : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+          ? globalThis.String(object.event_id)
+          : '',
+      eventKey: isSet(object.eventKey)
+        ? globalThis.String(object.eventKey)
+        : isSet(object.event_key)
+          ? globalThis.String(object.event_key)
+          : '',
     };
   },
 
@@ -1238,6 +1335,15 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     if (message.lastAttemptAt !== undefined) {
       obj.lastAttemptAt = message.lastAttemptAt.toISOString();
     }
+    if (message.kind !== 0) {
+      obj.kind = deadLetterKindToJSON(message.kind);
+    }
+    if (message.eventId !== '') {
+      obj.eventId = message.eventId;
+    }
+    if (message.eventKey !== '') {
+      obj.eventKey = message.eventKey;
+    }
     return obj;
   },
 
@@ -1255,6 +1361,9 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     message.attempts = object.attempts ?? 0;
     message.receivedAt = object.receivedAt ?? undefined;
     message.lastAttemptAt = object.lastAttemptAt ?? undefined;
+    message.kind = object.kind ?? 0;
+    message.eventId = object.eventId ?? '';
+    message.eventKey = object.eventKey ?? '';
     return message;
   },
 };

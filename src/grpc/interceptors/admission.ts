@@ -1,0 +1,42 @@
+import { DomainError, unavailable } from '../../domain/errors';
+import type { Interceptor } from './interceptor';
+
+export interface AdmissionOptions {
+  /** RPCs served at once; the next one is refused at once instead of queued (MAX_IN_FLIGHT_RPCS). */
+  maxInFlight: number;
+  /** True for errors that mean the database is down or out of connections (see store/database.ts). */
+  isDatabaseUnavailable(error: unknown): boolean;
+  /** The database monitor's last word; while false, calls are refused at once instead of waiting on a dead database. */
+  databaseReachable(): boolean;
+}
+
+/**
+ * Admission for every RPC, and the one place a down database becomes a retryable answer.
+ *
+ * A bounded number of RPCs run at once: beyond it a call is answered UNAVAILABLE ("overloaded, retry") without
+ * touching the database, so memory stays flat however many calls arrive (queued calls would each hold their request,
+ * a pool wait and later a response). UNAVAILABLE rather than RESOURCE_EXHAUSTED because the limit is the service's,
+ * not the caller's: gRPC clients retry UNAVAILABLE by default, and another replica may have room.
+ *
+ * Database errors (unreachable, shutting down, pool acquire timeout) thrown anywhere inside — interceptors after this
+ * one or the handler — become UNAVAILABLE too, never INTERNAL: clients do not retry INTERNAL. While the database
+ * monitor finds the database unreachable, calls are refused the same way before they start, so a database that hangs
+ * (rather than refuses) does not hold every call until its deadline.
+ */
+export function admission(options: AdmissionOptions): Interceptor {
+  let inFlight = 0;
+  return async (_call, next) => {
+    if (inFlight >= options.maxInFlight) throw unavailable('overloaded, retry');
+    if (!options.databaseReachable()) throw unavailable('database unavailable, retry');
+    inFlight += 1;
+    try {
+      return await next();
+    } catch (error) {
+      if (!(error instanceof DomainError) && options.isDatabaseUnavailable(error))
+        throw unavailable('database unavailable, retry', error);
+      throw error;
+    } finally {
+      inFlight -= 1;
+    }
+  };
+}

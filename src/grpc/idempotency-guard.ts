@@ -60,10 +60,18 @@ export class IdempotencyGuard {
       return { replayed: false, result: await execute({ held, effect: claim.effect }) };
     } catch (error) {
       // If this fails too, the lease lapses on its own.
-      await this.store.release(held).catch(() => undefined);
+      await this.store.release(held, { effectSettled: isDefinitiveRefusal(error) }).catch(() => undefined);
       throw error;
     } finally {
       clearInterval(renewal);
     }
   }
+}
+
+/**
+ * A refusal that leaves nothing to resume: a local check, or the provider's clear "no". A timeout, an outage or an
+ * unexpected error may hide an effect the provider made, so those keep the recorded effect for the retry to ask about.
+ */
+function isDefinitiveRefusal(error: unknown): boolean {
+  return error instanceof DomainError && !['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED'].includes(error.code);
 }

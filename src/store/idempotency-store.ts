@@ -98,10 +98,14 @@ export class IdempotencyStore {
    * Frees the key of a failed attempt, so the caller's retry runs at once. A key with a recorded effect is kept (the
    * provider may have acted): the retry takes it over and resumes the effect.
    */
-  async release(held: HeldKey): Promise<void> {
+  /**
+   * Frees a key whose attempt failed. A recorded provider effect is kept for the retry to resume, unless
+   * `effectSettled` says the provider definitively refused it (nothing happened there to resume).
+   */
+  async release(held: HeldKey, options: { effectSettled?: boolean } = {}): Promise<void> {
     const deleted = await this.knex('idempotency_keys')
       .where({ ...held, state: 'IN_FLIGHT' })
-      .whereNull('effect')
+      .modify((q) => (options.effectSettled ? q : q.whereNull('effect')))
       .delete();
     if (deleted > 0) return;
     await this.knex('idempotency_keys')

@@ -5,7 +5,7 @@ import { CreateCustomerRequest, CreateCustomerResponse } from '../../src/gen/bil
 import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { createStorefront } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callError, callWithTrailers, startTestService, TestService } from '../support/test-service';
+import { call, callError, callWithTrailers, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 describe('idempotency-key on mutating RPCs', () => {
   let db: TestDatabase;
@@ -161,8 +161,9 @@ describe('idempotency-key on mutating RPCs', () => {
       return withClient(db.url, (cl) =>
         cl.query(
           `INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until, expires_at)
-           VALUES ('', $1, $2, $3, 'IN_FLIGHT', 'another-process', now(), now() + make_interval(secs => $4), now() + interval '1 day')`,
-          [key, method, hash, leaseSeconds],
+           VALUES ($5, $1, $2, $3, 'IN_FLIGHT', 'another-process', now(), now() + make_interval(secs => $4), now() + interval '1 day')`,
+          // Keys are scoped by the caller's tenant; `call` authenticates as the admin test key.
+          [key, method, hash, leaseSeconds, TEST_KEYS.admin.tenant],
         ),
       );
     };

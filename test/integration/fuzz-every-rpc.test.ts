@@ -141,8 +141,6 @@ describe('no input crashes, hangs or INTERNALs the service (fuzz over every RPC 
     const problems: string[] = [];
     const seen = new Map<string, number>();
     let n = 0;
-    // One RPC at a time, its cases a few at a time: rows are counted around each RPC's batch, and every refused
-    // call's own audit rows and idempotency key are looked for by its correlation id and key.
     const runBatch = async (batch: FuzzCase[]) => {
       const numbered = batch.map((c) => ({ ...c, n: ++n }));
       const before = await counts();

@@ -1,6 +1,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import fs from 'node:fs';
 import path from 'node:path';
+import { MAX_DEPTH } from './limit-rules';
 
 /** How the walker sees one field of a decoded (ts-proto) request. */
 export type FieldType =
@@ -127,7 +128,7 @@ export function loadRequestSchemas(protoDir = PROTO_DIR): Map<string, MessageSch
       const schema = schemaOf(`request:${method.path}`, requestType);
       // Resolve every nested type now, so an unresolvable one fails at start-up rather than on a call.
       const visit = (s: MessageSchema, depth: number) => {
-        for (const f of s.fields) if (f.type.kind === 'message' && depth < 8) visit(f.type.schema(), depth + 1);
+        for (const f of s.fields) if (f.type.kind === 'message' && depth < MAX_DEPTH) visit(f.type.schema(), depth + 1);
       };
       visit(schema, 0);
       schemas.set(method.path.slice(1), schema);

@@ -114,6 +114,10 @@ export class ProviderEventApplier {
     if (!payment && state.orderId?.startsWith('pay_')) {
       payment = await repos.payments.get(state.orderId, { forUpdate: true, storefrontId });
     }
+    // Not found by its reference here, yet the reference is taken: it is another storefront's payment.
+    if (!payment?.providerRef && (await repos.payments.providerRefInUse(origin.provider, state.ref))) {
+      throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
+    }
     // A known payment names its subscription; a new one is found by the provider's references. Either way the
     // subscription is locked after the payment, as everywhere a payment and its subscription are both locked.
     const subscription = payment
@@ -398,6 +402,9 @@ export class ProviderEventApplier {
       throw new ForeignOrUnknownObject('subscription', ref ?? orderId ?? '(no reference)');
     }
     if (ref && !byOrder.providerRef) {
+      // The reference belongs to another storefront's subscription: this one must not claim it.
+      if (await repos.subscriptions.providerRefInUse(provider, ref))
+        throw new ForeignOrUnknownObject('subscription', ref);
       const remembered = { ...byOrder, providerRef: ref };
       await repos.subscriptions.update(remembered);
       return remembered;

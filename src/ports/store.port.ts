@@ -62,6 +62,8 @@ export interface SubscriptionRepository {
     ref: string,
     options?: { forUpdate?: boolean },
   ): Promise<Subscription | undefined>;
+  /** True when any storefront's subscription holds this reference at `provider` (it is unique across storefronts). */
+  providerRefInUse(provider: string, ref: string): Promise<boolean>;
   list(
     filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
     page: PageRequest,
@@ -87,6 +89,8 @@ export interface PaymentRepository {
     ref: string,
     options?: { forUpdate?: boolean },
   ): Promise<Payment | undefined>;
+  /** True when any storefront's payment holds this reference at `provider` (it is unique across storefronts). */
+  providerRefInUse(provider: string, ref: string): Promise<boolean>;
   list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

@@ -40,6 +40,10 @@ export class KnexPaymentRepository implements PaymentRepository {
     return row ? toPayment(row) : undefined;
   }
 
+  async providerRefInUse(provider: string, ref: string): Promise<boolean> {
+    return (await this.db('payments').where({ provider, provider_ref: ref }).first('id')) !== undefined;
+  }
+
   async list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

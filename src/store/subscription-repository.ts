@@ -49,6 +49,10 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return row ? toSubscription(row) : undefined;
   }
 
+  async providerRefInUse(provider: string, ref: string): Promise<boolean> {
+    return (await this.db('subscriptions').where({ provider, provider_ref: ref }).first('id')) !== undefined;
+  }
+
   async list(
     filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
     page: PageRequest,

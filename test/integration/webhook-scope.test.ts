@@ -164,6 +164,56 @@ describe('webhooks scoped to their storefront', () => {
     expect(eventsOfE.filter((ev) => aIds.includes(ev.aggregateId))).toEqual([]);
   });
 
+  it('ignores E’s webhook pinning A’s subscription or payment reference on E’s own open checkout, not dead-lettering it', async () => {
+    const { id, ref } = await a.activeSubscription();
+    await settled();
+    const [payment] = await a.paymentsOf(id);
+    const before = { subscription: await a.subscription(id), payments: await a.paymentsOf(id) };
+    // E's own checkout, not paid: its subscription has no Subotiz reference yet, so a webhook could try to give it one.
+    const subs = service.clients.subscriptions;
+    const open = await call(subs, subs.createCheckoutSession, e.checkoutRequest());
+    const eSubscription = open.subscription!.id;
+    const now = new Date().toISOString();
+    const hooks = [
+      {
+        id: '880000000000000030',
+        type: 'v2.subscription.first',
+        created: now,
+        data: { id: ref, status: 'active', order_id: eSubscription, updated_at: now },
+      },
+      {
+        id: '880000000000000031',
+        type: 'v2.trades.succeeded',
+        created: now,
+        data: {
+          trade_id: payment!.providerRef,
+          order_id: eSubscription,
+          amount: '19.99',
+          currency: 'EUR',
+          trade_status: 'succeeded',
+          payment_mode: 'subscription',
+          paid_at: now,
+          refund_status: 'no_refund',
+        },
+      },
+    ];
+    for (const hook of hooks) expect((await signedFor('store-e', JSON.stringify(hook))).status).toBe(200);
+    for (const hook of hooks) {
+      const [row] = await eventually(
+        () => inbox(hook.id),
+        (rows) => rows[0]?.status !== 'PENDING',
+      );
+      expect({ hook: hook.id, status: row!.status }).toEqual({ hook: hook.id, status: 'PROCESSED' });
+      expect(row!.outcome).toContain('ignored: foreign/unknown object');
+      expect(await deadLettersOf(hook.id)).toBe(0);
+    }
+    expect(await a.subscription(id)).toEqual(before.subscription);
+    expect(await a.paymentsOf(id)).toEqual(before.payments);
+    const mine = await e.subscription(eSubscription);
+    expect(mine.providerRef).toBe('');
+    expect(mine.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
+  });
+
   it('still applies a storefront’s own webhook, and does not let another storefront’s event id shadow it', async () => {
     const { id, ref } = await a.activeSubscription();
     const now = new Date().toISOString();

@@ -24,6 +24,31 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ ...external, DEMO_SEED: 'true' }).demoSeed).toBe(true);
   });
 
+  it('reads the secret and provider-URL settings; insecure provider URLs only on the embedded default', () => {
+    expect(loadConfig({})).toMatchObject({
+      secretsDir: '/run/secrets',
+      providerHostAllowlist: [],
+      allowInsecureProviderUrls: true,
+    });
+    const production = loadConfig({
+      DATABASE_URL: 'postgres://db/x',
+      SECRETS_DIR: '/var/secrets',
+      PROVIDER_HOST_ALLOWLIST: ' Pay.Example.net, core-eu.paytiko.com ',
+    });
+    expect(production).toMatchObject({
+      secretsDir: '/var/secrets',
+      providerHostAllowlist: ['pay.example.net', 'core-eu.paytiko.com'],
+      allowInsecureProviderUrls: false,
+    });
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://db/x', ALLOW_INSECURE_PROVIDER_URLS: 'true' }).allowInsecureProviderUrls,
+    ).toBe(true);
+    expect(() => loadConfig({ PROVIDER_HOST_ALLOWLIST: 'https://pay.example.net/x' })).toThrow(
+      /^PROVIDER_HOST_ALLOWLIST: /,
+    );
+    expect(() => loadConfig({ ALLOW_INSECURE_PROVIDER_URLS: 'yes' })).toThrow(/^ALLOW_INSECURE_PROVIDER_URLS: /);
+  });
+
   it('splits KAFKA_BROKERS', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });

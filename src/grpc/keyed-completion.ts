@@ -7,7 +7,7 @@ import { KeyAttempt, keyTakenOver } from './idempotency-guard';
 export class KeyedCompletion implements CallCompletion {
   readonly pending?: PendingEffect;
   recorded = false;
-  private respond: (result: unknown) => unknown = (result) => result;
+  private respond?: (result: unknown) => unknown;
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -27,6 +27,8 @@ export class KeyedCompletion implements CallCompletion {
 
   async record(repos: Repositories, result: unknown): Promise<void> {
     if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
+    // Every mutation declares its mapping (rpc-wrapper `mutation`); without one there is no response to store.
+    if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');
     const response = this.encode(this.respond(result));
     // Losing the key here rolls the whole transaction back: the attempt that took it over answers instead.
     if (!(await repos.idempotency.complete(this.attempt.held, response))) throw keyTakenOver();

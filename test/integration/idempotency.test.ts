@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
 import { CreateCustomerRequest, CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
+import { IdempotencyGuard } from '../../src/grpc/idempotency-guard';
 import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { createStorefront } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
@@ -195,6 +196,19 @@ describe('idempotency-key on mutating RPCs', () => {
       response: Buffer.from('answer of a'),
     });
     expect(await store.claim('tenant-b', 'k-shared', method, 'hash-b')).toEqual({ outcome: 'in_flight' });
+  });
+
+  it('keeps the key of a live owner past its lease by renewing it, while a second attempt is refused', async () => {
+    const store = new IdempotencyStore(service.database.knex, { retentionMs: 86_400_000, leaseMs: 1_000 });
+    const guard = new IdempotencyGuard(store, { renewEveryMs: 100 });
+    const request = { scope: '', key: 'k-long-call', method: 'test/LongCall', bytes: Buffer.from('req') };
+    const outcome = await guard.run(request, async () => {
+      // Well past the lease: only the renewals keep the key.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const second = await guard.run(request, async () => 'ran twice').catch((e: Error) => e.message);
+      return second;
+    });
+    expect(outcome).toEqual({ replayed: false, result: expect.stringContaining('still in flight') });
   });
 
   it('keeps keys for at least 24 hours', async () => {

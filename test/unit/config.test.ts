@@ -32,6 +32,7 @@ describe('configuration from the environment', () => {
     });
     const production = loadConfig({
       DATABASE_URL: 'postgres://db/x',
+      API_KEYS_FILE: '/etc/billing/keys.json',
       SECRETS_DIR: '/var/secrets',
       PROVIDER_HOST_ALLOWLIST: ' Pay.Example.net, core-eu.paytiko.com ',
     });
@@ -41,7 +42,8 @@ describe('configuration from the environment', () => {
       allowInsecureProviderUrls: false,
     });
     expect(
-      loadConfig({ DATABASE_URL: 'postgres://db/x', ALLOW_INSECURE_PROVIDER_URLS: 'true' }).allowInsecureProviderUrls,
+      loadConfig({ DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json', ALLOW_INSECURE_PROVIDER_URLS: 'true' })
+        .allowInsecureProviderUrls,
     ).toBe(true);
     expect(() => loadConfig({ PROVIDER_HOST_ALLOWLIST: 'https://pay.example.net/x' })).toThrow(
       /^PROVIDER_HOST_ALLOWLIST: /,

@@ -249,6 +249,9 @@ describe('every mutating RPC stores its response with its change', () => {
     };
     expect(Object.keys(fixtures).sort()).toEqual(mutatingRpcs());
 
+    // Subotiz's webhooks about these very changes would race the calls to apply them first (then the call's own
+    // transaction has nothing left to change or audit); the witness is about the call's transaction, so they go.
+    await world.control('/webhooks/faults', { mode: 'drop', count: 1000 });
     const seen: Record<string, string> = {};
     for (const [rpc, [outcome, send]] of Object.entries(fixtures)) {
       const key = `mut-${rpc}`;

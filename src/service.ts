@@ -100,7 +100,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Not ready while the database does not answer; comes back by itself (gRPC health follows, see below).
   const databaseMonitor = new DatabaseMonitor(
     database.probe,
-    { intervalMs: 1000, timeoutMs: 1500 },
+    { intervalMs: 1000, failuresBeforeUnreachable: 2 },
     logger.child({ component: 'database-monitor' }),
     (reachable) => {
       if (serving) setServing(health, reachable);
@@ -235,7 +235,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   ingress = { intake, inbox };
   serving = true;
   setServing(health, databaseMonitor.isReachable());
-  databaseMonitor.start();
+  // Embedded PGlite lives in this process: it cannot become unreachable, only busy (one connection for everything).
+  if (database.kind === 'postgres') databaseMonitor.start();
 
   return {
     grpcPort,

@@ -4,17 +4,21 @@ import type { Logger } from 'pino';
 export interface DatabaseMonitorOptions {
   /** How often to ask the database `select 1`. */
   intervalMs: number;
-  /** A ping slower than this counts as unreachable (a hung server must not look healthy, nor hang /readyz). */
-  timeoutMs: number;
+  /**
+   * Consecutive failed pings before the database counts as unreachable. A ping fails when it errs, or when it is still
+   * unanswered at the next tick (a hung server). Two means one slow answer never flips readiness by itself.
+   */
+  failuresBeforeUnreachable: number;
 }
 
 /**
- * Knows whether the database answers, by pinging it in the background; readiness (/readyz, gRPC health) reads the
- * last answer, so a probe never waits on the database. At most one ping is outstanding: a hung one is not joined by
- * others that would each hold a pool connection.
+ * Knows whether the database answers, by pinging it in the background; readiness (/readyz, gRPC health) and admission
+ * read the last answer, so nothing ever waits on the database to learn that it is away. At most one ping is
+ * outstanding: a hung one is not joined by others.
  */
 export class DatabaseMonitor {
   private reachable = true;
+  private failures = 0;
   private outstanding = false;
   private stopped = false;
   private timer?: NodeJS.Timeout;
@@ -43,38 +47,31 @@ export class DatabaseMonitor {
     this.stopped = true;
   }
 
-  /** One ping; resolves once it answered or timed out. */
+  /** One tick: counts a still-unanswered ping as a failure, or sends a new one and records its answer. */
   async ping(): Promise<void> {
-    if (this.outstanding) return;
+    if (this.outstanding) return this.failed(`no answer to select 1 within ${this.options.intervalMs} ms`);
     this.outstanding = true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs)),
-    );
-    const answer = this.knex.raw('select 1').then(
-      () => 'ok' as const,
-      (error: unknown) => error,
-    );
-    // A late answer still counts: it is the newest news about the database.
-    void answer.then((outcome) => {
+    try {
+      await this.knex.raw('select 1');
       this.outstanding = false;
-      this.settle(outcome);
-    });
-    const first = await Promise.race([answer, timedOut]);
-    clearTimeout(timer);
-    if (first === 'timeout') this.settle(new Error(`no answer to select 1 within ${this.options.timeoutMs} ms`));
+      this.failures = 0;
+      this.settle(true);
+    } catch (error) {
+      this.outstanding = false;
+      this.failed((error as Error).message?.split('\n')[0] ?? String(error));
+    }
   }
 
-  private settle(outcome: unknown): void {
-    const reachable = outcome === 'ok';
+  private failed(reason: string): void {
+    this.failures += 1;
+    if (this.failures >= this.options.failuresBeforeUnreachable) this.settle(false, reason);
+  }
+
+  private settle(reachable: boolean, reason?: string): void {
     if (this.stopped || reachable === this.reachable) return;
     this.reachable = reachable;
     if (reachable) this.logger.info('database reachable again: ready');
-    else
-      this.logger.warn(
-        { reason: outcome instanceof Error ? outcome.message.split('\n')[0] : String(outcome) },
-        'database unreachable: not ready until it answers again',
-      );
+    else this.logger.warn({ reason }, 'database unreachable: not ready until it answers again');
     this.onChange(reachable);
   }
 }

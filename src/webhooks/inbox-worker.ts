@@ -1,5 +1,6 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { rateLimitedLog } from '../telemetry/rate-limited-log';
 import { IGNORED_FOREIGN, WebhookIntake } from '../app/webhook-intake';
 import { Wakeup } from '../app/wakeup';
 import { newId } from '../domain/ids';
@@ -32,7 +33,11 @@ export class InboxWorker {
     private readonly clock: Clock,
     private readonly options: InboxWorkerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.pollFailed = rateLimitedLog(logger);
+  }
+
+  private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
 
   start(): void {
     this.loop ??= this.run();
@@ -54,7 +59,8 @@ export class InboxWorker {
       try {
         worked = await this.processNext();
       } catch (error) {
-        this.logger.error({ err: error }, 'webhook inbox poll failed');
+        // Once a second while the database is away: the same failure is logged once per window, with a count.
+        this.pollFailed('error', 'webhook inbox poll failed', { err: error });
       }
       if (!worked) await this.wakeup.sleep(this.options.pollIntervalMs);
     }

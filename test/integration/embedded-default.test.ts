@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -12,6 +11,7 @@ import { EventServiceClient } from '../../src/gen/billing/v1/event';
 import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionServiceClient, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { call as callAs, callError } from '../support/test-service';
+import { healthStatus } from '../support/health-check';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -233,38 +233,13 @@ function freePort(): Promise<number> {
   });
 }
 
-const healthDefinition = protoLoader.loadSync(healthProtoPath, { enums: String });
-const HealthClient = grpc.makeGenericClientConstructor(
-  (grpc.loadPackageDefinition(healthDefinition) as any).grpc.health.v1.Health.service, // eslint-disable-line @typescript-eslint/no-explicit-any
-  'Health',
-);
-
-type HealthCheckClient = grpc.Client & {
-  check(
-    request: { service: string },
-    options: Partial<grpc.CallOptions>,
-    callback: (error: grpc.ServiceError | null, response: { status: string }) => void,
-  ): void;
-};
-
-async function waitForHealth(port: number, timeoutMs = 60_000): Promise<string> {
-  const client = new HealthClient(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as HealthCheckClient;
+/** Polls gRPC health until SERVING. PGlite's start and migrations take most of it, slower on a busy machine. */
+async function waitForHealth(port: number, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const status = await new Promise<string | undefined>((resolve) =>
-        client.check({ service: '' }, { deadline: Date.now() + 1000 }, (err, res) =>
-          resolve(err ? undefined : res.status),
-        ),
-      );
-      if (status === 'SERVING' || Date.now() > deadline) return status ?? 'UNREACHABLE';
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    client.close();
+  for (;;) {
+    const status = await healthStatus(port);
+    if (status === 'SERVING' || Date.now() > deadline) return status;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

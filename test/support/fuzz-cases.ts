@@ -1,6 +1,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FieldDescriptor, MessageDescriptor } from '../../src/grpc/input-limits/request-schema';
 
 /**
  * Hostile requests for every RPC of every billing.v1 service, generated from the proto files (the ones the server's
@@ -28,19 +29,6 @@ export interface FuzzCase {
 
 /** Values of the seeded world, so ids that exist are also fuzzed in the other fields. */
 export type BaseValues = Record<string, string>;
-
-interface FieldDescriptor {
-  name: string;
-  label: string;
-  type: string;
-  typeName: string;
-}
-interface MessageDescriptor {
-  name: string;
-  field: FieldDescriptor[];
-  nestedType: MessageDescriptor[];
-  options?: { mapEntry?: boolean } | null;
-}
 
 type Request = Record<string, unknown>;
 

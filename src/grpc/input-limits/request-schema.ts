@@ -26,13 +26,13 @@ export interface MessageSchema {
 }
 
 // The descriptor shapes proto-loader returns (google.protobuf.DescriptorProto as plain objects).
-interface FieldDescriptor {
+export interface FieldDescriptor {
   name: string;
   label: string;
   type: string;
   typeName: string;
 }
-interface MessageDescriptor {
+export interface MessageDescriptor {
   name: string;
   field: FieldDescriptor[];
   nestedType: MessageDescriptor[];

@@ -9,6 +9,9 @@ export interface Money {
 
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
+/** The largest amount a caller may give, in minor units either way (the contract's input limit). */
+export const MAX_AMOUNT_MINOR = 10n ** 12n;
+
 /**
  * Parses a decimal string in major units ("30.00") into minor units using the currency's exponent.
  * More decimal places than the currency allows is an error naming `field` (trailing zeros are fine).
@@ -64,6 +67,15 @@ export function resolveMoney(input: MoneyInput | undefined, field: string): Mone
   requireExponent(input.currency, currencyField);
   if (!input.amountDecimal) return { currency: input.currency, amountMinor: input.amountMinor };
   const fromDecimal = parseDecimal(input.amountDecimal, input.currency, `${field}.amount_decimal`);
+  // The edge bounds amount_minor; a decimal must not reach past the same bound (int64, PostgreSQL's bigint).
+  if (fromDecimal > MAX_AMOUNT_MINOR || fromDecimal < -MAX_AMOUNT_MINOR) {
+    throw invalidArgument([
+      {
+        field: `${field}.amount_decimal`,
+        rule: `must be at most ${MAX_AMOUNT_MINOR} minor units of ${input.currency}`,
+      },
+    ]);
+  }
   if (input.amountMinor !== 0n && input.amountMinor !== fromDecimal) {
     throw invalidArgument([{ field: `${field}.amount_minor`, rule: 'disagrees with amount_decimal' }]);
   }

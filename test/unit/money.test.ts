@@ -59,4 +59,16 @@ describe('money in minor units', () => {
     );
     expect(() => resolveMoney(undefined, 'price')).toThrow('price: is required');
   });
+
+  it('refuses a decimal amount beyond 10^12 minor units, which minor units alone could not reach either', () => {
+    expect(
+      resolveMoney({ currency: 'EUR', amountMinor: 0n, amountDecimal: '10000000000.00' }, 'price').amountMinor,
+    ).toBe(10n ** 12n);
+    expect(() => resolveMoney({ currency: 'EUR', amountMinor: 0n, amountDecimal: '10000000000.01' }, 'price')).toThrow(
+      'price.amount_decimal: must be at most 1000000000000 minor units of EUR',
+    );
+    expect(() =>
+      resolveMoney({ currency: 'JPY', amountMinor: 0n, amountDecimal: '-99999999999999999999' }, 'amount'),
+    ).toThrow('amount.amount_decimal');
+  });
 });

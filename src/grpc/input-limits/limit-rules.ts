@@ -1,4 +1,5 @@
 import { MAX_PAGE_SIZE } from '../../app/pagination';
+import { MAX_AMOUNT_MINOR } from '../../domain/money';
 
 /**
  * The input limits of the contract (ARCHITECTURE "Input limits"), declared once. The walker applies them to every
@@ -112,7 +113,7 @@ const SAFE_INTEGER = range(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 
 /** Integer fields by name; any other int64 stays within ±(2^53-1) (exact in JS and PostgreSQL bigint alike). */
 export const RANGE_RULES: Readonly<Record<string, RangeRule>> = {
-  amount_minor: range(-(10n ** 12n), 10n ** 12n),
+  amount_minor: range(-MAX_AMOUNT_MINOR, MAX_AMOUNT_MINOR),
   quantity: range(0, 1_000_000_000),
   expected_version: range(0, Number.MAX_SAFE_INTEGER),
   page_size: range(0, MAX_PAGE_SIZE),

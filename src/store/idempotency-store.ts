@@ -46,7 +46,7 @@ export class IdempotencyStore {
         state: 'IN_FLIGHT',
         owner,
         created_at: now,
-        locked_until: this.leaseFrom(now),
+        locked_until: this.lease(),
         expires_at: new Date(now.getTime() + this.options.retentionMs),
       })
       .onConflict(['scope', 'key'])
@@ -62,11 +62,12 @@ export class IdempotencyStore {
     }
     if (row.method !== method || row.request_hash !== requestHash) return { outcome: 'mismatch', method: row.method };
     if (row.state === 'DONE') return { outcome: 'replay', response: asBytes(row.response) };
-    // Free (its attempt failed after recording an effect) or its owner stopped renewing: take it over.
+    // Free (its attempt failed after recording an effect) or its owner stopped renewing: take it over. The request is
+    // matched again, so a row another request claimed since the read above is never resumed for this one.
     const taken = await this.knex('idempotency_keys')
-      .where({ scope, key, state: 'IN_FLIGHT' })
-      .andWhere((q) => q.whereNull('owner').orWhere('locked_until', '<', now))
-      .update({ owner, locked_until: this.leaseFrom(now) })
+      .where({ scope, key, method, request_hash: requestHash, state: 'IN_FLIGHT' })
+      .andWhere((q) => q.whereNull('owner').orWhere('locked_until', '<', this.knex.fn.now()))
+      .update({ owner, locked_until: this.lease() })
       .returning('effect');
     if (taken.length === 0) return { outcome: 'in_flight' };
     const effect = taken[0].effect;
@@ -77,7 +78,7 @@ export class IdempotencyStore {
   async renew(held: HeldKey): Promise<boolean> {
     const updated = await this.knex('idempotency_keys')
       .where({ ...held, state: 'IN_FLIGHT' })
-      .update({ locked_until: this.leaseFrom(new Date()) });
+      .update({ locked_until: this.lease() });
     return updated > 0;
   }
 
@@ -117,8 +118,9 @@ export class IdempotencyStore {
     return this.knex('idempotency_keys').where('expires_at', '<', new Date()).delete();
   }
 
-  private leaseFrom(now: Date): Date {
-    return new Date(now.getTime() + this.options.leaseMs);
+  /** The end of a lease from now, by the database's clock: replicas whose clocks differ still agree on it. */
+  private lease(): Knex.Raw {
+    return this.knex.raw('now() + make_interval(secs => ?)', [this.options.leaseMs / 1000]);
   }
 }
 

@@ -105,11 +105,16 @@ export class SubscriptionUseCases {
       successUrl: input.successUrl || undefined,
       cancelUrl: input.cancelUrl || undefined,
     });
-    // A replayed provider request answers with the first call's order: adopt it (when it is one of our ids), so
-    // ours and theirs stay one object each.
-    const id = checkout.orderId.startsWith(`${prefix}_`) ? checkout.orderId : orderId;
-    if (plan) return this.recordCheckout(storefront, customer.id, plan, input.quantity || 1, id, checkout, ctx);
-    return this.recordPaymentCheckout(storefront, customer.id, provider, id, amount!, checkout, ctx);
+    // Every attempt of one key sends the same order, so a provider replaying its first answer names that order too.
+    // Another of our orders means the provider replayed an earlier request under this key (a key reused for another
+    // checkout after it was freed): that session is someone else's, and adopting it would hand it to this caller.
+    if (checkout.orderId !== orderId && checkout.orderId.startsWith(`${prefix}_`)) {
+      throw failedPrecondition(
+        `idempotency-key: the provider answered for another order (${checkout.orderId}); use a new key for a new checkout`,
+      );
+    }
+    if (plan) return this.recordCheckout(storefront, customer.id, plan, input.quantity || 1, orderId, checkout, ctx);
+    return this.recordPaymentCheckout(storefront, customer.id, provider, orderId, amount!, checkout, ctx);
   }
 
   async get(subscriptionId: string): Promise<Subscription> {

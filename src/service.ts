@@ -41,6 +41,7 @@ import { OutboxRelayStore } from './store/outbox-relay-store';
 import { KnexTenantDirectory } from './store/tenant-directory';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
+import { routeGrpcJsLogs } from './telemetry/grpc-js-log';
 import { createLogger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
 import { closeHttp, createHttpServer, listenHttp } from './webhooks/http-server';
@@ -72,6 +73,7 @@ const IDEMPOTENCY_LEASE_MS = 10_000;
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  routeGrpcJsLogs(logger);
   const clock = options.clock ?? systemClock;
   // Keys first: a bad key file must stop the start before anything listens.
   const authentication = startAuthentication(config, logger);

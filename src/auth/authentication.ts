@@ -25,7 +25,11 @@ export function startAuthentication(config: Config, logger: Logger): Authenticat
     keys = ApiKeyRing.demo();
     logger.warn("no API_KEYS_FILE: accepting the documented demo key 'demo_admin_key' (admin of tenant 'demo')");
   }
-  const jwt = config.authJwksUrl ? new JwksVerifier({ url: config.authJwksUrl }) : undefined;
+  const { authJwksUrl: url, authJwtIssuer: issuer, authJwtAudience: audience } = config;
+  // loadConfig requires issuer and audience with the URL; the check here keeps a hand-built Config honest too.
+  if (url && !issuer) throw new ConfigError('AUTH_JWT_ISSUER', 'is required with AUTH_JWKS_URL');
+  if (url && !audience) throw new ConfigError('AUTH_JWT_AUDIENCE', 'is required with AUTH_JWKS_URL');
+  const jwt = url && issuer && audience ? new JwksVerifier({ url, issuer, audience }) : undefined;
 
   const file = config.apiKeysFile;
   const reload = () => {

@@ -5,6 +5,10 @@ import { isRole } from './roles';
 export interface JwksVerifierOptions {
   /** The identity provider's JWKS document (`AUTH_JWKS_URL`). */
   url: string;
+  /** The only accepted `iss` (`AUTH_JWT_ISSUER`). */
+  issuer: string;
+  /** `aud` must be or contain this (`AUTH_JWT_AUDIENCE`): the provider signs tokens for other applications too. */
+  audience: string;
   /** How long a fetched key set is trusted before it is fetched again. */
   ttlMs?: number;
   /** Tolerated clock difference for `exp` and `nbf`. */
@@ -26,7 +30,10 @@ interface KeySet {
   fetchedAt: number;
 }
 
-/** Verifies RS256/ES256 JWTs against a cached JWKS; the claims `sub`, `tenant` and `role` make the caller. */
+/**
+ * Verifies RS256/ES256 JWTs against a cached JWKS, issued by `issuer` for `audience`; the claims `sub`, `tenant` and
+ * `role` make the caller.
+ */
 export class JwksVerifier {
   private cache?: KeySet;
   private inflight?: Promise<KeySet>;
@@ -40,7 +47,10 @@ export class JwksVerifier {
     this.now = options.now ?? Date.now;
   }
 
-  /** The caller a valid token names; undefined for any token that is malformed, unsigned by a known key or expired. */
+  /**
+   * The caller a valid token names; undefined for any token that is malformed, unsigned by a known key, expired, or
+   * issued by another issuer or for another audience.
+   */
   async verify(token: string): Promise<Caller | undefined> {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
@@ -68,6 +78,7 @@ export class JwksVerifier {
     if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf - this.skew > nowSeconds)) {
       return undefined;
     }
+    if (claims.iss !== this.options.issuer || !hasAudience(claims.aud, this.options.audience)) return undefined;
     const { sub, tenant, role } = claims;
     if (typeof sub !== 'string' || !NAME.test(sub)) return undefined;
     if (typeof tenant !== 'string' || !TENANT.test(tenant) || !isRole(role)) return undefined;
@@ -107,6 +118,11 @@ export class JwksVerifier {
     }
     return { keys, fetchedAt: this.now() };
   }
+}
+
+/** RFC 7519: `aud` is one string or an array of them. */
+function hasAudience(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
 }
 
 function decodeJson(part: string): Record<string, unknown> | undefined {

@@ -32,6 +32,10 @@ export interface Config {
   apiKeysFile?: string;
   /** The identity provider's JWKS; when set, bearer JWTs (claims `sub`, `tenant`, `role`) are accepted too. */
   authJwksUrl?: string;
+  /** Required with `authJwksUrl`: the `iss` a JWT must carry (AUTH_JWT_ISSUER). */
+  authJwtIssuer?: string;
+  /** Required with `authJwksUrl`: the `aud` a JWT must carry or list (AUTH_JWT_AUDIENCE). */
+  authJwtAudience?: string;
   /** No keys configured on the embedded database: only the documented `demo_admin_key` is accepted. */
   demoAdminKey: boolean;
   /** The only folder `file:` secret references may read, one sub-folder per tenant (SECRETS_DIR). */
@@ -76,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (authJwksUrl && !/^https?:\/\/[^\s/]+/.test(authJwksUrl)) {
     throw new ConfigError('AUTH_JWKS_URL', 'must be an http(s):// URL');
   }
+  const authJwtIssuer = optional(env, 'AUTH_JWT_ISSUER');
+  const authJwtAudience = optional(env, 'AUTH_JWT_AUDIENCE');
+  // The identity provider signs tokens for other applications with the same keys: only iss + aud make one ours.
+  if (authJwksUrl && !authJwtIssuer) throw new ConfigError('AUTH_JWT_ISSUER', 'is required with AUTH_JWKS_URL');
+  if (authJwksUrl && !authJwtAudience) throw new ConfigError('AUTH_JWT_AUDIENCE', 'is required with AUTH_JWKS_URL');
   if (databaseUrl && !apiKeysFile && !authJwksUrl) {
     throw new ConfigError(
       'API_KEYS_FILE',
@@ -107,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
     apiKeysFile,
     authJwksUrl,
+    authJwtIssuer,
+    authJwtAudience,
     demoAdminKey: !apiKeysFile && !authJwksUrl && !databaseUrl,
     secretsDir: optional(env, 'SECRETS_DIR') ?? '/run/secrets',
     providerHostAllowlist: hostList(env, 'PROVIDER_HOST_ALLOWLIST'),

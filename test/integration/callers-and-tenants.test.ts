@@ -37,6 +37,8 @@ const GUARDED_TABLES = [
   'audit_log',
 ];
 const PUBLISHED_AT = '2026-01-01T00:00:00Z';
+const JWT_ISSUER = 'https://idp.test/';
+const JWT_AUDIENCE = 'billing-adapter';
 
 describe('callers, roles and tenants', () => {
   let db: TestDatabase;
@@ -54,7 +56,13 @@ describe('callers, roles and tenants', () => {
     writeKeysFile(Object.values(TEST_KEYS), keysFile);
     // No Kafka: the relay stays off, so event rows change only through the RPCs under test.
     issuer = await startJwtIssuer();
-    service = await startTestService({ DATABASE_URL: db.url, API_KEYS_FILE: keysFile, AUTH_JWKS_URL: issuer.jwksUrl });
+    service = await startTestService({
+      DATABASE_URL: db.url,
+      API_KEYS_FILE: keysFile,
+      AUTH_JWKS_URL: issuer.jwksUrl,
+      AUTH_JWT_ISSUER: JWT_ISSUER,
+      AUTH_JWT_AUDIENCE: JWT_AUDIENCE,
+    });
     ({ rpcs, close: closeClients } = everyRpc(`127.0.0.1:${service.grpcPort}`));
 
     // Tenant A: a Subotiz storefront with a paid subscription, a refund, an invoice and a dead letter.
@@ -303,8 +311,9 @@ describe('callers, roles and tenants', () => {
     const getCustomer = rpc('billing.v1.CustomerService/GetCustomer');
     const request = getCustomer.request({ customerId: a.customerId });
     const exp = Math.floor(Date.now() / 1000) + 300;
+    const ours = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, exp };
     const asToken = (claims: Record<string, unknown>, alg: 'RS256' | 'ES256' = 'RS256') =>
-      getCustomer.call(request, { authorization: `Bearer ${issuer.token({ exp, ...claims }, { alg })}` });
+      getCustomer.call(request, { authorization: `Bearer ${issuer.token({ ...ours, ...claims }, { alg })}` });
 
     const own = await asToken({ sub: 'crm-sync', tenant: 'tenant-a', role: 'service' }, 'ES256');
     expect(own.error).toBeUndefined();
@@ -314,7 +323,7 @@ describe('callers, roles and tenants', () => {
     expect(expired.error?.code).toBe(status.UNAUTHENTICATED);
 
     const update = rpc('billing.v1.CustomerService/UpdateCustomer');
-    const token = issuer.token({ sub: 'crm-sync', tenant: 'tenant-a', role: 'service', exp });
+    const token = issuer.token({ ...ours, sub: 'crm-sync', tenant: 'tenant-a', role: 'service' });
     const updated = await update.call(update.request({ customerId: a.customerId, name: 'Ada Lovelace' }), {
       authorization: `Bearer ${token}`,
     });
@@ -323,6 +332,27 @@ describe('callers, roles and tenants', () => {
       c.query("SELECT actor FROM audit_log WHERE action = 'UpdateCustomer' ORDER BY id DESC LIMIT 1"),
     );
     expect(audit.rows[0]).toEqual({ actor: 'crm-sync' });
+  });
+
+  it('refuses a JWT the identity provider issued for another application, without echoing it', async () => {
+    const getCustomer = rpc('billing.v1.CustomerService/GetCustomer');
+    const request = getCustomer.request({ customerId: a.customerId });
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const caller = { sub: 'crm-sync', tenant: 'tenant-a', role: 'service', exp };
+    for (const claims of [
+      { ...caller, iss: JWT_ISSUER, aud: 'crm' },
+      { ...caller, iss: JWT_ISSUER, aud: ['crm', 'shop'] },
+      { ...caller, iss: JWT_ISSUER },
+      { ...caller, iss: 'https://other-idp.test/', aud: JWT_AUDIENCE },
+    ]) {
+      const token = issuer.token(claims);
+      const { error } = await getCustomer.call(request, { authorization: `Bearer ${token}` });
+      expect({ claims, code: error?.code }).toEqual({ claims, code: status.UNAUTHENTICATED });
+      expect(error?.message).not.toContain(token.split('.')[1]);
+      expect(error?.message).not.toContain(token.split('.')[2]);
+    }
+    const listed = issuer.token({ ...caller, iss: JWT_ISSUER, aud: ['crm', JWT_AUDIENCE] });
+    expect((await getCustomer.call(request, { authorization: `Bearer ${listed}` })).error).toBeUndefined();
   });
 
   it('re-reads the key file on SIGHUP: new keys work, removed keys stop, a broken file keeps the old keys', async () => {

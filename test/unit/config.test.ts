@@ -51,6 +51,20 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ ALLOW_INSECURE_PROVIDER_URLS: 'yes' })).toThrow(/^ALLOW_INSECURE_PROVIDER_URLS: /);
   });
 
+  it('reads the JWT issuer and audience that go with AUTH_JWKS_URL', () => {
+    const jwt = {
+      DATABASE_URL: 'postgres://db/x',
+      AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      AUTH_JWT_ISSUER: 'https://idp.example.com/',
+      AUTH_JWT_AUDIENCE: 'billing-adapter',
+    };
+    expect(loadConfig(jwt)).toMatchObject({
+      authJwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+      authJwtIssuer: 'https://idp.example.com/',
+      authJwtAudience: 'billing-adapter',
+    });
+  });
+
   it('splits KAFKA_BROKERS', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });
@@ -63,7 +77,10 @@ describe('configuration from the environment', () => {
     [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, 'KAFKA_TOPIC_PREFIX'],
     [{ IDEMPOTENCY_RETENTION_HOURS: '2' }, 'IDEMPOTENCY_RETENTION_HOURS'],
     [{ DATABASE_URL: 'postgres://db/x' }, 'API_KEYS_FILE'],
-    [{ AUTH_JWKS_URL: 'file:///etc/jwks.json' }, 'AUTH_JWKS_URL'],
+    [{ AUTH_JWKS_URL: 'file:///etc/jwks.json', AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a' }, 'AUTH_JWKS_URL'],
+    [{ AUTH_JWKS_URL: 'https://idp/jwks.json', AUTH_JWT_AUDIENCE: 'billing' }, 'AUTH_JWT_ISSUER'],
+    [{ AUTH_JWKS_URL: 'https://idp/jwks.json', AUTH_JWT_ISSUER: 'https://idp/' }, 'AUTH_JWT_AUDIENCE'],
+    [{ AUTH_JWKS_URL: 'https://idp/jwks.json', AUTH_JWT_ISSUER: ' ', AUTH_JWT_AUDIENCE: 'billing' }, 'AUTH_JWT_ISSUER'],
     [{ MAX_IN_FLIGHT_RPCS: '0' }, 'MAX_IN_FLIGHT_RPCS'],
     [{ DATABASE_POOL_MAX: 'many' }, 'DATABASE_POOL_MAX'],
     [{ DATABASE_ACQUIRE_TIMEOUT_MS: '5' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],

@@ -7,13 +7,22 @@ describe('JWTs verified against a JWKS', () => {
   let now = Date.parse('2026-06-01T00:00:00Z');
   const seconds = () => Math.floor(now / 1000);
   const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: 'https://idp.example.com/',
+    aud: 'billing-adapter',
     sub: 'checkout-svc',
     tenant: 'acme',
     role: 'service',
     exp: seconds() + 300,
     ...extra,
   });
-  const verifier = () => new JwksVerifier({ url: issuer.jwksUrl, ttlMs: 60_000, now: () => now });
+  const verifier = () =>
+    new JwksVerifier({
+      url: issuer.jwksUrl,
+      issuer: 'https://idp.example.com/',
+      audience: 'billing-adapter',
+      ttlMs: 60_000,
+      now: () => now,
+    });
 
   beforeAll(async () => {
     issuer = await startJwtIssuer();
@@ -48,6 +57,24 @@ describe('JWTs verified against a JWKS', () => {
     }
   });
 
+  it('accepts only its own issuer and an audience that is or lists this service', async () => {
+    const v = verifier();
+    const listed = claims({ aud: ['crm', 'billing-adapter'] });
+    expect(await v.verify(issuer.token(listed))).toMatchObject({ name: 'checkout-svc', tenant: 'acme' });
+    for (const token of [
+      issuer.token(claims({ aud: 'crm' })),
+      issuer.token(claims({ aud: ['crm', 'shop'] })),
+      issuer.token(claims({ aud: undefined })),
+      issuer.token(claims({ aud: ['billing-adapter-2'] })),
+      issuer.token(claims({ aud: { 0: 'billing-adapter' } })),
+      issuer.token(claims({ iss: 'https://other-idp.example.com/' })),
+      issuer.token(claims({ iss: undefined })),
+      issuer.token(claims({ iss: ['https://idp.example.com/'] })),
+    ]) {
+      expect(await v.verify(token)).toBeUndefined();
+    }
+  });
+
   it('caches the key set for its TTL, and fetches again for a key it does not know (rotation)', async () => {
     const v = verifier();
     const before = issuer.fetches();
@@ -66,7 +93,7 @@ describe('JWTs verified against a JWKS', () => {
   it('keeps the last key set while the identity provider is unreachable, and is UNAVAILABLE-worthy without one', async () => {
     const v = verifier();
     expect(await v.verify(issuer.token(claims()))).toBeDefined();
-    const down = new JwksVerifier({ url: 'http://127.0.0.1:1/jwks.json', now: () => now });
+    const down = new JwksVerifier({ url: 'http://127.0.0.1:1/jwks.json', issuer: 'i', audience: 'a', now: () => now });
     await issuer.close();
     now += 120_000;
     expect(await v.verify(issuer.token(claims()))).toMatchObject({ name: 'checkout-svc' });

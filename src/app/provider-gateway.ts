@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, unavailable, unimplemented } from '../domain/errors';
+import { DomainError, failedPrecondition, unavailable, unimplemented } from '../domain/errors';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import type {
   ProviderAdapter,
@@ -137,8 +137,8 @@ export class ProviderGateway {
         );
       });
       if (value === undefined) {
-        // Names the reference (where to look), never a value.
-        throw unavailable(`storefront '${storefront.id}': secret '${name}' (${reference}) is not set`);
+        // Names the reference (where to look), never a value. Not retryable as is: someone must set the secret.
+        throw failedPrecondition(`storefront '${storefront.id}': secret '${name}' (${reference}) is not set`);
       }
       secrets[name] = value;
     }

@@ -82,7 +82,8 @@ function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerRe
     );
     return;
   }
-  send(404, JSON.stringify({ error: `no route for ${req.method} ${url.pathname}` }));
+  // The path is the caller's: echoed only in part.
+  send(404, JSON.stringify({ error: `no route for ${req.method} ${url.pathname.slice(0, 64)}` }));
 }
 
 export function listenHttp(server: http.Server, host: string, port: number): Promise<number> {

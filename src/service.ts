@@ -8,6 +8,7 @@ import { DeadLetterUseCases } from './app/dead-letters';
 import { seedDemo } from './app/demo-seed';
 import { EntitlementUseCases } from './app/entitlements';
 import { EventUseCases } from './app/events';
+import { KnownTenants } from './app/known-tenants';
 import { PaymentUseCases } from './app/payments';
 import { PeriodicTask } from './app/periodic-task';
 import { ProviderEventApplier } from './app/provider-events';
@@ -135,7 +136,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     allowlist: config.providerHostAllowlist,
     allowInsecure: config.allowInsecureProviderUrls,
   });
-  const gateway = new ProviderGateway(registry, secrets, guard);
+  const tenants = new KnownTenants(authentication.keyTenants);
+  const gateway = new ProviderGateway(registry, secrets, guard, tenants);
   const applier = new ProviderEventApplier(gateway, clock);
   const intake = new WebhookIntake(uow, registry, gateway, applier, clock);
   const inbox = new InboxWorker(
@@ -172,7 +174,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     reconcilerLogger,
   );
   const useCases = {
-    storefronts: new StorefrontUseCases(uow, registry, clock, guard),
+    storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),

@@ -17,18 +17,19 @@ export class BindingGuard {
 
   /**
    * Every broken rule, naming `provider_config.<key>` or `secret_refs.<name>`; empty when the binding may be used.
-   * Without a tenant (its storefront does not exist) only the URLs are checked.
+   * Without a tenant (its storefront does not exist) only the URLs are checked. `knownTenants`: see KnownTenants.
    */
   violations(
     adapter: ProviderAdapter | undefined,
     tenantId: string | undefined,
     config: Record<string, string>,
     secretRefs: Record<string, string>,
+    knownTenants: readonly string[],
   ): Violation[] {
     const violations = adapter?.binding ? urlViolations(adapter.binding, config, this.urls) : [];
     if (tenantId === undefined) return violations;
     for (const [name, reference] of Object.entries(secretRefs)) {
-      const rule = this.secrets.violation(tenantId, reference);
+      const rule = this.secrets.violation(tenantId, reference, knownTenants);
       if (rule) violations.push({ field: `secret_refs.${name}`, rule });
     }
     return violations;

@@ -12,6 +12,7 @@ import { SecretReferenceError, SecretResolver } from '../ports/secret-resolver.p
 import type { Repositories } from '../ports/store.port';
 import type { BindingGuard } from './binding-guard';
 import type { CallContext } from './call-context';
+import type { KnownTenants } from './known-tenants';
 import type { ProviderRegistry } from './provider-registry';
 
 /** One provider, reached through the storefront binding that applies to it. */
@@ -34,6 +35,7 @@ export class ProviderGateway {
     private readonly registry: ProviderRegistry,
     private readonly secrets: SecretResolver,
     private readonly guard: BindingGuard,
+    private readonly tenants: KnownTenants,
   ) {}
 
   /** `storefront` is the subscription's (or caller's) storefront, already loaded by the use case. */
@@ -47,11 +49,13 @@ export class ProviderGateway {
     const adapter = this.registry.find(provider);
     if (!adapter) throw unavailable(`provider '${provider}' is not available in this build`);
     const binding = await this.bindingFor(repos, storefront, provider);
-    this.assertUsable(storefront, adapter, binding);
+    // Read per call: a tenant created since the binding was written may now own part of its env names.
+    const known = await this.tenants.list(repos);
+    this.assertUsable(storefront, adapter, binding, known);
     const ctx: ProviderCallContext = {
       storefrontId,
       config: binding.config,
-      secrets: await this.resolveSecrets(storefront, binding),
+      secrets: await this.resolveSecrets(storefront, binding, known),
       signal: call.signal,
       // Without a caller key, one logical call still keeps one key across the adapter's own retries.
       idempotencyKey: call.idempotencyKey ?? randomUUID(),
@@ -92,9 +96,10 @@ export class ProviderGateway {
     const names = adapter.webhookSecretNames;
     if (!binding || !names) return undefined;
     try {
-      const current = await this.resolveRef(storefront, binding.secretRefs[names.current]);
+      const known = await this.tenants.list(repos);
+      const current = await this.resolveRef(storefront, binding.secretRefs[names.current], known);
       if (!current) return undefined;
-      return { current, previous: await this.resolveRef(storefront, binding.secretRefs[names.previous]) };
+      return { current, previous: await this.resolveRef(storefront, binding.secretRefs[names.previous], known) };
     } catch (error) {
       // A reference outside the tenant's scope verifies nothing: the webhook is refused as unsigned.
       if (error instanceof SecretReferenceError) return undefined;
@@ -103,8 +108,13 @@ export class ProviderGateway {
   }
 
   /** Re-checks a stored binding before use: rows written before today's rules must not reach elsewhere either. */
-  private assertUsable(storefront: Storefront, adapter: ProviderAdapter, binding: ProviderBinding): void {
-    const violations = this.guard.violations(adapter, storefront.tenantId, binding.config, binding.secretRefs);
+  private assertUsable(
+    storefront: Storefront,
+    adapter: ProviderAdapter,
+    binding: ProviderBinding,
+    known: readonly string[],
+  ): void {
+    const violations = this.guard.violations(adapter, storefront.tenantId, binding.config, binding.secretRefs, known);
     if (violations.length === 0) return;
     const broken = violations.map((v) => `${v.field} ${v.rule}`).join('; ');
     throw new DomainError(
@@ -125,10 +135,14 @@ export class ProviderGateway {
     return past;
   }
 
-  private async resolveSecrets(storefront: Storefront, binding: ProviderBinding): Promise<Record<string, string>> {
+  private async resolveSecrets(
+    storefront: Storefront,
+    binding: ProviderBinding,
+    known: readonly string[],
+  ): Promise<Record<string, string>> {
     const secrets: Record<string, string> = {};
     for (const [name, reference] of Object.entries(binding.secretRefs)) {
-      const value = await this.resolveRef(storefront, reference).catch((error: unknown) => {
+      const value = await this.resolveRef(storefront, reference, known).catch((error: unknown) => {
         if (!(error instanceof SecretReferenceError)) throw error;
         throw new DomainError(
           'FAILED_PRECONDITION',
@@ -145,7 +159,11 @@ export class ProviderGateway {
     return secrets;
   }
 
-  private resolveRef(storefront: Storefront, reference: string | undefined): Promise<string | undefined> {
-    return reference ? this.secrets.resolve(storefront.tenantId, reference) : Promise.resolve(undefined);
+  private resolveRef(
+    storefront: Storefront,
+    reference: string | undefined,
+    known: readonly string[],
+  ): Promise<string | undefined> {
+    return reference ? this.secrets.resolve(storefront.tenantId, reference, known) : Promise.resolve(undefined);
   }
 }

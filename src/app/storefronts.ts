@@ -1,4 +1,5 @@
 import { failedPrecondition, notFound } from '../domain/errors';
+import { sharedEnvPrefix } from '../domain/secret-reference';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import { Validator } from '../domain/validation';
 import type { Clock } from '../ports/clock.port';
@@ -6,6 +7,7 @@ import type { ProviderCapability } from '../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../ports/store.port';
 import type { BindingGuard } from './binding-guard';
 import type { CallContext } from './call-context';
+import type { KnownTenants } from './known-tenants';
 import { Page, pageOf, readPage } from './pagination';
 import { capabilitiesOf } from './provider-capabilities';
 import type { ProviderRegistry } from './provider-registry';
@@ -52,6 +54,7 @@ export class StorefrontUseCases {
     private readonly registry: ProviderRegistry,
     private readonly clock: Clock,
     private readonly guard: BindingGuard,
+    private readonly tenants: KnownTenants,
   ) {}
 
   async create(input: CreateStorefrontInput, ctx: CallContext): Promise<StorefrontView> {
@@ -63,8 +66,21 @@ export class StorefrontUseCases {
       .maxLength('name', input.name, 200)
       .country('country', input.country, true)
       .currency('default_currency', input.defaultCurrency);
-    this.validateBinding(v, input.provider, input.tenantId, input.providerConfig, input.secretRefs);
+    // First every rule that needs no database (a bad request costs no query), then those that need every tenant.
+    this.validateBinding(v, input.provider, input.tenantId, input.providerConfig, input.secretRefs, []);
     v.check();
+    const known = await this.tenants.list(this.uow.reads);
+    const tv = new Validator();
+    const shared = sharedEnvPrefix(input.tenantId, known);
+    if (shared) {
+      // The other tenant is not named: a caller learns only that its id is unusable, not whose it clashes with.
+      tv.add(
+        'tenant_id',
+        `has the env prefix ${shared} of another tenant (ids differing only in non-alphanumerics clash)`,
+      );
+    }
+    this.validateBinding(tv, input.provider, input.tenantId, input.providerConfig, input.secretRefs, known);
+    tv.check();
 
     const now = this.clock.now();
     const storefront: Storefront = {
@@ -120,7 +136,8 @@ export class StorefrontUseCases {
       const config = input.providerConfig ?? current.binding.config;
       const secretRefs = input.secretRefs ?? current.binding.secretRefs;
       const bv = new Validator();
-      this.validateBinding(bv, current.binding.provider, current.tenantId, config, secretRefs);
+      const known = await this.tenants.list(repos);
+      this.validateBinding(bv, current.binding.provider, current.tenantId, config, secretRefs, known);
       bv.check();
       const next: Storefront = {
         ...current,
@@ -143,7 +160,8 @@ export class StorefrontUseCases {
     const v = new Validator().required('reason', input.reason).maxLength('reason', input.reason, 500);
     // Secret references are the storefront tenant's (a tenant never changes); an unknown storefront is NOT_FOUND below.
     const tenantId = (await this.uow.reads.storefronts.get(input.storefrontId))?.tenantId;
-    const adapter = this.validateBinding(v, input.provider, tenantId, input.providerConfig, input.secretRefs);
+    const known = await this.tenants.list(this.uow.reads);
+    const adapter = this.validateBinding(v, input.provider, tenantId, input.providerConfig, input.secretRefs, known);
     v.check();
 
     return this.uow.transaction(async (repos) => {
@@ -199,13 +217,14 @@ export class StorefrontUseCases {
     tenantId: string | undefined,
     config: Record<string, string>,
     secretRefs: Record<string, string>,
+    knownTenants: readonly string[],
   ) {
     const adapter = provider ? this.registry.find(provider) : undefined;
     if (!provider) v.add('provider', 'is required');
     else if (!adapter) v.add('provider', `unknown provider '${provider}'; one of ${this.registry.ids().join(', ')}`);
     for (const violation of adapter?.validateBinding(config, secretRefs) ?? []) v.add(violation.field, violation.rule);
     // Never echo a reference or URL: either may be a secret pasted by mistake.
-    for (const violation of this.guard.violations(adapter, tenantId, config, secretRefs)) {
+    for (const violation of this.guard.violations(adapter, tenantId, config, secretRefs, knownTenants)) {
       v.add(violation.field, violation.rule);
     }
     return adapter;

@@ -38,6 +38,11 @@ export class ApiKeyRing {
     return this.byHash.size;
   }
 
+  /** The tenants that hold a key, each once. */
+  tenants(): string[] {
+    return [...new Set([...this.byHash.values()].map((caller) => caller.tenant))];
+  }
+
   /** The caller the key belongs to, if any. */
   callerOf(key: string): Caller | undefined {
     const caller = this.byHash.get(sha256Hex(key));

@@ -7,6 +7,8 @@ import { JwksVerifier } from './jwks-verifier';
 /** The service's authenticator, and the SIGHUP handler that re-reads the key file. */
 export interface Authentication {
   authenticator: Authenticator;
+  /** The tenants of the current API keys (none without keys); follows a SIGHUP reload. */
+  keyTenants(): string[];
   /** Removes the SIGHUP handler. */
   stop(): void;
 }
@@ -43,6 +45,7 @@ export function startAuthentication(config: Config, logger: Logger): Authenticat
   if (file) process.on('SIGHUP', reload);
   return {
     authenticator: new Authenticator(keys, jwt),
+    keyTenants: () => keys?.tenants() ?? [],
     stop: () => void process.off('SIGHUP', reload),
   };
 }

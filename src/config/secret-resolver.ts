@@ -37,8 +37,8 @@ export class EnvFileSecretResolver implements SecretResolver {
     this.now = options.now ?? Date.now;
   }
 
-  violation(tenantId: string, reference: string): string | undefined {
-    const scope = tenantSecretScope(tenantId, this.options.secretsDir);
+  violation(tenantId: string, reference: string, knownTenants: readonly string[]): string | undefined {
+    const scope = tenantSecretScope(tenantId, this.options.secretsDir, knownTenants);
     const parsed = parseSecretReference(reference, scope);
     if (!parsed.ok) return parsed.rule;
     // A file that exists already is followed now (a binding write is rare): a link out of the folder is refused
@@ -49,8 +49,8 @@ export class EnvFileSecretResolver implements SecretResolver {
     return undefined;
   }
 
-  async resolve(tenantId: string, reference: string): Promise<string | undefined> {
-    const scope = tenantSecretScope(tenantId, this.options.secretsDir);
+  async resolve(tenantId: string, reference: string, knownTenants: readonly string[]): Promise<string | undefined> {
+    const scope = tenantSecretScope(tenantId, this.options.secretsDir, knownTenants);
     const parsed = parseSecretReference(reference, scope);
     if (!parsed.ok) throw new SecretReferenceError(parsed.rule);
     const ref = parsed.reference;

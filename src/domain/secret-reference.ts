@@ -6,6 +6,11 @@ export type SecretReference = { kind: 'env'; name: string } | { kind: 'file'; pa
 /** Where a tenant's secrets may live: its env prefix and its folder under SECRETS_DIR. */
 export interface TenantSecretScope {
   envPrefix: string;
+  /**
+   * Env prefixes of other known tenants that are as long as ours and start with it (`acme-eu`'s
+   * `BILLING_SECRET_ACME_EU_` for `acme`; `acme_eu`'s for `acme-eu`): a name under one of them is theirs, not ours.
+   */
+  foreignPrefixes: string[];
   /** Absolute folder, or undefined when the tenant id cannot name a folder safely (then no `file:` reference). */
   folder?: string;
 }
@@ -20,10 +25,32 @@ export function tenantEnvPrefix(tenantId: string): string {
   return `BILLING_SECRET_${tenantId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
 }
 
-/** The env prefix and folder (`<secretsDir>/<tenant>`) a storefront of `tenantId` may reference. */
-export function tenantSecretScope(tenantId: string, secretsDir: string): TenantSecretScope {
+/**
+ * The env prefix and folder (`<secretsDir>/<tenant>`) a storefront of `tenantId` may reference. `knownTenants` (every
+ * tenant of a storefront or an API key) makes the prefixes one-to-one: the mapping from ids is neither injective
+ * (`acme-eu`, `acme_eu`) nor prefix-free (`acme`, `acme-eu`), so a name that another tenant's prefix also covers is
+ * refused, for whichever tenant asks.
+ */
+export function tenantSecretScope(
+  tenantId: string,
+  secretsDir: string,
+  knownTenants: readonly string[],
+): TenantSecretScope {
   const folder = SAFE_FOLDER.test(tenantId) ? path.join(path.resolve(secretsDir), tenantId) : undefined;
-  return { envPrefix: tenantEnvPrefix(tenantId), folder };
+  const envPrefix = tenantEnvPrefix(tenantId);
+  const foreignPrefixes = knownTenants
+    .filter((other) => other !== tenantId)
+    .map(tenantEnvPrefix)
+    .filter((prefix) => prefix.startsWith(envPrefix));
+  return { envPrefix, folder, foreignPrefixes };
+}
+
+/** The env prefix `tenantId` would share with another known tenant (`acme_eu` and `acme-eu`), if any. */
+export function sharedEnvPrefix(tenantId: string, knownTenants: readonly string[]): string | undefined {
+  const envPrefix = tenantEnvPrefix(tenantId);
+  return knownTenants.some((other) => other !== tenantId && tenantEnvPrefix(other) === envPrefix)
+    ? envPrefix
+    : undefined;
 }
 
 /**
@@ -43,6 +70,10 @@ export function parseSecretReference(
     if (!ENV_NAME.test(name)) return refuse(`${envRule}; env names are upper-case letters, digits and _`);
     if (!name.startsWith(scope.envPrefix) || name.length === scope.envPrefix.length) {
       return refuse(`must name an env var starting with ${scope.envPrefix} (the storefront tenant's own secrets)`);
+    }
+    // Which tenant is not named: a caller learns only that the name is not its own.
+    if (scope.foreignPrefixes.some((prefix) => name.startsWith(prefix))) {
+      return refuse(`must not name an env var that another tenant's BILLING_SECRET_<TENANT>_ prefix also covers`);
     }
     return { ok: true, reference: { kind: 'env', name } };
   }

@@ -19,6 +19,8 @@ export interface StorefrontRepository {
   insert(storefront: Storefront): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Storefront | undefined>;
   list(filter: { tenantId?: string }, page: PageRequest): Promise<Storefront[]>;
+  /** Every tenant that has a storefront, each once. */
+  tenants(): Promise<string[]>;
   /** Writes the storefront's own fields (name, country, currency, version); not its binding. */
   update(storefront: Storefront): Promise<void>;
   /** Changes the current binding's config and secret references in place (same provider, e.g. secret rotation). */

@@ -41,6 +41,11 @@ export class KnexStorefrontRepository implements StorefrontRepository {
     return (await query).map(toStorefront);
   }
 
+  async tenants(): Promise<string[]> {
+    const rows: Row[] = await this.db('storefronts').distinct('tenant_id');
+    return rows.map((row) => String(row.tenant_id));
+  }
+
   async update(s: Storefront): Promise<void> {
     await this.db('storefronts').where({ id: s.id }).update({
       name: s.name,

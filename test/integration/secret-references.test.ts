@@ -10,7 +10,7 @@ import { CheckoutMode, SubscriptionStatus } from '../../src/gen/billing/v1/subsc
 import { storefrontRequest } from '../support/fixtures';
 import { subotizSecretRefs, subotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callError, startTestService, TestService } from '../support/test-service';
+import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
 /** A real HTTP listener standing in for an attacker (or a provider echoing what it got); counts what reaches it. */
 interface Listener {
@@ -306,6 +306,76 @@ describe('tenant-scoped secrets at work', () => {
       }
     } finally {
       await echo.close();
+    }
+  });
+
+  it('keeps tenant-a from the env secrets of tenant-a-eu, whose prefix BILLING_SECRET_TENANT_A_EU_ extends its own', async () => {
+    const secret = `sk_eu_${randomBytes(8).toString('hex')}`;
+    process.env.BILLING_SECRET_TENANT_A_EU_API_KEY = secret;
+    const theirs = { ...subotizSecretRefs(), api_key: 'env:BILLING_SECRET_TENANT_A_EU_API_KEY' };
+    const platformA = bearer(TEST_KEYS.tenantAPlatform);
+    const listener = await listen(() => ({ status: 200, body: '{"code":"success","data":{}}' }));
+    const sf = service.clients.storefronts;
+    try {
+      // Written while no tenant-a-eu exists, the name is tenant-a's; it stops being so once tenant-a-eu does.
+      await call(
+        sf,
+        sf.createStorefront,
+        storefrontRequest('before-eu', {
+          providerConfig: { base_url: listener.url, auth_mode: 'bearer' },
+          secretRefs: theirs,
+        }),
+        platformA,
+      );
+      const request = await checkoutRequest(service, 'before-eu');
+      await call(sf, sf.createStorefront, storefrontRequest('eu-store', { tenantId: 'tenant-a-eu' }));
+
+      const subs = service.clients.subscriptions;
+      const resolved = await callError(subs, subs.createCheckoutSession, request, platformA);
+      expect(resolved.code).toBe(status.FAILED_PRECONDITION);
+      expect(fieldOf(resolved.metadata)).toBe('secret_refs.api_key');
+      expect(resolved.details).toContain("another tenant's BILLING_SECRET_<TENANT>_ prefix");
+      expect(visible(resolved)).not.toContain(secret);
+      expect(listener.hits).toBe(0);
+
+      const written = await callError(
+        sf,
+        sf.createStorefront,
+        storefrontRequest('after-eu', { providerConfig: { base_url: listener.url }, secretRefs: theirs }),
+        platformA,
+      );
+      expect(written.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldOf(written.metadata)).toBe('secret_refs.api_key');
+      expect(written.details).not.toContain('tenant-a-eu');
+      expect((await callError(sf, sf.getStorefront, { storefrontId: 'after-eu' })).code).toBe(status.NOT_FOUND);
+      // tenant-a-eu's own storefront may still name it.
+      await call(sf, sf.updateStorefront, {
+        storefrontId: 'eu-store',
+        providerConfig: {},
+        replaceProviderConfig: false,
+        secretRefs: { webhook_secret: 'env:BILLING_SECRET_TENANT_A_EU_WEBHOOK_SECRET', api_key: theirs.api_key },
+        replaceSecretRefs: true,
+        expectedVersion: 0n,
+      });
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('refuses a storefront in a tenant whose env prefix is another’s, with or without storefronts', async () => {
+    const sf = service.clients.storefronts;
+    const eu = `eu-${randomBytes(3).toString('hex')}`;
+    await call(sf, sf.createStorefront, storefrontRequest(eu, { tenantId: 'tenant-a-eu' }));
+    // tenant-a-eu has a storefront; tenant-b only holds an API key.
+    for (const [tenantId, prefix] of [
+      ['tenant_a_eu', 'BILLING_SECRET_TENANT_A_EU_'],
+      ['tenant_b', 'BILLING_SECRET_TENANT_B_'],
+    ]) {
+      const error = await callError(sf, sf.createStorefront, storefrontRequest('clash', { tenantId }));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldOf(error.metadata)).toBe('tenant_id');
+      expect(error.details).toContain(`env prefix ${prefix} of another tenant`);
+      expect((await callError(sf, sf.getStorefront, { storefrontId: 'clash' })).code).toBe(status.NOT_FOUND);
     }
   });
 

@@ -68,6 +68,13 @@ describe('the API key ring', () => {
     expect(ring.callerOf(sha256Hex('secret-key-1'))).toBeUndefined();
   });
 
+  it('lists each tenant holding a key once (they count as known tenants for secret references)', () => {
+    const ring = new ApiKeyRing(
+      parseApiKeyFile(JSON.stringify([entry(), entry({ name: 'console', key_sha256: sha256Hex('secret-key-2') })])),
+    );
+    expect(ring.tenants()).toEqual(['acme']);
+  });
+
   it('accepts only demo_admin_key in the embedded default', () => {
     expect(ApiKeyRing.demo().callerOf(DEMO_ADMIN_KEY)).toEqual({ name: 'demo-admin', tenant: 'demo', role: 'admin' });
     expect(ApiKeyRing.demo().size).toBe(1);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvFileSecretResolver } from '../../src/config/secret-resolver';
-import { tenantEnvPrefix } from '../../src/domain/secret-reference';
+import { sharedEnvPrefix, tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { scrubSecrets } from '../../src/domain/secret-scrub';
 import { SecretReferenceError } from '../../src/ports/secret-resolver.port';
 
@@ -23,6 +23,9 @@ describe('secret references, scoped to the storefront tenant', () => {
   };
   let now = 0;
   const resolver = new EnvFileSecretResolver({ env, secretsDir: dir, fileTtlMs: 30_000, now: () => now });
+  const known = ['acme', 'other'];
+  const violation = (tenantId: string, reference: string) => resolver.violation(tenantId, reference, known);
+  const resolve = (tenantId: string, reference: string) => resolver.resolve(tenantId, reference, known);
 
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -32,12 +35,12 @@ describe('secret references, scoped to the storefront tenant', () => {
   });
 
   it('resolves the tenant’s own env var and its own files, relative or absolute inside its folder', async () => {
-    expect(await resolver.resolve('acme', 'env:BILLING_SECRET_ACME_API_KEY')).toBe('acme-env-key');
-    expect(await resolver.resolve('acme', 'file:api_key')).toBe('acme-file-key');
-    expect(await resolver.resolve('acme', `file:${path.join(dir, 'acme', 'api_key')}`)).toBe('acme-file-key');
-    expect(await resolver.resolve('acme', 'file:alias')).toBe('acme-file-key');
-    expect(await resolver.resolve('acme', 'file:missing')).toBeUndefined();
-    expect(await resolver.resolve('acme', 'env:BILLING_SECRET_ACME_UNSET')).toBeUndefined();
+    expect(await resolve('acme', 'env:BILLING_SECRET_ACME_API_KEY')).toBe('acme-env-key');
+    expect(await resolve('acme', 'file:api_key')).toBe('acme-file-key');
+    expect(await resolve('acme', `file:${path.join(dir, 'acme', 'api_key')}`)).toBe('acme-file-key');
+    expect(await resolve('acme', 'file:alias')).toBe('acme-file-key');
+    expect(await resolve('acme', 'file:missing')).toBeUndefined();
+    expect(await resolve('acme', 'env:BILLING_SECRET_ACME_UNSET')).toBeUndefined();
   });
 
   it.each([
@@ -55,35 +58,75 @@ describe('secret references, scoped to the storefront tenant', () => {
     ['sk_live_pasted_by_mistake', 'must be a reference'],
     ['vault:acme/key', 'must be a reference'],
   ])('refuses %s when written and when resolved', async (reference, rule) => {
-    expect(resolver.violation('acme', reference)).toContain(rule);
-    await expect(resolver.resolve('acme', reference)).rejects.toThrow(SecretReferenceError);
+    expect(violation('acme', reference)).toContain(rule);
+    await expect(resolve('acme', reference)).rejects.toThrow(SecretReferenceError);
   });
 
   it('refuses a symlink that leads out of the tenant’s folder, when written and when resolved', async () => {
-    expect(resolver.violation('acme', 'file:escape')).toContain('a link leads outside');
-    await expect(resolver.resolve('acme', 'file:escape')).rejects.toThrow('a link leads outside');
+    expect(violation('acme', 'file:escape')).toContain('a link leads outside');
+    await expect(resolve('acme', 'file:escape')).rejects.toThrow('a link leads outside');
     // A link made after the binding was written is caught when read.
     fs.symlinkSync(path.join(dir, 'other', 'api_key'), path.join(dir, 'acme', 'later'));
-    await expect(resolver.resolve('acme', 'file:later')).rejects.toThrow('a link leads outside');
+    await expect(resolve('acme', 'file:later')).rejects.toThrow('a link leads outside');
   });
 
   it('refuses file references for a tenant id that is not a plain folder name', () => {
-    expect(resolver.violation('../acme', 'file:api_key')).toContain('plain folder name');
+    expect(violation('../acme', 'file:api_key')).toContain('plain folder name');
   });
 
   it('caches a file secret for its TTL, then reads the rotated value', async () => {
     const file = path.join(dir, 'acme', 'rotating');
     fs.writeFileSync(file, 'first');
-    expect(await resolver.resolve('acme', 'file:rotating')).toBe('first');
+    expect(await resolve('acme', 'file:rotating')).toBe('first');
     fs.writeFileSync(file, 'second');
-    expect(await resolver.resolve('acme', 'file:rotating')).toBe('first');
+    expect(await resolve('acme', 'file:rotating')).toBe('first');
     now += 30_001;
-    expect(await resolver.resolve('acme', 'file:rotating')).toBe('second');
+    expect(await resolve('acme', 'file:rotating')).toBe('second');
   });
 
   it('never quotes the reference or a value in its rule', () => {
-    const rule = resolver.violation('acme', 'sk_live_pasted_by_mistake')!;
+    const rule = violation('acme', 'sk_live_pasted_by_mistake')!;
     expect(rule).not.toContain('sk_live');
+  });
+});
+
+describe('env prefixes made one-to-one by the known tenants', () => {
+  const env = {
+    BILLING_SECRET_ACME_API_KEY: 'acme-key',
+    BILLING_SECRET_ACME_EU_SUBOTIZ_API_KEY: 'acme-eu-key',
+  };
+  const resolver = new EnvFileSecretResolver({ env, secretsDir: '/nonexistent' });
+  const theirs = 'env:BILLING_SECRET_ACME_EU_SUBOTIZ_API_KEY';
+
+  it('refuses tenant acme a name under acme-eu’s longer prefix, when written and when resolved', async () => {
+    const known = ['acme', 'acme-eu'];
+    const rule = resolver.violation('acme', theirs, known);
+    expect(rule).toContain("another tenant's BILLING_SECRET_<TENANT>_ prefix");
+    expect(rule).not.toMatch(/acme-eu|ACME_EU/i);
+    await expect(resolver.resolve('acme', theirs, known)).rejects.toThrow(SecretReferenceError);
+    expect(resolver.violation('acme', 'env:BILLING_SECRET_ACME_API_KEY', known)).toBeUndefined();
+    expect(await resolver.resolve('acme', 'env:BILLING_SECRET_ACME_API_KEY', known)).toBe('acme-key');
+    expect(resolver.violation('acme-eu', theirs, known)).toBeUndefined();
+    expect(await resolver.resolve('acme-eu', theirs, known)).toBe('acme-eu-key');
+  });
+
+  it('refuses at resolve a name stored before the tenant whose prefix covers it existed', async () => {
+    expect(await resolver.resolve('acme', theirs, ['acme'])).toBe('acme-eu-key');
+    await expect(resolver.resolve('acme', theirs, ['acme', 'acme-eu'])).rejects.toThrow(SecretReferenceError);
+  });
+
+  it('refuses every env name to two tenants that share a prefix (acme-eu and acme_eu)', () => {
+    const known = ['acme-eu', 'acme_eu'];
+    expect(resolver.violation('acme-eu', theirs, known)).toContain('another tenant');
+    expect(resolver.violation('acme_eu', theirs, known)).toContain('another tenant');
+    expect(resolver.violation('acme_eu', 'file:api_key', known)).toBeUndefined();
+  });
+
+  it('finds the prefix a new tenant id would share with a known one', () => {
+    expect(sharedEnvPrefix('acme_eu', ['acme', 'acme-eu'])).toBe('BILLING_SECRET_ACME_EU_');
+    expect(sharedEnvPrefix('ACME-EU', ['acme-eu'])).toBe('BILLING_SECRET_ACME_EU_');
+    expect(sharedEnvPrefix('acme-eu', ['acme', 'acme-eu'])).toBeUndefined();
+    expect(sharedEnvPrefix('acme-eu-x', ['acme', 'acme-eu'])).toBeUndefined();
   });
 });
 

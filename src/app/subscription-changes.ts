@@ -46,6 +46,7 @@ async function commitChange(
   await repos.audit.record({
     actor: source.actor,
     correlationId: source.correlationId,
+    onBehalfOf: source.onBehalfOf,
     action: events.join(','),
     resourceType: 'subscription',
     resourceId: next.id,

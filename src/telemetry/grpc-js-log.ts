@@ -5,11 +5,15 @@ import { rateLimitedLog } from './rate-limited-log';
 
 // grpc-js reports metadata it drops with the whole value ("Failed to add metadata entry authorization: Bearer …"),
 // and an `authorization` value is a caller's key. Its value goes; the entry's name and the reason stay.
-const DROPPED_ENTRY = /(Failed to add metadata entry [^:]{0,64}:).*$/s;
+const DROPPED_ENTRY = /Failed to add metadata entry ([^:]*):.*$/s;
 
-/** The text grpc-js logs, without a metadata value it quotes. */
+/** The text grpc-js logs, without a metadata value it quotes (and with the entry's name cut to 64 characters). */
 export function withoutMetadataValues(text: string): string {
-  return text.replace(DROPPED_ENTRY, '$1 [redacted] (not a valid metadata value; dropped)');
+  return text.replace(
+    DROPPED_ENTRY,
+    (_line, name: string) =>
+      `Failed to add metadata entry ${name.slice(0, 64)}: [redacted] (not a valid metadata value; dropped)`,
+  );
 }
 
 /**

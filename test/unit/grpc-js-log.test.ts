@@ -12,6 +12,13 @@ describe("grpc-js's log lines", () => {
     );
   });
 
+  it('lose the value whatever the length of the entry name', () => {
+    const name = `x-${'a'.repeat(68)}`;
+    const cleaned = withoutMetadataValues(`Failed to add metadata entry ${name}: key_b\u00e9. Metadata string value`);
+    expect(cleaned).not.toContain('key_b');
+    expect(cleaned).toContain(`entry ${name.slice(0, 64)}: [redacted]`);
+  });
+
   it('keep other lines as they are', () => {
     expect(withoutMetadataValues('Server listening on 127.0.0.1:50051')).toBe('Server listening on 127.0.0.1:50051');
   });

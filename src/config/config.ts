@@ -24,7 +24,7 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookMaxAttempts: number;
   webhookPollIntervalMs: number;
-  /** How often the reconciler sweeps for expired checkouts and pending refunds (see app/reconciliation.ts). */
+  /** How often the reconciler sweeps for expired checkouts and pending refunds (see app/background/reconciliation.ts). */
   reconcileIntervalMs: number;
   /** How long a refund stays PENDING (since requested or last checked) before the reconciler asks the provider. */
   reconcileRefundAfterMs: number;

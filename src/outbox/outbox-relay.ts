@@ -1,7 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Wakeup } from '../app/wakeup';
+import { Wakeup } from '../app/background/wakeup';
 import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
 import { newId } from '../domain/ids';
 import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';

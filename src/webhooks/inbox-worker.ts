@@ -1,8 +1,8 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
-import { IGNORED_FOREIGN, WebhookIntake } from '../app/webhook-intake';
-import { Wakeup } from '../app/wakeup';
+import { IGNORED_FOREIGN, WebhookIntake } from '../app/inbound/webhook-intake';
+import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
 import type { InboxEntry, UnitOfWork } from '../ports/store.port';

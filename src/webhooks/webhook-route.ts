@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import type { IntakeAnswer } from '../app/webhook-intake';
+import type { IntakeAnswer } from '../app/inbound/webhook-intake';
 import type { RawWebhook } from '../ports/provider-adapter.port';
 
 /** Webhook bodies above this are refused before anything else is looked at. */

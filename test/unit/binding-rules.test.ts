@@ -1,5 +1,5 @@
 import { ALL_ADAPTERS } from '../../adapters';
-import { ProviderRegistry } from '../../src/app/provider-registry';
+import { ProviderRegistry } from '../../src/app/providers/provider-registry';
 
 describe('provider bindings', () => {
   const registry = new ProviderRegistry(ALL_ADAPTERS);

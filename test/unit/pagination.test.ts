@@ -1,4 +1,4 @@
-import { pageOf, readPage } from '../../src/app/pagination';
+import { pageOf, readPage } from '../../src/app/use-cases/pagination';
 
 describe('cursor pagination', () => {
   it('round-trips the last position through an opaque token and stops on the last page', () => {

@@ -1,4 +1,4 @@
-import { Wakeup } from '../../src/app/wakeup';
+import { Wakeup } from '../../src/app/background/wakeup';
 
 /** Resolves to whether `promise` settled without any timer firing (fake timers never advance here). */
 async function settledNow(promise: Promise<void>): Promise<boolean> {

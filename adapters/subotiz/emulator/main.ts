@@ -2,7 +2,7 @@ import { controlRoutes } from './controls';
 import { startSubotizEmulator } from './index';
 import type { EmulatorPrice } from './types';
 
-// The demo storefront's plans (src/app/demo-seed.ts) refer to these price ids, so a checkout from the embedded
+// The demo storefront's plans (src/app/use-cases/demo-seed.ts) refer to these price ids, so a checkout from the embedded
 // demo works against this emulator without further setup. `npm start` runs the emulator with the same prices.
 export const DEMO_PRICES: EmulatorPrice[] = [
   { priceId: 'demo_subotiz_basic', amount: '9.99', currency: 'EUR', interval: 'month', intervalCount: 1, trialDays: 0 },

@@ -1,4 +1,4 @@
-import type { CatalogUseCases } from '../../app/catalog';
+import type { CatalogUseCases } from '../../app/use-cases/catalog';
 import type { Plan } from '../../domain/plan';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import { fromIntervalUnitMessage, toPlanMessage } from '../../contract/plan-mapping';

@@ -1,4 +1,4 @@
-import type { CustomerUseCases } from '../../app/customers';
+import type { CustomerUseCases } from '../../app/use-cases/customers';
 import { fromAddressMessage, toCustomerMessage } from '../../contract/customer-mapping';
 import type { CustomerServiceService } from '../../gen/billing/v1/customer';
 import * as pb from '../../gen/billing/v1/customer';

@@ -1,4 +1,4 @@
-import type { EntitlementUseCases } from '../../app/entitlements';
+import type { EntitlementUseCases } from '../../app/use-cases/entitlements';
 import { toEntitlementMessage } from '../../contract/entitlement-mapping';
 import type { EntitlementServiceService } from '../../gen/billing/v1/entitlement';
 import * as pb from '../../gen/billing/v1/entitlement';

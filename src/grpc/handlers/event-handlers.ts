@@ -1,5 +1,5 @@
-import type { DeadLetterUseCases } from '../../app/dead-letters';
-import type { EventUseCases } from '../../app/events';
+import type { DeadLetterUseCases } from '../../app/use-cases/dead-letters';
+import type { EventUseCases } from '../../app/use-cases/events';
 import type { DeadLetter } from '../../ports/store.port';
 import type { EventFilter } from '../../ports/store.port';
 import type { EventServiceService } from '../../gen/billing/v1/event';

@@ -1,4 +1,4 @@
-import type { PaymentUseCases } from '../../app/payments';
+import type { PaymentUseCases } from '../../app/use-cases/payments';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import { toInvoiceMessage, toPaymentMessage, toRefundMessage } from '../../contract/payment-mapping';
 import type { PaymentServiceService } from '../../gen/billing/v1/payment';

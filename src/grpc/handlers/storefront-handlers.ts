@@ -1,4 +1,4 @@
-import type { StorefrontUseCases, StorefrontView } from '../../app/storefronts';
+import type { StorefrontUseCases, StorefrontView } from '../../app/use-cases/storefronts';
 import { toBindingMessage, toStorefrontMessage } from '../../contract/storefront-mapping';
 import type { StorefrontServiceService } from '../../gen/billing/v1/storefront';
 import * as pb from '../../gen/billing/v1/storefront';

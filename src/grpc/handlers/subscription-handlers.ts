@@ -1,4 +1,4 @@
-import type { SubscriptionUseCases } from '../../app/subscriptions';
+import type { SubscriptionUseCases } from '../../app/use-cases/subscriptions';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import {
   fromSubscriptionStatusMessage,

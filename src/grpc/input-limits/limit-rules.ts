@@ -1,4 +1,4 @@
-import { MAX_PAGE_SIZE } from '../../app/pagination';
+import { MAX_PAGE_SIZE } from '../../app/use-cases/pagination';
 import { MAX_AMOUNT_MINOR } from '../../domain/money';
 
 /**

@@ -1,4 +1,9 @@
-import { OPERATION_RPC, ProviderAdapter, ProviderCapability, ProviderOperations } from '../ports/provider-adapter.port';
+import {
+  OPERATION_RPC,
+  ProviderAdapter,
+  ProviderCapability,
+  ProviderOperations,
+} from '../../ports/provider-adapter.port';
 
 /** What an adapter can do, derived from the operations it implements (plus those we emulate on top). */
 export function capabilitiesOf(adapter: ProviderAdapter): ProviderCapability[] {

@@ -1,21 +1,25 @@
-import type { Customer } from '../domain/customer';
-import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
-import { newId } from '../domain/ids';
-import { Money, MoneyInput, resolveMoney } from '../domain/money';
-import type { Payment } from '../domain/payment';
-import type { Plan } from '../domain/plan';
-import type { Storefront } from '../domain/storefront';
-import { isTerminal, Subscription, SubscriptionStatus } from '../domain/subscription';
-import type { UsageRecord } from '../domain/usage';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { ProviderCheckout, ProviderOperations, ProviderSubscriptionState } from '../ports/provider-adapter.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import type { Customer } from '../../domain/customer';
+import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import { Money, MoneyInput, resolveMoney } from '../../domain/money';
+import type { Payment } from '../../domain/payment';
+import type { Plan } from '../../domain/plan';
+import type { Storefront } from '../../domain/storefront';
+import { isTerminal, Subscription, SubscriptionStatus } from '../../domain/subscription';
+import type { UsageRecord } from '../../domain/usage';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type {
+  ProviderCheckout,
+  ProviderOperations,
+  ProviderSubscriptionState,
+} from '../../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
-import type { ProviderConnection, ProviderGateway } from './provider-gateway';
-import { applySubscriptionState } from './subscription-changes';
-import { drafts } from './event-drafts';
+import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import { applySubscriptionState } from '../engine/subscription-changes';
+import { drafts } from '../engine/event-drafts';
 import { effectOf, recordEffect, resuming } from './pending-effects';
 
 export interface CheckoutInput {

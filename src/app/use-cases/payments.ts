@@ -1,15 +1,15 @@
-import { failedPrecondition, invalidArgument, notFound } from '../domain/errors';
-import { newId } from '../domain/ids';
-import { formatDecimal, Money, MoneyInput, resolveMoney } from '../domain/money';
-import type { Payment, Refund } from '../domain/payment';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { UnitOfWork } from '../ports/store.port';
-import type { ProviderRefundState } from '../ports/provider-adapter.port';
-import type { CallContext, PendingEffect } from './call-context';
+import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import { formatDecimal, Money, MoneyInput, resolveMoney } from '../../domain/money';
+import type { Payment, Refund } from '../../domain/payment';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { UnitOfWork } from '../../ports/store.port';
+import type { ProviderRefundState } from '../../ports/provider-adapter.port';
+import type { CallContext, PendingEffect } from '../call-context';
 import { effectOf, recordEffect } from './pending-effects';
 import { pageOf, readPage } from './pagination';
-import type { ProviderGateway } from './provider-gateway';
+import type { ProviderGateway } from '../providers/provider-gateway';
 
 /**
  * Payments, invoices and refunds. Payments and invoices are written by provider events; refunds start here and

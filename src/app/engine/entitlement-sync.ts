@@ -1,7 +1,7 @@
-import { newId } from '../domain/ids';
-import type { Storefront } from '../domain/storefront';
-import { grantsAccess, Subscription } from '../domain/subscription';
-import type { ActorContext, Repositories } from '../ports/store.port';
+import { newId } from '../../domain/ids';
+import type { Storefront } from '../../domain/storefront';
+import { grantsAccess, Subscription } from '../../domain/subscription';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import { drafts } from './event-drafts';
 
 /**

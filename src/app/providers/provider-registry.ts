@@ -1,5 +1,5 @@
-import { invalidArgument } from '../domain/errors';
-import type { ProviderAdapter, ProviderAdapterFactory } from '../ports/provider-adapter.port';
+import { invalidArgument } from '../../domain/errors';
+import type { ProviderAdapter, ProviderAdapterFactory } from '../../ports/provider-adapter.port';
 
 /** The adapters this service can route to. The only place the core learns provider ids. */
 export class ProviderRegistry {

@@ -1,8 +1,8 @@
-import type { EventType } from '../domain/event-catalogue';
-import type { Storefront } from '../domain/storefront';
-import type { Subscription } from '../domain/subscription';
-import { ObservedSubscription, transition, Transition } from '../domain/subscription-lifecycle';
-import type { ActorContext, Repositories } from '../ports/store.port';
+import type { EventType } from '../../domain/event-catalogue';
+import type { Storefront } from '../../domain/storefront';
+import type { Subscription } from '../../domain/subscription';
+import { ObservedSubscription, transition, Transition } from '../../domain/subscription-lifecycle';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
 import { drafts } from './event-drafts';
 

@@ -1,4 +1,4 @@
-import type { Repositories } from '../ports/store.port';
+import type { Repositories } from '../../ports/store.port';
 
 /**
  * Every tenant the service knows: those with a storefront and those of the configured API keys (a tenant may hold a

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, failedPrecondition, unavailable, unimplemented } from '../domain/errors';
-import type { ProviderBinding, Storefront } from '../domain/storefront';
+import { DomainError, failedPrecondition, unavailable, unimplemented } from '../../domain/errors';
+import type { ProviderBinding, Storefront } from '../../domain/storefront';
 import type {
   ProviderAdapter,
   ProviderCallContext,
   ProviderOperations,
   WebhookSecrets,
-} from '../ports/provider-adapter.port';
-import { OPERATION_RPC } from '../ports/provider-adapter.port';
-import { SecretReferenceError, SecretResolver } from '../ports/secret-resolver.port';
-import type { Repositories } from '../ports/store.port';
+} from '../../ports/provider-adapter.port';
+import { OPERATION_RPC } from '../../ports/provider-adapter.port';
+import { SecretReferenceError, SecretResolver } from '../../ports/secret-resolver.port';
+import type { Repositories } from '../../ports/store.port';
 import type { BindingGuard } from './binding-guard';
-import type { CallContext } from './call-context';
+import type { CallContext } from '../call-context';
 import type { KnownTenants } from './known-tenants';
 import type { ProviderRegistry } from './provider-registry';
 

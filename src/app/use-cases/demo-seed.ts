@@ -1,6 +1,6 @@
 import type { CatalogUseCases } from './catalog';
-import { systemContext } from './call-context';
-import type { ProviderRegistry } from './provider-registry';
+import { systemContext } from '../call-context';
+import type { ProviderRegistry } from '../providers/provider-registry';
 import type { StorefrontUseCases } from './storefronts';
 
 /** The tenant of the demo storefronts; their secret references are `env:BILLING_SECRET_DEMO_…`. */

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../domain/errors';
+import { invalidArgument } from '../../domain/errors';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;

@@ -1,25 +1,25 @@
-import { DomainError } from '../domain/errors';
-import { newId } from '../domain/ids';
-import type { Invoice } from '../domain/invoice';
-import { canMovePayment } from '../domain/payment-lifecycle';
-import { Payment, PaymentStatus, refundStateOf } from '../domain/payment';
-import type { EventType } from '../domain/event-catalogue';
-import type { Storefront } from '../domain/storefront';
-import type { Subscription } from '../domain/subscription';
-import type { ObservedSubscription } from '../domain/subscription-lifecycle';
-import type { Clock } from '../ports/clock.port';
+import { DomainError } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import type { Invoice } from '../../domain/invoice';
+import { canMovePayment } from '../../domain/payment-lifecycle';
+import { Payment, PaymentStatus, refundStateOf } from '../../domain/payment';
+import type { EventType } from '../../domain/event-catalogue';
+import type { Storefront } from '../../domain/storefront';
+import type { Subscription } from '../../domain/subscription';
+import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
+import type { Clock } from '../../ports/clock.port';
 import type {
   ProviderEvent,
   ProviderInvoiceState,
   ProviderPaymentState,
   ProviderRefundState,
   ProviderSubscriptionState,
-} from '../ports/provider-adapter.port';
-import type { Repositories } from '../ports/store.port';
-import { systemContext } from './call-context';
-import { drafts } from './event-drafts';
-import type { ProviderConnection, ProviderGateway } from './provider-gateway';
-import { applySubscriptionState, ChangeSource } from './subscription-changes';
+} from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+import { systemContext } from '../call-context';
+import { drafts } from '../engine/event-drafts';
+import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import { applySubscriptionState, ChangeSource } from '../engine/subscription-changes';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 

@@ -1,7 +1,7 @@
-import { failedPrecondition, notFound } from '../domain/errors';
-import type { Clock } from '../ports/clock.port';
-import type { DeadLetter, UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import { failedPrecondition, notFound } from '../../domain/errors';
+import type { Clock } from '../../ports/clock.port';
+import type { DeadLetter, UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 
 /**

@@ -1,11 +1,11 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { DomainError } from '../domain/errors';
-import type { Clock } from '../ports/clock.port';
-import type { ProviderEvent, RawWebhook } from '../ports/provider-adapter.port';
-import type { InboxEntry, Repositories, UnitOfWork } from '../ports/store.port';
+import { DomainError } from '../../domain/errors';
+import type { Clock } from '../../ports/clock.port';
+import type { ProviderEvent, RawWebhook } from '../../ports/provider-adapter.port';
+import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
-import type { ProviderGateway } from './provider-gateway';
-import type { ProviderRegistry } from './provider-registry';
+import type { ProviderGateway } from '../providers/provider-gateway';
+import type { ProviderRegistry } from '../providers/provider-registry';
 
 /** The outcome recorded for a webhook naming an object its storefront does not have. */
 export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';

@@ -1,8 +1,8 @@
-import { tenantScopeOf } from '../auth/tenant-scope';
-import { invalidArgument } from '../domain/errors';
-import { isEventType } from '../domain/event-catalogue';
-import type { EventFilter, UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import { tenantScopeOf } from '../../auth/tenant-scope';
+import { invalidArgument } from '../../domain/errors';
+import { isEventType } from '../../domain/event-catalogue';
+import type { EventFilter, UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 
 /** The event log: every event ever written, published or not. */

@@ -1,10 +1,10 @@
-import type { Entitlement } from '../domain/entitlement';
-import type { EventData, EventDraft } from '../domain/event';
-import type { EventType } from '../domain/event-catalogue';
-import type { Invoice } from '../domain/invoice';
-import type { Payment, Refund } from '../domain/payment';
-import type { Storefront } from '../domain/storefront';
-import type { Subscription } from '../domain/subscription';
+import type { Entitlement } from '../../domain/entitlement';
+import type { EventData, EventDraft } from '../../domain/event';
+import type { EventType } from '../../domain/event-catalogue';
+import type { Invoice } from '../../domain/invoice';
+import type { Payment, Refund } from '../../domain/payment';
+import type { Storefront } from '../../domain/storefront';
+import type { Subscription } from '../../domain/subscription';
 
 /** The event fields that vary per aggregate; storefront and tenant come from the storefront. */
 interface Keyed {

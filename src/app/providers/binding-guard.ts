@@ -1,8 +1,8 @@
-import { urlViolations } from '../domain/binding-rules';
-import type { Violation } from '../domain/errors';
-import type { ProviderUrlPolicy } from '../domain/provider-url';
-import type { ProviderAdapter } from '../ports/provider-adapter.port';
-import type { SecretResolver } from '../ports/secret-resolver.port';
+import { urlViolations } from '../../domain/binding-rules';
+import type { Violation } from '../../domain/errors';
+import type { ProviderUrlPolicy } from '../../domain/provider-url';
+import type { ProviderAdapter } from '../../ports/provider-adapter.port';
+import type { SecretResolver } from '../../ports/secret-resolver.port';
 
 /**
  * Where a binding may send our requests and read its secrets from: provider URLs on the provider's documented (or

@@ -1,11 +1,11 @@
-import { Address, Customer, normalizeEmail } from '../domain/customer';
-import { alreadyExists, notFound } from '../domain/errors';
-import { newId } from '../domain/ids';
-import type { Storefront } from '../domain/storefront';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import { Address, Customer, normalizeEmail } from '../../domain/customer';
+import { alreadyExists, notFound } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import type { Storefront } from '../../domain/storefront';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 
 export interface CreateCustomerInput {

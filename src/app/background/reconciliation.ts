@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { notFound } from '../domain/errors';
-import type { Clock } from '../ports/clock.port';
-import type { ProviderCheckoutState, ProviderInvoiceState, ProviderPaymentState } from '../ports/provider-adapter.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { EventOrigin, ProviderEventApplier } from './provider-events';
-import type { ProviderConnection, ProviderGateway } from './provider-gateway';
-import { applySubscriptionState, ChangeSource } from './subscription-changes';
+import { notFound } from '../../domain/errors';
+import type { Clock } from '../../ports/clock.port';
+import type {
+  ProviderCheckoutState,
+  ProviderInvoiceState,
+  ProviderPaymentState,
+} from '../../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { EventOrigin, ProviderEventApplier } from '../inbound/provider-events';
+import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import { applySubscriptionState, ChangeSource } from '../engine/subscription-changes';
 
 export interface ReconciliationOptions {
   /** Rows looked at per kind and sweep. */

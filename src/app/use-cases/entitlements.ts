@@ -1,8 +1,8 @@
-import { notFound } from '../domain/errors';
-import type { Entitlement } from '../domain/entitlement';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { UnitOfWork } from '../ports/store.port';
+import { notFound } from '../../domain/errors';
+import type { Entitlement } from '../../domain/entitlement';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { UnitOfWork } from '../../ports/store.port';
 
 /** Answers "may this customer use this feature?" from the entitlements subscriptions grant. */
 export class EntitlementUseCases {

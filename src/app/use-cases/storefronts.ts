@@ -1,16 +1,16 @@
-import { failedPrecondition, notFound } from '../domain/errors';
-import { sharedEnvPrefix } from '../domain/secret-reference';
-import type { ProviderBinding, Storefront } from '../domain/storefront';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { ProviderCapability } from '../ports/provider-adapter.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { BindingGuard } from './binding-guard';
-import type { CallContext } from './call-context';
-import type { KnownTenants } from './known-tenants';
+import { failedPrecondition, notFound } from '../../domain/errors';
+import { sharedEnvPrefix } from '../../domain/secret-reference';
+import type { ProviderBinding, Storefront } from '../../domain/storefront';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { ProviderCapability } from '../../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { BindingGuard } from '../providers/binding-guard';
+import type { CallContext } from '../call-context';
+import type { KnownTenants } from '../providers/known-tenants';
 import { Page, pageOf, readPage } from './pagination';
-import { capabilitiesOf } from './provider-capabilities';
-import type { ProviderRegistry } from './provider-registry';
+import { capabilitiesOf } from '../providers/provider-capabilities';
+import type { ProviderRegistry } from '../providers/provider-registry';
 
 export interface CreateStorefrontInput {
   storefrontId: string;

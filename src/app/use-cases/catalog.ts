@@ -1,14 +1,14 @@
-import { notFound } from '../domain/errors';
-import { newId } from '../domain/ids';
-import { MoneyInput, resolveMoney } from '../domain/money';
-import { IntervalUnit, MAX_INTERVAL_COUNT, Plan } from '../domain/plan';
-import type { Storefront } from '../domain/storefront';
-import { Validator } from '../domain/validation';
-import type { Clock } from '../ports/clock.port';
-import type { Repositories, UnitOfWork } from '../ports/store.port';
-import type { CallContext } from './call-context';
+import { notFound } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import { MoneyInput, resolveMoney } from '../../domain/money';
+import { IntervalUnit, MAX_INTERVAL_COUNT, Plan } from '../../domain/plan';
+import type { Storefront } from '../../domain/storefront';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
-import type { ProviderRegistry } from './provider-registry';
+import type { ProviderRegistry } from '../providers/provider-registry';
 
 export interface CreatePlanInput {
   storefrontId: string;

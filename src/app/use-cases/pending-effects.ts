@@ -1,4 +1,4 @@
-import type { CallContext, PendingEffect } from './call-context';
+import type { CallContext, PendingEffect } from '../call-context';
 
 /** The provider effect one attempt works on: resumed from an earlier attempt with the same key, or a new one. */
 export interface EffectAttempt {

@@ -19,6 +19,9 @@ export interface DemoEmulators {
 /** The demo storefronts' tenant (`demo`, see demo-seed) may reference only its own env secrets, like any tenant. */
 const DEMO_SECRET_PREFIX = tenantEnvPrefix('demo');
 
+/** Where the README's walkthrough finds the Subotiz emulator. */
+const SUBOTIZ_DEMO_PORT = 8091;
+
 // Not secrets: credentials of an emulator that lives and dies with this process.
 const SUBOTIZ = {
   accessNo: 'demo_access_no',
@@ -34,12 +37,13 @@ const SUBOTIZ = {
  */
 export async function startDemoEmulators(options: {
   host: string;
-  subotizPort: number;
+  /** Ports by provider id (`SUBOTIZ_EMULATOR_PORT`, …); a provider not named listens on its usual port. */
+  ports: Record<string, number>;
   webhookBaseUrl: string;
 }): Promise<DemoEmulators> {
   const subotiz: SubotizEmulator = await startSubotizEmulator({
     host: options.host,
-    port: options.subotizPort,
+    port: options.ports.subotiz ?? SUBOTIZ_DEMO_PORT,
     merchants: [{ ...SUBOTIZ, webhookUrl: `${options.webhookBaseUrl}/webhooks/subotiz/demo-subotiz` }],
     prices: DEMO_PRICES,
   });

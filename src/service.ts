@@ -126,7 +126,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const emulators: DemoEmulators | undefined = config.emulators
     ? await startDemoEmulators({
         host: config.host,
-        subotizPort: config.subotizEmulatorPort,
+        ports: config.emulatorPorts,
         webhookBaseUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`,
       })
     : undefined;

@@ -92,4 +92,13 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).not.toThrow(/hunter2/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).toThrow(/^DATABASE_URL: /);
   });
+
+  it('reads each provider emulator port from <PROVIDER>_EMULATOR_PORT, naming the variable when it is bad', () => {
+    expect(loadConfig({}).emulatorPorts).toEqual({});
+    expect(loadConfig({ SUBOTIZ_EMULATOR_PORT: '0', AZOTTE_EMULATOR_PORT: '9093' }).emulatorPorts).toEqual({
+      subotiz: 0,
+      azotte: 9093,
+    });
+    expect(() => loadConfig({ PAYTIKO_EMULATOR_PORT: '70000' })).toThrow(/^PAYTIKO_EMULATOR_PORT: /);
+  });
 });

@@ -65,7 +65,7 @@ export class PaymentUseCases {
     const connection = await this.gateway.connect(this.uow.reads, storefront, payment.provider, ctx);
     const refund = connection.operation('refund');
 
-    // A refund cannot be undone: it is recorded before Subotiz is asked, and a retry that finds it resumes it. Its
+    // A refund cannot be undone: it is recorded before the provider is asked, and a retry that finds it resumes it. Its
     // amount was checked when it was recorded; the provider may have refunded it since, so it is not checked again.
     const { effect, resumed } = effectOf(ctx, 'refund', () => ({ subjectId: newId('ref') }));
     const amount = resumed ? recordedAmount(effect) : await this.refundableAmount(payment, input.amount);
@@ -74,7 +74,7 @@ export class PaymentUseCases {
       state = await connection.operation('getRefund')(connection.ctx, effect.providerRef);
     } else {
       if (!resumed) await recordEffect(ctx, { ...effect, detail: amountDetail(amount) });
-      // A resumed refund whose answer was lost goes out with the same Request-Id: Subotiz answers with the refund
+      // A resumed refund whose answer was lost goes out with the same provider idempotency (e.g. Subotiz's Request-Id): the provider answers with the refund
       // it made, and makes no second one.
       state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
       await recordEffect(ctx, { ...effect, detail: amountDetail(amount), providerRef: state.ref });

@@ -13,7 +13,7 @@ export function idempotency(guard: IdempotencyGuard): Interceptor {
     const key = readIdempotencyKey(call.metadata);
     if (!key) return next();
     const scope = call.ctx.caller?.tenant ?? '';
-    // Provider idempotency (Subotiz Request-Id, order ids) derives from this, so it is per tenant too.
+    // Provider idempotency (request ids, order ids) derives from this, so it is per tenant too.
     call.ctx.idempotencyKey = scope ? `${scope}/${key}` : key;
     const outcome = await guard.run({ scope, key, method: call.path, bytes: call.requestBytes() }, async (attempt) => {
       const completion = new KeyedCompletion(guard.store, attempt, call.encodeResponse);

@@ -74,8 +74,8 @@ export class PaymentUseCases {
       state = await connection.operation('getRefund')(connection.ctx, effect.providerRef);
     } else {
       if (!resumed) await recordEffect(ctx, { ...effect, detail: amountDetail(amount) });
-      // A resumed refund whose answer was lost goes out with the same provider idempotency (e.g. Subotiz's Request-Id): the provider answers with the refund
-      // it made, and makes no second one.
+      // A resumed refund whose answer was lost goes out with the same provider idempotency (e.g. a Request-Id):
+      // the provider answers with the refund it made, and makes no second one.
       state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
       await recordEffect(ctx, { ...effect, detail: amountDetail(amount), providerRef: state.ref });
     }

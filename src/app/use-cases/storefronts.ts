@@ -69,7 +69,7 @@ export class StorefrontUseCases {
     // First every rule that needs no database (a bad request costs no query), then those that need every tenant.
     this.validateBinding(v, input.provider, input.tenantId, input.providerConfig, input.secretRefs, []);
     v.check();
-    const known = await this.tenants.list(this.uow.reads);
+    const known = await this.tenants.fresh(this.uow.reads);
     const tv = new Validator();
     const shared = sharedEnvPrefix(input.tenantId, known);
     if (shared) {
@@ -94,11 +94,14 @@ export class StorefrontUseCases {
       createdAt: now,
       updatedAt: now,
     };
-    return this.uow.transaction(async (repos) => {
+    const created = await this.uow.transaction(async (repos) => {
       await repos.storefronts.insert(storefront);
       await this.recordChange(repos, storefront, 'billing.storefront.created', 'CreateStorefront', ctx);
       return this.view(storefront);
     }, ctx);
+    // A new tenant's prefix counts for this instance's next provider call at once (others within seconds).
+    this.tenants.forget();
+    return created;
   }
 
   async get(storefrontId: string): Promise<StorefrontView> {
@@ -136,7 +139,7 @@ export class StorefrontUseCases {
       const config = input.providerConfig ?? current.binding.config;
       const secretRefs = input.secretRefs ?? current.binding.secretRefs;
       const bv = new Validator();
-      const known = await this.tenants.list(repos);
+      const known = await this.tenants.fresh(repos);
       this.validateBinding(bv, current.binding.provider, current.tenantId, config, secretRefs, known);
       bv.check();
       const next: Storefront = {
@@ -160,7 +163,7 @@ export class StorefrontUseCases {
     const v = new Validator().required('reason', input.reason).maxLength('reason', input.reason, 500);
     // Secret references are the storefront tenant's (a tenant never changes); an unknown storefront is NOT_FOUND below.
     const tenantId = (await this.uow.reads.storefronts.get(input.storefrontId))?.tenantId;
-    const known = await this.tenants.list(this.uow.reads);
+    const known = await this.tenants.fresh(this.uow.reads);
     const adapter = this.validateBinding(v, input.provider, tenantId, input.providerConfig, input.secretRefs, known);
     v.check();
 

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import type { CreateStorefrontRequest } from '../../src/gen/billing/v1/storefront';
-import { CheckoutMode, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import { storefrontRequest } from '../support/fixtures';
+import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { storefrontRequest, subscriptionCheckout } from '../support/fixtures';
 import { subotizSecretRefs, subotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
@@ -60,17 +60,7 @@ async function checkoutRequest(service: TestService, storefrontId: string) {
     country: 'DE',
     address: undefined,
   });
-  return {
-    storefrontId,
-    customerId: customer!.id,
-    mode: CheckoutMode.CHECKOUT_MODE_SUBSCRIPTION,
-    planId: plan!.id,
-    quantity: 1,
-    amount: undefined,
-    description: '',
-    successUrl: '',
-    cancelUrl: '',
-  };
+  return subscriptionCheckout(storefrontId, customer!.id, plan!.id);
 }
 
 const fieldOf = (metadata: Metadata) => metadata.get('error-field')[0];

@@ -2,6 +2,7 @@ import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import type { CreateStorefrontRequest, StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import { CheckoutMode, CreateCheckoutSessionRequest } from '../../src/gen/billing/v1/subscription';
 import { call } from './test-service';
 
 /** A valid CreateStorefront request, as a platform team would send it; `overrides` make it what a test needs. */
@@ -45,4 +46,23 @@ export async function createPlan(
     providerRefs: refs,
   });
   return response.plan!;
+}
+
+/** A subscription checkout of one unit of `planId` for `customerId`, with no URLs or description. */
+export function subscriptionCheckout(
+  storefrontId: string,
+  customerId: string,
+  planId: string,
+): CreateCheckoutSessionRequest {
+  return {
+    storefrontId,
+    customerId,
+    mode: CheckoutMode.CHECKOUT_MODE_SUBSCRIPTION,
+    planId,
+    quantity: 1,
+    amount: undefined,
+    description: '',
+    successUrl: '',
+    cancelUrl: '',
+  };
 }

@@ -4,14 +4,9 @@ import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
 import { Payment, PaymentServiceClient } from '../../src/gen/billing/v1/payment';
-import {
-  CheckoutMode,
-  CreateCheckoutSessionRequest,
-  Subscription,
-  SubscriptionStatus,
-} from '../../src/gen/billing/v1/subscription';
+import { CreateCheckoutSessionRequest, Subscription, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually } from './eventually';
-import { storefrontRequest } from './fixtures';
+import { storefrontRequest, subscriptionCheckout } from './fixtures';
 import { call, TestService } from './test-service';
 
 /** Secrets the storefront binding references; set in this process's environment like an operator would. */
@@ -159,17 +154,8 @@ export async function subotizWorld(
   const payments = new PaymentServiceClient(address, grpc.credentials.createInsecure());
   const entitlements = new EntitlementServiceClient(address, grpc.credentials.createInsecure());
   const subs = service.clients.subscriptions;
-  const checkoutRequest = (): CreateCheckoutSessionRequest => ({
-    storefrontId,
-    customerId: customer!.id,
-    mode: CheckoutMode.CHECKOUT_MODE_SUBSCRIPTION,
-    planId: plan!.id,
-    quantity: 1,
-    amount: undefined,
-    description: '',
-    successUrl: '',
-    cancelUrl: '',
-  });
+  const checkoutRequest = (): CreateCheckoutSessionRequest =>
+    subscriptionCheckout(storefrontId, customer!.id, plan!.id);
   const world: SubotizWorld = {
     emulator,
     storefrontId,

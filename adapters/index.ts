@@ -1,7 +1,7 @@
-import type { ProviderAdapterFactory } from '../src/ports/provider-adapter.port';
+import type { ProviderModule } from '../src/ports/provider-adapter.port';
 import { azotte } from './azotte';
 import { paytiko } from './paytiko';
 import { subotiz } from './subotiz';
 
-/** Every adapter this build ships. The composition root hands these to the registry; the core never imports them. */
-export const ALL_ADAPTERS: readonly ProviderAdapterFactory[] = [subotiz, paytiko, azotte];
+/** Every provider module this build ships. The composition root hands these to the registry; the core never imports them. */
+export const ALL_PROVIDERS: readonly ProviderModule[] = [subotiz, paytiko, azotte];

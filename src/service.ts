@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { ALL_ADAPTERS } from '../adapters';
+import { ALL_PROVIDERS } from '../adapters';
 import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
+import { createHttpTransport } from '../adapters/kit/http-transport';
 import { BindingGuard } from './app/providers/binding-guard';
 import { CatalogUseCases } from './app/use-cases/catalog';
 import { CustomerUseCases } from './app/use-cases/customers';
@@ -16,7 +17,10 @@ import { ProviderGateway } from './app/providers/provider-gateway';
 import { ProviderRegistry } from './app/providers/provider-registry';
 import { Reconciliation } from './app/background/reconciliation';
 import { StorefrontUseCases } from './app/use-cases/storefronts';
+import { CheckoutUseCases } from './app/use-cases/checkout';
+import { PortalUseCases } from './app/use-cases/portal';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
+import { UsageUseCases } from './app/use-cases/usage';
 import { WebhookIntake } from './app/inbound/webhook-intake';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
@@ -33,7 +37,7 @@ import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Clock, systemClock } from './ports/clock.port';
-import type { ProviderAdapterFactory } from './ports/provider-adapter.port';
+import type { ProviderModule } from './ports/provider-adapter.port';
 import { Database, isDatabaseUnavailable, openDatabase } from './store/database';
 import { DatabaseMonitor } from './store/database-monitor';
 import { IdempotencyStore } from './store/idempotency-store';
@@ -51,7 +55,7 @@ import { InboxWorker } from './webhooks/inbox-worker';
 export interface ServiceOptions {
   logger?: Logger;
   clock?: Clock;
-  adapters?: readonly ProviderAdapterFactory[];
+  providers?: readonly ProviderModule[];
 }
 
 export interface RunningService {
@@ -96,7 +100,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const registry = new ProviderRegistry(options.adapters ?? ALL_ADAPTERS);
+  const providerHttp = createHttpTransport();
+  const registry = new ProviderRegistry(options.providers ?? ALL_PROVIDERS, (provider) => ({
+    clock,
+    logger: logger.child({ component: 'provider', provider }),
+    http: providerHttp,
+  }));
   const uow = new KnexUnitOfWork(database.knex, clock);
   // The HTTP listener comes up first: the in-process emulators need its address for their webhooks.
   let serving = false;
@@ -137,7 +146,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     allowInsecure: config.allowInsecureProviderUrls,
   });
   const tenants = new KnownTenants(authentication.keyTenants);
-  const gateway = new ProviderGateway(registry, secrets, guard, tenants);
+  const publicBaseUrl = config.publicBaseUrl ?? `http://localhost:${httpPort}`;
+  const gateway = new ProviderGateway(registry, secrets, guard, tenants, publicBaseUrl);
   const applier = new ProviderEventApplier(gateway, clock);
   const intake = new WebhookIntake(uow, registry, gateway, applier, clock);
   const inbox = new InboxWorker(
@@ -179,7 +189,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     customers: new CustomerUseCases(uow, clock),
     events: new EventUseCases(uow),
     deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
-    subscriptions: new SubscriptionUseCases(uow, gateway, clock),
+    subscriptions: {
+      checkout: new CheckoutUseCases(uow, gateway, clock),
+      subscriptions: new SubscriptionUseCases(uow, gateway, clock),
+      usage: new UsageUseCases(uow, gateway, clock),
+      portal: new PortalUseCases(uow, gateway),
+    },
     payments: new PaymentUseCases(uow, gateway, clock),
     entitlements: new EntitlementUseCases(uow, clock),
   };

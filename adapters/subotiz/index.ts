@@ -1,5 +1,5 @@
 import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
-import type { ProviderAdapter, ProviderAdapterFactory } from '../../src/ports/provider-adapter.port';
+import type { ProviderModule } from '../../src/ports/provider-adapter.port';
 import { createSubotizOperations } from './operations';
 import { subotizWebhooks } from './webhooks';
 
@@ -15,13 +15,23 @@ const BINDING: BindingSpec = {
   hosts: ['api.subotiz.com', 'api.sandbox.subotiz.com', 'api.stg.subotiz.com'],
 };
 
-/** Subotiz: hosted checkout, subscriptions, usage, trades, refunds, invoices, portal, and its webhooks. */
-export const subotiz: ProviderAdapterFactory = (): ProviderAdapter => ({
+/** Subotiz: hosted checkout of a price, subscriptions, usage, trades, refunds, invoices, portal, signed webhooks. */
+export const subotiz: ProviderModule = {
   id: 'subotiz',
-  planReference: 'price_id',
   binding: BINDING,
   validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
   webhookSecretNames: { current: 'webhook_secret', previous: 'webhook_secret_previous' },
-  operations: createSubotizOperations(),
-  webhooks: subotizWebhooks,
-});
+  features: {
+    pricing: { by: 'reference', referenceName: 'price_id' },
+    checkout: 'hosted',
+    checkoutVariants: ['payment'],
+    cancelAtPeriodEnd: 'native',
+    entitlements: 'derived',
+    webhooks: 'state',
+    renewals: ['provider'],
+  },
+  create: (deps) => ({
+    operations: createSubotizOperations({ clock: () => deps.clock.now() }),
+    webhooks: subotizWebhooks,
+  }),
+};

@@ -1,10 +1,12 @@
-import { invalidArgument } from '../../src/domain/errors';
+import { failedPrecondition, invalidArgument } from '../../src/domain/errors';
 import type {
-  CheckoutInput,
+  CheckoutRequest,
+  MutationOutcome,
   ProviderCallContext,
   ProviderCheckout,
   ProviderOperations,
   ProviderSubscriptionState,
+  SubscriptionHandle,
 } from '../../src/ports/provider-adapter.port';
 import { createSubotizClient, deriveRequestId, SubotizClient, SubotizClientOptions } from './client';
 import {
@@ -28,7 +30,7 @@ export interface SubotizOperationsOptions extends SubotizClientOptions {
 
 // Subotiz creates customers during checkout, and has no pause, plan-change or quantity endpoint.
 type Operations = Required<
-  Omit<ProviderOperations, 'ensureCustomer' | 'pauseSubscription' | 'changePlan' | 'updateQuantity'>
+  Omit<ProviderOperations, 'ensureCustomer' | 'updateCustomer' | 'pauseSubscription' | 'changePlan' | 'updateQuantity'>
 >;
 
 /**
@@ -59,18 +61,49 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       return map(data);
     };
 
-  const getSubscription = getOne('getSubscription', '/api/v1/subscription/{id}', 'id', 'subscription', (data) =>
+  const getByRef = getOne('getSubscription', '/api/v1/subscription/{id}', 'id', 'subscription', (data) =>
     toSubscriptionState(data, clock()),
   );
+
+  /**
+   * Before a checkout completes we know only our order id: Subotiz lists subscriptions by `order_id`. A listed
+   * subscription must carry that order id (a filter the API ignored would otherwise hand us someone else's).
+   */
+  const findByOrder = async (
+    ctx: ProviderCallContext,
+    orderId: string,
+  ): Promise<ProviderSubscriptionState | undefined> => {
+    const data = await client.call(ctx, {
+      operation: 'findSubscriptionByOrder',
+      method: 'GET',
+      route: '/api/v1/subscription',
+      query: { order_id: orderId, page: 1, page_size: 1 },
+    });
+    const list = asObject(data, 'subscriptions').list;
+    if (list !== undefined && list !== null && !Array.isArray(list)) {
+      throw invalidArgument([{ field: 'subscriptions.list', rule: 'must be a list' }]);
+    }
+    const first: unknown = list?.[0];
+    if (first === undefined) return undefined;
+    const state = toSubscriptionState(first, clock());
+    if (state.orderId !== undefined && state.orderId !== orderId) {
+      throw failedPrecondition(`Subotiz answered the order lookup for '${orderId}' with order '${state.orderId}'`);
+    }
+    return state;
+  };
+
+  const getSubscription = (ctx: ProviderCallContext, handle: SubscriptionHandle) =>
+    handle.providerRef ? getByRef(ctx, handle.providerRef) : findByOrder(ctx, handle.id);
 
   /** A subscription mutation; some answer success with empty `data`, and then we read the subscription. */
   const mutateSubscription = async (
     ctx: ProviderCallContext,
     operation: string,
-    ref: string,
+    handle: SubscriptionHandle,
     action: string,
     body?: Record<string, unknown>,
-  ): Promise<ProviderSubscriptionState> => {
+  ): Promise<MutationOutcome> => {
+    const ref = refOf(handle);
     const target = subscription(ref);
     const data = await client.call(ctx, {
       operation,
@@ -79,11 +112,12 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       route: `${target.route}/${action}`,
       body,
     });
-    return isEmpty(data) ? getSubscription(ctx, ref) : toSubscriptionState(data, clock());
+    const state = isEmpty(data) ? await getByRef(ctx, ref) : toSubscriptionState(data, clock());
+    return { kind: 'applied', state };
   };
 
   return {
-    async createCheckout(ctx: ProviderCallContext, input: CheckoutInput): Promise<ProviderCheckout> {
+    async createCheckout(ctx: ProviderCallContext, input: CheckoutRequest): Promise<ProviderCheckout> {
       const data = await client.call(ctx, {
         operation: 'createCheckout',
         method: 'POST',
@@ -95,7 +129,8 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       const validity = optionalInt(session, 'expire_time', 'session');
       return {
         sessionRef: optionalString(session, 'session_id', 'session') ?? requiredString(session, 'id', 'session'),
-        url: requiredString(session, 'session_url', 'session'),
+        status: 'OPEN',
+        nextAction: { redirectUrl: requiredString(session, 'session_url', 'session') },
         // A replayed Request-Id answers the first call's session, whose order is the one that counts.
         orderId: optionalString(session, 'order_id', 'session') ?? input.orderId,
         expireTime: validity === undefined ? undefined : new Date(created.getTime() + validity * 1000),
@@ -106,36 +141,21 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
 
     getSubscription,
 
-    async findSubscriptionByOrder(ctx, orderId) {
-      const data = await client.call(ctx, {
-        operation: 'findSubscriptionByOrder',
-        method: 'GET',
-        route: '/api/v1/subscription',
-        query: { order_id: orderId, page: 1, page_size: 1 },
-      });
-      const list = asObject(data, 'subscriptions').list;
-      if (list !== undefined && list !== null && !Array.isArray(list)) {
-        throw invalidArgument([{ field: 'subscriptions.list', rule: 'must be a list' }]);
-      }
-      const first: unknown = list?.[0];
-      return first === undefined ? undefined : toSubscriptionState(first, clock());
-    },
-
-    cancelSubscription: (ctx, ref, options) =>
-      mutateSubscription(ctx, 'cancelSubscription', ref, 'cancel', {
+    cancelSubscription: (ctx, handle, options) =>
+      mutateSubscription(ctx, 'cancelSubscription', handle, 'cancel', {
         cancel_type: options.atPeriodEnd ? 'end_of_period' : 'immediate',
         cancel_reason: options.reason,
       }),
 
-    revokeCancellation: (ctx, ref) => mutateSubscription(ctx, 'revokeCancellation', ref, 'revoke-cancel'),
+    revokeCancellation: (ctx, handle) => mutateSubscription(ctx, 'revokeCancellation', handle, 'revoke-cancel'),
 
-    resumeSubscription: (ctx, ref) => mutateSubscription(ctx, 'resumeSubscription', ref, 'resume'),
+    resumeSubscription: (ctx, handle) => mutateSubscription(ctx, 'resumeSubscription', handle, 'resume'),
 
-    async recordUsage(ctx, ref, usage) {
+    async recordUsage(ctx, handle, usage) {
       if (usage.quantity < 1n || usage.quantity > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw invalidArgument([{ field: 'quantity', rule: `must be between 1 and ${Number.MAX_SAFE_INTEGER}` }]);
       }
-      const target = subscription(ref);
+      const target = subscription(refOf(handle));
       const data = await client.call(ctx, {
         operation: 'recordUsage',
         method: 'POST',
@@ -151,8 +171,8 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       return toUsageRecord(data);
     },
 
-    async getUsage(ctx, ref, period) {
-      const target = subscription(ref);
+    async getUsage(ctx, handle, period) {
+      const target = subscription(refOf(handle));
       const data = await client.call(ctx, {
         operation: 'getUsage',
         method: 'GET',
@@ -175,13 +195,13 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
 
     getInvoice: getOne('getInvoice', '/api/v1/invoice/{id}', 'id', 'invoice', (data) => toInvoiceState(data)),
 
-    async refund(ctx, paymentRef, refund) {
+    async refund(ctx, refund) {
       const data = await client.call(ctx, {
         operation: 'refund',
         method: 'POST',
         route: '/api/v1/refund',
-        body: { trade_id: paymentRef, amount: toSubotizAmount(refund.amount), reason: refund.reason },
-        resource: `trade '${paymentRef}'`,
+        body: { trade_id: refund.payment.ref, amount: toSubotizAmount(refund.amount), reason: refund.reason },
+        resource: `trade '${refund.payment.ref}'`,
       });
       return toRefundState(data);
     },
@@ -207,8 +227,14 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
   };
 }
 
+/** The provider's subscription id; the core calls mutations only once the checkout created one. */
+function refOf(handle: SubscriptionHandle): string {
+  if (!handle.providerRef) throw failedPrecondition(`subscription '${handle.id}' has no Subotiz subscription yet`);
+  return handle.providerRef;
+}
+
 /** POST /api/v1/session: a hosted checkout of one price (subscription) or of an amount (payment). */
-function sessionBody(ctx: ProviderCallContext, input: CheckoutInput): Record<string, unknown> {
+function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {
     access_no: ctx.secrets.access_no || undefined,
     sub_merchant_id: ctx.config.sub_merchant_id || undefined,
@@ -221,9 +247,10 @@ function sessionBody(ctx: ProviderCallContext, input: CheckoutInput): Record<str
     cancel_url: input.cancelUrl || undefined,
   };
   if (input.mode === 'subscription') {
-    if (!input.planRef) throw invalidArgument([{ field: 'plan', rule: 'has no Subotiz price_id' }]);
+    const priceId = input.plan?.ref;
+    if (!priceId) throw invalidArgument([{ field: 'plan', rule: 'has no Subotiz price_id' }]);
     const quantity = input.quantity ?? 1;
-    return { ...body, mode: 'checkout', line_items: [{ price_id: input.planRef, quantity: String(quantity) }] };
+    return { ...body, mode: 'checkout', line_items: [{ price_id: priceId, quantity: String(quantity) }] };
   }
   if (!input.amount) throw invalidArgument([{ field: 'amount', rule: 'is required for a payment checkout' }]);
   return { ...body, mode: 'payment', amount: toSubotizAmount(input.amount), currency: input.amount.currency };

@@ -45,6 +45,8 @@ export interface Config {
   secretsDir: string;
   /** Provider hosts a binding may use besides the provider's documented ones (PROVIDER_HOST_ALLOWLIST). */
   providerHostAllowlist: string[];
+  /** How providers reach our webhook ingress (PUBLIC_BASE_URL); unset: `http://localhost:{HTTP_PORT}` once listening. */
+  publicBaseUrl?: string;
   /** http and loopback/private provider URLs, for emulators (ALLOW_INSECURE_PROVIDER_URLS; on for the embedded default). */
   allowInsecureProviderUrls: boolean;
   /** RPCs served at once; beyond it calls are answered UNAVAILABLE at once (grpc/interceptors/admission.ts). */
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     demoAdminKey: !apiKeysFile && !authJwksUrl && !databaseUrl,
     secretsDir: optional(env, 'SECRETS_DIR') ?? '/run/secrets',
     providerHostAllowlist: hostList(env, 'PROVIDER_HOST_ALLOWLIST'),
+    publicBaseUrl: publicBaseUrl(env),
     // The embedded default runs its emulators in-process on http://127.0.0.1.
     allowInsecureProviderUrls: boolean(env, 'ALLOW_INSECURE_PROVIDER_URLS', !databaseUrl),
     maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
@@ -138,6 +141,22 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** Comma-separated host names (no scheme, port or path), lower-cased. */
+/** An http(s) origin (and optional path) providers can post to; kept without a trailing slash. */
+function publicBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const value = optional(env, 'PUBLIC_BASE_URL');
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('PUBLIC_BASE_URL', 'must be an absolute http(s) URL, e.g. https://billing.example.com');
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_BASE_URL', 'must be an http(s) URL without credentials, query or fragment');
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
 function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
   const hosts = (optional(env, name) ?? '')
     .split(',')

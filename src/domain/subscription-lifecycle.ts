@@ -2,14 +2,24 @@ import type { EventType } from './event-catalogue';
 import { isTerminal, Subscription, SubscriptionStatus } from './subscription';
 
 /**
- * A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). Plan and quantity are
- * there when the report says them; absent, they stay as they are.
+ * A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). Only the status is
+ * always said; whatever else is absent stays as it is — plan, quantity, and a `cancel_at_period_end` the provider
+ * knows nothing of because we emulate it.
  */
-export type ObservedSubscription = Pick<
-  Subscription,
-  'status' | 'currentPeriodStart' | 'currentPeriodEnd' | 'trialEnd' | 'cancelAtPeriodEnd' | 'canceledAt' | 'endedAt'
-> &
-  Partial<Pick<Subscription, 'planId' | 'quantity'>> & {
+export type ObservedSubscription = Pick<Subscription, 'status'> &
+  Partial<
+    Pick<
+      Subscription,
+      | 'currentPeriodStart'
+      | 'currentPeriodEnd'
+      | 'trialEnd'
+      | 'cancelAtPeriodEnd'
+      | 'canceledAt'
+      | 'endedAt'
+      | 'planId'
+      | 'quantity'
+    >
+  > & {
     /** When this was true at the provider. Older than what we applied last = stale. */
     observedAt?: Date;
   };
@@ -59,7 +69,7 @@ export function transition(current: Subscription, observed: ObservedSubscription
     currentPeriodStart: observed.currentPeriodStart ?? current.currentPeriodStart,
     currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
     trialEnd: observed.trialEnd ?? current.trialEnd,
-    cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : observed.cancelAtPeriodEnd,
+    cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : (observed.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
     canceledAt: observed.canceledAt ?? current.canceledAt,
     endedAt: ended ? (current.endedAt ?? observed.endedAt ?? observed.observedAt ?? now) : current.endedAt,
   };

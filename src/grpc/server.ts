@@ -10,7 +10,7 @@ import type { DeadLetterUseCases } from '../app/use-cases/dead-letters';
 import type { EntitlementUseCases } from '../app/use-cases/entitlements';
 import type { EventUseCases } from '../app/use-cases/events';
 import type { PaymentUseCases } from '../app/use-cases/payments';
-import type { SubscriptionUseCases } from '../app/use-cases/subscriptions';
+import type { SubscriptionServiceUseCases } from './handlers/subscription-handlers';
 import type { StorefrontUseCases } from '../app/use-cases/storefronts';
 import { CatalogServiceService } from '../gen/billing/v1/catalog';
 import { CustomerServiceService } from '../gen/billing/v1/customer';
@@ -35,7 +35,7 @@ export interface UseCases {
   customers: CustomerUseCases;
   events: EventUseCases;
   deadLetters: DeadLetterUseCases;
-  subscriptions: SubscriptionUseCases;
+  subscriptions: SubscriptionServiceUseCases;
   payments: PaymentUseCases;
   entitlements: EntitlementUseCases;
 }

@@ -1,6 +1,6 @@
-import type { BindingSpec } from '../domain/binding-rules';
-import type { Violation } from '../domain/errors';
+import type { Address } from '../domain/customer';
 import type { Money } from '../domain/money';
+import type { IntervalUnit } from '../domain/plan';
 import type { ProviderWebhooks } from './provider-webhooks';
 import type {
   ProviderCheckout,
@@ -14,22 +14,23 @@ import type {
 } from './provider-state';
 
 export type * from './provider-event';
-export type * from './provider-webhooks';
+export type * from './provider-module';
 export type * from './provider-state';
+export type * from './provider-webhooks';
 
-/** How a provider supports one of our operations. */
+/** How a provider supports one of our operations (or a variant of it, e.g. `CancelSubscription.at_period_end`). */
 export type CapabilitySupport = 'NATIVE' | 'EMULATED';
 
-/** An operation (named after its RPC, e.g. "PauseSubscription") and how the provider supports it. */
 export interface ProviderCapability {
+  /** The RPC, or `RPC.variant`. */
   operation: string;
   support: CapabilitySupport;
 }
 
 /**
  * Everything an adapter needs for one call: the storefront's binding (non-secret config and resolved secrets), the
- * caller's deadline, and a key that stays the same when the same logical call is retried, so the provider never
- * creates a second object (Subotiz `Request-Id`, Paytiko orderId, Azotte correlationId).
+ * caller's deadline, a key that stays the same when the same logical call is retried (Subotiz `Request-Id`, Paytiko
+ * orderId, Azotte correlationId are derived from it), and where the provider should send this storefront's webhooks.
  */
 export interface ProviderCallContext {
   storefrontId: string;
@@ -38,22 +39,72 @@ export interface ProviderCallContext {
   secrets: Record<string, string>;
   signal: AbortSignal;
   idempotencyKey: string;
+  /** Our webhook ingress for this storefront and provider: `PUBLIC_BASE_URL/webhooks/{provider}/{storefrontId}`. */
+  webhookUrl: string;
 }
 
-export interface CheckoutInput {
-  /** Our id for what is being sold: the subscription id (subscription mode) or payment id (payment mode). */
+/** A subscription as the provider knows it: our id (the order id we gave at checkout) and its references. */
+export interface SubscriptionHandle {
+  /** Our subscription id, which is also the checkout's order id. */
+  id: string;
+  /** The provider's subscription id, once known (absent before the checkout completed). */
+  providerRef?: string;
+  /** The customer's id at the provider (Azotte lists subscriptions per customer). */
+  customerRef?: string;
+  /** The plan's reference at the provider, for providers that price by reference. */
+  planRef?: string;
+}
+
+/** A plan's terms, for providers whose prices travel inline (and for everyone's records). */
+export interface PlanTerms {
+  id: string;
+  name: string;
+  price: Money;
+  interval: { unit: IntervalUnit; count: number };
+  trialDays: number;
+  /** The plan's reference at this provider, when the provider prices by reference. */
+  ref?: string;
+}
+
+/** The whole customer, as providers that keep customers of their own need it. */
+export interface CustomerDetails {
+  id: string;
+  email: string;
+  name: string;
+  /** E.164, or empty. */
+  phone: string;
+  /** ISO 3166-1 alpha-2, or empty. */
+  country: string;
+  address?: Address;
+  /** The customer's id at this provider, when known. */
+  providerRef?: string;
+}
+
+export interface CheckoutRequest {
+  /** Our id for what is sold (subscription or payment id); the same on every retry of one idempotency key. */
   orderId: string;
   mode: 'subscription' | 'payment';
-  customer: { id: string; email: string; name: string; providerRef?: string };
-  /** Subscription mode: the plan's reference at this provider (Subotiz price_id) and the quantity. */
-  planRef?: string;
+  /** `hosted`: a page to redirect to; `embedded`: a session the caller's page mounts with the provider's SDK. */
+  uiMode: 'hosted' | 'embedded';
+  customer: CustomerDetails;
+  /** Subscription mode: the plan and quantity. */
+  plan?: PlanTerms;
   quantity?: number;
   /** Payment mode: the amount to charge. */
   amount?: Money;
   description?: string;
   successUrl?: string;
   cancelUrl?: string;
+  promotionCode?: string;
+  /** Server-to-server checkout: the customer's stored payment method at the provider (we never see card numbers). */
+  paymentMethodRef?: string;
 }
+
+/** A mutation's outcome: the provider's new state now, or accepted and confirmed later by webhook. */
+export type MutationOutcome =
+  | { kind: 'applied'; state: ProviderSubscriptionState }
+  /** Nothing changes and nothing is emitted until the provider confirms (e.g. a plan change after its proration charge). */
+  | { kind: 'accepted'; note?: string };
 
 /** Where to read usage: [start, end). */
 export interface UsagePeriod {
@@ -73,51 +124,56 @@ export interface ProviderOperations {
    * Creates (or finds) the customer at the provider and returns its reference. Providers that create customers
    * during checkout (Subotiz) leave this out; their reference is learned from webhooks.
    */
-  ensureCustomer?(
-    ctx: ProviderCallContext,
-    customer: { id: string; email: string; name: string; phone: string; country: string },
-  ): Promise<string>;
-  /** Opens a hosted checkout; the provider later reports the outcome by webhook. */
-  createCheckout(ctx: ProviderCallContext, input: CheckoutInput): Promise<ProviderCheckout>;
-  /**
-   * A checkout's current state. The reconciler asks once our record of it has expired: an expired checkout ends its
-   * INCOMPLETE subscription (or closes its payment), a completed one whose webhooks never came is caught up.
-   */
+  ensureCustomer?(ctx: ProviderCallContext, customer: CustomerDetails): Promise<string>;
+  /** Sends a changed customer to the provider (only for customers it already knows). */
+  updateCustomer?(ctx: ProviderCallContext, customer: CustomerDetails & { providerRef: string }): Promise<void>;
+  /** Opens a checkout: a hosted page, or a server-to-server charge that completes later. */
+  createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<ProviderCheckout>;
+  /** A checkout's current state (async checkouts are polled; abandoned hosted ones are asked about once expired). */
   getCheckout?(ctx: ProviderCallContext, sessionRef: string): Promise<ProviderCheckoutState>;
-  /** The provider's current view of a subscription (also used to reconcile when webhook order is in doubt). */
-  getSubscription(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
-  /** Finds a subscription by our order id, for webhooks that name only the order (e.g. a trade). */
-  findSubscriptionByOrder?(ctx: ProviderCallContext, orderId: string): Promise<ProviderSubscriptionState | undefined>;
+  /**
+   * The provider's current view of a subscription, by its reference or, before we know one, by our order id.
+   * Undefined when the provider has none for this handle yet.
+   */
+  getSubscription(ctx: ProviderCallContext, handle: SubscriptionHandle): Promise<ProviderSubscriptionState | undefined>;
   cancelSubscription?(
     ctx: ProviderCallContext,
-    subscriptionRef: string,
+    handle: SubscriptionHandle,
     options: { atPeriodEnd: boolean; reason: string },
-  ): Promise<ProviderSubscriptionState>;
-  revokeCancellation?(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
-  pauseSubscription?(
+  ): Promise<MutationOutcome>;
+  revokeCancellation?(ctx: ProviderCallContext, handle: SubscriptionHandle): Promise<MutationOutcome>;
+  pauseSubscription?(ctx: ProviderCallContext, handle: SubscriptionHandle, resumeAt?: Date): Promise<MutationOutcome>;
+  resumeSubscription?(ctx: ProviderCallContext, handle: SubscriptionHandle): Promise<MutationOutcome>;
+  changePlan?(
     ctx: ProviderCallContext,
-    subscriptionRef: string,
-    resumeAt?: Date,
-  ): Promise<ProviderSubscriptionState>;
-  resumeSubscription?(ctx: ProviderCallContext, subscriptionRef: string): Promise<ProviderSubscriptionState>;
-  changePlan?(ctx: ProviderCallContext, subscriptionRef: string, planRef: string): Promise<ProviderSubscriptionState>;
+    handle: SubscriptionHandle,
+    change: { plan: PlanTerms; quantity: number },
+  ): Promise<MutationOutcome>;
   updateQuantity?(
     ctx: ProviderCallContext,
-    subscriptionRef: string,
-    quantity: number,
-  ): Promise<ProviderSubscriptionState>;
+    handle: SubscriptionHandle,
+    change: { plan: PlanTerms; quantity: number },
+  ): Promise<MutationOutcome>;
   recordUsage?(
     ctx: ProviderCallContext,
-    subscriptionRef: string,
+    handle: SubscriptionHandle,
     usage: { quantity: bigint; timestamp: Date },
   ): Promise<ProviderUsageRecord>;
-  getUsage?(ctx: ProviderCallContext, subscriptionRef: string, period: UsagePeriod): Promise<ProviderUsage>;
+  getUsage?(ctx: ProviderCallContext, handle: SubscriptionHandle, period: UsagePeriod): Promise<ProviderUsage>;
   getPayment?(ctx: ProviderCallContext, paymentRef: string): Promise<ProviderPaymentState>;
   getInvoice?(ctx: ProviderCallContext, invoiceRef: string): Promise<ProviderInvoiceState>;
+  /**
+   * Refunds part or all of a payment. `refundId` is ours and stays the same across retries; a provider that does not
+   * replay refunds is asked what became of an ambiguous attempt instead of being asked twice.
+   */
   refund?(
     ctx: ProviderCallContext,
-    paymentRef: string,
-    refund: { amount: Money; reason: string },
+    request: {
+      refundId: string;
+      payment: { ref: string; orderId: string };
+      amount: Money;
+      reason: string;
+    },
   ): Promise<ProviderRefundState>;
   getRefund?(ctx: ProviderCallContext, refundRef: string): Promise<ProviderRefundState>;
   createPortalSession?(
@@ -130,11 +186,10 @@ export interface ProviderOperations {
 /** The RPC each operation serves, for capability lists and UNIMPLEMENTED messages. */
 export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   ensureCustomer: 'CreateCustomer',
+  updateCustomer: 'UpdateCustomer',
   createCheckout: 'CreateCheckoutSession',
-  // Used only by the reconciler, never answered as UNIMPLEMENTED; it belongs to the checkout capability.
-  getCheckout: 'CreateCheckoutSession',
+  getCheckout: 'GetCheckoutSession',
   getSubscription: 'GetSubscription',
-  findSubscriptionByOrder: 'GetSubscription',
   cancelSubscription: 'CancelSubscription',
   revokeCancellation: 'RevokeCancellation',
   pauseSubscription: 'PauseSubscription',
@@ -150,30 +205,8 @@ export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   createPortalSession: 'CreatePortalSession',
 };
 
-/**
- * What the core needs from a provider adapter. Each `adapters/<provider>/index.ts` exports one factory returning
- * this; the registry loads them and the core imports none.
- */
+/** What a provider module's `create` builds: its operations and its webhook reader. */
 export interface ProviderAdapter {
-  /** Stable provider id used in bindings, pins and events: "subotiz", "paytiko", "azotte". */
-  readonly id: string;
-  /**
-   * The name of the per-plan reference this provider needs (Subotiz `price_id`, Azotte `bundleUrn`), or undefined
-   * when prices travel inline (Paytiko). SwitchProvider refuses while an active plan lacks it.
-   */
-  readonly planReference?: string;
-  /** What a binding holds: settings (which are URLs), secret names, the provider's documented hosts. */
-  readonly binding?: BindingSpec;
-  /** Rules for a storefront binding's non-secret config and secret references. Empty when valid. */
-  validateBinding(config: Record<string, string>, secretRefs: Record<string, string>): Violation[];
-  /** The binding's secret names that hold webhook secrets: current first, then previous. */
-  readonly webhookSecretNames?: { current: string; previous: string };
-  /** Provider operations; absent when the adapter does not call the provider yet. */
-  readonly operations?: Partial<ProviderOperations>;
-  /** Operations we emulate on top of the provider (e.g. cancel at period end by our scheduler). */
-  readonly emulated?: readonly string[];
+  readonly operations: Partial<ProviderOperations>;
   readonly webhooks?: ProviderWebhooks;
 }
-
-/** Builds an adapter; it validates its own options at start-up. */
-export type ProviderAdapterFactory = () => ProviderAdapter;

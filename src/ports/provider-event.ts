@@ -1,3 +1,4 @@
+import type { Money } from '../domain/money';
 import type {
   ProviderInvoiceState,
   ProviderPaymentState,
@@ -36,4 +37,40 @@ export type ProviderEvent = ProviderEventBase &
     | { kind: 'payment'; outcome: 'created' | 'succeeded' | 'failed'; payment: ProviderPaymentState }
     | { kind: 'invoice'; outcome: 'paid' | 'payment_failed' | 'refunded'; invoice: ProviderInvoiceState }
     | { kind: 'refund'; outcome: 'succeeded' | 'failed'; refund: ProviderRefundState }
+    /** Native entitlements (providers whose features say `entitlements: native`). */
+    | { kind: 'entitlement'; action: 'granted' | 'revoked'; entitlement: ProviderEntitlement }
+    /** A discount (campaign, promotion code) applied to a subscription: `billing.discount.applied`. */
+    | { kind: 'discount'; discount: ProviderDiscount }
+    /**
+     * Notify-only: something about this object changed; fetch it and apply what the provider says now. Also what a
+     * `notification` provider's webhooks become, since their bodies are not signed state.
+     */
+    | {
+        kind: 'changed';
+        object: 'subscription' | 'payment' | 'refund';
+        ref: string;
+        orderId?: string;
+        customerRef?: string;
+      }
   );
+
+export interface ProviderEntitlement {
+  customerRef: string;
+  /** The provider's subscription that grants it, when it says. */
+  subscriptionRef?: string;
+  featureKey: string;
+  activeFrom?: Date;
+  activeUntil?: Date;
+}
+
+export interface ProviderDiscount {
+  subscriptionRef?: string;
+  customerRef?: string;
+  code: string;
+  description: string;
+  /** A fixed amount off, or a share in basis points (10000 = 100 %); never a float. */
+  amountOff?: Money;
+  percentOffBasisPoints?: number;
+  /** How many billing cycles it lasts; absent = forever or once, as the provider says in `description`. */
+  cycles?: number;
+}

@@ -9,28 +9,43 @@ import type { ObservedSubscription } from '../domain/subscription-lifecycle';
  * payment) that we gave the provider at checkout, when the provider echoes it back.
  */
 
-/** A hosted checkout the provider opened. */
+/** A checkout's status: hosted ones are OPEN until paid; server-to-server ones PROCESSING, maybe ACTION_REQUIRED. */
+export type CheckoutStatus = 'OPEN' | 'PROCESSING' | 'ACTION_REQUIRED' | 'COMPLETE' | 'EXPIRED' | 'FAILED';
+
+/** What the customer must do next: go to a page (hosted, 3-D Secure), or have the caller's page show HTML. */
+export type NextAction = { redirectUrl: string } | { html: string };
+
+/** A checkout the provider opened (or accepted for processing). */
 export interface ProviderCheckout {
   sessionRef: string;
-  url: string;
+  status: CheckoutStatus;
+  nextAction?: NextAction;
   /** Our order id as the provider recorded it (a replayed request returns the first call's order). */
   orderId: string;
   expireTime?: Date;
+  /** When to ask again about a checkout still processing (the provider's Retry-After). */
+  checkAt?: Date;
 }
 
-/** A hosted checkout as the provider sees it now (for checkouts whose outcome webhook never came). */
+/** A checkout as the provider sees it now (polled, or asked about once our record of it has expired). */
 export interface ProviderCheckoutState {
   ref: string;
-  status: 'OPEN' | 'COMPLETE' | 'EXPIRED';
+  status: CheckoutStatus;
+  nextAction?: NextAction;
+  checkAt?: Date;
   orderId?: string;
   /** Set once complete: what the checkout created. */
   subscriptionRef?: string;
   paymentRef?: string;
+  /** Why it failed, in the provider's words (scrubbed). */
+  failure?: { code: string; message: string };
 }
 
 /** `observedAt`: when this state was true at the provider (its updated_at, else the event time). */
 export interface ProviderSubscriptionState extends ObservedSubscription {
   ref: string;
+  /** The reference this subscription had before the provider replaced it (an upgrade/downgrade that re-issues it). */
+  previousRef?: string;
   orderId?: string;
   customerRef?: string;
   planRef?: string;

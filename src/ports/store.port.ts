@@ -48,6 +48,8 @@ export interface CustomerRepository {
   insert(customer: Customer): Promise<boolean>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Customer | undefined>;
   findByEmail(storefrontId: string, email: string): Promise<Customer | undefined>;
+  /** The storefront's customer with this id at `provider`; another storefront's is never found. */
+  findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Customer | undefined>;
   list(filter: { storefrontId: string; email?: string; externalRef?: string }, page: PageRequest): Promise<Customer[]>;
   update(customer: Customer): Promise<void>;
 }

@@ -37,6 +37,15 @@ export class KnexCustomerRepository implements CustomerRepository {
     return row ? toCustomer(row) : undefined;
   }
 
+  async findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Customer | undefined> {
+    // provider_refs is jsonb (json on older rows): compare as text so both work.
+    const row = await this.db('customers')
+      .where('storefront_id', storefrontId)
+      .whereRaw('(provider_refs::jsonb ->> ?) = ?', [provider, ref])
+      .first();
+    return row ? toCustomer(row) : undefined;
+  }
+
   async list(
     filter: { storefrontId: string; email?: string; externalRef?: string },
     page: PageRequest,

@@ -40,6 +40,7 @@ const ctx = (over: Partial<ProviderCallContext> = {}): ProviderCallContext => ({
   config: { base_url: 'http://subotiz.test' },
   secrets: { api_key: 'sk_test_SECRET' },
   signal: new AbortController().signal,
+  webhookUrl: 'http://localhost:8080/webhooks/subotiz/sf_1',
   idempotencyKey: 'idem-1',
   ...over,
 });
@@ -214,8 +215,16 @@ describe('Subotiz operations', () => {
       {
         orderId: 'sub_1',
         mode: 'subscription',
-        customer: { id: 'cus_1', email: 'a@b.c', name: 'A', providerRef: '5477' },
-        planRef: 'price_9',
+        uiMode: 'hosted',
+        customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '', providerRef: '5477' },
+        plan: {
+          id: 'plan_1',
+          name: 'Pro',
+          price: { currency: 'USD', amountMinor: 999n },
+          interval: { unit: 'MONTH', count: 1 },
+          trialDays: 0,
+          ref: 'price_9',
+        },
         quantity: 2,
         successUrl: 'https://ok',
         cancelUrl: 'https://no',
@@ -237,7 +246,8 @@ describe('Subotiz operations', () => {
     });
     expect(checkout).toEqual({
       sessionRef: '7',
-      url: 'https://pay/7',
+      status: 'OPEN',
+      nextAction: { redirectUrl: 'https://pay/7' },
       orderId: 'sub_1',
       expireTime: new Date('2025-10-28T07:30:00Z'),
     });
@@ -249,7 +259,8 @@ describe('Subotiz operations', () => {
     await ops.createCheckout(ctx(), {
       orderId: 'pay_1',
       mode: 'payment',
-      customer: { id: 'cus_1', email: 'a@b.c', name: 'A' },
+      uiMode: 'hosted',
+      customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '' },
       amount: { currency: 'JPY', amountMinor: 1500n },
     });
     expect(calls[0]?.body).toMatchObject({ mode: 'payment', amount: '1500', currency: 'JPY', order_id: 'pay_1' });
@@ -259,19 +270,30 @@ describe('Subotiz operations', () => {
   it('cancels at period end, and reads the subscription when Subotiz answers with empty data', async () => {
     const { client: c, calls } = recording([{}, { ...subscription, is_canceling: true }]);
     const ops = createSubotizOperations({ client: c, clock });
-    const state = await ops.cancelSubscription(ctx(), '42', { atPeriodEnd: true, reason: 'too dear' });
+    const outcome = await ops.cancelSubscription(
+      ctx(),
+      { id: 'sub_1', providerRef: '42' },
+      {
+        atPeriodEnd: true,
+        reason: 'too dear',
+      },
+    );
     expect(calls.map((call) => [call.method, call.route, call.params?.id])).toEqual([
       ['POST', '/api/v1/subscription/{id}/cancel', '42'],
       ['GET', '/api/v1/subscription/{id}', '42'],
     ]);
     expect(calls[0]?.body).toEqual({ cancel_type: 'end_of_period', cancel_reason: 'too dear' });
-    expect(state).toMatchObject({ ref: '42', status: 'ACTIVE', cancelAtPeriodEnd: true });
+    expect(outcome).toMatchObject({ kind: 'applied', state: { ref: '42', status: 'ACTIVE', cancelAtPeriodEnd: true } });
   });
 
   it('records usage with an idempotency key derived from ours', async () => {
     const { client: c, calls } = recording([{ id: 'u1', subscription_id: '42', quantity: '5', timestamp: 1761634496 }]);
     const ops = createSubotizOperations({ client: c, clock });
-    const record = await ops.recordUsage(ctx(), '42', { quantity: 5n, timestamp: new Date(1761634496_500) });
+    const record = await ops.recordUsage(
+      ctx(),
+      { id: 'sub_1', providerRef: '42' },
+      { quantity: 5n, timestamp: new Date(1761634496_500) },
+    );
     expect(calls[0]?.body).toEqual({
       quantity: 5,
       timestamp: 1761634496,
@@ -280,15 +302,18 @@ describe('Subotiz operations', () => {
     expect(record).toEqual({ ref: 'u1', quantity: 5n, timestamp: new Date(1761634496_000) });
   });
 
-  it('finds a subscription by our order id, or nothing', async () => {
+  it('finds a subscription by our order id before it has a reference, or nothing', async () => {
     const { client: c, calls } = recording([
       { list: [subscription], total: 1 },
       { list: [], total: 0 },
+      { list: [subscription], total: 1 },
     ]);
     const ops = createSubotizOperations({ client: c, clock });
-    await expect(ops.findSubscriptionByOrder(ctx(), 'sub_1')).resolves.toMatchObject({ ref: '42', orderId: 'sub_1' });
-    await expect(ops.findSubscriptionByOrder(ctx(), 'sub_2')).resolves.toBeUndefined();
+    await expect(ops.getSubscription(ctx(), { id: 'sub_1' })).resolves.toMatchObject({ ref: '42', orderId: 'sub_1' });
+    await expect(ops.getSubscription(ctx(), { id: 'sub_2' })).resolves.toBeUndefined();
     expect(calls[0]?.query).toMatchObject({ order_id: 'sub_1' });
+    // A listed subscription must carry the order asked for: another order's is never taken for ours.
+    await expect(ops.getSubscription(ctx(), { id: 'sub_3' })).rejects.toThrow("with order 'sub_1'");
   });
 
   it('refunds in major units and opens a portal link valid 30 minutes', async () => {
@@ -297,7 +322,12 @@ describe('Subotiz operations', () => {
       { customer_portal_link: 'https://portal/1' },
     ]);
     const ops = createSubotizOperations({ client: c, clock });
-    const refund = await ops.refund(ctx(), 't1', { amount: { currency: 'USD', amountMinor: 1557n }, reason: 'asked' });
+    const refund = await ops.refund(ctx(), {
+      refundId: 'ref_1',
+      payment: { ref: 't1', orderId: 'pay_1' },
+      amount: { currency: 'USD', amountMinor: 1557n },
+      reason: 'asked',
+    });
     expect(calls[0]?.body).toEqual({ trade_id: 't1', amount: '15.57', reason: 'asked' });
     expect(refund).toMatchObject({ ref: 'r1', paymentRef: 't1', status: 'PENDING', amount: { amountMinor: 1557n } });
     await expect(ops.createPortalSession(ctx(), '5477', 'https://back')).resolves.toEqual({

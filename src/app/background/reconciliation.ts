@@ -126,7 +126,6 @@ export class Reconciliation {
     if (!seen || seen.status !== 'INCOMPLETE') return 'settled meanwhile';
     const link = await this.connect(this.uow.reads, seen.storefrontId, seen.provider, signal);
     const checkout = await this.checkoutState(link.connection, seen.checkoutSessionRef);
-    const canFindByOrder = link.connection.optional('findSubscriptionByOrder') !== undefined;
     const paid =
       checkout?.paymentRef && checkout.status !== 'OPEN'
         ? await this.paymentReport(link.connection, checkout.paymentRef)
@@ -136,7 +135,6 @@ export class Reconciliation {
       let subscription = await repos.subscriptions.lockDueForReconciliation(id, now);
       if (!subscription) return 'settled meanwhile, or taken by another replica';
       if (checkout?.status === 'OPEN') return this.subscriptionLater(repos, id, 'checkout still open');
-      if (!checkout && !canFindByOrder) return this.subscriptionLater(repos, id, 'the provider cannot tell');
 
       if (checkout?.subscriptionRef && !subscription.providerRef) {
         subscription = { ...subscription, providerRef: checkout.subscriptionRef };

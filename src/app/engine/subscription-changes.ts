@@ -22,10 +22,12 @@ export async function applySubscriptionState(
   observed: ObservedSubscription,
   source: ChangeSource,
   now: Date,
+  /** `native`: the provider's entitlement events decide access, so none are derived from the plan here. */
+  entitlements: 'derived' | 'native' = 'derived',
 ): Promise<{ subscription: Subscription; result: Transition }> {
   const result = transition(current, observed, now);
   if (result.outcome !== 'applied') return { subscription: current, result };
-  await commitChange(repos, storefront, result.next, result.events, source, now);
+  await commitChange(repos, storefront, result.next, result.events, source, now, entitlements);
   return { subscription: result.next, result };
 }
 
@@ -37,12 +39,13 @@ async function commitChange(
   events: EventType[],
   source: ChangeSource,
   now: Date,
+  entitlements: 'derived' | 'native',
 ): Promise<void> {
   await repos.subscriptions.update(next);
   for (const type of events) {
     await repos.outbox.append(drafts.subscription(type, storefront, next, source.providerEventId), source);
   }
-  await syncEntitlements(repos, storefront, next, source, now);
+  if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
   await repos.audit.record({
     actor: source.actor,
     correlationId: source.correlationId,

@@ -1,10 +1,8 @@
-import { DomainError } from '../../domain/errors';
 import { newId } from '../../domain/ids';
 import type { Invoice } from '../../domain/invoice';
 import { canMovePayment } from '../../domain/payment-lifecycle';
 import { Payment, PaymentStatus, refundStateOf } from '../../domain/payment';
 import type { EventType } from '../../domain/event-catalogue';
-import type { Storefront } from '../../domain/storefront';
 import type { Subscription } from '../../domain/subscription';
 import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Clock } from '../../ports/clock.port';
@@ -13,13 +11,15 @@ import type {
   ProviderInvoiceState,
   ProviderPaymentState,
   ProviderRefundState,
-  ProviderSubscriptionState,
 } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
 import { systemContext } from '../call-context';
+import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+import { applyNativeEntitlement } from './native-entitlements';
 import { drafts } from '../engine/event-drafts';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import { applySubscriptionState, ChangeSource } from '../engine/subscription-changes';
+import { handleOf } from '../engine/subscription-handle';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 
@@ -29,23 +29,8 @@ const PAYMENT_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
   FAILED: 'billing.payment.failed',
 };
 
-/**
- * A webhook named an object this storefront does not have: unknown to us, or another storefront's. It is recorded
- * and acknowledged but never applied (a storefront's webhook secret must not reach another storefront's objects).
- */
-export class ForeignOrUnknownObject extends DomainError {
-  constructor(kind: string, reference: string) {
-    super('NOT_FOUND', `${kind} '${reference}' not found on this storefront`);
-    this.name = 'ForeignOrUnknownObject';
-  }
-}
-
-/** Where a webhook came from. */
-export interface EventOrigin {
-  provider: string;
-  storefront: Storefront;
-  correlationId: string;
-}
+export { ForeignOrUnknownObject } from './event-origin';
+export type { EventOrigin } from './event-origin';
 
 /**
  * Turns normalized provider events into state changes and billing events, in the caller's transaction. A late,
@@ -73,7 +58,72 @@ export class ProviderEventApplier {
         return this.applyInvoice(repos, origin, event.invoice, event.outcome, source);
       case 'refund':
         return this.applyRefund(repos, origin, event.refund, event.outcome, source);
+      case 'entitlement':
+        return applyNativeEntitlement(repos, origin, event.action, event.entitlement, source, this.clock.now());
+      case 'discount':
+        return this.applyDiscount(repos, origin, event.discount, source);
+      case 'changed':
+        return this.fetchAndApply(repos, origin, event, source);
     }
+  }
+
+  /**
+   * Notify-only: the provider says an object changed without saying how (or its signature does not cover what it
+   * says). Its current state is fetched and applied through the same paths as a webhook's state.
+   */
+  private async fetchAndApply(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: Of<'changed'>,
+    source: ChangeSource,
+  ): Promise<string> {
+    if (event.object === 'subscription') {
+      const subscription = await this.subscriptionOf(repos, origin, event.ref || undefined, event.orderId);
+      return this.reconcile(repos, origin, subscription, source, 'notified');
+    }
+    const connection = await this.gateway.connect(
+      repos,
+      origin.storefront,
+      origin.provider,
+      systemContext(source.correlationId),
+    );
+    if (event.object === 'payment') {
+      const payment = await connection.operation('getPayment')(connection.ctx, event.ref);
+      return this.applyPayment(repos, origin, { ...payment, orderId: payment.orderId ?? event.orderId }, source);
+    }
+    const refund = await connection.operation('getRefund')(connection.ctx, event.ref);
+    if (refund.status === 'PENDING') return `refund ${refund.ref} still pending at the provider`;
+    return this.applyRefund(repos, origin, refund, refund.status === 'SUCCEEDED' ? 'succeeded' : 'failed', source);
+  }
+
+  /** A discount the provider applied (a campaign, a promotion code): news for consumers, keyed by its subscription. */
+  private async applyDiscount(
+    repos: Repositories,
+    origin: EventOrigin,
+    discount: Of<'discount'>['discount'],
+    source: ChangeSource,
+  ): Promise<string> {
+    const subscription = await this.subscriptionOf(repos, origin, discount.subscriptionRef, undefined);
+    await repos.outbox.append(
+      drafts.subscription('billing.discount.applied', origin.storefront, subscription, source.providerEventId),
+      source,
+    );
+    await repos.audit.record({
+      ...source,
+      action: 'DiscountApplied',
+      resourceType: 'subscription',
+      resourceId: subscription.id,
+      storefrontId: subscription.storefrontId,
+      details: {
+        code: discount.code,
+        description: discount.description,
+        amount_off_minor: discount.amountOff?.amountMinor.toString(),
+        currency: discount.amountOff?.currency,
+        percent_off_basis_points: discount.percentOffBasisPoints,
+        cycles: discount.cycles,
+      },
+    });
+    return `discount ${discount.code} applied to ${subscription.id}`;
   }
 
   private async subscriptionEvent(
@@ -249,6 +299,7 @@ export class ProviderEventApplier {
       },
       source,
       this.clock.now(),
+      origin.features?.entitlements,
     );
   }
 
@@ -326,6 +377,7 @@ export class ProviderEventApplier {
       observed,
       source,
       this.clock.now(),
+      origin.features?.entitlements,
     );
     if (result.outcome === 'refused') return this.reconcile(repos, origin, subscription, source, result.reason);
     return result.outcome;
@@ -349,16 +401,11 @@ export class ProviderEventApplier {
         subscription.provider,
         systemContext(source.correlationId),
       ));
-    const findByOrder = connection.optional('findSubscriptionByOrder');
-    let fresh: ProviderSubscriptionState | undefined;
-    if (subscription.providerRef) {
-      fresh = await connection.operation('getSubscription')(connection.ctx, subscription.providerRef);
-    } else if (findByOrder) {
-      fresh = await findByOrder(connection.ctx, subscription.id);
-    }
+    const fresh = await connection.operation('getSubscription')(connection.ctx, await handleOf(repos, subscription));
     if (!fresh) return `${why}; provider has no state yet`;
     let current = subscription;
-    if (!current.providerRef) {
+    // First sight of the provider's reference, or a new one after the provider replaced the subscription.
+    if (current.providerRef !== fresh.ref) {
       current = { ...current, providerRef: fresh.ref };
       await repos.subscriptions.update(current);
     }
@@ -373,6 +420,7 @@ export class ProviderEventApplier {
       },
       source,
       this.clock.now(),
+      origin.features?.entitlements,
     );
     return result.outcome === 'refused'
       ? `${why}; provider state refused too: ${result.reason}`

@@ -3,6 +3,7 @@ import { DomainError } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, RawWebhook } from '../../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
+import { asNotification } from './notifications';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import type { ProviderRegistry } from '../providers/provider-registry';
@@ -68,9 +69,15 @@ export class WebhookIntake {
     if (!adapter?.webhooks) throw new Error(`provider '${entry.provider}' has no webhook support in this build`);
     const storefront = await repos.storefronts.get(entry.storefrontId);
     if (!storefront) throw new Error(`storefront '${entry.storefrontId}' no longer exists`);
-    const events = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
+    const parsed = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
+    const events = adapter.features.webhooks === 'notification' ? parsed.map(asNotification) : parsed;
     const notes: string[] = [];
-    const origin = { provider: entry.provider, storefront, correlationId: currentTraceId() ?? entry.providerEventId };
+    const origin: EventOrigin = {
+      provider: entry.provider,
+      storefront,
+      correlationId: currentTraceId() ?? entry.providerEventId,
+      features: adapter.features,
+    };
     for (const event of events) notes.push(await this.applyInScope(repos, origin, event));
     return notes.length ? notes.join('; ') : 'ignored';
   }

@@ -1,7 +1,7 @@
 import { urlViolations } from '../../domain/binding-rules';
 import type { Violation } from '../../domain/errors';
 import type { ProviderUrlPolicy } from '../../domain/provider-url';
-import type { ProviderAdapter } from '../../ports/provider-adapter.port';
+import type { ProviderModule } from '../../ports/provider-adapter.port';
 import type { SecretResolver } from '../../ports/secret-resolver.port';
 
 /**
@@ -20,13 +20,13 @@ export class BindingGuard {
    * Without a tenant (its storefront does not exist) only the URLs are checked. `knownTenants`: see KnownTenants.
    */
   violations(
-    adapter: ProviderAdapter | undefined,
+    module: ProviderModule | undefined,
     tenantId: string | undefined,
     config: Record<string, string>,
     secretRefs: Record<string, string>,
     knownTenants: readonly string[],
   ): Violation[] {
-    const violations = adapter?.binding ? urlViolations(adapter.binding, config, this.urls) : [];
+    const violations = module ? urlViolations(module.binding, config, this.urls) : [];
     if (tenantId === undefined) return violations;
     for (const [name, reference] of Object.entries(secretRefs)) {
       const rule = this.secrets.violation(tenantId, reference, knownTenants);

@@ -1,21 +1,64 @@
+import { unimplemented } from '../../domain/errors';
 import {
   OPERATION_RPC,
-  ProviderAdapter,
   ProviderCapability,
+  ProviderFeatures,
   ProviderOperations,
 } from '../../ports/provider-adapter.port';
+import type { LoadedProvider } from './provider-registry';
 
-/** What an adapter can do, derived from the operations it implements (plus those we emulate on top). */
-export function capabilitiesOf(adapter: ProviderAdapter): ProviderCapability[] {
+/** A variant of an operation a caller can ask for, and the feature that makes it possible. */
+type Variant =
+  'CreateCheckoutSession.embedded' | 'CreateCheckoutSession.payment' | 'CreateCheckoutSession.promotion_code';
+
+const CHECKOUT_VARIANTS: Record<ProviderFeatures['checkoutVariants'][number], Variant> = {
+  embedded: 'CreateCheckoutSession.embedded',
+  payment: 'CreateCheckoutSession.payment',
+  promotion_code: 'CreateCheckoutSession.promotion_code',
+};
+
+/**
+ * What a provider can do, per operation and variant: derived from the operations its adapter implements and the
+ * features its module declares, plus what we emulate on top (cancel at period end by our scheduler).
+ */
+export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
   const seen = new Set<string>();
   const capabilities: ProviderCapability[] = [];
+  const add = (operation: string, support: ProviderCapability['support']) => {
+    if (seen.has(operation)) return;
+    seen.add(operation);
+    capabilities.push({ operation, support });
+  };
+  const ops = provider.operations;
   for (const [operation, rpc] of Object.entries(OPERATION_RPC) as [keyof ProviderOperations, string][]) {
-    if (!adapter.operations?.[operation] || seen.has(rpc)) continue;
-    seen.add(rpc);
-    capabilities.push({ operation: rpc, support: 'NATIVE' });
+    if (ops[operation]) add(rpc, 'NATIVE');
   }
-  for (const rpc of adapter.emulated ?? []) {
-    if (!seen.has(rpc)) capabilities.push({ operation: rpc, support: 'EMULATED' });
+  if (ops.createCheckout) {
+    add(
+      provider.features.checkout === 'hosted'
+        ? 'CreateCheckoutSession.hosted'
+        : 'CreateCheckoutSession.server_to_server',
+      'NATIVE',
+    );
+    for (const variant of provider.features.checkoutVariants) add(CHECKOUT_VARIANTS[variant], 'NATIVE');
+  }
+  if (ops.cancelSubscription) {
+    const emulated = provider.features.cancelAtPeriodEnd === 'emulated';
+    add('CancelSubscription.at_period_end', emulated ? 'EMULATED' : 'NATIVE');
+    if (emulated) add('RevokeCancellation', 'EMULATED');
   }
   return capabilities;
+}
+
+/** UNIMPLEMENTED naming storefront, provider and the operation (or variant) it cannot do. */
+export function notSupported(operation: string, provider: string, storefrontId: string) {
+  return unimplemented(`${operation} is not supported by provider '${provider}' (storefront '${storefrontId}')`);
+}
+
+/** Refuses a variant the provider lacks, before any provider call. */
+export function requireVariant(provider: LoadedProvider, variant: Variant, storefrontId: string): void {
+  const wanted = Object.entries(CHECKOUT_VARIANTS).find(([, v]) => v === variant)?.[0];
+  if (!provider.features.checkoutVariants.some((f) => f === wanted)) {
+    throw notSupported(variant, provider.id, storefrontId);
+  }
 }

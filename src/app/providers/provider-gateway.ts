@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, failedPrecondition, unavailable, unimplemented } from '../../domain/errors';
+import { DomainError, failedPrecondition, unavailable } from '../../domain/errors';
 import type { ProviderBinding, Storefront } from '../../domain/storefront';
-import type {
-  ProviderAdapter,
-  ProviderCallContext,
-  ProviderOperations,
-  WebhookSecrets,
-} from '../../ports/provider-adapter.port';
+import type { ProviderCallContext, ProviderOperations, WebhookSecrets } from '../../ports/provider-adapter.port';
 import { OPERATION_RPC } from '../../ports/provider-adapter.port';
 import { SecretReferenceError, SecretResolver } from '../../ports/secret-resolver.port';
 import type { Repositories } from '../../ports/store.port';
 import type { BindingGuard } from './binding-guard';
 import type { CallContext } from '../call-context';
 import type { KnownTenants } from './known-tenants';
-import type { ProviderRegistry } from './provider-registry';
+import { notSupported } from './provider-capabilities';
+import type { LoadedProvider, ProviderRegistry } from './provider-registry';
 
 /** One provider, reached through the storefront binding that applies to it. */
 export interface ProviderConnection {
-  adapter: ProviderAdapter;
+  provider: LoadedProvider;
   ctx: ProviderCallContext;
   /** The operation, or UNIMPLEMENTED naming storefront, provider and operation when the provider lacks it. */
   operation<K extends keyof ProviderOperations>(name: K): NonNullable<ProviderOperations[K]>;
@@ -36,6 +32,8 @@ export class ProviderGateway {
     private readonly secrets: SecretResolver,
     private readonly guard: BindingGuard,
     private readonly tenants: KnownTenants,
+    /** How providers reach our webhook ingress (`PUBLIC_BASE_URL`), without a trailing slash. */
+    private readonly publicBaseUrl: string,
   ) {}
 
   /** `storefront` is the subscription's (or caller's) storefront, already loaded by the use case. */
@@ -46,12 +44,12 @@ export class ProviderGateway {
     call: Pick<CallContext, 'signal' | 'idempotencyKey'>,
   ): Promise<ProviderConnection> {
     const storefrontId = storefront.id;
-    const adapter = this.registry.find(provider);
-    if (!adapter) throw unavailable(`provider '${provider}' is not available in this build`);
+    const loaded = this.registry.find(provider);
+    if (!loaded) throw unavailable(`provider '${provider}' is not available in this build`);
     const binding = await this.bindingFor(repos, storefront, provider);
     // Read per call: a tenant created since the binding was written may now own part of its env names.
     const known = await this.tenants.list(repos);
-    this.assertUsable(storefront, adapter, binding, known);
+    this.assertUsable(storefront, loaded, binding, known);
     const ctx: ProviderCallContext = {
       storefrontId,
       config: binding.config,
@@ -59,41 +57,43 @@ export class ProviderGateway {
       signal: call.signal,
       // Without a caller key, one logical call still keeps one key across the adapter's own retries.
       idempotencyKey: call.idempotencyKey ?? randomUUID(),
+      webhookUrl: this.webhookUrl(provider, storefrontId),
     };
     const optional = <K extends keyof ProviderOperations>(name: K) =>
-      adapter.operations?.[name]?.bind(adapter.operations) as ProviderOperations[K] | undefined;
+      loaded.operations[name]?.bind(loaded.operations) as ProviderOperations[K] | undefined;
     return {
-      adapter,
+      provider: loaded,
       ctx,
       optional,
       operation: (name) => {
         const op = optional(name);
-        if (!op) {
-          throw unimplemented(
-            `${OPERATION_RPC[name]} is not supported by provider '${provider}' (storefront '${storefrontId}')`,
-          );
-        }
+        if (!op) throw notSupported(OPERATION_RPC[name], provider, storefrontId);
         return op;
       },
     };
   }
 
-  /** True when `provider` sells plans by its own reference (Subotiz price_id), false when prices travel inline. */
+  /** Where `provider` sends this storefront's webhooks. */
+  webhookUrl(provider: string, storefrontId: string): string {
+    return `${this.publicBaseUrl}/webhooks/${provider}/${storefrontId}`;
+  }
+
+  /** True when `provider` sells plans by its own reference (a price id), false when prices travel inline. */
   needsPlanReference(provider: string): boolean {
-    return this.registry.find(provider)?.planReference !== undefined;
+    return this.registry.find(provider)?.features.pricing.by === 'reference';
   }
 
   /** The webhook secrets for `provider` on a storefront, or undefined when the storefront never used it. */
   async webhookSecrets(
     repos: Repositories,
     storefront: Storefront,
-    adapter: ProviderAdapter,
+    provider: LoadedProvider,
   ): Promise<WebhookSecrets | undefined> {
-    const binding = await this.bindingFor(repos, storefront, adapter.id).catch((error: unknown) => {
+    const binding = await this.bindingFor(repos, storefront, provider.id).catch((error: unknown) => {
       if (error instanceof DomainError) return undefined;
       throw error;
     });
-    const names = adapter.webhookSecretNames;
+    const names = provider.module.webhookSecretNames;
     if (!binding || !names) return undefined;
     try {
       const known = await this.tenants.list(repos);
@@ -110,11 +110,17 @@ export class ProviderGateway {
   /** Re-checks a stored binding before use: rows written before today's rules must not reach elsewhere either. */
   private assertUsable(
     storefront: Storefront,
-    adapter: ProviderAdapter,
+    provider: LoadedProvider,
     binding: ProviderBinding,
     known: readonly string[],
   ): void {
-    const violations = this.guard.violations(adapter, storefront.tenantId, binding.config, binding.secretRefs, known);
+    const violations = this.guard.violations(
+      provider.module,
+      storefront.tenantId,
+      binding.config,
+      binding.secretRefs,
+      known,
+    );
     if (violations.length === 0) return;
     const broken = violations.map((v) => `${v.field} ${v.rule}`).join('; ');
     throw new DomainError(

@@ -1,37 +1,60 @@
 import { invalidArgument } from '../../domain/errors';
-import type { ProviderAdapter, ProviderAdapterFactory } from '../../ports/provider-adapter.port';
+import type {
+  ProviderDeps,
+  ProviderFeatures,
+  ProviderModule,
+  ProviderOperations,
+  ProviderWebhooks,
+} from '../../ports/provider-adapter.port';
 
-/** The adapters this service can route to. The only place the core learns provider ids. */
+/** A provider module with its adapter built: what the core routes to. */
+export interface LoadedProvider {
+  readonly id: string;
+  readonly module: ProviderModule;
+  readonly features: ProviderFeatures;
+  /** Empty while the module has no adapter yet: every call then answers UNIMPLEMENTED. */
+  readonly operations: Partial<ProviderOperations>;
+  readonly webhooks?: ProviderWebhooks;
+}
+
+/** The providers this service can route to. The only place the core learns provider ids. */
 export class ProviderRegistry {
-  private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly providers = new Map<string, LoadedProvider>();
 
-  constructor(factories: readonly ProviderAdapterFactory[]) {
-    for (const factory of factories) {
-      const adapter = factory();
-      // A loader that accepted an adapter without an id would route calls nowhere.
-      if (!adapter.id || !/^[a-z][a-z0-9-]*$/.test(adapter.id)) {
-        throw new Error(`provider adapter has no valid id: '${adapter.id}'`);
+  /** `deps` builds each module's dependencies (a logger named for it, the shared transport and clock). */
+  constructor(modules: readonly ProviderModule[], deps: (providerId: string) => ProviderDeps) {
+    for (const module of modules) {
+      // A loader that accepted a module without an id would route calls nowhere.
+      if (!module.id || !/^[a-z][a-z0-9-]*$/.test(module.id)) {
+        throw new Error(`provider module has no valid id: '${module.id}'`);
       }
-      if (this.adapters.has(adapter.id)) throw new Error(`provider adapter '${adapter.id}' registered twice`);
-      this.adapters.set(adapter.id, adapter);
+      if (this.providers.has(module.id)) throw new Error(`provider module '${module.id}' registered twice`);
+      const adapter = module.create?.(deps(module.id));
+      this.providers.set(module.id, {
+        id: module.id,
+        module,
+        features: module.features,
+        operations: adapter?.operations ?? {},
+        webhooks: adapter?.webhooks,
+      });
     }
   }
 
   ids(): string[] {
-    return [...this.adapters.keys()];
+    return [...this.providers.keys()];
   }
 
-  find(id: string): ProviderAdapter | undefined {
-    return this.adapters.get(id);
+  find(id: string): LoadedProvider | undefined {
+    return this.providers.get(id);
   }
 
-  /** The adapter for `id`, or INVALID_ARGUMENT naming `field` and the known providers. */
-  require(id: string, field: string): ProviderAdapter {
-    const adapter = this.adapters.get(id);
-    if (!adapter) {
+  /** The provider for `id`, or INVALID_ARGUMENT naming `field` and the known providers. */
+  require(id: string, field: string): LoadedProvider {
+    const provider = this.providers.get(id);
+    if (!provider) {
       const rule = id ? `unknown provider '${id}'; one of ${this.ids().join(', ')}` : 'is required';
       throw invalidArgument([{ field, rule }]);
     }
-    return adapter;
+    return provider;
   }
 }

@@ -76,7 +76,13 @@ export class PaymentUseCases {
       if (!resumed) await recordEffect(ctx, { ...effect, detail: amountDetail(amount) });
       // A resumed refund whose answer was lost goes out with the same provider idempotency (e.g. a Request-Id):
       // the provider answers with the refund it made, and makes no second one.
-      state = await refund(connection.ctx, payment.providerRef, { amount, reason: input.reason });
+      state = await refund(connection.ctx, {
+        refundId: effect.subjectId,
+        // The order the provider knows the payment by: its subscription's, or the one-time payment's own.
+        payment: { ref: payment.providerRef, orderId: payment.subscriptionId ?? payment.id },
+        amount,
+        reason: input.reason,
+      });
       await recordEffect(ctx, { ...effect, detail: amountDetail(amount), providerRef: state.ref });
     }
     return this.uow.transaction(async (repos) => {

@@ -174,12 +174,13 @@ export class StorefrontUseCases {
           `storefront '${current.id}' is already bound to ${input.provider}; use UpdateStorefront to change its config`,
         );
       }
-      if (adapter?.planReference) {
+      const pricing = adapter?.features.pricing;
+      if (pricing?.by === 'reference') {
         const missing = await this.plansWithoutReference(repos, current.id, input.provider);
         if (missing.length > 0) {
           throw failedPrecondition(
             `storefront '${current.id}' cannot switch to ${input.provider}: active plans without a ` +
-              `${input.provider} ${adapter.planReference}: ${missing.join(', ')} (set one with SetPlanProviderReference)`,
+              `${input.provider} ${pricing.referenceName}: ${missing.join(', ')} (set one with SetPlanProviderReference)`,
           );
         }
       }
@@ -225,9 +226,11 @@ export class StorefrontUseCases {
     const adapter = provider ? this.registry.find(provider) : undefined;
     if (!provider) v.add('provider', 'is required');
     else if (!adapter) v.add('provider', `unknown provider '${provider}'; one of ${this.registry.ids().join(', ')}`);
-    for (const violation of adapter?.validateBinding(config, secretRefs) ?? []) v.add(violation.field, violation.rule);
+    for (const violation of adapter?.module.validateBinding?.(config, secretRefs) ?? []) {
+      v.add(violation.field, violation.rule);
+    }
     // Never echo a reference or URL: either may be a secret pasted by mistake.
-    for (const violation of this.guard.violations(adapter, tenantId, config, secretRefs, knownTenants)) {
+    for (const violation of this.guard.violations(adapter?.module, tenantId, config, secretRefs, knownTenants)) {
       v.add(violation.field, violation.rule);
     }
     return adapter;

@@ -1,4 +1,7 @@
+import type { CheckoutUseCases } from '../../app/use-cases/checkout';
+import type { PortalUseCases } from '../../app/use-cases/portal';
 import type { SubscriptionUseCases } from '../../app/use-cases/subscriptions';
+import type { UsageUseCases } from '../../app/use-cases/usage';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import {
   fromSubscriptionStatusMessage,
@@ -12,12 +15,25 @@ import type { SubscriptionServiceService } from '../../gen/billing/v1/subscripti
 import * as pb from '../../gen/billing/v1/subscription';
 import { Handlers, mutation, query } from '../rpc-wrapper';
 
-export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handlers<SubscriptionServiceService> {
+/** The use cases SubscriptionService serves. */
+export interface SubscriptionServiceUseCases {
+  checkout: CheckoutUseCases;
+  subscriptions: SubscriptionUseCases;
+  usage: UsageUseCases;
+  portal: PortalUseCases;
+}
+
+export function subscriptionHandlers({
+  checkout,
+  subscriptions,
+  usage,
+  portal,
+}: SubscriptionServiceUseCases): Handlers<SubscriptionServiceService> {
   const one = (s: Parameters<typeof toSubscriptionMessage>[0]) => ({ subscription: toSubscriptionMessage(s) });
   return {
     createCheckoutSession: mutation(
       (req: pb.CreateCheckoutSessionRequest, ctx) =>
-        subscriptions.createCheckout(
+        checkout.createCheckout(
           {
             storefrontId: req.storefrontId,
             customerId: req.customerId,
@@ -76,23 +92,23 @@ export function subscriptionHandlers(subscriptions: SubscriptionUseCases): Handl
     ),
     recordUsage: mutation(
       (req: pb.RecordUsageRequest, ctx) =>
-        subscriptions.recordUsage(
+        usage.recordUsage(
           { subscriptionId: req.subscriptionId, quantity: req.quantity, timestamp: req.timestamp },
           ctx,
         ),
       (record): pb.RecordUsageResponse => ({ usageRecord: toUsageRecordMessage(record) }),
     ),
     getUsage: query(async (req: pb.GetUsageRequest): Promise<pb.GetUsageResponse> => {
-      const usage = await subscriptions.getUsage({
+      const read = await usage.getUsage({
         subscriptionId: req.subscriptionId,
         periodStart: req.periodStart,
         periodEnd: req.periodEnd,
       });
-      return { totalQuantity: usage.totalQuantity, records: usage.records.map(toUsageRecordMessage) };
+      return { totalQuantity: read.totalQuantity, records: read.records.map(toUsageRecordMessage) };
     }),
     createPortalSession: mutation(
       (req: pb.CreatePortalSessionRequest, ctx) =>
-        subscriptions.createPortalSession(req.customerId, req.returnUrl, ctx),
+        portal.createPortalSession(req.customerId, req.returnUrl, ctx),
       (portal): pb.CreatePortalSessionResponse => ({ url: portal.url, expireTime: portal.expireTime }),
     ),
   };

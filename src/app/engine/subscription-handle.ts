@@ -1,0 +1,18 @@
+import type { Subscription } from '../../domain/subscription';
+import type { SubscriptionHandle } from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+
+/** How the pinned provider knows a subscription: our id (its order id) and the references we learned. */
+export async function handleOf(repos: Repositories, subscription: Subscription): Promise<SubscriptionHandle> {
+  const provider = subscription.provider;
+  const [customer, plan] = await Promise.all([
+    repos.customers.get(subscription.customerId),
+    repos.plans.get(subscription.planId),
+  ]);
+  return {
+    id: subscription.id,
+    providerRef: subscription.providerRef,
+    customerRef: customer?.providerRefs[provider],
+    planRef: plan?.providerRefs[provider],
+  };
+}

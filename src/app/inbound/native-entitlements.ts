@@ -1,0 +1,64 @@
+import { newId } from '../../domain/ids';
+import type { Entitlement } from '../../domain/entitlement';
+import type { ProviderEntitlement } from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+import { drafts } from '../engine/event-drafts';
+import type { ChangeSource } from '../engine/subscription-changes';
+import { ForeignOrUnknownObject, type EventOrigin } from './event-origin';
+
+/**
+ * Entitlements a provider grants and revokes itself (features say `entitlements: native`): taken as the provider
+ * says, not derived from plan features. A grant already open is extended, never doubled; a revoke of nothing open
+ * changes nothing.
+ */
+export async function applyNativeEntitlement(
+  repos: Repositories,
+  origin: EventOrigin,
+  action: 'granted' | 'revoked',
+  state: ProviderEntitlement,
+  source: ChangeSource,
+  now: Date,
+): Promise<string> {
+  const customer = await repos.customers.findByProviderRef(origin.storefront.id, origin.provider, state.customerRef);
+  if (!customer) throw new ForeignOrUnknownObject('customer', `${origin.provider}:${state.customerRef}`);
+  const subscription = state.subscriptionRef
+    ? await repos.subscriptions.findByProviderRef(origin.storefront.id, origin.provider, state.subscriptionRef)
+    : undefined;
+  const open = (
+    await repos.entitlements.listOfCustomer(customer.id, { featureKey: state.featureKey, activeAt: now })
+  ).filter((e) => e.providerNative && (e.subscriptionId ?? '') === (subscription?.id ?? ''));
+
+  if (action === 'revoked') {
+    if (open.length === 0) return `entitlement ${state.featureKey} not open; nothing to revoke`;
+    for (const entitlement of open) {
+      const revoked = { ...entitlement, activeUntil: state.activeUntil ?? now };
+      await repos.entitlements.update(revoked);
+      await repos.outbox.append(
+        drafts.entitlement('billing.entitlement.revoked', origin.storefront, origin.provider, revoked),
+        source,
+      );
+    }
+    return `entitlement ${state.featureKey} revoked`;
+  }
+  const existing = open[0];
+  if (existing) {
+    if (existing.activeUntil?.getTime() === state.activeUntil?.getTime()) return `entitlement ${existing.id} unchanged`;
+    await repos.entitlements.update({ ...existing, activeUntil: state.activeUntil });
+    return `entitlement ${existing.id} extended`;
+  }
+  const granted: Entitlement = {
+    id: newId('ent'),
+    customerId: customer.id,
+    featureKey: state.featureKey,
+    subscriptionId: subscription?.id,
+    activeFrom: state.activeFrom ?? now,
+    activeUntil: state.activeUntil,
+    providerNative: true,
+  };
+  await repos.entitlements.insert(granted);
+  await repos.outbox.append(
+    drafts.entitlement('billing.entitlement.granted', origin.storefront, origin.provider, granted),
+    source,
+  );
+  return `entitlement ${granted.id} granted`;
+}

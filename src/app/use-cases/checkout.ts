@@ -1,0 +1,269 @@
+import type { Customer } from '../../domain/customer';
+import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
+import { newId } from '../../domain/ids';
+import { Money, MoneyInput, resolveMoney } from '../../domain/money';
+import type { Payment } from '../../domain/payment';
+import type { Plan } from '../../domain/plan';
+import type { Storefront } from '../../domain/storefront';
+import type { Subscription } from '../../domain/subscription';
+import { Validator } from '../../domain/validation';
+import type { Clock } from '../../ports/clock.port';
+import type { CheckoutStatus, NextAction, ProviderCheckout } from '../../ports/provider-adapter.port';
+import type { UnitOfWork } from '../../ports/store.port';
+import type { CallContext } from '../call-context';
+import { drafts } from '../engine/event-drafts';
+import { requireVariant } from '../providers/provider-capabilities';
+import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import { effectOf, recordEffect } from './pending-effects';
+import { customerDetails, sellablePlan, termsOf, URL_RULE } from './subscription-lookup';
+
+export interface CheckoutInput {
+  storefrontId: string;
+  customerId: string;
+  mode: 'subscription' | 'payment';
+  planId: string;
+  quantity: number;
+  amount?: MoneyInput;
+  description: string;
+  successUrl: string;
+  cancelUrl: string;
+  /** `hosted` (default) or `embedded` (a session the caller's page mounts with the provider's SDK). */
+  uiMode?: 'hosted' | 'embedded';
+  promotionCode?: string;
+  /** A stored payment method at the provider, for server-to-server checkouts. */
+  paymentMethodRef?: string;
+}
+
+export interface CheckoutSessionView {
+  id: string;
+  status: CheckoutStatus;
+  nextAction?: NextAction;
+  /** The page to send the customer to, when the next action is one (kept for callers that read only this). */
+  url: string;
+  expireTime?: Date;
+}
+
+export interface CheckoutResult {
+  session: CheckoutSessionView;
+  subscription?: Subscription;
+  payment?: Payment;
+}
+
+/** When a provider does not say how long its checkout stays open, the reconciler asks about it after a day. */
+const UNKNOWN_CHECKOUT_VALIDITY_MS = 24 * 3_600_000;
+
+/**
+ * Sells a plan (subscription mode) or an amount (payment mode) through the storefront's current provider, which the
+ * new subscription is pinned to. Every local check passes before the provider is called; the order id is recorded
+ * first, so every attempt of one idempotency key sells the same order and the provider never opens a second one.
+ */
+export class CheckoutUseCases {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly gateway: ProviderGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async createCheckout(input: CheckoutInput, ctx: CallContext): Promise<CheckoutResult> {
+    const v = new Validator().required('storefront_id', input.storefrontId).required('customer_id', input.customerId);
+    if (input.mode === 'subscription') {
+      v.required('plan_id', input.planId);
+      if (!Number.isInteger(input.quantity) || input.quantity < 0 || input.quantity > 10_000) {
+        v.add('quantity', 'must be between 1 and 10000 (0 means 1)');
+      }
+    }
+    if (input.successUrl && !URL_RULE.test(input.successUrl)) v.add('success_url', 'must be an http(s) URL');
+    if (input.cancelUrl && !URL_RULE.test(input.cancelUrl)) v.add('cancel_url', 'must be an http(s) URL');
+    v.maxLength('description', input.description, 500).check();
+    const amount = input.mode === 'payment' ? positive(resolveMoney(input.amount, 'amount'), 'amount') : undefined;
+
+    const reads = this.uow.reads;
+    const storefront = await reads.storefronts.get(input.storefrontId);
+    if (!storefront) throw notFound('storefront', input.storefrontId, 'storefront_id');
+    const customer = await reads.customers.get(input.customerId);
+    if (!customer || customer.storefrontId !== storefront.id)
+      throw notFound('customer', input.customerId, 'customer_id');
+    const provider = storefront.binding.provider;
+    const plan =
+      input.mode === 'subscription'
+        ? await sellablePlan(reads, this.gateway, storefront, input.planId, provider)
+        : undefined;
+    const connection = await this.gateway.connect(reads, storefront, provider, ctx);
+    this.checkVariant(connection, input, storefront.id);
+    const createCheckout = connection.operation('createCheckout');
+    const customerRef = await this.customerAtProvider(connection, customer);
+    const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
+    // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
+    // resumed checkout goes out again with the same order and idempotency: the provider answers with the session it
+    // opened, and opens no second one (a session cannot be looked up by order before it completes).
+    const { effect, resumed } = effectOf(ctx, 'createCheckout', () => ({ subjectId: newId(prefix) }));
+    if (!resumed) await recordEffect(ctx, effect);
+    const orderId = effect.subjectId;
+    const checkout = await createCheckout(connection.ctx, {
+      orderId,
+      mode: input.mode,
+      uiMode: input.uiMode ?? 'hosted',
+      customer: { ...customerDetails(customer, provider), providerRef: customerRef },
+      plan: plan ? termsOf(plan, provider) : undefined,
+      quantity: input.quantity || 1,
+      amount,
+      description: input.description || undefined,
+      successUrl: input.successUrl || undefined,
+      cancelUrl: input.cancelUrl || undefined,
+      promotionCode: input.promotionCode || undefined,
+      paymentMethodRef: input.paymentMethodRef || undefined,
+    });
+    // Every attempt of one key sends the same order, so a provider replaying its first answer names that order too.
+    // Another of our orders means the provider replayed an earlier request under this key (a key reused for another
+    // checkout after it was freed): that session is someone else's, and adopting it would hand it to this caller.
+    if (checkout.orderId !== orderId && checkout.orderId.startsWith(`${prefix}_`)) {
+      throw failedPrecondition(
+        `idempotency-key: the provider answered for another order (${checkout.orderId}); use a new key for a new checkout`,
+      );
+    }
+    if (plan) return this.recordCheckout(storefront, customer.id, plan, input.quantity || 1, orderId, checkout, ctx);
+    return this.recordPaymentCheckout(storefront, customer.id, provider, orderId, amount!, checkout, ctx);
+  }
+
+  /** Variants the provider lacks are refused before anything is sent; so is a server-to-server checkout without a card. */
+  private checkVariant(connection: ProviderConnection, input: CheckoutInput, storefrontId: string): void {
+    const provider = connection.provider;
+    if (input.mode === 'payment') requireVariant(provider, 'CreateCheckoutSession.payment', storefrontId);
+    if (input.uiMode === 'embedded') requireVariant(provider, 'CreateCheckoutSession.embedded', storefrontId);
+    if (input.promotionCode) requireVariant(provider, 'CreateCheckoutSession.promotion_code', storefrontId);
+    if (provider.features.checkout === 'server_to_server' && !input.paymentMethodRef) {
+      throw invalidArgument([
+        {
+          field: 'payment_method_ref',
+          rule: `is required: storefront '${storefrontId}' charges a stored payment method (server-to-server checkout)`,
+        },
+      ]);
+    }
+  }
+
+  /**
+   * The customer's reference at the connected provider: known already, created now where the provider has
+   * customers of their own (remembered for next time), or none where checkout creates them.
+   */
+  private async customerAtProvider(connection: ProviderConnection, customer: Customer): Promise<string | undefined> {
+    const provider = connection.provider.id;
+    const known = customer.providerRefs[provider];
+    const ensure = connection.optional('ensureCustomer');
+    if (known || !ensure) return known;
+    const ref = await ensure(connection.ctx, customerDetails(customer, provider));
+    await this.uow.transaction(async (repos) => {
+      const current = await repos.customers.get(customer.id, { forUpdate: true });
+      if (current && !current.providerRefs[provider]) {
+        await repos.customers.update({ ...current, providerRefs: { ...current.providerRefs, [provider]: ref } });
+      }
+    });
+    return ref;
+  }
+
+  private async recordCheckout(
+    storefront: Storefront,
+    customerId: string,
+    plan: Plan,
+    quantity: number,
+    id: string,
+    checkout: ProviderCheckout,
+    ctx: CallContext,
+  ): Promise<CheckoutResult> {
+    const now = this.clock.now();
+    const subscription: Subscription = {
+      id,
+      storefrontId: storefront.id,
+      customerId,
+      planId: plan.id,
+      quantity,
+      provider: storefront.binding.provider,
+      status: 'INCOMPLETE',
+      cancelAtPeriodEnd: false,
+      checkoutSessionRef: checkout.sessionRef,
+      checkoutUrl: redirectOf(checkout),
+      checkoutExpiresAt: expiryOf(checkout, now),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.uow.transaction(async (repos) => {
+      if (!(await repos.subscriptions.insert(subscription))) {
+        return { session: sessionOf(checkout), subscription: (await repos.subscriptions.get(id))! };
+      }
+      await repos.outbox.append(drafts.subscription('billing.subscription.created', storefront, subscription), ctx);
+      await repos.audit.record({
+        ...ctx,
+        action: 'CreateCheckoutSession',
+        resourceType: 'subscription',
+        resourceId: id,
+        storefrontId: storefront.id,
+        details: { plan_id: plan.id, provider: subscription.provider },
+      });
+      return { session: sessionOf(checkout), subscription };
+    }, ctx);
+  }
+
+  private async recordPaymentCheckout(
+    storefront: Storefront,
+    customerId: string,
+    provider: string,
+    id: string,
+    amount: Money,
+    checkout: ProviderCheckout,
+    ctx: CallContext,
+  ): Promise<CheckoutResult> {
+    const now = this.clock.now();
+    const payment: Payment = {
+      id,
+      storefrontId: storefront.id,
+      customerId,
+      kind: 'one_time',
+      provider,
+      amount,
+      status: 'REQUIRES_PAYMENT_METHOD',
+      refundState: 'NONE',
+      refundedMinor: 0n,
+      checkoutSessionRef: checkout.sessionRef,
+      checkoutExpiresAt: expiryOf(checkout, now),
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.uow.transaction(async (repos) => {
+      const existing = await repos.payments.get(id);
+      if (existing) return { session: sessionOf(checkout), payment: existing };
+      await repos.payments.insert(payment);
+      await repos.audit.record({
+        ...ctx,
+        action: 'CreateCheckoutSession',
+        resourceType: 'payment',
+        resourceId: id,
+        storefrontId: storefront.id,
+        details: { provider },
+      });
+      return { session: sessionOf(checkout), payment };
+    }, ctx);
+  }
+}
+
+function expiryOf(checkout: ProviderCheckout, now: Date): Date {
+  return checkout.expireTime ?? new Date(now.getTime() + UNKNOWN_CHECKOUT_VALIDITY_MS);
+}
+
+function redirectOf(checkout: ProviderCheckout): string {
+  return checkout.nextAction && 'redirectUrl' in checkout.nextAction ? checkout.nextAction.redirectUrl : '';
+}
+
+function sessionOf(checkout: ProviderCheckout): CheckoutSessionView {
+  return {
+    id: checkout.sessionRef,
+    status: checkout.status,
+    nextAction: checkout.nextAction,
+    url: redirectOf(checkout),
+    expireTime: checkout.expireTime,
+  };
+}
+
+function positive(money: Money, field: string): Money {
+  if (money.amountMinor <= 0n) throw invalidArgument([{ field, rule: 'must be greater than zero' }]);
+  return money;
+}

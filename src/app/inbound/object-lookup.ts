@@ -1,0 +1,64 @@
+import type { Subscription } from '../../domain/subscription';
+import type { Repositories } from '../../ports/store.port';
+import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+
+/**
+ * The origin storefront's subscription for a provider reference or our order id (never another storefront's); the
+ * reference is remembered on first sight.
+ */
+export async function subscriptionOf(
+  repos: Repositories,
+  origin: EventOrigin,
+  ref: string | undefined,
+  orderId: string | undefined,
+): Promise<Subscription> {
+  const { provider } = origin;
+  const storefrontId = origin.storefront.id;
+  if (ref) {
+    const byRef = await repos.subscriptions.findByProviderRef(storefrontId, provider, ref, { forUpdate: true });
+    if (byRef) return byRef;
+  }
+  const byOrder = orderId?.startsWith('sub_')
+    ? await repos.subscriptions.get(orderId, { forUpdate: true, storefrontId })
+    : undefined;
+  if (!byOrder || byOrder.provider !== provider) {
+    throw new ForeignOrUnknownObject('subscription', ref ?? orderId ?? '(no reference)');
+  }
+  if (ref && !byOrder.providerRef) {
+    // The reference belongs to another storefront's subscription: this one must not claim it.
+    if (await repos.subscriptions.providerRefInUse(provider, ref))
+      throw new ForeignOrUnknownObject('subscription', ref);
+    const remembered = { ...byOrder, providerRef: ref };
+    await repos.subscriptions.update(remembered);
+    return remembered;
+  }
+  return byOrder;
+}
+
+/**
+ * Our plan for the plan reference a provider reports (a plan changed at the provider, e.g. from its portal).
+ * Undefined, so the plan stays, when the reference is absent, still the subscription's plan's, or unknown to us.
+ */
+export async function planOf(
+  repos: Repositories,
+  origin: EventOrigin,
+  subscription: Subscription,
+  planRef: string | undefined,
+): Promise<string | undefined> {
+  if (!planRef) return undefined;
+  const plan = await repos.plans.get(subscription.planId);
+  if (plan?.providerRefs[origin.provider] === planRef) return undefined;
+  return (await repos.plans.findByProviderRef(origin.storefront.id, origin.provider, planRef))?.id;
+}
+
+export async function rememberCustomerRef(
+  repos: Repositories,
+  subscription: Subscription,
+  provider: string,
+  customerRef: string | undefined,
+): Promise<void> {
+  if (!customerRef) return;
+  const customer = await repos.customers.get(subscription.customerId, { forUpdate: true });
+  if (!customer || customer.providerRefs[provider] === customerRef) return;
+  await repos.customers.update({ ...customer, providerRefs: { ...customer.providerRefs, [provider]: customerRef } });
+}

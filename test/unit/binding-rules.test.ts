@@ -1,5 +1,6 @@
 import { ALL_ADAPTERS } from '../../adapters';
 import { ProviderRegistry } from '../../src/app/providers/provider-registry';
+import { webhookIpRanges } from '../../src/domain/binding-rules';
 
 describe('provider bindings', () => {
   const registry = new ProviderRegistry(ALL_ADAPTERS);
@@ -27,6 +28,43 @@ describe('provider bindings', () => {
       expect.arrayContaining(['api.subotiz.com', 'api.sandbox.subotiz.com']),
     );
     for (const id of registry.ids()) expect(registry.find(id)!.binding!.config.base_url).toEqual({ url: true });
+  });
+
+  it.each(['subotiz', 'paytiko'])('checks %s’s webhook IP allowlist syntax, naming the setting', (id) => {
+    const adapter = registry.find(id)!;
+    expect(adapter.binding!.webhookIpAllowlist).toBe('allowed_webhook_ips');
+    expect(adapter.validateBinding({ allowed_webhook_ips: '203.0.113.0/24, 2001:db8::/32, 198.51.100.7' }, {})).toEqual(
+      [],
+    );
+    expect(adapter.validateBinding({ allowed_webhook_ips: '' }, {})).toEqual([]);
+    for (const bad of ['203.0.113.0/33', 'paytiko.com', '10.0.0.1,,10.0.0.2', '10.0.0.1/8']) {
+      expect(adapter.validateBinding({ allowed_webhook_ips: bad }, {})).toEqual([
+        { field: 'provider_config.allowed_webhook_ips', rule: expect.stringMatching(/CIDR|empty|host bits|prefix/) },
+      ]);
+    }
+  });
+
+  it('reads the allowlist at ingress: none when unset or blank, an error when a stored value no longer parses', () => {
+    const spec = registry.find('paytiko')!.binding;
+    expect(webhookIpRanges(spec, {})).toBeUndefined();
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: ' ' })).toBeUndefined();
+    expect(webhookIpRanges(registry.find('azotte')!.binding, { allowed_webhook_ips: '1.2.3.4' })).toBeUndefined();
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: '1.2.3.4' })).toEqual({
+      ranges: [{ version: 4, network: 0x01020304n, prefix: 32 }],
+    });
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: 'nope' })).toEqual({ error: expect.any(String) });
+  });
+
+  it('takes Subotiz’s webhook_tolerance_seconds as an integer from 30 to 3600', () => {
+    const subotiz = registry.find('subotiz')!;
+    for (const good of ['30', '300', '3600']) {
+      expect(subotiz.validateBinding({ webhook_tolerance_seconds: good }, {})).toEqual([]);
+    }
+    for (const bad of ['29', '3601', '-5', '1e3', '300.5', ' 300', '', 'ten']) {
+      expect(subotiz.validateBinding({ webhook_tolerance_seconds: bad }, {})).toEqual([
+        { field: 'provider_config.webhook_tolerance_seconds', rule: 'must be an integer from 30 to 3600' },
+      ]);
+    }
   });
 
   it('refuses an adapter without an id, and duplicates', () => {

@@ -55,15 +55,17 @@ export class KnexWebhookInbox implements WebhookInbox {
       .where('w.status', 'PENDING')
       .andWhere('w.next_attempt_at', '<=', now)
       .andWhere((unblocked) =>
-        unblocked.whereNull('w.ordering_key').orWhereNotExists((earlier) =>
-          earlier
-            .select(this.db.raw('1'))
-            .from('webhook_inbox as e')
-            .where('e.status', 'PENDING')
-            .whereRaw('e.provider = w.provider and e.storefront_id = w.storefront_id')
-            .whereRaw('e.ordering_key = w.ordering_key')
-            .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),
-        ),
+        unblocked
+          .whereNull('w.ordering_key')
+          .orWhereNotExists((earlier) =>
+            earlier
+              .select(this.db.raw('1'))
+              .from('webhook_inbox as e')
+              .where('e.status', 'PENDING')
+              .whereRaw('e.provider = w.provider and e.storefront_id = w.storefront_id')
+              .whereRaw('e.ordering_key = w.ordering_key')
+              .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),
+          ),
       )
       .orderBy('w.id')
       .first()

@@ -122,6 +122,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let ingress: { intake: WebhookIntake; inbox: InboxWorker } | undefined = undefined;
   const http = createHttpServer({
     logger: logger.child({ component: 'webhook-ingress' }),
+    trustedProxies: config.trustedProxies,
     metrics: metrics.registry,
     ready: async () => serving && databaseMonitor.isReachable(),
     webhooks: async (provider, storefrontId, webhook) => {

@@ -7,6 +7,7 @@ const BINDING: BindingSpec = {
   secrets: ['username', 'password', 'webhook_secret', 'webhook_secret_previous'],
   // Paytiko issues a core URL per merchant; one outside these goes through PROVIDER_HOST_ALLOWLIST.
   hosts: ['core.paytiko.com', 'uat-core.paytiko.com', 'qa-core.paytiko.com'],
+  webhookIpAllowlist: 'allowed_webhook_ips',
 };
 
 /**

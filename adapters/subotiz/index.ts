@@ -9,10 +9,13 @@ const BINDING: BindingSpec = {
     base_url: { url: true },
     auth_mode: { values: ['bearer', 'hub_signature'] },
     sub_merchant_id: {},
+    webhook_tolerance_seconds: { integer: { min: 30, max: 3600 } },
+    allowed_webhook_ips: {},
   },
   secrets: ['api_key', 'access_no', 'access_secret', 'webhook_secret', 'webhook_secret_previous'],
   // Production, sandbox and the staging host of the quick-start (shared/providers/subotiz-research.md).
   hosts: ['api.subotiz.com', 'api.sandbox.subotiz.com', 'api.stg.subotiz.com'],
+  webhookIpAllowlist: 'allowed_webhook_ips',
 };
 
 /** Subotiz: hosted checkout of a price, subscriptions, usage, trades, refunds, invoices, portal, signed webhooks. */

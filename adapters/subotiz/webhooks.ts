@@ -4,15 +4,27 @@ import type {
   ProviderEvent,
   ProviderWebhooks,
   RawWebhook,
+  ReceivedWebhook,
   WebhookEnvelope,
-  WebhookSecrets,
+  WebhookKeys,
   WebhookVerdict,
 } from '../../src/ports/provider-adapter.port';
 import { toInvoiceState, toPaymentState, toRefundState, toSubscriptionState, webhookMeaning } from './mapping';
 import { asObject, optionalTime, parseSubotizJson, WireObject } from './wire';
 
-/** Timestamps further than this from our clock are refused (replays, badly skewed senders). */
-const TOLERANCE_MS = 300_000;
+/**
+ * Timestamps further than this from our clock are refused (replays, badly skewed senders). A storefront may set
+ * `webhook_tolerance_seconds` (30..3600, checked when the binding is written): Subotiz's document names no window,
+ * and a merchant whose deliveries queue longer (retries after an outage) would otherwise lose them (README).
+ */
+const DEFAULT_TOLERANCE_SECONDS = 300;
+
+function toleranceSeconds(config: Record<string, string>): number {
+  const raw = config.webhook_tolerance_seconds;
+  const value = raw !== undefined && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  // A stored value outside the rules (written before them) falls back to the default, never to "no limit".
+  return value >= 30 && value <= 3600 ? value : DEFAULT_TOLERANCE_SECONDS;
+}
 
 /** Lower-case hex HMAC-SHA256 over `${X-Timestamp}.${raw_body}`, as Subotiz signs its webhooks. */
 export function subotizWebhookSignature(secret: string, timestamp: string, body: Buffer): string {
@@ -20,21 +32,26 @@ export function subotizWebhookSignature(secret: string, timestamp: string, body:
 }
 
 /** Checks X-Signature against the current, then the previous secret; refuses stale or missing timestamps. */
-export function verifySubotizWebhook(webhook: RawWebhook, secrets: WebhookSecrets, now: Date): WebhookVerdict {
+export function verifySubotizWebhook(webhook: ReceivedWebhook, keys: WebhookKeys, now: Date): WebhookVerdict {
+  const { secrets } = keys;
+  const tolerance = toleranceSeconds(keys.config);
   const timestamp = webhook.headers['x-timestamp'];
   const signature = webhook.headers['x-signature'];
   if (!timestamp) return { ok: false, reason: 'missing X-Timestamp header' };
   if (!signature) return { ok: false, reason: 'missing X-Signature header' };
   if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: 'X-Timestamp is not a timestamp in milliseconds' };
   const skewMs = Math.abs(now.getTime() - Number(timestamp));
-  if (skewMs > TOLERANCE_MS) {
-    return { ok: false, reason: `X-Timestamp is ${Math.round(skewMs / 1000)} s off our clock (tolerance 300 s)` };
+  if (skewMs > tolerance * 1000) {
+    return {
+      ok: false,
+      reason: `X-Timestamp is ${Math.round(skewMs / 1000)} s off our clock (tolerance ${tolerance} s)`,
+    };
   }
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-Signature is not a hex HMAC-SHA256' };
   const given = Buffer.from(signature, 'hex');
-  const keys = [secrets.current, secrets.previous].filter((secret): secret is string => Boolean(secret));
-  if (keys.length === 0) return { ok: false, reason: 'no webhook secret is configured for this storefront' };
-  for (const key of keys) {
+  const candidates = [secrets.current, secrets.previous].filter((secret): secret is string => Boolean(secret));
+  if (candidates.length === 0) return { ok: false, reason: 'no webhook secret is configured for this storefront' };
+  for (const key of candidates) {
     const expected = Buffer.from(subotizWebhookSignature(key, timestamp, webhook.body), 'hex');
     if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
   }

@@ -1,4 +1,5 @@
 import type { EventEncoding } from '../outbox/cloud-event';
+import { IpRange, parseAllowlist } from '../domain/ip-allowlist';
 
 /** Everything the service reads from the environment, parsed and validated once at start-up. */
 export interface Config {
@@ -55,6 +56,8 @@ export interface Config {
   databasePoolMax: number;
   /** How long a query waits for a pooled (or new) connection before the call answers UNAVAILABLE. */
   databaseAcquireTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For names a webhook's sender (TRUSTED_PROXIES: IPs/CIDRs; default none). */
+  trustedProxies: IpRange[];
 }
 
 /** A configuration error names the variable and the rule. */
@@ -132,7 +135,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
+    trustedProxies: ipRanges(env, 'TRUSTED_PROXIES'),
   };
+}
+
+/** Comma-separated IPv4/IPv6 addresses or CIDRs. */
+function ipRanges(env: NodeJS.ProcessEnv, name: string): IpRange[] {
+  const parsed = parseAllowlist(optional(env, name) ?? '');
+  if ('error' in parsed) throw new ConfigError(name, parsed.error);
+  return parsed.ranges;
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {

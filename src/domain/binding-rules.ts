@@ -1,10 +1,11 @@
 import type { Violation } from './errors';
+import { IpRange, parseAllowlist } from './ip-allowlist';
 import { ProviderUrlPolicy, providerUrlViolation } from './provider-url';
 
 /** What a provider accepts in a storefront binding. */
 export interface BindingSpec {
   /** Non-secret config keys and, where they have one, the values allowed. */
-  config: Record<string, { values?: readonly string[]; url?: boolean }>;
+  config: Record<string, { values?: readonly string[]; url?: boolean; integer?: { min: number; max: number } }>;
   /** Secret names (values are references, checked by the core). */
   secrets: readonly string[];
   /**
@@ -13,6 +14,11 @@ export interface BindingSpec {
    * before each call.
    */
   hosts: readonly string[];
+  /**
+   * The config key holding the storefront's webhook source-IP allowlist (comma-separated IPv4/IPv6 addresses or
+   * CIDRs). Where set and non-empty, the core refuses webhooks from elsewhere (403) before checking signatures.
+   */
+  webhookIpAllowlist?: string;
 }
 
 /** Violations of a binding against a provider's spec: unknown keys, bad values, unknown secrets (URLs: the core). */
@@ -29,7 +35,15 @@ export function checkBinding(
       violations.push({ field: `provider_config.${key}`, rule: `is not a setting; one of ${known.join(', ')}` });
     else if (rule.values && !rule.values.includes(value)) {
       violations.push({ field: `provider_config.${key}`, rule: `must be one of ${rule.values.join(', ')}` });
+    } else if (rule.integer && !isIntegerIn(value, rule.integer)) {
+      const { min, max } = rule.integer;
+      violations.push({ field: `provider_config.${key}`, rule: `must be an integer from ${min} to ${max}` });
     }
+  }
+  const allowlist = spec.webhookIpAllowlist ? config[spec.webhookIpAllowlist] : undefined;
+  if (allowlist !== undefined) {
+    const parsed = parseAllowlist(allowlist);
+    if ('error' in parsed) violations.push({ field: `provider_config.${spec.webhookIpAllowlist}`, rule: parsed.error });
   }
   for (const name of Object.keys(secretRefs)) {
     if (!spec.secrets.includes(name)) {
@@ -56,4 +70,24 @@ export function urlViolations(
     if (broken) violations.push({ field: `provider_config.${key}`, rule: broken });
   }
   return violations;
+}
+
+/** Decimal digits only (no sign, exponent or spaces), within the bounds. */
+function isIntegerIn(value: string, bounds: { min: number; max: number }): boolean {
+  if (!/^\d{1,15}$/.test(value)) return false;
+  const n = Number(value);
+  return n >= bounds.min && n <= bounds.max;
+}
+
+/**
+ * The binding's webhook source-IP allowlist: undefined when the provider has none or the storefront left it empty
+ * (any address may send), `{ error }` when a stored value no longer parses (the caller refuses: fail closed).
+ */
+export function webhookIpRanges(
+  spec: BindingSpec | undefined,
+  config: Record<string, string>,
+): { ranges: IpRange[] } | { error: string } | undefined {
+  const text = spec?.webhookIpAllowlist ? config[spec.webhookIpAllowlist] : undefined;
+  if (text === undefined || text.trim() === '') return undefined;
+  return parseAllowlist(text);
 }

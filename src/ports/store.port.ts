@@ -160,6 +160,12 @@ export interface InboxEntry {
   attempts: number;
   traceparent?: string;
   receivedAt: Date;
+  /** Rows with the same (provider, storefront, ordering key) are processed one at a time, in sequence order. */
+  orderingKey?: string;
+  /** Decimal digits, compared numerically; a row without one sorts first within its key. */
+  sequence?: string;
+  /** The sender's address as ingress saw it (after TRUSTED_PROXIES). */
+  sourceIp?: string;
 }
 
 /** A webhook that failed processing, or an outbox event Kafka refused for good (parked). */
@@ -184,9 +190,12 @@ export interface DeadLetter {
 
 /** The webhook inbox and its dead letters. */
 export interface WebhookInbox {
-  /** Stores a webhook once per (provider, provider event id); false when it was there already. */
+  /** Stores a webhook once per (provider, storefront, provider event id); false when it was there already. */
   insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean>;
-  /** Locks the oldest due pending entry (skipping entries other workers hold), if any. */
+  /**
+   * Locks the oldest due pending entry (skipping entries other workers hold), if any; an entry with an ordering key
+   * only when no earlier entry of its key is still pending (in flight, due or waiting to retry).
+   */
   claimDue(now: Date): Promise<InboxEntry | undefined>;
   /** `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;

@@ -15,6 +15,9 @@ export class KnexWebhookInbox implements WebhookInbox {
         storefront_id: entry.storefrontId,
         provider_event_id: entry.providerEventId,
         event_type: entry.eventType,
+        ordering_key: entry.orderingKey ?? null,
+        sequence: entry.sequence ?? null,
+        source_ip: entry.sourceIp ?? null,
         headers: JSON.stringify(entry.headers),
         body: entry.body,
         status: 'PENDING',
@@ -38,11 +41,33 @@ export class KnexWebhookInbox implements WebhookInbox {
     return countOf(this.db('dead_letters').where('kind', 'webhook').whereNull('retried_at'));
   }
 
+  /**
+   * The oldest due pending row, locked, skipping rows other workers hold (replicas share the work). A row with an
+   * ordering key is eligible only when no earlier row of its (provider, storefront, key) is still PENDING — being
+   * processed (its status changes only when that transaction commits), due, or waiting to retry — so one failing
+   * row holds back its own key and nothing else. Earlier = lower sequence (none counts as lowest), then earlier
+   * receipt (id); a total order, so keys cannot deadlock. A dead-lettered row is no longer PENDING: its key moves
+   * on, and replaying it later goes through the state machine, which refuses regressions.
+   */
   async claimDue(now: Date): Promise<InboxEntry | undefined> {
-    const row = await this.db('webhook_inbox')
-      .where('status', 'PENDING')
-      .andWhere('next_attempt_at', '<=', now)
-      .orderBy('id')
+    const row = await this.db('webhook_inbox as w')
+      .select('w.*')
+      .where('w.status', 'PENDING')
+      .andWhere('w.next_attempt_at', '<=', now)
+      .andWhere((unblocked) =>
+        unblocked
+          .whereNull('w.ordering_key')
+          .orWhereNotExists((earlier) =>
+            earlier
+              .select(this.db.raw('1'))
+              .from('webhook_inbox as e')
+              .where('e.status', 'PENDING')
+              .whereRaw('e.provider = w.provider and e.storefront_id = w.storefront_id')
+              .whereRaw('e.ordering_key = w.ordering_key')
+              .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),
+          ),
+      )
+      .orderBy('w.id')
       .first()
       .forUpdate()
       .skipLocked();
@@ -114,6 +139,9 @@ function toEntry(row: Row): InboxEntry {
     attempts: asNumber(row.attempts),
     traceparent: (row.traceparent as string | null) ?? undefined,
     receivedAt: new Date(row.received_at as string),
+    orderingKey: (row.ordering_key as string | null) ?? undefined,
+    sequence: row.sequence === null || row.sequence === undefined ? undefined : String(row.sequence),
+    sourceIp: (row.source_ip as string | null) ?? undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { IpRange } from '../domain/ip-allowlist';
 import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 
 export interface HttpProbes {
@@ -15,6 +16,8 @@ export interface HttpRoutes extends HttpProbes {
   /** Where refused webhooks are logged (status and reason, never the body). */
   logger?: Logger;
   limits?: Partial<HttpLimits>;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
+  trustedProxies?: readonly IpRange[];
 }
 
 /** Bounds that keep slow or numerous clients (slowloris) from holding the listener. */
@@ -66,7 +69,7 @@ function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerRe
     return send(400, '{"error":"malformed request target"}');
   }
   const webhook = req.method === 'POST' && probes.webhooks ? WEBHOOK_PATH.exec(url.pathname) : null;
-  if (webhook) return handleWebhook(req, res, webhook, probes.webhooks!, probes.logger);
+  if (webhook) return handleWebhook(req, res, webhook, probes.webhooks!, probes.logger, probes.trustedProxies);
   if (req.method === 'GET' && url.pathname === '/healthz') return send(200, '{"status":"ok"}');
   if (req.method === 'GET' && url.pathname === '/readyz') {
     probes.ready().then(

@@ -1,11 +1,16 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
-import { IGNORED_FOREIGN, WebhookIntake } from '../app/inbound/webhook-intake';
+import { IGNORED_FOREIGN } from '../app/inbound/webhook-intake';
 import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
-import type { InboxEntry, UnitOfWork } from '../ports/store.port';
+import type { InboxEntry, Repositories, UnitOfWork } from '../ports/store.port';
+
+/** Processes one stored webhook in the worker's transaction and says what it did (WebhookIntake.process). */
+export interface InboxProcessor {
+  process(repos: Repositories, entry: InboxEntry): Promise<string>;
+}
 
 export interface InboxWorkerOptions {
   /** First retry delay; doubles per attempt up to `maxDelayMs`. */
@@ -21,7 +26,9 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
 /**
  * Processes the webhook inbox after the ack: oldest due entry first, one transaction per entry, rows locked with
  * SKIP LOCKED so replicas share the work. A failure rolls the entry's changes back and retries it with backoff;
- * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter).
+ * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter). Entries with an
+ * ordering key go one at a time in sequence order (WebhookInbox.claimDue): a failing entry holds back only later
+ * entries of its own key while it retries, and releases them once it is dead-lettered.
  */
 export class InboxWorker {
   private loop?: Promise<void>;
@@ -29,7 +36,7 @@ export class InboxWorker {
 
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly intake: WebhookIntake,
+    private readonly intake: InboxProcessor,
     private readonly clock: Clock,
     private readonly options: InboxWorkerOptions,
     private readonly logger: Logger,

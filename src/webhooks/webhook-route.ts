@@ -2,20 +2,27 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { IntakeAnswer } from '../app/inbound/webhook-intake';
-import type { RawWebhook } from '../ports/provider-adapter.port';
+import type { IpRange } from '../domain/ip-allowlist';
+import type { ReceivedWebhook } from '../ports/provider-adapter.port';
+import { sourceAddress } from './source-address';
 
 /** Webhook bodies above this are refused before anything else is looked at. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 export const WEBHOOK_PATH = /^\/webhooks\/([a-z][a-z0-9-]*)\/([a-z0-9][a-z0-9-]{1,62})$/;
 
-export type WebhookReceiver = (provider: string, storefrontId: string, webhook: RawWebhook) => Promise<IntakeAnswer>;
+export type WebhookReceiver = (
+  provider: string,
+  storefrontId: string,
+  webhook: ReceivedWebhook,
+) => Promise<IntakeAnswer>;
 
 const tracer = trace.getTracer('billing-adapter/webhooks');
 
 /**
  * `POST /webhooks/{provider}/{storefrontId}`: size limit (413) first, then the receiver does storefront (404),
- * signature (401) and the inbox insert; 200 only after the insert is durable.
+ * source-IP allowlist (403), signature (401) and the inbox insert; 200 only after the insert is durable. The
+ * sender's address is the socket's peer, or what a trusted proxy says it is (source-address.ts).
  */
 export function handleWebhook(
   req: http.IncomingMessage,
@@ -23,6 +30,7 @@ export function handleWebhook(
   match: RegExpExecArray,
   receive: WebhookReceiver,
   logger?: Logger,
+  trustedProxies: readonly IpRange[] = [],
 ): void {
   const [, provider, storefrontId] = match as unknown as [string, string, string];
   const send = (status: number, body: Record<string, unknown>) => {
@@ -55,6 +63,7 @@ export function handleWebhook(
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
     }
+    const remoteAddress = sourceAddress(req.socket.remoteAddress, headers['x-forwarded-for'], trustedProxies);
     const parent = propagation.extract(context.active(), headers);
     void tracer.startActiveSpan(
       'webhook.receive',
@@ -62,12 +71,19 @@ export function handleWebhook(
       parent,
       async (span) => {
         try {
-          const answer = await receive(provider, storefrontId, { headers, body: Buffer.concat(chunks) });
+          const body = Buffer.concat(chunks);
+          const answer = await receive(provider, storefrontId, { headers, body, remoteAddress });
           span.setAttribute('http.response.status_code', answer.status);
           if (answer.status >= 400) {
             // Why it was refused, never the body or headers: they are the sender's, possibly hostile, text.
             logger?.warn(
-              { provider, storefront_id: storefrontId, status: answer.status, reason: answer.body.error },
+              {
+                provider,
+                storefront_id: storefrontId,
+                status: answer.status,
+                reason: answer.body.error,
+                source_ip: remoteAddress,
+              },
               'webhook refused',
             );
           }

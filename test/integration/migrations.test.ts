@@ -31,6 +31,7 @@ const MIGRATIONS = [
   '004-idempotency-scope',
   '005-outbox-parking',
   '006-webhook-scope',
+  '007-inbox-ordering',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

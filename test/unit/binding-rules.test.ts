@@ -8,6 +8,7 @@ const DEPS: ProviderDeps = {
   logger: silent,
   http: { send: () => Promise.reject(new Error('no HTTP in this test')) },
 };
+import { webhookIpRanges } from '../../src/domain/binding-rules';
 
 describe('provider bindings', () => {
   const registry = new ProviderRegistry(ALL_PROVIDERS, () => DEPS);
@@ -42,5 +43,44 @@ describe('provider bindings', () => {
     const bad = { ...ALL_PROVIDERS[0]!, id: '' };
     expect(() => new ProviderRegistry([bad], () => DEPS)).toThrow('no valid id');
     expect(() => new ProviderRegistry([ALL_PROVIDERS[0]!, ALL_PROVIDERS[0]!], () => DEPS)).toThrow('registered twice');
+  });
+
+  it.each(['subotiz', 'paytiko'])('checks %s’s webhook IP allowlist syntax, naming the setting', (id) => {
+    const adapter = registry.find(id)!;
+    expect(adapter.module.binding.webhookIpAllowlist).toBe('allowed_webhook_ips');
+    expect(
+      adapter.module.validateBinding!({ allowed_webhook_ips: '203.0.113.0/24, 2001:db8::/32, 198.51.100.7' }, {}),
+    ).toEqual([]);
+    expect(adapter.module.validateBinding!({ allowed_webhook_ips: '' }, {})).toEqual([]);
+    for (const bad of ['203.0.113.0/33', 'paytiko.com', '10.0.0.1,,10.0.0.2', '10.0.0.1/8']) {
+      expect(adapter.module.validateBinding!({ allowed_webhook_ips: bad }, {})).toEqual([
+        { field: 'provider_config.allowed_webhook_ips', rule: expect.stringMatching(/CIDR|empty|host bits|prefix/) },
+      ]);
+    }
+  });
+
+  it('reads the allowlist at ingress: none when unset or blank, an error when a stored value no longer parses', () => {
+    const spec = registry.find('paytiko')!.module.binding;
+    expect(webhookIpRanges(spec, {})).toBeUndefined();
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: ' ' })).toBeUndefined();
+    expect(
+      webhookIpRanges(registry.find('azotte')!.module.binding, { allowed_webhook_ips: '1.2.3.4' }),
+    ).toBeUndefined();
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: '1.2.3.4' })).toEqual({
+      ranges: [{ version: 4, network: 0x01020304n, prefix: 32 }],
+    });
+    expect(webhookIpRanges(spec, { allowed_webhook_ips: 'nope' })).toEqual({ error: expect.any(String) });
+  });
+
+  it('takes Subotiz’s webhook_tolerance_seconds as an integer from 30 to 3600', () => {
+    const subotiz = registry.find('subotiz')!;
+    for (const good of ['30', '300', '3600']) {
+      expect(subotiz.module.validateBinding!({ webhook_tolerance_seconds: good }, {})).toEqual([]);
+    }
+    for (const bad of ['29', '3601', '-5', '1e3', '300.5', ' 300', '', 'ten']) {
+      expect(subotiz.module.validateBinding!({ webhook_tolerance_seconds: bad }, {})).toEqual([
+        { field: 'provider_config.webhook_tolerance_seconds', rule: 'must be an integer from 30 to 3600' },
+      ]);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { subotizWebhooks } from '../../adapters/subotiz/webhooks';
 import { DomainError } from '../../src/domain/errors';
-import type { RawWebhook } from '../../src/ports/provider-adapter.port';
+import type { ReceivedWebhook, WebhookSecrets } from '../../src/ports/provider-adapter.port';
 
 // The fixtures are the seed document's webhook examples as printed there (same lines, keys and values), indented by
 // Prettier; the signature covers the file's bytes exactly as read.
@@ -14,7 +14,7 @@ const PREVIOUS = 'whsec_test_previous';
 const NOW = new Date('2025-10-28T07:00:00Z');
 
 /** Signs the way the seed's Python example verifies: HMAC-SHA256(secret, f"{timestamp}.".encode() + body). */
-function signed(body: Buffer, secret = SECRET, timestampMs = NOW.getTime()): RawWebhook {
+function signed(body: Buffer, secret = SECRET, timestampMs = NOW.getTime()): ReceivedWebhook {
   const timestamp = String(timestampMs);
   const message = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), body]);
   const signature = createHmac('sha256', Buffer.from(secret, 'utf8')).update(message).digest('hex');
@@ -26,8 +26,12 @@ function signed(body: Buffer, secret = SECRET, timestampMs = NOW.getTime()): Raw
       'content-type': 'application/json',
     },
     body,
+    remoteAddress: '203.0.113.10',
   };
 }
+
+/** The storefront's secrets and binding config, as verification receives them. */
+const keys = (secrets: WebhookSecrets, config: Record<string, string> = {}) => ({ secrets, config });
 
 const withType = (body: Buffer, type: string): Buffer => {
   const event = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -44,24 +48,24 @@ const EXAMPLES = [
 
 describe('Subotiz webhook signature', () => {
   it.each(EXAMPLES)('accepts the seed example %s signed with the current secret', (type) => {
-    expect(subotizWebhooks.verify(signed(fixture(type)), { current: SECRET }, NOW)).toEqual({ ok: true });
+    expect(subotizWebhooks.verify(signed(fixture(type)), keys({ current: SECRET }), NOW)).toEqual({ ok: true });
   });
 
   it('accepts the compact form of a body (the signature covers whatever bytes arrived)', () => {
     const compact = Buffer.from(JSON.stringify(JSON.parse(fixture('v2.invoice.paid').toString('utf8'))));
-    expect(subotizWebhooks.verify(signed(compact), { current: SECRET }, NOW)).toEqual({ ok: true });
+    expect(subotizWebhooks.verify(signed(compact), keys({ current: SECRET }), NOW)).toEqual({ ok: true });
   });
 
   it('refuses a body changed after signing', () => {
     const webhook = signed(fixture('v2.trades.succeeded'));
     const tampered = Buffer.from(webhook.body.toString('utf8').replace('"30.00"', '"3000.00"'));
-    const verdict = subotizWebhooks.verify({ ...webhook, body: tampered }, { current: SECRET }, NOW);
+    const verdict = subotizWebhooks.verify({ ...webhook, body: tampered }, keys({ current: SECRET }), NOW);
     expect(verdict.ok).toBe(false);
   });
 
   it('refuses a signature made with another secret, without revealing either', () => {
     const webhook = signed(fixture('v2.trades.succeeded'), 'someone-else');
-    const verdict = subotizWebhooks.verify(webhook, { current: SECRET }, NOW);
+    const verdict = subotizWebhooks.verify(webhook, keys({ current: SECRET }), NOW);
     expect(verdict.ok).toBe(false);
     const expected = signed(fixture('v2.trades.succeeded')).headers['x-signature']!;
     const reason = verdict.ok ? '' : verdict.reason;
@@ -72,16 +76,32 @@ describe('Subotiz webhook signature', () => {
   it('refuses a timestamp 301 s old and one 301 s ahead, accepts one 300 s old', () => {
     const body = fixture('v2.subscription.first');
     const at = (offsetMs: number) =>
-      subotizWebhooks.verify(signed(body, SECRET, NOW.getTime() + offsetMs), { current: SECRET }, NOW);
+      subotizWebhooks.verify(signed(body, SECRET, NOW.getTime() + offsetMs), keys({ current: SECRET }), NOW);
     expect(at(-301_000)).toEqual({ ok: false, reason: expect.stringContaining('301 s') });
     expect(at(301_000).ok).toBe(false);
     expect(at(-300_000)).toEqual({ ok: true });
   });
 
+  it('honours the storefront’s webhook_tolerance_seconds, and falls back to 300 s for a value outside 30..3600', () => {
+    const body = fixture('v2.subscription.first');
+    const at = (offsetMs: number, config: Record<string, string>) =>
+      subotizWebhooks.verify(signed(body, SECRET, NOW.getTime() + offsetMs), keys({ current: SECRET }, config), NOW);
+    expect(at(-900_000, { webhook_tolerance_seconds: '900' })).toEqual({ ok: true });
+    expect(at(-901_000, { webhook_tolerance_seconds: '900' })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('tolerance 900 s'),
+    });
+    expect(at(-31_000, { webhook_tolerance_seconds: '30' }).ok).toBe(false);
+    for (const stored of ['0', '5', '99999', '-1', '1e3', 'soon']) {
+      expect(at(-300_000, { webhook_tolerance_seconds: stored })).toEqual({ ok: true });
+      expect(at(-301_000, { webhook_tolerance_seconds: stored }).ok).toBe(false);
+    }
+  });
+
   it('accepts the previous secret during a rotation, and only then', () => {
     const webhook = signed(fixture('v2.refunds.succeeded'), PREVIOUS);
-    expect(subotizWebhooks.verify(webhook, { current: SECRET, previous: PREVIOUS }, NOW)).toEqual({ ok: true });
-    expect(subotizWebhooks.verify(webhook, { current: SECRET }, NOW).ok).toBe(false);
+    expect(subotizWebhooks.verify(webhook, keys({ current: SECRET, previous: PREVIOUS }), NOW)).toEqual({ ok: true });
+    expect(subotizWebhooks.verify(webhook, keys({ current: SECRET }), NOW).ok).toBe(false);
   });
 
   it.each([
@@ -93,7 +113,7 @@ describe('Subotiz webhook signature', () => {
     const webhook = signed(fixture('v2.trades.succeeded'));
     const headers: Record<string, string> = { ...webhook.headers, ...override };
     for (const [key, value] of Object.entries(headers)) if (!value) delete headers[key];
-    const verdict = subotizWebhooks.verify({ ...webhook, headers }, { current: SECRET }, NOW);
+    const verdict = subotizWebhooks.verify({ ...webhook, headers }, keys({ current: SECRET }), NOW);
     expect(verdict.ok).toBe(false);
     // Each guard is reached on its own: without it the request would fail later, for another reason.
     expect(verdict).toEqual({ ok: false, reason: expect.stringContaining(reason) });
@@ -101,7 +121,7 @@ describe('Subotiz webhook signature', () => {
 
   it('refuses everything when the storefront has no webhook secret', () => {
     const webhook = signed(fixture('v2.trades.succeeded'), '');
-    expect(subotizWebhooks.verify(webhook, { current: '' }, NOW).ok).toBe(false);
+    expect(subotizWebhooks.verify(webhook, keys({ current: '' }), NOW).ok).toBe(false);
   });
 });
 

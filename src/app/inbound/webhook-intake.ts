@@ -1,10 +1,11 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderEvent, RawWebhook } from '../../ports/provider-adapter.port';
+import type { ProviderEvent, ReceivedWebhook } from '../../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
 import { asNotification } from './notifications';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
+import { envelopeRefusal, sourceRefusal } from './webhook-admission';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import type { ProviderRegistry } from '../providers/provider-registry';
 
@@ -13,7 +14,7 @@ export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';
 
 /** What the HTTP ingress answers. Only 200 means the webhook is stored. */
 export interface IntakeAnswer {
-  status: 200 | 400 | 401 | 404;
+  status: 200 | 400 | 401 | 403 | 404;
   body: Record<string, unknown>;
 }
 
@@ -30,16 +31,22 @@ export class WebhookIntake {
     private readonly clock: Clock,
   ) {}
 
-  async receive(provider: string, storefrontId: string, webhook: RawWebhook): Promise<IntakeAnswer> {
+  /** Storefront (404) → source-IP allowlist (403) → signature (401) → envelope (400) → inbox (200). */
+  async receive(provider: string, storefrontId: string, webhook: ReceivedWebhook): Promise<IntakeAnswer> {
     const adapter = this.registry.find(provider);
     const storefront = adapter ? await this.uow.reads.storefronts.get(storefrontId) : undefined;
     if (!adapter?.webhooks || !storefront) {
       return { status: 404, body: { error: `no storefront '${storefrontId}' for provider '${provider}'` } };
     }
+    // Before the signature: a sender the storefront does not allow learns nothing about its secrets or rotation.
+    const binding = await this.gateway.webhookBinding(this.uow.reads, storefront, adapter);
+    const config = binding?.config ?? {};
+    const refusal = sourceRefusal(adapter.module.binding, config, webhook.remoteAddress);
+    if (refusal) return { status: 403, body: { error: refusal } };
     const secrets = await this.gateway.webhookSecrets(this.uow.reads, storefront, adapter);
     if (!secrets) return { status: 401, body: { error: 'no webhook secret is configured for this storefront' } };
     const now = this.clock.now();
-    const verdict = adapter.webhooks.verify(webhook, secrets, now);
+    const verdict = adapter.webhooks.verify(webhook, { secrets, config }, now);
     if (!verdict.ok) return { status: 401, body: { error: `signature: ${verdict.reason}` } };
     let envelope;
     try {
@@ -48,6 +55,8 @@ export class WebhookIntake {
       if (error instanceof DomainError) return { status: 400, body: { error: error.message } };
       throw error;
     }
+    const badEnvelope = envelopeRefusal(envelope);
+    if (badEnvelope) return { status: 400, body: { error: badEnvelope } };
     const carrier: { traceparent?: string } = {};
     propagation.inject(context.active(), carrier);
     const stored = await this.uow.reads.inbox.insert({
@@ -55,6 +64,9 @@ export class WebhookIntake {
       storefrontId,
       providerEventId: envelope.providerEventId,
       eventType: envelope.eventType,
+      orderingKey: envelope.orderingKey,
+      sequence: envelope.sequence,
+      sourceIp: webhook.remoteAddress,
       headers: webhook.headers,
       body: webhook.body,
       traceparent: carrier.traceparent,

@@ -107,6 +107,18 @@ export class ProviderGateway {
     }
   }
 
+  /** The storefront's binding to `provider` a webhook is checked against, or undefined when it never had one. */
+  async webhookBinding(
+    repos: Repositories,
+    storefront: Storefront,
+    provider: LoadedProvider,
+  ): Promise<ProviderBinding | undefined> {
+    return this.bindingFor(repos, storefront, provider.id).catch((error: unknown) => {
+      if (error instanceof DomainError) return undefined;
+      throw error;
+    });
+  }
+
   /** Re-checks a stored binding before use: rows written before today's rules must not reach elsewhere either. */
   private assertUsable(
     storefront: Storefront,

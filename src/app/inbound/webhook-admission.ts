@@ -1,0 +1,37 @@
+import { webhookIpRanges, BindingSpec } from '../../domain/binding-rules';
+import { ipAllowed } from '../../domain/ip-allowlist';
+import type { WebhookEnvelope } from '../../ports/provider-adapter.port';
+
+/**
+ * Why a sender may not deliver webhooks for this binding (403), or undefined when it may: the binding has no
+ * allowlist, or the address is on it. A stored allowlist that no longer parses refuses everyone (fail closed): the
+ * operator asked for a restriction, and guessing what they meant would lift it.
+ */
+export function sourceRefusal(
+  spec: BindingSpec | undefined,
+  config: Record<string, string>,
+  remoteAddress: string,
+): string | undefined {
+  const allowlist = webhookIpRanges(spec, config);
+  if (!allowlist) return undefined;
+  const key = spec!.webhookIpAllowlist!;
+  if ('error' in allowlist) return `the storefront's ${key} cannot be read (${allowlist.error}); fix the binding`;
+  if (ipAllowed(remoteAddress, allowlist.ranges)) return undefined;
+  return `source address ${remoteAddress.slice(0, 45)} is not in the storefront's ${key}`;
+}
+
+const MAX_ORDERING_KEY = 255;
+/** numeric(40,0) in the inbox; providers' sequences are int64 or smaller. */
+const MAX_SEQUENCE_DIGITS = 38;
+
+/** Why an adapter's envelope cannot be stored (400), or undefined: an ordering key must be short printable ASCII. */
+export function envelopeRefusal(envelope: WebhookEnvelope): string | undefined {
+  const { orderingKey, sequence } = envelope;
+  if (orderingKey !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_ORDERING_KEY}}$`).test(orderingKey)) {
+    return `ordering key must be 1 to ${MAX_ORDERING_KEY} printable ASCII characters`;
+  }
+  if (sequence !== undefined && !new RegExp(`^\\d{1,${MAX_SEQUENCE_DIGITS}}$`).test(sequence)) {
+    return `sequence must be 1 to ${MAX_SEQUENCE_DIGITS} decimal digits`;
+  }
+  return undefined;
+}

@@ -1,0 +1,229 @@
+import pino from 'pino';
+import type { Clock } from '../../src/ports/clock.port';
+import type { InboxEntry, Repositories } from '../../src/ports/store.port';
+import { Database, openDatabase } from '../../src/store/database';
+import { migrateToLatest } from '../../src/store/migrate';
+import { KnexUnitOfWork } from '../../src/store/unit-of-work';
+import { KnexWebhookInbox } from '../../src/store/webhook-inbox';
+import { InboxProcessor, InboxWorker } from '../../src/webhooks/inbox-worker';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const RETRY_MS = 60_000;
+
+/**
+ * Stands in for the webhook pipeline's `process`: records what it applied, in order, and fails the rows it is told
+ * to (a given number of times, or always). Everything else is real: PostgreSQL, the inbox store and the worker.
+ */
+class RecordingProcessor implements InboxProcessor {
+  readonly applied: string[] = [];
+  readonly failures = new Map<string, number>();
+
+  async process(_repos: Repositories, entry: InboxEntry): Promise<string> {
+    const left = this.failures.get(entry.providerEventId) ?? 0;
+    if (left > 0) {
+      this.failures.set(entry.providerEventId, left - 1);
+      throw new Error(`processing ${entry.providerEventId} failed`);
+    }
+    this.applied.push(entry.providerEventId);
+    return 'applied';
+  }
+
+  /** The applied ids of the given ones, in the order they were applied. */
+  appliedOf(ids: readonly string[]): string[] {
+    return this.applied.filter((id) => ids.includes(id));
+  }
+}
+
+interface Arrival {
+  id: string;
+  key?: string;
+  sequence?: string;
+  storefront?: string;
+}
+
+function worldOn(open: () => Promise<{ database: Database; drop?: () => Promise<void> }>) {
+  const clock = { at: new Date('2030-01-01T00:00:00Z') };
+  const world = {
+    clock: { now: () => clock.at } as Clock,
+    database: undefined as unknown as Database,
+    drop: undefined as undefined | (() => Promise<void>),
+    processor: new RecordingProcessor(),
+    worker: undefined as unknown as InboxWorker,
+    /** Stores webhooks in this order of receipt, as ingress does after verification. */
+    async arrive(...arrivals: Arrival[]) {
+      const inbox = new KnexWebhookInbox(world.database.knex);
+      for (const a of arrivals) {
+        await inbox.insert({
+          provider: 'ordered',
+          storefrontId: a.storefront ?? 'store-1',
+          providerEventId: a.id,
+          eventType: 'thing.changed',
+          orderingKey: a.key,
+          sequence: a.sequence,
+          sourceIp: '203.0.113.7',
+          headers: {},
+          body: Buffer.from('{}'),
+          receivedAt: clock.at,
+        });
+      }
+    },
+    /** Runs the worker until nothing is due (as its loop would, without waiting for a poll). */
+    async drain() {
+      for (let i = 0; i < 200 && (await world.worker.processNext()); i++);
+    },
+    /** Moves the clock past the retry delay, so rows waiting to retry are due. */
+    later() {
+      clock.at = new Date(clock.at.getTime() + RETRY_MS + 1);
+    },
+    async rows(ids: readonly string[]) {
+      const rows = await world.database
+        .knex('webhook_inbox')
+        .whereIn('provider_event_id', ids)
+        .select('provider_event_id', 'status', 'attempts', 'sequence', 'source_ip');
+      return Object.fromEntries(rows.map((r) => [r.provider_event_id, r]));
+    },
+  };
+  // One database per describe (PGlite starts slowly); each test starts from an empty inbox and a fresh worker.
+  beforeAll(async () => {
+    const opened = await open();
+    world.database = opened.database;
+    world.drop = opened.drop;
+    await migrateToLatest(world.database.knex);
+  });
+  beforeEach(async () => {
+    await world.database.knex('dead_letters').delete();
+    await world.database.knex('webhook_inbox').delete();
+    world.processor = new RecordingProcessor();
+    const uow = new KnexUnitOfWork(world.database.knex, world.clock);
+    world.worker = new InboxWorker(
+      uow,
+      world.processor,
+      world.clock,
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 1_000 },
+      pino({ level: 'silent' }),
+    );
+  });
+  afterAll(async () => {
+    await world.database?.close();
+    await world.drop?.();
+  });
+  return world;
+}
+
+const postgres = async () => {
+  const db: TestDatabase = await createTestDatabase();
+  return { database: openDatabase({ databaseUrl: db.url, dataDir: ':memory:' }), drop: () => db.drop() };
+};
+const pglite = async () => ({ database: openDatabase({ dataDir: ':memory:' }) });
+
+describe.each([
+  ['PostgreSQL', postgres],
+  ['embedded PGlite', pglite],
+])('webhook inbox ordered per key (%s)', (_, open) => {
+  const world = worldOn(open);
+
+  it('holds back only the failing row’s key; its later rows wait, then follow it in sequence order', async () => {
+    world.processor.failures.set('k9', 2);
+    await world.arrive(
+      { id: 'k10', key: 'cus_1', sequence: '10' },
+      { id: 'k9', key: 'cus_1', sequence: '9' },
+      { id: 'l2', key: 'cus_2', sequence: '2' },
+      { id: 'u1' },
+      { id: 'k11', key: 'cus_1', sequence: '11' },
+      { id: 'l1', key: 'cus_2', sequence: '1' },
+      { id: 'u2' },
+      // The same key on another storefront is another key.
+      { id: 'o1', key: 'cus_1', sequence: '1', storefront: 'store-2' },
+    );
+    const cus1 = ['k9', 'k10', 'k11'];
+
+    await world.drain();
+    expect(world.processor.appliedOf(['l1', 'l2'])).toEqual(['l1', 'l2']);
+    expect(world.processor.applied).toEqual(expect.arrayContaining(['u1', 'u2', 'o1']));
+    expect(world.processor.appliedOf(cus1)).toEqual([]);
+    expect(await world.rows(cus1)).toMatchObject({
+      k9: { status: 'PENDING', attempts: 1 },
+      k10: { status: 'PENDING', attempts: 0 },
+      k11: { status: 'PENDING', attempts: 0 },
+    });
+
+    world.later();
+    await world.drain();
+    expect(world.processor.appliedOf(cus1)).toEqual([]);
+    expect(await world.rows(['k9', 'k10'])).toMatchObject({ k9: { attempts: 2 }, k10: { attempts: 0 } });
+
+    world.later();
+    await world.drain();
+    expect(world.processor.appliedOf(cus1)).toEqual(['k9', 'k10', 'k11']);
+    expect(await world.rows(cus1)).toMatchObject({
+      k9: { status: 'PROCESSED' },
+      k10: { status: 'PROCESSED' },
+      k11: { status: 'PROCESSED', source_ip: '203.0.113.7' },
+    });
+  });
+
+  it('releases the key once the failing row is dead-lettered; replaying the dead letter applies it afterwards', async () => {
+    // Numeric order beyond 2^53 and beyond int64: compared as text, '100…' would come before '900…'.
+    const m1 = { id: 'm1', key: 'cus_9', sequence: '9007199254740993' };
+    const m2 = { id: 'm2', key: 'cus_9', sequence: '9007199254740994' };
+    const m3 = { id: 'm3', key: 'cus_9', sequence: '100000000000000000000' };
+    world.processor.failures.set('m1', 3);
+    await world.arrive(m3, m2, m1);
+
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await world.drain();
+      if (attempt < 3) expect(world.processor.appliedOf(['m2', 'm3'])).toEqual([]);
+      world.later();
+    }
+    expect(world.processor.applied).toEqual(['m2', 'm3']);
+    expect(await world.rows(['m1', 'm2', 'm3'])).toMatchObject({
+      m1: { status: 'DEAD', attempts: 3 },
+      m2: { status: 'PROCESSED', sequence: '9007199254740994' },
+      m3: { status: 'PROCESSED', sequence: '100000000000000000000' },
+    });
+
+    const uow = new KnexUnitOfWork(world.database.knex, world.clock);
+    const [letter] = await uow.reads.inbox.listDeadLetters({}, { size: 10 });
+    expect(letter?.providerEventId).toBe('m1');
+    await uow.transaction((repos) => repos.inbox.requeueDeadLetter(letter!.id, world.clock.now()));
+    await world.drain();
+    expect(world.processor.applied).toEqual(['m2', 'm3', 'm1']);
+  });
+
+  it('keeps rows without a key independent of each other and of failures', async () => {
+    world.processor.failures.set('a', 1);
+    await world.arrive({ id: 'a' }, { id: 'b' }, { id: 'c', key: 'k', sequence: '1' });
+    await world.drain();
+    expect(world.processor.applied).toEqual(['b', 'c']);
+  });
+});
+
+describe('webhook inbox claims across replicas (PostgreSQL)', () => {
+  const world = worldOn(postgres);
+
+  it('never hands two workers the same key at once, and skips what another worker holds', async () => {
+    await world.arrive(
+      { id: 'n1', key: 'cus_n', sequence: '1' },
+      { id: 'n2', key: 'cus_n', sequence: '2' },
+      { id: 'p1', key: 'cus_p', sequence: '1' },
+    );
+    const now = world.clock.now();
+    const replicaA = await world.database.knex.transaction();
+    const replicaB = await world.database.knex.transaction();
+    try {
+      const first = await new KnexWebhookInbox(replicaA).claimDue(now);
+      expect(first?.providerEventId).toBe('n1');
+      // n1 is in flight on A: B must not take n2 (same key) nor n1 (locked), only the other key.
+      const second = await new KnexWebhookInbox(replicaB).claimDue(now);
+      expect(second?.providerEventId).toBe('p1');
+      expect(await new KnexWebhookInbox(world.database.knex).claimDue(now)).toBeUndefined();
+      await new KnexWebhookInbox(replicaA).markProcessed(first!.id, now, 'applied');
+      await replicaA.commit();
+      const third = await new KnexWebhookInbox(world.database.knex).claimDue(now);
+      expect(third?.providerEventId).toBe('n2');
+    } finally {
+      if (!replicaA.isCompleted()) await replicaA.rollback();
+      if (!replicaB.isCompleted()) await replicaB.rollback();
+    }
+  });
+});

@@ -18,6 +18,8 @@ import { Reconciliation } from './app/background/reconciliation';
 import { StorefrontUseCases } from './app/use-cases/storefronts';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { WebhookIntake } from './app/inbound/webhook-intake';
+import { Scheduler } from './app/background/scheduler';
+import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
 import type { Config } from './config/config';
@@ -58,6 +60,8 @@ export interface RunningService {
   grpcPort: number;
   httpPort: number;
   database: Database;
+  /** The durable scheduler: register a handler per action kind; use cases schedule through their repositories. */
+  scheduler: Scheduler;
   /** Drains gRPC, flushes the relay, closes Kafka and the database. */
   stop(): Promise<void>;
 }
@@ -87,11 +91,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const relayStore = new OutboxRelayStore(database.knex);
   const inboxCounts = new KnexWebhookInbox(database.knex);
+  const actionQueue = new KnexScheduledActionQueue(database.knex);
   const metrics = createMetrics({
     outbox: () => relayStore.countUnpublished(),
     webhookInbox: () => inboxCounts.countPending(),
     deadLetters: () => inboxCounts.countDeadLetters(),
     parkedEvents: () => relayStore.countParked(),
+    failedActions: () => actionQueue.countFailed(),
   });
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -173,6 +179,22 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (signal) => reconciliation.sweep(signal),
     reconcilerLogger,
   );
+  // Built before the use cases so they can be handed it; kinds are registered by whoever owns the work.
+  const scheduler = new Scheduler(
+    actionQueue,
+    clock,
+    {
+      pollIntervalMs: config.schedulerPollIntervalMs,
+      leaseMs: config.schedulerLeaseMs,
+      maxAttempts: config.schedulerMaxAttempts,
+      retryBaseMs: 5_000,
+      maxBackoffMs: 3_600_000,
+      batchSize: 20,
+    },
+    logger.child({ component: 'scheduler' }),
+    (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),
+  );
+  uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),
@@ -236,6 +258,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   relay?.start();
   inbox.start();
   reconciler.start();
+  scheduler.start();
   ingress = { intake, inbox };
   serving = true;
   setServing(health, databaseMonitor.isReachable());
@@ -246,6 +269,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     grpcPort,
     httpPort,
     database,
+    scheduler,
     async stop() {
       serving = false;
       databaseMonitor.stop();
@@ -256,6 +280,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await closeHttp(http);
       await inbox.stop();
       await reconciler.stop();
+      await scheduler.stop();
       await emulators?.stop();
       await relay?.stop();
       await database.close();

@@ -21,6 +21,8 @@ const MODEL_TABLES = [
   'outbox_relay_lease',
   'idempotency_keys',
   'audit_log',
+  'scheduled_actions',
+  'reconcile_failures',
 ];
 
 /** Every migration, in the order they apply. */
@@ -31,6 +33,7 @@ const MIGRATIONS = [
   '004-idempotency-scope',
   '005-outbox-parking',
   '006-webhook-scope',
+  '008-scheduled-actions',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -14,7 +14,12 @@ import { PeriodicTask } from './app/background/periodic-task';
 import { ProviderEventApplier } from './app/inbound/provider-events';
 import { ProviderGateway } from './app/providers/provider-gateway';
 import { ProviderRegistry } from './app/providers/provider-registry';
-import { Reconciliation } from './app/background/reconciliation';
+import { Reconciler } from './app/background/reconciler';
+import { PaymentCheckoutSweep } from './app/background/payment-checkout-sweep';
+import { RefundSweep } from './app/background/refund-sweep';
+import { SubscriptionCheckoutSweep } from './app/background/subscription-checkout-sweep';
+import { SubscriptionSweep } from './app/background/subscription-sweep';
+import { KnexReconcileFailures } from './store/reconcile-failures';
 import { StorefrontUseCases } from './app/use-cases/storefronts';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { WebhookIntake } from './app/inbound/webhook-intake';
@@ -159,19 +164,29 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger.child({ component: 'webhook-inbox' }),
   );
   const reconcilerLogger = logger.child({ component: 'reconciler' });
-  const reconciliation = new Reconciliation(
+  const sweepDeps = {
     uow,
     gateway,
     applier,
     clock,
-    {
-      batchSize: 50,
-      refundCheckAfterMs: config.reconcileRefundAfterMs,
-      recheckAfterMs: RECHECK_AFTER_MS,
-      providerTimeoutMs: 30_000,
-    },
+    settings: { recheckAfterMs: RECHECK_AFTER_MS, providerTimeoutMs: 30_000 },
+  };
+  const reconciliation = new Reconciler(
+    [
+      new SubscriptionCheckoutSweep(sweepDeps),
+      new PaymentCheckoutSweep(sweepDeps),
+      new RefundSweep(sweepDeps, config.reconcileRefundAfterMs),
+      new SubscriptionSweep(sweepDeps, {
+        periodEndGraceMs: config.reconcilePeriodEndGraceMs,
+        silenceMs: config.reconcileSilenceMs,
+      }),
+    ],
+    new KnexReconcileFailures(database.knex),
+    clock,
+    { batchSize: 50, maxFailures: config.reconcileMaxFailures },
     reconcilerLogger,
-    (kind, outcome) => metrics.reconciled.inc({ kind, outcome }),
+    (kind, outcome) =>
+      outcome === 'given_up' ? metrics.reconcileGaveUp.inc({ kind }) : metrics.reconciled.inc({ kind, outcome }),
   );
   const reconciler = new PeriodicTask(
     'reconciler',

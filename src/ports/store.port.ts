@@ -280,6 +280,7 @@ export interface Repositories {
   audit: AuditWriter;
   idempotency: IdempotencyResponses;
   scheduledActions: ScheduledActionRepository;
+  liveSubscriptions: LiveSubscriptionChecks;
 }
 
 /** Records a call's response in its final transaction (CallContext.completion). */
@@ -381,4 +382,25 @@ export interface ReconcileFailures {
   clear(kind: string, subjectId: string): Promise<void>;
   /** The sweep stops asking about the row. */
   giveUp(kind: string, subjectId: string, at: Date): Promise<void>;
+}
+
+/** When the reconciler asks about a live subscription (app/background/subscription-sweep.ts). */
+export interface LiveCheckRules {
+  /** Past its period end by this much, and not asked since: asked. */
+  periodEndGraceMs: number;
+  /** Neither changed nor asked about for this long: asked. */
+  silenceMs: number;
+  /** After a failed check (`reconcile_failures` of `failuresKind`), not asked again before this. */
+  retryAfterMs: number;
+  failuresKind: string;
+}
+
+/** Live subscriptions (TRIALING, ACTIVE, PAST_DUE) whose lost webhooks the reconciler looks for. */
+export interface LiveSubscriptionChecks {
+  /** Ids of live subscriptions due for a check by `now` (never one given up on), least recently checked first. */
+  listDue(now: Date, rules: LiveCheckRules, limit: number): Promise<string[]>;
+  /** Locks the subscription if still live; false when it is not, or another replica holds it (SKIP LOCKED). */
+  lock(id: string): Promise<boolean>;
+  /** The provider was asked about it at `at`. */
+  markChecked(id: string, at: Date): Promise<void>;
 }

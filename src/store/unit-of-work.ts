@@ -17,6 +17,7 @@ import { KnexPlanRepository } from './plan-repository';
 import { KnexIdempotencyResponses } from './idempotency-store';
 import { KnexStorefrontRepository } from './storefront-repository';
 import { KnexScheduledActions } from './scheduled-actions';
+import { KnexLiveSubscriptionChecks } from './live-subscription-checks';
 
 const tracer = trace.getTracer('billing-adapter/store');
 
@@ -99,6 +100,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       audit: new KnexAuditWriter(db, this.clock),
       idempotency: new KnexIdempotencyResponses(db),
       scheduledActions: new KnexScheduledActions(db, this.clock, onSchedule),
+      liveSubscriptions: new KnexLiveSubscriptionChecks(db),
     };
   }
 }

@@ -75,7 +75,7 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
     }),
     reconciled: new Counter({
       name: 'billing_reconciler_rows_total',
-      help: 'Expired checkouts and pending refunds the reconciler asked a provider about',
+      help: 'Rows the reconciler asked a provider about (expired checkouts, pending refunds, live subscriptions)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

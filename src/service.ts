@@ -15,13 +15,20 @@ import { PeriodicTask } from './app/background/periodic-task';
 import { ProviderEventApplier } from './app/inbound/provider-events';
 import { ProviderGateway } from './app/providers/provider-gateway';
 import { ProviderRegistry } from './app/providers/provider-registry';
-import { Reconciliation } from './app/background/reconciliation';
+import { Reconciler } from './app/background/reconciler';
+import { PaymentCheckoutSweep } from './app/background/payment-checkout-sweep';
+import { RefundSweep } from './app/background/refund-sweep';
+import { SubscriptionCheckoutSweep } from './app/background/subscription-checkout-sweep';
+import { SubscriptionSweep } from './app/background/subscription-sweep';
+import { KnexReconcileFailures } from './store/reconcile-failures';
 import { StorefrontUseCases } from './app/use-cases/storefronts';
 import { CheckoutUseCases } from './app/use-cases/checkout';
 import { PortalUseCases } from './app/use-cases/portal';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { UsageUseCases } from './app/use-cases/usage';
 import { WebhookIntake } from './app/inbound/webhook-intake';
+import { Scheduler } from './app/background/scheduler';
+import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
 import type { Config } from './config/config';
@@ -62,6 +69,8 @@ export interface RunningService {
   grpcPort: number;
   httpPort: number;
   database: Database;
+  /** The durable scheduler: register a handler per action kind; use cases schedule through their repositories. */
+  scheduler: Scheduler;
   /** Drains gRPC, flushes the relay, closes Kafka and the database. */
   stop(): Promise<void>;
 }
@@ -91,11 +100,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const relayStore = new OutboxRelayStore(database.knex);
   const inboxCounts = new KnexWebhookInbox(database.knex);
+  const actionQueue = new KnexScheduledActionQueue(database.knex);
   const metrics = createMetrics({
     outbox: () => relayStore.countUnpublished(),
     webhookInbox: () => inboxCounts.countPending(),
     deadLetters: () => inboxCounts.countDeadLetters(),
     parkedEvents: () => relayStore.countParked(),
+    failedActions: () => actionQueue.countFailed(),
   });
   const applied = await migrateToLatest(database.knex);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -164,19 +175,29 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger.child({ component: 'webhook-inbox' }),
   );
   const reconcilerLogger = logger.child({ component: 'reconciler' });
-  const reconciliation = new Reconciliation(
+  const sweepDeps = {
     uow,
     gateway,
     applier,
     clock,
-    {
-      batchSize: 50,
-      refundCheckAfterMs: config.reconcileRefundAfterMs,
-      recheckAfterMs: RECHECK_AFTER_MS,
-      providerTimeoutMs: 30_000,
-    },
+    settings: { recheckAfterMs: RECHECK_AFTER_MS, providerTimeoutMs: 30_000 },
+  };
+  const reconciliation = new Reconciler(
+    [
+      new SubscriptionCheckoutSweep(sweepDeps),
+      new PaymentCheckoutSweep(sweepDeps),
+      new RefundSweep(sweepDeps, config.reconcileRefundAfterMs),
+      new SubscriptionSweep(sweepDeps, {
+        periodEndGraceMs: config.reconcilePeriodEndGraceMs,
+        silenceMs: config.reconcileSilenceMs,
+      }),
+    ],
+    new KnexReconcileFailures(database.knex),
+    clock,
+    { batchSize: 50, maxFailures: config.reconcileMaxFailures },
     reconcilerLogger,
-    (kind, outcome) => metrics.reconciled.inc({ kind, outcome }),
+    (kind, outcome) =>
+      outcome === 'given_up' ? metrics.reconcileGaveUp.inc({ kind }) : metrics.reconciled.inc({ kind, outcome }),
   );
   const reconciler = new PeriodicTask(
     'reconciler',
@@ -184,6 +205,22 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (signal) => reconciliation.sweep(signal),
     reconcilerLogger,
   );
+  // Built before the use cases so they can be handed it; kinds are registered by whoever owns the work.
+  const scheduler = new Scheduler(
+    actionQueue,
+    clock,
+    {
+      pollIntervalMs: config.schedulerPollIntervalMs,
+      leaseMs: config.schedulerLeaseMs,
+      maxAttempts: config.schedulerMaxAttempts,
+      retryBaseMs: 5_000,
+      maxBackoffMs: 3_600_000,
+      batchSize: 20,
+    },
+    logger.child({ component: 'scheduler' }),
+    (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),
+  );
+  uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),
@@ -252,6 +289,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   relay?.start();
   inbox.start();
   reconciler.start();
+  scheduler.start();
   ingress = { intake, inbox };
   serving = true;
   setServing(health, databaseMonitor.isReachable());
@@ -262,6 +300,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     grpcPort,
     httpPort,
     database,
+    scheduler,
     async stop() {
       serving = false;
       databaseMonitor.stop();
@@ -272,6 +311,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await closeHttp(http);
       await inbox.stop();
       await reconciler.stop();
+      await scheduler.stop();
       await emulators?.stop();
       await relay?.stop();
       await database.close();

@@ -58,6 +58,16 @@ export interface Config {
   databaseAcquireTimeoutMs: number;
   /** Proxies whose X-Forwarded-For names a webhook's sender (TRUSTED_PROXIES: IPs/CIDRs; default none). */
   trustedProxies: IpRange[];
+  /** Scheduler (app/background/scheduler.ts): poll, lease of a claimed action, runs before an action fails. */
+  schedulerPollIntervalMs: number;
+  schedulerLeaseMs: number;
+  schedulerMaxAttempts: number;
+  /** Failed provider checks of one row before the reconciler stops asking about it. */
+  reconcileMaxFailures: number;
+  /** A live subscription this long past its period end with no word of a renewal is asked about. */
+  reconcilePeriodEndGraceMs: number;
+  /** A live subscription not heard of (no change, no check) for this long is asked about. */
+  reconcileSilenceMs: number;
 }
 
 /** A configuration error names the variable and the rule. */
@@ -136,6 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
     trustedProxies: ipRanges(env, 'TRUSTED_PROXIES'),
+    schedulerPollIntervalMs: integer(env, 'SCHEDULER_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    schedulerLeaseMs: integer(env, 'SCHEDULER_LEASE_MS', 300_000, 1000, 3_600_000),
+    schedulerMaxAttempts: integer(env, 'SCHEDULER_MAX_ATTEMPTS', 10, 1, 100),
+    reconcileMaxFailures: integer(env, 'RECONCILE_MAX_FAILURES', 20, 1, 1000),
+    reconcilePeriodEndGraceMs: integer(env, 'RECONCILE_PERIOD_END_GRACE_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+    reconcileSilenceMs: integer(env, 'RECONCILE_SILENCE_MS', 24 * 3_600_000, 60_000, 90 * 24 * 3_600_000),
   };
 }
 

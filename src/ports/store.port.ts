@@ -290,6 +290,8 @@ export interface Repositories {
   events: EventLog;
   audit: AuditWriter;
   idempotency: IdempotencyResponses;
+  scheduledActions: ScheduledActionRepository;
+  liveSubscriptions: LiveSubscriptionChecks;
 }
 
 /** Records a call's response in its final transaction (CallContext.completion). */
@@ -319,4 +321,97 @@ export interface UnitOfWork {
   transaction<T>(work: (repos: Repositories) => Promise<T>, completes?: { completion?: ResponseRecorder }): Promise<T>;
   /** Repositories outside a transaction, for reads. */
   readonly reads: Repositories;
+}
+
+/** Timed work the service does itself (app/background/scheduler.ts runs it). */
+export interface ScheduledAction {
+  id: string;
+  /** What to do; a handler is registered per kind (e.g. `subscription.cancel_at_period_end`). */
+  kind: string;
+  /** What it is done to (our id); one pending action per (kind, subject). */
+  subjectId: string;
+  storefrontId?: string;
+  dueAt: Date;
+  payload: Record<string, unknown>;
+  /** Runs started so far, this one included while it runs. */
+  attempts: number;
+  lastError?: string;
+  status: 'pending' | 'done' | 'failed';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ScheduleRequest {
+  kind: string;
+  subjectId: string;
+  storefrontId?: string;
+  dueAt: Date;
+  payload?: Record<string, unknown>;
+}
+
+/** Schedules and cancels actions in the caller's transaction, atomically with the state change that wants them. */
+export interface ScheduledActionRepository {
+  /**
+   * Schedules `kind` for the subject; the pending one, if any, is moved instead (new due time and payload, attempts
+   * start again). A run of the old schedule still in flight no longer completes it.
+   */
+  schedule(request: ScheduleRequest): Promise<ScheduledAction>;
+  /** Removes the pending action of (kind, subject); false when there was none. */
+  cancel(kind: string, subjectId: string): Promise<boolean>;
+  /** The pending action of (kind, subject), if any. */
+  pending(kind: string, subjectId: string): Promise<ScheduledAction | undefined>;
+}
+
+/** The runner's side of the scheduled actions: leases, outcomes. Every write is fenced by the lease owner. */
+export interface ScheduledActionQueue {
+  /**
+   * Leases up to `limit` pending actions of `kinds` due by `now` whose lease is free or expired (SKIP LOCKED, so
+   * replicas never take the same row), counting an attempt each. Committed before it returns.
+   */
+  claimDue(
+    kinds: readonly string[],
+    owner: string,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<ScheduledAction[]>;
+  /** False when the lease was lost (expired and taken, or the action was moved or cancelled meanwhile). */
+  complete(id: string, owner: string, at: Date): Promise<boolean>;
+  retry(id: string, owner: string, dueAt: Date, error: string, at: Date): Promise<boolean>;
+  fail(id: string, owner: string, error: string, at: Date): Promise<boolean>;
+  /** Gives the lease back without counting the attempt (shutdown interrupted the run). */
+  release(id: string, owner: string): Promise<void>;
+  /** Actions that used up their attempts (metrics). */
+  countFailed(): Promise<number>;
+}
+
+/** Rows whose reconciliation keeps failing, per sweep. */
+export interface ReconcileFailures {
+  /** Counts one more failure of the row and returns the count. */
+  record(kind: string, subjectId: string, error: string, at: Date): Promise<number>;
+  /** The row was checked: its failures are forgotten. */
+  clear(kind: string, subjectId: string): Promise<void>;
+  /** The sweep stops asking about the row. */
+  giveUp(kind: string, subjectId: string, at: Date): Promise<void>;
+}
+
+/** When the reconciler asks about a live subscription (app/background/subscription-sweep.ts). */
+export interface LiveCheckRules {
+  /** Past its period end by this much, and not asked since: asked. */
+  periodEndGraceMs: number;
+  /** Neither changed nor asked about for this long: asked. */
+  silenceMs: number;
+  /** After a failed check (`reconcile_failures` of `failuresKind`), not asked again before this. */
+  retryAfterMs: number;
+  failuresKind: string;
+}
+
+/** Live subscriptions (TRIALING, ACTIVE, PAST_DUE) whose lost webhooks the reconciler looks for. */
+export interface LiveSubscriptionChecks {
+  /** Ids of live subscriptions due for a check by `now` (never one given up on), least recently checked first. */
+  listDue(now: Date, rules: LiveCheckRules, limit: number): Promise<string[]>;
+  /** Locks the subscription if still live; false when it is not, or another replica holds it (SKIP LOCKED). */
+  lock(id: string): Promise<boolean>;
+  /** The provider was asked about it at `at`. */
+  markChecked(id: string, at: Date): Promise<void>;
 }

@@ -6,6 +6,7 @@ import * as idempotencyScope from './migrations/004-idempotency-scope';
 import * as outboxParking from './migrations/005-outbox-parking';
 import * as webhookScope from './migrations/006-webhook-scope';
 import * as inboxOrdering from './migrations/007-inbox-ordering';
+import * as scheduledActions from './migrations/008-scheduled-actions';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '005-outbox-parking': outboxParking,
   '006-webhook-scope': webhookScope,
   '007-inbox-ordering': inboxOrdering,
+  '008-scheduled-actions': scheduledActions,
 };
 
 const source: Knex.MigrationSource<string> = {

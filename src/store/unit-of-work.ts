@@ -16,6 +16,8 @@ import { KnexOutboxWriter } from './outbox-writer';
 import { KnexPlanRepository } from './plan-repository';
 import { KnexIdempotencyResponses } from './idempotency-store';
 import { KnexStorefrontRepository } from './storefront-repository';
+import { KnexScheduledActions } from './scheduled-actions';
+import { KnexLiveSubscriptionChecks } from './live-subscription-checks';
 
 const tracer = trace.getTracer('billing-adapter/store');
 
@@ -23,6 +25,7 @@ const tracer = trace.getTracer('billing-adapter/store');
 export class KnexUnitOfWork implements UnitOfWork {
   readonly reads: Repositories;
   private readonly eventListeners: Array<() => void> = [];
+  private readonly scheduleListeners: Array<(dueAt: Date) => void> = [];
 
   constructor(
     private readonly knex: Knex,
@@ -36,6 +39,11 @@ export class KnexUnitOfWork implements UnitOfWork {
     this.eventListeners.push(listener);
   }
 
+  /** Called after every commit that scheduled actions, with the earliest due time (the scheduler wakes). */
+  onActionsScheduled(listener: (dueAt: Date) => void): void {
+    this.scheduleListeners.push(listener);
+  }
+
   async transaction<T>(
     work: (repos: Repositories) => Promise<T>,
     completes?: { completion?: ResponseRecorder },
@@ -45,15 +53,21 @@ export class KnexUnitOfWork implements UnitOfWork {
       { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
       async (span) => {
         let wroteEvents = false;
+        let earliestDue: Date | undefined;
         try {
           const result = await this.knex.transaction(async (tx) => {
-            const repos = this.repositories(tx, () => (wroteEvents = true));
+            const repos = this.repositories(
+              tx,
+              () => (wroteEvents = true),
+              (at) => (earliestDue = earliestDue && earliestDue <= at ? earliestDue : at),
+            );
             const value = await work(repos);
             // The call's response commits with its change, or neither does.
             await completes?.completion?.record(repos, value);
             return value;
           });
           if (wroteEvents) for (const listener of this.eventListeners) listener();
+          if (earliestDue) for (const listener of this.scheduleListeners) listener(earliestDue);
           return result;
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -65,7 +79,11 @@ export class KnexUnitOfWork implements UnitOfWork {
     );
   }
 
-  private repositories(db: Knex | Knex.Transaction, onAppend: () => void): Repositories {
+  private repositories(
+    db: Knex | Knex.Transaction,
+    onAppend: () => void,
+    onSchedule: (dueAt: Date) => void = (at) => this.scheduleListeners.forEach((listener) => listener(at)),
+  ): Repositories {
     return {
       storefronts: new KnexStorefrontRepository(db),
       plans: new KnexPlanRepository(db),
@@ -81,6 +99,8 @@ export class KnexUnitOfWork implements UnitOfWork {
       events: new KnexEventLog(db),
       audit: new KnexAuditWriter(db, this.clock),
       idempotency: new KnexIdempotencyResponses(db),
+      scheduledActions: new KnexScheduledActions(db, this.clock, onSchedule),
+      liveSubscriptions: new KnexLiveSubscriptionChecks(db),
     };
   }
 }

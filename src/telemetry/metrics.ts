@@ -13,6 +13,10 @@ export interface ServiceMetrics {
   relay: RelayMetrics;
   /** Rows the reconciler looked at, by kind (subscription, payment, refund) and outcome (checked, failed). */
   reconciled: Counter<'kind' | 'outcome'>;
+  /** Rows a reconciler sweep stopped asking about after too many failed checks, by kind. */
+  reconcileGaveUp: Counter<'kind'>;
+  /** Finished runs of scheduled actions, by kind and outcome (done, retry, failed). */
+  scheduledActions: Counter<'kind' | 'outcome'>;
 }
 
 /** Backlogs read from the database at scrape time, so every replica reports the same truth. */
@@ -22,6 +26,8 @@ export interface Backlogs {
   deadLetters(): Promise<number>;
   /** Events parked because Kafka refused them for good, not yet retried. */
   parkedEvents(): Promise<number>;
+  /** Scheduled actions that used up their attempts. */
+  failedActions?(): Promise<number>;
 }
 
 /**
@@ -50,10 +56,26 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
   gauge('billing_webhook_dead_letters', 'Webhooks that exhausted their attempts and were not retried', () =>
     backlogs.deadLetters(),
   );
+  const failedActions = backlogs.failedActions?.bind(backlogs);
+  if (failedActions) {
+    gauge('billing_scheduled_actions_failed', 'Scheduled actions that used up their attempts', failedActions);
+  }
   return {
+    reconcileGaveUp: new Counter({
+      name: 'billing_reconciler_given_up_total',
+      help: 'Rows the reconciler stopped asking a provider about after repeated failed checks',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    scheduledActions: new Counter({
+      name: 'billing_scheduled_actions_total',
+      help: 'Finished runs of scheduled actions by kind and outcome (done, retry, failed)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
     reconciled: new Counter({
       name: 'billing_reconciler_rows_total',
-      help: 'Expired checkouts and pending refunds the reconciler asked a provider about',
+      help: 'Rows the reconciler asked a provider about (expired checkouts, pending refunds, live subscriptions)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

@@ -21,6 +21,8 @@ const MODEL_TABLES = [
   'outbox_relay_lease',
   'idempotency_keys',
   'audit_log',
+  'scheduled_actions',
+  'reconcile_failures',
 ];
 
 /** Every migration, in the order they apply. */
@@ -32,6 +34,7 @@ const MIGRATIONS = [
   '005-outbox-parking',
   '006-webhook-scope',
   '007-inbox-ordering',
+  '008-scheduled-actions',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

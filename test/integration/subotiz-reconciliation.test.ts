@@ -9,8 +9,9 @@ import { call, callError, counter, eventTypesOf, startTestService, TestService }
 
 /**
  * The reconciler: what Subotiz knows but never told us by webhook. Subotiz sends no webhook when a checkout session
- * expires, and any webhook can be lost; the service asks Subotiz once a checkout has expired or a refund stayed
- * pending. The service's clock is moved forward (never the emulator's) to get past a checkout's 30 minutes.
+ * expires, and any webhook can be lost; the service asks Subotiz once a checkout has expired, a refund stayed
+ * pending, or a live subscription is past its period end. The service's clock is moved forward to get past a
+ * checkout's 30 minutes or a period end; the emulator's clock only where Subotiz itself must renew.
  */
 describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
   let db: TestDatabase;
@@ -139,6 +140,42 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     );
     expect(closed.amount!.amountMinor).toBe(4250n);
     expect(await eventTypesOf(service, paymentId)).toEqual([]);
+  });
+
+  it('catches up a renewal whose webhooks were lost: the live subscription is asked about past its period end', async () => {
+    // A storefront and emulator of its own: this test moves Subotiz's clock a month on.
+    const renewals = await subotizWorld(service, { storefrontId: 'renewal-store' });
+    try {
+      const { id } = await renewals.activeSubscription();
+      const periodEnd = (await renewals.subscription(id)).currentPeriodEnd!;
+      const checked = await checkedRows('live_subscription');
+      await renewals.control('/webhooks/faults', { mode: 'drop', count: 20 });
+
+      // Subotiz renews a month later; every webhook about it is lost.
+      const { now } = await renewals.control<{ now: string }>('/clock');
+      await renewals.control('/clock/advance', {
+        seconds: Math.ceil((periodEnd.getTime() - new Date(now).getTime()) / 1000) + 60,
+      });
+      const lost = await renewals.control<{ type: string; attempts: number }[]>('/webhooks');
+      expect(lost.filter((w) => w.type === 'v2.invoice.paid' && w.attempts === 0).length).toBeGreaterThanOrEqual(1);
+      expect((await renewals.subscription(id)).currentPeriodEnd!.getTime()).toBe(periodEnd.getTime());
+
+      // Past its period end plus the grace (1 h), the service asks Subotiz and applies the renewal, once.
+      offsetMs = periodEnd.getTime() - Date.now() + 61 * 60_000;
+      const renewed = await eventually(
+        () => renewals.subscription(id),
+        (s) => s.currentPeriodEnd!.getTime() > periodEnd.getTime(),
+      );
+      expect(renewed.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
+      expect(await checkedRows('live_subscription')).toBeGreaterThan(checked);
+      expect(await eventTypesOf(service, id)).toEqual([
+        'billing.subscription.created',
+        'billing.subscription.activated',
+        'billing.subscription.renewed',
+      ]);
+    } finally {
+      await renewals.close();
+    }
   });
 
   it('catches up a completed checkout whose every webhook was lost: ACTIVE, paid, entitled, with the events', async () => {

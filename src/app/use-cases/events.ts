@@ -1,4 +1,4 @@
-import { tenantScopeOf } from '../../auth/tenant-scope';
+import { tenantScopeOf } from '../tenant-scope';
 import { invalidArgument } from '../../domain/errors';
 import { isEventType } from '../../domain/event-catalogue';
 import type { EventFilter, UnitOfWork } from '../../ports/store.port';

@@ -1,5 +1,5 @@
 import { permissionDenied } from '../../auth/auth-errors';
-import { tenantScopeOf } from '../../auth/tenant-scope';
+import { tenantScopeOf } from '../../app/tenant-scope';
 import { invalidArgument, notFound } from '../../domain/errors';
 import type { ScopedKind, TenantDirectory } from '../../ports/tenant-directory.port';
 import type { Interceptor, RpcCall, RpcResult } from './interceptor';

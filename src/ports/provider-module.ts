@@ -2,7 +2,7 @@ import type { BindingSpec } from '../domain/binding-rules';
 import type { Violation } from '../domain/errors';
 import type { Clock } from './clock.port';
 import type { HttpTransport } from './http-transport.port';
-import type { ProviderAdapter } from './provider-adapter.port';
+import type { ProviderAdapter } from './provider-operations';
 
 /**
  * What a provider's model looks like, so the core can branch on features and never on a provider's name. Each

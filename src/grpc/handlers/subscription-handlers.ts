@@ -107,8 +107,7 @@ export function subscriptionHandlers({
       return { totalQuantity: read.totalQuantity, records: read.records.map(toUsageRecordMessage) };
     }),
     createPortalSession: mutation(
-      (req: pb.CreatePortalSessionRequest, ctx) =>
-        portal.createPortalSession(req.customerId, req.returnUrl, ctx),
+      (req: pb.CreatePortalSessionRequest, ctx) => portal.createPortalSession(req.customerId, req.returnUrl, ctx),
       (portal): pb.CreatePortalSessionResponse => ({ url: portal.url, expireTime: portal.expireTime }),
     ),
   };

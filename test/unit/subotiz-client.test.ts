@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createSubotizClient, deriveRequestId, SubotizClient, SubotizRequest } from '../../adapters/subotiz/client';
+import { AmbiguousOutcome, ProviderUnavailable } from '../../adapters/kit/errors';
 import { createSubotizOperations } from '../../adapters/subotiz/operations';
 import { DomainError } from '../../src/domain/errors';
 import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
@@ -127,7 +128,9 @@ describe('Subotiz client', () => {
     const error = await failure(c.call(ctx(), getSub));
     expect(sent).toHaveLength(3);
     expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toMatch(/Subotiz getSubscription failed after 3 attempts: HTTP 502/);
+    // The kit's transport names the provider by its id.
+    expect(error).toBeInstanceOf(ProviderUnavailable);
+    expect(error.message).toMatch(/subotiz getSubscription failed after 3 attempts: HTTP 502/);
   });
 
   it.each([

@@ -1,0 +1,71 @@
+import { DomainError } from '../../src/domain/errors';
+import { scrubSecrets } from '../../src/domain/secret-scrub';
+
+/** Which provider call an error belongs to. */
+export interface ProviderCallName {
+  provider: string;
+  operation: string;
+}
+
+/**
+ * The provider could not be reached, kept failing, or refused to be asked again in time; nothing suggests the call
+ * took effect (a read, a refused or a never-sent request). UNAVAILABLE: the caller may retry.
+ */
+export class ProviderUnavailable extends DomainError {
+  readonly provider: string;
+  readonly operation: string;
+
+  constructor(call: ProviderCallName, message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, [], options);
+    this.name = 'ProviderUnavailable';
+    this.provider = call.provider;
+    this.operation = call.operation;
+  }
+}
+
+/**
+ * A non-replayable request may or may not have taken effect (timeout after sending, reset mid-flight, 5xx). Also
+ * UNAVAILABLE for the caller, but the adapter must not send it again blindly: it asks the provider what became of it.
+ */
+export class AmbiguousOutcome extends DomainError {
+  readonly provider: string;
+  readonly operation: string;
+
+  constructor(call: ProviderCallName, message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, [], options);
+    this.name = 'AmbiguousOutcome';
+    this.provider = call.provider;
+    this.operation = call.operation;
+  }
+}
+
+/**
+ * The error as it may leave an adapter: message, violations and the cause's message with every secret removed (in
+ * any encoding a provider might echo it in), keeping the kit's error class so callers can still tell them apart.
+ */
+export function scrubError(error: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return error;
+  if (!(error instanceof Error)) return error;
+  const cause = scrubCause(error.cause, secrets);
+  const message = scrubSecrets(error.message, secrets);
+  if (error instanceof ProviderUnavailable) return new ProviderUnavailable(error, message, { cause });
+  if (error instanceof AmbiguousOutcome) return new AmbiguousOutcome(error, message, { cause });
+  if (error instanceof DomainError) {
+    return new DomainError(
+      error.code,
+      message,
+      error.violations.map((v) => ({ field: scrubSecrets(v.field, secrets), rule: scrubSecrets(v.rule, secrets) })),
+      { cause },
+    );
+  }
+  return new Error(message, { cause });
+}
+
+/** A cause reduced to its (scrubbed) message and error code: the original may hold request headers. */
+function scrubCause(cause: unknown, secrets: readonly string[]): Error | undefined {
+  if (!(cause instanceof Error)) return undefined;
+  const clean = new Error(scrubSecrets(cause.message, secrets)) as Error & { code?: string };
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') clean.code = scrubSecrets(code, secrets);
+  return clean;
+}

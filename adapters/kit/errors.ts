@@ -42,12 +42,13 @@ export class AmbiguousOutcome extends DomainError {
 /**
  * The error as it may leave an adapter: message, violations and the cause's message with every secret removed (in
  * any encoding a provider might echo it in), keeping the kit's error class so callers can still tell them apart.
+ * Anything thrown is read by shape: errors from another realm (fetch's, in test sandboxes) are not `instanceof Error`.
  */
 export function scrubError(error: unknown, secrets: readonly string[]): unknown {
   if (secrets.length === 0) return error;
-  if (!(error instanceof Error)) return error;
-  const cause = scrubCause(error.cause, secrets);
-  const message = scrubSecrets(error.message, secrets);
+  const { message: raw, cause: rawCause } = shapeOf(error);
+  const message = scrubSecrets(raw, secrets);
+  const cause = rawCause === undefined ? undefined : scrubCause(rawCause, secrets);
   if (error instanceof ProviderUnavailable) return new ProviderUnavailable(error, message, { cause });
   if (error instanceof AmbiguousOutcome) return new AmbiguousOutcome(error, message, { cause });
   if (error instanceof DomainError) {
@@ -61,11 +62,18 @@ export function scrubError(error: unknown, secrets: readonly string[]): unknown 
   return new Error(message, { cause });
 }
 
+function shapeOf(thrown: unknown): { message: string; cause?: unknown; code?: unknown } {
+  if (typeof thrown === 'object' && thrown !== null) {
+    const { message, cause, code } = thrown as { message?: unknown; cause?: unknown; code?: unknown };
+    return { message: typeof message === 'string' ? message : 'error', cause, code };
+  }
+  return { message: String(thrown) };
+}
+
 /** A cause reduced to its (scrubbed) message and error code: the original may hold request headers. */
-function scrubCause(cause: unknown, secrets: readonly string[]): Error | undefined {
-  if (!(cause instanceof Error)) return undefined;
-  const clean = new Error(scrubSecrets(cause.message, secrets)) as Error & { code?: string };
-  const code = (cause as { code?: unknown }).code;
+function scrubCause(cause: unknown, secrets: readonly string[]): Error {
+  const { message, code } = shapeOf(cause);
+  const clean = new Error(scrubSecrets(message, secrets)) as Error & { code?: string };
   if (typeof code === 'string') clean.code = scrubSecrets(code, secrets);
   return clean;
 }

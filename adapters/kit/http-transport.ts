@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { DomainError } from '../../src/domain/errors';
 import { scrubSecrets } from '../../src/domain/secret-scrub';
 import type { HttpTransport, ProviderHttpRequest, ProviderHttpResponse } from '../../src/ports/http-transport.port';
 import { BodyTooLarge, readBoundedText } from './bounded-body';
@@ -139,7 +140,7 @@ async function sendWithRetries(
 /** One HTTP exchange, answer body included, bounded by the attempt timeout and the caller's signal. */
 async function attemptOnce(settings: Settings, request: ProviderHttpRequest, span: Span): Promise<Attempt> {
   const body = request.body ?? '';
-  const auth = request.authorize ? await request.authorize({ method: request.method, url: request.url, body }) : {};
+  const auth = await authorize(request, body);
   const headers: Record<string, string> = { ...request.headers, ...auth };
   propagation.inject(context.active(), headers);
 
@@ -173,6 +174,20 @@ async function attemptOnce(settings: Settings, request: ProviderHttpRequest, spa
   }
 }
 
+/** The auth hook's headers; its failure (a token endpoint down, say) ends the call before anything is sent. */
+async function authorize(request: ProviderHttpRequest, body: string): Promise<Record<string, string>> {
+  if (!request.authorize) return {};
+  try {
+    return await request.authorize({ method: request.method, url: request.url, body });
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    const reason = typeof (error as { message?: unknown })?.message === 'string' ? (error as Error).message : 'error';
+    throw new ProviderUnavailable(request, `${label(request)}: could not authorize the request: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
 /** An answer is returned for the adapter to map, except throttling (429) and provider failures (5xx). */
 function judge(settings: Settings, response: Response, text: string): Attempt {
   const status = response.status;
@@ -200,6 +215,17 @@ function failedAttempt(settings: Settings, error: unknown, status: number | unde
     return { kind: 'failed', detail: `HTTP ${status}, ${error.message}`, mayHaveTakenEffect: true, retryable: false };
   }
   const code = errorCode(error);
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  if (status === undefined && !code && name === 'TypeError' && message !== 'fetch failed') {
+    // fetch refused to build the request (a header it cannot carry): nothing left, and nothing would next time.
+    return {
+      kind: 'failed',
+      detail: 'the request could not be sent',
+      mayHaveTakenEffect: false,
+      retryable: false,
+      cause: error,
+    };
+  }
   const cut = timedOut
     ? `no answer within ${settings.attemptTimeoutMs} ms`
     : `connection failed (${code ?? 'unknown'})`;
@@ -219,14 +245,16 @@ function label(call: ProviderCallName): string {
   return `${call.provider} ${call.operation}`;
 }
 
-/** The system error code (`ECONNRESET`) somewhere in fetch's cause chain. */
+/**
+ * The system error code (`ECONNRESET`) somewhere in fetch's cause chain. Read by shape, not `instanceof`: fetch's
+ * errors may come from another realm (test sandboxes), where our `Error` is not theirs.
+ */
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown };
     if (typeof code === 'string') return code;
-    const nested = current instanceof AggregateError ? current.errors[0] : undefined;
-    current = current.cause ?? nested;
+    current = cause ?? (Array.isArray(errors) ? errors[0] : undefined);
   }
   return undefined;
 }

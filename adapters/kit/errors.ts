@@ -40,6 +40,20 @@ export class AmbiguousOutcome extends DomainError {
 }
 
 /**
+ * The kit's error with its leading `<provider> <operation>` replaced by an adapter's own wording (the storefront, the
+ * provider's display name), keeping its class; any other error is returned as it is.
+ */
+export function relabel(error: unknown, label: string): unknown {
+  if (!(error instanceof ProviderUnavailable) && !(error instanceof AmbiguousOutcome)) return error;
+  const own = `${error.provider} ${error.operation}`;
+  const message = error.message.startsWith(own)
+    ? `${label}${error.message.slice(own.length)}`
+    : `${label}: ${error.message}`;
+  const Kind = error instanceof AmbiguousOutcome ? AmbiguousOutcome : ProviderUnavailable;
+  return new Kind(error, message, { cause: error.cause });
+}
+
+/**
  * The error as it may leave an adapter: message, violations and the cause's message with every secret removed (in
  * any encoding a provider might echo it in), keeping the kit's error class so callers can still tell them apart.
  * Anything thrown is read by shape: errors from another realm (fetch's, in test sandboxes) are not `instanceof Error`.

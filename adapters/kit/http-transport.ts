@@ -72,13 +72,18 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
 
 async function sendInSpan(settings: Settings, request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
   const url = URL.canParse(request.url) ? new URL(request.url) : undefined;
-  const span = tracer.startSpan(`${request.provider} ${request.operation}`, {
+  // OTel's HTTP client name (`{method} {url.template}`) where the adapter gives a template, under the provider's id.
+  const spanName = request.urlTemplate
+    ? `${request.provider} ${request.method} ${request.urlTemplate}`
+    : `${request.provider} ${request.operation}`;
+  const span = tracer.startSpan(spanName, {
     kind: SpanKind.CLIENT,
     attributes: {
       'billing.provider': request.provider,
       'billing.operation': request.operation,
       'http.request.method': request.method,
       ...(url && { 'server.address': url.hostname, 'url.path': url.pathname }),
+      ...(request.urlTemplate && { 'url.template': request.urlTemplate }),
     },
   });
   return context.with(trace.setSpan(context.active(), span), async () => {
@@ -120,7 +125,11 @@ async function sendWithRetries(
     }
     if (!outcome.retryable) throw new ProviderUnavailable(request, `${name} failed: ${detail}`, { cause });
     if (attempt >= attempts) {
-      throw new ProviderUnavailable(request, `${name} failed after ${attempt} attempts: ${detail}`, { cause });
+      throw new ProviderUnavailable(
+        request,
+        `${name} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${detail}`,
+        { cause },
+      );
     }
     if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > settings.maxRetryAfterMs) {
       throw new ProviderUnavailable(
@@ -163,7 +172,7 @@ async function attemptOnce(settings: Settings, request: ProviderHttpRequest, spa
     status = response.status;
     span.setAttribute('http.response.status_code', status);
     const text = await readBoundedText(response, settings.maxResponseBytes);
-    return judge(settings, response, text);
+    return judge(settings, request, response, text);
   } catch (error) {
     // Sent and then cut off by the caller: for a non-replayable request nobody knows what the provider did.
     if (request.signal.aborted) throw abandoned(request, !request.replayable, error);
@@ -189,14 +198,15 @@ async function authorize(request: ProviderHttpRequest, body: string): Promise<Re
 }
 
 /** An answer is returned for the adapter to map, except throttling (429) and provider failures (5xx). */
-function judge(settings: Settings, response: Response, text: string): Attempt {
+function judge(settings: Settings, request: ProviderHttpRequest, response: Response, text: string): Attempt {
   const status = response.status;
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => (headers[key.toLowerCase()] = value));
   if (status >= 200 && status < 500 && status !== 429 && !(status >= 300 && status < 400)) {
     return { kind: 'answered', response: { status, headers, body: text } };
   }
-  const detail = `HTTP ${status}`;
+  const said = excerpt(text, request.secrets ?? []);
+  const detail = `HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 429) {
     // The provider refused the request without acting on it: safe to send again, whatever the request.
     const after = retryAfterMs(headers['retry-after'], settings.now());
@@ -206,7 +216,19 @@ function judge(settings: Settings, response: Response, text: string): Attempt {
     const after = status === 503 ? retryAfterMs(headers['retry-after'], settings.now()) : undefined;
     return { kind: 'failed', detail, mayHaveTakenEffect: true, retryable: true, retryAfterMs: after };
   }
-  return { kind: 'failed', detail: `unexpected ${detail}`, mayHaveTakenEffect: false, retryable: false };
+  return { kind: 'failed', detail: `unexpected HTTP ${status}`, mayHaveTakenEffect: false, retryable: false };
+}
+
+/**
+ * What a failing answer said, for on-call: secrets scrubbed first (so the cut cannot leave half of one), then one
+ * line of printable text, at most 200 characters.
+ */
+function excerpt(body: string, secrets: readonly string[]): string {
+  const line = scrubSecrets(body, secrets)
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /** A request that got no (whole) answer: cut off by our attempt timeout, a connection failure, or an oversize body. */

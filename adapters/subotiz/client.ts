@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DomainError, invalidArgument, unavailable } from '../../src/domain/errors';
 import type { HttpTransport, ProviderHttpResponse } from '../../src/ports/http-transport.port';
 import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
-import { AmbiguousOutcome, ProviderUnavailable, scrubError } from '../kit/errors';
+import { AmbiguousOutcome, ProviderUnavailable, relabel, scrubError } from '../kit/errors';
 import { createHttpTransport } from '../kit/http-transport';
 import { parseJson } from '../kit/json';
 import { hmacSha256Hex } from '../kit/signatures';
@@ -87,23 +87,28 @@ export function createSubotizClient(options: SubotizClientOptions = {}): Subotiz
       const authorize = authOf(ctx, now);
       const url = urlOf(ctx, request);
       const secrets = Object.values(ctx.secrets);
-      const response = await transport.send({
-        operation: request.operation,
-        provider: PROVIDER,
-        method: request.method,
-        url: url.toString(),
-        headers: {
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-          'Request-Id': deriveRequestId(ctx.idempotencyKey, request.operation),
-        },
-        body: request.method === 'GET' ? undefined : JSON.stringify(request.body ?? {}),
-        // Subotiz answers a repeated Request-Id with its first response, so by default sending again is harmless.
-        replayable: request.replayable ?? true,
-        secrets,
-        authorize,
-        signal: ctx.signal,
-      });
+      const response = await transport
+        .send({
+          operation: request.operation,
+          provider: PROVIDER,
+          method: request.method,
+          url: url.toString(),
+          urlTemplate: request.route,
+          headers: {
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            'Request-Id': deriveRequestId(ctx.idempotencyKey, request.operation),
+          },
+          body: request.method === 'GET' ? undefined : JSON.stringify(request.body ?? {}),
+          // Subotiz answers a repeated Request-Id with its first response, so by default sending again is harmless.
+          replayable: request.replayable ?? true,
+          secrets,
+          authorize,
+          signal: ctx.signal,
+        })
+        .catch((error: unknown) => {
+          throw relabel(error, `storefront '${ctx.storefrontId}': Subotiz ${request.operation}`);
+        });
       try {
         return interpret(ctx, request, response);
       } catch (error) {

@@ -298,6 +298,16 @@ describe('kit HTTP transport: secrets', () => {
     expect(received).toHaveLength(0);
   });
 
+  it('quotes a failing answer, scrubbed before it is cut short', async () => {
+    const echoed = `down for ${secret} ${Buffer.from(secret).toString('base64')} ${'x'.repeat(500)}`;
+    script = [{ status: 503, body: echoed }];
+    const error = await failure(createHttpTransport({ backoffMs: [] }).send(request({ secrets: [secret] })));
+    expect(error.message).toMatch(
+      /^acme getThing failed after 1 attempt: HTTP 503: down for \[secret\] \[secret\] x+…$/,
+    );
+    expect(error.message.length).toBeLessThan(300);
+  });
+
   it('scrubs a header value the HTTP stack quotes back', async () => {
     // fetch refuses a header value with a NUL in it, quoting the value in its message.
     const odd = 'sk_live_VERY\u0000SECRET';
@@ -314,6 +324,14 @@ describe('kit HTTP transport: secrets', () => {
 });
 
 describe('kit HTTP transport: tracing', () => {
+  it('names the span by method and URL template when the adapter gives one', async () => {
+    script = [{ status: 200 }];
+    await createHttpTransport(fast).send(request({ urlTemplate: '/v1/things/{id}' }));
+    expect(spans.getFinishedSpans().map((s) => [s.name, s.attributes['url.template']])).toEqual([
+      ['acme GET /v1/things/{id}', '/v1/things/{id}'],
+    ]);
+  });
+
   it('makes one CLIENT span per call, with provider, operation, status and attempts, and sends traceparent', async () => {
     script = [{ status: 500 }, { status: 404 }];
     const parent = trace.getTracer('test').startSpan('rpc');

@@ -129,9 +129,8 @@ describe('Subotiz client', () => {
     const error = await failure(c.call(ctx(), getSub));
     expect(sent).toHaveLength(3);
     expect(error.code).toBe('UNAVAILABLE');
-    // The kit's transport names the provider by its id.
     expect(error).toBeInstanceOf(ProviderUnavailable);
-    expect(error.message).toMatch(/subotiz getSubscription failed after 3 attempts: HTTP 502/);
+    expect(error.message).toMatch(/^storefront 'sf_1': Subotiz getSubscription failed after 3 attempts: HTTP 502/);
   });
 
   it.each([

@@ -1,15 +1,18 @@
-import { createHash, createHmac } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createHash } from 'node:crypto';
 import { DomainError, invalidArgument, unavailable } from '../../src/domain/errors';
-import { scrubSecrets } from '../../src/domain/secret-scrub';
+import type { HttpTransport, ProviderHttpResponse } from '../../src/ports/http-transport.port';
 import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
-import { parseSubotizJson, WireObject } from './wire';
+import { AmbiguousOutcome, ProviderUnavailable, relabel, scrubError } from '../kit/errors';
+import { createHttpTransport } from '../kit/http-transport';
+import { parseJson } from '../kit/json';
+import { hmacSha256Hex } from '../kit/signatures';
+import type { WireObject } from './wire';
 
 /** Where a binding without `base_url` points. */
 export const SUBOTIZ_SANDBOX_URL = 'https://api.sandbox.subotiz.com';
 
-const tracer = trace.getTracer('billing-adapter/subotiz');
+/** Our provider id, as spans and the kit's errors name it. */
+const PROVIDER = 'subotiz';
 
 /** One Subotiz API call. `route` is the path template (`/api/v1/subscription/{id}`), filled from `params`. */
 export interface SubotizRequest {
@@ -22,9 +25,16 @@ export interface SubotizRequest {
   body?: Record<string, unknown>;
   /** What a 404 means, e.g. `subscription '123'`. */
   resource?: string;
+  /**
+   * Whether sending it again is harmless. Default true: reads, and POSTs Subotiz dedupes by Request-Id. False ones
+   * (refunds) are sent once; an unknown outcome then ends in the kit's AmbiguousOutcome for the caller to resolve.
+   */
+  replayable?: boolean;
 }
 
 export interface SubotizClientOptions {
+  /** The kit's transport; by default one over global fetch built from the options below. */
+  transport?: HttpTransport;
   fetch?: typeof fetch;
   /** Clock for Hub-Timestamp. */
   now?: () => number;
@@ -33,7 +43,7 @@ export interface SubotizClientOptions {
   backoffMs?: readonly number[];
 }
 
-/** Calls Subotiz and answers the envelope's `data` (undefined when a mutation answers with none). */
+/** Calls Subotiz and answers the success body's `data` (undefined when a mutation answers with none). */
 export interface SubotizClient {
   call(ctx: ProviderCallContext, request: SubotizRequest): Promise<unknown>;
 }
@@ -45,7 +55,7 @@ export function hubSignatureString(method: string, pathAndQuery: string, timesta
 
 /** Lower-case hex HMAC-SHA256 of the signature string with `access_secret`. */
 export function hubSignature(accessSecret: string, signatureString: string): string {
-  return createHmac('sha256', accessSecret).update(signatureString, 'utf8').digest('hex');
+  return hmacSha256Hex(accessSecret, signatureString);
 }
 
 /**
@@ -58,118 +68,60 @@ export function deriveRequestId(idempotencyKey: string, operation: string): stri
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-type Outcome = { ok: true; data: unknown } | { ok: false; retry: boolean; error: DomainError; detail: string };
-
-interface Transport {
-  fetch: typeof fetch;
-  attemptTimeoutMs: number;
-}
-
-/** A client over global fetch: auth per binding, Request-Id, per-attempt timeout, bounded retries, one span per call. */
+/**
+ * A client on the kit's transport (retries, timeouts, deadline, span, scrubbing live there): this file adds the
+ * binding's auth, the Request-Id, and Subotiz's error table.
+ */
 export function createSubotizClient(options: SubotizClientOptions = {}): SubotizClient {
-  const transport: Transport = {
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    attemptTimeoutMs: options.attemptTimeoutMs ?? 10_000,
-  };
+  const transport =
+    options.transport ??
+    createHttpTransport({
+      fetch: options.fetch,
+      attemptTimeoutMs: options.attemptTimeoutMs,
+      backoffMs: options.backoffMs,
+    });
   const now = options.now ?? Date.now;
-  const backoffMs = options.backoffMs ?? [200, 800];
 
   return {
     async call(ctx, request) {
-      const auth = authOf(ctx);
+      const authorize = authOf(ctx, now);
       const url = urlOf(ctx, request);
-      const requestId = deriveRequestId(ctx.idempotencyKey, request.operation);
-      const body = request.method === 'GET' ? '' : JSON.stringify(request.body ?? {});
-      const span = tracer.startSpan(`subotiz ${request.method} ${request.route}`, {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'http.request.method': request.method,
-          'url.path': url.pathname,
-          'server.address': url.hostname,
-          'subotiz.request_id': requestId,
-        },
-      });
-      return context.with(trace.setSpan(context.active(), span), async () => {
-        try {
-          for (let attempt = 1; ; attempt += 1) {
-            const headers: Record<string, string> = {
-              'Content-Type': 'application/json',
-              Accept: 'application/json',
-              'Request-Id': requestId,
-              ...auth(request.method, url.pathname + url.search, body, now()),
-            };
-            propagation.inject(context.active(), headers);
-            const outcome = await attemptOnce(transport, ctx, request, url, { headers, body }, span);
-            if (outcome.ok) {
-              span.setStatus({ code: SpanStatusCode.OK });
-              return outcome.data;
-            }
-            if (!outcome.retry) throw outcome.error;
-            const wait = backoffMs[attempt - 1];
-            if (wait === undefined) {
-              throw unavailable(
-                `storefront '${ctx.storefrontId}': Subotiz ${request.operation} failed after ${attempt} attempts: ${outcome.detail}`,
-                outcome.error,
-              );
-            }
-            span.addEvent('retry', { attempt, reason: scrubSecrets(outcome.detail, Object.values(ctx.secrets)) });
-            span.setAttribute('http.request.resend_count', attempt);
-            await delay(wait, undefined, { signal: ctx.signal }).catch((error: unknown) => {
-              throw callerGaveUp(ctx, request, error);
-            });
-          }
-        } catch (error) {
-          const clean = scrubError(error, Object.values(ctx.secrets));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: clean instanceof Error ? clean.message : 'error' });
-          if (clean instanceof DomainError) span.setAttribute('error.type', clean.code);
-          throw clean;
-        } finally {
-          span.end();
-        }
-      });
+      const secrets = Object.values(ctx.secrets);
+      const response = await transport
+        .send({
+          operation: request.operation,
+          provider: PROVIDER,
+          method: request.method,
+          url: url.toString(),
+          urlTemplate: request.route,
+          headers: {
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            'Request-Id': deriveRequestId(ctx.idempotencyKey, request.operation),
+          },
+          body: request.method === 'GET' ? undefined : JSON.stringify(request.body ?? {}),
+          // Subotiz answers a repeated Request-Id with its first response, so by default sending again is harmless.
+          replayable: request.replayable ?? true,
+          secrets,
+          authorize,
+          signal: ctx.signal,
+        })
+        .catch((error: unknown) => {
+          throw relabel(error, `storefront '${ctx.storefrontId}': Subotiz ${request.operation}`);
+        });
+      try {
+        return interpret(ctx, request, response);
+      } catch (error) {
+        throw scrubError(error, secrets);
+      }
     },
   };
 }
 
-/** One HTTP exchange, bounded by the attempt timeout and the caller's signal. */
-async function attemptOnce(
-  transport: Transport,
-  ctx: ProviderCallContext,
-  request: SubotizRequest,
-  url: URL,
-  payload: { headers: Record<string, string>; body: string },
-  span: Span,
-): Promise<Outcome> {
-  if (ctx.signal.aborted) throw callerGaveUp(ctx, request, ctx.signal.reason);
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(transport.attemptTimeoutMs)]);
-  let status: number;
-  let text: string;
-  try {
-    const response = await transport.fetch(url, {
-      method: request.method,
-      headers: payload.headers,
-      body: request.method === 'GET' ? undefined : payload.body,
-      signal,
-      // A redirect is not part of the API, and must not carry our credentials elsewhere.
-      redirect: 'manual',
-    });
-    status = response.status;
-    span.setAttribute('http.response.status_code', status);
-    text = await response.text();
-  } catch (error) {
-    if (ctx.signal.aborted) throw callerGaveUp(ctx, request, error);
-    const detail = signal.aborted
-      ? `no answer within ${transport.attemptTimeoutMs} ms`
-      : `connection failed (${connectionErrorCode(error)})`;
-    return { ok: false, retry: true, detail, error: unavailable(`Subotiz ${request.operation}: ${detail}`, error) };
-  }
-  return interpret(ctx, request, status, text);
-}
+type Authorize = (attempt: { method: string; url: string; body: string }) => Record<string, string>;
 
-/** Auth headers for the binding's mode; a missing secret is our binding's fault, named but never shown. */
-function authOf(
-  ctx: ProviderCallContext,
-): (method: string, pathAndQuery: string, body: string, nowMs: number) => Record<string, string> {
+/** Auth headers for the binding's mode, fresh per attempt; a missing secret is our binding's fault, named not shown. */
+function authOf(ctx: ProviderCallContext, now: () => number): Authorize {
   const mode = ctx.config.auth_mode || 'bearer';
   if (mode === 'bearer') {
     const apiKey = requireSecret(ctx, 'api_key');
@@ -178,12 +130,13 @@ function authOf(
   if (mode === 'hub_signature') {
     const accessNo = requireSecret(ctx, 'access_no');
     const accessSecret = requireSecret(ctx, 'access_secret');
-    return (method, pathAndQuery, body, nowMs) => {
-      const timestamp = String(nowMs);
+    return ({ method, url, body }) => {
+      const timestamp = String(now());
+      const { pathname, search } = new URL(url);
       return {
         'Hub-Access-No': accessNo,
         'Hub-Timestamp': timestamp,
-        'Hub-Signature': hubSignature(accessSecret, hubSignatureString(method, pathAndQuery, timestamp, body)),
+        'Hub-Signature': hubSignature(accessSecret, hubSignatureString(method, pathname + search, timestamp, body)),
       };
     };
   }
@@ -202,23 +155,6 @@ function requireSecret(ctx: ProviderCallContext, name: string): string {
   return value;
 }
 
-/**
- * The error as it may leave the adapter: provider and transport text (messages, violations, the cause's message)
- * with every secret of the binding removed, in any encoding a provider might echo it in.
- */
-function scrubError(error: unknown, secrets: string[]): unknown {
-  if (!(error instanceof DomainError)) {
-    return error instanceof Error ? new Error(scrubSecrets(error.message, secrets)) : error;
-  }
-  const cause = error.cause instanceof Error ? new Error(scrubSecrets(error.cause.message, secrets)) : undefined;
-  return new DomainError(
-    error.code,
-    scrubSecrets(error.message, secrets),
-    error.violations.map((v) => ({ field: scrubSecrets(v.field, secrets), rule: scrubSecrets(v.rule, secrets) })),
-    { cause },
-  );
-}
-
 function urlOf(ctx: ProviderCallContext, request: SubotizRequest): URL {
   const path = request.route.replace(/\{(\w+)\}/g, (_, key: string) => {
     const value = request.params?.[key];
@@ -234,25 +170,42 @@ function urlOf(ctx: ProviderCallContext, request: SubotizRequest): URL {
   return new URL(`${base}${path}${search ? `?${search}` : ''}`);
 }
 
-/** Reads one HTTP answer by the README's error table; 2xx with a code other than `success` is an error too. */
-function interpret(ctx: ProviderCallContext, request: SubotizRequest, status: number, text: string): Outcome {
+/** Keys of Subotiz's `{code, message, data}` wrapper; a body with any other key is the object itself. */
+const ENVELOPE_KEYS = new Set(['code', 'message', 'data', 'trace_id']);
+
+/** The body as `{code, message, data}` when it is Subotiz's wrapper, else undefined. */
+function envelopeOf(parsed: unknown): WireObject | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const body = parsed as WireObject;
+  if (typeof body.code !== 'string') return undefined;
+  return Object.keys(body).every((key) => ENVELOPE_KEYS.has(key)) ? body : undefined;
+}
+
+/**
+ * Reads one HTTP answer by the README's error table. A success body is read whether or not it is wrapped in
+ * `{code, data}` (the document shows both: README, Envelopes); a wrapped 2xx with a code other than `success` is an
+ * error too.
+ */
+function interpret(ctx: ProviderCallContext, request: SubotizRequest, response: ProviderHttpResponse): unknown {
+  const { status, body: text } = response;
   const name = `Subotiz ${request.operation}`;
-  let envelope: WireObject | undefined;
-  try {
-    const parsed = parseSubotizJson(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) envelope = parsed as WireObject;
-  } catch {
-    envelope = undefined;
-  }
-  const code = typeof envelope?.code === 'string' ? envelope.code : '';
   const success = status >= 200 && status < 300;
-  if (success && code === 'success') return { ok: true, data: envelope?.data ?? undefined };
+  let parsed: unknown;
+  let readable = true;
+  try {
+    parsed = text.trim() === '' ? undefined : parseJson(text);
+  } catch {
+    readable = false;
+  }
+  const envelope = envelopeOf(parsed);
+  const code = typeof envelope?.code === 'string' ? envelope.code : '';
+  if (success && readable && (!envelope || code === 'success')) return envelope ? (envelope.data ?? undefined) : parsed;
 
   const message = typeof envelope?.message === 'string' && envelope.message ? envelope.message : '';
   const detail = `HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
-  const fail = (error: DomainError, retry = false): Outcome => ({ ok: false, retry, error, detail });
   // A 2xx that is not success says what went wrong only in its code.
-  const kind = success ? (CODE_KIND[code] ?? 'unexpected') : statusKind(status);
+  const kind = success ? (readable ? (CODE_KIND[code] ?? 'unexpected') : 'unreadable') : statusKind(status);
+  const call = { provider: PROVIDER, operation: request.operation };
 
   switch (kind) {
     case 'invalid': {
@@ -278,15 +231,31 @@ function interpret(ctx: ProviderCallContext, request: SubotizRequest, status: nu
         ),
       );
     case 'retry':
-      return fail(unavailable(`${name} failed: ${detail}`), true);
+      // Subotiz failed inside: for a request it does not dedupe, whether it acted is unknown.
+      return fail(
+        request.replayable === false
+          ? new AmbiguousOutcome(call, `${name}: ${detail}; the request may or may not have taken effect`)
+          : new ProviderUnavailable(call, `${name} failed: ${detail}`),
+      );
+    case 'unreadable':
+      // It did act (2xx), but what it answered cannot be read.
+      return fail(
+        request.replayable === false
+          ? new AmbiguousOutcome(call, `${name}: HTTP ${status} with a body that is not JSON`)
+          : new ProviderUnavailable(call, `${name}: HTTP ${status} with a body that is not JSON`),
+      );
     case 'unavailable':
-      return fail(unavailable(`${name} failed: ${detail}`));
+      return fail(new ProviderUnavailable(call, `${name} failed: ${detail}`));
     default:
-      return fail(unavailable(`${name}: unexpected answer (${detail})`));
+      return fail(new ProviderUnavailable(call, `${name}: unexpected answer (${detail})`));
   }
 }
 
-type FailureKind = 'invalid' | 'not_found' | 'state' | 'auth' | 'retry' | 'unavailable' | 'unexpected';
+function fail(error: DomainError): never {
+  throw error;
+}
+
+type FailureKind = 'invalid' | 'not_found' | 'state' | 'auth' | 'retry' | 'unavailable' | 'unreadable' | 'unexpected';
 
 const CODE_KIND: Record<string, FailureKind> = {
   invalidParameter: 'invalid',
@@ -301,23 +270,9 @@ function statusKind(status: number): FailureKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not_found';
   if (status === 409) return 'state';
-  // Throttled: the caller's arguments are fine, and retrying at once would only add load.
+  // Throttled past the transport's retries: the caller's arguments are fine; it may try again later.
   if (status === 429) return 'unavailable';
   if (status >= 500) return 'retry';
   if (status >= 400) return 'invalid';
   return 'unexpected';
-}
-
-/** The caller's deadline or shutdown ended the call: no further attempt. */
-function callerGaveUp(ctx: ProviderCallContext, request: SubotizRequest, cause: unknown): DomainError {
-  return unavailable(
-    `storefront '${ctx.storefrontId}': Subotiz ${request.operation} abandoned: the call was cancelled or its deadline passed`,
-    cause,
-  );
-}
-
-function connectionErrorCode(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  if (typeof cause?.code === 'string') return cause.code;
-  return error instanceof Error ? error.message : 'unknown error';
 }

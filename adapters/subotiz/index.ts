@@ -34,7 +34,7 @@ export const subotiz: ProviderModule = {
     renewals: ['provider'],
   },
   create: (deps) => ({
-    operations: createSubotizOperations({ clock: () => deps.clock.now() }),
+    operations: createSubotizOperations({ clock: () => deps.clock.now(), transport: deps.http }),
     webhooks: subotizWebhooks,
   }),
 };

@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { invalidArgument } from '../../src/domain/errors';
+import { hmacSha256Hex, matchSecret, timestampOutsideTolerance } from '../kit/signatures';
 import type {
   ProviderEvent,
   ProviderWebhooks,
@@ -28,7 +28,7 @@ function toleranceSeconds(config: Record<string, string>): number {
 
 /** Lower-case hex HMAC-SHA256 over `${X-Timestamp}.${raw_body}`, as Subotiz signs its webhooks. */
 export function subotizWebhookSignature(secret: string, timestamp: string, body: Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(body).digest('hex');
+  return hmacSha256Hex(secret, `${timestamp}.`, body);
 }
 
 /** Checks X-Signature against the current, then the previous secret; refuses stale or missing timestamps. */
@@ -40,20 +40,14 @@ export function verifySubotizWebhook(webhook: ReceivedWebhook, keys: WebhookKeys
   if (!timestamp) return { ok: false, reason: 'missing X-Timestamp header' };
   if (!signature) return { ok: false, reason: 'missing X-Signature header' };
   if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: 'X-Timestamp is not a timestamp in milliseconds' };
-  const skewMs = Math.abs(now.getTime() - Number(timestamp));
-  if (skewMs > tolerance * 1000) {
-    return {
-      ok: false,
-      reason: `X-Timestamp is ${Math.round(skewMs / 1000)} s off our clock (tolerance ${tolerance} s)`,
-    };
-  }
+  const stale = timestampOutsideTolerance(Number(timestamp), now, tolerance * 1000);
+  if (stale) return { ok: false, reason: `X-Timestamp ${stale}` };
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'X-Signature is not a hex HMAC-SHA256' };
-  const given = Buffer.from(signature, 'hex');
-  const candidates = [secrets.current, secrets.previous].filter((secret): secret is string => Boolean(secret));
-  if (candidates.length === 0) return { ok: false, reason: 'no webhook secret is configured for this storefront' };
-  for (const key of candidates) {
-    const expected = Buffer.from(subotizWebhookSignature(key, timestamp, webhook.body), 'hex');
-    if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
+  if (!secrets.current && !secrets.previous) {
+    return { ok: false, reason: 'no webhook secret is configured for this storefront' };
+  }
+  if (matchSecret(secrets, signature, (key) => subotizWebhookSignature(key, timestamp, webhook.body))) {
+    return { ok: true };
   }
   return { ok: false, reason: 'X-Signature does not match the current or previous webhook secret' };
 }

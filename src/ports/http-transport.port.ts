@@ -10,6 +10,8 @@ export interface ProviderHttpRequest {
   provider: string;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
+  /** The path template (`/api/v1/subscription/{id}`), when the adapter has one: names the span (OTel `url.template`). */
+  urlTemplate?: string;
   headers?: Record<string, string>;
   body?: string;
   /**

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { createSubotizClient, deriveRequestId, SubotizClient, SubotizRequest } from '../../adapters/subotiz/client';
+import { AmbiguousOutcome, ProviderUnavailable } from '../../adapters/kit/errors';
 import { createSubotizOperations } from '../../adapters/subotiz/operations';
 import { DomainError } from '../../src/domain/errors';
+import type { HttpTransport, ProviderHttpRequest } from '../../src/ports/http-transport.port';
 import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
 
 // No network: a scripted fetch answers each attempt and records what was sent.
@@ -128,7 +130,8 @@ describe('Subotiz client', () => {
     const error = await failure(c.call(ctx(), getSub));
     expect(sent).toHaveLength(3);
     expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toMatch(/Subotiz getSubscription failed after 3 attempts: HTTP 502/);
+    expect(error).toBeInstanceOf(ProviderUnavailable);
+    expect(error.message).toMatch(/^storefront 'sf_1': Subotiz getSubscription failed after 3 attempts: HTTP 502/);
   });
 
   it.each([
@@ -179,6 +182,79 @@ describe('Subotiz client', () => {
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/abandoned/);
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe('Subotiz client on the kit transport', () => {
+  it('reads a success body whether or not it is wrapped in {code, data}', async () => {
+    const { client: c } = client([
+      ok({ id: '42' }),
+      { status: 200, body: { id: '42', code: 'DISCOUNT10', status: 'active' } },
+      { status: 200, body: '' },
+      ok(null),
+    ]);
+    await expect(c.call(ctx(), getSub)).resolves.toEqual({ id: '42' });
+    // A bare object may have its own `code` field (a discount's): only the wrapper's keys make a wrapper.
+    await expect(c.call(ctx(), getSub)).resolves.toEqual({ id: '42', code: 'DISCOUNT10', status: 'active' });
+    await expect(c.call(ctx(), getSub)).resolves.toBeUndefined();
+    await expect(c.call(ctx(), getSub)).resolves.toBeUndefined();
+  });
+
+  it('sends a non-replayable request once and reports an unknown outcome as AmbiguousOutcome', async () => {
+    const { client: c, sent } = client([{ status: 502, body: 'bad gateway' }, ok({ refund_id: 'r1' })]);
+    const refund: SubotizRequest = {
+      operation: 'refund',
+      method: 'POST',
+      route: '/api/v1/refund',
+      body: { trade_id: 't1', amount: '1.00' },
+      replayable: false,
+    };
+    const error = await failure(c.call(ctx(), refund));
+    expect(error).toBeInstanceOf(AmbiguousOutcome);
+    expect((error as AmbiguousOutcome).operation).toBe('refund');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('treats a wrapped 2xx internalError of a non-replayable request as ambiguous too', async () => {
+    const { client: c } = client([{ status: 200, body: { code: 'internalError', message: 'oops' } }]);
+    const error = await failure(
+      c.call(ctx(), { operation: 'refund', method: 'POST', route: '/api/v1/refund', replayable: false }),
+    );
+    expect(error).toBeInstanceOf(AmbiguousOutcome);
+  });
+
+  it('sends through an injected transport, with the auth hook, Request-Id and the binding secrets to scrub', async () => {
+    const seen: ProviderHttpRequest[] = [];
+    const transport: HttpTransport = {
+      send: async (request) => {
+        seen.push(request);
+        return { status: 200, headers: {}, body: '{"code":"success","data":{"ok":true}}' };
+      },
+    };
+    const c = createSubotizClient({ transport });
+    await expect(c.call(ctx(), { ...getSub, method: 'POST', body: { a: 1 } })).resolves.toEqual({ ok: true });
+    expect(seen[0]).toMatchObject({
+      provider: 'subotiz',
+      operation: 'getSubscription',
+      method: 'POST',
+      url: 'http://subotiz.test/api/v1/subscription/42',
+      body: '{"a":1}',
+      replayable: true,
+      secrets: ['sk_test_SECRET'],
+      headers: { 'Request-Id': deriveRequestId('idem-1', 'getSubscription') },
+    });
+    expect(seen[0]?.authorize?.({ method: 'POST', url: seen[0].url, body: '{"a":1}' })).toEqual({
+      Authorization: 'Bearer sk_test_SECRET',
+    });
+  });
+
+  it('scrubs the binding secrets from a provider message it quotes', async () => {
+    const { client: c } = client([
+      { status: 400, body: { code: 'invalidParameter', message: 'key sk_test_SECRET bad' } },
+    ]);
+    const error = await failure(c.call(ctx(), getSub));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(JSON.stringify([error.message, error.violations])).not.toContain('sk_test_SECRET');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ALL_ADAPTERS } from '../adapters';
+import path from 'node:path';
 import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
 import { BindingGuard } from './app/providers/binding-guard';
 import { CatalogUseCases } from './app/use-cases/catalog';
@@ -126,7 +127,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const emulators: DemoEmulators | undefined = config.emulators
     ? await startDemoEmulators({
         host: config.host,
-        ports: config.emulatorPorts,
+        port: config.emulatorPort,
+        // Beside the embedded data, so a restart remembers the emulators' sessions and subscriptions too.
+        dataDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'emulators'),
         webhookBaseUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`,
       })
     : undefined;

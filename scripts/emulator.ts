@@ -28,7 +28,8 @@ async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       msg: 'emulators listening',
       url: emulators.url,
       providers: emulators.providers.map((p) => ({ provider: p.provider, base_url: p.config.base_url })),
-      credentials: emulators.secrets,
+      // Names only: the demo credentials are in adapters/<provider>/demo.ts, never in a log line.
+      secret_env: Object.keys(emulators.secrets),
     }),
   );
   const shutdown = (signal: string) => {

@@ -82,7 +82,9 @@ describe('the embedded default (npm start with no configuration)', () => {
   }
 
   it('reports SERVING on grpc.health.v1 and ready on /readyz', async () => {
-    expect(await waitForHealth(grpcPort)).toBe('SERVING');
+    const status = await waitForHealth(grpcPort);
+    // On a failed start, what the process said is the diagnosis.
+    if (status !== 'SERVING') throw new Error(`health ${status}; service output:\n${output.slice(-3000)}`);
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();

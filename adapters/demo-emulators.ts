@@ -1,6 +1,16 @@
 import { tenantEnvPrefix } from '../src/domain/secret-reference';
-import { startSubotizEmulator, SubotizEmulator } from './subotiz/emulator';
-import { DEMO_PRICES } from './subotiz/emulator/main';
+import type { DemoEmulatorFactory } from './kit/emulator/demo';
+import { type EmulatorServer, startEmulatorServer } from './kit/emulator/server';
+import { subotizDemo } from './subotiz/demo';
+
+/**
+ * The providers whose emulators the embedded default runs. A provider joins by exporting a factory from
+ * `adapters/<provider>/demo.ts` and being listed here (later: its provider module's `demo` field).
+ */
+export const DEMO_EMULATORS: readonly DemoEmulatorFactory[] = [subotizDemo];
+
+/** Where the README's walkthrough finds the emulators (`EMULATOR_PORT`). */
+export const DEFAULT_EMULATOR_PORT = 8091;
 
 /** A provider emulator running in-process for the embedded default, and the binding that reaches it. */
 export interface DemoProvider {
@@ -13,57 +23,61 @@ export interface DemoEmulators {
   providers: DemoProvider[];
   /** Demo credentials by the env names the bindings reference; they exist only in this process. */
   secrets: Record<string, string>;
+  /** The shared server, e.g. `http://127.0.0.1:8091`; each provider is under `/<provider>`. */
+  url: string;
   stop(): Promise<void>;
 }
 
 /** The demo storefronts' tenant (`demo`, see demo-seed) may reference only its own env secrets, like any tenant. */
 const DEMO_SECRET_PREFIX = tenantEnvPrefix('demo');
 
-/** Where the README's walkthrough finds the Subotiz emulator. */
-const SUBOTIZ_DEMO_PORT = 8091;
-
-// Not secrets: credentials of an emulator that lives and dies with this process.
-const SUBOTIZ = {
-  accessNo: 'demo_access_no',
-  subMerchantId: 'demo',
-  apiKey: 'sk_test_demo',
-  accessSecret: 'demo_access_secret',
-  webhookSecret: 'whsec_demo',
-};
-
 /**
- * Starts the emulators `npm start` runs with no configuration, pointed at this service's webhook ingress, with
- * prices matching the demo plans (`demo_<provider>_basic`, `demo_<provider>_pro`).
+ * Starts the emulators `npm start` runs with no configuration: one HTTP server on `port`, each provider's emulator
+ * under `/<provider>`, pointed at this service's webhook ingress, its state kept in `<dataDir>/<provider>.json`.
  */
 export async function startDemoEmulators(options: {
   host: string;
-  /** Ports by provider id (`SUBOTIZ_EMULATOR_PORT`, …); a provider not named listens on its usual port. */
-  ports: Record<string, number>;
+  /** EMULATOR_PORT (0 = any free port). */
+  port: number;
   webhookBaseUrl: string;
+  /** Folder for the emulators' state files; undefined keeps nothing on disk. */
+  dataDir?: string;
+  /** Which factories (default all). */
+  factories?: readonly DemoEmulatorFactory[];
 }): Promise<DemoEmulators> {
-  const subotiz: SubotizEmulator = await startSubotizEmulator({
-    host: options.host,
-    port: options.ports.subotiz ?? SUBOTIZ_DEMO_PORT,
-    merchants: [{ ...SUBOTIZ, webhookUrl: `${options.webhookBaseUrl}/webhooks/subotiz/demo-subotiz` }],
-    prices: DEMO_PRICES,
-  });
+  const server: EmulatorServer = await startEmulatorServer({ host: options.host, port: options.port });
+  const started: { provider: string; demo: Awaited<ReturnType<DemoEmulatorFactory['start']>> }[] = [];
+  try {
+    for (const factory of options.factories ?? DEMO_EMULATORS) {
+      const demo = await factory.start({
+        host: options.host,
+        mount: server.mount(`/${factory.provider}`),
+        dataDir: options.dataDir,
+        webhookBaseUrl: options.webhookBaseUrl,
+        secretPrefix: DEMO_SECRET_PREFIX,
+      });
+      started.push({ provider: factory.provider, demo });
+    }
+  } catch (error) {
+    await stopAll(
+      started.map((s) => s.demo),
+      server,
+    );
+    throw error;
+  }
   return {
-    providers: [
-      {
-        provider: 'subotiz',
-        config: { base_url: subotiz.url, auth_mode: 'bearer', sub_merchant_id: SUBOTIZ.subMerchantId },
-        secretRefs: {
-          api_key: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_API_KEY`,
-          access_no: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_ACCESS_NO`,
-          webhook_secret: `env:${DEMO_SECRET_PREFIX}SUBOTIZ_WEBHOOK_SECRET`,
-        },
-      },
-    ],
-    secrets: {
-      [`${DEMO_SECRET_PREFIX}SUBOTIZ_API_KEY`]: SUBOTIZ.apiKey,
-      [`${DEMO_SECRET_PREFIX}SUBOTIZ_ACCESS_NO`]: SUBOTIZ.accessNo,
-      [`${DEMO_SECRET_PREFIX}SUBOTIZ_WEBHOOK_SECRET`]: SUBOTIZ.webhookSecret,
-    },
-    stop: () => subotiz.stop(),
+    providers: started.map(({ provider, demo }) => ({ provider, config: demo.config, secretRefs: demo.secretRefs })),
+    secrets: Object.assign({}, ...started.map((s) => s.demo.secrets)) as Record<string, string>,
+    url: server.url,
+    stop: () =>
+      stopAll(
+        started.map((s) => s.demo),
+        server,
+      ),
   };
+}
+
+async function stopAll(demos: { stop(): Promise<void> }[], server: EmulatorServer): Promise<void> {
+  await Promise.all(demos.map((d) => d.stop()));
+  await server.close();
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import path from 'node:path';
 import { ALL_PROVIDERS } from '../adapters';
 import { DemoEmulators, startDemoEmulators } from '../adapters/demo-emulators';
 import { createHttpTransport } from '../adapters/kit/http-transport';
@@ -147,7 +148,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const emulators: DemoEmulators | undefined = config.emulators
     ? await startDemoEmulators({
         host: config.host,
-        ports: config.emulatorPorts,
+        port: config.emulatorPort,
+        // Beside the embedded data, so a restart remembers the emulators' sessions and subscriptions too.
+        dataDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'emulators'),
         webhookBaseUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`,
       })
     : undefined;

@@ -19,11 +19,8 @@ export interface Config {
   relayPollIntervalMs: number;
   /** Run the provider emulators in-process (the embedded default). Defaults to on with the demo seed. */
   emulators: boolean;
-  /**
-   * Ports of the in-process emulators by provider id, from `<PROVIDER>_EMULATOR_PORT` (0 = any free port); a provider
-   * not named here gets its emulator's default port.
-   */
-  emulatorPorts: Record<string, number>;
+  /** The one port of the in-process emulators, each under `/<provider>` (EMULATOR_PORT, default 8091; 0 = any). */
+  emulatorPort: number;
   /** Webhook processing: first retry delay (doubling, capped at 5 min), attempts before a dead letter, poll. */
   webhookRetryBaseMs: number;
   webhookMaxAttempts: number;
@@ -126,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     idempotencyRetentionHours: retention,
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
     emulators: boolean(env, 'EMULATORS', demoSeed),
-    emulatorPorts: emulatorPorts(env),
+    emulatorPort: integer(env, 'EMULATOR_PORT', 8091, 0, 65535),
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
@@ -195,16 +192,6 @@ function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
     }
   }
   return hosts.map((h) => h.replace(/^\[|\]$/g, ''));
-}
-
-/** Every `<PROVIDER>_EMULATOR_PORT` set, keyed by the provider id in lower case. */
-function emulatorPorts(env: NodeJS.ProcessEnv): Record<string, number> {
-  const ports: Record<string, number> = {};
-  for (const name of Object.keys(env)) {
-    const match = /^([A-Z][A-Z0-9]*)_EMULATOR_PORT$/.exec(name);
-    if (match && optional(env, name) !== undefined) ports[match[1]!.toLowerCase()] = integer(env, name, 0, 0, 65535);
-  }
-  return ports;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

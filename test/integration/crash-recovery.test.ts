@@ -96,6 +96,9 @@ describe('crash recovery: kill -9 under keyed load', () => {
           accessSecret: 'unused',
           webhookSecret: SECRETS.BILLING_SECRET_TENANT_A_SUBOTIZ_WEBHOOK_SECRET,
           webhookUrl: `http://127.0.0.1:${ports.http}/webhooks/subotiz/crash-store`,
+          // The checkouts here name no return/cancel URL: the account's dashboard defaults apply.
+          dashboardReturnUrl: 'https://shop.example/thanks',
+          dashboardCancelUrl: 'https://shop.example/cart',
         },
       ],
       prices: [

@@ -39,6 +39,8 @@ describe('the embedded default (npm start with no configuration)', () => {
   let emulatorPort: number;
   let child: ChildProcess;
   let output = '';
+  /** The checkout paid on the emulator (by the sale test), looked for again after a restart. */
+  let paidSessionId = '';
 
   beforeAll(async () => {
     [grpcPort, httpPort, emulatorPort] = [await freePort(), await freePort(), await freePort()];
@@ -62,7 +64,7 @@ describe('the embedded default (npm start with no configuration)', () => {
       DATA_DIR: dataDir,
       GRPC_PORT: String(grpcPort),
       HTTP_PORT: String(httpPort),
-      SUBOTIZ_EMULATOR_PORT: String(emulatorPort),
+      EMULATOR_PORT: String(emulatorPort),
       HOST: '127.0.0.1',
     };
     delete env.DATABASE_URL;
@@ -80,7 +82,9 @@ describe('the embedded default (npm start with no configuration)', () => {
   }
 
   it('reports SERVING on grpc.health.v1 and ready on /readyz', async () => {
-    expect(await waitForHealth(grpcPort)).toBe('SERVING');
+    const status = await waitForHealth(grpcPort);
+    // On a failed start, what the process said is the diagnosis.
+    if (status !== 'SERVING') throw new Error(`health ${status}; service output:\n${output.slice(-3000)}`);
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -179,9 +183,11 @@ describe('the embedded default (npm start with no configuration)', () => {
         successUrl: '',
         cancelUrl: '',
       });
-      expect(checkout.checkoutSession!.url).toContain(`127.0.0.1:${emulatorPort}`);
+      // One port for every emulator, each under /<provider>.
+      expect(checkout.checkoutSession!.url).toContain(`127.0.0.1:${emulatorPort}/subotiz/`);
+      paidSessionId = checkout.checkoutSession!.id;
       const paid = await fetch(
-        `http://127.0.0.1:${emulatorPort}/__emulator/sessions/${checkout.checkoutSession!.id}/complete`,
+        `http://127.0.0.1:${emulatorPort}/subotiz/__emulator/sessions/${checkout.checkoutSession!.id}/complete`,
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
       );
       expect(paid.status).toBe(200);
@@ -221,6 +227,17 @@ describe('the embedded default (npm start with no configuration)', () => {
     const again = await call(customers, customers.createCustomer, NEWCOMER);
     customers.close();
     expect(again.created).toBe(false);
+  });
+
+  it("keeps the emulator's state across the restart: the paid session and its subscription are still there", async () => {
+    expect(paidSessionId).not.toBe('');
+    expect(fs.existsSync(path.join(dataDir, 'emulators', 'subotiz.json'))).toBe(true);
+    const emulator = `http://127.0.0.1:${emulatorPort}/subotiz`;
+    const counts = (await (await fetch(`${emulator}/__emulator/state`)).json()) as Record<string, number>;
+    expect(counts).toMatchObject({ sessions: 1, subscriptions: 1, invoices: 1 });
+    const page = await fetch(`${emulator}/checkout/${paidSessionId}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('status <strong>complete</strong>');
   });
 });
 

@@ -131,6 +131,7 @@ describe('Subotiz emulator speaks the README wire contract', () => {
     payer_id: 'cus_01',
     email: 'buyer@example.com',
     line_items: [{ price_id: '5001', quantity: '1' }],
+    integration_method: 'hosted',
     return_url: 'https://shop.example/success',
     cancel_url: 'https://shop.example/cancel',
     ...overrides,

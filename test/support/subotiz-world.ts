@@ -101,6 +101,9 @@ export async function subotizWorld(
         accessSecret: SECRETS.accessSecret,
         webhookSecret: SECRETS.webhookSecret,
         webhookUrl: `http://127.0.0.1:${service.httpPort}/webhooks/subotiz/${storefrontId}`,
+        // Checkouts without success/cancel URLs fall back to the account's dashboard defaults, as on Subotiz.
+        dashboardReturnUrl: 'https://shop.example/thanks',
+        dashboardCancelUrl: 'https://shop.example/cart',
       },
     ],
     prices: [

@@ -93,12 +93,11 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).toThrow(/^DATABASE_URL: /);
   });
 
-  it('reads each provider emulator port from <PROVIDER>_EMULATOR_PORT, naming the variable when it is bad', () => {
-    expect(loadConfig({}).emulatorPorts).toEqual({});
-    expect(loadConfig({ SUBOTIZ_EMULATOR_PORT: '0', AZOTTE_EMULATOR_PORT: '9093' }).emulatorPorts).toEqual({
-      subotiz: 0,
-      azotte: 9093,
-    });
-    expect(() => loadConfig({ PAYTIKO_EMULATOR_PORT: '70000' })).toThrow(/^PAYTIKO_EMULATOR_PORT: /);
+  it('reads the one emulator port from EMULATOR_PORT (default 8091), naming the variable when it is bad', () => {
+    expect(loadConfig({}).emulatorPort).toBe(8091);
+    expect(loadConfig({ EMULATOR_PORT: '0' }).emulatorPort).toBe(0);
+    expect(loadConfig({ EMULATOR_PORT: '9093' }).emulatorPort).toBe(9093);
+    expect(() => loadConfig({ EMULATOR_PORT: '70000' })).toThrow(/^EMULATOR_PORT: /);
+    expect(() => loadConfig({ EMULATOR_PORT: 'x' })).toThrow(/^EMULATOR_PORT: /);
   });
 });

@@ -1,4 +1,4 @@
-import { DAY_MS, SECOND_MS } from './calendar';
+import { DAY_MS } from './calendar';
 import { emit, type EmulatorContext } from './context';
 import { cycleEnd, cycleStart, cyclesExhausted } from './periods';
 import type { InvoiceRecord, SubscriptionRecord, TradeRecord } from './records';
@@ -17,20 +17,24 @@ interface DueItem {
   run(): void;
 }
 
-/** Moves the emulator clock forward, processing every piece of due work in time order on the way. */
-export function advanceClock(ctx: EmulatorContext, seconds: number): void {
-  const target = ctx.state.now + seconds * SECOND_MS;
-  runDue(ctx, target);
-  ctx.state.now = target;
+/** Moves the emulator clock `ms` forward, processing every piece of due work in time order on the way. */
+export function advanceClock(ctx: EmulatorContext, ms: number): void {
+  runDue(ctx, ctx.state.now + ms);
+  ctx.state.clock.advance(ms);
 }
 
-/** Processes work due at or before `until`, earliest first; the clock shows each item's own time while it runs. */
-export function runDue(ctx: EmulatorContext, until: number): void {
+/**
+ * Processes work due at or before `until` (default now), earliest first; the clock shows each item's own time while
+ * it runs. Answers whether anything ran. Wall time moves the clock too, so this also runs before each request and on
+ * a timer: a renewal falls due whether or not a test advanced the clock.
+ */
+export function runDue(ctx: EmulatorContext, until = ctx.state.now): boolean {
+  let shown = ctx.state.now;
   for (let step = 0; step < MAX_STEPS; step += 1) {
     const next = earliestDue(ctx, until);
-    if (!next) return;
-    ctx.state.now = Math.max(ctx.state.now, next.at);
-    next.run();
+    if (!next) return step > 0;
+    shown = Math.max(shown, next.at);
+    ctx.state.at(shown, () => next.run());
   }
   throw new Error('billing engine: due work did not settle');
 }
@@ -53,11 +57,18 @@ function dueItems(ctx: EmulatorContext, sub: SubscriptionRecord): DueItem[] {
     const at = sub.trialEnd - TRIAL_NOTICE_MS;
     if (at > sub.createdAt) items.push({ at, run: () => sendTrialNotice(ctx, sub) });
   }
-  if (sub.status === 'trial' || sub.status === 'active')
+  if ((sub.status === 'trial' || sub.status === 'active') && periodEndIsDue(ctx, sub))
     items.push({ at: sub.periodEnd, run: () => endPeriod(ctx, sub) });
   const dunning = sub.dunning;
   if (sub.status === 'past_due' && dunning) items.push({ at: dunning.nextRetryAt, run: () => retryCharge(ctx, sub) });
   return items;
+}
+
+// With merchant-initiated renewals (Flow 4) Subotiz charges nothing at period end: the merchant's recurring trade
+// starts the next cycle (merchant-renewal.ts). Only an ending (cancel at period end, last cycle) still happens.
+function periodEndIsDue(ctx: EmulatorContext, sub: SubscriptionRecord): boolean {
+  if (ctx.state.merchants.get(sub.accessNo)?.renewals !== 'merchant') return true;
+  return sub.isCanceling || cyclesExhausted(sub);
 }
 
 function sendTrialNotice(ctx: EmulatorContext, sub: SubscriptionRecord): void {
@@ -74,7 +85,6 @@ function endPeriod(ctx: EmulatorContext, sub: SubscriptionRecord): void {
     return;
   }
   const { state } = ctx;
-  const cycle = sub.cycleIndex + 1;
   const amountMinor = sub.price.amountMinor * BigInt(sub.quantity);
   const trade: TradeRecord = {
     id: state.ids.id(),
@@ -96,6 +106,14 @@ function endPeriod(ctx: EmulatorContext, sub: SubscriptionRecord): void {
     metadata: {},
     createdAt: state.now,
   };
+  state.trades.set(trade.id, trade);
+  charge(ctx, sub, trade, renewalInvoice(ctx, sub, trade));
+}
+
+/** The open renewal invoice of the subscription's next cycle, paid by `trade` (linked both ways). */
+export function renewalInvoice(ctx: EmulatorContext, sub: SubscriptionRecord, trade: TradeRecord): InvoiceRecord {
+  const { state } = ctx;
+  const cycle = sub.cycleIndex + 1;
   const invoice: InvoiceRecord = {
     id: state.ids.id(),
     accessNo: sub.accessNo,
@@ -104,8 +122,8 @@ function endPeriod(ctx: EmulatorContext, sub: SubscriptionRecord): void {
     customerId: sub.customerId,
     tradeId: trade.id,
     orderId: sub.orderId,
-    amountMinor,
-    currency: sub.price.currency,
+    amountMinor: trade.amountMinor,
+    currency: trade.currency,
     status: 'open',
     invoiceType: 'renewal',
     cycleIndex: cycle,
@@ -117,9 +135,22 @@ function endPeriod(ctx: EmulatorContext, sub: SubscriptionRecord): void {
     updatedAt: state.now,
   };
   trade.invoiceId = invoice.id;
-  state.trades.set(trade.id, trade);
   state.invoices.set(invoice.id, invoice);
-  charge(ctx, sub, trade, invoice);
+  return invoice;
+}
+
+/** A renewal invoice is paid: its cycle starts and the subscription is active (no subscription event of its own). */
+export function startPaidCycle(ctx: EmulatorContext, sub: SubscriptionRecord, invoice: InvoiceRecord): void {
+  const now = ctx.state.now;
+  invoice.status = 'success';
+  invoice.paidAt = now;
+  invoice.updatedAt = now;
+  sub.status = 'active';
+  sub.cycleIndex = invoice.cycleIndex;
+  sub.periodStart = invoice.cycleStart;
+  sub.periodEnd = invoice.cycleEnd;
+  sub.dunning = null;
+  sub.updatedAt = now;
 }
 
 function retryCharge(ctx: EmulatorContext, sub: SubscriptionRecord): void {
@@ -143,15 +174,7 @@ function charge(ctx: EmulatorContext, sub: SubscriptionRecord, trade: TradeRecor
     trade.status = 'succeeded';
     trade.paidAt = now;
     trade.lastPaymentError = null;
-    invoice.status = 'success';
-    invoice.paidAt = now;
-    invoice.updatedAt = now;
-    sub.status = 'active';
-    sub.cycleIndex = invoice.cycleIndex;
-    sub.periodStart = invoice.cycleStart;
-    sub.periodEnd = invoice.cycleEnd;
-    sub.dunning = null;
-    sub.updatedAt = now;
+    startPaidCycle(ctx, sub, invoice);
     emit(ctx, sub.accessNo, 'v2.trades.succeeded', tradeJson(trade));
     emit(ctx, sub.accessNo, 'v2.invoice.paid', invoiceJson(invoice));
     return;

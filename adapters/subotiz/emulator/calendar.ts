@@ -3,15 +3,7 @@ import type { BillingInterval } from './types';
 export const SECOND_MS = 1000;
 export const DAY_MS = 86_400_000;
 
-/** RFC 3339 UTC with second precision ("2025-10-28T06:54:56Z"); null stays null. */
-export function rfc3339(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Wall-clock now truncated to whole seconds, the emulator clock's starting point. */
-export function wholeSecondsNow(): number {
-  return Math.floor(Date.now() / SECOND_MS) * SECOND_MS;
-}
+export { rfc3339 } from '../../kit/emulator/clock';
 
 /**
  * `anchor` plus `count` intervals. Months and years keep the anchor's day of month, clamped to the month's length,

@@ -12,7 +12,7 @@ import type {
   SubscriptionRecord,
   TradeRecord,
 } from './records';
-import { invoiceJson, subscriptionJson, tradeJson } from './wire';
+import { invoiceJson, sessionJson, subscriptionJson, tradeJson } from './wire';
 
 /** What completing a checkout created. */
 export interface Completion {
@@ -20,6 +20,12 @@ export interface Completion {
   trade: TradeRecord;
   subscription?: SubscriptionRecord;
   invoice?: InvoiceRecord;
+}
+
+/** The session as the API answers it, with the payment token its succeeded trade saved (Flow 4). */
+export function sessionView(ctx: EmulatorContext, session: SessionRecord): Record<string, unknown> {
+  const trade = session.tradeId === null ? undefined : ctx.state.trades.get(session.tradeId);
+  return sessionJson(session, ctx.baseUrl, trade?.status === 'succeeded' ? trade.paymentToken : null);
 }
 
 /** Marks an open session expired once its 30 minutes (emulator clock) are over. */

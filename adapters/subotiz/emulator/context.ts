@@ -1,7 +1,8 @@
-import type { ApiFaults, FailNext } from './faults';
-import type { PendingWork } from './pending-work';
+import type { ApiFaults, FailNext } from '../../kit/emulator/faults';
+import type { PendingWork } from '../../kit/emulator/pending-work';
+import type { WebhookSender } from '../../kit/emulator/webhook-sender';
+import { rfc3339 } from './calendar';
 import type { EmulatorState } from './state';
-import type { WebhookSender } from './webhook-sender';
 
 /** What every part of a running emulator shares. */
 export interface EmulatorContext {
@@ -9,15 +10,19 @@ export interface EmulatorContext {
   webhooks: WebhookSender;
   work: PendingWork;
   apiFaults: ApiFaults;
-  /** Renewal and dunning charges that will fail (fail-next). */
+  /** Renewal, dunning and merchant-initiated (Create Trade) charges that will fail (fail-next). */
   chargeFailures: FailNext;
   refundFailures: FailNext;
   refundSettleMs: number;
-  /** Known once the server listens; session and portal URLs are built on it. */
+  /** Known once the emulator is served; session and portal URLs are built on it (it includes any mount path). */
   baseUrl: string;
+  /** The state changed: keep it on disk (debounced). */
+  changed(): void;
 }
 
 /** Sends a webhook for `accessNo`'s merchant, stamped with the emulator clock. `data` is snapshotted now. */
 export function emit(ctx: EmulatorContext, accessNo: string, type: string, data: unknown): void {
-  ctx.webhooks.publish(accessNo, type, ctx.state.now, data);
+  const id = ctx.state.ids.id();
+  const created = rfc3339(ctx.state.now) ?? '';
+  ctx.webhooks.publish({ id, type, destination: accessNo, created, body: JSON.stringify({ id, type, created, data }) });
 }

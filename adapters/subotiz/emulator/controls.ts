@@ -1,22 +1,20 @@
 import { advanceClock } from './billing-engine';
-import { rfc3339 } from './calendar';
-import { type Completion, completeSession, declineSession, expireSession } from './checkout';
+import { type Completion, completeSession, declineSession, expireSession, sessionView } from './checkout';
 import type { EmulatorContext } from './context';
+import {
+  type ControlHandler as KitControlHandler,
+  type ControlRequest as KitControlRequest,
+  standardControls,
+} from '../../kit/emulator/controls';
+import { type Route, route } from '../../kit/emulator/router';
 import { notFound } from './errors';
-import { type Route, route } from './router';
 import { pauseSubscription } from './subscription-lifecycle';
 import type { BillingInterval } from './types';
-import { type Body, integer, oneOf, optionalString, optionalUrl, requiredString } from './validation';
-import { invoiceJson, sessionJson, subscriptionJson, tradeJson } from './wire';
+import { integer, oneOf, optionalString, optionalUrl, requiredString } from './validation';
+import { invoiceJson, subscriptionJson, tradeJson } from './wire';
 
-/** A test-control call: no auth, plain JSON in and out. */
-export interface ControlRequest {
-  ctx: EmulatorContext;
-  params: Record<string, string>;
-  body: Body;
-}
-
-type ControlHandler = (request: ControlRequest) => unknown;
+type ControlRequest = KitControlRequest<EmulatorContext>;
+type ControlHandler = KitControlHandler<EmulatorContext>;
 
 const addMerchant: ControlHandler = ({ ctx, body }) => {
   const merchant = {
@@ -26,6 +24,9 @@ const addMerchant: ControlHandler = ({ ctx, body }) => {
     accessSecret: requiredString(body, 'access_secret'),
     webhookSecret: requiredString(body, 'webhook_secret'),
     webhookUrl: optionalUrl(body, 'webhook_url'),
+    renewals: oneOf(body, 'renewals', ['provider', 'merchant'] as const, 'provider'),
+    dashboardReturnUrl: optionalUrl(body, 'dashboard_return_url'),
+    dashboardCancelUrl: optionalUrl(body, 'dashboard_cancel_url'),
   };
   ctx.state.addMerchant(merchant);
   return { access_no: merchant.accessNo };
@@ -53,7 +54,7 @@ function sessionOf({ ctx, params }: ControlRequest) {
 
 function completionJson(ctx: EmulatorContext, done: Completion): Record<string, unknown> {
   return {
-    session: sessionJson(done.session, ctx.baseUrl),
+    session: sessionView(ctx, done.session),
     trade: tradeJson(done.trade),
     ...(done.subscription && { subscription: subscriptionJson(done.subscription) }),
     ...(done.invoice && { invoice: invoiceJson(done.invoice) }),
@@ -69,59 +70,15 @@ const decline: ControlHandler = (request) => {
     code: optionalString(body, 'code') ?? 'card_declined',
     message: optionalString(body, 'message') ?? 'Your card was declined.',
   });
-  return { session: sessionJson(sessionOf(request), ctx.baseUrl), trade: tradeJson(trade) };
+  return { session: sessionView(ctx, sessionOf(request)), trade: tradeJson(trade) };
 };
 
-const expire: ControlHandler = (request) =>
-  sessionJson(expireSession(request.ctx, sessionOf(request)), request.ctx.baseUrl);
-
-const clock: ControlHandler = ({ ctx }) => ({ now: rfc3339(ctx.state.now) });
-
-const advance: ControlHandler = ({ ctx, body }) => {
-  advanceClock(ctx, integer(body.seconds, 'seconds', 0));
-  return { now: rfc3339(ctx.state.now) };
-};
-
-const failCharges: ControlHandler = ({ ctx, body }) => {
-  const count = integer(body.count ?? 1, 'count', 0);
-  ctx.chargeFailures.arm(count, { code: optionalString(body, 'code'), message: optionalString(body, 'message') });
-  return { count };
-};
+const expire: ControlHandler = (request) => sessionView(request.ctx, expireSession(request.ctx, sessionOf(request)));
 
 const failRefunds: ControlHandler = ({ ctx, body }) => {
   const count = integer(body.count ?? 1, 'count', 0);
   ctx.refundFailures.arm(count);
   return { count };
-};
-
-const apiFault: ControlHandler = ({ ctx, body }) => {
-  const fault = {
-    remaining: integer(body.count ?? 1, 'count', 1),
-    status: integer(body.status ?? 503, 'status', 200, 599),
-    delayMs: integer(body.delay_ms ?? 0, 'delay_ms', 0),
-    after: body.after === true,
-    path: optionalString(body, 'path', 2048),
-  };
-  ctx.apiFaults.arm(fault);
-  return { count: fault.remaining, status: fault.status, delay_ms: fault.delayMs, after: fault.after };
-};
-
-const webhookFault: ControlHandler = ({ ctx, body }) => {
-  const mode = oneOf(body, 'mode', ['drop', 'duplicate', 'reorder'], 'drop');
-  const count = integer(body.count ?? 1, 'count', 1);
-  ctx.webhooks.armFault(mode, count);
-  return { mode, count };
-};
-
-const webhookDetail: ControlHandler = ({ ctx, params }) => {
-  const event = ctx.webhooks.detail(params.id ?? '');
-  if (!event) throw notFound('event_id', 'webhook event', params.id ?? '');
-  return event;
-};
-
-const redeliver: ControlHandler = ({ ctx, params }) => {
-  if (!ctx.webhooks.redeliver(params.id ?? '')) throw notFound('event_id', 'webhook event', params.id ?? '');
-  return { event_id: params.id, queued: true };
 };
 
 const pause: ControlHandler = ({ ctx, params }) => {
@@ -141,22 +98,21 @@ const reset: ControlHandler = ({ ctx }) => {
   return { reset: true };
 };
 
-/** The /__emulator test controls. */
+/** The /__emulator test controls: the kit's standard ones, then Subotiz's own. */
 export const controlRoutes: readonly Route<ControlHandler>[] = [
+  ...standardControls<EmulatorContext>((ctx) => ({
+    clock: ctx.state.clock,
+    advance: (ms) => advanceClock(ctx, ms),
+    apiFaults: ctx.apiFaults,
+    webhooks: ctx.webhooks,
+    chargeFailures: ctx.chargeFailures,
+  })),
   route('POST', '/__emulator/merchants', addMerchant),
   route('POST', '/__emulator/prices', addPrice),
   route('POST', '/__emulator/sessions/{id}/complete', complete),
   route('POST', '/__emulator/sessions/{id}/decline', decline),
   route('POST', '/__emulator/sessions/{id}/expire', expire),
-  route('GET', '/__emulator/clock', clock),
-  route('POST', '/__emulator/clock/advance', advance),
-  route('POST', '/__emulator/charges/fail-next', failCharges),
   route('POST', '/__emulator/refunds/fail-next', failRefunds),
-  route('POST', '/__emulator/faults', apiFault),
-  route('POST', '/__emulator/webhooks/faults', webhookFault),
-  route('GET', '/__emulator/webhooks', ({ ctx }) => ctx.webhooks.list()),
-  route('GET', '/__emulator/webhooks/{id}', webhookDetail),
-  route('POST', '/__emulator/webhooks/{id}/redeliver', redeliver),
   route('POST', '/__emulator/subscriptions/{id}/pause', pause),
   route('GET', '/__emulator/state', ({ ctx }) => ctx.state.counts()),
   route('POST', '/__emulator/reset', reset),

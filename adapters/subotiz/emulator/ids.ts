@@ -12,4 +12,14 @@ export class IdGenerator {
     this.next += 1n;
     return this.next.toString();
   }
+
+  /** The last id handed out (kept on disk). */
+  last(): string {
+    return this.next.toString();
+  }
+
+  /** Never hands out `id` or anything before it again (after a restart from the state file). */
+  skipPast(id: string): void {
+    if (/^\d+$/.test(id) && BigInt(id) > this.next) this.next = BigInt(id);
+  }
 }

@@ -1,12 +1,17 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { FailNext, ApiFaults } from '../../kit/emulator/faults';
+import { PendingWork } from '../../kit/emulator/pending-work';
+import { exponentialRetries } from '../../kit/emulator/retry-schedules';
+import { type EmulatorMount, startEmulatorServer } from '../../kit/emulator/server';
+import { StateFile } from '../../kit/emulator/state-file';
+import { WebhookSender } from '../../kit/emulator/webhook-sender';
+import { runDue } from './billing-engine';
 import type { EmulatorContext } from './context';
-import { ApiFaults, FailNext } from './faults';
-import { PendingWork } from './pending-work';
-import { requestListener } from './server';
+import { resumePendingRefunds } from './refunds';
+import { requestHandler } from './server';
 import { EmulatorState } from './state';
+import { restoreState, snapshotState } from './state-snapshot';
 import type { SubotizEmulator, SubotizEmulatorOptions } from './types';
-import { WebhookSender } from './webhook-sender';
+import { merchantEndpoint } from './webhook-signing';
 
 export type {
   BillingInterval,
@@ -16,62 +21,78 @@ export type {
   SubotizEmulatorOptions,
 } from './types';
 
-/** Starts an emulator of Subotiz's documented API (adapters/subotiz/README.md) on a real HTTP port. */
+/** Subotiz retries a refused webhook after 1, 2, 4 … minutes, at most 4 h apart, 16 times (README). */
+const MAX_RETRIES = 16;
+const MAX_BACKOFF_BASES = 240;
+/** How often work that falls due by wall time (renewals, dunning retries) is looked for between requests. */
+const TICK_MS = 1000;
+
+/**
+ * Starts an emulator of Subotiz's documented API (adapters/subotiz/README.md): on a port of its own, or under
+ * `options.mount` on a shared emulator server. With `stateFile` it resumes where the last run stopped.
+ */
 export async function startSubotizEmulator(options: SubotizEmulatorOptions = {}): Promise<SubotizEmulator> {
   const state = new EmulatorState();
   const work = new PendingWork();
+  const stateFile = new StateFile(options.stateFile);
   const ctx: EmulatorContext = {
     state,
     work,
     webhooks: new WebhookSender({
-      merchant: (accessNo) => state.merchants.get(accessNo),
-      newId: () => state.ids.id(),
-      retryBaseMs: options.webhookRetryBaseMs ?? 60_000,
+      endpoint: (accessNo) => merchantEndpoint(state, accessNo),
+      retrySchedule: exponentialRetries(options.webhookRetryBaseMs ?? 60_000, MAX_BACKOFF_BASES, MAX_RETRIES),
+      ordered: true,
       work,
+      changed: () => ctx.changed(),
+      destinationLabel: 'merchant',
     }),
     apiFaults: new ApiFaults(),
     chargeFailures: new FailNext({ code: 'card_declined', message: 'Your card was declined.' }),
     refundFailures: new FailNext({ code: 'refund_failed', message: 'The refund was refused by the payment channel.' }),
     refundSettleMs: options.refundSettleMs ?? 0,
     baseUrl: '',
+    changed: () => stateFile.changed(() => snapshotState(ctx)),
   };
+  const saved = stateFile.load();
+  const webhookLog = saved === undefined ? [] : restoreState(ctx, saved);
   for (const merchant of options.merchants ?? []) state.addMerchant(merchant);
   for (const price of options.prices ?? []) state.addPrice(price);
 
+  const ownServer = options.mount ? undefined : await startEmulatorServer({ host: options.host, port: options.port });
+  const mount: EmulatorMount = options.mount ?? ownServer!.mount('');
+  ctx.baseUrl = mount.baseUrl;
   const stopping = new AbortController();
-  const server = http.createServer(requestListener(ctx, stopping.signal));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  ctx.baseUrl = `http://${urlHost(host)}:${port}`;
+  mount.attach(requestHandler(ctx, stopping.signal, mount.basePath));
+  // Deliveries and refunds the last run left unfinished go on now that the emulator can be reached.
+  ctx.webhooks.restore(webhookLog);
+  resumePendingRefunds(ctx);
+  const tick = setInterval(() => {
+    if (runDue(ctx)) ctx.changed();
+  }, TICK_MS);
+  tick.unref();
 
   return {
     url: ctx.baseUrl,
-    port,
-    addMerchant: (merchant) => state.addMerchant(merchant),
-    addPrice: (price) => state.addPrice(price),
+    port: mount.port,
+    addMerchant: (merchant) => {
+      state.addMerchant(merchant);
+      ctx.changed();
+    },
+    addPrice: (price) => {
+      state.addPrice(price);
+      ctx.changed();
+    },
     idle: () => work.idle(),
     async stop() {
+      clearInterval(tick);
       stopping.abort();
       ctx.webhooks.stop();
       work.cancelTimers();
       work.releaseAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      ctx.changed();
+      stateFile.flush();
+      mount.detach();
+      await ownServer?.close();
     },
   };
-}
-
-// A wildcard bind address is not somewhere a client can connect to; loopback is.
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

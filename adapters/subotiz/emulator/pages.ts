@@ -11,13 +11,17 @@ export function checkoutPage(ctx: EmulatorContext, sessionId: string): { status:
   const amount = `${formatAmount(session.amountMinor, session.currency)} ${session.currency}`;
   const back = JSON.stringify(session.returnUrl ?? '');
   const id = JSON.stringify(session.id);
+  // Mounted under /subotiz on the shared server, the controls are too.
+  const controls = JSON.stringify(`${new URL(ctx.baseUrl).pathname.replace(/\/$/, '')}/__emulator/sessions/`);
+  // An embedded checkout with redirect_on_completion if_required stays on the merchant's page when paid.
+  const redirect = session.redirectOnCompletion === 'always' ? back : '""';
   const body =
     `<p>Order <code>${escape(session.orderId)}</code>${session.priceId ? `, price <code>${escape(session.priceId)}</code> × ${session.quantity}` : ''}</p>` +
     `<p>Due now: <strong>${escape(amount)}</strong> — status <strong>${session.status}</strong></p>` +
     (session.status === 'open'
       ? `<button onclick="act('complete')">Pay</button> <button onclick="act('decline')">Decline</button>` +
-        `<script>async function act(a){const r=await fetch('/__emulator/sessions/'+${id}+'/'+a,{method:'POST'});` +
-        `if(r.ok&&a==='complete'&&${back})location.href=${back};else location.reload();}</script>`
+        `<script>async function act(a){const r=await fetch(${controls}+${id}+'/'+a,{method:'POST'});` +
+        `if(r.ok&&a==='complete'&&${redirect})location.href=${redirect};else location.reload();}</script>`
       : '');
   return { status: 200, html: page('Subotiz emulator checkout', body) };
 }
@@ -30,6 +34,14 @@ export function portalPage(ctx: EmulatorContext, token: string): { status: numbe
     status: 200,
     html: page('Subotiz emulator portal', `<p>Customer <code>${escape(link.customerId)}</code></p>`),
   };
+}
+
+/** The page a dashboard default return or cancel URL shows. */
+export function merchantPage(paid: boolean): string {
+  return page(
+    'Back at the merchant',
+    paid ? '<p>Thank you: the checkout is complete.</p>' : '<p>Checkout canceled.</p>',
+  );
 }
 
 function page(title: string, body: string): string {

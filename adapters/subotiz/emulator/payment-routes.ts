@@ -1,7 +1,7 @@
 import type { ApiHandler } from './api-request';
 import { notFound } from './errors';
 import { createRefund } from './refunds';
-import { route } from './router';
+import { route } from '../../kit/emulator/router';
 import { paginate } from './validation';
 import { invoiceJson, refundJson, tradeJson } from './wire';
 
@@ -31,6 +31,15 @@ const getRefund: ApiHandler = ({ ctx, merchant, params }) => {
   return refundJson(refund);
 };
 
+/** `GET /api/v1/refunds?trade_id&page&page_size` (List Refunds), newest first; `trade_id` narrows to one trade. */
+const listRefunds: ApiHandler = ({ ctx, merchant, query }) => {
+  const tradeId = query.get('trade_id');
+  const matches = [...ctx.state.refunds.values()]
+    .filter((r) => r.accessNo === merchant.accessNo && (!tradeId || r.tradeId === tradeId))
+    .reverse();
+  return paginate(matches, query, refundJson);
+};
+
 /** `GET /api/v1/invoice/{id}`. */
 const getInvoice: ApiHandler = ({ ctx, merchant, params }) => {
   const invoice = ctx.state.owned(ctx.state.invoices, params.id ?? '', merchant.accessNo);
@@ -44,5 +53,6 @@ export const paymentRoutes = [
   route('GET', '/api/v1/trades', listTrades),
   route('POST', '/api/v1/refund', postRefund),
   route('GET', '/api/v1/refund/{refund_id}', getRefund),
+  route('GET', '/api/v1/refunds', listRefunds),
   route('GET', '/api/v1/invoice/{id}', getInvoice),
 ];

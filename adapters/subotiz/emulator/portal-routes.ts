@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiHandler } from './api-request';
 import { invalidParameter } from './errors';
-import { route } from './router';
+import { route } from '../../kit/emulator/router';
 import { requiredString } from './validation';
 
 const PORTAL_LINK_MS = 30 * 60 * 1000;

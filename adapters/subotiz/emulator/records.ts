@@ -40,6 +40,8 @@ export interface SessionRecord extends Owned {
   amountMinor: bigint;
   currency: string;
   integrationMethod: 'hosted' | 'embedded';
+  /** Embedded checkouts may stay on the merchant's page (`if_required`) instead of redirecting (`always`). */
+  redirectOnCompletion: 'always' | 'if_required';
   returnUrl: string | null;
   cancelUrl: string | null;
   metadata: Record<string, string>;
@@ -142,6 +144,8 @@ export interface RefundRecord extends Owned {
   currency: string;
   status: RefundStatus;
   reason: string;
+  /** The merchant's own keys (e.g. its refund id), so it can find the refund again after a lost answer. */
+  metadata: Record<string, string> | null;
   failureReason: Failure | null;
   /** Set at creation when a refund failure was armed, applied when the refund settles. */
   willFail: Failure | null;

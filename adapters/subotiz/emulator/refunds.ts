@@ -3,7 +3,7 @@ import { invalidParameter } from './errors';
 import { formatAmount, parseAmount } from './money';
 import type { RefundRecord, TradeRecord } from './records';
 import type { EmulatorMerchant } from './types';
-import { type Body, optionalString, requiredString } from './validation';
+import { type Body, metadata, optionalString, requiredString } from './validation';
 import { invoiceJson, refundJson } from './wire';
 
 /**
@@ -36,6 +36,7 @@ export function createRefund(ctx: EmulatorContext, merchant: EmulatorMerchant, b
     currency: trade.currency,
     status: 'pending',
     reason: optionalString(body, 'reason', 500) ?? '',
+    metadata: body.metadata === undefined || body.metadata === null ? null : metadata(body),
     failureReason: null,
     willFail: ctx.refundFailures.take() ?? null,
     finishedAt: null,
@@ -44,6 +45,13 @@ export function createRefund(ctx: EmulatorContext, merchant: EmulatorMerchant, b
   state.refunds.set(refund.id, refund);
   ctx.work.later(ctx.refundSettleMs, () => settleRefund(ctx, refund));
   return refund;
+}
+
+/** Settles refunds a previous run left pending (after a restart from the state file). */
+export function resumePendingRefunds(ctx: EmulatorContext): void {
+  for (const refund of ctx.state.refunds.values()) {
+    if (refund.status === 'pending') ctx.work.later(ctx.refundSettleMs, () => settleRefund(ctx, refund));
+  }
 }
 
 /** Trade amount minus what is refunded and what is pending. */
@@ -60,6 +68,7 @@ function refundableBalance(ctx: EmulatorContext, trade: TradeRecord): bigint {
 function settleRefund(ctx: EmulatorContext, refund: RefundRecord): void {
   const { state } = ctx;
   if (state.refunds.get(refund.id) !== refund || refund.status !== 'pending') return;
+  ctx.changed();
   refund.finishedAt = state.now;
   if (refund.willFail) {
     refund.status = 'failed';

@@ -1,62 +1,79 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withApiFault } from '../../kit/emulator/faults';
+import { pathOf, readBody, sendHtml, sendJson } from '../../kit/emulator/http-io';
+import { matchRoute, type Route } from '../../kit/emulator/router';
 import type { ApiHandler } from './api-request';
 import { authenticate, header } from './auth';
+import { runDue } from './billing-engine';
 import type { EmulatorContext } from './context';
 import { controlRoutes } from './controls';
+import { errorReply, type StoredReply, successBody } from './envelopes';
 import { ApiError, codeForStatus, invalidParameter } from './errors';
-import type { ApiFault } from './faults';
-import { errorReply, readBody, sendHtml, sendJson, successBody } from './http-io';
-import { checkoutPage, portalPage } from './pages';
+import { checkoutPage, merchantPage, portalPage } from './pages';
 import { paymentRoutes } from './payment-routes';
 import { portalRoutes } from './portal-routes';
-import { findRoute, type Route } from './router';
 import { sessionRoutes } from './session-routes';
-import type { StoredReply } from './state';
 import { subscriptionRoutes } from './subscription-routes';
+import { tradeRoutes } from './trade-routes';
 import { parseBody } from './validation';
 
 const API_ROUTES: readonly Route<ApiHandler>[] = [
   ...sessionRoutes,
   ...subscriptionRoutes,
+  ...tradeRoutes,
   ...paymentRoutes,
   ...portalRoutes,
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The emulator's request listener: Subotiz's API under /api, test controls under /__emulator, two tiny pages. */
-export function requestListener(ctx: EmulatorContext, signal: AbortSignal) {
+/**
+ * The emulator's request handler: Subotiz's API under /api, test controls under /__emulator, two tiny pages; all
+ * below `basePath` when it is mounted on a shared server. Work that fell due by wall time runs first, and the state
+ * is kept on disk after every request.
+ */
+export function requestHandler(ctx: EmulatorContext, signal: AbortSignal, basePath: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = pathOf(req.url ?? '/');
+    const fullPath = pathOf(req.url ?? '/');
+    const path = fullPath === undefined ? undefined : stripBase(fullPath, basePath);
     if (path === undefined) {
       sendJson(res, 400, errorReply(invalidParameter('path', 'is not a valid URL path')).body);
       return;
     }
+    runDue(ctx);
     const handled = path.startsWith('/__emulator/')
       ? handleControl(ctx, req, res, path)
       : path.startsWith('/api/')
         ? handleApi(ctx, req, res, path, signal)
         : Promise.resolve(handlePage(ctx, res, path));
-    handled.catch((error: unknown) => {
-      // Only a stop mid-delay or a broken socket lands here; answer if the socket still can.
-      if (!res.headersSent) sendJson(res, 500, errorReply(error).body);
-    });
+    handled
+      .catch((error: unknown) => {
+        // Only a stop mid-delay or a broken socket lands here; answer if the socket still can.
+        if (!res.headersSent) sendJson(res, 500, errorReply(error).body);
+      })
+      .finally(() => ctx.changed());
   };
 }
 
-function pathOf(url: string): string | undefined {
-  try {
-    return new URL(url, 'http://emulator').pathname;
-  } catch {
-    return undefined;
-  }
+function stripBase(path: string, basePath: string): string | undefined {
+  if (basePath === '') return path;
+  if (path === basePath) return '/';
+  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined;
 }
 
 async function handleControl(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, path: string) {
   let reply: StoredReply;
   try {
-    const found = findRoute(controlRoutes, req.method ?? 'GET', path);
-    if (!found) throw new ApiError(404, 'notFound', `path: no emulator control ${req.method} ${path}`);
+    const method = req.method ?? 'GET';
+    const found = matchRoute(controlRoutes, method, path);
+    if (found.kind === 'method-not-allowed') {
+      req.resume();
+      throw new ApiError(
+        405,
+        'invalidParameter',
+        `method: ${method} not allowed on ${path} (${found.allowed.join(', ')})`,
+      );
+    }
+    if (found.kind === 'not-found') throw new ApiError(404, 'notFound', `path: no emulator control ${method} ${path}`);
     const body = parseBody(await readBody(req));
     reply = { status: 200, body: JSON.stringify(found.handler({ ctx, params: found.params, body })) };
   } catch (error) {
@@ -68,13 +85,18 @@ async function handleControl(ctx: EmulatorContext, req: IncomingMessage, res: Se
 function handlePage(ctx: EmulatorContext, res: ServerResponse, path: string): void {
   const checkout = /^\/checkout\/([^/]+)$/.exec(path);
   const portal = /^\/portal\/([^/]+)$/.exec(path);
+  if (path === '/merchant/return' || path === '/merchant/cancel') {
+    // The demo merchant's dashboard default pages: where the buyer lands when the session named none.
+    sendHtml(res, 200, merchantPage(path === '/merchant/return'));
+    return;
+  }
   const page = checkout?.[1] ? checkoutPage(ctx, checkout[1]) : portal?.[1] ? portalPage(ctx, portal[1]) : undefined;
   if (page) sendHtml(res, page.status, page.html);
-  else sendJson(res, 404, errorReply(new ApiError(404, 'notFound', `path: nothing at ${path}`)).body);
+  else sendJson(res, 404, errorReply(new ApiError(404, 'notFound', `path: nothing at ${path.slice(0, 64)}`)).body);
 }
 
-// Faults come first, as an outage in front of Subotiz would; an `after` fault lets the request happen and then
-// loses its answer, which is exactly what Request-Id replay exists for.
+// Faults (kit) come first, as an outage in front of Subotiz would; an `after` fault loses an answer whose effect
+// happened, which is exactly what Request-Id replay exists for.
 async function handleApi(
   ctx: EmulatorContext,
   req: IncomingMessage,
@@ -83,27 +105,21 @@ async function handleApi(
   signal: AbortSignal,
 ): Promise<void> {
   const pathAndQuery = req.url ?? '/';
-  const fault = ctx.apiFaults.take(pathAndQuery);
-  const delay = () => (fault && fault.delayMs > 0 ? sleep(fault.delayMs, undefined, { signal }) : undefined);
-  // A 2xx "fault" is only a delay: a slow but real answer.
-  const failing = fault !== undefined && fault.status >= 300;
-  if (fault && !fault.after) {
-    await delay();
-    if (failing) {
-      req.resume();
-      sendFault(res, fault);
-      return;
-    }
-  }
-  const reply = await performApi(ctx, req, path, pathAndQuery);
-  if (fault?.after) {
-    await delay();
-    if (failing) {
-      sendFault(res, fault);
-      return;
-    }
-  }
-  sendJson(res, reply.status, reply.body);
+  await withApiFault<StoredReply>({
+    faults: ctx.apiFaults,
+    pathAndQuery,
+    signal,
+    discardBody: () => req.resume(),
+    perform: () => performApi(ctx, req, path, pathAndQuery),
+    answer: (reply) => {
+      if ('faultStatus' in reply) {
+        const status = reply.faultStatus;
+        sendJson(res, status, { code: codeForStatus(status), message: `emulator fault: HTTP ${status}` });
+      } else {
+        sendJson(res, reply.status, reply.body);
+      }
+    },
+  });
 }
 
 async function performApi(
@@ -115,6 +131,7 @@ async function performApi(
   const method = req.method ?? 'GET';
   try {
     const rawBody = await readBody(req);
+    // The signature covers the path as the caller sent it, mount path included (a real base URL has none).
     const merchant = authenticate(ctx.state, { method, pathAndQuery, headers: req.headers, rawBody });
     const requestId = header(req.headers, 'request-id');
     if (!requestId || !UUID.test(requestId)) throw invalidParameter('Request-Id', 'header must be a UUID');
@@ -123,8 +140,15 @@ async function performApi(
     if (stored) return stored;
     let reply: StoredReply;
     try {
-      const found = findRoute(API_ROUTES, method, path);
-      if (!found) throw new ApiError(404, 'notFound', `path: no endpoint ${method} ${path}`);
+      const found = matchRoute(API_ROUTES, method, path);
+      if (found.kind === 'method-not-allowed') {
+        throw new ApiError(
+          405,
+          'invalidParameter',
+          `method: ${method} not allowed on ${path} (${found.allowed.join(', ')})`,
+        );
+      }
+      if (found.kind === 'not-found') throw new ApiError(404, 'notFound', `path: no endpoint ${method} ${path}`);
       const body = method === 'POST' ? parseBody(rawBody) : {};
       const query = new URL(pathAndQuery, 'http://emulator').searchParams;
       const data = found.handler({ ctx, merchant, params: found.params, query, body });
@@ -138,8 +162,4 @@ async function performApi(
   } catch (error) {
     return errorReply(error);
   }
-}
-
-function sendFault(res: ServerResponse, fault: ApiFault): void {
-  sendJson(res, fault.status, { code: codeForStatus(fault.status), message: `emulator fault: HTTP ${fault.status}` });
 }

@@ -1,9 +1,10 @@
 import type { ApiHandler, ApiRequest } from './api-request';
-import { refreshSession } from './checkout';
+import { refreshSession, sessionView } from './checkout';
 import { invalidParameter, notFound } from './errors';
 import { isCurrencyCode, parseAmount } from './money';
 import type { SessionRecord } from './records';
-import { route } from './router';
+import type { EmulatorMerchant } from './types';
+import { route } from '../../kit/emulator/router';
 import {
   type Body,
   integer,
@@ -14,7 +15,7 @@ import {
   optionalUrl,
   requiredString,
 } from './validation';
-import { SESSION_VALIDITY_SECONDS, sessionJson } from './wire';
+import { SESSION_VALIDITY_SECONDS } from './wire';
 
 /** Creates a Checkout Session (`POST /api/v1/session`), validating every field the README lists. */
 const createSession: ApiHandler = ({ ctx, merchant, body }) => {
@@ -38,6 +39,7 @@ const createSession: ApiHandler = ({ ctx, merchant, body }) => {
   }
   const mode = oneOf(body, 'mode', ['checkout', 'payment'], 'checkout');
   const charge = mode === 'checkout' ? lineItem(ctx, body) : paymentAmount(body);
+  const urls = redirectUrls(merchant, body);
   const now = state.now;
   const session: SessionRecord = {
     id: state.ids.id(),
@@ -49,9 +51,7 @@ const createSession: ApiHandler = ({ ctx, merchant, body }) => {
     email,
     mode,
     ...charge,
-    integrationMethod: oneOf(body, 'integration_method', ['hosted', 'embedded'], 'hosted'),
-    returnUrl: optionalUrl(body, 'return_url') ?? null,
-    cancelUrl: optionalUrl(body, 'cancel_url') ?? null,
+    ...urls,
     metadata: metadata(body),
     status: 'open',
     tradeId: null,
@@ -60,8 +60,29 @@ const createSession: ApiHandler = ({ ctx, merchant, body }) => {
     expiresAt: now + SESSION_VALIDITY_SECONDS * 1000,
   };
   state.sessions.set(session.id, session);
-  return sessionJson(session, ctx.baseUrl);
+  return sessionView(ctx, session);
 };
+
+/**
+ * The integration method and where the buyer goes afterwards, as the Checkout Session parameter table says:
+ * `integration_method` is required (`hosted` | `embedded`); `return_url` is required and `cancel_url` is required
+ * for hosted — each may be left out only when the dashboard has a default (the API reference's fallback), which
+ * is then what the session carries. `redirect_on_completion` (`always` default, `if_required` for embedded).
+ */
+function redirectUrls(
+  merchant: EmulatorMerchant,
+  body: Body,
+): Pick<SessionRecord, 'integrationMethod' | 'redirectOnCompletion' | 'returnUrl' | 'cancelUrl'> {
+  const integrationMethod = oneOf(body, 'integration_method', ['hosted', 'embedded']);
+  const returnUrl = optionalUrl(body, 'return_url') ?? merchant.dashboardReturnUrl ?? null;
+  if (returnUrl === null) throw invalidParameter('return_url', 'is required (no default return URL in the dashboard)');
+  const cancelUrl = optionalUrl(body, 'cancel_url') ?? merchant.dashboardCancelUrl ?? null;
+  if (cancelUrl === null && integrationMethod === 'hosted') {
+    throw invalidParameter('cancel_url', 'is required for a hosted checkout (no default cancel URL in the dashboard)');
+  }
+  const redirectOnCompletion = oneOf(body, 'redirect_on_completion', ['always', 'if_required'], 'always');
+  return { integrationMethod, redirectOnCompletion, returnUrl, cancelUrl };
+}
 
 type Charge = Pick<SessionRecord, 'priceId' | 'quantity' | 'amountMinor' | 'currency'>;
 
@@ -100,7 +121,7 @@ function paymentAmount(body: Body): Charge {
 const getSession: ApiHandler = ({ ctx, merchant, params }) => {
   const session = ctx.state.owned(ctx.state.sessions, params.id ?? '', merchant.accessNo);
   if (!session) throw notFound('id', 'session', params.id ?? '');
-  return sessionJson(refreshSession(ctx, session), ctx.baseUrl);
+  return sessionView(ctx, refreshSession(ctx, session));
 };
 
 /** Checkout Session endpoints. */

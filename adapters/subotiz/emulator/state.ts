@@ -1,4 +1,5 @@
-import { wholeSecondsNow } from './calendar';
+import { EmulatorClock } from '../../kit/emulator/clock';
+import type { StoredReply } from './envelopes';
 import { invalidParameter } from './errors';
 import { IdGenerator } from './ids';
 import { isCurrencyCode, parseAmount } from './money';
@@ -15,24 +16,45 @@ import type {
 } from './records';
 import type { EmulatorMerchant, EmulatorPrice } from './types';
 
-/** A POST's first answer, replayed for the same Request-Id and merchant. */
-export interface StoredReply {
-  status: number;
-  body: string;
-}
+export type { StoredReply } from './envelopes';
 
 const INTERVALS = ['day', 'week', 'month', 'year'];
 
+/** The object maps, in the order the state file lists them. */
+const OBJECT_MAPS = [
+  'sessions',
+  'customers',
+  'trades',
+  'subscriptions',
+  'invoices',
+  'refunds',
+  'usage',
+  'replies',
+  'portalLinks',
+] as const;
+type ObjectMapName = (typeof OBJECT_MAPS)[number];
+
+/** What the state file holds (objects as [id, record] pairs, in creation order). */
+export interface StateSnapshot {
+  version: 1;
+  clockOffsetMs: number;
+  lastId: string;
+  merchants: EmulatorMerchant[];
+  prices: [string, PriceRecord][];
+  objects: Partial<Record<ObjectMapName, [string, unknown][]>>;
+}
+
 /**
  * Everything the emulator knows: merchants and prices (configuration, kept across reset) and the objects the API
- * creates (cleared by reset). The clock is the emulator's own: it only moves when a test advances it.
+ * creates (cleared by reset). Its clock is wall time plus an offset; while due work is processed the clock is pinned
+ * at that work's own time, so what it emits is stamped when it happened.
  */
 export class EmulatorState {
   readonly ids = new IdGenerator();
+  readonly clock = new EmulatorClock();
   readonly merchants = new Map<string, EmulatorMerchant>();
   readonly prices = new Map<string, PriceRecord>();
 
-  now = wholeSecondsNow();
   readonly sessions = new Map<string, SessionRecord>();
   readonly customers = new Map<string, CustomerRecord>();
   readonly trades = new Map<string, TradeRecord>();
@@ -43,12 +65,33 @@ export class EmulatorState {
   readonly replies = new Map<string, StoredReply>();
   readonly portalLinks = new Map<string, { customerId: string; expiresAt: number }>();
 
+  private pinnedAt: number | undefined;
+
+  /** The emulator's now (epoch ms, whole seconds). */
+  get now(): number {
+    return this.pinnedAt ?? this.clock.now();
+  }
+
+  /** Runs `task` with the clock showing `at` (work that fell due earlier is processed at its own time). */
+  at<T>(at: number, task: () => T): T {
+    const previous = this.pinnedAt;
+    this.pinnedAt = at;
+    try {
+      return task();
+    } finally {
+      this.pinnedAt = previous;
+    }
+  }
+
   /** Adds a merchant, or replaces the one with the same access_no. Its api_key must not belong to another. */
   addMerchant(merchant: EmulatorMerchant): void {
     for (const field of ['accessNo', 'subMerchantId', 'apiKey', 'accessSecret', 'webhookSecret'] as const) {
       if (typeof merchant[field] !== 'string' || merchant[field] === '') {
         throw invalidParameter(field, 'is required');
       }
+    }
+    if (merchant.renewals !== undefined && merchant.renewals !== 'provider' && merchant.renewals !== 'merchant') {
+      throw invalidParameter('renewals', "must be 'provider' or 'merchant'");
     }
     for (const other of this.merchants.values()) {
       if (other.accessNo !== merchant.accessNo && other.apiKey === merchant.apiKey) {
@@ -94,22 +137,10 @@ export class EmulatorState {
     return found && found.accessNo === accessNo ? found : undefined;
   }
 
-  /** Forgets every object, stored reply and portal link; keeps merchants and prices; the clock restarts at now. */
+  /** Forgets every object, stored reply and portal link; keeps merchants and prices; the clock is wall time again. */
   reset(): void {
-    for (const map of [
-      this.sessions,
-      this.customers,
-      this.trades,
-      this.subscriptions,
-      this.invoices,
-      this.refunds,
-      this.usage,
-      this.replies,
-      this.portalLinks,
-    ]) {
-      map.clear();
-    }
-    this.now = wholeSecondsNow();
+    for (const name of OBJECT_MAPS) this[name].clear();
+    this.clock.reset();
   }
 
   /** How many objects of each kind exist (the /__emulator/state control). */
@@ -123,5 +154,32 @@ export class EmulatorState {
       customers: this.customers.size,
       usage_records: this.usage.size,
     };
+  }
+
+  /** Everything but the webhook log, for the state file. */
+  snapshot(): StateSnapshot {
+    const objects: StateSnapshot['objects'] = {};
+    for (const name of OBJECT_MAPS) objects[name] = [...(this[name] as Map<string, unknown>).entries()];
+    return {
+      version: 1,
+      clockOffsetMs: this.clock.offset(),
+      lastId: this.ids.last(),
+      merchants: [...this.merchants.values()],
+      prices: [...this.prices.entries()],
+      objects,
+    };
+  }
+
+  /** Takes back a snapshot; merchants and prices given at start are added after it, so they win. */
+  restore(snapshot: StateSnapshot): void {
+    if (snapshot.version !== 1) throw new Error(`emulator state version ${String(snapshot.version)} is not 1`);
+    this.clock.reset(snapshot.clockOffsetMs);
+    this.ids.skipPast(snapshot.lastId);
+    for (const merchant of snapshot.merchants) this.merchants.set(merchant.accessNo, merchant);
+    for (const [id, price] of snapshot.prices) this.prices.set(id, price);
+    for (const name of OBJECT_MAPS) {
+      const map = this[name] as Map<string, unknown>;
+      for (const [id, record] of snapshot.objects[name] ?? []) map.set(id, record);
+    }
   }
 }

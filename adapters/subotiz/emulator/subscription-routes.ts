@@ -3,7 +3,7 @@ import { runDue } from './billing-engine';
 import { SECOND_MS } from './calendar';
 import { invalidParameter, invalidState, notFound } from './errors';
 import type { SubscriptionRecord, UsageRecord } from './records';
-import { route } from './router';
+import { route } from '../../kit/emulator/router';
 import { cancelSubscription, resumeSubscription, revokeCancellation } from './subscription-lifecycle';
 import { integer, oneOf, optionalString, paginate, requiredString } from './validation';
 import { subscriptionJson, usageJson } from './wire';

@@ -1,3 +1,5 @@
+import type { EmulatorMount } from '../../kit/emulator/server';
+
 /** Billing interval of a price. */
 export type BillingInterval = 'day' | 'week' | 'month' | 'year';
 
@@ -9,6 +11,16 @@ export interface EmulatorMerchant {
   accessSecret: string;
   webhookSecret: string;
   webhookUrl?: string;
+  /**
+   * Who charges renewals: `provider` (default) — Subotiz charges each period itself; `merchant` — Flow 4: Subotiz
+   * does not, the merchant renews with Create Trade (`payment_mode: recurring_payment` and the saved
+   * `payment_token`), and a succeeded trade starts the subscription's next cycle.
+   */
+  renewals?: 'provider' | 'merchant';
+  /** The dashboard's default return URL, used when a session names none (none set: `return_url` is required). */
+  dashboardReturnUrl?: string;
+  /** The dashboard's default cancel URL, used when a hosted session names none. */
+  dashboardCancelUrl?: string;
 }
 
 /** A price configured in the Subotiz dashboard; price ids are global. `amount` is a major-unit string. */
@@ -24,6 +36,13 @@ export interface EmulatorPrice {
 
 /** How to start an emulator. */
 export interface SubotizEmulatorOptions {
+  /** Serve under this mount of a shared emulator server instead of on a port of its own. */
+  mount?: EmulatorMount;
+  /**
+   * JSON file its state is kept in (loaded at start, written atomically after changes and on stop), so a restart
+   * remembers sessions, subscriptions, trades and the clock; undefined keeps nothing on disk.
+   */
+  stateFile?: string;
   /** 0 = ephemeral (default). */
   port?: number;
   /** Default 127.0.0.1. */
@@ -47,5 +66,6 @@ export interface SubotizEmulator {
    * settle; not retries scheduled for later, nor events a reorder fault still holds)
    */
   idle(): Promise<void>;
+  /** Stops serving; its state is written to the state file first. */
   stop(): Promise<void>;
 }

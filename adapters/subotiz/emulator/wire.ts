@@ -15,8 +15,15 @@ import type {
 
 export const SESSION_VALIDITY_SECONDS = 1800;
 
-/** Checkout Session object; `session_url` needs the emulator's base URL. */
-export function sessionJson(s: SessionRecord, baseUrl: string): Record<string, unknown> {
+/**
+ * Checkout Session object; `session_url` needs the emulator's base URL. Hosted and embedded sessions answer alike:
+ * the buyer is redirected to `session_url`, or the embedded SDK is given `session_id` / `session_url`.
+ */
+export function sessionJson(
+  s: SessionRecord,
+  baseUrl: string,
+  paymentToken: string | null = null,
+): Record<string, unknown> {
   return {
     id: s.id,
     session_id: s.id,
@@ -28,6 +35,7 @@ export function sessionJson(s: SessionRecord, baseUrl: string): Record<string, u
     status: s.status,
     mode: s.mode,
     integration_method: s.integrationMethod,
+    redirect_on_completion: s.redirectOnCompletion,
     total_amount: formatAmount(s.amountMinor, s.currency),
     currency: s.currency,
     price_id: s.priceId,
@@ -38,6 +46,7 @@ export function sessionJson(s: SessionRecord, baseUrl: string): Record<string, u
     email: s.email,
     trade_id: s.tradeId,
     subscription_id: s.subscriptionId,
+    payment_token: paymentToken,
     return_url: s.returnUrl,
     cancel_url: s.cancelUrl,
     metadata: s.metadata,
@@ -145,7 +154,7 @@ export function refundJson(r: RefundRecord): Record<string, unknown> {
     failure_reason: r.failureReason,
     finished_at: rfc3339(r.finishedAt),
     created_at: rfc3339(r.createdAt),
-    metadata: null,
+    metadata: r.metadata ?? null,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { CheckoutSession } from '../domain/checkout-session';
 import type { Customer } from '../domain/customer';
 import type { Entitlement } from '../domain/entitlement';
 import type { Invoice } from '../domain/invoice';
@@ -281,6 +282,7 @@ export interface Repositories {
   events: EventLog;
   audit: AuditWriter;
   idempotency: IdempotencyResponses;
+  checkoutSessions: CheckoutSessionRepository;
 }
 
 /** Records a call's response in its final transaction (CallContext.completion). */
@@ -310,4 +312,14 @@ export interface UnitOfWork {
   transaction<T>(work: (repos: Repositories) => Promise<T>, completes?: { completion?: ResponseRecorder }): Promise<T>;
   /** Repositories outside a transaction, for reads. */
   readonly reads: Repositories;
+}
+
+export interface CheckoutSessionRepository {
+  /** False (and nothing written) when the provider's session is recorded already (a replayed checkout). */
+  insert(session: CheckoutSession): Promise<boolean>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<CheckoutSession | undefined>;
+  /** The session with this ref at `provider` (unique per provider). */
+  findByProviderRef(provider: string, ref: string): Promise<CheckoutSession | undefined>;
+  /** Writes what changes over its life: status, next action, check time, failure. */
+  update(session: CheckoutSession): Promise<void>;
 }

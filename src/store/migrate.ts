@@ -5,6 +5,7 @@ import * as reconciliation from './migrations/003-reconciliation';
 import * as idempotencyScope from './migrations/004-idempotency-scope';
 import * as outboxParking from './migrations/005-outbox-parking';
 import * as webhookScope from './migrations/006-webhook-scope';
+import * as checkoutSessions from './migrations/009-checkout-sessions';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '004-idempotency-scope': idempotencyScope,
   '005-outbox-parking': outboxParking,
   '006-webhook-scope': webhookScope,
+  '009-checkout-sessions': checkoutSessions,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -16,6 +16,7 @@ import { KnexOutboxWriter } from './outbox-writer';
 import { KnexPlanRepository } from './plan-repository';
 import { KnexIdempotencyResponses } from './idempotency-store';
 import { KnexStorefrontRepository } from './storefront-repository';
+import { KnexCheckoutSessionRepository } from './checkout-session-repository';
 
 const tracer = trace.getTracer('billing-adapter/store');
 
@@ -81,6 +82,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       events: new KnexEventLog(db),
       audit: new KnexAuditWriter(db, this.clock),
       idempotency: new KnexIdempotencyResponses(db),
+      checkoutSessions: new KnexCheckoutSessionRepository(db),
     };
   }
 }

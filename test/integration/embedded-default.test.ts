@@ -178,10 +178,13 @@ describe('the embedded default (npm start with no configuration)', () => {
         description: '',
         successUrl: '',
         cancelUrl: '',
+        paymentMethodRef: '',
+        uiMode: 0,
+        promotionCode: '',
       });
       expect(checkout.checkoutSession!.url).toContain(`127.0.0.1:${emulatorPort}`);
       const paid = await fetch(
-        `http://127.0.0.1:${emulatorPort}/__emulator/sessions/${checkout.checkoutSession!.id}/complete`,
+        `http://127.0.0.1:${emulatorPort}/__emulator/sessions/${checkout.checkoutSession!.providerRef}/complete`,
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
       );
       expect(paid.status).toBe(200);

@@ -21,6 +21,7 @@ const MODEL_TABLES = [
   'outbox_relay_lease',
   'idempotency_keys',
   'audit_log',
+  'checkout_sessions',
 ];
 
 /** Every migration, in the order they apply. */
@@ -31,6 +32,7 @@ const MIGRATIONS = [
   '004-idempotency-scope',
   '005-outbox-parking',
   '006-webhook-scope',
+  '009-checkout-sessions',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -173,7 +173,7 @@ export async function subotizWorld(
     },
     async activeSubscription(status = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE) {
       const checkout = await call(subs, subs.createCheckoutSession, checkoutRequest());
-      await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+      await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/complete`, {});
       const id = checkout.subscription!.id;
       const active = await eventually(
         () => world.subscription(id),

@@ -67,8 +67,8 @@ export interface SubotizWorld {
   entitlements: EntitlementServiceClient;
   /** A subscription-mode CreateCheckoutSession request for the world's customer and plan. */
   checkoutRequest(): CreateCheckoutSessionRequest;
-  /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id and Subotiz's. */
-  activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string }>;
+  /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id, Subotiz's, and the checkout's. */
+  activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string; checkoutSessionId: string }>;
   /** GetSubscription's subscription. */
   subscription(id: string): Promise<Subscription>;
   /** ListPayments of one subscription. */
@@ -179,7 +179,7 @@ export async function subotizWorld(
         () => world.subscription(id),
         (s) => s.status === status,
       );
-      return { id, ref: active.providerRef };
+      return { id, ref: active.providerRef, checkoutSessionId: checkout.checkoutSession!.id };
     },
     async control(path, body, method = body === undefined ? 'GET' : 'POST') {
       const response = await fetch(`${emulator.url}/__emulator${path}`, {

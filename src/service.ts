@@ -24,6 +24,7 @@ import { SubscriptionSweep } from './app/background/subscription-sweep';
 import { KnexReconcileFailures } from './store/reconcile-failures';
 import { StorefrontUseCases } from './app/use-cases/storefronts';
 import { CheckoutUseCases } from './app/use-cases/checkout';
+import { CheckoutSessionUseCases } from './app/use-cases/checkout-sessions';
 import { PortalUseCases } from './app/use-cases/portal';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { UsageUseCases } from './app/use-cases/usage';
@@ -232,6 +233,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: {
       checkout: new CheckoutUseCases(uow, gateway, clock),
+      checkoutSessions: new CheckoutSessionUseCases(uow, gateway, clock),
       subscriptions: new SubscriptionUseCases(uow, gateway, clock),
       usage: new UsageUseCases(uow, gateway, clock),
       portal: new PortalUseCases(uow, gateway),

@@ -45,6 +45,7 @@ const MINIMUM_ROLE: { [Name in keyof typeof BILLING_SERVICES]: RoleTable<(typeof
     recordUsage: 'service',
     getUsage: 'service',
     createPortalSession: 'service',
+    getCheckoutSession: 'service',
   },
   payment: {
     getPayment: 'service',

@@ -1,6 +1,7 @@
 import type { EventData } from '../domain/event';
 import type { BillingEvent } from '../gen/billing/v1/event';
 import { toCustomerMessage } from './customer-mapping';
+import { toDiscountMessage } from './discount-mapping';
 import { toEntitlementMessage } from './entitlement-mapping';
 import { toInvoiceMessage, toPaymentMessage, toRefundMessage } from './payment-mapping';
 import { toPlanMessage } from './plan-mapping';
@@ -26,5 +27,7 @@ export function toEventData(data: EventData): Partial<BillingEvent> {
       return { invoice: toInvoiceMessage(data.invoice) };
     case 'entitlement':
       return { entitlement: toEntitlementMessage(data.entitlement) };
+    case 'discount':
+      return { discount: toDiscountMessage(data.discount) };
   }
 }

@@ -3,7 +3,7 @@ import type { Failure, Payment, Refund } from '../domain/payment';
 import * as pb from '../gen/billing/v1/payment';
 import { toMoneyMessage } from './money-mapping';
 
-function toFailureMessage(failure?: Failure): pb.Failure | undefined {
+export function toFailureMessage(failure?: Failure): pb.Failure | undefined {
   return failure ? { code: failure.code, message: failure.message } : undefined;
 }
 

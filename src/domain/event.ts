@@ -1,4 +1,5 @@
 import type { Customer } from './customer';
+import type { Discount } from './discount';
 import type { Entitlement } from './entitlement';
 import type { Invoice } from './invoice';
 import type { Payment, Refund } from './payment';
@@ -16,7 +17,8 @@ export type EventData =
   | { kind: 'payment'; payment: Payment }
   | { kind: 'refund'; refund: Refund }
   | { kind: 'invoice'; invoice: Invoice }
-  | { kind: 'entitlement'; entitlement: Entitlement };
+  | { kind: 'entitlement'; entitlement: Entitlement }
+  | { kind: 'discount'; discount: Discount };
 
 /**
  * An event as a use case raises it. The outbox gives it an id, a sequence within its key and the trace context.

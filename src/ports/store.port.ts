@@ -1,3 +1,4 @@
+import type { CheckoutSession } from '../domain/checkout-session';
 import type { Customer } from '../domain/customer';
 import type { Entitlement } from '../domain/entitlement';
 import type { Invoice } from '../domain/invoice';
@@ -292,6 +293,7 @@ export interface Repositories {
   idempotency: IdempotencyResponses;
   scheduledActions: ScheduledActionRepository;
   liveSubscriptions: LiveSubscriptionChecks;
+  checkoutSessions: CheckoutSessionRepository;
 }
 
 /** Records a call's response in its final transaction (CallContext.completion). */
@@ -414,4 +416,14 @@ export interface LiveSubscriptionChecks {
   lock(id: string): Promise<boolean>;
   /** The provider was asked about it at `at`. */
   markChecked(id: string, at: Date): Promise<void>;
+}
+
+export interface CheckoutSessionRepository {
+  /** False (and nothing written) when the provider's session is recorded already (a replayed checkout). */
+  insert(session: CheckoutSession): Promise<boolean>;
+  get(id: string, options?: { forUpdate?: boolean }): Promise<CheckoutSession | undefined>;
+  /** The session with this ref at `provider` (unique per provider). */
+  findByProviderRef(provider: string, ref: string): Promise<CheckoutSession | undefined>;
+  /** Writes what changes over its life: status, next action, check time, failure. */
+  update(session: CheckoutSession): Promise<void>;
 }

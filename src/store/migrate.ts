@@ -7,6 +7,7 @@ import * as outboxParking from './migrations/005-outbox-parking';
 import * as webhookScope from './migrations/006-webhook-scope';
 import * as inboxOrdering from './migrations/007-inbox-ordering';
 import * as scheduledActions from './migrations/008-scheduled-actions';
+import * as checkoutSessions from './migrations/009-checkout-sessions';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '006-webhook-scope': webhookScope,
   '007-inbox-ordering': inboxOrdering,
   '008-scheduled-actions': scheduledActions,
+  '009-checkout-sessions': checkoutSessions,
 };
 
 const source: Knex.MigrationSource<string> = {

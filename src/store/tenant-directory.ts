@@ -8,6 +8,7 @@ const OWNER: Record<ScopedKind, (db: Knex, id: string) => Knex.QueryBuilder> = {
   customer: (db, id) => viaStorefront(db, 'customers', id),
   subscription: (db, id) => viaStorefront(db, 'subscriptions', id),
   payment: (db, id) => viaStorefront(db, 'payments', id),
+  'checkout session': (db, id) => viaStorefront(db, 'checkout_sessions', id),
   invoice: (db, id) =>
     db('invoices as o')
       .join('subscriptions as s', 's.id', 'o.subscription_id')

@@ -18,6 +18,7 @@ import { KnexIdempotencyResponses } from './idempotency-store';
 import { KnexStorefrontRepository } from './storefront-repository';
 import { KnexScheduledActions } from './scheduled-actions';
 import { KnexLiveSubscriptionChecks } from './live-subscription-checks';
+import { KnexCheckoutSessionRepository } from './checkout-session-repository';
 
 const tracer = trace.getTracer('billing-adapter/store');
 
@@ -101,6 +102,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       idempotency: new KnexIdempotencyResponses(db),
       scheduledActions: new KnexScheduledActions(db, this.clock, onSchedule),
       liveSubscriptions: new KnexLiveSubscriptionChecks(db),
+      checkoutSessions: new KnexCheckoutSessionRepository(db),
     };
   }
 }

@@ -35,6 +35,7 @@ const GUARDED_TABLES = [
   'dead_letters',
   'outbox',
   'audit_log',
+  'checkout_sessions',
 ];
 const PUBLISHED_AT = '2026-01-01T00:00:00Z';
 const JWT_ISSUER = 'https://idp.test/';
@@ -67,7 +68,7 @@ describe('callers, roles and tenants', () => {
 
     // Tenant A: a Subotiz storefront with a paid subscription, a refund, an invoice and a dead letter.
     world = await subotizWorld(service, { storefrontId: 'store-a' });
-    const subscriptionId = (await world.activeSubscription()).id;
+    const { id: subscriptionId, checkoutSessionId } = await world.activeSubscription();
     const [payment] = await eventually(
       () => world.paymentsOf(subscriptionId),
       (list) => list.some((p) => p.status === PaymentStatus.PAYMENT_STATUS_SUCCEEDED && p.invoiceId !== ''),
@@ -86,6 +87,7 @@ describe('callers, roles and tenants', () => {
       refundId: refund!.id,
       invoiceId: payment!.invoiceId,
       deadLetterId: await insertDeadLetter('store-a'),
+      checkoutSessionId,
     };
     // Tenant B: a storefront of its own, so its lists have something to show.
     await call(service.clients.storefronts, service.clients.storefronts.createStorefront, {

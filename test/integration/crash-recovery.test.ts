@@ -137,6 +137,9 @@ describe('crash recovery: kill -9 under keyed load', () => {
       description: '',
       successUrl: '',
       cancelUrl: '',
+      paymentMethodRef: '',
+      uiMode: 0,
+      promotionCode: '',
     });
     const keyed = [
       ...range(CHECKOUT_KEYS).map((i) => ({

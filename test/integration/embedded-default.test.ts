@@ -182,12 +182,15 @@ describe('the embedded default (npm start with no configuration)', () => {
         description: '',
         successUrl: '',
         cancelUrl: '',
+        paymentMethodRef: '',
+        uiMode: 0,
+        promotionCode: '',
       });
       // One port for every emulator, each under /<provider>.
       expect(checkout.checkoutSession!.url).toContain(`127.0.0.1:${emulatorPort}/subotiz/`);
-      paidSessionId = checkout.checkoutSession!.id;
+      paidSessionId = checkout.checkoutSession!.providerRef;
       const paid = await fetch(
-        `http://127.0.0.1:${emulatorPort}/subotiz/__emulator/sessions/${checkout.checkoutSession!.id}/complete`,
+        `http://127.0.0.1:${emulatorPort}/subotiz/__emulator/sessions/${checkout.checkoutSession!.providerRef}/complete`,
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
       );
       expect(paid.status).toBe(200);

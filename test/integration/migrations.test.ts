@@ -23,6 +23,7 @@ const MODEL_TABLES = [
   'audit_log',
   'scheduled_actions',
   'reconcile_failures',
+  'checkout_sessions',
 ];
 
 /** Every migration, in the order they apply. */
@@ -35,6 +36,7 @@ const MIGRATIONS = [
   '006-webhook-scope',
   '007-inbox-ordering',
   '008-scheduled-actions',
+  '009-checkout-sessions',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -74,6 +74,9 @@ describe('a Subotiz subscription from checkout to cancellation', () => {
         description: '',
         successUrl: 'https://shop.example/thanks',
         cancelUrl: 'https://shop.example/cart',
+        paymentMethodRef: '',
+        uiMode: 0,
+        promotionCode: '',
       },
       { 'idempotency-key': 'checkout-1' },
     );
@@ -84,7 +87,7 @@ describe('a Subotiz subscription from checkout to cancellation', () => {
     expect((await check('pro')).granted).toBe(false);
 
     // The customer pays on the hosted page.
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+    await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/complete`, {});
     const active = await waitForStatus(id, SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
     expect(active.providerRef).not.toBe('');
     await eventually(

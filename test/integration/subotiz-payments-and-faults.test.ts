@@ -163,7 +163,7 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
     });
     expect((await world.control<{ sessions: number }>('/state')).sessions).toBe(sessions + 1);
     // Our subscription is the order Subotiz recorded first: one object on each side.
-    const session = await fetch(`${world.emulator.url}/api/v1/session/${retried.checkoutSession!.id}`, {
+    const session = await fetch(`${world.emulator.url}/api/v1/session/${retried.checkoutSession!.providerRef}`, {
       headers: { authorization: `Bearer ${process.env.TEST_SUBOTIZ_API_KEY}`, 'request-id': crypto.randomUUID() },
     }).then((r) => r.json() as Promise<{ data: { order_id: string } }>);
     expect(session.data.order_id).toBe(retried.subscription!.id);

@@ -102,7 +102,7 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     expect((await getSubscription(id)).status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
 
     // Expired at Subotiz: the next look (5 minutes later, by the service's clock) ends it.
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/expire`, {});
+    await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/expire`, {});
     offsetMs += 6 * 60_000;
     const expired = await eventually(
       () => getSubscription(id),
@@ -131,7 +131,7 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     });
     const paymentId = checkout.payment!.id;
     expect(checkout.payment!.status).toBe(PaymentStatus.PAYMENT_STATUS_REQUIRES_PAYMENT_METHOD);
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/expire`, {});
+    await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/expire`, {});
 
     pastCheckoutExpiry();
     const closed = await eventually(
@@ -183,7 +183,7 @@ describe('Subotiz reconciliation: expired checkouts and lost webhooks', () => {
     await world.control('/webhooks/faults', { mode: 'drop', count: 100 });
     const checkout = await call(subs(), subs().createCheckoutSession, world.checkoutRequest());
     const id = checkout.subscription!.id;
-    await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+    await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/complete`, {});
     expect(await undelivered('v2.subscription.first')).toBeGreaterThanOrEqual(1);
     expect((await getSubscription(id)).status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
 

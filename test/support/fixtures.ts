@@ -64,5 +64,8 @@ export function subscriptionCheckout(
     description: '',
     successUrl: '',
     cancelUrl: '',
+    paymentMethodRef: '',
+    uiMode: 0,
+    promotionCode: '',
   };
 }

@@ -14,6 +14,7 @@ export interface TenantObjects {
   refundId: string;
   invoiceId: string;
   deadLetterId: string;
+  checkoutSessionId: string;
 }
 
 /**
@@ -177,6 +178,11 @@ export const RPC_MATRIX: Record<string, MatrixEntry> = {
   'billing.v1.SubscriptionService/CreatePortalSession': {
     role: 'service',
     request: (a) => ({ customerId: a.customerId }),
+    otherTenant: 'NOT_FOUND',
+  },
+  'billing.v1.SubscriptionService/GetCheckoutSession': {
+    role: 'service',
+    request: (a) => ({ checkoutSessionId: a.checkoutSessionId }),
     otherTenant: 'NOT_FOUND',
   },
   'billing.v1.PaymentService/GetPayment': {

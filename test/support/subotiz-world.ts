@@ -67,8 +67,8 @@ export interface SubotizWorld {
   entitlements: EntitlementServiceClient;
   /** A subscription-mode CreateCheckoutSession request for the world's customer and plan. */
   checkoutRequest(): CreateCheckoutSessionRequest;
-  /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id and Subotiz's. */
-  activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string }>;
+  /** Checkout, paid on the emulator, waited for until ACTIVE (or `status`); our id, Subotiz's, and the checkout's. */
+  activeSubscription(status?: SubscriptionStatus): Promise<{ id: string; ref: string; checkoutSessionId: string }>;
   /** GetSubscription's subscription. */
   subscription(id: string): Promise<Subscription>;
   /** ListPayments of one subscription. */
@@ -176,13 +176,13 @@ export async function subotizWorld(
     },
     async activeSubscription(status = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE) {
       const checkout = await call(subs, subs.createCheckoutSession, checkoutRequest());
-      await world.control(`/sessions/${checkout.checkoutSession!.id}/complete`, {});
+      await world.control(`/sessions/${checkout.checkoutSession!.providerRef}/complete`, {});
       const id = checkout.subscription!.id;
       const active = await eventually(
         () => world.subscription(id),
         (s) => s.status === status,
       );
-      return { id, ref: active.providerRef };
+      return { id, ref: active.providerRef, checkoutSessionId: checkout.checkoutSession!.id };
     },
     async control(path, body, method = body === undefined ? 'GET' : 'POST') {
       const response = await fetch(`${emulator.url}/__emulator${path}`, {

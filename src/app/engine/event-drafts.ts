@@ -1,3 +1,4 @@
+import type { Discount } from '../../domain/discount';
 import type { Entitlement } from '../../domain/entitlement';
 import type { EventData, EventDraft } from '../../domain/event';
 import type { EventType } from '../../domain/event-catalogue';
@@ -58,4 +59,12 @@ export const drafts = {
       provider,
       data: { kind: 'entitlement', entitlement: e },
     }),
+  /** `billing.discount.applied`: about its subscription (ce_subject), in that subscription's order on its topic. */
+  discount: (storefront: Storefront, provider: string, d: Discount, providerEventId?: string) =>
+    draft(
+      'billing.discount.applied',
+      storefront,
+      { key: d.subscriptionId, aggregateId: d.subscriptionId, provider, data: { kind: 'discount', discount: d } },
+      providerEventId,
+    ),
 };

@@ -1,3 +1,4 @@
+import type { Discount } from '../../domain/discount';
 import type { Clock } from '../../ports/clock.port';
 import type {
   ProviderEvent,
@@ -135,8 +136,17 @@ export class ProviderEventApplier {
     source: ChangeSource,
   ): Promise<string> {
     const subscription = await subscriptionOf(repos, origin, discount.subscriptionRef, undefined);
+    const applied: Discount = {
+      code: discount.code,
+      description: discount.description,
+      amountOff: discount.amountOff,
+      percentOffBasisPoints: discount.percentOffBasisPoints,
+      cycles: discount.cycles,
+      subscriptionId: subscription.id,
+      customerId: subscription.customerId,
+    };
     await repos.outbox.append(
-      drafts.subscription('billing.discount.applied', origin.storefront, subscription, source.providerEventId),
+      drafts.discount(origin.storefront, subscription.provider, applied, source.providerEventId),
       source,
     );
     await repos.audit.record({

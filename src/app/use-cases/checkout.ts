@@ -1,3 +1,4 @@
+import type { CheckoutSession } from '../../domain/checkout-session';
 import type { Customer } from '../../domain/customer';
 import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
 import { newId } from '../../domain/ids';
@@ -8,8 +9,8 @@ import type { Storefront } from '../../domain/storefront';
 import type { Subscription } from '../../domain/subscription';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
-import type { CheckoutStatus, NextAction, ProviderCheckout } from '../../ports/provider-adapter.port';
-import type { UnitOfWork } from '../../ports/store.port';
+import type { ProviderCheckout } from '../../ports/provider-adapter.port';
+import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
 import { requireVariant } from '../providers/provider-capabilities';
@@ -34,17 +35,9 @@ export interface CheckoutInput {
   paymentMethodRef?: string;
 }
 
-export interface CheckoutSessionView {
-  id: string;
-  status: CheckoutStatus;
-  nextAction?: NextAction;
-  /** The page to send the customer to, when the next action is one (kept for callers that read only this). */
-  url: string;
-  expireTime?: Date;
-}
-
 export interface CheckoutResult {
-  session: CheckoutSessionView;
+  /** Our record of the checkout (`cs_…`), which GetCheckoutSession follows. */
+  session: CheckoutSession;
   subscription?: Subscription;
   payment?: Payment;
 }
@@ -186,10 +179,13 @@ export class CheckoutUseCases {
       createdAt: now,
       updatedAt: now,
     };
+    const opened = sessionOf(checkout, storefront.id, subscription.provider, { subscriptionId: id }, now);
     return this.uow.transaction(async (repos) => {
       if (!(await repos.subscriptions.insert(subscription))) {
-        return { session: sessionOf(checkout), subscription: (await repos.subscriptions.get(id))! };
+        const session = await recordSession(repos, opened);
+        return { session, subscription: (await repos.subscriptions.get(id))! };
       }
+      const session = await recordSession(repos, opened);
       await repos.outbox.append(drafts.subscription('billing.subscription.created', storefront, subscription), ctx);
       await repos.audit.record({
         ...ctx,
@@ -199,7 +195,7 @@ export class CheckoutUseCases {
         storefrontId: storefront.id,
         details: { plan_id: plan.id, provider: subscription.provider },
       });
-      return { session: sessionOf(checkout), subscription };
+      return { session, subscription };
     }, ctx);
   }
 
@@ -228,10 +224,12 @@ export class CheckoutUseCases {
       createdAt: now,
       updatedAt: now,
     };
+    const opened = sessionOf(checkout, storefront.id, provider, { paymentId: id }, now);
     return this.uow.transaction(async (repos) => {
       const existing = await repos.payments.get(id);
-      if (existing) return { session: sessionOf(checkout), payment: existing };
+      if (existing) return { session: await recordSession(repos, opened), payment: existing };
       await repos.payments.insert(payment);
+      const session = await recordSession(repos, opened);
       await repos.audit.record({
         ...ctx,
         action: 'CreateCheckoutSession',
@@ -240,7 +238,7 @@ export class CheckoutUseCases {
         storefrontId: storefront.id,
         details: { provider },
       });
-      return { session: sessionOf(checkout), payment };
+      return { session, payment };
     }, ctx);
   }
 }
@@ -253,14 +251,34 @@ function redirectOf(checkout: ProviderCheckout): string {
   return checkout.nextAction && 'redirectUrl' in checkout.nextAction ? checkout.nextAction.redirectUrl : '';
 }
 
-function sessionOf(checkout: ProviderCheckout): CheckoutSessionView {
+/** Our record of what the provider opened, for the subscription or payment it sells. */
+function sessionOf(
+  checkout: ProviderCheckout,
+  storefrontId: string,
+  provider: string,
+  sells: { subscriptionId: string } | { paymentId: string },
+  now: Date,
+): CheckoutSession {
   return {
-    id: checkout.sessionRef,
+    id: newId('cs'),
+    storefrontId,
+    provider,
+    providerRef: checkout.sessionRef,
+    ...sells,
     status: checkout.status,
     nextAction: checkout.nextAction,
-    url: redirectOf(checkout),
-    expireTime: checkout.expireTime,
+    expiresAt: checkout.expireTime,
+    checkAt: checkout.checkAt,
+    createdAt: now,
+    updatedAt: now,
   };
+}
+
+/** Records the session in the checkout's transaction; a replayed checkout finds the one its first attempt recorded. */
+async function recordSession(repos: Repositories, session: CheckoutSession): Promise<CheckoutSession> {
+  if (await repos.checkoutSessions.insert(session)) return session;
+  // Not inserted means the provider's ref is recorded already (it is the only other unique key).
+  return (await repos.checkoutSessions.findByProviderRef(session.provider, session.providerRef))!;
 }
 
 function positive(money: Money, field: string): Money {

@@ -1,7 +1,9 @@
 import type { CheckoutUseCases } from '../../app/use-cases/checkout';
+import type { CheckoutSessionUseCases } from '../../app/use-cases/checkout-sessions';
 import type { PortalUseCases } from '../../app/use-cases/portal';
 import type { SubscriptionUseCases } from '../../app/use-cases/subscriptions';
 import type { UsageUseCases } from '../../app/use-cases/usage';
+import { fromCheckoutUiModeMessage, toCheckoutSessionMessage } from '../../contract/checkout-session-mapping';
 import { fromMoneyMessage } from '../../contract/money-mapping';
 import {
   fromSubscriptionStatusMessage,
@@ -18,6 +20,7 @@ import { Handlers, mutation, query } from '../rpc-wrapper';
 /** The use cases SubscriptionService serves. */
 export interface SubscriptionServiceUseCases {
   checkout: CheckoutUseCases;
+  checkoutSessions: CheckoutSessionUseCases;
   subscriptions: SubscriptionUseCases;
   usage: UsageUseCases;
   portal: PortalUseCases;
@@ -25,6 +28,7 @@ export interface SubscriptionServiceUseCases {
 
 export function subscriptionHandlers({
   checkout,
+  checkoutSessions,
   subscriptions,
   usage,
   portal,
@@ -44,14 +48,16 @@ export function subscriptionHandlers({
             description: req.description,
             successUrl: req.successUrl,
             cancelUrl: req.cancelUrl,
+            uiMode: uiModeOf(req.uiMode),
+            promotionCode: req.promotionCode,
+            paymentMethodRef: req.paymentMethodRef,
           },
           ctx,
         ),
-      (result): pb.CreateCheckoutSessionResponse => ({
-        checkoutSession: { id: result.session.id, url: result.session.url, expireTime: result.session.expireTime },
-        subscription: result.subscription ? toSubscriptionMessage(result.subscription) : undefined,
-        payment: result.payment ? toPaymentMessage(result.payment) : undefined,
-      }),
+      (result): pb.CreateCheckoutSessionResponse => sessionResponse(result),
+    ),
+    getCheckoutSession: query(async (req: pb.GetCheckoutSessionRequest, ctx): Promise<pb.GetCheckoutSessionResponse> =>
+      sessionResponse(await checkoutSessions.get(req.checkoutSessionId, ctx)),
     ),
     getSubscription: query(async (req: pb.GetSubscriptionRequest) => one(await subscriptions.get(req.subscriptionId))),
     listSubscriptions: query(async (req: pb.ListSubscriptionsRequest): Promise<pb.ListSubscriptionsResponse> => {
@@ -111,6 +117,22 @@ export function subscriptionHandlers({
       (portal): pb.CreatePortalSessionResponse => ({ url: portal.url, expireTime: portal.expireTime }),
     ),
   };
+}
+
+/** A checkout session with the subscription or payment it sells. */
+function sessionResponse(result: Awaited<ReturnType<CheckoutSessionUseCases['get']>>) {
+  return {
+    checkoutSession: toCheckoutSessionMessage(result.session),
+    subscription: result.subscription ? toSubscriptionMessage(result.subscription) : undefined,
+    payment: result.payment ? toPaymentMessage(result.payment) : undefined,
+  };
+}
+
+function uiModeOf(mode: pb.CheckoutUiMode): 'hosted' | 'embedded' {
+  const uiMode = fromCheckoutUiModeMessage(mode);
+  if (!uiMode)
+    throw invalidArgument([{ field: 'ui_mode', rule: 'must be CHECKOUT_UI_MODE_HOSTED or CHECKOUT_UI_MODE_EMBEDDED' }]);
+  return uiMode;
 }
 
 function checkoutMode(mode: pb.CheckoutMode): 'subscription' | 'payment' {

@@ -74,6 +74,19 @@ export const TEXT_RULES: Readonly<Record<string, TextRule>> = {
   refund_id: id('ref'),
   invoice_id: id('inv'),
   dead_letter_id: id('dlq'),
+  checkout_session_id: id('cs'),
+  // Codes people type (SUMMER-25): upper case allowed, otherwise slug-like; providers accept no more.
+  promotion_code: text(
+    64,
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+    "must be a code: 1-64 of A-Z, a-z, 0-9, '_' or '-', starting with a letter or digit",
+  ),
+  // A provider's token for a stored card or wallet (never card data): short, printable, no spaces.
+  payment_method_ref: text(
+    255,
+    VISIBLE,
+    'must be a payment method reference: 1-255 printable ASCII characters without spaces',
+  ),
   aggregate_id: ID_TOKEN,
   provider: text(64, SLUG, "must be a provider name: 1-64 of a-z, 0-9, '_' or '-'"),
   external_ref: REF,

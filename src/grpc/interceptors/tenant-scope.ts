@@ -14,6 +14,7 @@ const ID_FIELDS: Record<string, { kind: ScopedKind; field: string }> = {
   refundId: { kind: 'refund', field: 'refund_id' },
   invoiceId: { kind: 'invoice', field: 'invoice_id' },
   deadLetterId: { kind: 'dead letter', field: 'dead_letter_id' },
+  checkoutSessionId: { kind: 'checkout session', field: 'checkout_session_id' },
 };
 
 /** Fields that name a new object rather than an existing one. */

@@ -24,7 +24,7 @@ import { Customer } from './customer';
 import { Entitlement } from './entitlement';
 import { Invoice, Payment, Refund } from './payment';
 import { Storefront } from './storefront';
-import { Subscription } from './subscription';
+import { Discount, Subscription } from './subscription';
 
 /** What a dead letter holds. */
 export enum DeadLetterKind {
@@ -94,6 +94,8 @@ export interface BillingEvent {
   customer?: Customer | undefined;
   storefront?: Storefront | undefined;
   plan?: Plan | undefined;
+  /** billing.discount.applied. */
+  discount?: Discount | undefined;
   /** The provider's own event id when a webhook caused it. */
   providerEventId: string;
 }
@@ -189,6 +191,7 @@ function createBaseBillingEvent(): BillingEvent {
     customer: undefined,
     storefront: undefined,
     plan: undefined,
+    discount: undefined,
     providerEventId: '',
   };
 }
@@ -251,6 +254,9 @@ export const BillingEvent: MessageFns<BillingEvent> = {
     }
     if (message.plan !== undefined) {
       Plan.encode(message.plan, writer.uint32(146).fork()).join();
+    }
+    if (message.discount !== undefined) {
+      Discount.encode(message.discount, writer.uint32(162).fork()).join();
     }
     if (message.providerEventId !== '') {
       writer.uint32(154).string(message.providerEventId);
@@ -415,6 +421,14 @@ export const BillingEvent: MessageFns<BillingEvent> = {
             message.plan = Plan.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.discount = Discount.decode(reader, reader.uint32());
+            continue;
+          }
           case 19: {
             if (tag !== 154) {
               break;
@@ -475,6 +489,7 @@ export const BillingEvent: MessageFns<BillingEvent> = {
       customer: isSet(object.customer) ? Customer.fromJSON(object.customer) : undefined,
       storefront: isSet(object.storefront) ? Storefront.fromJSON(object.storefront) : undefined,
       plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined,
+      discount: isSet(object.discount) ? Discount.fromJSON(object.discount) : undefined,
       providerEventId: isSet(object.providerEventId)
         ? globalThis.String(object.providerEventId)
         : isSet(object.provider_event_id)
@@ -539,6 +554,9 @@ export const BillingEvent: MessageFns<BillingEvent> = {
     if (message.plan !== undefined) {
       obj.plan = Plan.toJSON(message.plan);
     }
+    if (message.discount !== undefined) {
+      obj.discount = Discount.toJSON(message.discount);
+    }
     if (message.providerEventId !== '') {
       obj.providerEventId = message.providerEventId;
     }
@@ -581,6 +599,8 @@ export const BillingEvent: MessageFns<BillingEvent> = {
         ? Storefront.fromPartial(object.storefront)
         : undefined;
     message.plan = object.plan !== undefined && object.plan !== null ? Plan.fromPartial(object.plan) : undefined;
+    message.discount =
+      object.discount !== undefined && object.discount !== null ? Discount.fromPartial(object.discount) : undefined;
     message.providerEventId = object.providerEventId ?? '';
     return message;
   },

@@ -109,7 +109,11 @@ export interface ProviderBinding_SecretRefsEntry {
 
 /** One operation the bound provider supports. Operations not listed answer UNIMPLEMENTED. */
 export interface Capability {
-  /** The RPC name, e.g. "PauseSubscription". */
+  /**
+   * The RPC name, e.g. "PauseSubscription", or `Rpc.variant` for a variant of it, e.g.
+   * "CancelSubscription.at_period_end", "CreateCheckoutSession.embedded", "CreateCheckoutSession.payment". An
+   * UNIMPLEMENTED answer names the operation or variant the same way.
+   */
   operation: string;
   support: CapabilitySupport;
 }

@@ -20,7 +20,7 @@ import {
 } from '@grpc/grpc-js';
 import { Timestamp } from '../../google/protobuf/timestamp';
 import { Money } from './common';
-import { Payment } from './payment';
+import { Failure, Payment } from './payment';
 
 /** Lifecycle of a subscription. */
 export enum SubscriptionStatus {
@@ -146,6 +146,119 @@ export function checkoutModeToJSON(object: CheckoutMode): string {
   }
 }
 
+/** How the customer meets the provider's checkout. */
+export enum CheckoutUiMode {
+  /** CHECKOUT_UI_MODE_UNSPECIFIED - Same as HOSTED. */
+  CHECKOUT_UI_MODE_UNSPECIFIED = 0,
+  /** CHECKOUT_UI_MODE_HOSTED - The provider's page: next_action.redirect_url. */
+  CHECKOUT_UI_MODE_HOSTED = 1,
+  /** CHECKOUT_UI_MODE_EMBEDDED - A session the caller's page mounts with the provider's SDK (capability `CreateCheckoutSession.embedded`). */
+  CHECKOUT_UI_MODE_EMBEDDED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function checkoutUiModeFromJSON(object: any): CheckoutUiMode {
+  switch (object) {
+    case 0:
+    case 'CHECKOUT_UI_MODE_UNSPECIFIED':
+      return CheckoutUiMode.CHECKOUT_UI_MODE_UNSPECIFIED;
+    case 1:
+    case 'CHECKOUT_UI_MODE_HOSTED':
+      return CheckoutUiMode.CHECKOUT_UI_MODE_HOSTED;
+    case 2:
+    case 'CHECKOUT_UI_MODE_EMBEDDED':
+      return CheckoutUiMode.CHECKOUT_UI_MODE_EMBEDDED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return CheckoutUiMode.UNRECOGNIZED;
+  }
+}
+
+export function checkoutUiModeToJSON(object: CheckoutUiMode): string {
+  switch (object) {
+    case CheckoutUiMode.CHECKOUT_UI_MODE_UNSPECIFIED:
+      return 'CHECKOUT_UI_MODE_UNSPECIFIED';
+    case CheckoutUiMode.CHECKOUT_UI_MODE_HOSTED:
+      return 'CHECKOUT_UI_MODE_HOSTED';
+    case CheckoutUiMode.CHECKOUT_UI_MODE_EMBEDDED:
+      return 'CHECKOUT_UI_MODE_EMBEDDED';
+    case CheckoutUiMode.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** Where a checkout session stands. */
+export enum CheckoutSessionStatus {
+  CHECKOUT_SESSION_STATUS_UNSPECIFIED = 0,
+  /** CHECKOUT_SESSION_STATUS_OPEN - Waiting for the customer on the provider's page (hosted and embedded checkouts). */
+  CHECKOUT_SESSION_STATUS_OPEN = 1,
+  /** CHECKOUT_SESSION_STATUS_PROCESSING - The provider is charging (server-to-server checkouts); ask again later. */
+  CHECKOUT_SESSION_STATUS_PROCESSING = 2,
+  /** CHECKOUT_SESSION_STATUS_ACTION_REQUIRED - The customer must act (a 3-D Secure step): show next_action. */
+  CHECKOUT_SESSION_STATUS_ACTION_REQUIRED = 3,
+  /** CHECKOUT_SESSION_STATUS_COMPLETE - Paid: the subscription left INCOMPLETE, or the payment SUCCEEDED. Final. */
+  CHECKOUT_SESSION_STATUS_COMPLETE = 4,
+  /** CHECKOUT_SESSION_STATUS_EXPIRED - Abandoned until the provider closed it. Final. */
+  CHECKOUT_SESSION_STATUS_EXPIRED = 5,
+  /** CHECKOUT_SESSION_STATUS_FAILED - The provider refused the charge (see failure). Final. */
+  CHECKOUT_SESSION_STATUS_FAILED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function checkoutSessionStatusFromJSON(object: any): CheckoutSessionStatus {
+  switch (object) {
+    case 0:
+    case 'CHECKOUT_SESSION_STATUS_UNSPECIFIED':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_UNSPECIFIED;
+    case 1:
+    case 'CHECKOUT_SESSION_STATUS_OPEN':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_OPEN;
+    case 2:
+    case 'CHECKOUT_SESSION_STATUS_PROCESSING':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_PROCESSING;
+    case 3:
+    case 'CHECKOUT_SESSION_STATUS_ACTION_REQUIRED':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_ACTION_REQUIRED;
+    case 4:
+    case 'CHECKOUT_SESSION_STATUS_COMPLETE':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_COMPLETE;
+    case 5:
+    case 'CHECKOUT_SESSION_STATUS_EXPIRED':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_EXPIRED;
+    case 6:
+    case 'CHECKOUT_SESSION_STATUS_FAILED':
+      return CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_FAILED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return CheckoutSessionStatus.UNRECOGNIZED;
+  }
+}
+
+export function checkoutSessionStatusToJSON(object: CheckoutSessionStatus): string {
+  switch (object) {
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_UNSPECIFIED:
+      return 'CHECKOUT_SESSION_STATUS_UNSPECIFIED';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_OPEN:
+      return 'CHECKOUT_SESSION_STATUS_OPEN';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_PROCESSING:
+      return 'CHECKOUT_SESSION_STATUS_PROCESSING';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_ACTION_REQUIRED:
+      return 'CHECKOUT_SESSION_STATUS_ACTION_REQUIRED';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_COMPLETE:
+      return 'CHECKOUT_SESSION_STATUS_COMPLETE';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_EXPIRED:
+      return 'CHECKOUT_SESSION_STATUS_EXPIRED';
+    case CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_FAILED:
+      return 'CHECKOUT_SESSION_STATUS_FAILED';
+    case CheckoutSessionStatus.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** A customer's subscription to a plan, pinned to the provider it was created with. */
 export interface Subscription {
   id: string;
@@ -168,11 +281,39 @@ export interface Subscription {
   updateTime: Date | undefined;
 }
 
-/** A hosted checkout at the provider. */
+/** What the customer must do next. */
+export interface NextAction {
+  /** Send the customer here: the hosted page, an embedded SDK session URL, or a 3-D Secure page. */
+  redirectUrl?: string | undefined;
+  /** Show this HTML in the caller's page (a 3-D Secure form). Output only; never sent back to us. */
+  html?: string | undefined;
+}
+
+/** A checkout: the provider's page or charge for one subscription or one payment. */
 export interface CheckoutSession {
+  /**
+   * Our id, cs_… (GetCheckoutSession). Before checkout sessions were recorded this was the provider's session id;
+   * that is now provider_ref.
+   */
   id: string;
+  /** next_action.redirect_url when there is one, else empty (kept for callers that read only this). */
   url: string;
   expireTime: Date | undefined;
+  status: CheckoutSessionStatus;
+  /** Set while the customer has something to do (OPEN, ACTION_REQUIRED). */
+  nextAction: NextAction | undefined;
+  /** The provider the checkout runs at (the subscription is pinned to it). */
+  provider: string;
+  /** The provider's own id of the session. */
+  providerRef: string;
+  storefrontId: string;
+  /** What the checkout sells: one of these is set. */
+  subscriptionId: string;
+  paymentId: string;
+  /** Why it FAILED, in the provider's words. */
+  failure: Failure | undefined;
+  createTime: Date | undefined;
+  updateTime: Date | undefined;
 }
 
 export interface CreateCheckoutSessionRequest {
@@ -185,10 +326,30 @@ export interface CreateCheckoutSessionRequest {
   description: string;
   successUrl: string;
   cancelUrl: string;
+  /**
+   * The customer's stored payment method at the provider, for server-to-server checkouts (required there). We never
+   * take card numbers.
+   */
+  paymentMethodRef: string;
+  uiMode: CheckoutUiMode;
+  /** A promotion code the provider knows (capability `CreateCheckoutSession.promotion_code`). */
+  promotionCode: string;
 }
 
 export interface CreateCheckoutSessionResponse {
   checkoutSession: CheckoutSession | undefined;
+  subscription: Subscription | undefined;
+  payment: Payment | undefined;
+}
+
+export interface GetCheckoutSessionRequest {
+  /** cs_…, as CreateCheckoutSession answered it. */
+  checkoutSessionId: string;
+}
+
+export interface GetCheckoutSessionResponse {
+  checkoutSession: CheckoutSession | undefined;
+  /** What the session sells, as it stands now: one of these is set. */
   subscription: Subscription | undefined;
   payment: Payment | undefined;
 }
@@ -308,6 +469,20 @@ export interface CreatePortalSessionRequest {
 export interface CreatePortalSessionResponse {
   url: string;
   expireTime: Date | undefined;
+}
+
+/** A discount the provider applied to a subscription (a campaign, a promotion code): billing.discount.applied. */
+export interface Discount {
+  code: string;
+  description: string;
+  /** A fixed amount off, or ... */
+  amountOff: Money | undefined;
+  /** ... a share of the price in basis points (10000 = 100 %). Zero when amount_off is set. */
+  percentOffBasisPoints: number;
+  /** How many billing cycles it lasts; 0 when the provider did not say (forever or once, see description). */
+  cycles: number;
+  subscriptionId: string;
+  customerId: string;
 }
 
 function createBaseSubscription(): Subscription {
@@ -704,8 +879,111 @@ export const Subscription: MessageFns<Subscription> = {
   },
 };
 
+function createBaseNextAction(): NextAction {
+  return { redirectUrl: undefined, html: undefined };
+}
+
+export const NextAction: MessageFns<NextAction> = {
+  encode(message: NextAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redirectUrl !== undefined) {
+      writer.uint32(10).string(message.redirectUrl);
+    }
+    if (message.html !== undefined) {
+      writer.uint32(18).string(message.html);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NextAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNextAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.html = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NextAction {
+    return {
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+          ? globalThis.String(object.redirect_url)
+          : undefined,
+      html: isSet(object.html) ? globalThis.String(object.html) : undefined,
+    };
+  },
+
+  toJSON(message: NextAction): unknown {
+    const obj: any = {};
+    if (message.redirectUrl !== undefined) {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    if (message.html !== undefined) {
+      obj.html = message.html;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NextAction>, I>>(base?: I): NextAction {
+    return NextAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NextAction>, I>>(object: I): NextAction {
+    const message = createBaseNextAction();
+    message.redirectUrl = object.redirectUrl ?? undefined;
+    message.html = object.html ?? undefined;
+    return message;
+  },
+};
+
 function createBaseCheckoutSession(): CheckoutSession {
-  return { id: '', url: '', expireTime: undefined };
+  return {
+    id: '',
+    url: '',
+    expireTime: undefined,
+    status: 0,
+    nextAction: undefined,
+    provider: '',
+    providerRef: '',
+    storefrontId: '',
+    subscriptionId: '',
+    paymentId: '',
+    failure: undefined,
+    createTime: undefined,
+    updateTime: undefined,
+  };
 }
 
 export const CheckoutSession: MessageFns<CheckoutSession> = {
@@ -718,6 +996,36 @@ export const CheckoutSession: MessageFns<CheckoutSession> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(26).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    if (message.nextAction !== undefined) {
+      NextAction.encode(message.nextAction, writer.uint32(42).fork()).join();
+    }
+    if (message.provider !== '') {
+      writer.uint32(50).string(message.provider);
+    }
+    if (message.providerRef !== '') {
+      writer.uint32(58).string(message.providerRef);
+    }
+    if (message.storefrontId !== '') {
+      writer.uint32(66).string(message.storefrontId);
+    }
+    if (message.subscriptionId !== '') {
+      writer.uint32(74).string(message.subscriptionId);
+    }
+    if (message.paymentId !== '') {
+      writer.uint32(82).string(message.paymentId);
+    }
+    if (message.failure !== undefined) {
+      Failure.encode(message.failure, writer.uint32(90).fork()).join();
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(98).fork()).join();
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -759,6 +1067,86 @@ export const CheckoutSession: MessageFns<CheckoutSession> = {
             message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nextAction = NextAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.providerRef = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.storefrontId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.subscriptionId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.paymentId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.failure = Failure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -780,6 +1168,44 @@ export const CheckoutSession: MessageFns<CheckoutSession> = {
         : isSet(object.expire_time)
           ? fromJsonTimestamp(object.expire_time)
           : undefined,
+      status: isSet(object.status) ? checkoutSessionStatusFromJSON(object.status) : 0,
+      nextAction: isSet(object.nextAction)
+        ? NextAction.fromJSON(object.nextAction)
+        : isSet(object.next_action)
+          ? NextAction.fromJSON(object.next_action)
+          : undefined,
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : '',
+      providerRef: isSet(object.providerRef)
+        ? globalThis.String(object.providerRef)
+        : isSet(object.provider_ref)
+          ? globalThis.String(object.provider_ref)
+          : '',
+      storefrontId: isSet(object.storefrontId)
+        ? globalThis.String(object.storefrontId)
+        : isSet(object.storefront_id)
+          ? globalThis.String(object.storefront_id)
+          : '',
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.String(object.subscriptionId)
+        : isSet(object.subscription_id)
+          ? globalThis.String(object.subscription_id)
+          : '',
+      paymentId: isSet(object.paymentId)
+        ? globalThis.String(object.paymentId)
+        : isSet(object.payment_id)
+          ? globalThis.String(object.payment_id)
+          : '',
+      failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+          ? fromJsonTimestamp(object.create_time)
+          : undefined,
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+          ? fromJsonTimestamp(object.update_time)
+          : undefined,
     };
   },
 
@@ -794,6 +1220,36 @@ export const CheckoutSession: MessageFns<CheckoutSession> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = message.expireTime.toISOString();
     }
+    if (message.status !== 0) {
+      obj.status = checkoutSessionStatusToJSON(message.status);
+    }
+    if (message.nextAction !== undefined) {
+      obj.nextAction = NextAction.toJSON(message.nextAction);
+    }
+    if (message.provider !== '') {
+      obj.provider = message.provider;
+    }
+    if (message.providerRef !== '') {
+      obj.providerRef = message.providerRef;
+    }
+    if (message.storefrontId !== '') {
+      obj.storefrontId = message.storefrontId;
+    }
+    if (message.subscriptionId !== '') {
+      obj.subscriptionId = message.subscriptionId;
+    }
+    if (message.paymentId !== '') {
+      obj.paymentId = message.paymentId;
+    }
+    if (message.failure !== undefined) {
+      obj.failure = Failure.toJSON(message.failure);
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
     return obj;
   },
 
@@ -805,6 +1261,20 @@ export const CheckoutSession: MessageFns<CheckoutSession> = {
     message.id = object.id ?? '';
     message.url = object.url ?? '';
     message.expireTime = object.expireTime ?? undefined;
+    message.status = object.status ?? 0;
+    message.nextAction =
+      object.nextAction !== undefined && object.nextAction !== null
+        ? NextAction.fromPartial(object.nextAction)
+        : undefined;
+    message.provider = object.provider ?? '';
+    message.providerRef = object.providerRef ?? '';
+    message.storefrontId = object.storefrontId ?? '';
+    message.subscriptionId = object.subscriptionId ?? '';
+    message.paymentId = object.paymentId ?? '';
+    message.failure =
+      object.failure !== undefined && object.failure !== null ? Failure.fromPartial(object.failure) : undefined;
+    message.createTime = object.createTime ?? undefined;
+    message.updateTime = object.updateTime ?? undefined;
     return message;
   },
 };
@@ -820,6 +1290,9 @@ function createBaseCreateCheckoutSessionRequest(): CreateCheckoutSessionRequest 
     description: '',
     successUrl: '',
     cancelUrl: '',
+    paymentMethodRef: '',
+    uiMode: 0,
+    promotionCode: '',
   };
 }
 
@@ -851,6 +1324,15 @@ export const CreateCheckoutSessionRequest: MessageFns<CreateCheckoutSessionReque
     }
     if (message.cancelUrl !== '') {
       writer.uint32(74).string(message.cancelUrl);
+    }
+    if (message.paymentMethodRef !== '') {
+      writer.uint32(82).string(message.paymentMethodRef);
+    }
+    if (message.uiMode !== 0) {
+      writer.uint32(88).int32(message.uiMode);
+    }
+    if (message.promotionCode !== '') {
+      writer.uint32(98).string(message.promotionCode);
     }
     return writer;
   },
@@ -940,6 +1422,30 @@ export const CreateCheckoutSessionRequest: MessageFns<CreateCheckoutSessionReque
             message.cancelUrl = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.paymentMethodRef = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.uiMode = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.promotionCode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -983,6 +1489,21 @@ export const CreateCheckoutSessionRequest: MessageFns<CreateCheckoutSessionReque
         : isSet(object.cancel_url)
           ? globalThis.String(object.cancel_url)
           : '',
+      paymentMethodRef: isSet(object.paymentMethodRef)
+        ? globalThis.String(object.paymentMethodRef)
+        : isSet(object.payment_method_ref)
+          ? globalThis.String(object.payment_method_ref)
+          : '',
+      uiMode: isSet(object.uiMode)
+        ? checkoutUiModeFromJSON(object.uiMode)
+        : isSet(object.ui_mode)
+          ? checkoutUiModeFromJSON(object.ui_mode)
+          : 0,
+      promotionCode: isSet(object.promotionCode)
+        ? globalThis.String(object.promotionCode)
+        : isSet(object.promotion_code)
+          ? globalThis.String(object.promotion_code)
+          : '',
     };
   },
 
@@ -1015,6 +1536,15 @@ export const CreateCheckoutSessionRequest: MessageFns<CreateCheckoutSessionReque
     if (message.cancelUrl !== '') {
       obj.cancelUrl = message.cancelUrl;
     }
+    if (message.paymentMethodRef !== '') {
+      obj.paymentMethodRef = message.paymentMethodRef;
+    }
+    if (message.uiMode !== 0) {
+      obj.uiMode = checkoutUiModeToJSON(message.uiMode);
+    }
+    if (message.promotionCode !== '') {
+      obj.promotionCode = message.promotionCode;
+    }
     return obj;
   },
 
@@ -1033,6 +1563,9 @@ export const CreateCheckoutSessionRequest: MessageFns<CreateCheckoutSessionReque
     message.description = object.description ?? '';
     message.successUrl = object.successUrl ?? '';
     message.cancelUrl = object.cancelUrl ?? '';
+    message.paymentMethodRef = object.paymentMethodRef ?? '';
+    message.uiMode = object.uiMode ?? 0;
+    message.promotionCode = object.promotionCode ?? '';
     return message;
   },
 };
@@ -1137,6 +1670,191 @@ export const CreateCheckoutSessionResponse: MessageFns<CreateCheckoutSessionResp
     object: I,
   ): CreateCheckoutSessionResponse {
     const message = createBaseCreateCheckoutSessionResponse();
+    message.checkoutSession =
+      object.checkoutSession !== undefined && object.checkoutSession !== null
+        ? CheckoutSession.fromPartial(object.checkoutSession)
+        : undefined;
+    message.subscription =
+      object.subscription !== undefined && object.subscription !== null
+        ? Subscription.fromPartial(object.subscription)
+        : undefined;
+    message.payment =
+      object.payment !== undefined && object.payment !== null ? Payment.fromPartial(object.payment) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCheckoutSessionRequest(): GetCheckoutSessionRequest {
+  return { checkoutSessionId: '' };
+}
+
+export const GetCheckoutSessionRequest: MessageFns<GetCheckoutSessionRequest> = {
+  encode(message: GetCheckoutSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkoutSessionId !== '') {
+      writer.uint32(10).string(message.checkoutSessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCheckoutSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCheckoutSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkoutSessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCheckoutSessionRequest {
+    return {
+      checkoutSessionId: isSet(object.checkoutSessionId)
+        ? globalThis.String(object.checkoutSessionId)
+        : isSet(object.checkout_session_id)
+          ? globalThis.String(object.checkout_session_id)
+          : '',
+    };
+  },
+
+  toJSON(message: GetCheckoutSessionRequest): unknown {
+    const obj: any = {};
+    if (message.checkoutSessionId !== '') {
+      obj.checkoutSessionId = message.checkoutSessionId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCheckoutSessionRequest>, I>>(base?: I): GetCheckoutSessionRequest {
+    return GetCheckoutSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCheckoutSessionRequest>, I>>(object: I): GetCheckoutSessionRequest {
+    const message = createBaseGetCheckoutSessionRequest();
+    message.checkoutSessionId = object.checkoutSessionId ?? '';
+    return message;
+  },
+};
+
+function createBaseGetCheckoutSessionResponse(): GetCheckoutSessionResponse {
+  return { checkoutSession: undefined, subscription: undefined, payment: undefined };
+}
+
+export const GetCheckoutSessionResponse: MessageFns<GetCheckoutSessionResponse> = {
+  encode(message: GetCheckoutSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkoutSession !== undefined) {
+      CheckoutSession.encode(message.checkoutSession, writer.uint32(10).fork()).join();
+    }
+    if (message.subscription !== undefined) {
+      Subscription.encode(message.subscription, writer.uint32(18).fork()).join();
+    }
+    if (message.payment !== undefined) {
+      Payment.encode(message.payment, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCheckoutSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCheckoutSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkoutSession = CheckoutSession.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = Subscription.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payment = Payment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCheckoutSessionResponse {
+    return {
+      checkoutSession: isSet(object.checkoutSession)
+        ? CheckoutSession.fromJSON(object.checkoutSession)
+        : isSet(object.checkout_session)
+          ? CheckoutSession.fromJSON(object.checkout_session)
+          : undefined,
+      subscription: isSet(object.subscription) ? Subscription.fromJSON(object.subscription) : undefined,
+      payment: isSet(object.payment) ? Payment.fromJSON(object.payment) : undefined,
+    };
+  },
+
+  toJSON(message: GetCheckoutSessionResponse): unknown {
+    const obj: any = {};
+    if (message.checkoutSession !== undefined) {
+      obj.checkoutSession = CheckoutSession.toJSON(message.checkoutSession);
+    }
+    if (message.subscription !== undefined) {
+      obj.subscription = Subscription.toJSON(message.subscription);
+    }
+    if (message.payment !== undefined) {
+      obj.payment = Payment.toJSON(message.payment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCheckoutSessionResponse>, I>>(base?: I): GetCheckoutSessionResponse {
+    return GetCheckoutSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCheckoutSessionResponse>, I>>(object: I): GetCheckoutSessionResponse {
+    const message = createBaseGetCheckoutSessionResponse();
     message.checkoutSession =
       object.checkoutSession !== undefined && object.checkoutSession !== null
         ? CheckoutSession.fromPartial(object.checkoutSession)
@@ -3196,6 +3914,196 @@ export const CreatePortalSessionResponse: MessageFns<CreatePortalSessionResponse
   },
 };
 
+function createBaseDiscount(): Discount {
+  return {
+    code: '',
+    description: '',
+    amountOff: undefined,
+    percentOffBasisPoints: 0,
+    cycles: 0,
+    subscriptionId: '',
+    customerId: '',
+  };
+}
+
+export const Discount: MessageFns<Discount> = {
+  encode(message: Discount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== '') {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.description !== '') {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.amountOff !== undefined) {
+      Money.encode(message.amountOff, writer.uint32(26).fork()).join();
+    }
+    if (message.percentOffBasisPoints !== 0) {
+      writer.uint32(32).int32(message.percentOffBasisPoints);
+    }
+    if (message.cycles !== 0) {
+      writer.uint32(40).int32(message.cycles);
+    }
+    if (message.subscriptionId !== '') {
+      writer.uint32(50).string(message.subscriptionId);
+    }
+    if (message.customerId !== '') {
+      writer.uint32(58).string(message.customerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Discount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.amountOff = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.percentOffBasisPoints = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cycles = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subscriptionId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Discount {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      amountOff: isSet(object.amountOff)
+        ? Money.fromJSON(object.amountOff)
+        : isSet(object.amount_off)
+          ? Money.fromJSON(object.amount_off)
+          : undefined,
+      percentOffBasisPoints: isSet(object.percentOffBasisPoints)
+        ? globalThis.Number(object.percentOffBasisPoints)
+        : isSet(object.percent_off_basis_points)
+          ? globalThis.Number(object.percent_off_basis_points)
+          : 0,
+      cycles: isSet(object.cycles) ? globalThis.Number(object.cycles) : 0,
+      subscriptionId: isSet(object.subscriptionId)
+        ? globalThis.String(object.subscriptionId)
+        : isSet(object.subscription_id)
+          ? globalThis.String(object.subscription_id)
+          : '',
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+          ? globalThis.String(object.customer_id)
+          : '',
+    };
+  },
+
+  toJSON(message: Discount): unknown {
+    const obj: any = {};
+    if (message.code !== '') {
+      obj.code = message.code;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.amountOff !== undefined) {
+      obj.amountOff = Money.toJSON(message.amountOff);
+    }
+    if (message.percentOffBasisPoints !== 0) {
+      obj.percentOffBasisPoints = Math.round(message.percentOffBasisPoints);
+    }
+    if (message.cycles !== 0) {
+      obj.cycles = Math.round(message.cycles);
+    }
+    if (message.subscriptionId !== '') {
+      obj.subscriptionId = message.subscriptionId;
+    }
+    if (message.customerId !== '') {
+      obj.customerId = message.customerId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Discount>, I>>(base?: I): Discount {
+    return Discount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Discount>, I>>(object: I): Discount {
+    const message = createBaseDiscount();
+    message.code = object.code ?? '';
+    message.description = object.description ?? '';
+    message.amountOff =
+      object.amountOff !== undefined && object.amountOff !== null ? Money.fromPartial(object.amountOff) : undefined;
+    message.percentOffBasisPoints = object.percentOffBasisPoints ?? 0;
+    message.cycles = object.cycles ?? 0;
+    message.subscriptionId = object.subscriptionId ?? '';
+    message.customerId = object.customerId ?? '';
+    return message;
+  },
+};
+
 /**
  * SubscriptionService sells and manages subscriptions on whatever provider the storefront is bound to.
  * Every call for an existing subscription goes to the provider it was created with.
@@ -3203,8 +4111,12 @@ export const CreatePortalSessionResponse: MessageFns<CreatePortalSessionResponse
 export type SubscriptionServiceService = typeof SubscriptionServiceService;
 export const SubscriptionServiceService = {
   /**
-   * Opens the provider's hosted checkout. In subscription mode it creates an INCOMPLETE subscription pinned to the
-   * storefront's current provider; in payment mode a one-time payment.
+   * Opens a checkout at the storefront's current provider: its hosted page (`ui_mode` HOSTED, the default), a session
+   * the caller's page mounts with the provider's SDK (EMBEDDED), or a server-to-server charge of a stored
+   * `payment_method_ref`. In subscription mode it creates an INCOMPLETE subscription pinned to that provider; in
+   * payment mode a one-time payment. A variant the provider lacks (`CreateCheckoutSession.embedded`,
+   * `CreateCheckoutSession.payment`, `CreateCheckoutSession.promotion_code`; see the storefront's capabilities)
+   * answers UNIMPLEMENTED before anything is sent.
    */
   createCheckoutSession: {
     path: '/billing.v1.SubscriptionService/CreateCheckoutSession' as const,
@@ -3332,12 +4244,31 @@ export const SubscriptionServiceService = {
       Buffer.from(CreatePortalSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreatePortalSessionResponse => CreatePortalSessionResponse.decode(value),
   },
+  /**
+   * A checkout session's current state, so a caller can follow it to COMPLETE, EXPIRED or FAILED (and show a
+   * 3-D Secure step when it turns ACTION_REQUIRED). While the session is not final, the provider is asked.
+   */
+  getCheckoutSession: {
+    path: '/billing.v1.SubscriptionService/GetCheckoutSession' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCheckoutSessionRequest): Buffer =>
+      Buffer.from(GetCheckoutSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCheckoutSessionRequest => GetCheckoutSessionRequest.decode(value),
+    responseSerialize: (value: GetCheckoutSessionResponse): Buffer =>
+      Buffer.from(GetCheckoutSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCheckoutSessionResponse => GetCheckoutSessionResponse.decode(value),
+  },
 } as const;
 
 export interface SubscriptionServiceServer extends UntypedServiceImplementation {
   /**
-   * Opens the provider's hosted checkout. In subscription mode it creates an INCOMPLETE subscription pinned to the
-   * storefront's current provider; in payment mode a one-time payment.
+   * Opens a checkout at the storefront's current provider: its hosted page (`ui_mode` HOSTED, the default), a session
+   * the caller's page mounts with the provider's SDK (EMBEDDED), or a server-to-server charge of a stored
+   * `payment_method_ref`. In subscription mode it creates an INCOMPLETE subscription pinned to that provider; in
+   * payment mode a one-time payment. A variant the provider lacks (`CreateCheckoutSession.embedded`,
+   * `CreateCheckoutSession.payment`, `CreateCheckoutSession.promotion_code`; see the storefront's capabilities)
+   * answers UNIMPLEMENTED before anything is sent.
    */
   createCheckoutSession: handleUnaryCall<CreateCheckoutSessionRequest, CreateCheckoutSessionResponse>;
   getSubscription: handleUnaryCall<GetSubscriptionRequest, GetSubscriptionResponse>;
@@ -3351,12 +4282,21 @@ export interface SubscriptionServiceServer extends UntypedServiceImplementation 
   recordUsage: handleUnaryCall<RecordUsageRequest, RecordUsageResponse>;
   getUsage: handleUnaryCall<GetUsageRequest, GetUsageResponse>;
   createPortalSession: handleUnaryCall<CreatePortalSessionRequest, CreatePortalSessionResponse>;
+  /**
+   * A checkout session's current state, so a caller can follow it to COMPLETE, EXPIRED or FAILED (and show a
+   * 3-D Secure step when it turns ACTION_REQUIRED). While the session is not final, the provider is asked.
+   */
+  getCheckoutSession: handleUnaryCall<GetCheckoutSessionRequest, GetCheckoutSessionResponse>;
 }
 
 export interface SubscriptionServiceClient extends Client {
   /**
-   * Opens the provider's hosted checkout. In subscription mode it creates an INCOMPLETE subscription pinned to the
-   * storefront's current provider; in payment mode a one-time payment.
+   * Opens a checkout at the storefront's current provider: its hosted page (`ui_mode` HOSTED, the default), a session
+   * the caller's page mounts with the provider's SDK (EMBEDDED), or a server-to-server charge of a stored
+   * `payment_method_ref`. In subscription mode it creates an INCOMPLETE subscription pinned to that provider; in
+   * payment mode a one-time payment. A variant the provider lacks (`CreateCheckoutSession.embedded`,
+   * `CreateCheckoutSession.payment`, `CreateCheckoutSession.promotion_code`; see the storefront's capabilities)
+   * answers UNIMPLEMENTED before anything is sent.
    */
   createCheckoutSession(
     request: CreateCheckoutSessionRequest,
@@ -3537,6 +4477,25 @@ export interface SubscriptionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreatePortalSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A checkout session's current state, so a caller can follow it to COMPLETE, EXPIRED or FAILED (and show a
+   * 3-D Secure step when it turns ACTION_REQUIRED). While the session is not final, the provider is asked.
+   */
+  getCheckoutSession(
+    request: GetCheckoutSessionRequest,
+    callback: (error: ServiceError | null, response: GetCheckoutSessionResponse) => void,
+  ): ClientUnaryCall;
+  getCheckoutSession(
+    request: GetCheckoutSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCheckoutSessionResponse) => void,
+  ): ClientUnaryCall;
+  getCheckoutSession(
+    request: GetCheckoutSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCheckoutSessionResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -15,8 +15,8 @@ export interface FakeStorefront {
   proPlanId: string;
   customerId: string;
   entitlements: EntitlementServiceClient;
-  /** Opens a subscription checkout of the basic plan; our subscription id. */
-  checkout(): Promise<string>;
+  /** Opens a subscription checkout of `planId` (default: basic); our subscription id. */
+  checkout(planId?: string): Promise<string>;
   /** Checkout, completed at the fake, waited for until ACTIVE. */
   activeSubscription(): Promise<Subscription>;
   subscription(id: string): Promise<Subscription>;
@@ -79,11 +79,11 @@ export async function fakeStorefront(
     proPlanId,
     customerId: customer!.id,
     entitlements,
-    async checkout() {
+    async checkout(planId = basicPlanId) {
       const answer = await call(
         subs,
         subs.createCheckoutSession,
-        subscriptionCheckout(storefrontId, customer!.id, basicPlanId),
+        subscriptionCheckout(storefrontId, customer!.id, planId),
       );
       return answer.subscription!.id;
     },

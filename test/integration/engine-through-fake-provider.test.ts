@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { IGNORED_FOREIGN } from '../../src/app/inbound/webhook-intake';
 import { CreateCheckoutSessionRequest, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import type { Clock } from '../../src/ports/clock.port';
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
@@ -27,12 +28,15 @@ describe('the engine through a fake provider', () => {
   let db: TestDatabase;
   let service: TestService;
   let stores: Record<keyof typeof fakes, FakeStorefront>;
+  /** The service's clock; moved on only by the last test (the reconciler's). */
+  let offsetMs = 0;
+  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
 
   beforeAll(async () => {
     db = await createTestDatabase();
     service = await startTestService(
-      { DATABASE_URL: db.url, ...FAST_WEBHOOKS },
-      { extraProviders: Object.values(fakes).map((f) => f.module) },
+      { DATABASE_URL: db.url, ...FAST_WEBHOOKS, RECONCILE_INTERVAL_MS: '100' },
+      { clock, extraProviders: Object.values(fakes).map((f) => f.module) },
     );
     stores = {
       state: await fakeStorefront(service, fakes.state, 'fake-state'),
@@ -300,6 +304,29 @@ describe('the engine through a fake provider', () => {
       expect(checkout.request.paymentMethodRef).toBe('pm_fake_visa');
       await store.fake.passThreeDSecure(checkout.ref);
       await store.waitFor(answer.subscription!.id, (s) => s.status === ACTIVE);
+    });
+  });
+  // Last: the service's clock jumps past the checkout's expiry.
+  describe('the reconciler', () => {
+    /**
+     * ENGINE BUG (reported, not fixed here): `Reconciliation.connect` (src/app/background/reconciliation.ts) builds
+     * its EventOrigin without `features`, so `ProviderEventApplier.reconcile` applies the caught-up state with
+     * `entitlements` defaulting to 'derived' and grants the plan's features for a provider whose entitlements are
+     * native. `it.failing` until fixed; then make it `it`.
+     */
+    it.failing('catching up a native-entitlements provider’s lost checkout derives no entitlements', async () => {
+      const store = stores.native;
+      const id = await store.checkout();
+      store.fake.dropNextWebhooks(1);
+      await store.fake.completeCheckout(store.sessionRefOf(id));
+      expect(store.fake.dropped).toHaveLength(1);
+      offsetMs = store.fake.checkout(store.sessionRefOf(id)).expireTime.getTime() - Date.now() + 60_000;
+      await store.waitFor(id, (s) => s.status === ACTIVE);
+      const { entitlements } = await call(store.entitlements, store.entitlements.listEntitlements, {
+        customerId: store.customerId,
+        includeInactive: true,
+      });
+      expect(entitlements.filter((e) => e.subscriptionId === id)).toEqual([]);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { BindingSpec } from '../../src/domain/binding-rules';
 import { checkBinding } from '../../src/domain/binding-rules';
 import { invalidArgument, notFound } from '../../src/domain/errors';
@@ -11,17 +11,14 @@ import type {
   ProviderCallContext,
   ProviderCheckout,
   ProviderCheckoutState,
-  ProviderEvent,
   ProviderFeatures,
   ProviderModule,
   ProviderOperations,
   ProviderSubscriptionState,
-  ProviderWebhooks,
-  RawWebhook,
   SubscriptionHandle,
   SubscriptionHint,
-  WebhookSecrets,
 } from '../../src/ports/provider-adapter.port';
+import { fakeWebhooks, sign, SIGNATURE_HEADER, stateJson } from './fake-provider-wire';
 
 /** The features a test picks for its fake provider (the rest are fixed: no checkout variants, provider renewals). */
 export interface FakeFeatures {
@@ -64,7 +61,6 @@ export interface FakeCall {
   detail?: unknown;
 }
 
-const SIGNATURE_HEADER = 'x-fake-signature';
 const CHECKOUT_VALIDITY_MS = 30 * 60_000;
 const DAY_MS = 86_400_000;
 const INTERVAL_DAYS = { DAY: 1, WEEK: 7, MONTH: 30, YEAR: 365 } as const;
@@ -114,7 +110,7 @@ export class FakeProvider {
         webhooks: features.webhooks,
         renewals: ['provider'],
       },
-      create: () => ({ operations: this.operations(), webhooks: this.webhooks() }),
+      create: () => ({ operations: this.operations(), webhooks: fakeWebhooks }),
     };
   }
 
@@ -401,32 +397,6 @@ export class FakeProvider {
     }
   }
 
-  private webhooks(): ProviderWebhooks {
-    return {
-      // Typed to take today's secrets or the ingress's `{ secrets, config }`, so the fake survives that change.
-      verify: (webhook: RawWebhook, keys: WebhookSecrets | { secrets: WebhookSecrets }) => {
-        const secrets = 'secrets' in keys ? keys.secrets : keys;
-        const given = webhook.headers[SIGNATURE_HEADER] ?? '';
-        if (!given) return { ok: false, reason: `missing ${SIGNATURE_HEADER}` };
-        const matches = [secrets.current, secrets.previous]
-          .filter((s): s is string => Boolean(s))
-          .some((secret) => sameText(sign(secret, webhook.body), given));
-        return matches ? { ok: true } : { ok: false, reason: 'signature does not match' };
-      },
-      envelope: (webhook) => {
-        const body = readBody(webhook);
-        const envelope = {
-          providerEventId: body.id,
-          eventType: body.type,
-          orderingKey: body.ordering_key,
-          sequence: body.sequence,
-        };
-        return envelope;
-      },
-      parse: (webhook) => parseEvent(readBody(webhook)),
-    };
-  }
-
   private find(handle: SubscriptionHandle): FakeSubscription | undefined {
     if (handle.providerRef) return this.subscriptions.get(handle.providerRef);
     return [...this.subscriptions.values()].find((s) => s.orderId === handle.id);
@@ -462,114 +432,4 @@ export function fakeProvider(id = 'fakepay', features: Partial<FakeFeatures> = {
     webhooks: 'state',
     ...features,
   });
-}
-
-function sign(secret: string, body: string | Buffer): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-interface FakeEnvelope {
-  id: string;
-  type: string;
-  created_at: string;
-  ordering_key?: string;
-  sequence?: string;
-  data: Record<string, unknown>;
-}
-
-function readBody(webhook: RawWebhook): FakeEnvelope {
-  let body: Partial<FakeEnvelope>;
-  try {
-    body = JSON.parse(webhook.body.toString('utf8')) as Partial<FakeEnvelope>;
-  } catch {
-    throw invalidArgument([{ field: 'body', rule: 'must be JSON' }]);
-  }
-  if (typeof body.id !== 'string' || typeof body.type !== 'string' || typeof body.data !== 'object') {
-    throw invalidArgument([{ field: 'body', rule: 'must carry id, type and data' }]);
-  }
-  return body as FakeEnvelope;
-}
-
-function parseEvent(body: FakeEnvelope): ProviderEvent[] {
-  const base = { providerEventId: body.id, providerType: body.type, occurredAt: new Date(body.created_at) };
-  const data = body.data;
-  switch (body.type) {
-    case 'subscription.updated':
-      return [
-        {
-          ...base,
-          kind: 'subscription',
-          hint: data.hint as SubscriptionHint,
-          subscription: stateOf(data.subscription as Record<string, unknown>),
-        },
-      ];
-    case 'subscription.changed':
-      return [{ ...base, kind: 'changed', object: 'subscription', ref: String(data.ref), orderId: opt(data.order_id) }];
-    case 'entitlement.granted':
-    case 'entitlement.revoked':
-      return [
-        {
-          ...base,
-          kind: 'entitlement',
-          action: body.type === 'entitlement.granted' ? 'granted' : 'revoked',
-          entitlement: {
-            customerRef: String(data.customer_ref),
-            subscriptionRef: opt(data.subscription_ref),
-            featureKey: String(data.feature_key),
-            activeUntil: date(data.active_until),
-          },
-        },
-      ];
-    default:
-      return [];
-  }
-}
-
-/** The fake's wire form of a subscription: our field names, dates as RFC 3339. */
-function stateJson(s: FakeSubscription): Record<string, unknown> {
-  return {
-    ref: s.ref,
-    order_id: s.orderId,
-    customer_ref: s.customerRef,
-    plan_ref: s.planRef,
-    quantity: s.quantity,
-    status: s.status,
-    current_period_start: s.currentPeriodStart?.toISOString(),
-    current_period_end: s.currentPeriodEnd?.toISOString(),
-    cancel_at_period_end: s.cancelAtPeriodEnd,
-    canceled_at: s.canceledAt?.toISOString(),
-    ended_at: s.endedAt?.toISOString(),
-    updated_at: s.observedAt?.toISOString(),
-  };
-}
-
-function stateOf(json: Record<string, unknown>): ProviderSubscriptionState {
-  return {
-    ref: String(json.ref),
-    orderId: opt(json.order_id),
-    customerRef: opt(json.customer_ref),
-    planRef: opt(json.plan_ref),
-    quantity: typeof json.quantity === 'number' ? json.quantity : undefined,
-    status: json.status as ProviderSubscriptionState['status'],
-    currentPeriodStart: date(json.current_period_start),
-    currentPeriodEnd: date(json.current_period_end),
-    cancelAtPeriodEnd: typeof json.cancel_at_period_end === 'boolean' ? json.cancel_at_period_end : undefined,
-    canceledAt: date(json.canceled_at),
-    endedAt: date(json.ended_at),
-    observedAt: date(json.updated_at),
-  };
-}
-
-function opt(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function date(value: unknown): Date | undefined {
-  return typeof value === 'string' ? new Date(value) : undefined;
 }

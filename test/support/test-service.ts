@@ -4,12 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { ALL_PROVIDERS } from '../../adapters';
 import { loadConfig } from '../../src/config/config';
 import { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
 import { EventServiceClient } from '../../src/gen/billing/v1/event';
 import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionServiceClient } from '../../src/gen/billing/v1/subscription';
+import type { ProviderModule } from '../../src/ports/provider-adapter.port';
 import { RunningService, ServiceOptions, startService } from '../../src/service';
 
 export interface TestService extends RunningService {
@@ -69,10 +71,13 @@ export function writeKeysFile(keys: readonly TestKey[] = Object.values(TEST_KEYS
   return target;
 }
 
-/** Runs the real service in-process on free ports, with real gRPC clients pointed at it. */
+/**
+ * Runs the real service in-process on free ports, with real gRPC clients pointed at it. `extraProviders` join the
+ * shipped ones (a test's fake provider).
+ */
 export async function startTestService(
   env: Record<string, string | undefined>,
-  options: ServiceOptions = {},
+  options: ServiceOptions & { extraProviders?: readonly ProviderModule[] } = {},
 ): Promise<TestService> {
   const topicPrefix = env.KAFKA_TOPIC_PREFIX ?? `test-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -86,8 +91,10 @@ export async function startTestService(
     ...env,
     KAFKA_TOPIC_PREFIX: topicPrefix,
   });
+  const { extraProviders, ...serviceOptions } = options;
   const service = await startService(config, {
-    ...options,
+    ...serviceOptions,
+    ...(extraProviders && { providers: [...(options.providers ?? ALL_PROVIDERS), ...extraProviders] }),
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const address = `127.0.0.1:${service.grpcPort}`;

@@ -1,0 +1,332 @@
+import * as grpc from '@grpc/grpc-js';
+import { IGNORED_FOREIGN } from '../../src/app/inbound/webhook-intake';
+import { CreateCheckoutSessionRequest, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import type { Clock } from '../../src/ports/clock.port';
+import { eventually } from '../support/eventually';
+import { fakeProvider } from '../support/fake-provider';
+import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
+import { subscriptionCheckout } from '../support/fixtures';
+import { FAST_WEBHOOKS } from '../support/subotiz-world';
+import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
+
+const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
+
+/**
+ * The engine driven through the real port by an in-memory provider whose features each test picks: `accepted`
+ * outcomes, native entitlements, notify-only webhooks, a replaced subscription reference, events about unknown
+ * subscriptions and a server-to-server checkout. Real gRPC, PostgreSQL and HTTP webhooks; no Kafka needed (events
+ * are read back through EventService, from the outbox they are written to).
+ */
+describe('the engine through a fake provider', () => {
+  const fakes = {
+    state: fakeProvider('fakepay'),
+    native: fakeProvider('fakenative', { entitlements: 'native' }),
+    notify: fakeProvider('fakenotify', { webhooks: 'notification' }),
+    async: fakeProvider('fakeasync', { checkout: 'server_to_server' }),
+  };
+  let db: TestDatabase;
+  let service: TestService;
+  let stores: Record<keyof typeof fakes, FakeStorefront>;
+  /** The service's clock; moved on only by the last test (the reconciler's). */
+  let offsetMs = 0;
+  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService(
+      { DATABASE_URL: db.url, ...FAST_WEBHOOKS, RECONCILE_INTERVAL_MS: '100' },
+      { clock, extraProviders: Object.values(fakes).map((f) => f.module) },
+    );
+    stores = {
+      state: await fakeStorefront(service, fakes.state, 'fake-state'),
+      native: await fakeStorefront(service, fakes.native, 'fake-native'),
+      notify: await fakeStorefront(service, fakes.notify, 'fake-notify'),
+      async: await fakeStorefront(service, fakes.async, 'fake-async'),
+    };
+  });
+
+  afterAll(async () => {
+    for (const store of Object.values(stores ?? {})) store.close();
+    await service?.close();
+    await db?.drop();
+  });
+
+  const subs = () => service.clients.subscriptions;
+  const query = <T>(sql: string, params: unknown[]) =>
+    withClient(db.url, async (c) => (await c.query(sql, params)).rows as T[]);
+  const inboxRow = async (eventId: string) =>
+    (
+      await query<{ status: string; outcome: string | null }>(
+        'select status, outcome from webhook_inbox where provider_event_id = $1',
+        [eventId],
+      )
+    )[0];
+  const processed = (eventId: string) =>
+    eventually(
+      () => inboxRow(eventId),
+      (row) => row?.status === 'PROCESSED',
+    );
+  const entitled = (store: FakeStorefront, featureKey: string) =>
+    call(store.entitlements, store.entitlements.checkEntitlement, { customerId: store.customerId, featureKey });
+
+  it('ChangePlan answered `accepted` changes nothing and emits nothing until the provider confirms, then once', async () => {
+    const store = stores.state;
+    const before = await store.activeSubscription();
+    const eventsBefore = await eventTypesOf(service, before.id);
+
+    store.fake.answerNext('accepted');
+    const { subscription: answered } = await call(subs(), subs().changePlan, {
+      subscriptionId: before.id,
+      planId: store.proPlanId,
+    });
+    expect(answered!.planId).toBe(store.basicPlanId);
+    expect(answered!.version).toBe(before.version);
+    expect(await eventTypesOf(service, before.id)).toEqual(eventsBefore);
+    const audit = await query<{ actor: string; details: Record<string, unknown> }>(
+      "select actor, details from audit_log where resource_id = $1 and action = 'changePlan:accepted'",
+      [before.id],
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.details).toMatchObject({ provider: 'fakepay', planId: store.proPlanId });
+
+    // The provider confirms by webhook (after its proration charge, say): applied, plan_changed once.
+    expect(await store.fake.confirm(before.providerRef)).toBe(200);
+    const changed = await store.waitFor(before.id, (s) => s.planId === store.proPlanId);
+    expect(changed.status).toBe(ACTIVE);
+    // The same state told again (a redelivery under a new event id) changes nothing.
+    const again = await store.fake.sendState(store.fake.subscription(before.providerRef), 'plan_changed');
+    expect(again).toBe(200);
+    await eventually(
+      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
+      (rows) => rows.length === 0,
+    );
+    const after = await eventTypesOf(service, before.id);
+    expect(after.slice(eventsBefore.length)).toEqual(['billing.subscription.plan_changed']);
+    expect((await entitled(store, 'pro')).granted).toBe(true);
+    expect((await entitled(store, 'basic')).granted).toBe(false);
+  });
+
+  it('native entitlements: the provider’s grants and revokes decide CheckEntitlement; none derived from the plan', async () => {
+    const store = stores.native;
+    const subscription = await store.activeSubscription();
+    const customerRef = store.fake.subscription(subscription.providerRef).customerRef!;
+    const listed = async () =>
+      (
+        await call(store.entitlements, store.entitlements.listEntitlements, {
+          customerId: store.customerId,
+          includeInactive: true,
+        })
+      ).entitlements;
+    // ACTIVE on a plan with features, yet nothing derived: this provider says who may use what.
+    expect(await listed()).toEqual([]);
+    expect((await entitled(store, 'basic')).granted).toBe(false);
+
+    const grant = { customer_ref: customerRef, subscription_ref: subscription.providerRef, feature_key: 'vip' };
+    expect(await store.fake.send(store.storefrontId, { type: 'entitlement.granted', data: grant })).toBe(200);
+    const granted = await eventually(
+      () => entitled(store, 'vip'),
+      (c) => c.granted,
+    );
+    expect(granted.subscriptionId).toBe(subscription.id);
+
+    expect(await store.fake.send(store.storefrontId, { type: 'entitlement.revoked', data: grant })).toBe(200);
+    await eventually(
+      () => entitled(store, 'vip'),
+      (c) => !c.granted,
+    );
+    const [entitlement] = await listed();
+    expect(await eventTypesOf(service, entitlement!.id)).toEqual([
+      'billing.entitlement.granted',
+      'billing.entitlement.revoked',
+    ]);
+
+    // Cancelling revokes nothing derived either (there is nothing derived to revoke).
+    await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: false, reason: '' });
+    expect(await listed()).toHaveLength(1);
+  });
+
+  it('notify-only: a `notification` provider’s body is never applied; the fetched state is', async () => {
+    const store = stores.notify;
+    // Its activation webhook is a notification too: ACTIVE comes from the fetch.
+    const subscription = await store.activeSubscription();
+    const atFake = store.fake.subscription(subscription.providerRef);
+    const nextEnd = new Date(atFake.currentPeriodEnd!.getTime() + 30 * 86_400_000);
+    // The provider renewed it (quietly); then a webhook arrives whose body lies: CANCELED.
+    store.fake.update(atFake.ref, { currentPeriodStart: atFake.currentPeriodEnd, currentPeriodEnd: nextEnd });
+    const lie = { ...atFake, status: 'CANCELED' as const, endedAt: new Date() };
+    const id = 'fevt_lying_body';
+    expect(
+      await store.fake.send(store.storefrontId, {
+        id,
+        type: 'subscription.updated',
+        data: {
+          hint: 'canceled',
+          subscription: {
+            ref: lie.ref,
+            order_id: lie.orderId,
+            status: lie.status,
+            ended_at: lie.endedAt.toISOString(),
+          },
+        },
+      }),
+    ).toBe(200);
+    await processed(id);
+    const after = await store.subscription(subscription.id);
+    expect(after.status).toBe(ACTIVE);
+    expect(after.currentPeriodEnd).toEqual(nextEnd);
+    const types = await eventTypesOf(service, subscription.id);
+    expect(types).not.toContain('billing.subscription.canceled');
+    expect(types.at(-1)).toBe('billing.subscription.renewed');
+  });
+
+  it('a `changed` event makes the engine fetch the subscription and apply what the provider says now', async () => {
+    const store = stores.state;
+    const subscription = await store.activeSubscription();
+    store.fake.update(subscription.providerRef, { cancelAtPeriodEnd: true });
+    const id = 'fevt_changed_1';
+    const status = await store.fake.send(store.storefrontId, {
+      id,
+      type: 'subscription.changed',
+      data: { ref: subscription.providerRef },
+    });
+    expect(status).toBe(200);
+    await processed(id);
+    expect((await store.subscription(subscription.id)).cancelAtPeriodEnd).toBe(true);
+    expect((await eventTypesOf(service, subscription.id)).at(-1)).toBe('billing.subscription.cancellation_scheduled');
+    expect(store.fake.calls.filter((c) => c.operation === 'getSubscription').length).toBeGreaterThan(0);
+  });
+
+  it('a change that re-issues the subscription: GetSubscription follows the new ref, and its webhooks apply', async () => {
+    const store = stores.state;
+    const subscription = await store.activeSubscription();
+    store.fake.reissueOnNextChange();
+    const { subscription: changed } = await call(subs(), subs().changePlan, {
+      subscriptionId: subscription.id,
+      planId: store.proPlanId,
+    });
+    const newRef = changed!.providerRef;
+    expect(newRef).not.toBe(subscription.providerRef);
+    expect(store.fake.subscription(newRef).previousRef).toBe(subscription.providerRef);
+    expect(changed!.planId).toBe(store.proPlanId);
+    expect((await store.subscription(subscription.id)).providerRef).toBe(newRef);
+
+    // A later webhook naming only the new reference reaches the same subscription.
+    const atFake = store.fake.update(newRef, { cancelAtPeriodEnd: true });
+    const id = 'fevt_after_reissue';
+    const status = await store.fake.send(store.storefrontId, {
+      id,
+      type: 'subscription.updated',
+      data: {
+        hint: 'cancellation_scheduled',
+        subscription: { ref: newRef, status: 'ACTIVE', cancel_at_period_end: true },
+      },
+    });
+    expect(status).toBe(200);
+    expect(atFake.ref).toBe(newRef);
+    await processed(id);
+    expect((await store.subscription(subscription.id)).cancelAtPeriodEnd).toBe(true);
+    // And a mutation goes to the provider under the new reference.
+    await call(subs(), subs().revokeCancellation, { subscriptionId: subscription.id });
+    const revoke = store.fake.calls.filter((c) => c.operation === 'revokeCancellation').at(-1);
+    expect(revoke?.detail).toMatchObject({ id: subscription.id, providerRef: newRef });
+  });
+
+  it('events about a subscription we do not know are acknowledged and recorded as ignored, not dead-lettered', async () => {
+    const store = stores.state;
+    const id = 'fevt_unknown_subscription';
+    const status = await store.fake.send(store.storefrontId, {
+      id,
+      type: 'subscription.updated',
+      data: { hint: 'canceled', subscription: { ref: 'fsub_not_ours', order_id: 'sub_nobody', status: 'CANCELED' } },
+    });
+    expect(status).toBe(200);
+    const row = await processed(id);
+    expect(row!.outcome).toContain(IGNORED_FOREIGN);
+    const deadLetters = await query<{ count: string }>(
+      'select count(*) from dead_letters where provider_event_id = $1',
+      [id],
+    );
+    expect(Number(deadLetters[0]!.count)).toBe(0);
+  });
+
+  it('a badly signed webhook is refused (401) and stored nowhere', async () => {
+    const body = JSON.stringify({ id: 'fevt_forged', type: 'subscription.changed', created_at: '', data: {} });
+    const response = await fetch(`http://127.0.0.1:${service.httpPort}/webhooks/fakepay/fake-state`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-fake-signature': 'sha256=00' },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect(await inboxRow('fevt_forged')).toBeUndefined();
+  });
+
+  describe('server-to-server checkout', () => {
+    const request = (): CreateCheckoutSessionRequest =>
+      subscriptionCheckout(stores.async.storefrontId, stores.async.customerId, stores.async.basicPlanId);
+
+    it('without payment_method_ref → INVALID_ARGUMENT naming it; nothing reaches the provider or the database', async () => {
+      const calls = stores.async.fake.calls.length;
+      const error = await callError(subs(), subs().createCheckoutSession, request());
+      expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error.details).toContain('payment_method_ref');
+      expect(stores.async.fake.calls.length).toBe(calls);
+      const rows = await query<{ count: string }>('select count(*) from subscriptions where storefront_id = $1', [
+        stores.async.storefrontId,
+      ]);
+      expect(Number(rows[0]!.count)).toBe(0);
+    });
+
+    /**
+     * `payment_method_ref` reaches the core only once the contract carries it (the checkout-session contract work);
+     * until then this asserts what the gRPC request can say today: the field cannot be sent, so the call is refused
+     * as above. Once the field exists it asserts PROCESSING, then the 3-D Secure step, then ACTIVE by webhook.
+     */
+    it('with payment_method_ref → PROCESSING; the provider’s 3-D Secure step; ACTIVE once it completes', async () => {
+      const store = stores.async;
+      store.fake.requireThreeDSecure();
+      const withCard = { ...request(), paymentMethodRef: 'pm_fake_visa' } as CreateCheckoutSessionRequest;
+      const contractCarriesIt = Buffer.from(CreateCheckoutSessionRequest.encode(withCard).finish()).includes(
+        'pm_fake_visa',
+      );
+      if (!contractCarriesIt) {
+        const error = await callError(subs(), subs().createCheckoutSession, withCard);
+        expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(error.details).toContain('payment_method_ref');
+        return;
+      }
+      const answer = await call(subs(), subs().createCheckoutSession, withCard);
+      const session = answer.checkoutSession as unknown as { status?: number; nextAction?: unknown };
+      // CheckoutSessionStatus.PROCESSING (UNSPECIFIED, OPEN, PROCESSING, …).
+      expect(session.status).toBe(2);
+      expect(answer.subscription!.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
+      const checkout = store.fake.checkout(store.sessionRefOf(answer.subscription!.id));
+      expect(checkout.request.paymentMethodRef).toBe('pm_fake_visa');
+      await store.fake.passThreeDSecure(checkout.ref);
+      await store.waitFor(answer.subscription!.id, (s) => s.status === ACTIVE);
+    });
+  });
+  // Last: the service's clock jumps past the checkout's expiry.
+  describe('the reconciler', () => {
+    /**
+     * ENGINE BUG (reported, not fixed here): `Reconciliation.connect` (src/app/background/reconciliation.ts) builds
+     * its EventOrigin without `features`, so `ProviderEventApplier.reconcile` applies the caught-up state with
+     * `entitlements` defaulting to 'derived' and grants the plan's features for a provider whose entitlements are
+     * native. `it.failing` until fixed; then make it `it`.
+     */
+    it.failing('catching up a native-entitlements provider’s lost checkout derives no entitlements', async () => {
+      const store = stores.native;
+      const id = await store.checkout();
+      store.fake.dropNextWebhooks(1);
+      await store.fake.completeCheckout(store.sessionRefOf(id));
+      expect(store.fake.dropped).toHaveLength(1);
+      offsetMs = store.fake.checkout(store.sessionRefOf(id)).expireTime.getTime() - Date.now() + 60_000;
+      await store.waitFor(id, (s) => s.status === ACTIVE);
+      const { entitlements } = await call(store.entitlements, store.entitlements.listEntitlements, {
+        customerId: store.customerId,
+        includeInactive: true,
+      });
+      expect(entitlements.filter((e) => e.subscriptionId === id)).toEqual([]);
+    });
+  });
+});

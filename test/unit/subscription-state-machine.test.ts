@@ -1,0 +1,301 @@
+import type { EventType } from '../../src/domain/event-catalogue';
+import { Subscription, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../../src/domain/subscription';
+import { ObservedSubscription, transition } from '../../src/domain/subscription-lifecycle';
+
+const NOW = new Date('2030-01-10T12:00:00Z');
+const PERIOD_START = new Date('2030-01-01T00:00:00Z');
+const PERIOD_END = new Date('2030-02-01T00:00:00Z');
+const NEXT_PERIOD_END = new Date('2030-03-01T00:00:00Z');
+const LAST_OBSERVED = new Date('2030-01-05T00:00:00Z');
+
+function subscription(status: SubscriptionStatus, overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    id: 'sub_1',
+    storefrontId: 'store',
+    customerId: 'cus_1',
+    planId: 'plan_basic',
+    quantity: 2,
+    provider: 'fakepay',
+    providerRef: 'fsub_1',
+    status,
+    currentPeriodStart: PERIOD_START,
+    currentPeriodEnd: PERIOD_END,
+    cancelAtPeriodEnd: false,
+    providerObservedAt: LAST_OBSERVED,
+    version: 3,
+    createdAt: PERIOD_START,
+    updatedAt: PERIOD_START,
+    ...overrides,
+  };
+}
+
+/**
+ * The contract, written out rather than imported: every move a provider's report may make. A report of the same
+ * status is always allowed (it may carry other news). Terminal states are left by nothing.
+ */
+const ALLOWED: Record<SubscriptionStatus, SubscriptionStatus[]> = {
+  INCOMPLETE: ['TRIALING', 'ACTIVE', 'PAST_DUE', 'INCOMPLETE_EXPIRED', 'CANCELED'],
+  TRIALING: ['ACTIVE', 'PAST_DUE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  ACTIVE: ['PAST_DUE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  PAST_DUE: ['ACTIVE', 'UNPAID', 'PAUSED', 'CANCELED', 'COMPLETED'],
+  UNPAID: ['ACTIVE', 'CANCELED', 'COMPLETED'],
+  PAUSED: ['ACTIVE', 'TRIALING', 'CANCELED', 'COMPLETED'],
+  INCOMPLETE_EXPIRED: [],
+  CANCELED: [],
+  COMPLETED: [],
+};
+
+/** The event a status move emits (consumers key their logic on these). */
+function statusEvent(from: SubscriptionStatus, to: SubscriptionStatus): EventType {
+  const byTarget: Record<SubscriptionStatus, EventType | undefined> = {
+    INCOMPLETE: undefined,
+    TRIALING: 'billing.subscription.activated',
+    ACTIVE: 'billing.subscription.activated',
+    PAST_DUE: 'billing.subscription.past_due',
+    UNPAID: 'billing.subscription.unpaid',
+    PAUSED: 'billing.subscription.paused',
+    CANCELED: 'billing.subscription.canceled',
+    COMPLETED: 'billing.subscription.completed',
+    INCOMPLETE_EXPIRED: 'billing.subscription.expired',
+  };
+  if (from === 'PAUSED' && (to === 'ACTIVE' || to === 'TRIALING')) return 'billing.subscription.resumed';
+  return byTarget[to]!;
+}
+
+const PAIRS = SUBSCRIPTION_STATUSES.flatMap((from) => SUBSCRIPTION_STATUSES.map((to) => [from, to] as const));
+const MOVES = PAIRS.filter(([from, to]) => from !== to && ALLOWED[from].includes(to));
+const REFUSED = PAIRS.filter(([from, to]) => from !== to && !ALLOWED[from].includes(to));
+
+describe('subscription state machine: every status pair', () => {
+  it('covers all 81 pairs between the three tables', () => {
+    expect(MOVES.length + REFUSED.length + SUBSCRIPTION_STATUSES.length).toBe(81);
+  });
+
+  it.each(MOVES)('%s → %s is applied with its status event', (from, to) => {
+    const result = transition(subscription(from), { status: to, observedAt: NOW }, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome !== 'applied') return;
+    expect(result.next.status).toBe(to);
+    expect(result.events).toEqual([statusEvent(from, to)]);
+    expect(result.next.version).toBe(4);
+    expect(result.next.updatedAt).toEqual(NOW);
+    expect(result.next.providerObservedAt).toEqual(NOW);
+  });
+
+  it.each(REFUSED)('%s → %s is refused and names the move', (from, to) => {
+    const result = transition(subscription(from), { status: to, observedAt: NOW }, NOW);
+    expect(result).toEqual({ outcome: 'refused', reason: `${from} → ${to} is not allowed` });
+  });
+
+  it.each(SUBSCRIPTION_STATUSES)('%s reported again with nothing new is unchanged', (status) => {
+    const ended = status === 'CANCELED' || status === 'COMPLETED' || status === 'INCOMPLETE_EXPIRED';
+    const current = subscription(status, ended ? { canceledAt: PERIOD_START, endedAt: PERIOD_START } : {});
+    expect(transition(current, { status, observedAt: NOW }, NOW)).toEqual({ outcome: 'unchanged' });
+  });
+});
+
+describe('subscription state machine: stale observations', () => {
+  it('a report older than the last one applied is stale: not applied, whatever it says', () => {
+    const earlier = new Date(LAST_OBSERVED.getTime() - 1);
+    expect(transition(subscription('ACTIVE'), { status: 'CANCELED', observedAt: earlier }, NOW)).toEqual({
+      outcome: 'stale',
+    });
+    // Stale wins over refused: an old report of an impossible move is just old.
+    expect(transition(subscription('CANCELED'), { status: 'ACTIVE', observedAt: earlier }, NOW)).toEqual({
+      outcome: 'stale',
+    });
+  });
+
+  it('applies a report from the same instant as the last one (ties are not stale)', () => {
+    const result = transition(subscription('ACTIVE'), { status: 'PAST_DUE', observedAt: LAST_OBSERVED }, NOW);
+    expect(result.outcome).toBe('applied');
+  });
+
+  it('applies a report without a time and keeps the last observation time', () => {
+    const result = transition(subscription('ACTIVE'), { status: 'PAST_DUE' }, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome === 'applied') expect(result.next.providerObservedAt).toEqual(LAST_OBSERVED);
+  });
+
+  it('applies the first report of a subscription we never heard about', () => {
+    const current = subscription('INCOMPLETE', { providerObservedAt: undefined });
+    const result = transition(current, { status: 'ACTIVE', observedAt: new Date(0) }, NOW);
+    expect(result.outcome).toBe('applied');
+  });
+});
+
+describe('subscription state machine: what a report does not say stays ours', () => {
+  const current = subscription('ACTIVE', {
+    trialEnd: PERIOD_START,
+    cancelAtPeriodEnd: true,
+    canceledAt: new Date('2030-01-04T00:00:00Z'),
+  });
+
+  it('keeps plan, quantity, periods, trial end, cancel_at_period_end and canceled_at when absent', () => {
+    const result = transition(current, { status: 'PAST_DUE', observedAt: NOW }, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome !== 'applied') return;
+    const { planId, quantity, currentPeriodStart, currentPeriodEnd, trialEnd, cancelAtPeriodEnd, canceledAt } =
+      result.next;
+    expect({ planId, quantity, currentPeriodStart, currentPeriodEnd, trialEnd, cancelAtPeriodEnd, canceledAt }).toEqual(
+      {
+        planId: current.planId,
+        quantity: current.quantity,
+        currentPeriodStart: current.currentPeriodStart,
+        currentPeriodEnd: current.currentPeriodEnd,
+        trialEnd: current.trialEnd,
+        // An emulated cancel at period end is ours: a provider that knows nothing of it does not revoke it.
+        cancelAtPeriodEnd: true,
+        canceledAt: current.canceledAt,
+      },
+    );
+    expect(result.events).toEqual(['billing.subscription.past_due']);
+  });
+
+  it('takes each field the report does say', () => {
+    const observed: ObservedSubscription = {
+      status: 'ACTIVE',
+      planId: 'plan_pro',
+      quantity: 5,
+      currentPeriodStart: PERIOD_END,
+      currentPeriodEnd: NEXT_PERIOD_END,
+      cancelAtPeriodEnd: false,
+      observedAt: NOW,
+    };
+    const result = transition(current, observed, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome !== 'applied') return;
+    expect(result.next).toMatchObject({
+      planId: 'plan_pro',
+      quantity: 5,
+      currentPeriodStart: PERIOD_END,
+      currentPeriodEnd: NEXT_PERIOD_END,
+      cancelAtPeriodEnd: false,
+    });
+  });
+
+  it('an ended subscription keeps the cancel_at_period_end it had, and gets an end time and a cancel time', () => {
+    const result = transition(current, { status: 'CANCELED', cancelAtPeriodEnd: false }, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome !== 'applied') return;
+    expect(result.next.cancelAtPeriodEnd).toBe(true);
+    expect(result.next.endedAt).toEqual(NOW);
+    expect(result.next.canceledAt).toEqual(current.canceledAt);
+    expect(result.events).toEqual(['billing.subscription.canceled']);
+  });
+
+  it('an end time comes from the report, else its observation time, else now; canceled_at defaults to it', () => {
+    const ended = new Date('2030-01-09T00:00:00Z');
+    const at = (observed: ObservedSubscription) => {
+      const result = transition(subscription('ACTIVE'), observed, NOW);
+      return result.outcome === 'applied' ? [result.next.endedAt, result.next.canceledAt] : [];
+    };
+    expect(at({ status: 'CANCELED', endedAt: ended, observedAt: NOW })).toEqual([ended, ended]);
+    expect(at({ status: 'CANCELED', observedAt: NOW })).toEqual([NOW, NOW]);
+    expect(at({ status: 'COMPLETED' })).toEqual([NOW, undefined]);
+  });
+});
+
+describe('subscription state machine: the events one report emits, in order', () => {
+  type Case = [string, Subscription, ObservedSubscription, EventType[] | 'unchanged'];
+  const cases: Case[] = [
+    [
+      'a plan change',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', planId: 'plan_pro' },
+      ['billing.subscription.plan_changed'],
+    ],
+    [
+      'a cancellation scheduled',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', cancelAtPeriodEnd: true },
+      ['billing.subscription.cancellation_scheduled'],
+    ],
+    [
+      'a cancellation revoked',
+      subscription('ACTIVE', { cancelAtPeriodEnd: true }),
+      { status: 'ACTIVE', cancelAtPeriodEnd: false },
+      ['billing.subscription.cancellation_revoked'],
+    ],
+    [
+      'a renewal (a later period while in good standing)',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', currentPeriodStart: PERIOD_END, currentPeriodEnd: NEXT_PERIOD_END },
+      ['billing.subscription.renewed'],
+    ],
+    [
+      'a renewal of a trial',
+      subscription('TRIALING'),
+      { status: 'TRIALING', currentPeriodEnd: NEXT_PERIOD_END },
+      ['billing.subscription.renewed'],
+    ],
+    [
+      'a recovery that pays the new period: activated, then renewed',
+      subscription('PAST_DUE'),
+      { status: 'ACTIVE', currentPeriodEnd: NEXT_PERIOD_END },
+      ['billing.subscription.activated', 'billing.subscription.renewed'],
+    ],
+    [
+      'a past-due period is not a renewal',
+      subscription('ACTIVE'),
+      { status: 'PAST_DUE', currentPeriodEnd: NEXT_PERIOD_END },
+      ['billing.subscription.past_due'],
+    ],
+    [
+      'a first activation is not a renewal even with a period',
+      subscription('INCOMPLETE', { currentPeriodStart: undefined, currentPeriodEnd: PERIOD_START }),
+      { status: 'ACTIVE', currentPeriodStart: PERIOD_START, currentPeriodEnd: PERIOD_END },
+      ['billing.subscription.activated'],
+    ],
+    [
+      'an upgrade with a new period and a scheduled cancel',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', planId: 'plan_pro', cancelAtPeriodEnd: true, currentPeriodEnd: NEXT_PERIOD_END },
+      [
+        'billing.subscription.plan_changed',
+        'billing.subscription.cancellation_scheduled',
+        'billing.subscription.renewed',
+      ],
+    ],
+    [
+      'a cancel at period end that ends: canceled only (no revoke is announced)',
+      subscription('ACTIVE', { cancelAtPeriodEnd: true }),
+      { status: 'CANCELED', cancelAtPeriodEnd: false },
+      ['billing.subscription.canceled'],
+    ],
+    [
+      'a quantity change: updated',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', quantity: 3 },
+      ['billing.subscription.updated'],
+    ],
+    [
+      'a later trial end: updated',
+      subscription('TRIALING'),
+      { status: 'TRIALING', trialEnd: PERIOD_END },
+      ['billing.subscription.updated'],
+    ],
+    [
+      'an earlier period end is not a renewal',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', currentPeriodEnd: PERIOD_START },
+      ['billing.subscription.updated'],
+    ],
+    [
+      'the same state again',
+      subscription('ACTIVE'),
+      { status: 'ACTIVE', planId: 'plan_basic', quantity: 2 },
+      'unchanged',
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, current, observed, expected) => {
+    const result = transition(current, observed, NOW);
+    if (expected === 'unchanged') {
+      expect(result).toEqual({ outcome: 'unchanged' });
+      return;
+    }
+    expect(result.outcome).toBe('applied');
+    if (result.outcome === 'applied') expect(result.events).toEqual(expected);
+  });
+});

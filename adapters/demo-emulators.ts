@@ -1,13 +1,7 @@
 import { tenantEnvPrefix } from '../src/domain/secret-reference';
 import type { DemoEmulatorFactory } from './kit/emulator/demo';
 import { type EmulatorServer, startEmulatorServer } from './kit/emulator/server';
-import { subotizDemo } from './subotiz/demo';
-
-/**
- * The providers whose emulators the embedded default runs. A provider joins by exporting a factory from
- * `adapters/<provider>/demo.ts` and being listed here (later: its provider module's `demo` field).
- */
-export const DEMO_EMULATORS: readonly DemoEmulatorFactory[] = [subotizDemo];
+import { DEMO_EMULATORS } from './index';
 
 /** Where the README's walkthrough finds the emulators (`EMULATOR_PORT`). */
 export const DEFAULT_EMULATOR_PORT = 8091;

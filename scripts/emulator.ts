@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { DEFAULT_EMULATOR_PORT, DEMO_EMULATORS, startDemoEmulators } from '../adapters/demo-emulators';
+import { DEMO_EMULATORS } from '../adapters';
+import { DEFAULT_EMULATOR_PORT, startDemoEmulators } from '../adapters/demo-emulators';
 
 /**
  * `npm run emulator [-- <provider>]`: the demo emulators on their own, as `npm start` runs them in-process — one

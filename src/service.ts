@@ -29,6 +29,7 @@ import { PortalUseCases } from './app/use-cases/portal';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { UsageUseCases } from './app/use-cases/usage';
 import { WebhookIntake } from './app/inbound/webhook-intake';
+import { EmulatedCancellations } from './app/background/emulated-cancellations';
 import { Scheduler } from './app/background/scheduler';
 import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
@@ -225,6 +226,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),
   );
   uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
+  new EmulatedCancellations(uow, gateway, clock, logger.child({ component: 'scheduler' })).register(scheduler);
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),

@@ -320,9 +320,11 @@ export class FakeProvider {
     return this.answer(checkout);
   }
 
+  /** The answer to CreateCheckoutSession: as the checkout is now (the 3-D Secure step shows only when asked later). */
   private answer(checkout: FakeCheckout): ProviderCheckout {
-    const { ref, status, nextAction, checkAt } = this.checkoutState(checkout);
-    return { sessionRef: ref, status, nextAction, checkAt, orderId: checkout.orderId, expireTime: checkout.expireTime };
+    const { ref, status, nextAction, orderId, expireTime } = checkout;
+    const checkAt = status === 'PROCESSING' ? new Date(this.now().getTime() + 1000) : undefined;
+    return { sessionRef: ref, status, nextAction, checkAt, orderId, expireTime };
   }
 
   /** A server-to-server checkout still processing turns ACTION_REQUIRED the first time it is asked about. */

@@ -2,6 +2,7 @@ import type { Subscription } from '../../domain/subscription';
 import type { ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
 import { applySubscriptionState } from '../engine/subscription-changes';
+import { planOf } from '../inbound/object-lookup';
 import type { SweepDeps, SweepLink } from './sweep';
 
 /**
@@ -17,7 +18,8 @@ export async function applyFetchedSubscription(
   fresh: ProviderSubscriptionState,
 ): Promise<string> {
   let current = locked;
-  if (!current.providerRef) {
+  // First sight of the provider's reference, or a new one after the provider replaced the subscription.
+  if (current.providerRef !== fresh.ref) {
     current = { ...current, providerRef: fresh.ref };
     await repos.subscriptions.update(current);
   }
@@ -26,23 +28,14 @@ export async function applyFetchedSubscription(
     repos,
     link.origin.storefront,
     current,
-    { ...fresh, planId: await planOf(repos, link, current, fresh.planRef), observedAt: fresh.observedAt ?? now },
+    {
+      ...fresh,
+      planId: await planOf(repos, link.origin, current, fresh.planRef),
+      observedAt: fresh.observedAt ?? now,
+    },
     link.source,
     now,
+    link.origin.features.entitlements,
   );
   return result.outcome === 'refused' ? `provider state refused: ${result.reason}` : `reconciled: ${result.outcome}`;
-}
-
-/** Our plan for a reported plan reference; undefined (the plan stays) when absent, unchanged or unknown to us. */
-async function planOf(
-  repos: Repositories,
-  link: SweepLink,
-  subscription: Subscription,
-  planRef: string | undefined,
-): Promise<string | undefined> {
-  if (!planRef) return undefined;
-  const { provider, storefront } = link.origin;
-  const plan = await repos.plans.get(subscription.planId);
-  if (plan?.providerRefs[provider] === planRef) return undefined;
-  return (await repos.plans.findByProviderRef(storefront.id, provider, planRef))?.id;
 }

@@ -76,6 +76,7 @@ export class SubscriptionCheckoutSweep implements Sweep {
         { status: 'INCOMPLETE_EXPIRED', cancelAtPeriodEnd: false, endedAt: at },
         link.source,
         at,
+        link.origin.features.entitlements,
       );
       return `checkout expired: ${result.outcome}`;
     });

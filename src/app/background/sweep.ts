@@ -69,7 +69,7 @@ export async function connectSweep(
   });
   return {
     connection,
-    origin: { provider, storefront, correlationId },
+    origin: { provider, storefront, correlationId, features: connection.provider.features },
     source: { actor: ACTOR, correlationId },
   };
 }

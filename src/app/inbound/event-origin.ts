@@ -18,6 +18,6 @@ export interface EventOrigin {
   provider: string;
   storefront: Storefront;
   correlationId: string;
-  /** The provider's features, where the caller has them (native entitlements skip the derived ones). */
-  features?: ProviderFeatures;
+  /** The provider's features (e.g. native entitlements mean none are derived from the plan). */
+  features: ProviderFeatures;
 }

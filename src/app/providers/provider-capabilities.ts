@@ -22,12 +22,10 @@ const CHECKOUT_VARIANTS: Record<ProviderFeatures['checkoutVariants'][number], Va
  * features its module declares, plus what we emulate on top (cancel at period end by our scheduler).
  */
 export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
-  const seen = new Set<string>();
-  const capabilities: ProviderCapability[] = [];
+  // Insertion order is the list's order; a later `set` of the same operation changes how it is supported.
+  const capabilities = new Map<string, ProviderCapability['support']>();
   const add = (operation: string, support: ProviderCapability['support']) => {
-    if (seen.has(operation)) return;
-    seen.add(operation);
-    capabilities.push({ operation, support });
+    if (!capabilities.has(operation)) capabilities.set(operation, support);
   };
   const ops = provider.operations;
   for (const [operation, rpc] of Object.entries(OPERATION_RPC) as [keyof ProviderOperations, string][]) {
@@ -45,9 +43,10 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
   if (ops.cancelSubscription) {
     const emulated = provider.features.cancelAtPeriodEnd === 'emulated';
     add('CancelSubscription.at_period_end', emulated ? 'EMULATED' : 'NATIVE');
-    if (emulated) add('RevokeCancellation', 'EMULATED');
+    // What is revoked then is our scheduled cancellation: the provider is never asked.
+    if (emulated) capabilities.set('RevokeCancellation', 'EMULATED');
   }
-  return capabilities;
+  return [...capabilities].map(([operation, support]) => ({ operation, support }));
 }
 
 /** UNIMPLEMENTED naming storefront, provider and the operation (or variant) it cannot do. */

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, failedPrecondition, unavailable } from '../../domain/errors';
 import type { ProviderBinding, Storefront } from '../../domain/storefront';
-import type { ProviderCallContext, ProviderOperations, WebhookSecrets } from '../../ports/provider-adapter.port';
+import type {
+  ProviderCallContext,
+  ProviderFeatures,
+  ProviderOperations,
+  WebhookSecrets,
+} from '../../ports/provider-adapter.port';
 import { OPERATION_RPC } from '../../ports/provider-adapter.port';
 import { SecretReferenceError, SecretResolver } from '../../ports/secret-resolver.port';
 import type { Repositories } from '../../ports/store.port';
@@ -76,6 +81,11 @@ export class ProviderGateway {
   /** Where `provider` sends this storefront's webhooks. */
   webhookUrl(provider: string, storefrontId: string): string {
     return `${this.publicBaseUrl}/webhooks/${provider}/${storefrontId}`;
+  }
+
+  /** The features of `provider`, or undefined when this build does not have it. */
+  features(provider: string): ProviderFeatures | undefined {
+    return this.registry.find(provider)?.features;
   }
 
   /** True when `provider` sells plans by its own reference (a price id), false when prices travel inline. */

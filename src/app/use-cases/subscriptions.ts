@@ -12,6 +12,7 @@ import type {
 } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
+import { CANCEL_AT_PERIOD_END, cancellationDue } from '../engine/emulated-cancellation';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { pageOf, readPage } from './pagination';
@@ -78,6 +79,9 @@ export class SubscriptionUseCases {
         throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
       if (input.atPeriodEnd && current.cancelAtPeriodEnd) return current;
     }
+    if (input.atPeriodEnd && this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated') {
+      return this.emulatedCancellation(current, true, ctx, input.reason);
+    }
     return this.providerChange(current, ctx, {
       operation: 'cancelSubscription',
       run: (op, c, handle) => op(c, handle, { atPeriodEnd: input.atPeriodEnd, reason: input.reason }),
@@ -90,6 +94,9 @@ export class SubscriptionUseCases {
     const resumed = resuming(ctx, 'revokeCancellation');
     if (!resumed && (!current.cancelAtPeriodEnd || isTerminal(current.status))) {
       throw failedPrecondition(`subscription '${current.id}' has no scheduled cancellation to revoke`);
+    }
+    if (this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated') {
+      return this.emulatedCancellation(current, false, ctx);
     }
     return this.providerChange(current, ctx, {
       operation: 'revokeCancellation',
@@ -139,6 +146,56 @@ export class SubscriptionUseCases {
       run: (op, c, handle) => op(c, handle, { plan: termsOf(plan, current.provider), quantity }),
       requested: { quantity },
     });
+  }
+
+  /**
+   * Schedules (or revokes) a cancellation the provider cannot schedule itself: the flag and its event are ours, and
+   * the scheduler cancels at the provider just before the period ends (src/app/background/emulated-cancellations).
+   * Nothing is sent to the provider now; a revoke before then removes the scheduled cancellation.
+   */
+  private async emulatedCancellation(
+    current: Subscription,
+    schedule: boolean,
+    ctx: CallContext,
+    reason = '',
+  ): Promise<Subscription> {
+    const reads = this.uow.reads;
+    const storefront = await storefrontOf(reads, current);
+    const connection = await this.gateway.connect(reads, storefront, current.provider, ctx);
+    // The provider must be able to cancel at all: that is what the scheduler will ask of it.
+    connection.operation('cancelSubscription');
+    requireProviderRef(current);
+    return this.uow.transaction(async (repos) => {
+      const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
+      if (isTerminal(locked.status))
+        throw failedPrecondition(`subscription '${locked.id}' is already ${locked.status}`);
+      if (locked.cancelAtPeriodEnd === schedule) return locked;
+      if (schedule && !locked.currentPeriodEnd) {
+        throw failedPrecondition(`subscription '${locked.id}' has no current period to end`);
+      }
+      const now = this.clock.now();
+      const { subscription } = await applySubscriptionState(
+        repos,
+        storefront,
+        locked,
+        { status: locked.status, cancelAtPeriodEnd: schedule },
+        ctx,
+        now,
+        connection.provider.features.entitlements,
+      );
+      if (schedule) {
+        await repos.scheduledActions.schedule({
+          kind: CANCEL_AT_PERIOD_END,
+          subjectId: locked.id,
+          storefrontId: locked.storefrontId,
+          dueAt: cancellationDue(locked.currentPeriodEnd!, now),
+          payload: { reason },
+        });
+      } else {
+        await repos.scheduledActions.cancel(CANCEL_AT_PERIOD_END, locked.id);
+      }
+      return subscription;
+    }, ctx);
   }
 
   /** Runs one provider mutation on a pinned subscription and applies what the provider answers. */

@@ -86,6 +86,9 @@ describe('the engine through a fake provider', () => {
     });
     expect(answered!.planId).toBe(store.basicPlanId);
     expect(answered!.version).toBe(before.version);
+    // The provider was told the plan's terms inline and where this storefront's webhooks go (PUBLIC_BASE_URL default).
+    const asked = store.fake.calls.filter((c) => c.operation === 'changePlan').at(-1)!;
+    expect(asked.webhookUrl).toBe(`http://localhost:${service.httpPort}/webhooks/fakepay/fake-state`);
     expect(await eventTypesOf(service, before.id)).toEqual(eventsBefore);
     const audit = await query<{ actor: string; details: Record<string, unknown> }>(
       "select actor, details from audit_log where resource_id = $1 and action = 'changePlan:accepted'",

@@ -58,6 +58,8 @@ export interface FakeWebhook {
 export interface FakeCall {
   operation: keyof ProviderOperations;
   storefrontId: string;
+  /** Where the core said this storefront's webhooks go (ctx.webhookUrl). */
+  webhookUrl: string;
   detail?: unknown;
 }
 
@@ -416,7 +418,7 @@ export class FakeProvider {
   }
 
   private record(operation: keyof ProviderOperations, ctx: ProviderCallContext, detail: unknown): void {
-    this.calls.push({ operation, storefrontId: ctx.storefrontId, detail });
+    this.calls.push({ operation, storefrontId: ctx.storefrontId, webhookUrl: ctx.webhookUrl, detail });
   }
 
   private newRef(prefix: string): string {

@@ -88,6 +88,19 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });
 
+  it('reads PUBLIC_BASE_URL without a trailing slash, refusing anything providers could not post to', () => {
+    expect(loadConfig({}).publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://billing.example.com/' }).publicBaseUrl).toBe(
+      'https://billing.example.com',
+    );
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://example.com/billing/' }).publicBaseUrl).toBe(
+      'https://example.com/billing',
+    );
+    for (const bad of ['billing.example.com', 'ftp://example.com', 'https://u:p@example.com', 'https://e.com/?a=1']) {
+      expect(() => loadConfig({ PUBLIC_BASE_URL: bad })).toThrow('PUBLIC_BASE_URL');
+    }
+  });
+
   it('never echoes a database password in its error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).not.toThrow(/hunter2/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@x' })).toThrow(/^DATABASE_URL: /);

@@ -29,6 +29,7 @@ import { PortalUseCases } from './app/use-cases/portal';
 import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { UsageUseCases } from './app/use-cases/usage';
 import { WebhookIntake } from './app/inbound/webhook-intake';
+import { CheckoutPolls } from './app/background/checkout-polls';
 import { EmulatedCancellations } from './app/background/emulated-cancellations';
 import { Scheduler } from './app/background/scheduler';
 import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
@@ -243,6 +244,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     payments: new PaymentUseCases(uow, gateway, clock),
     entitlements: new EntitlementUseCases(uow, clock),
   };
+  new CheckoutPolls(uow, gateway, useCases.subscriptions.checkoutSessions, applier, clock).register(scheduler);
   if (config.demoSeed) {
     const bindings = Object.fromEntries(
       (emulators?.providers ?? []).map((p) => [p.provider, { config: p.config, secretRefs: p.secretRefs }]),

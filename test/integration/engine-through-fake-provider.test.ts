@@ -305,6 +305,24 @@ describe('the engine through a fake provider', () => {
       await store.waitFor(answer.subscription!.id, (s) => s.status === ACTIVE);
       expect((await follow()).checkoutSession!.status).toBe(CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_COMPLETE);
     });
+
+    it('is followed by the scheduler: a completed checkout whose webhook was lost is caught up without the caller asking', async () => {
+      const store = stores.async;
+      store.fake.requireThreeDSecure(false);
+      const answer = await call(subs(), subs().createCheckoutSession, {
+        ...request(),
+        paymentMethodRef: 'pm_fake_visa',
+      });
+      expect(answer.checkoutSession!.status).toBe(CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_PROCESSING);
+      store.fake.dropNextWebhooks(1);
+      await store.fake.completeCheckout(store.sessionRefOf(answer.subscription!.id));
+      await store.waitFor(answer.subscription!.id, (s) => s.status === ACTIVE);
+      const [poll] = await query<{ status: string }>(
+        "select status from scheduled_actions where kind = 'checkout.poll' and subject_id = $1",
+        [answer.checkoutSession!.id],
+      );
+      expect(poll?.status).toBe('done');
+    });
   });
   // Last: the service's clock jumps past the checkout's expiry.
   describe('the reconciler', () => {

@@ -1,4 +1,4 @@
-import type { CheckoutSession } from '../../domain/checkout-session';
+import { type CheckoutSession, isFinalCheckout } from '../../domain/checkout-session';
 import type { Customer } from '../../domain/customer';
 import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
 import { newId } from '../../domain/ids';
@@ -12,6 +12,7 @@ import type { Clock } from '../../ports/clock.port';
 import type { ProviderCheckout } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
+import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
 import { drafts } from '../engine/event-drafts';
 import { requireVariant } from '../providers/provider-capabilities';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
@@ -274,9 +275,22 @@ function sessionOf(
   };
 }
 
-/** Records the session in the checkout's transaction; a replayed checkout finds the one its first attempt recorded. */
+/**
+ * Records the session in the checkout's transaction; a replayed checkout finds the one its first attempt recorded.
+ * A session the provider is still working on (server-to-server) is polled by the scheduler from then on.
+ */
 async function recordSession(repos: Repositories, session: CheckoutSession): Promise<CheckoutSession> {
-  if (await repos.checkoutSessions.insert(session)) return session;
+  if (await repos.checkoutSessions.insert(session)) {
+    if (!isFinalCheckout(session.status) && session.status !== 'OPEN') {
+      await repos.scheduledActions.schedule({
+        kind: CHECKOUT_POLL,
+        subjectId: session.id,
+        storefrontId: session.storefrontId,
+        dueAt: nextCheckoutPoll(session, session.createdAt),
+      });
+    }
+    return session;
+  }
   // Not inserted means the provider's ref is recorded already (it is the only other unique key).
   return (await repos.checkoutSessions.findByProviderRef(session.provider, session.providerRef))!;
 }

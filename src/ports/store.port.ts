@@ -216,6 +216,8 @@ export interface ActorContext {
   correlationId: string;
   /** The `x-actor` the caller named (e.g. the end user it acts for); recorded beside `actor`, never instead of it. */
   onBehalfOf?: string;
+  /** The provider event that caused the change, when a webhook did: it goes into every event the change emits. */
+  providerEventId?: string;
 }
 
 /** An event as stored in the outbox (the event log). `payload` is the encoded billing.v1.BillingEvent. */

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
-import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { ActorContext, Repositories, UnitOfWork } from '../../ports/store.port';
 import type { EventOrigin, ProviderEventApplier } from '../inbound/provider-events';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
-import type { ChangeSource } from '../engine/subscription-changes';
 
 /**
  * One kind of row the reconciler asks providers about. A sweep asks the provider first, with no transaction open,
@@ -44,7 +43,7 @@ export interface SweepDeps {
 export interface SweepLink {
   connection: ProviderConnection;
   origin: EventOrigin;
-  source: ChangeSource;
+  source: ActorContext;
 }
 
 const ACTOR = 'system:reconciler';

@@ -5,11 +5,7 @@ import { ObservedSubscription, transition, Transition } from '../../domain/subsc
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
 import { drafts } from './event-drafts';
-
-/** Why a change happened: the caller (RPC) or a provider webhook (its event id goes into every event). */
-export interface ChangeSource extends ActorContext {
-  providerEventId?: string;
-}
+import { recordChange } from './record-change';
 
 /**
  * Applies an observed provider state to a subscription through the state machine, in the caller's transaction:
@@ -20,7 +16,7 @@ export async function applySubscriptionState(
   storefront: Storefront,
   current: Subscription,
   observed: ObservedSubscription,
-  source: ChangeSource,
+  source: ActorContext,
   now: Date,
   /** `native`: the provider's entitlement events decide access, so none are derived from the plan here. */
   entitlements: 'derived' | 'native' = 'derived',
@@ -37,23 +33,20 @@ async function commitChange(
   storefront: Storefront,
   next: Subscription,
   events: EventType[],
-  source: ChangeSource,
+  source: ActorContext,
   now: Date,
   entitlements: 'derived' | 'native',
 ): Promise<void> {
   await repos.subscriptions.update(next);
-  for (const type of events) {
-    await repos.outbox.append(drafts.subscription(type, storefront, next, source.providerEventId), source);
-  }
-  if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
-  await repos.audit.record({
-    actor: source.actor,
-    correlationId: source.correlationId,
-    onBehalfOf: source.onBehalfOf,
-    action: events.join(','),
-    resourceType: 'subscription',
-    resourceId: next.id,
-    storefrontId: next.storefrontId,
-    details: { status: next.status, version: next.version, provider_event_id: source.providerEventId },
+  await recordChange(repos, source, {
+    events: events.map((type) => drafts.subscription(type, storefront, next, source.providerEventId)),
+    audit: {
+      action: events.join(','),
+      resourceType: 'subscription',
+      resourceId: next.id,
+      storefrontId: next.storefrontId,
+      details: { status: next.status, version: next.version, provider_event_id: source.providerEventId },
+    },
   });
+  if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
 }

@@ -1,9 +1,8 @@
 import { newId } from '../../domain/ids';
 import type { Entitlement } from '../../domain/entitlement';
 import type { ProviderEntitlement } from '../../ports/provider-adapter.port';
-import type { Repositories } from '../../ports/store.port';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import { drafts } from '../engine/event-drafts';
-import type { ChangeSource } from '../engine/subscription-changes';
 import { ForeignOrUnknownObject, type EventOrigin } from './event-origin';
 
 /**
@@ -16,7 +15,7 @@ export async function applyNativeEntitlement(
   origin: EventOrigin,
   action: 'granted' | 'revoked',
   state: ProviderEntitlement,
-  source: ChangeSource,
+  source: ActorContext,
   now: Date,
 ): Promise<string> {
   const customer = await repos.customers.findByProviderRef(origin.storefront.id, origin.provider, state.customerRef);

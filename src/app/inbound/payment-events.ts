@@ -11,9 +11,9 @@ import type {
   ProviderPaymentState,
   ProviderRefundState,
 } from '../../ports/provider-adapter.port';
-import type { Repositories } from '../../ports/store.port';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import { drafts } from '../engine/event-drafts';
-import { applySubscriptionState, ChangeSource } from '../engine/subscription-changes';
+import { applySubscriptionState } from '../engine/subscription-changes';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { subscriptionOf } from './object-lookup';
 import type { SubscriptionEvents } from './subscription-events';
@@ -39,7 +39,7 @@ export class PaymentEvents {
     repos: Repositories,
     origin: EventOrigin,
     state: ProviderPaymentState,
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const now = this.clock.now();
     const storefrontId = origin.storefront.id;
@@ -108,7 +108,7 @@ export class PaymentEvents {
     origin: EventOrigin,
     state: ProviderInvoiceState,
     outcome: Of<'invoice'>['outcome'],
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const now = this.clock.now();
     const subscription = await subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
@@ -159,7 +159,7 @@ export class PaymentEvents {
     origin: EventOrigin,
     subscription: Subscription,
     invoice: Invoice,
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<void> {
     if (subscription.status === 'PAST_DUE' || subscription.status === 'UNPAID') {
       await this.subscriptions.reconcile(repos, origin, subscription, source);
@@ -189,7 +189,7 @@ export class PaymentEvents {
     origin: EventOrigin,
     state: ProviderRefundState,
     outcome: 'succeeded' | 'failed',
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const now = this.clock.now();
     const payment = await repos.payments.findByProviderRef(origin.storefront.id, origin.provider, state.paymentRef, {

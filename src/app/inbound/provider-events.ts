@@ -6,17 +6,17 @@ import type {
   ProviderPaymentState,
   ProviderRefundState,
 } from '../../ports/provider-adapter.port';
-import type { Repositories } from '../../ports/store.port';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import type { Subscription } from '../../domain/subscription';
 import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
-import type { ChangeSource } from '../engine/subscription-changes';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import type { EventOrigin } from './event-origin';
 import { applyNativeEntitlement } from './native-entitlements';
 import { subscriptionOf } from './object-lookup';
 import { PaymentEvents } from './payment-events';
 import { SubscriptionEvents } from './subscription-events';
+import { recordChange } from '../engine/record-change';
 
 export { ForeignOrUnknownObject } from './event-origin';
 export type { EventOrigin } from './event-origin';
@@ -41,7 +41,7 @@ export class ProviderEventApplier {
   }
 
   async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
-    const source: ChangeSource = {
+    const source: ActorContext = {
       actor: `provider:${origin.provider}`,
       correlationId: origin.correlationId,
       providerEventId: event.providerEventId,
@@ -65,7 +65,7 @@ export class ProviderEventApplier {
   }
 
   /** See PaymentEvents (the reconciler applies what it fetched through these). */
-  applyPayment(repos: Repositories, origin: EventOrigin, state: ProviderPaymentState, source: ChangeSource) {
+  applyPayment(repos: Repositories, origin: EventOrigin, state: ProviderPaymentState, source: ActorContext) {
     return this.payments.applyPayment(repos, origin, state, source);
   }
 
@@ -74,7 +74,7 @@ export class ProviderEventApplier {
     origin: EventOrigin,
     state: ProviderInvoiceState,
     outcome: Of<'invoice'>['outcome'],
-    source: ChangeSource,
+    source: ActorContext,
   ) {
     return this.payments.applyInvoice(repos, origin, state, outcome, source);
   }
@@ -84,7 +84,7 @@ export class ProviderEventApplier {
     origin: EventOrigin,
     state: ProviderRefundState,
     outcome: 'succeeded' | 'failed',
-    source: ChangeSource,
+    source: ActorContext,
   ) {
     return this.payments.applyRefund(repos, origin, state, outcome, source);
   }
@@ -94,7 +94,7 @@ export class ProviderEventApplier {
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
-    source: ChangeSource,
+    source: ActorContext,
     why?: string,
     connected?: ProviderConnection,
   ) {
@@ -108,7 +108,7 @@ export class ProviderEventApplier {
     repos: Repositories,
     origin: EventOrigin,
     event: Of<'changed'>,
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     if (event.object === 'subscription') {
       const subscription = await subscriptionOf(repos, origin, event.ref || undefined, event.orderId);
@@ -133,7 +133,7 @@ export class ProviderEventApplier {
     repos: Repositories,
     origin: EventOrigin,
     discount: Of<'discount'>['discount'],
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const subscription = await subscriptionOf(repos, origin, discount.subscriptionRef, undefined);
     const applied: Discount = {
@@ -145,23 +145,21 @@ export class ProviderEventApplier {
       subscriptionId: subscription.id,
       customerId: subscription.customerId,
     };
-    await repos.outbox.append(
-      drafts.discount(origin.storefront, subscription.provider, applied, source.providerEventId),
-      source,
-    );
-    await repos.audit.record({
-      ...source,
-      action: 'DiscountApplied',
-      resourceType: 'subscription',
-      resourceId: subscription.id,
-      storefrontId: subscription.storefrontId,
-      details: {
-        code: discount.code,
-        description: discount.description,
-        amount_off_minor: discount.amountOff?.amountMinor.toString(),
-        currency: discount.amountOff?.currency,
-        percent_off_basis_points: discount.percentOffBasisPoints,
-        cycles: discount.cycles,
+    await recordChange(repos, source, {
+      events: [drafts.discount(origin.storefront, subscription.provider, applied, source.providerEventId)],
+      audit: {
+        action: 'DiscountApplied',
+        resourceType: 'subscription',
+        resourceId: subscription.id,
+        storefrontId: subscription.storefrontId,
+        details: {
+          code: discount.code,
+          description: discount.description,
+          amount_off_minor: discount.amountOff?.amountMinor.toString(),
+          currency: discount.amountOff?.currency,
+          percent_off_basis_points: discount.percentOffBasisPoints,
+          cycles: discount.cycles,
+        },
       },
     });
     return `discount ${discount.code} applied to ${subscription.id}`;

@@ -2,10 +2,10 @@ import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent } from '../../ports/provider-adapter.port';
-import type { Repositories } from '../../ports/store.port';
+import type { ActorContext, Repositories } from '../../ports/store.port';
 import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
-import { applySubscriptionState, ChangeSource } from '../engine/subscription-changes';
+import { applySubscriptionState } from '../engine/subscription-changes';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import type { EventOrigin } from './event-origin';
@@ -27,7 +27,7 @@ export class SubscriptionEvents {
     repos: Repositories,
     origin: EventOrigin,
     event: Of<'subscription'>,
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const state = event.subscription;
     const subscription = await subscriptionOf(repos, origin, state.ref, state.orderId);
@@ -53,7 +53,7 @@ export class SubscriptionEvents {
     origin: EventOrigin,
     subscription: Subscription,
     observed: ObservedSubscription,
-    source: ChangeSource,
+    source: ActorContext,
   ): Promise<string> {
     const { result } = await applySubscriptionState(
       repos,
@@ -72,7 +72,7 @@ export class SubscriptionEvents {
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
-    source: ChangeSource,
+    source: ActorContext,
     why = 'order in doubt',
     /** The caller's connection to the pinned provider, when it has one (its deadline then applies). */
     connected?: ProviderConnection,

@@ -9,6 +9,7 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 import type { ProviderRegistry } from '../providers/provider-registry';
+import { recordChange } from '../engine/record-change';
 
 export interface CreatePlanInput {
   storefrontId: string;
@@ -144,24 +145,24 @@ export class CatalogUseCases {
     action: string,
     ctx: CallContext,
   ): Promise<void> {
-    await repos.outbox.append(
-      {
-        type,
-        key: storefront.id,
-        aggregateId: plan.id,
+    await recordChange(repos, ctx, {
+      events: [
+        {
+          type,
+          key: storefront.id,
+          aggregateId: plan.id,
+          storefrontId: storefront.id,
+          tenantId: storefront.tenantId,
+          provider: storefront.binding.provider,
+          data: { kind: 'plan', plan },
+        },
+      ],
+      audit: {
+        action,
+        resourceType: 'plan',
+        resourceId: plan.id,
         storefrontId: storefront.id,
-        tenantId: storefront.tenantId,
-        provider: storefront.binding.provider,
-        data: { kind: 'plan', plan },
       },
-      ctx,
-    );
-    await repos.audit.record({
-      ...ctx,
-      action,
-      resourceType: 'plan',
-      resourceId: plan.id,
-      storefrontId: storefront.id,
     });
   }
 }

@@ -18,6 +18,7 @@ import { requireVariant } from '../providers/provider-capabilities';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import { effectOf, recordEffect } from './pending-effects';
 import { customerDetails, sellablePlan, termsOf, URL_RULE } from './subscription-lookup';
+import { recordChange } from '../engine/record-change';
 
 export interface CheckoutInput {
   storefrontId: string;
@@ -187,14 +188,15 @@ export class CheckoutUseCases {
         return { session, subscription: (await repos.subscriptions.get(id))! };
       }
       const session = await recordSession(repos, opened);
-      await repos.outbox.append(drafts.subscription('billing.subscription.created', storefront, subscription), ctx);
-      await repos.audit.record({
-        ...ctx,
-        action: 'CreateCheckoutSession',
-        resourceType: 'subscription',
-        resourceId: id,
-        storefrontId: storefront.id,
-        details: { plan_id: plan.id, provider: subscription.provider },
+      await recordChange(repos, ctx, {
+        events: [drafts.subscription('billing.subscription.created', storefront, subscription)],
+        audit: {
+          action: 'CreateCheckoutSession',
+          resourceType: 'subscription',
+          resourceId: id,
+          storefrontId: storefront.id,
+          details: { plan_id: plan.id, provider: subscription.provider },
+        },
       });
       return { session, subscription };
     }, ctx);

@@ -7,6 +7,7 @@ import type { Clock } from '../../ports/clock.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
+import { recordChange } from '../engine/record-change';
 
 export interface CreateCustomerInput {
   storefrontId: string;
@@ -153,25 +154,25 @@ export class CustomerUseCases {
     action: string,
     ctx: CallContext,
   ): Promise<void> {
-    await repos.outbox.append(
-      {
-        type,
-        key: customer.id,
-        aggregateId: customer.id,
+    await recordChange(repos, ctx, {
+      events: [
+        {
+          type,
+          key: customer.id,
+          aggregateId: customer.id,
+          storefrontId: storefront.id,
+          tenantId: storefront.tenantId,
+          provider: '',
+          data: { kind: 'customer', customer },
+        },
+      ],
+      audit: {
+        action,
+        resourceType: 'customer',
+        resourceId: customer.id,
         storefrontId: storefront.id,
-        tenantId: storefront.tenantId,
-        provider: '',
-        data: { kind: 'customer', customer },
+        details: { version: customer.version },
       },
-      ctx,
-    );
-    await repos.audit.record({
-      ...ctx,
-      action,
-      resourceType: 'customer',
-      resourceId: customer.id,
-      storefrontId: storefront.id,
-      details: { version: customer.version },
     });
   }
 }

@@ -11,6 +11,7 @@ import type { KnownTenants } from '../providers/known-tenants';
 import { Page, pageOf, readPage } from './pagination';
 import { capabilitiesOf } from '../providers/provider-capabilities';
 import type { ProviderRegistry } from '../providers/provider-registry';
+import { recordChange } from '../engine/record-change';
 
 export interface CreateStorefrontInput {
   storefrontId: string;
@@ -261,25 +262,25 @@ export class StorefrontUseCases {
     ctx: CallContext,
     details?: Record<string, unknown>,
   ): Promise<void> {
-    await repos.outbox.append(
-      {
-        type,
-        key: storefront.id,
-        aggregateId: storefront.id,
+    await recordChange(repos, ctx, {
+      events: [
+        {
+          type,
+          key: storefront.id,
+          aggregateId: storefront.id,
+          storefrontId: storefront.id,
+          tenantId: storefront.tenantId,
+          provider: storefront.binding.provider,
+          data: { kind: 'storefront', storefront },
+        },
+      ],
+      audit: {
+        action,
+        resourceType: 'storefront',
+        resourceId: storefront.id,
         storefrontId: storefront.id,
-        tenantId: storefront.tenantId,
-        provider: storefront.binding.provider,
-        data: { kind: 'storefront', storefront },
+        details: { provider: storefront.binding.provider, version: storefront.version, ...details },
       },
-      ctx,
-    );
-    await repos.audit.record({
-      ...ctx,
-      action,
-      resourceType: 'storefront',
-      resourceId: storefront.id,
-      storefrontId: storefront.id,
-      details: { provider: storefront.binding.provider, version: storefront.version, ...details },
     });
   }
 

@@ -221,7 +221,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxAttempts: config.schedulerMaxAttempts,
       retryBaseMs: 5_000,
       maxBackoffMs: 3_600_000,
-      batchSize: 20,
+      // Few per claim: every claimed action's lease runs from the claim, and they run one after another.
+      batchSize: 2,
     },
     logger.child({ component: 'scheduler' }),
     (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),

@@ -10,7 +10,7 @@ export const CENSOR = '[redacted]';
  * case-insensitive and anywhere in the key, so a provider's own header spelling is covered without naming it.
  */
 const SECRET_KEY =
-  /authorization|cookie|signature|token|secret|passw(or)?d|api[-_]?key|private[-_]?key|credential|database[-_]?url/i;
+  /authorization|cookie|signature|token|secret|passw(or)?d|api[-_]?key|private[-_]?key|credential|database[-_]?url|access[-_]?no/i;
 
 /** Keys that look secret but are not: paging cursors are opaque, not credentials, and help to debug a listing. */
 const NOT_SECRET_KEY = /^(next[-_]?)?page[-_]?token$/i;

@@ -87,6 +87,10 @@ describe('cancel at period end, emulated by our scheduler', () => {
 
     await cancel();
     expect(await pendingActions(subscription.id)).toHaveLength(1);
+    // The provider knows nothing of it: a state it reports (here after a quantity change) never clears our flag.
+    const changed = await call(subs(), subs().updateQuantity, { subscriptionId: subscription.id, quantity: 2 });
+    expect(changed.subscription).toMatchObject({ quantity: 2, cancelAtPeriodEnd: true });
+    expect(await pendingActions(subscription.id)).toHaveLength(1);
     // The action is durable: a restarted service (another replica, after a deploy) runs it.
     await service.close();
     service = await start();

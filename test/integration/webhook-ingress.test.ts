@@ -103,7 +103,7 @@ describe('webhook ingress: source-IP allowlist and trusted proxies', () => {
       const answer = await post('guarded', STRANGER, body, signature(body, { forged }));
       expect(answer).toEqual({
         status: 403,
-        body: { error: `source address ${STRANGER} is not in the storefront's allowed_webhook_ips` },
+        body: { error: `source address ${STRANGER} is not allowed for this storefront` },
       });
       expect(await stored(body)).toEqual([]);
     }
@@ -134,7 +134,7 @@ describe('webhook ingress: source-IP allowlist and trusted proxies', () => {
       expect({ chain, status: answer.status, error: answer.body.error }).toEqual({
         chain,
         status: 403,
-        error: "source address 198.51.100.9 is not in the storefront's allowed_webhook_ips",
+        error: 'source address 198.51.100.9 is not allowed for this storefront',
       });
     }
     // The proxy itself is not an allowed sender.

@@ -150,6 +150,9 @@ describe('secret redaction', () => {
     ['access_token', true],
     ['password', true],
     ['private_key', true],
+    // A binding secret some providers send as a header (hub-access-no) or body field.
+    ['hub-access-no', true],
+    ['access_no', true],
     ['x-tn', false],
     ['page_token', false],
     ['customer_id', false],

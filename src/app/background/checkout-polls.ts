@@ -31,7 +31,13 @@ export class CheckoutPolls {
 
   private async run(action: ScheduledAction, signal: AbortSignal): Promise<ActionOutcome> {
     const stored = await this.uow.reads.checkoutSessions.get(action.subjectId);
-    if (!stored || isFinalCheckout(stored.status)) return 'done';
+    if (!stored) return 'done';
+    if (isFinalCheckout(stored.status)) {
+      // Complete on the provider's first answer: its subscription is caught up in case the webhook never comes.
+      const sold = stored.subscriptionId ? await this.uow.reads.subscriptions.get(stored.subscriptionId) : undefined;
+      if (stored.status === 'COMPLETE' && sold?.status === 'INCOMPLETE') await this.catchUp(sold.id, action.id);
+      return 'done';
+    }
     const now = this.clock.now();
     if (stored.expiresAt && stored.expiresAt <= now) return 'done';
     const { session, subscription } = await this.sessions.get(stored.id, { ...systemContext(action.id), signal });

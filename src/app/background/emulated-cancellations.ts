@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { isTerminal } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ScheduledAction, UnitOfWork } from '../../ports/store.port';
-import { CANCEL_AT_PERIOD_END } from '../engine/emulated-cancellation';
-import { applySubscriptionState } from '../engine/subscription-changes';
+import { CANCEL_AT_PERIOD_END, cancellationDue } from '../engine/emulated-cancellation';
+import { applyOwnChange } from '../engine/subscription-changes';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import type { ActionOutcome, Scheduler } from './scheduler';
@@ -33,6 +33,20 @@ export class EmulatedCancellations {
     const reads = this.uow.reads;
     const seen = await reads.subscriptions.get(action.subjectId);
     if (!seen || isTerminal(seen.status) || !seen.cancelAtPeriodEnd) return 'done';
+    const now = this.clock.now();
+    if (seen.currentPeriodEnd && cancellationDue(seen.currentPeriodEnd, now) > now) {
+      // The period end moved since this was scheduled (a longer plan, an early renewal): wait for the new one.
+      await this.uow.transaction((repos) =>
+        repos.scheduledActions.schedule({
+          kind: CANCEL_AT_PERIOD_END,
+          subjectId: seen.id,
+          storefrontId: seen.storefrontId,
+          dueAt: cancellationDue(seen.currentPeriodEnd!, now),
+          payload: action.payload,
+        }),
+      );
+      return 'done';
+    }
     const storefront = (await reads.storefronts.get(seen.storefrontId))!;
     const connection = await this.gateway.connect(reads, storefront, seen.provider, {
       signal,
@@ -41,7 +55,9 @@ export class EmulatedCancellations {
     const cancel = connection.operation('cancelSubscription');
     const reason = typeof action.payload.reason === 'string' ? action.payload.reason : '';
     const outcome = await cancel(connection.ctx, await handleOf(reads, seen), { atPeriodEnd: false, reason });
-    if (outcome.kind === 'applied' && seen.currentPeriodEnd && outcome.state.currentPeriodEnd) {
+    // The provider confirms later by webhook; nothing is changed or emitted before it does.
+    if (outcome.kind === 'accepted') return 'done';
+    if (seen.currentPeriodEnd && outcome.state.currentPeriodEnd) {
       if (outcome.state.currentPeriodEnd > seen.currentPeriodEnd) {
         // The provider renewed before we cancelled (the action ran late): the new period was charged.
         this.logger.warn(
@@ -53,15 +69,15 @@ export class EmulatedCancellations {
     return this.uow.transaction(async (repos): Promise<ActionOutcome> => {
       const locked = (await repos.subscriptions.get(seen.id, { forUpdate: true }))!;
       if (isTerminal(locked.status) || !locked.cancelAtPeriodEnd) return 'done';
-      const now = this.clock.now();
+      const at = this.clock.now();
       // Access ends with the period that was paid for, not when the provider's cancellation webhook arrives.
-      await applySubscriptionState(
+      await applyOwnChange(
         repos,
         storefront,
         locked,
-        { status: 'CANCELED', canceledAt: now, endedAt: locked.currentPeriodEnd ?? now },
+        { status: 'CANCELED', canceledAt: at, endedAt: locked.currentPeriodEnd ?? at },
         { actor: ACTOR, correlationId: action.id },
-        now,
+        at,
         connection.provider.features.entitlements,
       );
       return 'done';

@@ -35,7 +35,7 @@ export async function applyFetchedSubscription(
     },
     link.source,
     now,
-    link.origin.features.entitlements,
+    link.origin.features,
   );
   return result.outcome === 'refused' ? `provider state refused: ${result.reason}` : `reconciled: ${result.outcome}`;
 }

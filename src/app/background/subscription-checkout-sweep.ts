@@ -2,6 +2,7 @@ import type { Subscription } from '../../domain/subscription';
 import type { ProviderCheckoutState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
 import { applySubscriptionState } from '../engine/subscription-changes';
+import { isFinalCheckout } from '../../domain/checkout-session';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection } from '../providers/provider-gateway';
 import { applyFetchedSubscription } from './observed-subscription';
@@ -50,7 +51,10 @@ export class SubscriptionCheckoutSweep implements Sweep {
       let subscription = await repos.subscriptions.lockDueForReconciliation(id, now);
       if (!subscription) return 'settled meanwhile, or taken by another replica';
       const { checkout, paid } = report;
-      if (checkout?.status === 'OPEN') return this.later(repos, id, 'checkout still open');
+      if (checkout && !isFinalCheckout(checkout.status)) {
+        // Open, or still processing at the provider (a server-to-server charge, a 3-D Secure step): not abandoned.
+        return this.later(repos, id, `checkout still ${checkout.status}`);
+      }
 
       if (checkout?.subscriptionRef && !subscription.providerRef) {
         subscription = { ...subscription, providerRef: checkout.subscriptionRef };
@@ -76,7 +80,7 @@ export class SubscriptionCheckoutSweep implements Sweep {
         { status: 'INCOMPLETE_EXPIRED', cancelAtPeriodEnd: false, endedAt: at },
         link.source,
         at,
-        link.origin.features.entitlements,
+        link.origin.features,
       );
       return `checkout expired: ${result.outcome}`;
     });
@@ -87,7 +91,7 @@ export class SubscriptionCheckoutSweep implements Sweep {
     const getCheckout = connection.optional('getCheckout');
     const checkout =
       seen.checkoutSessionRef && getCheckout ? await getCheckout(connection.ctx, seen.checkoutSessionRef) : undefined;
-    if (checkout?.status === 'OPEN') return { checkout };
+    if (checkout && !isFinalCheckout(checkout.status)) return { checkout };
     const paid = checkout?.paymentRef ? await fetchPaymentReport(connection, checkout.paymentRef) : undefined;
     const handle = await handleOf(this.deps.uow.reads, seen);
     // Before we know its reference, the provider finds it by our order id (the handle's id).

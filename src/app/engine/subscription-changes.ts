@@ -2,16 +2,36 @@ import type { EventType } from '../../domain/event-catalogue';
 import type { Storefront } from '../../domain/storefront';
 import type { Subscription } from '../../domain/subscription';
 import { ObservedSubscription, transition, Transition } from '../../domain/subscription-lifecycle';
+import type { ProviderFeatures } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
 import { drafts } from './event-drafts';
 import { recordChange } from './record-change';
 
+/** What the engine needs to know of the provider that reported a state. */
+export type ReportingProvider = Pick<ProviderFeatures, 'entitlements' | 'cancelAtPeriodEnd'>;
+
 /**
  * Applies an observed provider state to a subscription through the state machine, in the caller's transaction:
- * row, events (one per change, in order), derived entitlements and audit row commit together.
+ * row, events (one per change, in order), derived entitlements and audit row commit together. Where we emulate
+ * cancel at period end, the provider knows nothing of it, so what it reports never sets or clears our flag.
  */
 export async function applySubscriptionState(
+  repos: Repositories,
+  storefront: Storefront,
+  current: Subscription,
+  observed: ObservedSubscription,
+  source: ActorContext,
+  now: Date,
+  provider?: ReportingProvider,
+): Promise<{ subscription: Subscription; result: Transition }> {
+  const reported =
+    provider?.cancelAtPeriodEnd === 'emulated' ? { ...observed, cancelAtPeriodEnd: undefined } : observed;
+  return applyOwnChange(repos, storefront, current, reported, source, now, provider?.entitlements);
+}
+
+/** A change we make ourselves (scheduling or revoking an emulated cancel at period end): applied as asked. */
+export async function applyOwnChange(
   repos: Repositories,
   storefront: Storefront,
   current: Subscription,

@@ -33,7 +33,13 @@ export function asNotification(event: ProviderEvent): ProviderEvent {
         ref: event.invoice.subscriptionRef ?? '',
         orderId: event.invoice.orderId,
       };
-    default:
+    case 'entitlement':
+    case 'discount': {
+      // Unsigned claims about a subscription: what it grants is fetched with it, never taken from the body.
+      const ref = event.kind === 'entitlement' ? event.entitlement.subscriptionRef : event.discount.subscriptionRef;
+      return { ...base, kind: 'changed', object: 'subscription', ref: ref ?? '' };
+    }
+    case 'changed':
       return event;
   }
 }

@@ -180,7 +180,7 @@ export class PaymentEvents {
       },
       source,
       this.clock.now(),
-      origin.features.entitlements,
+      origin.features,
     );
   }
   /** Settles a refund exactly once, as the provider reports it (webhook or fetch). */

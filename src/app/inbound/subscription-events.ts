@@ -62,7 +62,7 @@ export class SubscriptionEvents {
       observed,
       source,
       this.clock.now(),
-      origin.features.entitlements,
+      origin.features,
     );
     if (result.outcome === 'refused') return this.reconcile(repos, origin, subscription, source, result.reason);
     return result.outcome;
@@ -104,7 +104,7 @@ export class SubscriptionEvents {
       },
       source,
       this.clock.now(),
-      origin.features.entitlements,
+      origin.features,
     );
     return result.outcome === 'refused'
       ? `${why}; provider state refused too: ${result.reason}`

@@ -14,10 +14,10 @@ export function sourceRefusal(
 ): string | undefined {
   const allowlist = webhookIpRanges(spec, config);
   if (!allowlist) return undefined;
-  const key = spec!.webhookIpAllowlist!;
-  if ('error' in allowlist) return `the storefront's ${key} cannot be read (${allowlist.error}); fix the binding`;
+  // Said to an unauthenticated sender: its own address, never the operator's allowlist or why it does not parse.
+  if ('error' in allowlist) return `the storefront's webhook source allowlist cannot be read; it refuses every sender`;
   if (ipAllowed(remoteAddress, allowlist.ranges)) return undefined;
-  return `source address ${remoteAddress.slice(0, 45)} is not in the storefront's ${key}`;
+  return `source address ${remoteAddress.slice(0, 45)} is not allowed for this storefront`;
 }
 
 const MAX_ORDERING_KEY = 255;

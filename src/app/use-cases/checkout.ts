@@ -283,7 +283,9 @@ function sessionOf(
  */
 async function recordSession(repos: Repositories, session: CheckoutSession): Promise<CheckoutSession> {
   if (await repos.checkoutSessions.insert(session)) {
-    if (!isFinalCheckout(session.status) && session.status !== 'OPEN') {
+    // Hosted pages report by webhook (and the reconciler asks once they expire); anything else is followed now: a
+    // charge in progress until it is final, and one already complete in case its webhook never comes.
+    if (session.status !== 'OPEN' && !(isFinalCheckout(session.status) && session.status !== 'COMPLETE')) {
       await repos.scheduledActions.schedule({
         kind: CHECKOUT_POLL,
         subjectId: session.id,
@@ -293,8 +295,13 @@ async function recordSession(repos: Repositories, session: CheckoutSession): Pro
     }
     return session;
   }
-  // Not inserted means the provider's ref is recorded already (it is the only other unique key).
-  return (await repos.checkoutSessions.findByProviderRef(session.provider, session.providerRef))!;
+  // Not inserted means the provider's ref is recorded already (it is the only other unique key): ours from an earlier
+  // attempt of this checkout, or — refs colliding across merchant accounts — someone else's, which is never handed out.
+  const recorded = (await repos.checkoutSessions.findByProviderRef(session.provider, session.providerRef))!;
+  if (recorded.subscriptionId !== session.subscriptionId || recorded.paymentId !== session.paymentId) {
+    throw failedPrecondition(`the provider answered with checkout session '${session.providerRef}' of another order`);
+  }
+  return recorded;
 }
 
 function positive(money: Money, field: string): Money {

@@ -13,7 +13,7 @@ import type {
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CANCEL_AT_PERIOD_END, cancellationDue } from '../engine/emulated-cancellation';
-import { applySubscriptionState } from '../engine/subscription-changes';
+import { applyOwnChange, applySubscriptionState } from '../engine/subscription-changes';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { pageOf, readPage } from './pagination';
 import { effectOf, recordEffect, resuming } from './pending-effects';
@@ -77,7 +77,8 @@ export class SubscriptionUseCases {
     if (!resuming(ctx, 'cancelSubscription')) {
       if (isTerminal(current.status))
         throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
-      if (input.atPeriodEnd && current.cancelAtPeriodEnd) return current;
+      const emulated = this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated';
+      if (input.atPeriodEnd && current.cancelAtPeriodEnd && !emulated) return current;
     }
     if (input.atPeriodEnd && this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated') {
       return this.emulatedCancellation(current, true, ctx, input.reason);
@@ -174,7 +175,7 @@ export class SubscriptionUseCases {
         throw failedPrecondition(`subscription '${locked.id}' has no current period to end`);
       }
       const now = this.clock.now();
-      const { subscription } = await applySubscriptionState(
+      const { subscription } = await applyOwnChange(
         repos,
         storefront,
         locked,
@@ -183,19 +184,20 @@ export class SubscriptionUseCases {
         now,
         connection.provider.features.entitlements,
       );
-      if (schedule) {
-        await repos.scheduledActions.schedule({
-          kind: CANCEL_AT_PERIOD_END,
-          subjectId: locked.id,
-          storefrontId: locked.storefrontId,
-          dueAt: cancellationDue(locked.currentPeriodEnd!, now),
-          payload: { reason },
-        });
-      } else {
-        await repos.scheduledActions.cancel(CANCEL_AT_PERIOD_END, locked.id);
-      }
+      if (schedule) await this.scheduleCancellation(repos, locked, reason, now);
+      else await repos.scheduledActions.cancel(CANCEL_AT_PERIOD_END, locked.id);
       return subscription;
     }, ctx);
+  }
+
+  private async scheduleCancellation(repos: Repositories, subscription: Subscription, reason: string, now: Date) {
+    await repos.scheduledActions.schedule({
+      kind: CANCEL_AT_PERIOD_END,
+      subjectId: subscription.id,
+      storefrontId: subscription.storefrontId,
+      dueAt: cancellationDue(subscription.currentPeriodEnd!, now),
+      payload: { reason },
+    });
   }
 
   /** Runs one provider mutation on a pinned subscription and applies what the provider answers. */
@@ -228,6 +230,8 @@ export class SubscriptionUseCases {
     const asked =
       resumed && change.done ? await connection.operation('getSubscription')(connection.ctx, handle) : undefined;
     if (!resumed) await recordEffect(ctx, effect);
+    // A state the provider does not date was true when we asked, not when our transaction got the lock.
+    const askedAt = this.clock.now();
     const outcome: MutationOutcome =
       asked && change.done?.(asked) ? { kind: 'applied', state: asked } : await change.run(op, connection.ctx, handle);
     return this.uow.transaction(async (repos) => {
@@ -253,10 +257,10 @@ export class SubscriptionUseCases {
         repos,
         storefront,
         target,
-        { ...state, ...change.requested, observedAt: state.observedAt ?? now },
+        { ...state, ...change.requested, observedAt: state.observedAt ?? askedAt },
         ctx,
         now,
-        connection.provider.features.entitlements,
+        connection.provider.features,
       );
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);

@@ -1,4 +1,5 @@
 import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
+import type { Violation } from '../../src/domain/errors';
 import type { ProviderModule } from '../../src/ports/provider-adapter.port';
 import { createSubotizOperations } from './operations';
 import { subotizWebhooks } from './webhooks';
@@ -11,6 +12,9 @@ const BINDING: BindingSpec = {
     sub_merchant_id: {},
     webhook_tolerance_seconds: { integer: { min: 30, max: 3600 } },
     allowed_webhook_ips: {},
+    // The Checkout Session's return_url / cancel_url when a request names none (our pages, any host).
+    return_url: { customerUrl: true },
+    cancel_url: { customerUrl: true },
   },
   secrets: ['api_key', 'access_no', 'access_secret', 'webhook_secret', 'webhook_secret_previous'],
   // Production, sandbox and the staging host of the quick-start (shared/providers/subotiz-research.md).
@@ -22,7 +26,10 @@ const BINDING: BindingSpec = {
 export const subotiz: ProviderModule = {
   id: 'subotiz',
   binding: BINDING,
-  validateBinding: (config, secretRefs) => checkBinding(BINDING, config, secretRefs),
+  validateBinding: (config, secretRefs) => [
+    ...checkBinding(BINDING, config, secretRefs),
+    ...required(config, secretRefs),
+  ],
   webhookSecretNames: { current: 'webhook_secret', previous: 'webhook_secret_previous' },
   features: {
     pricing: { by: 'reference', referenceName: 'price_id' },
@@ -38,3 +45,18 @@ export const subotiz: ProviderModule = {
     webhooks: subotizWebhooks,
   }),
 };
+
+/** The Checkout Session's required `sub_merchant_id` and `access_no` (skill: Checkout Session key parameters). */
+function required(config: Record<string, string>, secretRefs: Record<string, string>): Violation[] {
+  const violations: Violation[] = [];
+  if (!config.sub_merchant_id) {
+    violations.push({
+      field: 'provider_config.sub_merchant_id',
+      rule: 'is required (every Checkout Session names it)',
+    });
+  }
+  if (!secretRefs.access_no) {
+    violations.push({ field: 'secret_refs.access_no', rule: 'is required (every Checkout Session names it)' });
+  }
+  return violations;
+}

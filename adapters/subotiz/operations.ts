@@ -233,18 +233,31 @@ function refOf(handle: SubscriptionHandle): string {
   return handle.providerRef;
 }
 
-/** POST /api/v1/session: a hosted checkout of one price (subscription) or of an amount (payment). */
+/**
+ * POST /api/v1/session with every field the Checkout Session table marks required: `access_no`, `sub_merchant_id`,
+ * `order_id`, `integration_method`, `return_url`, and `cancel_url` for hosted. The URLs come from the request or
+ * else the binding's `return_url` / `cancel_url`; with neither we refuse before calling Subotiz.
+ */
 function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<string, unknown> {
+  const embedded = input.uiMode === 'embedded';
+  const returnUrl = input.successUrl || ctx.config.return_url || '';
+  const cancelUrl = input.cancelUrl || ctx.config.cancel_url || '';
+  const missing = [];
+  if (!returnUrl) missing.push({ field: 'success_url', rule: MISSING_URL('return_url') });
+  if (!cancelUrl && !embedded) missing.push({ field: 'cancel_url', rule: MISSING_URL('cancel_url') });
+  if (missing.length > 0) throw invalidArgument(missing);
   const body: Record<string, unknown> = {
-    access_no: ctx.secrets.access_no || undefined,
-    sub_merchant_id: ctx.config.sub_merchant_id || undefined,
+    access_no: ctx.secrets.access_no,
+    sub_merchant_id: ctx.config.sub_merchant_id,
     order_id: input.orderId,
     payer_id: input.customer.id,
     email: input.customer.email || undefined,
     customer_id: input.customer.providerRef || undefined,
-    integration_method: 'hosted',
-    return_url: input.successUrl || undefined,
-    cancel_url: input.cancelUrl || undefined,
+    integration_method: embedded ? 'embedded' : 'hosted',
+    return_url: returnUrl,
+    cancel_url: cancelUrl || undefined,
+    // Flow 2: an embedded checkout stays on the caller's page unless the payment method needs a redirect.
+    redirect_on_completion: embedded ? 'if_required' : undefined,
   };
   if (input.mode === 'subscription') {
     const priceId = input.plan?.ref;
@@ -255,6 +268,9 @@ function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<s
   if (!input.amount) throw invalidArgument([{ field: 'amount', rule: 'is required for a payment checkout' }]);
   return { ...body, mode: 'payment', amount: toSubotizAmount(input.amount), currency: input.amount.currency };
 }
+
+const MISSING_URL = (setting: string) =>
+  `is required: Subotiz needs it and the storefront's binding has no default ${setting}`;
 
 function unixSeconds(time: Date | undefined): number | undefined {
   return time === undefined ? undefined : Math.floor(time.getTime() / 1000);

@@ -62,7 +62,7 @@ const subotiz: WorldFactory = {
       customerId: world.customerId,
       async checkout() {
         const answer = await call(subs, subs.createCheckoutSession, world.checkoutRequest());
-        sessions.set(answer.subscription!.id, answer.checkoutSession!.id);
+        sessions.set(answer.subscription!.id, answer.checkoutSession!.providerRef);
         return answer.subscription!.id;
       },
       async completeCheckout(subscriptionId) {

@@ -338,9 +338,28 @@ describe('Subotiz operations', () => {
       uiMode: 'hosted',
       customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '' },
       amount: { currency: 'JPY', amountMinor: 1500n },
+      successUrl: 'https://ok',
+      cancelUrl: 'https://no',
     });
     expect(calls[0]?.body).toMatchObject({ mode: 'payment', amount: '1500', currency: 'JPY', order_id: 'pay_1' });
     expect(calls[0]?.body).not.toHaveProperty('line_items');
+  });
+
+  it('refuses a checkout with no return or cancel URL anywhere, naming success_url and cancel_url, before calling', async () => {
+    const { client: c, calls } = recording([]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const checkout = ops.createCheckout(ctx(), {
+      orderId: 'pay_2',
+      mode: 'payment',
+      uiMode: 'hosted',
+      customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '' },
+      amount: { currency: 'EUR', amountMinor: 100n },
+    });
+    await expect(checkout).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      violations: [{ field: 'success_url' }, { field: 'cancel_url' }],
+    });
+    expect(calls).toHaveLength(0);
   });
 
   it('cancels at period end, and reads the subscription when Subotiz answers with empty data', async () => {

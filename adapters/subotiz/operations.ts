@@ -18,6 +18,7 @@ import {
   toSubscriptionState,
   toUsageRecord,
 } from './mapping';
+import { findInList, sendOnce } from './send-once';
 import { asObject, optionalBigInt, optionalInt, optionalString, optionalTime, requiredString } from './wire';
 
 /** How long a customer-portal link stays valid (README: Endpoints). */
@@ -196,14 +197,35 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
     getInvoice: getOne('getInvoice', '/api/v1/invoice/{id}', 'id', 'invoice', (data) => toInvoiceState(data)),
 
     async refund(ctx, refund) {
-      const data = await client.call(ctx, {
-        operation: 'refund',
-        method: 'POST',
-        route: '/api/v1/refund',
-        body: { trade_id: refund.payment.ref, amount: toSubotizAmount(refund.amount), reason: refund.reason },
-        resource: `trade '${refund.payment.ref}'`,
-      });
-      return toRefundState(data);
+      const tradeId = refund.payment.ref;
+      // Subotiz does not promise to replay a refund by Request-Id, so it is never sent twice blindly: our refund id
+      // travels in `metadata.refund_id` (the Refund object keeps metadata) and finds it again (README: Assumptions).
+      const send = async () =>
+        toRefundState(
+          await client.call(ctx, {
+            operation: 'refund',
+            method: 'POST',
+            route: '/api/v1/refund',
+            body: {
+              trade_id: tradeId,
+              amount: toSubotizAmount(refund.amount),
+              reason: refund.reason,
+              metadata: { refund_id: refund.refundId },
+            },
+            resource: `trade '${tradeId}'`,
+            replayable: false,
+          }),
+        );
+      const find = async () => {
+        const found = await findInList(
+          client,
+          ctx,
+          { operation: 'findRefund', route: '/api/v1/refunds', query: { trade_id: tradeId }, noun: 'refunds' },
+          (item) => item.trade_id === tradeId && metadataOf(item).refund_id === refund.refundId,
+        );
+        return found === undefined ? undefined : toRefundState(found);
+      };
+      return sendOnce(send, find);
     },
 
     getRefund: getOne('getRefund', '/api/v1/refund/{refund_id}', 'refund_id', 'refund', (data) => toRefundState(data)),
@@ -271,6 +293,14 @@ function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<s
 
 const MISSING_URL = (setting: string) =>
   `is required: Subotiz needs it and the storefront's binding has no default ${setting}`;
+
+/** An object's `metadata` (absent or null: empty). */
+function metadataOf(item: Record<string, unknown>): Record<string, unknown> {
+  const metadata = item.metadata;
+  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
+    ? (metadata as Record<string, unknown>)
+    : {};
+}
 
 function unixSeconds(time: Date | undefined): number | undefined {
   return time === undefined ? undefined : Math.floor(time.getTime() / 1000);

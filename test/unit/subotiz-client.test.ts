@@ -423,7 +423,13 @@ describe('Subotiz operations', () => {
       amount: { currency: 'USD', amountMinor: 1557n },
       reason: 'asked',
     });
-    expect(calls[0]?.body).toEqual({ trade_id: 't1', amount: '15.57', reason: 'asked' });
+    expect(calls[0]?.body).toEqual({
+      trade_id: 't1',
+      amount: '15.57',
+      reason: 'asked',
+      metadata: { refund_id: 'ref_1' },
+    });
+    expect(calls[0]?.replayable).toBe(false);
     expect(refund).toMatchObject({ ref: 'r1', paymentRef: 't1', status: 'PENDING', amount: { amountMinor: 1557n } });
     await expect(ops.createPortalSession(ctx(), '5477', 'https://back')).resolves.toEqual({
       url: 'https://portal/1',

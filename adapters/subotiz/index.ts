@@ -34,7 +34,8 @@ export const subotiz: ProviderModule = {
   features: {
     pricing: { by: 'reference', referenceName: 'price_id' },
     checkout: 'hosted',
-    checkoutVariants: ['payment'],
+    // Flow 2 (embedded: the SDK mounts the session) and Flow 3 (payment-only: `mode: payment`, no line items).
+    checkoutVariants: ['embedded', 'payment'],
     cancelAtPeriodEnd: 'native',
     entitlements: 'derived',
     webhooks: 'state',

@@ -131,6 +131,8 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       return {
         sessionRef: optionalString(session, 'session_id', 'session') ?? requiredString(session, 'id', 'session'),
         status: 'OPEN',
+        // Hosted: the page to redirect to. Embedded: what the SDK's `fetchSessionUrl` returns to mount the checkout
+        // (its `fetchSessionId` alternative is our provider_ref).
         nextAction: { redirectUrl: requiredString(session, 'session_url', 'session') },
         // A replayed Request-Id answers the first call's session, whose order is the one that counts.
         orderId: optionalString(session, 'order_id', 'session') ?? input.orderId,

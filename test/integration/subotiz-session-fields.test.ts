@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { CheckoutMode, CheckoutUiMode } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
 import {
   FAST_WEBHOOKS,
@@ -95,6 +96,31 @@ describe('Subotiz Checkout Session required fields', () => {
     const { checkoutSession } = await call(subs(), subs().createCheckoutSession, world.checkoutRequest());
     const session = await sessionAtSubotiz(checkoutSession!.providerRef);
     expect(session).toMatchObject({ return_url: SUBOTIZ_RETURN_URL, cancel_url: SUBOTIZ_CANCEL_URL });
+  });
+
+  it('opens an embedded checkout (Flow 2): the SDK session URL as next action; the capability is listed', async () => {
+    const { storefront } = await call(storefronts(), storefronts().getStorefront, { storefrontId: world.storefrontId });
+    expect(storefront!.capabilities.map((c) => c.operation)).toContain('CreateCheckoutSession.embedded');
+
+    const { checkoutSession } = await call(subs(), subs().createCheckoutSession, {
+      ...world.checkoutRequest(),
+      uiMode: CheckoutUiMode.CHECKOUT_UI_MODE_EMBEDDED,
+    });
+    const session = await sessionAtSubotiz(checkoutSession!.providerRef);
+    expect(session).toMatchObject({ integration_method: 'embedded', redirect_on_completion: 'if_required' });
+    expect(checkoutSession!.nextAction!.redirectUrl).toBe(session.session_url);
+  });
+
+  it('opens a payment-only checkout (Flow 3): mode payment with an amount and no line items', async () => {
+    const { checkoutSession } = await call(subs(), subs().createCheckoutSession, {
+      ...world.checkoutRequest(),
+      mode: CheckoutMode.CHECKOUT_MODE_PAYMENT,
+      planId: '',
+      amount: { currencyCode: 'EUR', amountMinor: 1250n, amountDecimal: '' },
+      description: 'one-off',
+    });
+    const session = await sessionAtSubotiz(checkoutSession!.providerRef);
+    expect(session).toMatchObject({ mode: 'payment', total_amount: '12.50', currency: 'EUR', price_id: null });
   });
 
   it('refuses a checkout with neither request URLs nor binding defaults before calling Subotiz', async () => {

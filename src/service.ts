@@ -30,6 +30,7 @@ import { SubscriptionUseCases } from './app/use-cases/subscriptions';
 import { UsageUseCases } from './app/use-cases/usage';
 import { WebhookIntake } from './app/inbound/webhook-intake';
 import { Scheduler } from './app/background/scheduler';
+import { MERCHANT_RENEWAL, merchantRenewalHandler } from './app/background/merchant-renewals';
 import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
@@ -225,6 +226,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),
   );
   uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
+  scheduler.register(
+    MERCHANT_RENEWAL,
+    merchantRenewalHandler({ uow, gateway, applier, clock, dunningDays: config.merchantRenewalDunningDays }),
+  );
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),

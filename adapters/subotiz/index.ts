@@ -13,6 +13,8 @@ const BINDING: BindingSpec = {
     webhook_tolerance_seconds: { integer: { min: 30, max: 3600 } },
     allowed_webhook_ips: {},
     // The Checkout Session's return_url / cancel_url when a request names none (our pages, any host).
+    // Who charges renewals: Subotiz (`provider`, default) or our scheduler with Create Trade (`merchant`, Flow 4).
+    renewals: { values: ['provider', 'merchant'] },
     return_url: { customerUrl: true },
     cancel_url: { customerUrl: true },
   },
@@ -39,7 +41,7 @@ export const subotiz: ProviderModule = {
     cancelAtPeriodEnd: 'native',
     entitlements: 'derived',
     webhooks: 'state',
-    renewals: ['provider'],
+    renewals: ['provider', 'merchant'],
   },
   create: (deps) => ({
     operations: createSubotizOperations({ clock: () => deps.clock.now(), transport: deps.http }),

@@ -232,6 +232,42 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
 
     getRefund: getOne('getRefund', '/api/v1/refund/{refund_id}', 'refund_id', 'refund', (data) => toRefundState(data)),
 
+    async chargeRenewal(ctx, request) {
+      const { orderId } = request;
+      // Flow 4: Create Trade with the saved payment_token. Not sent twice blindly either: an unknown outcome is
+      // looked up by our order id (List Trades), stable for this attempt of this cycle.
+      const send = async () =>
+        toPaymentState(
+          await client.call(ctx, {
+            operation: 'chargeRenewal',
+            method: 'POST',
+            route: '/api/v1/trade',
+            body: {
+              access_no: ctx.secrets.access_no,
+              sub_merchant_id: ctx.config.sub_merchant_id,
+              order_id: orderId,
+              payment_mode: 'recurring_payment',
+              payment_token: request.paymentMethodRef,
+              amount: toSubotizAmount(request.amount),
+              currency: request.amount.currency,
+              customer_id: request.handle.customerRef || undefined,
+              metadata: { subscription_id: request.handle.id, cycle_index: String(request.cycleIndex) },
+            },
+            replayable: false,
+          }),
+        );
+      const find = async () => {
+        const found = await findInList(
+          client,
+          ctx,
+          { operation: 'findTrade', route: '/api/v1/trades', query: { order_id: orderId }, noun: 'trades' },
+          (item) => item.order_id === orderId,
+        );
+        return found === undefined ? undefined : toPaymentState(found);
+      };
+      return sendOnce(send, find);
+    },
+
     async createPortalSession(ctx, customerRef) {
       // Subotiz's portal auth takes no return URL; the portal's way back is set in its dashboard.
       const requested = clock();

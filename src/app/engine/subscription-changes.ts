@@ -4,6 +4,7 @@ import type { Subscription } from '../../domain/subscription';
 import { ObservedSubscription, transition, Transition } from '../../domain/subscription-lifecycle';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
+import { keepRenewalScheduled } from './merchant-renewal-schedule';
 import { drafts } from './event-drafts';
 
 /** Why a change happened: the caller (RPC) or a provider webhook (its event id goes into every event). */
@@ -46,6 +47,8 @@ async function commitChange(
     await repos.outbox.append(drafts.subscription(type, storefront, next, source.providerEventId), source);
   }
   if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
+  // Where our scheduler charges renewals (binding `renewals: merchant`), the next charge follows the period end.
+  await keepRenewalScheduled(repos, storefront, next);
   await repos.audit.record({
     actor: source.actor,
     correlationId: source.correlationId,

@@ -4,6 +4,9 @@ import type { ProviderModule } from '../../src/ports/provider-adapter.port';
 import { createSubotizOperations } from './operations';
 import { subotizWebhooks } from './webhooks';
 
+/** Who may charge renewals: Subotiz itself, or us with Create Trade (Flow 4); the binding's `renewals` picks one. */
+const RENEWALS = ['provider', 'merchant'] as const;
+
 /** Subotiz storefront binding: API base URL, auth mode (Bearer key or Hub-* signature), merchant, webhook secrets. */
 const BINDING: BindingSpec = {
   config: {
@@ -14,7 +17,7 @@ const BINDING: BindingSpec = {
     allowed_webhook_ips: {},
     // The Checkout Session's return_url / cancel_url when a request names none (our pages, any host).
     // Who charges renewals: Subotiz (`provider`, default) or our scheduler with Create Trade (`merchant`, Flow 4).
-    renewals: { values: ['provider', 'merchant'] },
+    renewals: { values: RENEWALS },
     return_url: { customerUrl: true },
     cancel_url: { customerUrl: true },
   },
@@ -41,7 +44,7 @@ export const subotiz: ProviderModule = {
     cancelAtPeriodEnd: 'native',
     entitlements: 'derived',
     webhooks: 'state',
-    renewals: ['provider', 'merchant'],
+    renewals: RENEWALS,
   },
   create: (deps) => ({
     operations: createSubotizOperations({ clock: () => deps.clock.now(), transport: deps.http }),

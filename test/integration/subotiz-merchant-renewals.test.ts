@@ -46,7 +46,21 @@ describe('Subotiz merchant-initiated renewals (Flow 4)', () => {
       await service.scheduler.runDue(new Date(Date.now() + offsetMs));
       return world.subscription(id);
     }, done);
-  const active = async () => world.subscription((await world.activeSubscription()).id);
+  /** Subscriptions a test made; ended after it, so a later test's clock advance renews (and charges) only its own. */
+  const made: string[] = [];
+  const active = async () => {
+    const { id } = await world.activeSubscription();
+    made.push(id);
+    return world.subscription(id);
+  };
+
+  afterEach(async () => {
+    for (const subscriptionId of made.splice(0)) {
+      await call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: false, reason: '' }).catch(
+        () => undefined,
+      );
+    }
+  });
   const pendingRenewal = (id: string) =>
     withClient(db.url, async (c) => {
       const rows = await c.query(

@@ -43,7 +43,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
       if (subscription.currentPeriodEnd && subscription.currentPeriodEnd.toISOString() > dueFor) return 'done';
 
       const source: ChangeSource = { actor: 'system:merchant-renewal', correlationId: action.id };
-      const call = { ...systemContext(action.id), signal, idempotencyKey: `${action.id}:${action.attempts}` };
+      const call = { ...systemContext(action.id), signal };
       const connection = await deps.gateway.connect(repos, storefront, subscription.provider, call);
       const charge = connection.optional('chargeRenewal');
       if (!charge) return 'done';
@@ -63,14 +63,24 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         await repos.subscriptions.update(current);
       }
       const cycleIndex = (fresh?.cycleIndex ?? 0) + 1;
-      const attempt = action.attempts - 1;
-      const payment = await charge(connection.ctx, {
-        handle,
-        orderId: `${subscription.id}-c${cycleIndex}${attempt > 0 ? `-r${attempt}` : ''}`,
-        amount: { currency: plan.price.currency, amountMinor: plan.price.amountMinor * BigInt(subscription.quantity) },
-        paymentMethodRef,
-        cycleIndex,
-      });
+      // Which dunning step this run is, from when it fell due (not from runs: a run that threw is not a new step),
+      // so every run of one step charges the same order and a lost answer is found, not charged again.
+      const periodEnd = new Date(dueFor).getTime();
+      const step = deps.dunningDays.filter((day) => periodEnd + day * DAY_MS <= action.dueAt.getTime()).length;
+      const orderId = `${subscription.id}-c${cycleIndex}${step > 0 ? `-r${step}` : ''}`;
+      const payment = await charge(
+        { ...connection.ctx, idempotencyKey: `merchant-renewal:${orderId}` },
+        {
+          handle,
+          orderId,
+          amount: {
+            currency: plan.price.currency,
+            amountMinor: plan.price.amountMinor * BigInt(subscription.quantity),
+          },
+          paymentMethodRef,
+          cycleIndex,
+        },
+      );
       const origin = {
         provider: subscription.provider,
         storefront,
@@ -83,8 +93,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         return 'done';
       }
       // Declined (or still processing: treated as not paid yet, and asked again on the dunning schedule).
-      const end = new Date(dueFor);
-      const retryDay = deps.dunningDays[attempt];
+      const retryDay = deps.dunningDays[step];
       const status = retryDay === undefined ? 'UNPAID' : 'PAST_DUE';
       await applySubscriptionState(
         repos,
@@ -96,7 +105,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         origin.features.entitlements,
       );
       if (retryDay === undefined) return 'done';
-      return { retryAt: new Date(end.getTime() + retryDay * DAY_MS), reason: `renewal declined (${status})` };
+      return { retryAt: new Date(periodEnd + retryDay * DAY_MS), reason: `renewal declined (${status})` };
     });
 }
 

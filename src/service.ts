@@ -32,6 +32,7 @@ import { WebhookIntake } from './app/inbound/webhook-intake';
 import { CheckoutPolls } from './app/background/checkout-polls';
 import { EmulatedCancellations } from './app/background/emulated-cancellations';
 import { Scheduler } from './app/background/scheduler';
+import { MERCHANT_RENEWAL, merchantRenewalHandler } from './app/background/merchant-renewals';
 import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
@@ -229,6 +230,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   );
   uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
   new EmulatedCancellations(uow, gateway, clock, logger.child({ component: 'scheduler' })).register(scheduler);
+  scheduler.register(
+    MERCHANT_RENEWAL,
+    merchantRenewalHandler({ uow, gateway, applier, clock, dunningDays: config.merchantRenewalDunningDays }),
+  );
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),

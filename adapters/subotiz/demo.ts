@@ -19,8 +19,8 @@ const MERCHANT = {
 };
 
 /**
- * The Subotiz emulator of the embedded default: the demo merchant (with dashboard default return and cancel pages,
- * as a configured account has) and the demo prices, webhooks to `demo-subotiz`, state in `<dataDir>/subotiz.json`.
+ * The Subotiz emulator of the embedded default: the demo merchant and the demo prices (the binding carries the
+ * default return and cancel pages), webhooks to `demo-subotiz`, state in `<dataDir>/subotiz.json`.
  */
 export const subotizDemo: DemoEmulatorFactory = {
   provider: 'subotiz',
@@ -32,15 +32,20 @@ export const subotizDemo: DemoEmulatorFactory = {
         {
           ...MERCHANT,
           webhookUrl: `${options.webhookBaseUrl}/webhooks/subotiz/demo-subotiz`,
-          dashboardReturnUrl: `${options.mount.baseUrl}/merchant/return`,
-          dashboardCancelUrl: `${options.mount.baseUrl}/merchant/cancel`,
         },
       ],
       prices: DEMO_PRICES,
     });
     const secret = (name: string) => `${options.secretPrefix}SUBOTIZ_${name}`;
     return {
-      config: { base_url: emulator.url, auth_mode: 'bearer', sub_merchant_id: MERCHANT.subMerchantId },
+      config: {
+        base_url: emulator.url,
+        auth_mode: 'bearer',
+        sub_merchant_id: MERCHANT.subMerchantId,
+        // The demo's own return and cancel pages, sent on every Checkout Session that names none.
+        return_url: `${options.mount.baseUrl}/merchant/return`,
+        cancel_url: `${options.mount.baseUrl}/merchant/cancel`,
+      },
       secretRefs: {
         api_key: `env:${secret('API_KEY')}`,
         access_no: `env:${secret('ACCESS_NO')}`,

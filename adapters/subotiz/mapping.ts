@@ -173,6 +173,8 @@ export function toSubscriptionState(value: unknown, fallbackObservedAt?: Date): 
     canceledAt: status === 'CANCELED' ? (cancelAt ?? updatedAt ?? fallbackObservedAt) : undefined,
     endedAt: ended ? (cancelAt ?? updatedAt ?? fallbackObservedAt) : undefined,
     cycleIndex,
+    // Not in the Subscription object the document shows; read where present (README: Assumptions).
+    paymentMethodRef: optionalString(obj, 'payment_token', p) || undefined,
     observedAt: updatedAt ?? fallbackObservedAt,
   };
 }
@@ -200,6 +202,8 @@ export function toPaymentState(value: unknown): ProviderPaymentState {
         : fromSubotizAmount(refunded, currency, `${p}.total_refunded_amount`),
     failure: optionalFailure(obj, 'last_payment_error', p),
     paidAt: optionalTime(obj, 'paid_at', p),
+    // Flow 4: "On v2.trades.succeeded, save the payment_token" for renewals.
+    paymentMethodRef: optionalString(obj, 'payment_token', p) || undefined,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   toSubscriptionState,
   toUsageRecord,
 } from './mapping';
+import { findInList, sendOnce } from './send-once';
 import { asObject, optionalBigInt, optionalInt, optionalString, optionalTime, requiredString } from './wire';
 
 /** How long a customer-portal link stays valid (README: Endpoints). */
@@ -130,6 +131,8 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
       return {
         sessionRef: optionalString(session, 'session_id', 'session') ?? requiredString(session, 'id', 'session'),
         status: 'OPEN',
+        // Hosted: the page to redirect to. Embedded: what the SDK's `fetchSessionUrl` returns to mount the checkout
+        // (its `fetchSessionId` alternative is our provider_ref).
         nextAction: { redirectUrl: requiredString(session, 'session_url', 'session') },
         // A replayed Request-Id answers the first call's session, whose order is the one that counts.
         orderId: optionalString(session, 'order_id', 'session') ?? input.orderId,
@@ -196,17 +199,74 @@ export function createSubotizOperations(options: SubotizOperationsOptions = {}):
     getInvoice: getOne('getInvoice', '/api/v1/invoice/{id}', 'id', 'invoice', (data) => toInvoiceState(data)),
 
     async refund(ctx, refund) {
-      const data = await client.call(ctx, {
-        operation: 'refund',
-        method: 'POST',
-        route: '/api/v1/refund',
-        body: { trade_id: refund.payment.ref, amount: toSubotizAmount(refund.amount), reason: refund.reason },
-        resource: `trade '${refund.payment.ref}'`,
-      });
-      return toRefundState(data);
+      const tradeId = refund.payment.ref;
+      // Subotiz does not promise to replay a refund by Request-Id, so it is never sent twice blindly: our refund id
+      // travels in `metadata.refund_id` (the Refund object keeps metadata) and finds it again (README: Assumptions).
+      const send = async () =>
+        toRefundState(
+          await client.call(ctx, {
+            operation: 'refund',
+            method: 'POST',
+            route: '/api/v1/refund',
+            body: {
+              trade_id: tradeId,
+              amount: toSubotizAmount(refund.amount),
+              reason: refund.reason,
+              metadata: { refund_id: refund.refundId },
+            },
+            resource: `trade '${tradeId}'`,
+            replayable: false,
+          }),
+        );
+      const find = async () => {
+        const found = await findInList(
+          client,
+          ctx,
+          { operation: 'findRefund', route: '/api/v1/refunds', query: { trade_id: tradeId }, noun: 'refunds' },
+          (item) => item.trade_id === tradeId && metadataOf(item).refund_id === refund.refundId,
+        );
+        return found === undefined ? undefined : toRefundState(found);
+      };
+      return sendOnce(send, find);
     },
 
     getRefund: getOne('getRefund', '/api/v1/refund/{refund_id}', 'refund_id', 'refund', (data) => toRefundState(data)),
+
+    async chargeRenewal(ctx, request) {
+      const { orderId } = request;
+      // Flow 4: Create Trade with the saved payment_token. Not sent twice blindly either: an unknown outcome is
+      // looked up by our order id (List Trades), stable for this attempt of this cycle.
+      const send = async () =>
+        toPaymentState(
+          await client.call(ctx, {
+            operation: 'chargeRenewal',
+            method: 'POST',
+            route: '/api/v1/trade',
+            body: {
+              access_no: ctx.secrets.access_no,
+              sub_merchant_id: ctx.config.sub_merchant_id,
+              order_id: orderId,
+              payment_mode: 'recurring_payment',
+              payment_token: request.paymentMethodRef,
+              amount: toSubotizAmount(request.amount),
+              currency: request.amount.currency,
+              customer_id: request.handle.customerRef || undefined,
+              metadata: { subscription_id: request.handle.id, cycle_index: String(request.cycleIndex) },
+            },
+            replayable: false,
+          }),
+        );
+      const find = async () => {
+        const found = await findInList(
+          client,
+          ctx,
+          { operation: 'findTrade', route: '/api/v1/trades', query: { order_id: orderId }, noun: 'trades' },
+          (item) => item.order_id === orderId,
+        );
+        return found === undefined ? undefined : toPaymentState(found);
+      };
+      return sendOnce(send, find);
+    },
 
     async createPortalSession(ctx, customerRef) {
       // Subotiz's portal auth takes no return URL; the portal's way back is set in its dashboard.
@@ -233,18 +293,31 @@ function refOf(handle: SubscriptionHandle): string {
   return handle.providerRef;
 }
 
-/** POST /api/v1/session: a hosted checkout of one price (subscription) or of an amount (payment). */
+/**
+ * POST /api/v1/session with every field the Checkout Session table marks required: `access_no`, `sub_merchant_id`,
+ * `order_id`, `integration_method`, `return_url`, and `cancel_url` for hosted. The URLs come from the request or
+ * else the binding's `return_url` / `cancel_url`; with neither we refuse before calling Subotiz.
+ */
 function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<string, unknown> {
+  const embedded = input.uiMode === 'embedded';
+  const returnUrl = input.successUrl || ctx.config.return_url || '';
+  const cancelUrl = input.cancelUrl || ctx.config.cancel_url || '';
+  const missing = [];
+  if (!returnUrl) missing.push({ field: 'success_url', rule: MISSING_URL('return_url') });
+  if (!cancelUrl && !embedded) missing.push({ field: 'cancel_url', rule: MISSING_URL('cancel_url') });
+  if (missing.length > 0) throw invalidArgument(missing);
   const body: Record<string, unknown> = {
-    access_no: ctx.secrets.access_no || undefined,
-    sub_merchant_id: ctx.config.sub_merchant_id || undefined,
+    access_no: ctx.secrets.access_no,
+    sub_merchant_id: ctx.config.sub_merchant_id,
     order_id: input.orderId,
     payer_id: input.customer.id,
     email: input.customer.email || undefined,
     customer_id: input.customer.providerRef || undefined,
-    integration_method: 'hosted',
-    return_url: input.successUrl || undefined,
-    cancel_url: input.cancelUrl || undefined,
+    integration_method: embedded ? 'embedded' : 'hosted',
+    return_url: returnUrl,
+    cancel_url: cancelUrl || undefined,
+    // Flow 2: an embedded checkout stays on the caller's page unless the payment method needs a redirect.
+    redirect_on_completion: embedded ? 'if_required' : undefined,
   };
   if (input.mode === 'subscription') {
     const priceId = input.plan?.ref;
@@ -254,6 +327,17 @@ function sessionBody(ctx: ProviderCallContext, input: CheckoutRequest): Record<s
   }
   if (!input.amount) throw invalidArgument([{ field: 'amount', rule: 'is required for a payment checkout' }]);
   return { ...body, mode: 'payment', amount: toSubotizAmount(input.amount), currency: input.amount.currency };
+}
+
+const MISSING_URL = (setting: string) =>
+  `is required: Subotiz needs it and the storefront's binding has no default ${setting}`;
+
+/** An object's `metadata` (absent or null: empty). */
+function metadataOf(item: Record<string, unknown>): Record<string, unknown> {
+  const metadata = item.metadata;
+  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
+    ? (metadata as Record<string, unknown>)
+    : {};
 }
 
 function unixSeconds(time: Date | undefined): number | undefined {

@@ -65,6 +65,11 @@ export interface Config {
   reconcilePeriodEndGraceMs: number;
   /** A live subscription not heard of (no change, no check) for this long is asked about. */
   reconcileSilenceMs: number;
+  /**
+   * Merchant-initiated renewals (binding `renewals: merchant`): days after the period end at which a declined
+   * renewal is charged again (MERCHANT_RENEWAL_DUNNING_DAYS, default 1,3,5); after the last the subscription is UNPAID.
+   */
+  merchantRenewalDunningDays: number[];
 }
 
 /** A configuration error names the variable and the rule. */
@@ -149,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reconcileMaxFailures: integer(env, 'RECONCILE_MAX_FAILURES', 20, 1, 1000),
     reconcilePeriodEndGraceMs: integer(env, 'RECONCILE_PERIOD_END_GRACE_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
     reconcileSilenceMs: integer(env, 'RECONCILE_SILENCE_MS', 24 * 3_600_000, 60_000, 90 * 24 * 3_600_000),
+    merchantRenewalDunningDays: dayList(env, 'MERCHANT_RENEWAL_DUNNING_DAYS', [1, 3, 5]),
   };
 }
 
@@ -210,4 +216,16 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(name, "must be 'true' or 'false'");
+}
+
+/** Comma-separated whole days, each 1–365 and later than the one before (at most 20). */
+function dayList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  const days = value.split(',').map((part) => part.trim());
+  const rule = 'must be 1 to 20 comma-separated whole days from 1 to 365, each later than the one before';
+  if (days.length > 20 || days.some((d) => !/^\d{1,3}$/.test(d))) throw new ConfigError(name, rule);
+  const numbers = days.map(Number);
+  if (numbers.some((n, i) => n < 1 || n > 365 || (i > 0 && n <= numbers[i - 1]!))) throw new ConfigError(name, rule);
+  return numbers;
 }

@@ -5,7 +5,7 @@ import { ProviderUrlPolicy, providerUrlViolation } from './provider-url';
 /** What a provider accepts in a storefront binding. */
 export interface BindingSpec {
   /** Non-secret config keys and, where they have one, the values allowed. */
-  config: Record<string, { values?: readonly string[]; url?: boolean; integer?: { min: number; max: number } }>;
+  config: Record<string, BindingSetting>;
   /** Secret names (values are references, checked by the core). */
   secrets: readonly string[];
   /**
@@ -19,6 +19,18 @@ export interface BindingSpec {
    * CIDRs). Where set and non-empty, the core refuses webhooks from elsewhere (403) before checking signatures.
    */
   webhookIpAllowlist?: string;
+}
+
+/**
+ * One setting's rule. `url`: a provider endpoint, held to the provider's documented hosts. `customerUrl`: one of OUR
+ * customer-facing pages the provider sends the buyer back to (return/cancel): any host, but https (http only when
+ * ALLOW_INSECURE_PROVIDER_URLS) and no credentials or fragment.
+ */
+export interface BindingSetting {
+  values?: readonly string[];
+  url?: boolean;
+  customerUrl?: boolean;
+  integer?: { min: number; max: number };
 }
 
 /** Violations of a binding against a provider's spec: unknown keys, bad values, unknown secrets (URLs: the core). */
@@ -65,11 +77,27 @@ export function urlViolations(
   const violations: Violation[] = [];
   for (const [key, rule] of Object.entries(spec.config)) {
     const value = config[key];
-    if (!rule.url || value === undefined || value === '') continue;
-    const broken = providerUrlViolation(value, spec.hosts, policy);
+    if ((!rule.url && !rule.customerUrl) || value === undefined || value === '') continue;
+    const broken = rule.url ? providerUrlViolation(value, spec.hosts, policy) : customerUrlViolation(value, policy);
     if (broken) violations.push({ field: `provider_config.${key}`, rule: broken });
   }
   return violations;
+}
+
+/** The rule a customer-facing URL breaks, or undefined; never quotes the URL. */
+function customerUrlViolation(raw: string, policy: ProviderUrlPolicy): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be an absolute https URL';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowInsecure)) {
+    return policy.allowInsecure ? 'must be an http(s) URL' : 'must be an https URL';
+  }
+  if (url.username || url.password) return 'must not carry credentials';
+  if (raw.includes('#')) return 'must not have a fragment';
+  return undefined;
 }
 
 /** Decimal digits only (no sign, exponent or spaces), within the bounds. */

@@ -35,6 +35,8 @@ export interface Subscription {
   checkoutSessionRef?: string;
   checkoutUrl?: string;
   checkoutExpiresAt?: Date;
+  /** The provider's saved payment method that merchant-initiated renewals charge (learned after the first payment). */
+  paymentMethodRef?: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;

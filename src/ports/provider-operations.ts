@@ -176,6 +176,21 @@ export interface ProviderOperations {
     customerRef: string,
     returnUrl: string,
   ): Promise<{ url: string; expireTime?: Date }>;
+  /**
+   * Merchant-initiated renewal (`features.renewals` has `merchant`): charges the subscription's saved payment method
+   * for one cycle. `orderId` is the same for every retry of one attempt, so an unknown outcome can be looked up; a
+   * declined charge is a FAILED payment, not an error.
+   */
+  chargeRenewal?(
+    ctx: ProviderCallContext,
+    request: {
+      handle: SubscriptionHandle;
+      orderId: string;
+      amount: Money;
+      paymentMethodRef: string;
+      cycleIndex: number;
+    },
+  ): Promise<ProviderPaymentState>;
 }
 
 /** The RPC each operation serves, for capability lists and UNIMPLEMENTED messages. */
@@ -198,6 +213,8 @@ export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   refund: 'CreateRefund',
   getRefund: 'GetRefund',
   createPortalSession: 'CreatePortalSession',
+  // Not an RPC: our scheduler charges renewals itself where the storefront's binding says `renewals: merchant`.
+  chargeRenewal: 'Renewals.merchant',
 };
 
 /** What a provider module's `create` builds: its operations and its webhook reader. */

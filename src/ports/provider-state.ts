@@ -50,6 +50,8 @@ export interface ProviderSubscriptionState extends ObservedSubscription {
   customerRef?: string;
   planRef?: string;
   cycleIndex?: number;
+  /** The saved payment method merchant-initiated renewals charge (Subotiz `payment_token`), when the provider shows it. */
+  paymentMethodRef?: string;
 }
 
 export interface ProviderPaymentState extends Pick<Payment, 'kind' | 'amount' | 'status' | 'refundState' | 'failure'> {
@@ -61,6 +63,8 @@ export interface ProviderPaymentState extends Pick<Payment, 'kind' | 'amount' | 
   invoiceRef?: string;
   refundedAmount: Money;
   paidAt?: Date;
+  /** The payment method saved by this payment, for merchant-initiated renewals (Subotiz `payment_token`). */
+  paymentMethodRef?: string;
 }
 
 export interface ProviderInvoiceState extends Pick<

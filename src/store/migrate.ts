@@ -8,6 +8,7 @@ import * as webhookScope from './migrations/006-webhook-scope';
 import * as inboxOrdering from './migrations/007-inbox-ordering';
 import * as scheduledActions from './migrations/008-scheduled-actions';
 import * as checkoutSessions from './migrations/009-checkout-sessions';
+import * as paymentMethodRef from './migrations/010-payment-method-ref';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '007-inbox-ordering': inboxOrdering,
   '008-scheduled-actions': scheduledActions,
   '009-checkout-sessions': checkoutSessions,
+  '010-payment-method-ref': paymentMethodRef,
 };
 
 const source: Knex.MigrationSource<string> = {

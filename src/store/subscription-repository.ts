@@ -104,6 +104,7 @@ function columns(s: Subscription) {
     checkout_session_ref: s.checkoutSessionRef ?? null,
     checkout_url: s.checkoutUrl ?? null,
     checkout_expires_at: s.checkoutExpiresAt ?? null,
+    payment_method_ref: s.paymentMethodRef ?? null,
     version: s.version,
     updated_at: s.updatedAt,
   };
@@ -129,6 +130,7 @@ function toSubscription(row: Row): Subscription {
     checkoutSessionRef: (row.checkout_session_ref as string | null) ?? undefined,
     checkoutUrl: (row.checkout_url as string | null) ?? undefined,
     checkoutExpiresAt: asOptionalDate(row.checkout_expires_at),
+    paymentMethodRef: (row.payment_method_ref as string | null) ?? undefined,
     version: asNumber(row.version),
     createdAt: new Date(row.created_at as string),
     updatedAt: new Date(row.updated_at as string),

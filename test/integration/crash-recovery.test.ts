@@ -96,9 +96,6 @@ describe('crash recovery: kill -9 under keyed load', () => {
           accessSecret: 'unused',
           webhookSecret: SECRETS.BILLING_SECRET_TENANT_A_SUBOTIZ_WEBHOOK_SECRET,
           webhookUrl: `http://127.0.0.1:${ports.http}/webhooks/subotiz/crash-store`,
-          // The checkouts here name no return/cancel URL: the account's dashboard defaults apply.
-          dashboardReturnUrl: 'https://shop.example/thanks',
-          dashboardCancelUrl: 'https://shop.example/cart',
         },
       ],
       prices: [
@@ -286,7 +283,14 @@ async function seed(clients: Clients, emulatorUrl: string) {
     clients.storefronts,
     clients.storefronts.createStorefront,
     storefrontRequest('crash-store', {
-      providerConfig: { base_url: emulatorUrl, auth_mode: 'bearer', sub_merchant_id: 'm-crash' },
+      providerConfig: {
+        base_url: emulatorUrl,
+        auth_mode: 'bearer',
+        sub_merchant_id: 'm-crash',
+        // The checkouts here name no return/cancel URL: the binding's defaults apply.
+        return_url: 'https://shop.example/thanks',
+        cancel_url: 'https://shop.example/cart',
+      },
       secretRefs: {
         api_key: 'env:BILLING_SECRET_TENANT_A_SUBOTIZ_API_KEY',
         access_no: 'env:BILLING_SECRET_TENANT_A_SUBOTIZ_ACCESS_NO',

@@ -37,6 +37,7 @@ const MIGRATIONS = [
   '007-inbox-ordering',
   '008-scheduled-actions',
   '009-checkout-sessions',
+  '010-payment-method-ref',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

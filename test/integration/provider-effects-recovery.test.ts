@@ -56,10 +56,12 @@ describe('provider effects recorded before the provider call', () => {
   it('a refund whose answer was lost is resumed with the same Request-Id: Subotiz refunds once', async () => {
     const before = await providerRefunds();
     const localBefore = await localRefunds();
-    // Subotiz refunds, then every answer of the adapter's bounded retries is lost.
-    await world.control('/faults', { count: 3, status: 503, after: true, path: '/api/v1/refund' });
+    // Subotiz refunds, then the answer is lost, and so is every answer to the adapter's lookup of it.
+    await world.control('/faults', { count: 1, status: 503, after: true, path: '/api/v1/refund' });
+    await world.control('/faults', { count: 100, status: 503, path: '/api/v1/refunds?' });
     const key = { 'idempotency-key': 'refund-answer-lost' };
     const lost = await callError(world.payments, world.payments.createRefund, refundRequest(300n, 'second'), key);
+    await world.control('/faults/clear', {});
     expect(lost.code).toBe(grpc.status.UNAVAILABLE);
     expect(await providerRefunds()).toBe(before + 1);
 

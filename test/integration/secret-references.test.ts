@@ -343,7 +343,11 @@ describe('tenant-scoped secrets at work', () => {
         storefrontId: 'eu-store',
         providerConfig: {},
         replaceProviderConfig: false,
-        secretRefs: { webhook_secret: 'env:BILLING_SECRET_TENANT_A_EU_WEBHOOK_SECRET', api_key: theirs.api_key },
+        secretRefs: {
+          webhook_secret: 'env:BILLING_SECRET_TENANT_A_EU_WEBHOOK_SECRET',
+          access_no: 'env:BILLING_SECRET_TENANT_A_EU_SUBOTIZ_ACCESS_NO',
+          api_key: theirs.api_key,
+        },
         replaceSecretRefs: true,
         expectedVersion: 0n,
       });

@@ -174,8 +174,17 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
       service.clients.storefronts,
       service.clients.storefronts.createStorefront,
       storefrontRequest('down-store', {
-        providerConfig: { base_url: 'http://127.0.0.1:9' },
-        secretRefs: { api_key: subotizSecretRefs().api_key, webhook_secret: subotizSecretRefs().webhook_secret },
+        providerConfig: {
+          base_url: 'http://127.0.0.1:9',
+          sub_merchant_id: 'm-1',
+          return_url: 'https://shop.example/thanks',
+          cancel_url: 'https://shop.example/cart',
+        },
+        secretRefs: {
+          api_key: subotizSecretRefs().api_key,
+          access_no: subotizSecretRefs().access_no,
+          webhook_secret: subotizSecretRefs().webhook_secret,
+        },
       }),
     );
     const { plan } = await call(service.clients.catalog, service.clients.catalog.createPlan, {

@@ -11,19 +11,37 @@ export function storefrontRequest(
   overrides: Partial<CreateStorefrontRequest> = {},
 ): CreateStorefrontRequest {
   const tenantId = overrides.tenantId ?? 'tenant-a';
+  const provider = overrides.provider ?? 'subotiz';
+  // A binding may name only its own tenant's secrets (BILLING_SECRET_<TENANT>_…).
+  const webhookSecret = `env:${tenantEnvPrefix(tenantId)}WEBHOOK_SECRET`;
+  // A Subotiz binding requires its merchant id and access number (every Checkout Session names them), and a
+  // checkout that names no URLs needs the binding's return/cancel pages: overrides are laid over these.
+  const subotiz = provider === 'subotiz';
   return {
     storefrontId: id,
     tenantId,
     name: `Store ${id}`,
     country: 'DE',
     defaultCurrency: 'EUR',
-    provider: 'subotiz',
-    providerConfig: {},
-    // A binding may name only its own tenant's secrets (BILLING_SECRET_<TENANT>_…).
-    secretRefs: { webhook_secret: `env:${tenantEnvPrefix(tenantId)}WEBHOOK_SECRET` },
     ...overrides,
+    provider,
+    providerConfig: subotiz ? { ...SUBOTIZ_CONFIG, ...overrides.providerConfig } : (overrides.providerConfig ?? {}),
+    secretRefs: subotiz
+      ? {
+          webhook_secret: webhookSecret,
+          access_no: `env:${tenantEnvPrefix(tenantId)}SUBOTIZ_ACCESS_NO`,
+          ...overrides.secretRefs,
+        }
+      : (overrides.secretRefs ?? { webhook_secret: webhookSecret }),
   };
 }
+
+/** What a valid Subotiz binding holds beyond its URL and credentials. */
+const SUBOTIZ_CONFIG = {
+  sub_merchant_id: 'm-1',
+  return_url: 'https://shop.example/thanks',
+  cancel_url: 'https://shop.example/cart',
+};
 
 /** A storefront bound to `provider`. */
 export async function createStorefront(client: StorefrontServiceClient, id: string, provider = 'subotiz') {

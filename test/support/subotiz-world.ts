@@ -21,6 +21,10 @@ process.env.TEST_SUBOTIZ_ACCESS_NO = 'acc_test';
 process.env.TEST_SUBOTIZ_ACCESS_SECRET = SECRETS.accessSecret;
 process.env.TEST_SUBOTIZ_WEBHOOK_SECRET = SECRETS.webhookSecret;
 
+/** The binding's default return and cancel pages (the world's checkouts name none). */
+export const SUBOTIZ_RETURN_URL = 'https://shop.example/thanks';
+export const SUBOTIZ_CANCEL_URL = 'https://shop.example/cart';
+
 /** The tenant of the storefronts tests create (fixtures' storefrontRequest). */
 export const TEST_TENANT = 'tenant-a';
 
@@ -86,6 +90,10 @@ export async function subotizWorld(
     authMode?: 'bearer' | 'hub_signature';
     /** The storefront's tenant (default TEST_TENANT). */
     tenantId?: string;
+    /** Binding settings added to (or replacing) the world's. */
+    providerConfig?: Record<string, string>;
+    /** Options of the emulator's merchant (e.g. `renewals: 'merchant'`). */
+    merchant?: { renewals?: 'provider' | 'merchant' };
   } = {},
 ): Promise<SubotizWorld> {
   const storefrontId = options.storefrontId ?? 'sub-store';
@@ -101,9 +109,7 @@ export async function subotizWorld(
         accessSecret: SECRETS.accessSecret,
         webhookSecret: SECRETS.webhookSecret,
         webhookUrl: `http://127.0.0.1:${service.httpPort}/webhooks/subotiz/${storefrontId}`,
-        // Checkouts without success/cancel URLs fall back to the account's dashboard defaults, as on Subotiz.
-        dashboardReturnUrl: 'https://shop.example/thanks',
-        dashboardCancelUrl: 'https://shop.example/cart',
+        ...options.merchant,
       },
     ],
     prices: [
@@ -124,7 +130,15 @@ export async function subotizWorld(
     storefrontRequest(storefrontId, {
       tenantId,
       provider: 'subotiz',
-      providerConfig: { base_url: emulator.url, auth_mode: options.authMode ?? 'bearer', sub_merchant_id: 'm-1' },
+      providerConfig: {
+        base_url: emulator.url,
+        auth_mode: options.authMode ?? 'bearer',
+        sub_merchant_id: 'm-1',
+        // Checkouts that name no success/cancel URL use the binding's defaults (the adapter always sends both).
+        return_url: SUBOTIZ_RETURN_URL,
+        cancel_url: SUBOTIZ_CANCEL_URL,
+        ...options.providerConfig,
+      },
       secretRefs: {
         // A Hub-* storefront gets no API key, so a client falling back to Bearer fails instead of passing.
         ...(options.authMode === 'hub_signature' ? {} : { api_key: refs.api_key }),

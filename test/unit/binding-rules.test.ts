@@ -29,6 +29,9 @@ describe('provider bindings', () => {
       'provider_config.auth_mode',
       'provider_config.colour',
       'secret_refs.pin',
+      // Required by every Checkout Session.
+      'provider_config.sub_merchant_id',
+      'secret_refs.access_no',
     ]);
   });
 
@@ -45,8 +48,22 @@ describe('provider bindings', () => {
     expect(() => new ProviderRegistry([ALL_PROVIDERS[0]!, ALL_PROVIDERS[0]!], () => DEPS)).toThrow('registered twice');
   });
 
+  /** What each provider's binding requires besides the setting under test. */
+  const REQUIRED: Record<string, [Record<string, string>, Record<string, string>]> = {
+    subotiz: [{ sub_merchant_id: 'm-1' }, { access_no: 'env:A' }],
+    paytiko: [{}, {}],
+  };
+
   it.each(['subotiz', 'paytiko'])('checks %s’s webhook IP allowlist syntax, naming the setting', (id) => {
-    const adapter = registry.find(id)!;
+    const [config, secrets] = REQUIRED[id]!;
+    const found = registry.find(id)!;
+    const adapter = {
+      module: {
+        ...found.module,
+        validateBinding: (c: Record<string, string>, _s?: Record<string, string>) =>
+          found.module.validateBinding!({ ...config, ...c }, secrets),
+      },
+    };
     expect(adapter.module.binding.webhookIpAllowlist).toBe('allowed_webhook_ips');
     expect(
       adapter.module.validateBinding!({ allowed_webhook_ips: '203.0.113.0/24, 2001:db8::/32, 198.51.100.7' }, {}),
@@ -73,12 +90,19 @@ describe('provider bindings', () => {
   });
 
   it('takes Subotiz’s webhook_tolerance_seconds as an integer from 30 to 3600', () => {
-    const subotiz = registry.find('subotiz')!;
+    const found = registry.find('subotiz')!;
+    const [config, secrets] = REQUIRED.subotiz!;
+    const subotiz = {
+      module: {
+        validateBinding: (c: Record<string, string>, _s: Record<string, string>) =>
+          found.module.validateBinding!({ ...config, ...c }, secrets),
+      },
+    };
     for (const good of ['30', '300', '3600']) {
-      expect(subotiz.module.validateBinding!({ webhook_tolerance_seconds: good }, {})).toEqual([]);
+      expect(subotiz.module.validateBinding({ webhook_tolerance_seconds: good }, {})).toEqual([]);
     }
     for (const bad of ['29', '3601', '-5', '1e3', '300.5', ' 300', '', 'ten']) {
-      expect(subotiz.module.validateBinding!({ webhook_tolerance_seconds: bad }, {})).toEqual([
+      expect(subotiz.module.validateBinding({ webhook_tolerance_seconds: bad }, {})).toEqual([
         { field: 'provider_config.webhook_tolerance_seconds', rule: 'must be an integer from 30 to 3600' },
       ]);
     }

@@ -338,9 +338,28 @@ describe('Subotiz operations', () => {
       uiMode: 'hosted',
       customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '' },
       amount: { currency: 'JPY', amountMinor: 1500n },
+      successUrl: 'https://ok',
+      cancelUrl: 'https://no',
     });
     expect(calls[0]?.body).toMatchObject({ mode: 'payment', amount: '1500', currency: 'JPY', order_id: 'pay_1' });
     expect(calls[0]?.body).not.toHaveProperty('line_items');
+  });
+
+  it('refuses a checkout with no return or cancel URL anywhere, naming success_url and cancel_url, before calling', async () => {
+    const { client: c, calls } = recording([]);
+    const ops = createSubotizOperations({ client: c, clock });
+    const checkout = ops.createCheckout(ctx(), {
+      orderId: 'pay_2',
+      mode: 'payment',
+      uiMode: 'hosted',
+      customer: { id: 'cus_1', email: 'a@b.c', name: 'A', phone: '', country: '' },
+      amount: { currency: 'EUR', amountMinor: 100n },
+    });
+    await expect(checkout).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      violations: [{ field: 'success_url' }, { field: 'cancel_url' }],
+    });
+    expect(calls).toHaveLength(0);
   });
 
   it('cancels at period end, and reads the subscription when Subotiz answers with empty data', async () => {
@@ -392,6 +411,95 @@ describe('Subotiz operations', () => {
     await expect(ops.getSubscription(ctx(), { id: 'sub_3' })).rejects.toThrow("with order 'sub_1'");
   });
 
+  /** Answers in order; an Error answer is thrown (e.g. the kit's AmbiguousOutcome). */
+  function scripted(answers: unknown[]): { client: SubotizClient; calls: SubotizRequest[] } {
+    const calls: SubotizRequest[] = [];
+    return {
+      calls,
+      client: {
+        call: async (_ctx, request) => {
+          calls.push(request);
+          const answer = answers.shift();
+          if (answer instanceof Error) throw answer;
+          return answer;
+        },
+      },
+    };
+  }
+  const lost = () => new AmbiguousOutcome({ provider: 'subotiz', operation: 'x' }, 'answer lost');
+  const trade = (status: string, orderId = 'sub_1-c2') => ({
+    trade_id: 't9',
+    order_id: orderId,
+    subscription_id: '42',
+    amount: '19.99',
+    currency: 'EUR',
+    trade_status: status,
+    payment_mode: 'recurring_payment',
+  });
+  const renewal = {
+    handle: { id: 'sub_1', providerRef: '42', customerRef: '5477' },
+    orderId: 'sub_1-c2',
+    amount: { currency: 'EUR', amountMinor: 1999n },
+    paymentMethodRef: 'pt_1',
+    cycleIndex: 2,
+  };
+
+  it('charges a renewal with Create Trade (Flow 4), sent once', async () => {
+    const { client: c, calls } = scripted([trade('succeeded')]);
+    const payment = await createSubotizOperations({ client: c, clock }).chargeRenewal(ctx(), renewal);
+    expect(calls[0]).toMatchObject({ method: 'POST', route: '/api/v1/trade', replayable: false });
+    expect(calls[0]?.body).toMatchObject({
+      order_id: 'sub_1-c2',
+      payment_mode: 'recurring_payment',
+      payment_token: 'pt_1',
+      amount: '19.99',
+      currency: 'EUR',
+      customer_id: '5477',
+    });
+    expect(payment).toMatchObject({ ref: 't9', status: 'SUCCEEDED', subscriptionRef: '42' });
+  });
+
+  it('answers the trade Subotiz made when Create Trade’s answer was lost, without sending it again', async () => {
+    const { client: c, calls } = scripted([
+      lost(),
+      { list: [trade('succeeded', 'other'), trade('succeeded')], total: 2 },
+    ]);
+    const payment = await createSubotizOperations({ client: c, clock }).chargeRenewal(ctx(), renewal);
+    expect(calls.map((r) => [r.method, r.route, r.query?.order_id])).toEqual([
+      ['POST', '/api/v1/trade', undefined],
+      ['GET', '/api/v1/trades', 'sub_1-c2'],
+    ]);
+    expect(payment.ref).toBe('t9');
+  });
+
+  it('sends a refund once more when Subotiz has none with our refund id', async () => {
+    const refundJson = {
+      refund_id: 'r1',
+      trade_id: 't1',
+      refund_amount: '1.00',
+      currency: 'USD',
+      refund_status: 'pending',
+      metadata: null,
+    };
+    const { client: c, calls } = scripted([
+      lost(),
+      { list: [{ ...refundJson, refund_id: 'r0', metadata: { refund_id: 'ref_other' } }], total: 1 },
+      { ...refundJson, metadata: { refund_id: 'ref_1' } },
+    ]);
+    const refund = await createSubotizOperations({ client: c, clock }).refund(ctx(), {
+      refundId: 'ref_1',
+      payment: { ref: 't1', orderId: 'pay_1' },
+      amount: { currency: 'USD', amountMinor: 100n },
+      reason: '',
+    });
+    expect(calls.map((r) => [r.method, r.route])).toEqual([
+      ['POST', '/api/v1/refund'],
+      ['GET', '/api/v1/refunds'],
+      ['POST', '/api/v1/refund'],
+    ]);
+    expect(refund.ref).toBe('r1');
+  });
+
   it('refunds in major units and opens a portal link valid 30 minutes', async () => {
     const { client: c, calls } = recording([
       { refund_id: 'r1', trade_id: 't1', refund_amount: '15.57', currency: 'USD', refund_status: 'pending' },
@@ -404,7 +512,13 @@ describe('Subotiz operations', () => {
       amount: { currency: 'USD', amountMinor: 1557n },
       reason: 'asked',
     });
-    expect(calls[0]?.body).toEqual({ trade_id: 't1', amount: '15.57', reason: 'asked' });
+    expect(calls[0]?.body).toEqual({
+      trade_id: 't1',
+      amount: '15.57',
+      reason: 'asked',
+      metadata: { refund_id: 'ref_1' },
+    });
+    expect(calls[0]?.replayable).toBe(false);
     expect(refund).toMatchObject({ ref: 'r1', paymentRef: 't1', status: 'PENDING', amount: { amountMinor: 1557n } });
     await expect(ops.createPortalSession(ctx(), '5477', 'https://back')).resolves.toEqual({
       url: 'https://portal/1',

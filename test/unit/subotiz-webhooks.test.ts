@@ -175,6 +175,8 @@ describe('Subotiz webhook normalization', () => {
           refundedAmount: { currency: 'USD', amountMinor: 0n },
           failure: undefined,
           paidAt: new Date('2025-10-28T06:54:55Z'),
+          // Flow 4: the saved card renewals charge.
+          paymentMethodRef: 'pB_KO6Q***YU',
         },
       },
     ]);

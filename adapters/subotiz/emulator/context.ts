@@ -14,6 +14,12 @@ export interface EmulatorContext {
   chargeFailures: FailNext;
   refundFailures: FailNext;
   refundSettleMs: number;
+  /**
+   * Whether a POST repeated with the same Request-Id answers the first reply (our assumption of Subotiz, on by
+   * default). Tests turn it off to show that requests we never send twice (refunds, Create Trade) stay single
+   * without it.
+   */
+  requestIdReplay: { enabled: boolean };
   /** Known once the emulator is served; session and portal URLs are built on it (it includes any mount path). */
   baseUrl: string;
   /** The state changed: keep it on disk (debounced). */

@@ -81,6 +81,11 @@ const failRefunds: ControlHandler = ({ ctx, body }) => {
   return { count };
 };
 
+const requestIdReplay: ControlHandler = ({ ctx, body }) => {
+  ctx.requestIdReplay.enabled = body.enabled !== false;
+  return { enabled: ctx.requestIdReplay.enabled };
+};
+
 const pause: ControlHandler = ({ ctx, params }) => {
   const sub = ctx.state.subscriptions.get(params.id ?? '');
   if (!sub) throw notFound('id', 'subscription', params.id ?? '');
@@ -95,6 +100,7 @@ const reset: ControlHandler = ({ ctx }) => {
   ctx.apiFaults.clear();
   ctx.chargeFailures.clear();
   ctx.refundFailures.clear();
+  ctx.requestIdReplay.enabled = true;
   return { reset: true };
 };
 
@@ -113,6 +119,7 @@ export const controlRoutes: readonly Route<ControlHandler>[] = [
   route('POST', '/__emulator/sessions/{id}/decline', decline),
   route('POST', '/__emulator/sessions/{id}/expire', expire),
   route('POST', '/__emulator/refunds/fail-next', failRefunds),
+  route('POST', '/__emulator/request-id-replay', requestIdReplay),
   route('POST', '/__emulator/subscriptions/{id}/pause', pause),
   route('GET', '/__emulator/state', ({ ctx }) => ctx.state.counts()),
   route('POST', '/__emulator/reset', reset),

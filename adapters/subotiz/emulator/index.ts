@@ -48,6 +48,7 @@ export async function startSubotizEmulator(options: SubotizEmulatorOptions = {})
     }),
     apiFaults: new ApiFaults(),
     chargeFailures: new FailNext({ code: 'card_declined', message: 'Your card was declined.' }),
+    requestIdReplay: { enabled: true },
     refundFailures: new FailNext({ code: 'refund_failed', message: 'The refund was refused by the payment channel.' }),
     refundSettleMs: options.refundSettleMs ?? 0,
     baseUrl: '',

@@ -135,7 +135,8 @@ async function performApi(
     const merchant = authenticate(ctx.state, { method, pathAndQuery, headers: req.headers, rawBody });
     const requestId = header(req.headers, 'request-id');
     if (!requestId || !UUID.test(requestId)) throw invalidParameter('Request-Id', 'header must be a UUID');
-    const replayKey = method === 'POST' ? `${merchant.accessNo}\n${requestId}` : undefined;
+    const replayKey =
+      method === 'POST' && ctx.requestIdReplay.enabled ? `${merchant.accessNo}\n${requestId}` : undefined;
     const stored = replayKey === undefined ? undefined : ctx.state.replies.get(replayKey);
     if (stored) return stored;
     let reply: StoredReply;

@@ -79,9 +79,11 @@ export class Scheduler {
     await this.loop;
   }
 
-  /** Claims and runs what is due now; returns how many actions ran. The loop calls it; tests may too. */
-  async runDue(): Promise<number> {
-    const now = this.clock.now();
+  /**
+   * Claims and runs what is due now; returns how many actions ran. The loop calls it; tests may too, with the `now`
+   * of a provider emulator whose clock they moved on.
+   */
+  async runDue(now = this.clock.now()): Promise<number> {
     const claimed = await this.queue.claimDue(
       [...this.handlers.keys()],
       this.owner,

@@ -5,6 +5,7 @@ import { ObservedSubscription, transition, Transition } from '../../domain/subsc
 import type { ProviderFeatures } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
+import { keepRenewalScheduled } from './merchant-renewal-schedule';
 import { drafts } from './event-drafts';
 import { recordChange } from './record-change';
 
@@ -69,4 +70,6 @@ async function commitChange(
     },
   });
   if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
+  // Where our scheduler charges renewals (binding `renewals: merchant`), the next charge follows the period end.
+  await keepRenewalScheduled(repos, storefront, next);
 }

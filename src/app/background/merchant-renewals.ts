@@ -1,0 +1,141 @@
+import type { Subscription } from '../../domain/subscription';
+import type { Clock } from '../../ports/clock.port';
+import type { ProviderPaymentState } from '../../ports/provider-adapter.port';
+import type { ActorContext, Repositories, UnitOfWork } from '../../ports/store.port';
+import { systemContext } from '../call-context';
+import { applySubscriptionState } from '../engine/subscription-changes';
+import { handleOf } from '../engine/subscription-handle';
+import type { ProviderEventApplier } from '../inbound/provider-events';
+import type { ProviderGateway } from '../providers/provider-gateway';
+import { renewsByMerchant } from '../engine/merchant-renewal-schedule';
+import type { ActionHandler, ActionOutcome } from './scheduler';
+
+export { MERCHANT_RENEWAL } from '../engine/merchant-renewal-schedule';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface MerchantRenewalDeps {
+  uow: UnitOfWork;
+  gateway: ProviderGateway;
+  applier: ProviderEventApplier;
+  clock: Clock;
+  /** Days after the period end at which a declined renewal is charged again; after the last: UNPAID. */
+  dunningDays: readonly number[];
+}
+
+/**
+ * Charges one renewal (Flow 4 where the provider has it): the plan's price × quantity with the subscription's saved
+ * payment method, once per attempt of a cycle (the order id says which). Paid: the payment and its invoice are
+ * recorded and the provider's new period applied (renewed, payment succeeded, invoice paid), which schedules the
+ * next one. Declined: PAST_DUE and a retry on the dunning schedule; after the last retry UNPAID. A subscription set
+ * to cancel at period end is not charged: the provider ends it.
+ */
+export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler {
+  return (action, signal) =>
+    deps.uow.transaction(async (repos): Promise<ActionOutcome> => {
+      const subscription = await repos.subscriptions.get(action.subjectId, { forUpdate: true });
+      const storefront = subscription && (await repos.storefronts.get(subscription.storefrontId));
+      if (!subscription || !storefront || !renewsByMerchant(storefront)) return 'done';
+      const dueFor = String(action.payload.periodEnd ?? '');
+      const renewable = ['ACTIVE', 'TRIALING', 'PAST_DUE'].includes(subscription.status);
+      // Renewed already (a period end after the one this charge was for), ended, or ending at its period end.
+      if (!renewable || subscription.cancelAtPeriodEnd) return 'done';
+      if (subscription.currentPeriodEnd && subscription.currentPeriodEnd.toISOString() > dueFor) return 'done';
+
+      const source: ActorContext = { actor: 'system:merchant-renewal', correlationId: action.id };
+      const call = { ...systemContext(action.id), signal };
+      const connection = await deps.gateway.connect(repos, storefront, subscription.provider, call);
+      const charge = connection.optional('chargeRenewal');
+      if (!charge) return 'done';
+      const handle = await handleOf(repos, subscription);
+      const plan = await repos.plans.get(subscription.planId);
+      if (!plan) return { retryAt: later(deps.clock, DAY_MS), reason: `plan '${subscription.planId}' not found` };
+
+      // The saved payment method and cycle, from the provider's subscription (first renewal: learned here).
+      const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
+      const paymentMethodRef = subscription.paymentMethodRef ?? fresh?.paymentMethodRef;
+      if (!paymentMethodRef) {
+        return { retryAt: later(deps.clock, DAY_MS), reason: 'no saved payment method to charge yet' };
+      }
+      let current = subscription;
+      if (current.paymentMethodRef !== paymentMethodRef) {
+        current = { ...current, paymentMethodRef };
+        await repos.subscriptions.update(current);
+      }
+      const cycleIndex = (fresh?.cycleIndex ?? 0) + 1;
+      // Which dunning step this run is, from when it fell due (not from runs: a run that threw is not a new step),
+      // so every run of one step charges the same order and a lost answer is found, not charged again.
+      const periodEnd = new Date(dueFor).getTime();
+      const step = deps.dunningDays.filter((day) => periodEnd + day * DAY_MS <= action.dueAt.getTime()).length;
+      const orderId = `${subscription.id}-c${cycleIndex}${step > 0 ? `-r${step}` : ''}`;
+      const payment = await charge(
+        { ...connection.ctx, idempotencyKey: `merchant-renewal:${orderId}` },
+        {
+          handle,
+          orderId,
+          amount: {
+            currency: plan.price.currency,
+            amountMinor: plan.price.amountMinor * BigInt(subscription.quantity),
+          },
+          paymentMethodRef,
+          cycleIndex,
+        },
+      );
+      const origin = {
+        provider: subscription.provider,
+        storefront,
+        correlationId: action.id,
+        features: connection.provider.features,
+      };
+      await deps.applier.applyPayment(repos, origin, payment, source);
+      if (payment.status === 'SUCCEEDED') {
+        await recordRenewal(repos, deps, connection, origin, payment, source, current);
+        return 'done';
+      }
+      // Declined (or still processing: treated as not paid yet, and asked again on the dunning schedule).
+      const retryDay = deps.dunningDays[step];
+      const status = retryDay === undefined ? 'UNPAID' : 'PAST_DUE';
+      await applySubscriptionState(
+        repos,
+        storefront,
+        current,
+        { status, observedAt: observedAt(deps.clock, action.dueAt, current.providerObservedAt) },
+        source,
+        deps.clock.now(),
+        origin.features,
+      );
+      if (retryDay === undefined) return 'done';
+      return { retryAt: new Date(periodEnd + retryDay * DAY_MS), reason: `renewal declined (${status})` };
+    });
+}
+
+/** A paid renewal: its invoice (RENEWAL, cycle index) and the provider's new period, applied as a webhook would be. */
+async function recordRenewal(
+  repos: Repositories,
+  deps: MerchantRenewalDeps,
+  connection: Awaited<ReturnType<ProviderGateway['connect']>>,
+  origin: Parameters<ProviderEventApplier['applyPayment']>[1],
+  payment: ProviderPaymentState,
+  source: ActorContext,
+  current: Subscription,
+): Promise<void> {
+  const getInvoice = connection.optional('getInvoice');
+  if (payment.invoiceRef && getInvoice) {
+    const invoice = await getInvoice(connection.ctx, payment.invoiceRef);
+    await deps.applier.applyInvoice(repos, origin, invoice, 'paid', source);
+  }
+  await deps.applier.reconcile(repos, origin, current, source, 'merchant renewal paid', connection);
+}
+
+/**
+ * When our own finding (declined → PAST_DUE/UNPAID) is true: now, but never before the charge fell due nor before the
+ * provider state we applied last, which our scheduler's charge follows.
+ */
+function observedAt(clock: Clock, dueAt: Date, lastObserved: Date | undefined): Date {
+  const at = Math.max(clock.now().getTime(), dueAt.getTime(), (lastObserved?.getTime() ?? 0) + 1);
+  return new Date(at);
+}
+
+function later(clock: Clock, ms: number): Date {
+  return new Date(clock.now().getTime() + ms);
+}

@@ -86,7 +86,9 @@ export class PaymentUseCases {
       await recordEffect(ctx, { ...effect, detail: amountDetail(amount), providerRef: state.ref });
     }
     return this.uow.transaction(async (repos) => {
-      // Known already when the provider's webhook came first: one refund, ours or the webhook's.
+      // The payment is locked first, as the refund webhook's processing locks it: the two cannot both find no refund
+      // and both record one. Known already when the webhook came first: one refund, ours or the webhook's.
+      await repos.payments.get(payment.id, { forUpdate: true });
       const known = await repos.refunds.findByProviderRef(payment.id, state.ref);
       if (known) return known;
       const now = this.clock.now();

@@ -123,11 +123,13 @@ describe('an event Kafka refuses for good', () => {
     expect(letter.eventId).toMatch(/^evt_/);
     expect(letter.error).toContain('MESSAGE_TOO_LARGE');
 
-    // No loop: every event seen so far arrived once (a refused batch is split, acknowledged halves are marked).
+    // No loop. Kafka writes the other partitions of a request it refuses, so an event that shared the refused batch
+    // may be written once per halving step (at most log2(batch) + 1 times: 3 for the 4 sent together), never more;
+    // an acknowledged half is marked at once and not sent again.
     const copies = new Map<string, number>();
     for (const m of collector.messages) copies.set(m.headers.ce_id!, (copies.get(m.headers.ce_id!) ?? 0) + 1);
-    expect([...copies.values()].every((n) => n <= 2)).toBe(true);
-    expect(collector.messages.length).toBeLessThanOrEqual(6);
+    expect([...copies.values()].every((n) => n <= 3)).toBe(true);
+    expect(collector.messages.length).toBeLessThanOrEqual(9);
 
     await setTopicLimit(KAFKA_DEFAULT_LIMIT_BYTES);
     const retried = await call(service.clients.events, service.clients.events.retryDeadLetter, {

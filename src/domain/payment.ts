@@ -12,7 +12,7 @@ export interface Failure {
   message: string;
 }
 
-/** A payment (Subotiz trade, Paytiko transaction, Azotte order). */
+/** A payment: the provider's charge (its trade, transaction or order), in our vocabulary. */
 export interface Payment {
   id: string;
   storefrontId: string;

@@ -11,7 +11,7 @@ import type { ProviderAdapter } from './provider-operations';
 export interface ProviderFeatures {
   /**
    * How plans are sold: by the provider's own price object (the binding's plans then need a reference, named here:
-   * Subotiz `price_id`, Azotte `bundleUrn`), or with the plan's terms inline on each call (Paytiko).
+   * e.g. a price id or a bundle URN), or with the plan's terms inline on each call.
    */
   pricing: { by: 'reference'; referenceName: string } | { by: 'inline' };
   /**
@@ -28,7 +28,7 @@ export interface ProviderFeatures {
   entitlements: 'derived' | 'native';
   /**
    * `state`: a verified webhook's body is the provider's state, applied as sent; `notification`: the signature does
-   * not cover the state (Paytiko signs only the order id), so the object is fetched before anything is applied.
+   * not cover the state (e.g. it signs only the order id), so the object is fetched before anything is applied.
    */
   webhooks: 'state' | 'notification';
   /**
@@ -60,7 +60,7 @@ export interface ProviderLogger {
  * factory of its adapter. The registry loads these; the core imports none of them.
  */
 export interface ProviderModule {
-  /** Stable provider id used in bindings, pins, webhook paths and events: "subotiz", "paytiko", "azotte". */
+  /** Stable provider id used in bindings, pins, webhook paths and events: lower case, e.g. the folder's name. */
   readonly id: string;
   /** What a binding holds: settings, secret names, documented hosts, webhook secret names. */
   readonly binding: BindingSpec;

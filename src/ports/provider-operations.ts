@@ -24,8 +24,8 @@ export interface ProviderCapability {
 
 /**
  * Everything an adapter needs for one call: the storefront's binding (non-secret config and resolved secrets), the
- * caller's deadline, a key that stays the same when the same logical call is retried (Subotiz `Request-Id`, Paytiko
- * orderId, Azotte correlationId are derived from it), and where the provider should send this storefront's webhooks.
+ * caller's deadline, a key that stays the same when the same logical call is retried (the provider's request id or
+ * correlation id is derived from it), and where the provider should send this storefront's webhooks.
  */
 export interface ProviderCallContext {
   storefrontId: string;
@@ -44,7 +44,7 @@ export interface SubscriptionHandle {
   id: string;
   /** The provider's subscription id, once known (absent before the checkout completed). */
   providerRef?: string;
-  /** The customer's id at the provider (Azotte lists subscriptions per customer). */
+  /** The customer's id at the provider (for providers that list subscriptions per customer). */
   customerRef?: string;
   /** The plan's reference at the provider, for providers that price by reference. */
   planRef?: string;
@@ -117,7 +117,7 @@ export interface UsagePeriod {
 export interface ProviderOperations {
   /**
    * Creates (or finds) the customer at the provider and returns its reference. Providers that create customers
-   * during checkout (Subotiz) leave this out; their reference is learned from webhooks.
+   * during checkout leave this out; their reference is learned from webhooks.
    */
   ensureCustomer?(ctx: ProviderCallContext, customer: CustomerDetails): Promise<string>;
   /** Sends a changed customer to the provider (only for customers it already knows). */

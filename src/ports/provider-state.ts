@@ -50,7 +50,7 @@ export interface ProviderSubscriptionState extends ObservedSubscription {
   customerRef?: string;
   planRef?: string;
   cycleIndex?: number;
-  /** The saved payment method merchant-initiated renewals charge (Subotiz `payment_token`), when the provider shows it. */
+  /** The saved payment method merchant-initiated renewals charge (a provider's payment token), when the provider shows it. */
   paymentMethodRef?: string;
 }
 
@@ -63,7 +63,7 @@ export interface ProviderPaymentState extends Pick<Payment, 'kind' | 'amount' | 
   invoiceRef?: string;
   refundedAmount: Money;
   paidAt?: Date;
-  /** The payment method saved by this payment, for merchant-initiated renewals (Subotiz `payment_token`). */
+  /** The payment method saved by this payment, for merchant-initiated renewals (a provider's payment token). */
   paymentMethodRef?: string;
 }
 

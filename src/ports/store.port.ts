@@ -39,7 +39,7 @@ export interface PlanRepository {
   insert(plan: Plan): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Plan | undefined>;
   list(filter: { storefrontId: string; includeArchived: boolean }, page: PageRequest): Promise<Plan[]>;
-  /** The storefront's plan with this reference at `provider` (Subotiz price_id), if any. */
+  /** The storefront's plan with this reference at `provider` (its price id), if any. */
   findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Plan | undefined>;
   update(plan: Plan): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 
 /**
- * The saved payment method a subscription's merchant-initiated renewals charge (a provider token such as Subotiz's
- * `payment_token`; never card data). Empty until the first payment saved one.
+ * The saved payment method a subscription's merchant-initiated renewals charge (the provider's payment token;
+ * never card data). Empty until the first payment saved one.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('subscriptions', (t) => {

@@ -3,6 +3,7 @@ import type { ProviderSubscriptionState } from '../../ports/provider-adapter.por
 import type { Repositories } from '../../ports/store.port';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { planOf } from '../inbound/object-lookup';
+import { followProviderRef } from '../engine/subscription-handle';
 import type { SweepDeps, SweepLink } from './sweep';
 
 /**
@@ -17,12 +18,7 @@ export async function applyFetchedSubscription(
   locked: Subscription,
   fresh: ProviderSubscriptionState,
 ): Promise<string> {
-  let current = locked;
-  // First sight of the provider's reference, or a new one after the provider replaced the subscription.
-  if (current.providerRef !== fresh.ref) {
-    current = { ...current, providerRef: fresh.ref };
-    await repos.subscriptions.update(current);
-  }
+  const current = await followProviderRef(repos, locked, fresh.ref);
   const now = deps.clock.now();
   const { result } = await applySubscriptionState(
     repos,

@@ -16,3 +16,18 @@ export async function handleOf(repos: Repositories, subscription: Subscription):
     planRef: plan?.providerRefs[provider],
   };
 }
+
+/**
+ * The subscription with the provider's reference it was just reported under: remembered on first sight, or moved
+ * when the provider re-issued the subscription (an upgrade that replaces it). Unchanged when it is the same.
+ */
+export async function followProviderRef(
+  repos: Repositories,
+  subscription: Subscription,
+  ref: string,
+): Promise<Subscription> {
+  if (!ref || subscription.providerRef === ref) return subscription;
+  const next = { ...subscription, providerRef: ref };
+  await repos.subscriptions.update(next);
+  return next;
+}

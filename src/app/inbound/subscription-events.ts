@@ -6,7 +6,7 @@ import type { ActorContext, Repositories } from '../../ports/store.port';
 import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
-import { handleOf } from '../engine/subscription-handle';
+import { followProviderRef, handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import type { EventOrigin } from './event-origin';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
@@ -87,12 +87,7 @@ export class SubscriptionEvents {
       ));
     const fresh = await connection.operation('getSubscription')(connection.ctx, await handleOf(repos, subscription));
     if (!fresh) return `${why}; provider has no state yet`;
-    let current = subscription;
-    // First sight of the provider's reference, or a new one after the provider replaced the subscription.
-    if (current.providerRef !== fresh.ref) {
-      current = { ...current, providerRef: fresh.ref };
-      await repos.subscriptions.update(current);
-    }
+    const current = await followProviderRef(repos, subscription, fresh.ref);
     const { result } = await applySubscriptionState(
       repos,
       origin.storefront,

@@ -14,6 +14,7 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CANCEL_AT_PERIOD_END, cancellationDue } from '../engine/emulated-cancellation';
 import { applyOwnChange, applySubscriptionState } from '../engine/subscription-changes';
+import { followProviderRef } from '../engine/subscription-handle';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { pageOf, readPage } from './pagination';
 import { effectOf, recordEffect, resuming } from './pending-effects';
@@ -73,16 +74,15 @@ export class SubscriptionUseCases {
   async cancel(input: { subscriptionId: string; atPeriodEnd: boolean; reason: string }, ctx: CallContext) {
     new Validator().maxLength('reason', input.reason, 500).check();
     const current = await loadSubscription(this.uow.reads, input.subscriptionId);
+    const emulated = input.atPeriodEnd && this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated';
     // A retry of a cancellation that may have happened resumes it, whatever our copy says by now.
     if (!resuming(ctx, 'cancelSubscription')) {
       if (isTerminal(current.status))
         throw failedPrecondition(`subscription '${current.id}' is already ${current.status}`);
-      const emulated = this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated';
+      // Emulated: asked again, it re-schedules an action that ran out of attempts (emulatedCancellation).
       if (input.atPeriodEnd && current.cancelAtPeriodEnd && !emulated) return current;
     }
-    if (input.atPeriodEnd && this.gateway.features(current.provider)?.cancelAtPeriodEnd === 'emulated') {
-      return this.emulatedCancellation(current, true, ctx, input.reason);
-    }
+    if (emulated) return this.emulatedCancellation(current, true, ctx, input.reason);
     return this.providerChange(current, ctx, {
       operation: 'cancelSubscription',
       run: (op, c, handle) => op(c, handle, { atPeriodEnd: input.atPeriodEnd, reason: input.reason }),
@@ -251,8 +251,7 @@ export class SubscriptionUseCases {
       const state = outcome.state;
       const now = this.clock.now();
       // A provider that re-issues the subscription (an upgrade) answers with its new reference.
-      const target =
-        state.ref && state.ref !== locked.providerRef ? await this.replaceRef(repos, locked, state.ref) : locked;
+      const target = await followProviderRef(repos, locked, state.ref);
       const { subscription, result } = await applySubscriptionState(
         repos,
         storefront,
@@ -266,11 +265,5 @@ export class SubscriptionUseCases {
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);
       return subscription;
     }, ctx);
-  }
-
-  private async replaceRef(repos: Repositories, subscription: Subscription, ref: string): Promise<Subscription> {
-    const next = { ...subscription, providerRef: ref };
-    await repos.subscriptions.update(next);
-    return next;
   }
 }

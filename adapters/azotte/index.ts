@@ -30,6 +30,7 @@ export const azotte: ProviderModule = {
     checkout: 'server_to_server',
     checkoutVariants: ['promotion_code'],
     cancelAtPeriodEnd: 'native',
+    trials: 'native',
     entitlements: 'native',
     webhooks: 'state',
     renewals: ['provider'],

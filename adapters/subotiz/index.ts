@@ -42,6 +42,7 @@ export const subotiz: ProviderModule = {
     // Flow 2 (embedded: the SDK mounts the session) and Flow 3 (payment-only: `mode: payment`, no line items).
     checkoutVariants: ['embedded', 'payment'],
     cancelAtPeriodEnd: 'native',
+    trials: 'native',
     entitlements: 'derived',
     webhooks: 'state',
     renewals: RENEWALS,

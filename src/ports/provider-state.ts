@@ -25,6 +25,11 @@ export interface ProviderCheckout {
   expireTime?: Date;
   /** When to ask again about a checkout still processing (the provider's Retry-After). */
   checkAt?: Date;
+  /**
+   * The provider's subscription, for providers that create it before the customer pays (it exists, INCOMPLETE at
+   * their side, from the checkout on): remembered as the subscription's provider reference at once.
+   */
+  subscriptionRef?: string;
 }
 
 /** A checkout as the provider sees it now (polled, or asked about once our record of it has expired). */
@@ -48,10 +53,21 @@ export interface ProviderSubscriptionState extends ObservedSubscription {
   previousRef?: string;
   orderId?: string;
   customerRef?: string;
+  /**
+   * The plan as the provider names it: its own price reference where it prices by reference; where prices travel
+   * inline (features `pricing: inline`), our plan id, as the adapter echoes `PlanTerms.id` (only a plan of the same
+   * storefront is ever taken from it).
+   */
   planRef?: string;
   cycleIndex?: number;
   /** The saved payment method merchant-initiated renewals charge (a provider's payment token), when the provider shows it. */
   paymentMethodRef?: string;
+  /**
+   * What the provider showed with it: its recent invoices and their payments (for providers whose subscription
+   * read includes them). Applied with the state, once each, so a renewal seen only by a fetch is recorded too.
+   */
+  invoices?: ProviderInvoiceState[];
+  payments?: ProviderPaymentState[];
 }
 
 export interface ProviderPaymentState extends Pick<Payment, 'kind' | 'amount' | 'status' | 'refundState' | 'failure'> {

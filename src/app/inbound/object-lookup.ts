@@ -38,6 +38,8 @@ export async function subscriptionOf(
 /**
  * Our plan for the plan reference a provider reports (a plan changed at the provider, e.g. from its portal).
  * Undefined, so the plan stays, when the reference is absent, still the subscription's plan's, or unknown to us.
+ * Where prices travel inline the reference is our plan id (echoed from PlanTerms.id): taken only when it is a plan
+ * of the same storefront, never another storefront's.
  */
 export async function planOf(
   repos: Repositories,
@@ -46,6 +48,11 @@ export async function planOf(
   planRef: string | undefined,
 ): Promise<string | undefined> {
   if (!planRef) return undefined;
+  if (origin.features.pricing.by === 'inline') {
+    if (planRef === subscription.planId || !planRef.startsWith('plan_')) return undefined;
+    const named = await repos.plans.get(planRef);
+    return named?.storefrontId === origin.storefront.id ? named.id : undefined;
+  }
   const plan = await repos.plans.get(subscription.planId);
   if (plan?.providerRefs[origin.provider] === planRef) return undefined;
   return (await repos.plans.findByProviderRef(origin.storefront.id, origin.provider, planRef))?.id;

@@ -3,7 +3,7 @@ import { newId } from '../../domain/ids';
 import type { Invoice } from '../../domain/invoice';
 import { Payment, PaymentStatus, refundStateOf } from '../../domain/payment';
 import { canMovePayment } from '../../domain/payment-lifecycle';
-import type { Subscription } from '../../domain/subscription';
+import { isTerminal, Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type {
   ProviderEvent,
@@ -16,7 +16,6 @@ import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { subscriptionOf } from './object-lookup';
-import type { SubscriptionEvents } from './subscription-events';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 
@@ -26,12 +25,26 @@ const PAYMENT_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
   FAILED: 'billing.payment.failed',
 };
 
+/** What a payment or invoice asks of the subscription side when the subscription's state is in doubt. */
+export interface SubscriptionReconciler {
+  /** Fetches the provider's current state of a subscription and applies it. */
+  reconcile(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    source: ActorContext,
+  ): Promise<string>;
+}
+
+/** How a fetched invoice is recorded: the outcome its status means, or `recorded` (no outcome of its own). */
+export type InvoiceOutcome = Of<'invoice'>['outcome'] | 'recorded';
+
 /** Payments, invoices and refunds as the provider reports them (webhook or fetch); settled ones never move back. */
 export class PaymentEvents {
   constructor(
     private readonly clock: Clock,
     /** Asked when a payment or invoice means the subscription's state is in doubt. */
-    private readonly subscriptions: SubscriptionEvents,
+    private readonly subscriptions: SubscriptionReconciler,
   ) {}
 
   /** Records a payment as the provider reports it (webhook or fetch); settled payments never move back. */
@@ -107,7 +120,7 @@ export class PaymentEvents {
     repos: Repositories,
     origin: EventOrigin,
     state: ProviderInvoiceState,
-    outcome: Of<'invoice'>['outcome'],
+    outcome: InvoiceOutcome,
     source: ActorContext,
   ): Promise<string> {
     const now = this.clock.now();
@@ -138,12 +151,14 @@ export class PaymentEvents {
         await repos.payments.update({ ...payment, invoiceId: invoice.id, updatedAt: now });
       }
     }
-    const type =
+    const type: EventType | undefined =
       outcome === 'paid'
         ? 'billing.invoice.paid'
         : outcome === 'payment_failed'
           ? 'billing.invoice.payment_failed'
-          : undefined;
+          : invoice.status === 'VOID'
+            ? 'billing.invoice.voided'
+            : undefined;
     if (type) {
       await repos.outbox.append(
         drafts.invoice(type, origin.storefront, subscription, invoice, source.providerEventId),
@@ -161,6 +176,8 @@ export class PaymentEvents {
     invoice: Invoice,
     source: ActorContext,
   ): Promise<void> {
+    // An ended subscription is never renewed by an invoice (a late charge after our own cancellation, say).
+    if (isTerminal(subscription.status)) return;
     if (subscription.status === 'PAST_DUE' || subscription.status === 'UNPAID') {
       await this.subscriptions.reconcile(repos, origin, subscription, source);
       return;

@@ -5,6 +5,7 @@ import type {
   ProviderInvoiceState,
   ProviderPaymentState,
   ProviderRefundState,
+  ProviderSubscriptionState,
 } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import type { Subscription } from '../../domain/subscription';
@@ -14,7 +15,7 @@ import type { ProviderConnection, ProviderGateway } from '../providers/provider-
 import type { EventOrigin } from './event-origin';
 import { applyNativeEntitlement } from './native-entitlements';
 import { subscriptionOf } from './object-lookup';
-import { PaymentEvents } from './payment-events';
+import type { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { SubscriptionEvents } from './subscription-events';
 import { recordChange } from '../engine/record-change';
 
@@ -37,7 +38,7 @@ export class ProviderEventApplier {
     private readonly clock: Clock,
   ) {
     this.subscriptions = new SubscriptionEvents(gateway, clock);
-    this.payments = new PaymentEvents(clock, this.subscriptions);
+    this.payments = this.subscriptions.payments;
   }
 
   async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
@@ -73,7 +74,7 @@ export class ProviderEventApplier {
     repos: Repositories,
     origin: EventOrigin,
     state: ProviderInvoiceState,
-    outcome: Of<'invoice'>['outcome'],
+    outcome: InvoiceOutcome,
     source: ActorContext,
   ) {
     return this.payments.applyInvoice(repos, origin, state, outcome, source);
@@ -87,6 +88,17 @@ export class ProviderEventApplier {
     source: ActorContext,
   ) {
     return this.payments.applyRefund(repos, origin, state, outcome, source);
+  }
+
+  /** See SubscriptionEvents.applyFetched (every sweep applies what it fetched through it). */
+  applyFetched(
+    repos: Repositories,
+    origin: EventOrigin,
+    locked: Subscription,
+    fresh: ProviderSubscriptionState,
+    source: ActorContext,
+  ) {
+    return this.subscriptions.applyFetched(repos, origin, locked, fresh, source);
   }
 
   /** Fetches the provider's current state of a subscription and applies it. */

@@ -1,14 +1,15 @@
 import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderEvent } from '../../ports/provider-adapter.port';
+import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { followProviderRef, handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
-import type { EventOrigin } from './event-origin';
+import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -18,10 +19,15 @@ type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
  * a report carries decides the transition; a refused one means the provider's current state is asked for.
  */
 export class SubscriptionEvents {
+  /** The subscription's payments and invoices, which a fetched state may show along with it. */
+  readonly payments: PaymentEvents;
+
   constructor(
     private readonly gateway: ProviderGateway,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.payments = new PaymentEvents(clock, this);
+  }
 
   async apply(
     repos: Repositories,
@@ -87,22 +93,75 @@ export class SubscriptionEvents {
       ));
     const fresh = await connection.operation('getSubscription')(connection.ctx, await handleOf(repos, subscription));
     if (!fresh) return `${why}; provider has no state yet`;
-    const current = await followProviderRef(repos, subscription, fresh.ref);
+    return `${why}; ${await this.applyFetched(repos, origin, subscription, fresh, source)}`;
+  }
+
+  /**
+   * Applies a subscription state fetched from the provider to the locked row (webhook reconcile and every sweep
+   * alike): first the state, through the state machine (a state older than what webhooks brought meanwhile is stale
+   * and changes nothing), then the payments and invoices the provider showed with it, each recorded once. The state
+   * goes first so a renewal seen only by this fetch is `renewed` once (the paid invoice then finds the period already
+   * there) and a first payment finds its subscription active, not INCOMPLETE (which would fetch again).
+   */
+  async applyFetched(
+    repos: Repositories,
+    origin: EventOrigin,
+    locked: Subscription,
+    fresh: ProviderSubscriptionState,
+    source: ActorContext,
+  ): Promise<string> {
+    const current = await followProviderRef(repos, locked, fresh.ref);
+    const now = this.clock.now();
     const { result } = await applySubscriptionState(
       repos,
       origin.storefront,
       current,
-      {
-        ...fresh,
-        planId: await planOf(repos, origin, current, fresh.planRef),
-        observedAt: fresh.observedAt ?? this.clock.now(),
-      },
+      { ...fresh, planId: await planOf(repos, origin, current, fresh.planRef), observedAt: fresh.observedAt ?? now },
       source,
-      this.clock.now(),
+      now,
       origin.features,
     );
-    return result.outcome === 'refused'
-      ? `${why}; provider state refused too: ${result.reason}`
-      : `reconciled: ${result.outcome}`;
+    const notes = [
+      result.outcome === 'refused' ? `provider state refused: ${result.reason}` : `reconciled: ${result.outcome}`,
+    ];
+    // Payments before invoices, so an invoice finds its payment to link.
+    for (const payment of fresh.payments ?? []) {
+      const state = {
+        ...payment,
+        subscriptionRef: payment.subscriptionRef ?? fresh.ref,
+        orderId: payment.orderId ?? current.id,
+      };
+      notes.push(await ignoringForeign(() => this.payments.applyPayment(repos, origin, state, source)));
+    }
+    for (const invoice of fresh.invoices ?? []) {
+      const state = {
+        ...invoice,
+        subscriptionRef: invoice.subscriptionRef ?? fresh.ref,
+        orderId: invoice.orderId ?? current.id,
+      };
+      notes.push(
+        await ignoringForeign(() =>
+          this.payments.applyInvoice(repos, origin, state, INVOICE_OUTCOMES[invoice.status] ?? 'recorded', source),
+        ),
+      );
+    }
+    return notes.join('; ');
+  }
+}
+
+/** What a fetched invoice's status means; OPEN and VOID have no outcome of their own (VOID emits `voided`). */
+const INVOICE_OUTCOMES: Partial<Record<ProviderInvoiceState['status'], InvoiceOutcome>> = {
+  PAID: 'paid',
+  FAILED: 'payment_failed',
+  REFUNDED: 'refunded',
+};
+
+/** A payment or invoice the fetch showed that belongs to no subscription of this storefront is noted, not applied. */
+async function ignoringForeign(apply: () => Promise<string>): Promise<string> {
+  try {
+    return await apply();
+  } catch (error) {
+    if (error instanceof ForeignOrUnknownObject) return `ignored: ${error.message}`;
+    throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { unimplemented } from '../../domain/errors';
+import { failedPrecondition, unimplemented } from '../../domain/errors';
 import {
   OPERATION_RPC,
   ProviderCapability,
@@ -39,6 +39,8 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
       'NATIVE',
     );
     for (const variant of provider.features.checkoutVariants) add(CHECKOUT_VARIANTS[variant], 'NATIVE');
+    // Plans with a trial are sold only where the provider runs trials; elsewhere they are refused, not emulated.
+    if (hasTrials(provider.features)) add('CreateCheckoutSession.trial', 'NATIVE');
   }
   if (ops.cancelSubscription) {
     const emulated = provider.features.cancelAtPeriodEnd === 'emulated';
@@ -47,6 +49,27 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
     if (emulated) capabilities.set('RevokeCancellation', 'EMULATED');
   }
   return [...capabilities].map(([operation, support]) => ({ operation, support }));
+}
+
+/** True when the provider runs free trials itself (features `trials: native`); absent means it has none. */
+export function hasTrials(features: Pick<ProviderFeatures, 'trials'>): boolean {
+  return features.trials === 'native';
+}
+
+/**
+ * FAILED_PRECONDITION for a plan with trial days on a provider without trials: the plan would be sold (or charged)
+ * without the trial it promises, so it is refused before anything is written or sent.
+ */
+export function trialsUnsupported(
+  plans: readonly { id: string; name: string; trialDays: number }[],
+  provider: string,
+  storefrontId: string,
+) {
+  const named = plans.map((p) => `'${p.name}' (${p.id}, ${p.trialDays}-day trial)`).join(', ');
+  return failedPrecondition(
+    `provider '${provider}' (storefront '${storefrontId}') has no free trials: plan ${named} cannot be sold there; ` +
+      `set trial_days to 0 or use a provider with trials`,
+  );
 }
 
 /** UNIMPLEMENTED naming storefront, provider and the operation (or variant) it cannot do. */

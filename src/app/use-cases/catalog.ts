@@ -9,6 +9,7 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 import type { ProviderRegistry } from '../providers/provider-registry';
+import { hasTrials, trialsUnsupported } from '../providers/provider-capabilities';
 import { recordChange } from '../engine/record-change';
 
 export interface CreatePlanInput {
@@ -66,6 +67,11 @@ export class CatalogUseCases {
     return this.uow.transaction(async (repos) => {
       const storefront = await repos.storefronts.get(plan.storefrontId);
       if (!storefront) throw notFound('storefront', plan.storefrontId, 'storefront_id');
+      const provider = storefront.binding.provider;
+      const features = this.registry.find(provider)?.features;
+      if (plan.trialDays > 0 && features && !hasTrials(features)) {
+        throw trialsUnsupported([plan], provider, storefront.id);
+      }
       await repos.plans.insert(plan);
       await this.recordChange(repos, storefront, plan, 'billing.plan.created', 'CreatePlan', ctx);
       return plan;

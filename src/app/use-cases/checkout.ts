@@ -14,11 +14,12 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
 import { drafts } from '../engine/event-drafts';
-import { requireVariant } from '../providers/provider-capabilities';
+import { hasTrials, requireVariant, trialsUnsupported } from '../providers/provider-capabilities';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import { effectOf, recordEffect } from './pending-effects';
 import { customerDetails, sellablePlan, termsOf, URL_RULE } from './subscription-lookup';
 import { recordChange } from '../engine/record-change';
+import { followProviderRef } from '../engine/subscription-handle';
 
 export interface CheckoutInput {
   storefrontId: string;
@@ -85,6 +86,9 @@ export class CheckoutUseCases {
         : undefined;
     const connection = await this.gateway.connect(reads, storefront, provider, ctx);
     this.checkVariant(connection, input, storefront.id);
+    if (plan && plan.trialDays > 0 && !hasTrials(connection.provider.features)) {
+      throw trialsUnsupported([plan], provider, storefront.id);
+    }
     const createCheckout = connection.operation('createCheckout');
     const customerRef = await this.customerAtProvider(connection, customer);
     const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
@@ -183,10 +187,14 @@ export class CheckoutUseCases {
     };
     const opened = sessionOf(checkout, storefront.id, subscription.provider, { subscriptionId: id }, now);
     return this.uow.transaction(async (repos) => {
-      if (!(await repos.subscriptions.insert(subscription))) {
+      const ref = await adoptableRef(repos, subscription.provider, checkout.subscriptionRef);
+      if (!(await repos.subscriptions.insert({ ...subscription, providerRef: ref }))) {
         const session = await recordSession(repos, opened);
-        return { session, subscription: (await repos.subscriptions.get(id))! };
+        const recorded = (await repos.subscriptions.get(id, { forUpdate: true }))!;
+        // A replayed checkout of a provider that names its subscription at once: remembered if the first did not.
+        return { session, subscription: ref ? await followProviderRef(repos, recorded, ref) : recorded };
       }
+      subscription.providerRef = ref;
       const session = await recordSession(repos, opened);
       await recordChange(repos, ctx, {
         events: [drafts.subscription('billing.subscription.created', storefront, subscription)],
@@ -244,6 +252,16 @@ export class CheckoutUseCases {
       return { session, payment };
     }, ctx);
   }
+}
+
+/**
+ * The subscription reference a provider named at checkout (it creates the subscription before payment), unless it
+ * is already another subscription's (refs colliding across merchant accounts): that one is never claimed, and the
+ * reference is learned from the provider's webhooks by our order id instead.
+ */
+async function adoptableRef(repos: Repositories, provider: string, ref: string | undefined) {
+  if (!ref || (await repos.subscriptions.providerRefInUse(provider, ref))) return undefined;
+  return ref;
 }
 
 function expiryOf(checkout: ProviderCheckout, now: Date): Date {

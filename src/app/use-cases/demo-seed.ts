@@ -1,5 +1,6 @@
 import type { CatalogUseCases } from './catalog';
 import { systemContext } from '../call-context';
+import { hasTrials } from '../providers/provider-capabilities';
 import type { ProviderRegistry } from '../providers/provider-registry';
 import type { StorefrontUseCases } from './storefronts';
 
@@ -76,7 +77,8 @@ export async function seedDemo(
         name: 'Pro yearly',
         price: { currency: 'EUR', amountMinor: 9900n, amountDecimal: '' },
         interval: { unit: 'YEAR', count: 1 },
-        trialDays: 14,
+        // The demo's trial only where the provider runs trials: elsewhere a trial plan could not be sold.
+        trialDays: hasTrials(registry.find(provider)!.features) ? 14 : 0,
         featureKeys: ['basic', 'pro'],
         providerRefs: refs('pro'),
       },

@@ -9,7 +9,8 @@ import type { BindingGuard } from '../providers/binding-guard';
 import type { CallContext } from '../call-context';
 import type { KnownTenants } from '../providers/known-tenants';
 import { Page, pageOf, readPage } from './pagination';
-import { capabilitiesOf } from '../providers/provider-capabilities';
+import { capabilitiesOf, hasTrials } from '../providers/provider-capabilities';
+import type { Plan } from '../../domain/plan';
 import type { ProviderRegistry } from '../providers/provider-registry';
 import { recordChange } from '../engine/record-change';
 
@@ -185,6 +186,16 @@ export class StorefrontUseCases {
           );
         }
       }
+      if (adapter && !hasTrials(adapter.features)) {
+        const withTrials = (await this.activePlans(repos, current.id)).filter((plan) => plan.trialDays > 0);
+        if (withTrials.length > 0) {
+          throw failedPrecondition(
+            `storefront '${current.id}' cannot switch to ${input.provider}: it has no free trials, and active plans ` +
+              `have one: ${withTrials.map((p) => `${p.id} (${p.trialDays} days)`).join(', ')} ` +
+              `(archive them, or sell them without a trial as new plans)`,
+          );
+        }
+      }
       const now = this.clock.now();
       const binding = this.binding(input.provider, input.providerConfig, input.secretRefs, now, ctx, input.reason);
       const next: Storefront = { ...current, binding, version: current.version + 1, updatedAt: now };
@@ -205,12 +216,17 @@ export class StorefrontUseCases {
   }
 
   private async plansWithoutReference(repos: Repositories, storefrontId: string, provider: string): Promise<string[]> {
-    const missing: string[] = [];
+    return (await this.activePlans(repos, storefrontId)).filter((p) => !p.providerRefs[provider]).map((p) => p.id);
+  }
+
+  /** Every plan the storefront still sells (not archived), page by page. */
+  private async activePlans(repos: Repositories, storefrontId: string): Promise<Plan[]> {
+    const all: Plan[] = [];
     let afterId: string | undefined;
     for (;;) {
       const plans = await repos.plans.list({ storefrontId, includeArchived: false }, { size: 500, afterId });
-      for (const plan of plans) if (!plan.providerRefs[provider]) missing.push(plan.id);
-      if (plans.length < 500) return missing;
+      all.push(...plans);
+      if (plans.length < 500) return all;
       afterId = plans[plans.length - 1]!.id;
     }
   }

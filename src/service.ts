@@ -229,7 +229,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (kind, outcome) => metrics.scheduledActions.inc({ kind, outcome }),
   );
   uow.onActionsScheduled((dueAt) => scheduler.scheduled(dueAt));
-  new EmulatedCancellations(uow, gateway, clock, logger.child({ component: 'scheduler' })).register(scheduler);
+  new EmulatedCancellations(uow, gateway, clock, logger.child({ component: 'scheduler' }), applier).register(scheduler);
   scheduler.register(
     MERCHANT_RENEWAL,
     merchantRenewalHandler({ uow, gateway, applier, clock, dunningDays: config.merchantRenewalDunningDays }),
@@ -237,7 +237,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),
-    customers: new CustomerUseCases(uow, clock),
+    customers: new CustomerUseCases(uow, clock, gateway),
     events: new EventUseCases(uow),
     deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: {

@@ -1,3 +1,7 @@
+import { isTerminal, Subscription } from '../../domain/subscription';
+import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
+import type { Repositories } from '../../ports/store.port';
+
 /**
  * Cancel at period end, where the provider has none (features `cancelAtPeriodEnd: emulated`): we keep the flag
  * ourselves and our scheduler cancels at the provider just before the period boundary, so no renewal is charged.
@@ -7,7 +11,50 @@ export const CANCEL_AT_PERIOD_END = 'subscription.cancel_at_period_end';
 /** How long before the period end the provider is told: ahead of its renewal run, late enough to be the period's end. */
 export const CANCEL_AHEAD_MS = 60_000;
 
+/**
+ * The scheduled cancellation's payload key saying the provider already ended the subscription (its cancel came before
+ * our period end): nothing is sent to the provider any more, and the cancellation can no longer be revoked.
+ */
+export const PROVIDER_CANCELED_AT = 'provider_canceled_at';
+
 /** When the scheduled cancellation runs for a period ending at `periodEnd` (now, when that is already past). */
 export function cancellationDue(periodEnd: Date, now: Date): Date {
   return new Date(Math.max(now.getTime(), periodEnd.getTime() - CANCEL_AHEAD_MS));
+}
+
+/** When the provider already cancelled (recorded on the scheduled cancellation), or undefined. */
+export function providerCanceledAt(payload: Record<string, unknown> | undefined): string | undefined {
+  const at = payload?.[PROVIDER_CANCELED_AT];
+  return typeof at === 'string' ? at : undefined;
+}
+
+/**
+ * A provider report of CANCELED for a subscription whose emulated cancel at period end is scheduled, before our
+ * period end: the customer paid for the whole period, so it is held (status unchanged, still entitled) and the
+ * scheduled cancellation, marked as done at the provider, ends it at `current_period_end`. Any other report is
+ * returned as it is.
+ */
+export async function holdUntilPeriodEnd(
+  repos: Repositories,
+  current: Subscription,
+  observed: ObservedSubscription,
+  now: Date,
+): Promise<ObservedSubscription> {
+  const end = current.currentPeriodEnd;
+  if (observed.status !== 'CANCELED' || !current.cancelAtPeriodEnd || isTerminal(current.status)) return observed;
+  if (!end || end <= now) return observed;
+  const pending = await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, current.id);
+  if (!providerCanceledAt(pending?.payload) || pending?.dueAt.getTime() !== end.getTime()) {
+    await repos.scheduledActions.schedule({
+      kind: CANCEL_AT_PERIOD_END,
+      subjectId: current.id,
+      storefrontId: current.storefrontId,
+      dueAt: end,
+      payload: {
+        ...pending?.payload,
+        [PROVIDER_CANCELED_AT]: providerCanceledAt(pending?.payload) ?? (observed.canceledAt ?? now).toISOString(),
+      },
+    });
+  }
+  return { status: current.status, observedAt: observed.observedAt };
 }

@@ -5,6 +5,7 @@ import { ObservedSubscription, transition, Transition } from '../../domain/subsc
 import type { ProviderFeatures } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
+import { holdUntilPeriodEnd } from './emulated-cancellation';
 import { keepRenewalScheduled } from './merchant-renewal-schedule';
 import { drafts } from './event-drafts';
 import { recordChange } from './record-change';
@@ -15,7 +16,9 @@ export type ReportingProvider = Pick<ProviderFeatures, 'entitlements' | 'cancelA
 /**
  * Applies an observed provider state to a subscription through the state machine, in the caller's transaction:
  * row, events (one per change, in order), derived entitlements and audit row commit together. Where we emulate
- * cancel at period end, the provider knows nothing of it, so what it reports never sets or clears our flag.
+ * cancel at period end, the provider knows nothing of it, so what it reports never sets or clears our flag, and its
+ * CANCELED before our period end is held until then (holdUntilPeriodEnd) — unless `ownCancel` says the report
+ * answers our own immediate CancelSubscription.
  */
 export async function applySubscriptionState(
   repos: Repositories,
@@ -25,9 +28,13 @@ export async function applySubscriptionState(
   source: ActorContext,
   now: Date,
   provider?: ReportingProvider,
+  options: { ownCancel?: boolean } = {},
 ): Promise<{ subscription: Subscription; result: Transition }> {
-  const reported =
-    provider?.cancelAtPeriodEnd === 'emulated' ? { ...observed, cancelAtPeriodEnd: undefined } : observed;
+  let reported = observed;
+  if (provider?.cancelAtPeriodEnd === 'emulated') {
+    reported = { ...observed, cancelAtPeriodEnd: undefined };
+    if (!options.ownCancel) reported = await holdUntilPeriodEnd(repos, current, reported, now);
+  }
   return applyOwnChange(repos, storefront, current, reported, source, now, provider?.entitlements);
 }
 

@@ -8,6 +8,8 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 import { recordChange } from '../engine/record-change';
+import type { ProviderGateway } from '../providers/provider-gateway';
+import { customerDetails } from './subscription-lookup';
 
 export interface CreateCustomerInput {
   storefrontId: string;
@@ -35,6 +37,8 @@ export class CustomerUseCases {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
+    /** Reaches the providers that know a customer, when it changes. */
+    private readonly gateway: ProviderGateway,
   ) {}
 
   async create(input: CreateCustomerInput, ctx: CallContext): Promise<{ customer: Customer; created: boolean }> {
@@ -97,8 +101,10 @@ export class CustomerUseCases {
         version: current.version + 1,
         updatedAt: this.clock.now(),
       };
-      await repos.customers.update(next);
       const storefront = await this.storefront(repos, next.storefrontId);
+      // Before anything is written: a provider refusing the change (its own rules) leaves ours as it was.
+      await this.sendToProviders(repos, storefront, next, ctx);
+      await repos.customers.update(next);
       await this.recordChange(repos, storefront, next, 'billing.customer.updated', 'UpdateCustomer', ctx);
       return next;
     }, ctx);
@@ -120,6 +126,20 @@ export class CustomerUseCases {
       { size: page.size + 1, afterId: page.after },
     );
     return pageOf(customers, page, (c) => c.id);
+  }
+
+  /**
+   * Tells every provider that knows the customer (a reference there) and can update customers what changed, through
+   * the storefront's binding to that provider (a past one after a switch). Providers without `updateCustomer` keep
+   * what they were first given.
+   */
+  private async sendToProviders(repos: Repositories, storefront: Storefront, customer: Customer, ctx: CallContext) {
+    for (const [provider, providerRef] of Object.entries(customer.providerRefs)) {
+      if (!providerRef || !this.gateway.features(provider)) continue;
+      const connection = await this.gateway.connect(repos, storefront, provider, ctx);
+      const update = connection.optional('updateCustomer');
+      if (update) await update(connection.ctx, { ...customerDetails(customer, provider), providerRef });
+    }
   }
 
   /** The customer this create request means, if it exists; a clash on external_ref is ALREADY_EXISTS. */

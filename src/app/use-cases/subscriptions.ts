@@ -12,7 +12,7 @@ import type {
 } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
-import { CANCEL_AT_PERIOD_END, cancellationDue } from '../engine/emulated-cancellation';
+import { CANCEL_AT_PERIOD_END, cancellationDue, providerCanceledAt } from '../engine/emulated-cancellation';
 import { applyOwnChange, applySubscriptionState } from '../engine/subscription-changes';
 import { followProviderRef } from '../engine/subscription-handle';
 import type { ProviderGateway } from '../providers/provider-gateway';
@@ -171,6 +171,15 @@ export class SubscriptionUseCases {
       if (isTerminal(locked.status))
         throw failedPrecondition(`subscription '${locked.id}' is already ${locked.status}`);
       if (locked.cancelAtPeriodEnd === schedule) return locked;
+      const canceledAt = providerCanceledAt(
+        (await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, locked.id))?.payload,
+      );
+      if (!schedule && canceledAt) {
+        throw failedPrecondition(
+          `subscription '${locked.id}' was already cancelled at the provider (${canceledAt}); its cancellation can ` +
+            `no longer be revoked: it ends at the end of the paid period`,
+        );
+      }
       if (schedule && !locked.currentPeriodEnd) {
         throw failedPrecondition(`subscription '${locked.id}' has no current period to end`);
       }
@@ -260,6 +269,8 @@ export class SubscriptionUseCases {
         ctx,
         now,
         connection.provider.features,
+        // Our own immediate cancel is answered CANCELED: that ends it now, whatever was scheduled for period end.
+        { ownCancel: change.operation === 'cancelSubscription' },
       );
       if (result.outcome === 'refused')
         throw failedPrecondition(`provider answered with a state we cannot apply: ${result.reason}`);

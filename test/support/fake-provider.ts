@@ -12,7 +12,10 @@ import type {
   ProviderCheckout,
   ProviderCheckoutState,
   ProviderFeatures,
+  ProviderInvoiceState,
   ProviderModule,
+  ProviderPaymentState,
+  ProviderRefundState,
   ProviderOperations,
   ProviderSubscriptionState,
   SubscriptionHandle,
@@ -27,6 +30,19 @@ export interface FakeFeatures {
   cancelAtPeriodEnd: ProviderFeatures['cancelAtPeriodEnd'];
   entitlements: ProviderFeatures['entitlements'];
   webhooks: ProviderFeatures['webhooks'];
+  trials: NonNullable<ProviderFeatures['trials']>;
+  /** The fake creates the subscription (INCOMPLETE) when the checkout opens, and names it in its answer. */
+  subscriptionAtCheckout: boolean;
+  /** Its subscription read shows the recent invoices and their payments. */
+  invoicesWithSubscription: boolean;
+  /** It can refund payments (the `refund` operation). */
+  refunds: boolean;
+}
+
+/** An invoice and its payment, as the fake keeps them for each charge. */
+interface FakeCharge {
+  invoice: ProviderInvoiceState;
+  payment: ProviderPaymentState;
 }
 
 /** A subscription as the fake keeps it: already in our vocabulary (the fake has no mapping to get wrong). */
@@ -93,6 +109,11 @@ export class FakeProvider {
   private counter = 0;
   private ingress = '';
   private readonly pastDueSince = new Map<string, number>();
+  /** Charges per subscription ref, oldest first. */
+  readonly charges = new Map<string, FakeCharge[]>();
+  readonly refunds: ProviderRefundState[] = [];
+  /** Operations whose next call is refused as INVALID_ARGUMENT before any "HTTP" (local validation). */
+  private readonly rejections = new Set<keyof ProviderOperations>();
 
   constructor(
     readonly id: string,
@@ -111,6 +132,7 @@ export class FakeProvider {
         entitlements: features.entitlements,
         webhooks: features.webhooks,
         renewals: ['provider'],
+        trials: features.trials,
       },
       create: () => ({ operations: this.operations(), webhooks: fakeWebhooks }),
     };
@@ -145,6 +167,11 @@ export class FakeProvider {
     this.threeDSecure = on;
   }
 
+  /** The next call of `operation` fails its own validation: INVALID_ARGUMENT, nothing sent or created. */
+  rejectNext(operation: keyof ProviderOperations): void {
+    this.rejections.add(operation);
+  }
+
   failNextCharges(count: number): void {
     this.failCharges += count;
   }
@@ -169,11 +196,11 @@ export class FakeProvider {
     const { plan, quantity, customer } = checkout.request;
     const start = this.now();
     const subscription: FakeSubscription = {
-      ref: this.newRef('fsub'),
+      ref: checkout.subscriptionRef ?? this.newRef('fsub'),
       orderId: checkout.orderId,
       storefrontId: checkout.storefrontId,
       customerRef: customer.providerRef ?? `fcus_${customer.id}`,
-      planRef: plan ? (plan.ref ?? `inline:${plan.id}`) : undefined,
+      planRef: plan ? (plan.ref ?? plan.id) : undefined,
       quantity: quantity ?? 1,
       status: plan && plan.trialDays > 0 ? 'TRIALING' : 'ACTIVE',
       currentPeriodStart: start,
@@ -183,6 +210,7 @@ export class FakeProvider {
     };
     this.subscriptions.set(subscription.ref, subscription);
     Object.assign(checkout, { status: 'COMPLETE', nextAction: undefined, subscriptionRef: subscription.ref });
+    this.charge(subscription, 'INITIAL', true);
     await this.sendState(subscription, 'activated');
     return subscription;
   }
@@ -274,8 +302,37 @@ export class FakeProvider {
       getSubscription: async (ctx, handle) => {
         this.record('getSubscription', ctx, handle);
         const found = this.find(handle);
-        return found && { ...found, observedAt: this.now() };
+        if (!found) return undefined;
+        const charges = this.features.invoicesWithSubscription ? (this.charges.get(found.ref) ?? []) : [];
+        return {
+          ...found,
+          observedAt: this.now(),
+          ...(this.features.invoicesWithSubscription && {
+            invoices: charges.map((c) => ({ ...c.invoice })),
+            payments: charges.map((c) => ({ ...c.payment })),
+          }),
+        };
       },
+      updateCustomer: async (ctx, customer) => {
+        this.record('updateCustomer', ctx, customer);
+        this.refuseIfAsked('updateCustomer');
+      },
+      ...(this.features.refunds && {
+        refund: async (ctx, request) => {
+          this.record('refund', ctx, request);
+          const known = this.refunds.find((r) => r.ref === `fref_${request.refundId}`);
+          if (known) return known;
+          const refund: ProviderRefundState = {
+            ref: `fref_${request.refundId}`,
+            paymentRef: request.payment.ref,
+            amount: request.amount,
+            status: 'SUCCEEDED',
+            reason: request.reason,
+          };
+          this.refunds.push(refund);
+          return refund;
+        },
+      }),
       cancelSubscription: (ctx, handle, { atPeriodEnd }) =>
         this.mutate('cancelSubscription', ctx, handle, 'canceled', () =>
           atPeriodEnd
@@ -290,7 +347,7 @@ export class FakeProvider {
         this.mutate('resumeSubscription', ctx, handle, 'resumed', () => ({ status: 'ACTIVE' })),
       changePlan: (ctx, handle, { plan, quantity }) =>
         this.mutate('changePlan', ctx, handle, 'plan_changed', () => ({
-          planRef: plan.ref ?? `inline:${plan.id}`,
+          planRef: plan.ref ?? plan.id,
           quantity,
         })),
       updateQuantity: (ctx, handle, { quantity }) =>
@@ -300,6 +357,7 @@ export class FakeProvider {
 
   private createCheckout(ctx: ProviderCallContext, request: CheckoutRequest) {
     this.record('createCheckout', ctx, request.orderId);
+    this.refuseIfAsked('createCheckout');
     // The same order again (a retried request) is the same checkout, as a provider keyed on our order id answers.
     const existing = [...this.checkouts.values()].find((c) => c.orderId === request.orderId);
     if (existing) return this.answer(existing);
@@ -317,6 +375,7 @@ export class FakeProvider {
       request,
       needsThreeDSecure: serverToServer && this.threeDSecure,
       expireTime: new Date(this.now().getTime() + CHECKOUT_VALIDITY_MS),
+      subscriptionRef: this.features.subscriptionAtCheckout && request.plan ? this.newRef('fsub') : undefined,
     };
     this.checkouts.set(ref, checkout);
     return this.answer(checkout);
@@ -324,9 +383,9 @@ export class FakeProvider {
 
   /** The answer to CreateCheckoutSession: as the checkout is now (the 3-D Secure step shows only when asked later). */
   private answer(checkout: FakeCheckout): ProviderCheckout {
-    const { ref, status, nextAction, orderId, expireTime } = checkout;
+    const { ref, status, nextAction, orderId, expireTime, subscriptionRef } = checkout;
     const checkAt = status === 'PROCESSING' ? new Date(this.now().getTime() + 1000) : undefined;
-    return { sessionRef: ref, status, nextAction, checkAt, orderId, expireTime };
+    return { sessionRef: ref, status, nextAction, checkAt, orderId, expireTime, subscriptionRef };
   }
 
   /** A server-to-server checkout still processing turns ACTION_REQUIRED the first time it is asked about. */
@@ -353,6 +412,7 @@ export class FakeProvider {
     change: () => Partial<FakeSubscription>,
   ): Promise<MutationOutcome> {
     this.record(operation, ctx, handle);
+    this.refuseIfAsked(operation);
     const subscription = this.find(handle);
     if (!subscription) throw notFound('subscription', handle.providerRef ?? handle.id);
     const patch = change();
@@ -385,6 +445,7 @@ export class FakeProvider {
       if (this.failCharges > 0) {
         // Declined: past due, and asked again a day later (the period stays the unpaid one).
         this.failCharges--;
+        this.charge(subscription, 'RENEWAL', false);
         this.pastDueSince.set(subscription.ref, now);
         this.update(subscription.ref, { status: 'PAST_DUE' });
         await this.sendState(subscription, 'past_due');
@@ -397,8 +458,50 @@ export class FakeProvider {
         currentPeriodStart: end,
         currentPeriodEnd: this.periodEnd(end, checkout),
       });
+      this.charge(subscription, 'RENEWAL', true);
       await this.sendState(subscription, status === 'PAST_DUE' ? 'activated' : 'updated');
     }
+  }
+
+  /** One charge of the subscription's current period: its invoice and payment, paid or declined. */
+  private charge(subscription: FakeSubscription, type: 'INITIAL' | 'RENEWAL', paid: boolean): void {
+    const list = this.charges.get(subscription.ref) ?? [];
+    const checkout = [...this.checkouts.values()].find((c) => c.orderId === subscription.orderId);
+    const plan = checkout?.request.plan;
+    const amount = plan
+      ? { ...plan.price, amountMinor: plan.price.amountMinor * BigInt(subscription.quantity ?? 1) }
+      : { currency: 'EUR', amountMinor: 0n };
+    const paymentRef = this.newRef('fpay');
+    list.push({
+      invoice: {
+        ref: this.newRef('finv'),
+        subscriptionRef: subscription.ref,
+        amount,
+        type,
+        status: paid ? 'PAID' : 'FAILED',
+        cycleIndex: list.length,
+        periodStart: subscription.currentPeriodStart,
+        periodEnd: subscription.currentPeriodEnd,
+        paymentRef,
+      },
+      payment: {
+        ref: paymentRef,
+        kind: type === 'INITIAL' ? 'initial' : 'recurring',
+        subscriptionRef: subscription.ref,
+        amount,
+        status: paid ? 'SUCCEEDED' : 'FAILED',
+        refundState: 'NONE',
+        refundedAmount: { ...amount, amountMinor: 0n },
+        paidAt: paid ? this.now() : undefined,
+        failure: paid ? undefined : { code: 'card_declined', message: 'declined by the fake' },
+      },
+    });
+    this.charges.set(subscription.ref, list);
+  }
+
+  private refuseIfAsked(operation: keyof ProviderOperations): void {
+    if (!this.rejections.delete(operation)) return;
+    throw invalidArgument([{ field: 'fake_field', rule: `the fake's own validation refused ${operation}` }]);
   }
 
   private find(handle: SubscriptionHandle): FakeSubscription | undefined {
@@ -434,6 +537,10 @@ export function fakeProvider(id = 'fakepay', features: Partial<FakeFeatures> = {
     cancelAtPeriodEnd: 'native',
     entitlements: 'derived',
     webhooks: 'state',
+    trials: 'native',
+    subscriptionAtCheckout: false,
+    invoicesWithSubscription: false,
+    refunds: false,
     ...features,
   });
 }

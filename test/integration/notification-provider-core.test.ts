@@ -1,0 +1,339 @@
+import * as grpc from '@grpc/grpc-js';
+import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import type { Clock } from '../../src/ports/clock.port';
+import { eventually } from '../support/eventually';
+import { fakeProvider } from '../support/fake-provider';
+import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
+import { subscriptionCheckout } from '../support/fixtures';
+import { FAST_WEBHOOKS } from '../support/subotiz-world';
+import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { call, callError, startTestService, TestService } from '../support/test-service';
+
+const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
+const PAST_DUE = SubscriptionStatus.SUBSCRIPTION_STATUS_PAST_DUE;
+const CANCELED = SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED;
+const DAY_MS = 86_400_000;
+
+/**
+ * The core made ready for a notification-style provider, proven through the fake: no trials (refused), prices inline
+ * (its plan reference is our plan id), the subscription named at checkout, webhooks that are only notifications,
+ * a subscription read that shows its recent invoices and payments (so a renewal seen only by a fetch is recorded
+ * once), and cancel at period end emulated (a provider cancel before our period end is held until then).
+ */
+describe('core for a notification-style provider (through the fake)', () => {
+  const features = {
+    pricing: 'inline',
+    webhooks: 'notification',
+    cancelAtPeriodEnd: 'emulated',
+    trials: 'none',
+    subscriptionAtCheckout: true,
+    invoicesWithSubscription: true,
+  } as const;
+  const fakes = {
+    notify: fakeProvider('fakenote', features),
+    sweep: fakeProvider('fakesweep', features),
+    late: fakeProvider('fakelate', features),
+    refunding: fakeProvider('fakerefund', { ...features, refunds: true }),
+    trials: fakeProvider('faketrial'),
+  };
+  let db: TestDatabase;
+  let service: TestService;
+  let stores: Record<keyof typeof fakes, FakeStorefront>;
+  let offsetMs = 0;
+  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
+  const subs = () => service.clients.subscriptions;
+  const query = <T>(sql: string, params: unknown[]) =>
+    withClient(db.url, async (c) => (await c.query(sql, params)).rows as T[]);
+  /** Every event keyed by the subscription (its own, its invoices', its payments'), in order. */
+  const keyed = async (subscriptionId: string) =>
+    (await query<{ type: string }>('select type from outbox where key = $1 order by id', [subscriptionId])).map(
+      (r) => r.type,
+    );
+  const count = (types: string[], type: string) => types.filter((t) => t === type).length;
+  /** Moves both clocks to `at` (the fake bills what fell due; its webhooks may be dropped). */
+  const moveTo = async (store: FakeStorefront, at: Date) => {
+    offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
+    const ahead = (at.getTime() - store.fake.now().getTime()) / 1000;
+    if (ahead > 0) await store.fake.advanceClock(ahead);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService(
+      {
+        DATABASE_URL: db.url,
+        ...FAST_WEBHOOKS,
+        RECONCILE_INTERVAL_MS: '100',
+        RECONCILE_PERIOD_END_GRACE_MS: '0',
+        SCHEDULER_POLL_INTERVAL_MS: '100',
+      },
+      { clock, extraProviders: Object.values(fakes).map((f) => f.module) },
+    );
+    stores = {
+      notify: await fakeStorefront(service, fakes.notify, 'fake-note'),
+      sweep: await fakeStorefront(service, fakes.sweep, 'fake-sweep'),
+      late: await fakeStorefront(service, fakes.late, 'fake-late'),
+      refunding: await fakeStorefront(service, fakes.refunding, 'fake-refund'),
+      trials: await fakeStorefront(service, fakes.trials, 'fake-trials'),
+    };
+  });
+
+  afterAll(async () => {
+    for (const store of Object.values(stores ?? {})) store.close();
+    await service?.close();
+    await db?.drop();
+  });
+
+  describe('trials', () => {
+    const trialPlan = (storefrontId: string) => ({
+      storefrontId,
+      name: 'Pro with trial',
+      price: { currencyCode: 'EUR', amountMinor: 1999n, amountDecimal: '' },
+      interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+      trialDays: 14,
+      featureKeys: ['pro'],
+      providerRefs: {},
+    });
+
+    it('CreatePlan with a trial on a provider without trials → FAILED_PRECONDITION naming plan, trial and provider', async () => {
+      const { catalog } = service.clients;
+      const error = await callError(catalog, catalog.createPlan, trialPlan('fake-note'));
+      expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(error.details).toContain('Pro with trial');
+      expect(error.details).toContain('14-day trial');
+      expect(error.details).toContain("'fakenote'");
+      const plans = await query('select id from plans where storefront_id = $1 and trial_days > 0', ['fake-note']);
+      expect(plans).toHaveLength(0);
+    });
+
+    it('lists CreateCheckoutSession.trial only where trials are native', async () => {
+      const { storefronts } = service.clients;
+      const ops = async (id: string) =>
+        (await call(storefronts, storefronts.getStorefront, { storefrontId: id })).storefront!.capabilities.map(
+          (c) => c.operation,
+        );
+      expect(await ops('fake-trials')).toContain('CreateCheckoutSession.trial');
+      expect(await ops('fake-note')).not.toContain('CreateCheckoutSession.trial');
+    });
+
+    it('SwitchProvider to a provider without trials while active plans have one → FAILED_PRECONDITION, nothing changes', async () => {
+      const { catalog, storefronts } = service.clients;
+      const { plan } = await call(catalog, catalog.createPlan, trialPlan('fake-trials'));
+      const error = await callError(storefronts, storefronts.switchProvider, {
+        storefrontId: 'fake-trials',
+        provider: 'fakenote',
+        providerConfig: {},
+        secretRefs: fakes.notify.secretRefs('tenant-a'),
+        reason: 'cheaper',
+      });
+      expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(error.details).toContain(plan!.id);
+      const { storefront } = await call(storefronts, storefronts.getStorefront, { storefrontId: 'fake-trials' });
+      expect(storefront!.binding!.provider).toBe('faketrial');
+    });
+  });
+
+  it('the provider names its subscription at checkout: remembered as the provider reference at once', async () => {
+    const store = stores.notify;
+    const id = await store.checkout();
+    const checkout = store.fake.checkout(store.sessionRefOf(id));
+    expect(checkout.subscriptionRef).toBeDefined();
+    expect((await store.subscription(id)).providerRef).toBe(checkout.subscriptionRef);
+    await store.fake.completeCheckout(checkout.ref);
+    const active = await store.waitFor(id, (s) => s.status === ACTIVE);
+    expect(active.providerRef).toBe(checkout.subscriptionRef);
+    // The initial invoice and payment came with the fetched state: recorded once each.
+    const types = await keyed(id);
+    expect(count(types, 'billing.invoice.paid')).toBe(1);
+    expect(count(types, 'billing.payment.succeeded')).toBe(1);
+  });
+
+  it('a plan changed at the provider (inline: it names our plan id) is plan_changed once; another storefront’s plan never', async () => {
+    const store = stores.notify;
+    const subscription = await store.activeSubscription();
+    store.fake.update(subscription.providerRef, { planRef: stores.late.proPlanId });
+    await store.fake.sendState(store.fake.subscription(subscription.providerRef));
+    await eventually(
+      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
+      (rows) => rows.length === 0,
+    );
+    expect((await store.subscription(subscription.id)).planId).toBe(store.basicPlanId);
+
+    store.fake.update(subscription.providerRef, { planRef: store.proPlanId });
+    await store.fake.sendState(store.fake.subscription(subscription.providerRef), 'plan_changed');
+    await store.fake.sendState(store.fake.subscription(subscription.providerRef), 'plan_changed');
+    await store.waitFor(subscription.id, (s) => s.planId === store.proPlanId);
+    await eventually(
+      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
+      (rows) => rows.length === 0,
+    );
+    expect(count(await keyed(subscription.id), 'billing.subscription.plan_changed')).toBe(1);
+  });
+
+  it('webhooks dropped: the sweep finds a renewal and then a declined charge, recording each once', async () => {
+    const store = stores.sweep;
+    await moveTo(store, clock.now());
+    const subscription = await store.activeSubscription();
+    const before = await keyed(subscription.id);
+    store.fake.dropNextWebhooks(1_000);
+    await moveTo(store, new Date(subscription.currentPeriodEnd!.getTime() + 60_000));
+    const renewed = await store.waitFor(subscription.id, (s) => s.currentPeriodEnd! > subscription.currentPeriodEnd!);
+    expect(renewed.status).toBe(ACTIVE);
+    await eventually(
+      () => keyed(subscription.id),
+      (types) => count(types, 'billing.invoice.paid') === 2,
+    );
+    const afterRenewal = (await keyed(subscription.id)).slice(before.length);
+    expect(count(afterRenewal, 'billing.subscription.renewed')).toBe(1);
+    expect(count(afterRenewal, 'billing.payment.succeeded')).toBe(1);
+    expect(count(afterRenewal, 'billing.invoice.paid')).toBe(1);
+
+    // The next charge is declined; its webhook is dropped too.
+    store.fake.failNextCharges(1);
+    await moveTo(store, new Date(renewed.currentPeriodEnd!.getTime() + 60_000));
+    await store.waitFor(subscription.id, (s) => s.status === PAST_DUE);
+    await eventually(
+      () => keyed(subscription.id),
+      (types) => count(types, 'billing.invoice.payment_failed') === 1,
+    );
+    // Asked again (another sweep pass, a notification): nothing new.
+    const settled = await keyed(subscription.id);
+    await store.fake.send(store.storefrontId, {
+      type: 'subscription.changed',
+      data: { ref: subscription.providerRef },
+    });
+    const again = await keyed(subscription.id);
+    expect(count(again, 'billing.payment.failed')).toBe(1);
+    expect(count(again, 'billing.subscription.past_due')).toBe(1);
+    expect(count(again, 'billing.subscription.renewed')).toBe(1);
+    expect(again.length).toBeGreaterThanOrEqual(settled.length);
+  });
+
+  it('emulated cancel: a provider CANCELED before our period end is held (ACTIVE, entitled) and ends at period end', async () => {
+    const store = stores.late;
+    await moveTo(store, clock.now());
+    const subscription = await store.activeSubscription();
+    await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
+    // The provider cancels on its own (its dashboard, say) and notifies.
+    store.fake.update(subscription.providerRef, { status: 'CANCELED', canceledAt: store.fake.now() });
+    await store.fake.sendState(store.fake.subscription(subscription.providerRef), 'canceled');
+    const [action] = await eventually(
+      () =>
+        query<{ due_at: Date; payload: Record<string, unknown> }>(
+          `select due_at, payload from scheduled_actions where subject_id = $1 and status = 'pending'`,
+          [subscription.id],
+        ),
+      (rows) => rows.length === 1 && rows[0]!.payload.provider_canceled_at !== undefined,
+    );
+    expect(action!.due_at.getTime()).toBe(subscription.currentPeriodEnd!.getTime());
+    const held = await store.subscription(subscription.id);
+    expect(held).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
+    const entitled = await call(store.entitlements, store.entitlements.checkEntitlement, {
+      customerId: store.customerId,
+      featureKey: 'basic',
+    });
+    expect(entitled.granted).toBe(true);
+    const error = await callError(subs(), subs().revokeCancellation, { subscriptionId: subscription.id });
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.details).toContain('no longer be revoked');
+
+    offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() + 1_000 - Date.now());
+    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+    expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
+    expect(count(await keyed(subscription.id), 'billing.subscription.canceled')).toBe(1);
+  });
+
+  it.each([
+    ['reports', 'late' as const, 'LateCancellationRenewalCharged'],
+    ['refunds', 'refunding' as const, 'LateCancellationRenewalRefunded'],
+  ])(
+    'a cancellation job that runs after the provider renewed ends ours at period end and %s the charge',
+    async (_how, which, audit) => {
+      const store = stores[which];
+      await moveTo(store, clock.now());
+      const subscription = await store.activeSubscription();
+      await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
+      // The provider renews (and charges) before our job runs; the renewal's webhook is lost.
+      store.fake.dropNextWebhooks(1);
+      await store.fake.advanceClock(
+        (subscription.currentPeriodEnd!.getTime() + 60_000 - store.fake.now().getTime()) / 1000,
+      );
+      // Our clock reaches only the job's due time (the minute before our period end), so no sweep asks first: the
+      // provider's clock ran ahead, as when our job runs late.
+      offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() - 30_000 - Date.now());
+      const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+      expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
+      expect(store.fake.subscription(subscription.providerRef).status).toBe('CANCELED');
+      const rows = await query<{ details: Record<string, unknown> }>(
+        'select details from audit_log where resource_id = $1 and action = $2',
+        [subscription.id, audit],
+      );
+      expect(rows).toHaveLength(1);
+      const charge = store.fake.charges.get(subscription.providerRef)!.at(-1)!.payment;
+      expect(rows[0]!.details).toMatchObject({ payment_ref: charge.ref, amount_minor: '1999', currency: 'EUR' });
+      const types = await keyed(subscription.id);
+      expect(count(types, 'billing.subscription.canceled')).toBe(1);
+      expect(count(types, 'billing.subscription.renewed')).toBe(0);
+      if (which === 'refunding') expect(count(types, 'billing.payment.refunded')).toBe(1);
+    },
+  );
+
+  it('an adapter’s own INVALID_ARGUMENT leaves nothing behind: no subscription, no event, and the key retries cleanly', async () => {
+    const store = stores.notify;
+    const key = { 'idempotency-key': 'checkout-refused-once' };
+    store.fake.rejectNext('createCheckout');
+    const request = subscriptionCheckout(store.storefrontId, store.customerId, store.basicPlanId);
+    const count0 = (await query('select id from subscriptions where storefront_id = $1', [store.storefrontId])).length;
+    const error = await callError(subs(), subs().createCheckoutSession, request, key);
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toContain('fake_field');
+    expect(await query('select id from subscriptions where storefront_id = $1', [store.storefrontId])).toHaveLength(
+      count0,
+    );
+    const retried = await call(subs(), subs().createCheckoutSession, request, key);
+    expect(retried.subscription!.id).toMatch(/^sub_/);
+    expect(count(await keyed(retried.subscription!.id), 'billing.subscription.created')).toBe(1);
+
+    const active = await store.activeSubscription();
+    const changeKey = { 'idempotency-key': 'change-refused-once' };
+    store.fake.rejectNext('changePlan');
+    const changeError = await callError(
+      subs(),
+      subs().changePlan,
+      { subscriptionId: active.id, planId: store.proPlanId },
+      changeKey,
+    );
+    expect(changeError.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const unchanged = await store.subscription(active.id);
+    expect(unchanged.version).toBe(active.version);
+    const changed = await call(
+      subs(),
+      subs().changePlan,
+      { subscriptionId: active.id, planId: store.proPlanId },
+      changeKey,
+    );
+    expect(changed.subscription!.planId).toBe(store.proPlanId);
+  });
+
+  it('UpdateCustomer reaches the providers that know the customer; a provider refusal writes nothing', async () => {
+    const store = stores.notify;
+    const { customers } = service.clients;
+    const update = (name: string) => ({ customerId: store.customerId, name, address: undefined });
+    const before = (await call(customers, customers.getCustomer, { customerId: store.customerId })).customer!;
+    await call(customers, customers.updateCustomer, update('Ada Lovelace'));
+    const sent = store.fake.calls.filter((c) => c.operation === 'updateCustomer').at(-1);
+    expect(sent?.detail).toMatchObject({
+      id: store.customerId,
+      name: 'Ada Lovelace',
+      providerRef: `fcus_${store.customerId}`,
+    });
+
+    store.fake.rejectNext('updateCustomer');
+    const error = await callError(customers, customers.updateCustomer, update('Nobody'));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const after = (await call(customers, customers.getCustomer, { customerId: store.customerId })).customer!;
+    expect(after.name).toBe('Ada Lovelace');
+    expect(Number(after.version)).toBe(Number(before.version) + 1);
+  });
+});

@@ -13,7 +13,6 @@ import { call, callError, startTestService, TestService } from '../support/test-
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
 const PAST_DUE = SubscriptionStatus.SUBSCRIPTION_STATUS_PAST_DUE;
 const CANCELED = SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED;
-const DAY_MS = 86_400_000;
 
 /**
  * The core made ready for a notification-style provider, proven through the fake: no trials (refused), prices inline

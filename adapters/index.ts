@@ -2,6 +2,7 @@ import type { ProviderModule } from '../src/ports/provider-adapter.port';
 import { azotte } from './azotte';
 import type { DemoEmulatorFactory } from './kit/emulator/demo';
 import { paytiko } from './paytiko';
+import { paytikoDemo } from './paytiko/demo';
 import { subotiz } from './subotiz';
 import { subotizDemo } from './subotiz/demo';
 
@@ -11,7 +12,7 @@ import { subotizDemo } from './subotiz/demo';
  */
 const PROVIDERS: readonly { module: ProviderModule; demo?: DemoEmulatorFactory }[] = [
   { module: subotiz, demo: subotizDemo },
-  { module: paytiko },
+  { module: paytiko, demo: paytikoDemo },
   { module: azotte },
 ];
 

@@ -30,6 +30,10 @@ export interface WebhookEvent {
   attempts: WebhookAttempt[];
   delivered: boolean;
   retries: number;
+  /** With a retry clock: when the next retry falls due on that clock (epoch ms); absent when none is scheduled. */
+  nextRetryAt?: number;
+  /** The retry schedule ran out without a 2xx: no further attempts (a redelivery may still be asked for). */
+  undeliverable?: boolean;
 }
 
 /** Where and how one destination receives webhooks. */
@@ -52,6 +56,12 @@ export interface WebhookSenderOptions {
   /** How the list names the destination (`merchant`, `account`, …). */
   destinationLabel?: string;
   deliveryTimeoutMs?: number;
+  /**
+   * An emulator clock (epoch ms). With it, retries fall due on that clock and are sent by `deliverDueRetries`
+   * (called when the clock is advanced or ticks), and attempts are stamped with it; without it, retries wait on
+   * wall-time timers.
+   */
+  retryClock?: () => number;
 }
 
 interface Delivery {
@@ -133,6 +143,25 @@ export class WebhookSender {
     return this.faults.list();
   }
 
+  /** Queues every retry due on the retry clock at or before `now`; answers how many. */
+  deliverDueRetries(now: number): number {
+    let queued = 0;
+    for (const event of this.events.values()) {
+      if (event.nextRetryAt === undefined || event.nextRetryAt > now) continue;
+      event.nextRetryAt = undefined;
+      if (event.delivered) continue;
+      this.enqueue(event, 'retry');
+      queued += 1;
+    }
+    if (queued > 0) this.options.changed?.();
+    return queued;
+  }
+
+  /** Events whose retry schedule ran out without a 2xx, oldest first. */
+  undeliverable(): Record<string, unknown>[] {
+    return [...this.events.values()].filter((e) => e.undeliverable && !e.delivered).map((e) => this.summary(e));
+  }
+
   /** Every event, for the state file. */
   snapshot(): WebhookEvent[] {
     return [...this.events.values()].map((e) => ({ ...e, attempts: [...e.attempts] }));
@@ -146,7 +175,7 @@ export class WebhookSender {
     for (const saved of events) {
       const event = { ...saved, attempts: [...saved.attempts] };
       this.events.set(event.id, event);
-      if (event.delivered) continue;
+      if (event.delivered || event.nextRetryAt !== undefined || event.undeliverable) continue;
       if (event.attempts.length === 0) this.enqueue(event, 'first');
       else if (this.options.retrySchedule(event.retries) !== undefined) this.enqueue(event, 'retry');
     }
@@ -203,7 +232,8 @@ export class WebhookSender {
   private async attempt({ event, kind }: Delivery): Promise<void> {
     const endpoint = this.options.endpoint(event.destination);
     if (!endpoint) return;
-    const attempt: WebhookAttempt = { at: new Date().toISOString(), kind, status: null };
+    const at = new Date(this.options.retryClock?.() ?? Date.now()).toISOString();
+    const attempt: WebhookAttempt = { at, kind, status: null };
     try {
       attempt.status = await this.post(endpoint.url, event.body, {
         'Content-Type': 'application/json',
@@ -224,8 +254,15 @@ export class WebhookSender {
 
   private scheduleRetry(event: WebhookEvent): void {
     const wait = this.options.retrySchedule(event.retries);
-    if (wait === undefined) return;
+    if (wait === undefined) {
+      event.undeliverable = true;
+      return;
+    }
     event.retries += 1;
+    if (this.options.retryClock) {
+      event.nextRetryAt = this.options.retryClock() + wait;
+      return;
+    }
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       // A redelivery may have got through meanwhile; providers stop retrying once an attempt succeeds.

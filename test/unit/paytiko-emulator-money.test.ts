@@ -1,0 +1,27 @@
+import { formatAmount, lineTotal, parseAmount, parseUnitPrice, prorate } from '../../adapters/paytiko/emulator/money';
+
+describe('Paytiko emulator money (decimal text, never floats)', () => {
+  it('reads and writes amounts in the currency digits', () => {
+    expect(parseAmount('9.99', 'EUR', 'f')).toBe(999n);
+    expect(parseAmount('10', 'EUR', 'f')).toBe(1000n);
+    expect(formatAmount(1000n, 'EUR')).toBe('10.00');
+    expect(formatAmount(-321n, 'EUR')).toBe('-3.21');
+    expect(formatAmount(1000n, 'JPY')).toBe('1000');
+    expect(() => parseAmount('1.5', 'JPY', 'pricingInfo.totalAmount')).toThrow(/pricingInfo.totalAmount/);
+    expect(() => parseAmount(9.99, 'EUR', 'f')).toThrow(/decimal string/);
+  });
+
+  it('multiplies pricePerUnit by quantity exactly through its decimal text', () => {
+    expect(lineTotal(parseUnitPrice(9.99, 'p'), 2, 'EUR')).toBe(1998n);
+    expect(lineTotal(parseUnitPrice(0.1, 'p'), 3, 'EUR')).toBe(30n);
+    expect(lineTotal(parseUnitPrice(0.333, 'p'), 3, 'EUR')).toBeUndefined();
+    expect(lineTotal(parseUnitPrice(0.335, 'p'), 20, 'EUR')).toBe(670n);
+  });
+
+  it('rounds proration half away from zero', () => {
+    expect(prorate(1000n, 1n, 2n)).toBe(500n);
+    expect(prorate(5n, 1n, 2n)).toBe(3n);
+    expect(prorate(-5n, 1n, 2n)).toBe(-3n);
+    expect(prorate(999n, 1n, 3n)).toBe(333n);
+  });
+});

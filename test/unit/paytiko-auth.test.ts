@@ -143,7 +143,10 @@ describe('Paytiko auth token cache', () => {
     const client = createPaytikoClient({ transport, clock });
     const calls = Array.from({ length: 5 }, () => client.call(ctx(), getMembership));
     // The first auth request is in flight (held); every call is waiting on it.
-    await eventually(async () => stub.authCalls, (count) => count === 1);
+    await eventually(
+      async () => stub.authCalls,
+      (count) => count === 1,
+    );
     release();
     await Promise.all(calls);
     expect(stub.authCalls).toBe(1);

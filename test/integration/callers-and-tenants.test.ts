@@ -6,7 +6,7 @@ import { allRpcPaths } from '../../src/auth/billing-services';
 import { PaymentStatus, RefundStatus } from '../../src/gen/billing/v1/payment';
 import { eventually } from '../support/eventually';
 import { JwtIssuer, startJwtIssuer } from '../support/jwt-issuer';
-import { createStorefront } from '../support/fixtures';
+import { createStorefront, PAYTIKO_CONFIG, paytikoSecretRefs } from '../support/fixtures';
 import { AnyRpc, everyRpc, RPC_MATRIX, TenantObjects } from '../support/rpc-matrix';
 import { subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
@@ -140,8 +140,9 @@ describe('callers, roles and tenants', () => {
       country: 'DE',
       defaultCurrency: 'EUR',
       provider: 'paytiko',
-      providerConfig: {},
-      secretRefs: {},
+      providerConfig: PAYTIKO_CONFIG,
+      // No tenant named: the caller's own (tenant-b, in the one test that does so), whose secrets the binding names.
+      secretRefs: paytikoSecretRefs(tenantId || 'tenant-b'),
     };
   }
 

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { PlanStatus } from '../../src/gen/billing/v1/catalog';
-import { createPlan, createStorefront, storefrontRequest } from '../support/fixtures';
+import { createPlan, createStorefront, PAYTIKO_CONFIG, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
@@ -54,14 +54,14 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
       name: 'US app',
       country: 'US',
       defaultCurrency: 'USD',
-      providerConfig: { base_url: 'https://core.paytiko.com' },
+      providerConfig: { base_url: 'https://core.paytiko.com', ...PAYTIKO_CONFIG },
       replaceProviderConfig: true,
       secretRefs: {},
       replaceSecretRefs: false,
       expectedVersion: 1n,
     });
     expect(updated.storefront).toMatchObject({ name: 'US app', country: 'US', defaultCurrency: 'USD', version: 2n });
-    expect(updated.storefront!.binding!.config).toEqual({ base_url: 'https://core.paytiko.com' });
+    expect(updated.storefront!.binding!.config).toEqual({ base_url: 'https://core.paytiko.com', ...PAYTIKO_CONFIG });
 
     const stale = await callError(sf, sf.updateStorefront, {
       storefrontId: 'us-app',

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { PaymentStatus, RefundState, RefundStatus } from '../../src/gen/billing/v1/payment';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import { storefrontRequest } from '../support/fixtures';
+import { PAYTIKO_CONFIG, paytikoSecretRefs, storefrontRequest } from '../support/fixtures';
 import { eventually } from '../support/eventually';
 import { FAST_WEBHOOKS, subotizSecretRefs, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
@@ -239,8 +239,8 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
     await call(service.clients.storefronts, service.clients.storefronts.switchProvider, {
       storefrontId: 'pay-store',
       provider: 'paytiko',
-      providerConfig: {},
-      secretRefs: {},
+      providerConfig: PAYTIKO_CONFIG,
+      secretRefs: paytikoSecretRefs('tenant-a'),
       reason: 'migration test',
     });
     const canceled = await call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: true, reason: '' });

@@ -17,6 +17,13 @@ export function storefrontRequest(
   // A Subotiz binding requires its merchant id and access number (every Checkout Session names them), and a
   // checkout that names no URLs needs the binding's return/cancel pages: overrides are laid over these.
   const subotiz = provider === 'subotiz';
+  const paytiko = provider === 'paytiko';
+  const defaults = subotiz ? SUBOTIZ_CONFIG : paytiko ? PAYTIKO_CONFIG : {};
+  const credentials = subotiz
+    ? { access_no: `env:${tenantEnvPrefix(tenantId)}SUBOTIZ_ACCESS_NO` }
+    : paytiko
+      ? paytikoSecretRefs(tenantId)
+      : undefined;
   return {
     storefrontId: id,
     tenantId,
@@ -25,13 +32,9 @@ export function storefrontRequest(
     defaultCurrency: 'EUR',
     ...overrides,
     provider,
-    providerConfig: subotiz ? { ...SUBOTIZ_CONFIG, ...overrides.providerConfig } : (overrides.providerConfig ?? {}),
-    secretRefs: subotiz
-      ? {
-          webhook_secret: webhookSecret,
-          access_no: `env:${tenantEnvPrefix(tenantId)}SUBOTIZ_ACCESS_NO`,
-          ...overrides.secretRefs,
-        }
+    providerConfig: { ...defaults, ...overrides.providerConfig },
+    secretRefs: credentials
+      ? { webhook_secret: webhookSecret, ...credentials, ...overrides.secretRefs }
       : (overrides.secretRefs ?? { webhook_secret: webhookSecret }),
   };
 }
@@ -42,6 +45,17 @@ const SUBOTIZ_CONFIG = {
   return_url: 'https://shop.example/thanks',
   cancel_url: 'https://shop.example/cart',
 };
+
+/** What a valid Paytiko binding holds beyond its URL: the merchant's processor key (a UUID). */
+export const PAYTIKO_CONFIG = { processor_key: '3f2a1c9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b' };
+
+/** A Paytiko binding's API user, as references to the tenant's own secrets. */
+export function paytikoSecretRefs(tenantId: string): Record<string, string> {
+  return {
+    username: `env:${tenantEnvPrefix(tenantId)}PAYTIKO_USERNAME`,
+    password: `env:${tenantEnvPrefix(tenantId)}PAYTIKO_PASSWORD`,
+  };
+}
 
 /** A storefront bound to `provider`. */
 export async function createStorefront(client: StorefrontServiceClient, id: string, provider = 'subotiz') {

@@ -51,7 +51,7 @@ describe('provider bindings', () => {
   /** What each provider's binding requires besides the setting under test. */
   const REQUIRED: Record<string, [Record<string, string>, Record<string, string>]> = {
     subotiz: [{ sub_merchant_id: 'm-1' }, { access_no: 'env:A' }],
-    paytiko: [{}, {}],
+    paytiko: [{ processor_key: '3f2a1c9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b' }, { username: 'env:U', password: 'env:P' }],
   };
 
   it.each(['subotiz', 'paytiko'])('checks %s’s webhook IP allowlist syntax, naming the setting', (id) => {

@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import { DomainError, failedPrecondition, invalidArgument } from '../../src/domain/errors';
+import type { Clock } from '../../src/ports/clock.port';
+import type { HttpTransport } from '../../src/ports/http-transport.port';
+import type {
+  CheckoutRequest,
+  CustomerDetails,
+  MutationOutcome,
+  PlanTerms,
+  ProviderCallContext,
+  ProviderOperations,
+  SubscriptionHandle,
+} from '../../src/ports/provider-adapter.port';
+import { AmbiguousOutcome } from '../kit/errors';
+import { createPaytikoClient, PaytikoClient } from './client';
+import {
+  keyOf,
+  PaytikoCheckout,
+  PaytikoSubscriptionState,
+  readMetadata,
+  toCheckoutState,
+  toSubscriptionState,
+  writeMetadata,
+} from './mapping';
+import {
+  checkReturnLink,
+  customerBody,
+  membershipTerms,
+  parseEmitterQueue,
+  requireKey,
+  requirePhone,
+  requireWebhookUrl,
+  Violations,
+} from './validation';
+import { asObject, CUSTOMER_KEY_PREFIX, MEMBERSHIP_KEY_PREFIX, optionalObject, requiredString } from './wire';
+
+/** How long a hosted checkout session stays valid (house assumptions: UI sessions). */
+const CHECKOUT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What Paytiko does for us; absent operations (pause, resume, usage, refunds, payments) answer UNIMPLEMENTED. */
+type Operations = Required<
+  Pick<
+    ProviderOperations,
+    | 'ensureCustomer'
+    | 'updateCustomer'
+    | 'createCheckout'
+    | 'getCheckout'
+    | 'getSubscription'
+    | 'cancelSubscription'
+    | 'changePlan'
+    | 'updateQuantity'
+    | 'createPortalSession'
+  >
+>;
+
+export interface PaytikoOperationsOptions {
+  transport: HttpTransport;
+  clock: Clock;
+  client?: PaytikoClient;
+}
+
+/** The id of our change, from the call's idempotency key: the same on every retry of one ChangePlan/UpdateQuantity. */
+export function changeIdOf(idempotencyKey: string, operation: string): string {
+  return `chg_${createHash('sha256').update(`${idempotencyKey}:${operation}`, 'utf8').digest('hex').slice(0, 24)}`;
+}
+
+export function createPaytikoOperations(options: PaytikoOperationsOptions): Operations {
+  const client = options.client ?? createPaytikoClient(options);
+  const now = () => options.clock.now();
+
+  const processorKey = (ctx: ProviderCallContext): string => {
+    const key = ctx.config.processor_key;
+    if (!key) throw failedPrecondition(`storefront '${ctx.storefrontId}': the Paytiko binding has no processor_key`);
+    return key;
+  };
+
+  const getMembership = async (ctx: ProviderCallContext, operation: string, key: string) =>
+    client.call(ctx, {
+      operation,
+      method: 'GET',
+      route: '/membership/{key}',
+      params: { key },
+      resource: `membership '${key}'`,
+    });
+
+  /** POST /customer: Paytiko answers the existing key for an email it knows, so sending again is harmless. */
+  const ensureCustomer = async (ctx: ProviderCallContext, customer: CustomerDetails): Promise<string> => {
+    const body = customerBody(customer, processorKey(ctx));
+    const data = await client.call(ctx, { operation: 'ensureCustomer', method: 'POST', route: '/customer', body });
+    return keyOf(data, 'customerKey', CUSTOMER_KEY_PREFIX, 'customer');
+  };
+
+  /** The membership, checked to be the one of our subscription `handle` (never apply another order's state). */
+  const membershipOf = async (
+    ctx: ProviderCallContext,
+    operation: string,
+    handle: SubscriptionHandle,
+  ): Promise<{ key: string; raw: Record<string, unknown>; state: PaytikoSubscriptionState }> => {
+    const key = requireKey(handle.providerRef, MEMBERSHIP_KEY_PREFIX, `subscription '${handle.id}'`);
+    const raw = asObject(await getMembership(ctx, operation, key), 'membership');
+    const state = toSubscriptionState(raw);
+    if (state.orderId !== handle.id) {
+      throw failedPrecondition(
+        `Paytiko membership '${key}' belongs to order '${state.orderId ?? ''}', not to subscription '${handle.id}'`,
+      );
+    }
+    return { key, raw, state };
+  };
+
+  /**
+   * PUT /membership with the new terms. Paytiko charges the proration first and applies the change after, so the
+   * answer is `accepted`; the SUBSCRIPTION_UPDATED webhook (or the sweep) brings the change. The PUT is not
+   * idempotent at Paytiko: our change id in the metadata tells whether an earlier attempt already landed.
+   */
+  const update = async (
+    ctx: ProviderCallContext,
+    operation: 'changePlan' | 'updateQuantity',
+    handle: SubscriptionHandle,
+    change: { plan: PlanTerms; quantity: number },
+  ): Promise<MutationOutcome> => {
+    if (change.plan.trialDays > 0) throw trialRefused(change.plan);
+    const changeId = changeIdOf(ctx.idempotencyKey, operation);
+    const metadata = writeMetadata({ subscription_id: handle.id, plan_id: change.plan.id, change: changeId });
+    const terms = membershipTerms({ plan: change.plan, quantity: change.quantity, orderId: handle.id, metadata });
+    const { key, raw } = await membershipOf(ctx, operation, handle);
+    if (landed(raw, changeId)) return accepted(changeId);
+    const currency = typeof raw.currency === 'string' ? raw.currency.toUpperCase() : '';
+    if (currency !== terms.pricing.currency) {
+      throw failedPrecondition(
+        `Paytiko membership '${key}' bills in ${currency}; it cannot change to a plan priced in ${terms.pricing.currency}`,
+      );
+    }
+    const send = () =>
+      client.call(ctx, {
+        operation,
+        method: 'PUT',
+        route: '/membership',
+        body: {
+          membershipKey: key,
+          name: terms.name,
+          pricePerUnit: terms.pricing.pricePerUnit,
+          quantity: terms.pricing.quantity,
+          intervalType: terms.cycle.intervalType,
+          intervalCount: terms.cycle.intervalCount,
+          metadata,
+        },
+        resource: `membership '${key}'`,
+        replayable: false,
+      });
+    try {
+      await send();
+    } catch (error) {
+      if (!(error instanceof AmbiguousOutcome)) throw error;
+      const now = asObject(await getMembership(ctx, operation, key), 'membership');
+      if (!landed(now, changeId)) await send();
+    }
+    return accepted(changeId);
+  };
+
+  return {
+    ensureCustomer,
+
+    async updateCustomer(ctx, customer) {
+      const key = requireKey(customer.providerRef, CUSTOMER_KEY_PREFIX, `customer '${customer.id}'`);
+      // Paytiko can change only the phone; any other field stays as it was created (README: Customers).
+      const phone = requirePhone(customer.phone);
+      const data = await client.call(ctx, {
+        operation: 'updateCustomer',
+        method: 'GET',
+        route: '/customer/{key}',
+        params: { key },
+        resource: `customer '${key}'`,
+      });
+      const current = asObject(data, 'customer').phone;
+      if (current === phone) return;
+      await client.call(ctx, {
+        operation: 'updateCustomer',
+        method: 'PUT',
+        route: '/customer/phone',
+        // Setting the same phone twice leaves it as it is.
+        body: { customerKey: key, phone },
+        resource: `customer '${key}'`,
+      });
+    },
+
+    async createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<PaytikoCheckout> {
+      if (request.mode !== 'subscription') {
+        throw failedPrecondition('Paytiko sells memberships only: a payment-mode checkout is not supported');
+      }
+      if (request.uiMode !== 'hosted') {
+        throw failedPrecondition('Paytiko offers a hosted checkout page only: an embedded checkout is not supported');
+      }
+      const plan = request.plan;
+      if (!plan) throw invalidArgument([{ field: 'plan_id', rule: 'is required for a subscription checkout' }]);
+      if (plan.trialDays > 0) throw trialRefused(plan);
+      const webhookUrl = requireWebhookUrl(ctx.webhookUrl);
+      const emitter = parseEmitterQueue(ctx.config.test_charge_emitter_queue);
+      if ('error' in emitter) {
+        throw failedPrecondition(
+          `storefront '${ctx.storefrontId}': provider_config.test_charge_emitter_queue ${emitter.error}`,
+        );
+      }
+      const returnLink = request.successUrl || ctx.config.return_url || undefined;
+      const v = new Violations();
+      checkReturnLink(request.successUrl, 'success_url', v);
+      checkReturnLink(request.cancelUrl, 'cancel_url', v);
+      if (!request.successUrl) checkReturnLink(ctx.config.return_url, 'provider_config.return_url', v);
+      const metadata = writeMetadata({
+        subscription_id: request.orderId,
+        plan_id: plan.id,
+        change: changeIdOf(ctx.idempotencyKey, 'createCheckout'),
+      });
+      const quantity = request.quantity ?? 1;
+      // Everything we send is checked first, the customer too when Paytiko does not know them yet.
+      if (!request.customer.providerRef) {
+        try {
+          customerBody(request.customer, processorKey(ctx));
+        } catch (error) {
+          if (!(error instanceof DomainError) || error.code !== 'INVALID_ARGUMENT') throw error;
+          v.list.push(...error.violations);
+        }
+      }
+      const terms = membershipTerms({ plan, quantity, orderId: request.orderId, metadata }, v);
+      const customerKey = request.customer.providerRef
+        ? requireKey(request.customer.providerRef, CUSTOMER_KEY_PREFIX, `customer '${request.customer.id}'`)
+        : await ensureCustomer(ctx, request.customer);
+
+      const created = await client.call(ctx, {
+        operation: 'createCheckout',
+        method: 'POST',
+        route: '/membership',
+        // Paytiko answers the existing membership for an orderId it knows within the customer: safe to send again.
+        body: {
+          customerKey,
+          subscriptionName: terms.name,
+          endDate: null,
+          webhookUrl,
+          metadata,
+          chargeEmitterQueue: emitter.queue,
+          productInfo: { orderId: request.orderId, description: request.description || terms.name },
+          pricingInfo: terms.pricing,
+          billingCycle: terms.cycle,
+        },
+        resource: `customer '${customerKey}'`,
+      });
+      const membershipKey = keyOf(created, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'membership');
+      const session = await client.call(ctx, {
+        operation: 'createCheckout',
+        method: 'POST',
+        route: '/checkout/session',
+        body: { customerKey, membershipKey, returnToWebsiteLink: returnLink },
+        resource: `membership '${membershipKey}'`,
+      });
+      return {
+        sessionRef: membershipKey,
+        status: 'OPEN',
+        nextAction: { redirectUrl: requiredString(asObject(session, 'session'), 'checkoutRedirectUrl', 'session') },
+        orderId: request.orderId,
+        expireTime: new Date(now().getTime() + CHECKOUT_TTL_MS),
+        subscriptionRef: membershipKey,
+      };
+    },
+
+    async getCheckout(ctx, sessionRef) {
+      const key = requireKey(sessionRef, MEMBERSHIP_KEY_PREFIX, `checkout '${sessionRef}'`);
+      return toCheckoutState(await getMembership(ctx, 'getCheckout', key));
+    },
+
+    async getSubscription(ctx, handle) {
+      if (!handle.providerRef) return undefined;
+      return (await membershipOf(ctx, 'getSubscription', handle)).state;
+    },
+
+    async cancelSubscription(ctx, handle, cancel) {
+      if (cancel.atPeriodEnd) {
+        // The core emulates cancel at period end (features.cancelAtPeriodEnd = emulated); Paytiko cancels at once.
+        throw failedPrecondition('Paytiko cancels immediately only: cancel at period end is the core’s to schedule');
+      }
+      const key = requireKey(handle.providerRef, MEMBERSHIP_KEY_PREFIX, `subscription '${handle.id}'`);
+      // Cancelling a Canceled membership answers 200 again: safe to send twice.
+      const answer = await client.call(ctx, {
+        operation: 'cancelSubscription',
+        method: 'POST',
+        route: '/membership/cancel/{key}',
+        params: { key },
+        resource: `membership '${key}'`,
+      });
+      keyOf(answer, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'cancel');
+      const { state } = await membershipOf(ctx, 'cancelSubscription', handle);
+      return { kind: 'applied', state };
+    },
+
+    changePlan: (ctx, handle, change) => update(ctx, 'changePlan', handle, change),
+
+    updateQuantity: (ctx, handle, change) => update(ctx, 'updateQuantity', handle, change),
+
+    async createPortalSession(ctx, customerRef, returnUrl) {
+      const key = requireKey(customerRef, CUSTOMER_KEY_PREFIX, 'the customer');
+      const link = returnUrl || ctx.config.return_url || undefined;
+      checkReturnLink(returnUrl, 'return_url').throwIfAny();
+      const data = await client.call(ctx, {
+        operation: 'createPortalSession',
+        method: 'POST',
+        route: '/portal/session',
+        body: { customerKey: key, returnToWebsiteLink: link },
+        resource: `customer '${key}'`,
+      });
+      return { url: requiredString(asObject(data, 'portal'), 'portalRedirectUrl', 'portal') };
+    },
+  };
+}
+
+/** Paytiko has no trial field: a plan with trial days is refused, never sold without its trial. */
+function trialRefused(plan: PlanTerms) {
+  return failedPrecondition(
+    `plan '${plan.id}' has a ${plan.trialDays}-day trial, and Paytiko memberships have no trial: sell it on a provider with trials, or remove the trial`,
+  );
+}
+
+/** Whether our change already reached the membership: applied (metadata) or pending (pendingUpdate.metadata). */
+function landed(membership: Record<string, unknown>, changeId: string): boolean {
+  if (readMetadata(membership.metadata).change === changeId) return true;
+  const pending = optionalObject(membership, 'pendingUpdate', 'membership');
+  return pending !== undefined && readMetadata(pending.metadata).change === changeId;
+}
+
+function accepted(changeId: string): MutationOutcome {
+  return {
+    kind: 'accepted',
+    note: `Paytiko charges the proration first; the change (${changeId}) applies when it confirms`,
+  };
+}

@@ -43,6 +43,8 @@ export const paytiko: ProviderModule = {
     entitlements: 'derived',
     webhooks: 'notification',
     renewals: ['provider'],
+    // No trial field on a membership: the first charge is the checkout's, so a plan with trial days is refused.
+    trials: 'none',
   },
   create: (deps) => ({
     operations: createPaytikoOperations({ transport: deps.http, clock: deps.clock }),

@@ -14,15 +14,6 @@ import { arr, asObject, optionalInt, optionalString, optionalTime, requiredStrin
 
 /** The one place Paytiko's names meet ours (README: Mapping). */
 
-// TODO(integrator): the port gains `subscriptionRef` on ProviderCheckout and `invoices`/`payments` on
-// ProviderSubscriptionState in a parallel change; once merged, these two local extensions collapse into the port types.
-/** A checkout that names the subscription it opens (Paytiko's membership exists before it is paid). */
-export type PaytikoCheckout = ProviderCheckout & { subscriptionRef?: string };
-/** A membership with its recent invoices and their PayIn transactions. */
-export type PaytikoSubscriptionState = ProviderSubscriptionState & {
-  invoices?: ProviderInvoiceState[];
-  payments?: ProviderPaymentState[];
-};
 
 function lookup<T>(table: Record<string, T>, value: string | undefined, field: string): T {
   const mapped = value !== undefined && Object.hasOwn(table, value) ? table[value] : undefined;
@@ -97,7 +88,7 @@ export function writeMetadata(metadata: Required<MembershipMetadata>): string {
 }
 
 /** The membership object of GET /membership/{key}, in our vocabulary, with its invoices and PayIn transactions. */
-export function toSubscriptionState(value: unknown): PaytikoSubscriptionState {
+export function toSubscriptionState(value: unknown): ProviderSubscriptionState {
   const p = 'membership';
   const m = asObject(value, p);
   const ref = requiredString(m, 'membershipKey', p);

@@ -8,15 +8,15 @@ import type {
   MutationOutcome,
   PlanTerms,
   ProviderCallContext,
+  ProviderCheckout,
   ProviderOperations,
+  ProviderSubscriptionState,
   SubscriptionHandle,
 } from '../../src/ports/provider-adapter.port';
 import { AmbiguousOutcome } from '../kit/errors';
 import { createPaytikoClient, PaytikoClient } from './client';
 import {
   keyOf,
-  PaytikoCheckout,
-  PaytikoSubscriptionState,
   readMetadata,
   toCheckoutState,
   toSubscriptionState,
@@ -95,7 +95,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     ctx: ProviderCallContext,
     operation: string,
     handle: SubscriptionHandle,
-  ): Promise<{ key: string; raw: Record<string, unknown>; state: PaytikoSubscriptionState }> => {
+  ): Promise<{ key: string; raw: Record<string, unknown>; state: ProviderSubscriptionState }> => {
     const key = requireKey(handle.providerRef, MEMBERSHIP_KEY_PREFIX, `subscription '${handle.id}'`);
     const raw = asObject(await getMembership(ctx, operation, key), 'membership');
     const state = toSubscriptionState(raw);
@@ -183,7 +183,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
       });
     },
 
-    async createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<PaytikoCheckout> {
+    async createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<ProviderCheckout> {
       if (request.mode !== 'subscription') {
         throw failedPrecondition('Paytiko sells memberships only: a payment-mode checkout is not supported');
       }

@@ -38,10 +38,9 @@ export interface ProviderFeatures {
   renewals: readonly ('provider' | 'merchant')[];
   /**
    * `native`: the provider runs a plan's free trial; `none`: it has no trials, so a plan with trial days is refused
-   * on a storefront bound to it (never sold without its trial). Absent means `none`: a provider module that does not
-   * say it has trials is never handed one.
+   * on a storefront bound to it (never sold without its trial).
    */
-  trials?: 'native' | 'none';
+  trials: 'native' | 'none';
 }
 
 /** What the service hands a provider module when it builds the adapter. */

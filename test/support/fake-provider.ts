@@ -30,7 +30,7 @@ export interface FakeFeatures {
   cancelAtPeriodEnd: ProviderFeatures['cancelAtPeriodEnd'];
   entitlements: ProviderFeatures['entitlements'];
   webhooks: ProviderFeatures['webhooks'];
-  trials: NonNullable<ProviderFeatures['trials']>;
+  trials: ProviderFeatures['trials'];
   /** The fake creates the subscription (INCOMPLETE) when the checkout opens, and names it in its answer. */
   subscriptionAtCheckout: boolean;
   /** Its subscription read shows the recent invoices and their payments. */

@@ -51,7 +51,7 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
   return [...capabilities].map(([operation, support]) => ({ operation, support }));
 }
 
-/** True when the provider runs free trials itself (features `trials: native`); absent means it has none. */
+/** True when the provider runs free trials itself (features `trials: native`). */
 export function hasTrials(features: Pick<ProviderFeatures, 'trials'>): boolean {
   return features.trials === 'native';
 }

@@ -3,7 +3,6 @@ import type { InvoiceStatus, InvoiceType } from '../../src/domain/invoice';
 import type { PaymentStatus } from '../../src/domain/payment';
 import type { SubscriptionStatus } from '../../src/domain/subscription';
 import type {
-  ProviderCheckout,
   ProviderCheckoutState,
   ProviderInvoiceState,
   ProviderPaymentState,

@@ -13,7 +13,6 @@ import { arr, asObject, optionalInt, optionalString, optionalTime, requiredStrin
 
 /** The one place Paytiko's names meet ours (README: Mapping). */
 
-
 function lookup<T>(table: Record<string, T>, value: string | undefined, field: string): T {
   const mapped = value !== undefined && Object.hasOwn(table, value) ? table[value] : undefined;
   if (mapped === undefined) {

@@ -15,13 +15,7 @@ import type {
 } from '../../src/ports/provider-adapter.port';
 import { AmbiguousOutcome } from '../kit/errors';
 import { createPaytikoClient, PaytikoClient } from './client';
-import {
-  keyOf,
-  readMetadata,
-  toCheckoutState,
-  toSubscriptionState,
-  writeMetadata,
-} from './mapping';
+import { keyOf, readMetadata, toCheckoutState, toSubscriptionState, writeMetadata } from './mapping';
 import {
   checkReturnLink,
   customerBody,

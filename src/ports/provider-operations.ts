@@ -217,8 +217,21 @@ export const OPERATION_RPC: Record<keyof ProviderOperations, string> = {
   chargeRenewal: 'Renewals.merchant',
 };
 
-/** What a provider module's `create` builds: its operations and its webhook reader. */
+/**
+ * A provider's documented rules checked on our side, before anything is written or sent: pure (no I/O), so a
+ * request the provider would refuse costs no provider call and leaves nothing behind.
+ */
+export interface ProviderPreflight {
+  /**
+   * Throws INVALID_ARGUMENT naming our fields (`customer.phone`, `success_url`, …) or FAILED_PRECONDITION (the
+   * storefront's configuration) for a checkout the provider would refuse. `request.orderId` is not yet chosen ('').
+   */
+  checkout?(ctx: ProviderCallContext, request: CheckoutRequest): void;
+}
+
+/** What a provider module's `create` builds: its operations, its local checks and its webhook reader. */
 export interface ProviderAdapter {
   readonly operations: Partial<ProviderOperations>;
+  readonly preflight?: ProviderPreflight;
   readonly webhooks?: ProviderWebhooks;
 }

@@ -5,7 +5,7 @@ import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { CapabilitySupport, type Storefront } from '../../src/gen/billing/v1/storefront';
-import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { CheckoutMode, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { shippedProviders } from '../../scripts/capability-doc';
 import { eventually } from '../support/eventually';
 import { subscriptionCheckout } from '../support/fixtures';
@@ -66,6 +66,9 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
   let collector: KafkaCollector;
   /** Subscription A: sold on Subotiz before the switch. */
   let subscriptionA = '';
+  /** Subscription B and its customer: sold on Paytiko after the switch. */
+  let subscriptionB = '';
+  let customerB = '';
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -250,7 +253,8 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
       subs().createCheckoutSession,
       subscriptionCheckout(STORE, customer!.id, subotiz.planId),
     );
-    const subscriptionB = checkout.subscription!.id;
+    subscriptionB = checkout.subscription!.id;
+    customerB = customer!.id;
     expect(checkout.subscription).toMatchObject({ provider: 'paytiko', status: INCOMPLETE });
     expect(checkout.checkoutSession!.provider).toBe('paytiko');
     const page = checkout.checkoutSession!.nextAction!.redirectUrl ?? '';
@@ -298,5 +302,36 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
     // A is untouched by B's sale: still the Subotiz subscription it was, with no new events.
     expect((await subotiz.subscription(subscriptionA)).provider).toBe('subotiz');
     expect((await eventTypesOf(service, subscriptionA)).at(-1)).toBe('billing.subscription.canceled');
+  });
+
+  it('answers what Paytiko lacks as its capability list says, naming storefront, provider and operation', async () => {
+    const { catalog } = service.clients;
+    const paused = await callError(subs(), subs().pauseSubscription, {
+      subscriptionId: subscriptionB,
+      resumeTime: undefined,
+    });
+    expect(paused.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(paused.details).toBe(`PauseSubscription is not supported by provider 'paytiko' (storefront '${STORE}')`);
+
+    const payment = await callError(subs(), subs().createCheckoutSession, {
+      ...subscriptionCheckout(STORE, customerB, ''),
+      mode: CheckoutMode.CHECKOUT_MODE_PAYMENT,
+      amount: { currencyCode: 'EUR', amountMinor: 500n, amountDecimal: '' },
+    });
+    expect(payment.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(payment.details).toContain('CreateCheckoutSession.payment');
+
+    const trial = await callError(catalog, catalog.createPlan, {
+      storefrontId: STORE,
+      name: 'Trial again',
+      price: { currencyCode: 'EUR', amountMinor: 999n, amountDecimal: '' },
+      interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
+      trialDays: 7,
+      featureKeys: ['pro'],
+      providerRefs: {},
+    });
+    expect(trial.code).toBe(grpc.status.FAILED_PRECONDITION);
+    // B was not touched by any of it.
+    expect((await subotiz.subscription(subscriptionB)).status).toBe(ACTIVE);
   });
 });

@@ -8,8 +8,14 @@ import path from 'node:path';
 import { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
 import { EventServiceClient } from '../../src/gen/billing/v1/event';
-import { StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
-import { SubscriptionServiceClient, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
+import { CapabilitySupport, StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
+import {
+  CheckoutSessionStatus,
+  SubscriptionServiceClient,
+  SubscriptionStatus,
+} from '../../src/gen/billing/v1/subscription';
+import { eventually } from '../support/eventually';
 import { call as callAs, callError } from '../support/test-service';
 import { healthStatus } from '../support/health-check';
 
@@ -31,6 +37,17 @@ const NEWCOMER = {
   address: undefined,
 };
 
+/** The README's Paytiko customer: Paytiko needs a first and a last name, an E.164 phone and a country. */
+const PAYTIKO_CUSTOMER = {
+  storefrontId: 'demo-paytiko',
+  externalRef: '',
+  email: 'grace@example.com',
+  name: 'Grace Hopper',
+  phone: '+14155550123',
+  country: 'US',
+  address: undefined,
+};
+
 /** `npm start` as a newcomer runs it: no DATABASE_URL, no KAFKA_BROKERS — embedded PGlite, events in the outbox. */
 describe('the embedded default (npm start with no configuration)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-embedded-'));
@@ -41,6 +58,8 @@ describe('the embedded default (npm start with no configuration)', () => {
   let output = '';
   /** The checkout paid on the emulator (by the sale test), looked for again after a restart. */
   let paidSessionId = '';
+  /** The Paytiko membership paid by the demo-paytiko test, looked for again after a restart. */
+  let paidMembership = '';
 
   beforeAll(async () => {
     [grpcPort, httpPort, emulatorPort] = [await freePort(), await freePort(), await freePort()];
@@ -218,6 +237,128 @@ describe('the embedded default (npm start with no configuration)', () => {
     }
   });
 
+  it('sells on demo-paytiko as the README walks it: checkout, pay on the hosted page, ACTIVE, renewal, emulated cancel', async () => {
+    const address = `127.0.0.1:${grpcPort}`;
+    const credentials = grpc.credentials.createInsecure();
+    const storefronts = new StorefrontServiceClient(address, credentials);
+    const catalog = new CatalogServiceClient(address, credentials);
+    const customers = new CustomerServiceClient(address, credentials);
+    const subscriptions = new SubscriptionServiceClient(address, credentials);
+    const entitlements = new EntitlementServiceClient(address, credentials);
+    const events = new EventServiceClient(address, credentials);
+    const emulator = `http://127.0.0.1:${emulatorPort}/paytiko`;
+    const typesOf = async (aggregateId: string) =>
+      (
+        await call(events, events.listEvents, {
+          storefrontId: '',
+          aggregateId,
+          types: [],
+          since: undefined,
+          until: undefined,
+          pageSize: 50,
+          pageToken: '',
+        })
+      ).events.map((e) => e.type);
+    try {
+      const { storefront } = await call(storefronts, storefronts.getStorefront, { storefrontId: 'demo-paytiko' });
+      expect(storefront!.binding!.config.base_url).toBe(emulator);
+      expect(storefront!.capabilities).toContainEqual({
+        operation: 'CancelSubscription.at_period_end',
+        support: CapabilitySupport.CAPABILITY_SUPPORT_EMULATED,
+      });
+      const { plans } = await call(catalog, catalog.listPlans, {
+        storefrontId: 'demo-paytiko',
+        includeArchived: false,
+        pageSize: 0,
+        pageToken: '',
+      });
+      // Paytiko has no trials: the demo sells both plans there without one.
+      expect(plans.map((p) => p.trialDays)).toEqual([0, 0]);
+      const basic = plans.find((p) => p.name === 'Basic monthly')!;
+      const { customer } = await call(customers, customers.createCustomer, PAYTIKO_CUSTOMER);
+      const checkout = await call(
+        subscriptions,
+        subscriptions.createCheckoutSession,
+        {
+          storefrontId: 'demo-paytiko',
+          customerId: customer!.id,
+          mode: 0,
+          planId: basic.id,
+          quantity: 1,
+          amount: undefined,
+          description: '',
+          successUrl: '',
+          cancelUrl: '',
+          paymentMethodRef: '',
+          uiMode: 0,
+          promotionCode: '',
+        },
+        { 'idempotency-key': 'checkout-grace-1' },
+      );
+      expect(checkout.subscription).toMatchObject({
+        provider: 'paytiko',
+        status: SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE,
+      });
+      const page = checkout.checkoutSession!.nextAction!.redirectUrl ?? '';
+      expect(page.startsWith(`${emulator}/hosted/checkout/`)).toBe(true);
+      // What the hosted page's Pay button posts; the emulator then sends the buyer back to the binding's return page.
+      const paid = await fetch(`${page}/pay`, { method: 'POST', redirect: 'manual' });
+      expect(paid.status).toBe(303);
+      expect(paid.headers.get('location')).toBe(`${emulator}/merchant/return`);
+
+      const id = checkout.subscription!.id;
+      const active = await eventually(
+        () => call(subscriptions, subscriptions.getSubscription, { subscriptionId: id }).then((r) => r.subscription!),
+        (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
+        30_000,
+      );
+      expect(await typesOf(id)).toEqual(['billing.subscription.created', 'billing.subscription.activated']);
+      const session = await call(subscriptions, subscriptions.getCheckoutSession, {
+        checkoutSessionId: checkout.checkoutSession!.id,
+      });
+      expect(session.checkoutSession!.status).toBe(CheckoutSessionStatus.CHECKOUT_SESSION_STATUS_COMPLETE);
+      const entitlement = { customerId: customer!.id, featureKey: 'basic' };
+      expect((await call(entitlements, entitlements.checkEntitlement, entitlement)).granted).toBe(true);
+
+      // A month on the emulator's clock: Paytiko charges the renewal, the period moves on.
+      const advanced = await fetch(`${emulator}/__emulator/clock/advance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seconds: 2_678_400 }),
+      });
+      expect(advanced.status).toBe(200);
+      const renewed = await eventually(
+        () => call(subscriptions, subscriptions.getSubscription, { subscriptionId: id }).then((r) => r.subscription!),
+        (s) => s.currentPeriodEnd!.getTime() > active.currentPeriodEnd!.getTime(),
+        30_000,
+      );
+      expect(renewed.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
+
+      // Cancel at the period end, emulated: still ACTIVE and entitled until then.
+      const canceled = await call(subscriptions, subscriptions.cancelSubscription, {
+        subscriptionId: id,
+        atPeriodEnd: true,
+        reason: '',
+      });
+      expect(canceled.subscription).toMatchObject({
+        status: SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
+        cancelAtPeriodEnd: true,
+      });
+      const until = await call(entitlements, entitlements.checkEntitlement, entitlement);
+      expect(until.granted).toBe(true);
+      expect(until.activeUntil).toEqual(renewed.currentPeriodEnd);
+      expect(await typesOf(id)).toEqual([
+        'billing.subscription.created',
+        'billing.subscription.activated',
+        'billing.subscription.renewed',
+        'billing.subscription.cancellation_scheduled',
+      ]);
+      paidMembership = checkout.subscription!.providerRef;
+    } finally {
+      for (const client of [storefronts, catalog, customers, subscriptions, entitlements, events]) client.close();
+    }
+  });
+
   it('shuts down cleanly on SIGTERM and keeps its data for the next start', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
@@ -241,6 +382,11 @@ describe('the embedded default (npm start with no configuration)', () => {
     const page = await fetch(`${emulator}/checkout/${paidSessionId}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('status <strong>complete</strong>');
+
+    // The Paytiko emulator kept its membership too.
+    expect(paidMembership).toMatch(/^mmbrshp_/);
+    const membership = await fetch(`http://127.0.0.1:${emulatorPort}/paytiko/__emulator/memberships/${paidMembership}`);
+    expect(((await membership.json()) as { status: string }).status).toBe('Active');
   });
 });
 

@@ -17,6 +17,9 @@ const CHECKOUT_VARIANTS: Record<ProviderFeatures['checkoutVariants'][number], Va
   promotion_code: 'CreateCheckoutSession.promotion_code',
 };
 
+/** A checkout of a plan with trial days: listed only where the provider runs trials itself. */
+const TRIAL_CHECKOUT = 'CreateCheckoutSession.trial';
+
 /**
  * What a provider can do, per operation and variant: derived from the operations its adapter implements and the
  * features its module declares, plus what we emulate on top (cancel at period end by our scheduler).
@@ -40,7 +43,7 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
     );
     for (const variant of provider.features.checkoutVariants) add(CHECKOUT_VARIANTS[variant], 'NATIVE');
     // Plans with a trial are sold only where the provider runs trials; elsewhere they are refused, not emulated.
-    if (hasTrials(provider.features)) add('CreateCheckoutSession.trial', 'NATIVE');
+    if (hasTrials(provider.features)) add(TRIAL_CHECKOUT, 'NATIVE');
   }
   if (ops.cancelSubscription) {
     const emulated = provider.features.cancelAtPeriodEnd === 'emulated';
@@ -49,6 +52,33 @@ export function capabilitiesOf(provider: LoadedProvider): ProviderCapability[] {
     if (emulated) capabilities.set('RevokeCancellation', 'EMULATED');
   }
   return [...capabilities].map(([operation, support]) => ({ operation, support }));
+}
+
+/**
+ * What the core does about an operation or variant missing from a provider's list: `UNIMPLEMENTED` (notSupported,
+ * requireVariant) unless the RPC works without the provider or the gap is refused for a reason of its own.
+ */
+export type WithoutCapability = 'UNIMPLEMENTED' | 'REFUSED' | 'OUR_RECORDS' | 'PROVIDER_RENEWS';
+
+const WITHOUT: Partial<Record<string, WithoutCapability>> = {
+  // A plan with a trial would be sold (and charged) without the trial it promises: FAILED_PRECONDITION (trialsUnsupported).
+  [TRIAL_CHECKOUT]: 'REFUSED',
+  // The RPC answers from our own records; the provider is asked only where it has the operation (connection.optional):
+  // to mirror a customer, refresh an open checkout, or fetch an object a webhook or a sweep names.
+  [OPERATION_RPC.ensureCustomer]: 'OUR_RECORDS',
+  [OPERATION_RPC.updateCustomer]: 'OUR_RECORDS',
+  [OPERATION_RPC.getCheckout]: 'OUR_RECORDS',
+  [OPERATION_RPC.getSubscription]: 'OUR_RECORDS',
+  [OPERATION_RPC.getPayment]: 'OUR_RECORDS',
+  [OPERATION_RPC.getInvoice]: 'OUR_RECORDS',
+  [OPERATION_RPC.getRefund]: 'OUR_RECORDS',
+  // Not an RPC: without merchant-initiated renewals the provider charges every renewal itself.
+  [OPERATION_RPC.chargeRenewal]: 'PROVIDER_RENEWS',
+};
+
+/** How an operation missing from a provider's capability list is answered (see WithoutCapability). */
+export function withoutCapability(operation: string): WithoutCapability {
+  return WITHOUT[operation] ?? 'UNIMPLEMENTED';
 }
 
 /** True when the provider runs free trials itself (features `trials: native`). */

@@ -70,7 +70,11 @@ export function transition(current: Subscription, observed: ObservedSubscription
     currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
     trialEnd: observed.trialEnd ?? current.trialEnd,
     cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : (observed.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
-    canceledAt: observed.canceledAt ?? current.canceledAt,
+    // Once ended, the times the canceled event announced stay: a later report of the same end (the provider's own
+    // record of a cancel we made, stamped a moment later) is not a change to tell anyone about.
+    canceledAt: isTerminal(current.status)
+      ? (current.canceledAt ?? observed.canceledAt)
+      : (observed.canceledAt ?? current.canceledAt),
     endedAt: ended ? (current.endedAt ?? observed.endedAt ?? observed.observedAt ?? now) : current.endedAt,
   };
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;

@@ -184,6 +184,15 @@ describe('subscription state machine: what a report does not say stays ours', ()
     expect(result.events).toEqual(['billing.subscription.canceled']);
   });
 
+  it('a later report of the same end keeps the cancel and end times already announced: unchanged, no event', () => {
+    const at = new Date('2030-01-05T00:00:00Z');
+    const ended = subscription('CANCELED', { canceledAt: at, endedAt: at });
+    const later = new Date(at.getTime() + 700);
+    expect(transition(ended, { status: 'CANCELED', canceledAt: later, endedAt: later }, NOW)).toEqual({
+      outcome: 'unchanged',
+    });
+  });
+
   it('an end time comes from the report, else its observation time, else now; canceled_at defaults to it', () => {
     const ended = new Date('2030-01-09T00:00:00Z');
     const at = (observed: ObservedSubscription) => {

@@ -70,7 +70,11 @@ export function transition(current: Subscription, observed: ObservedSubscription
     currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
     trialEnd: observed.trialEnd ?? current.trialEnd,
     cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : (observed.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
-    canceledAt: observed.canceledAt ?? current.canceledAt,
+    // Once ended, the end stays as first recorded (a provider's later report of the same end, e.g. its webhook after
+    // our own cancel, dates it a moment differently and is not news).
+    canceledAt: isTerminal(current.status)
+      ? (current.canceledAt ?? observed.canceledAt)
+      : (observed.canceledAt ?? current.canceledAt),
     endedAt: ended ? (current.endedAt ?? observed.endedAt ?? observed.observedAt ?? now) : current.endedAt,
   };
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;

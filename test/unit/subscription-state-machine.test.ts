@@ -184,6 +184,13 @@ describe('subscription state machine: what a report does not say stays ours', ()
     expect(result.events).toEqual(['billing.subscription.canceled']);
   });
 
+  it('a later report of an end already recorded keeps the recorded times: unchanged, no event', () => {
+    const ended = subscription('CANCELED', { canceledAt: PERIOD_START, endedAt: PERIOD_END });
+    const later = new Date(PERIOD_START.getTime() + 1500);
+    const report = { status: 'CANCELED' as const, canceledAt: later, endedAt: later, observedAt: NOW };
+    expect(transition(ended, report, NOW)).toEqual({ outcome: 'unchanged' });
+  });
+
   it('an end time comes from the report, else its observation time, else now; canceled_at defaults to it', () => {
     const ended = new Date('2030-01-09T00:00:00Z');
     const at = (observed: ObservedSubscription) => {

@@ -79,6 +79,13 @@ export interface PaytikoWorld {
   entitlements: EntitlementServiceClient;
   /** Every API request the emulator answered, oldest first (`requests.length = 0` forgets them). */
   requests: PaytikoRequest[];
+  /** Every bearer token our adapter sent (to prove none of them reaches a log). */
+  bearerTokens: Set<string>;
+  /**
+   * Runs `action` (e.g. revoking every token) when the next API request matching `method` and `path` arrives, before
+   * the emulator sees it: something that happens to Paytiko in the middle of one of our calls.
+   */
+  beforeNextRequest(method: string, path: string, action: () => Promise<void>): void;
   /** A plan of the storefront (default: monthly, EUR, no trial). */
   createPlan(spec?: PaytikoPlanSpec): Promise<string>;
   /** A subscription-mode CreateCheckoutSession request for the world's customer and plan. */
@@ -125,9 +132,9 @@ export async function paytikoWorld(service: TestService, options: PaytikoWorldOp
   const storefrontId = options.storefrontId ?? 'paytiko-store';
   const tenantId = options.tenantId ?? 'tenant-a';
   const server = await startEmulatorServer({});
-  const requests: PaytikoRequest[] = [];
+  const spy: RequestSpy = { requests: [], bearerTokens: new Set(), hooks: [] };
   const emulator = await startPaytikoEmulator({
-    mount: recording(server, requests),
+    mount: spying(server, spy),
     merchants: [PAYTIKO_CREDENTIALS],
   });
   const { storefronts, catalog, customers, subscriptions: subs } = service.clients;
@@ -182,7 +189,11 @@ export async function paytikoWorld(service: TestService, options: PaytikoWorldOp
     customerId: customer!.id,
     payments,
     entitlements,
-    requests,
+    requests: spy.requests,
+    bearerTokens: spy.bearerTokens,
+    beforeNextRequest(method, path, action) {
+      spy.hooks.push({ method, path, action });
+    },
     createPlan,
     checkoutRequest: (overrides = {}) => ({
       ...subscriptionCheckout(storefrontId, customer!.id, planId),
@@ -258,20 +269,38 @@ export async function paytikoWorld(service: TestService, options: PaytikoWorldOp
   return world;
 }
 
-/** The emulator's mount on `server`, noting every API request (method, path, answer status) in `log`. */
-function recording(server: EmulatorServer, log: PaytikoRequest[]): EmulatorMount {
+/** What the test sees of the requests reaching the emulator, and what it does to them. */
+interface RequestSpy {
+  requests: PaytikoRequest[];
+  bearerTokens: Set<string>;
+  hooks: { method: string; path: string; action: () => Promise<void> }[];
+}
+
+/**
+ * The emulator's mount on `server`, noting every API request (method, path, answer status) and bearer token, and
+ * running a hook armed for a request before handing that request on.
+ */
+function spying(server: EmulatorServer, spy: RequestSpy): EmulatorMount {
   const mount = server.mount(MOUNT);
   return {
     ...mount,
     attach: (handler) =>
       mount.attach((req, res) => {
-        const path = (req.url ?? '').split('?')[0]!;
-        if (path.startsWith(`${API_PREFIX}/`)) {
-          res.on('finish', () =>
-            log.push({ method: req.method ?? 'GET', path: path.slice(API_PREFIX.length), status: res.statusCode }),
-          );
-        }
-        handler(req, res);
+        const fullPath = (req.url ?? '').split('?')[0]!;
+        if (!fullPath.startsWith(`${API_PREFIX}/`)) return handler(req, res);
+        const method = req.method ?? 'GET';
+        const path = fullPath.slice(API_PREFIX.length);
+        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (bearer) spy.bearerTokens.add(bearer);
+        res.on('finish', () => spy.requests.push({ method, path, status: res.statusCode }));
+        const hook = spy.hooks.findIndex((h) => h.method === method && h.path === path);
+        if (hook < 0) return handler(req, res);
+        // The body waits in the paused request until the emulator reads it.
+        const [{ action }] = spy.hooks.splice(hook, 1) as [RequestSpy['hooks'][number]];
+        action().then(
+          () => handler(req, res),
+          () => res.writeHead(500).end(),
+        );
       }),
   };
 }

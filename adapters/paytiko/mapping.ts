@@ -107,14 +107,20 @@ export function toSubscriptionState(value: unknown): ProviderSubscriptionState {
     payments.push(...read.payments);
   });
   const cycles = invoices.map((invoice) => invoice.cycleIndex);
+  // Paytiko starts a cycle (and moves its period) before charging it; our period is the one paid for, so a membership
+  // in dunning is still in its last paid period, and the charge that pays the new one is its renewal (as elsewhere).
+  const inDunning = status === 'PAST_DUE' || status === 'UNPAID';
+  const period = inDunning
+    ? lastPaidPeriod(invoices)
+    : { start: optionalTime(m, 'currentPeriodStart', p), end: optionalTime(m, 'currentPeriodEnd', p) };
   return {
     ref,
     orderId,
     customerRef,
     planRef: readMetadata(m.metadata).plan_id,
     status,
-    currentPeriodStart: optionalTime(m, 'currentPeriodStart', p),
-    currentPeriodEnd: optionalTime(m, 'currentPeriodEnd', p),
+    currentPeriodStart: period.start,
+    currentPeriodEnd: period.end,
     quantity: optionalInt(m, 'quantity', p),
     // Cancel at period end is ours to emulate: Paytiko never says it, so the state leaves it alone.
     canceledAt: status === 'CANCELED' ? (canceledAt ?? updatedAt) : undefined,
@@ -124,6 +130,14 @@ export function toSubscriptionState(value: unknown): ProviderSubscriptionState {
     invoices,
     payments,
   };
+}
+
+/** The period of the newest paid cycle (Initial or Recurring invoice); none when no cycle was ever paid. */
+function lastPaidPeriod(invoices: ProviderInvoiceState[]): { start?: Date; end?: Date } {
+  const paid = invoices
+    .filter((i) => i.status === 'PAID' && (i.type === 'INITIAL' || i.type === 'RENEWAL') && i.periodEnd)
+    .sort((a, b) => b.periodEnd!.getTime() - a.periodEnd!.getTime())[0];
+  return { start: paid?.periodStart, end: paid?.periodEnd };
 }
 
 interface InvoiceContext {

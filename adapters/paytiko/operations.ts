@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { DomainError, failedPrecondition, invalidArgument } from '../../src/domain/errors';
+import { failedPrecondition } from '../../src/domain/errors';
 import type { Clock } from '../../src/ports/clock.port';
 import type { HttpTransport } from '../../src/ports/http-transport.port';
 import type {
@@ -14,18 +13,11 @@ import type {
   SubscriptionHandle,
 } from '../../src/ports/provider-adapter.port';
 import { AmbiguousOutcome } from '../kit/errors';
+import { changeIdOf } from './change-id';
+import { prepareCheckout, processorKeyOf, trialRefused } from './checkout-request';
 import { createPaytikoClient, PaytikoClient } from './client';
 import { keyOf, readMetadata, toCheckoutState, toSubscriptionState, writeMetadata } from './mapping';
-import {
-  checkReturnLink,
-  customerBody,
-  membershipTerms,
-  parseEmitterQueue,
-  requireKey,
-  requirePhone,
-  requireWebhookUrl,
-  Violations,
-} from './validation';
+import { checkReturnLink, customerBody, membershipTerms, requireKey, requirePhone } from './validation';
 import { asObject, CUSTOMER_KEY_PREFIX, MEMBERSHIP_KEY_PREFIX, optionalObject, requiredString } from './wire';
 
 /** How long a hosted checkout session stays valid (house assumptions: UI sessions). */
@@ -53,20 +45,9 @@ export interface PaytikoOperationsOptions {
   client?: PaytikoClient;
 }
 
-/** The id of our change, from the call's idempotency key: the same on every retry of one ChangePlan/UpdateQuantity. */
-export function changeIdOf(idempotencyKey: string, operation: string): string {
-  return `chg_${createHash('sha256').update(`${idempotencyKey}:${operation}`, 'utf8').digest('hex').slice(0, 24)}`;
-}
-
 export function createPaytikoOperations(options: PaytikoOperationsOptions): Operations {
   const client = options.client ?? createPaytikoClient(options);
   const now = () => options.clock.now();
-
-  const processorKey = (ctx: ProviderCallContext): string => {
-    const key = ctx.config.processor_key;
-    if (!key) throw failedPrecondition(`storefront '${ctx.storefrontId}': the Paytiko binding has no processor_key`);
-    return key;
-  };
 
   const getMembership = async (ctx: ProviderCallContext, operation: string, key: string) =>
     client.call(ctx, {
@@ -79,7 +60,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
 
   /** POST /customer: Paytiko answers the existing key for an email it knows, so sending again is harmless. */
   const ensureCustomer = async (ctx: ProviderCallContext, customer: CustomerDetails): Promise<string> => {
-    const body = customerBody(customer, processorKey(ctx));
+    const body = customerBody(customer, processorKeyOf(ctx));
     const data = await client.call(ctx, { operation: 'ensureCustomer', method: 'POST', route: '/customer', body });
     return keyOf(data, 'customerKey', CUSTOMER_KEY_PREFIX, 'customer');
   };
@@ -178,43 +159,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     },
 
     async createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<ProviderCheckout> {
-      if (request.mode !== 'subscription') {
-        throw failedPrecondition('Paytiko sells memberships only: a payment-mode checkout is not supported');
-      }
-      if (request.uiMode !== 'hosted') {
-        throw failedPrecondition('Paytiko offers a hosted checkout page only: an embedded checkout is not supported');
-      }
-      const plan = request.plan;
-      if (!plan) throw invalidArgument([{ field: 'plan_id', rule: 'is required for a subscription checkout' }]);
-      if (plan.trialDays > 0) throw trialRefused(plan);
-      const webhookUrl = requireWebhookUrl(ctx.webhookUrl);
-      const emitter = parseEmitterQueue(ctx.config.test_charge_emitter_queue);
-      if ('error' in emitter) {
-        throw failedPrecondition(
-          `storefront '${ctx.storefrontId}': provider_config.test_charge_emitter_queue ${emitter.error}`,
-        );
-      }
-      const returnLink = request.successUrl || ctx.config.return_url || undefined;
-      const v = new Violations();
-      checkReturnLink(request.successUrl, 'success_url', v);
-      checkReturnLink(request.cancelUrl, 'cancel_url', v);
-      if (!request.successUrl) checkReturnLink(ctx.config.return_url, 'provider_config.return_url', v);
-      const metadata = writeMetadata({
-        subscription_id: request.orderId,
-        plan_id: plan.id,
-        change: changeIdOf(ctx.idempotencyKey, 'createCheckout'),
-      });
-      const quantity = request.quantity ?? 1;
-      // Everything we send is checked first, the customer too when Paytiko does not know them yet.
-      if (!request.customer.providerRef) {
-        try {
-          customerBody(request.customer, processorKey(ctx));
-        } catch (error) {
-          if (!(error instanceof DomainError) || error.code !== 'INVALID_ARGUMENT') throw error;
-          v.list.push(...error.violations);
-        }
-      }
-      const terms = membershipTerms({ plan, quantity, orderId: request.orderId, metadata }, v);
+      const { webhookUrl, chargeEmitterQueue, returnLink, metadata, terms } = prepareCheckout(ctx, request);
       const customerKey = request.customer.providerRef
         ? requireKey(request.customer.providerRef, CUSTOMER_KEY_PREFIX, `customer '${request.customer.id}'`)
         : await ensureCustomer(ctx, request.customer);
@@ -230,7 +175,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
           endDate: null,
           webhookUrl,
           metadata,
-          chargeEmitterQueue: emitter.queue,
+          chargeEmitterQueue,
           productInfo: { orderId: request.orderId, description: request.description || terms.name },
           pricingInfo: terms.pricing,
           billingCycle: terms.cycle,
@@ -302,13 +247,6 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
       return { url: requiredString(asObject(data, 'portal'), 'portalRedirectUrl', 'portal') };
     },
   };
-}
-
-/** Paytiko has no trial field: a plan with trial days is refused, never sold without its trial. */
-function trialRefused(plan: PlanTerms) {
-  return failedPrecondition(
-    `plan '${plan.id}' has a ${plan.trialDays}-day trial, and Paytiko memberships have no trial: sell it on a provider with trials, or remove the trial`,
-  );
 }
 
 /** Whether our change already reached the membership: applied (metadata) or pending (pendingUpdate.metadata). */

@@ -9,6 +9,7 @@ import * as inboxOrdering from './migrations/007-inbox-ordering';
 import * as scheduledActions from './migrations/008-scheduled-actions';
 import * as checkoutSessions from './migrations/009-checkout-sessions';
 import * as paymentMethodRef from './migrations/010-payment-method-ref';
+import * as upgradeInvoices from './migrations/011-upgrade-invoices-per-cycle';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '008-scheduled-actions': scheduledActions,
   '009-checkout-sessions': checkoutSessions,
   '010-payment-method-ref': paymentMethodRef,
+  '011-upgrade-invoices-per-cycle': upgradeInvoices,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -38,6 +38,7 @@ const MIGRATIONS = [
   '008-scheduled-actions',
   '009-checkout-sessions',
   '010-payment-method-ref',
+  '011-upgrade-invoices-per-cycle',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

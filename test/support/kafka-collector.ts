@@ -71,3 +71,11 @@ export function brokersFromEnv(): string[] {
   if (!brokers) throw new Error('KAFKA_BROKERS is not set; jest global setup should have started Kafka');
   return brokers.split(',');
 }
+
+/** The CloudEvents types of the messages with Kafka key `key` (a subscription, customer, storefront), in sequence order. */
+export function typesInSequence(messages: ReceivedMessage[], key: string): string[] {
+  return messages
+    .filter((m) => m.key === key)
+    .sort((a, b) => Number(a.headers.ce_sequence) - Number(b.headers.ce_sequence))
+    .map((m) => m.headers.ce_type!);
+}

@@ -98,8 +98,9 @@ describe('Paytiko membership mapping', () => {
       customerRef: 'cstmr_0123456789abcdef01234567',
       planRef: 'plan_basic',
       status: 'PAST_DUE',
-      currentPeriodStart: new Date('2025-02-28T10:00:00Z'),
-      currentPeriodEnd: new Date('2025-03-28T10:00:00Z'),
+      // In dunning: the last paid period (Paytiko already shows the unpaid one, 2025-02-28 to 03-28).
+      currentPeriodStart: new Date('2025-01-31T10:00:00Z'),
+      currentPeriodEnd: new Date('2025-02-28T10:00:00Z'),
       quantity: 2,
       canceledAt: undefined,
       endedAt: undefined,
@@ -146,6 +147,21 @@ describe('Paytiko membership mapping', () => {
         }),
       ],
     });
+  });
+
+  it('reports the period Paytiko shows once the new cycle is paid (the recovery is the renewal)', () => {
+    const paid = membership().invoices.map((invoice, index) =>
+      index === 0
+        ? { ...invoice, status: 'Paid', transactions: [{ ...invoice.transactions[0]!, transactionStatus: 'Success' }] }
+        : invoice,
+    );
+    const state = toSubscriptionState(membership({ status: 'Active', invoices: paid }));
+    expect([state.currentPeriodStart, state.currentPeriodEnd]).toEqual([
+      new Date('2025-02-28T10:00:00Z'),
+      new Date('2025-03-28T10:00:00Z'),
+    ]);
+    const unpaid = toSubscriptionState(membership({ status: 'Unpaid' }));
+    expect(unpaid.currentPeriodEnd).toEqual(new Date('2025-02-28T10:00:00Z'));
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../domain/errors';
 import type {
+  ProviderAdapter,
   ProviderDeps,
   ProviderFeatures,
   ProviderModule,
@@ -15,6 +16,8 @@ export interface LoadedProvider {
   /** Empty while the module has no adapter yet: every call then answers UNIMPLEMENTED. */
   readonly operations: Partial<ProviderOperations>;
   readonly webhooks?: ProviderWebhooks;
+  /** The provider's checks of a checkout before anything is sent (ProviderAdapter.checkCheckout). */
+  readonly checkCheckout?: ProviderAdapter['checkCheckout'];
 }
 
 /** The providers this service can route to. The only place the core learns provider ids. */
@@ -36,6 +39,7 @@ export class ProviderRegistry {
         features: module.features,
         operations: adapter?.operations ?? {},
         webhooks: adapter?.webhooks,
+        checkCheckout: adapter?.checkCheckout,
       });
     }
   }

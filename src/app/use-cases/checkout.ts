@@ -9,7 +9,7 @@ import type { Storefront } from '../../domain/storefront';
 import type { Subscription } from '../../domain/subscription';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderCheckout } from '../../ports/provider-adapter.port';
+import type { CheckoutRequest, ProviderCheckout } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
@@ -90,19 +90,17 @@ export class CheckoutUseCases {
       throw trialsUnsupported([plan], provider, storefront.id);
     }
     const createCheckout = connection.operation('createCheckout');
-    const customerRef = await this.customerAtProvider(connection, customer);
     const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
     // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
     // resumed checkout goes out again with the same order and idempotency: the provider answers with the session it
     // opened, and opens no second one (a session cannot be looked up by order before it completes).
     const { effect, resumed } = effectOf(ctx, 'createCheckout', () => ({ subjectId: newId(prefix) }));
-    if (!resumed) await recordEffect(ctx, effect);
     const orderId = effect.subjectId;
-    const checkout = await createCheckout(connection.ctx, {
+    const request: CheckoutRequest = {
       orderId,
       mode: input.mode,
       uiMode: input.uiMode ?? 'hosted',
-      customer: { ...customerDetails(customer, provider), providerRef: customerRef },
+      customer: { ...customerDetails(customer, provider), providerRef: customer.providerRefs[provider] },
       plan: plan ? termsOf(plan, provider) : undefined,
       quantity: input.quantity || 1,
       amount,
@@ -111,6 +109,14 @@ export class CheckoutUseCases {
       cancelUrl: input.cancelUrl || undefined,
       promotionCode: input.promotionCode || undefined,
       paymentMethodRef: input.paymentMethodRef || undefined,
+    };
+    // The provider's own rules first: nothing is sent for a checkout it would refuse, not even its customer.
+    connection.provider.checkCheckout?.(connection.ctx, request);
+    const customerRef = await this.customerAtProvider(connection, customer);
+    if (!resumed) await recordEffect(ctx, effect);
+    const checkout = await createCheckout(connection.ctx, {
+      ...request,
+      customer: { ...request.customer, providerRef: customerRef },
     });
     // Every attempt of one key sends the same order, so a provider replaying its first answer names that order too.
     // Another of our orders means the provider replayed an earlier request under this key (a key reused for another

@@ -1,6 +1,7 @@
 import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
 import type { Violation } from '../../src/domain/errors';
 import type { ProviderModule } from '../../src/ports/provider-adapter.port';
+import { preflightCheckout } from './checkout-checks';
 import { createPaytikoOperations } from './operations';
 import { isProcessorKey, parseEmitterQueue } from './validation';
 import { paytikoWebhooks } from './webhooks';
@@ -48,6 +49,8 @@ export const paytiko: ProviderModule = {
   },
   create: (deps) => ({
     operations: createPaytikoOperations({ transport: deps.http, clock: deps.clock }),
+    // createCheckout runs the same checks again before its first call.
+    preflight: { checkout: preflightCheckout },
     webhooks: paytikoWebhooks,
   }),
 };

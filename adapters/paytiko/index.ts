@@ -1,7 +1,7 @@
 import { BindingSpec, checkBinding } from '../../src/domain/binding-rules';
 import type { Violation } from '../../src/domain/errors';
 import type { ProviderModule } from '../../src/ports/provider-adapter.port';
-import { prepareCheckout } from './checkout-request';
+import { preflightCheckout } from './checkout-checks';
 import { createPaytikoOperations } from './operations';
 import { isProcessorKey, parseEmitterQueue } from './validation';
 import { paytikoWebhooks } from './webhooks';
@@ -49,9 +49,9 @@ export const paytiko: ProviderModule = {
   },
   create: (deps) => ({
     operations: createPaytikoOperations({ transport: deps.http, clock: deps.clock }),
+    // createCheckout runs the same checks again before its first call.
+    preflight: { checkout: preflightCheckout },
     webhooks: paytikoWebhooks,
-    // Every documented rule is ours to check first: nothing reaches Paytiko for a checkout it would refuse.
-    checkCheckout: (ctx, request) => void prepareCheckout(ctx, request),
   }),
 };
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DomainError, invalidArgument, Violation } from '../../src/domain/errors';
 import type { InvoiceStatus, InvoiceType } from '../../src/domain/invoice';
 import type { PaymentStatus } from '../../src/domain/payment';
@@ -74,6 +75,11 @@ export function readMetadata(text: unknown): MembershipMetadata {
   } catch {
     return {};
   }
+}
+
+/** The id of our change, from the call's idempotency key: the same on every retry of one call. */
+export function changeIdOf(idempotencyKey: string, operation: string): string {
+  return `chg_${createHash('sha256').update(`${idempotencyKey}:${operation}`, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
 /** Our metadata text: which subscription, which plan, and the change that wrote it last. */

@@ -13,11 +13,11 @@ import type {
   SubscriptionHandle,
 } from '../../src/ports/provider-adapter.port';
 import { AmbiguousOutcome } from '../kit/errors';
-import { changeIdOf } from './change-id';
-import { prepareCheckout, processorKeyOf, trialRefused } from './checkout-request';
+import { readAnswer } from './answers';
+import { checkCheckout, requireProcessorKey } from './checkout-checks';
 import { createPaytikoClient, PaytikoClient } from './client';
-import { keyOf, readMetadata, toCheckoutState, toSubscriptionState, writeMetadata } from './mapping';
-import { checkReturnLink, customerBody, membershipTerms, requireKey, requirePhone } from './validation';
+import { changeIdOf, keyOf, readMetadata, toCheckoutState, toSubscriptionState, writeMetadata } from './mapping';
+import { checkReturnLink, customerBody, membershipTerms, requireKey, requirePhone, trialRefused } from './validation';
 import { asObject, CUSTOMER_KEY_PREFIX, MEMBERSHIP_KEY_PREFIX, optionalObject, requiredString } from './wire';
 
 /** How long a hosted checkout session stays valid (house assumptions: UI sessions). */
@@ -59,11 +59,13 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     });
 
   /** POST /customer: Paytiko answers the existing key for an email it knows, so sending again is harmless. */
-  const ensureCustomer = async (ctx: ProviderCallContext, customer: CustomerDetails): Promise<string> => {
-    const body = customerBody(customer, processorKeyOf(ctx));
-    const data = await client.call(ctx, { operation: 'ensureCustomer', method: 'POST', route: '/customer', body });
-    return keyOf(data, 'customerKey', CUSTOMER_KEY_PREFIX, 'customer');
+  const postCustomer = async (ctx: ProviderCallContext, operation: string, body: Record<string, unknown>) => {
+    const data = await client.call(ctx, { operation, method: 'POST', route: '/customer', body });
+    return readAnswer(ctx, operation, 'customer', () => keyOf(data, 'customerKey', CUSTOMER_KEY_PREFIX, 'customer'));
   };
+
+  const ensureCustomer = async (ctx: ProviderCallContext, customer: CustomerDetails): Promise<string> =>
+    postCustomer(ctx, 'ensureCustomer', customerBody(customer, requireProcessorKey(ctx)));
 
   /** The membership, checked to be the one of our subscription `handle` (never apply another order's state). */
   const membershipOf = async (
@@ -72,8 +74,11 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     handle: SubscriptionHandle,
   ): Promise<{ key: string; raw: Record<string, unknown>; state: ProviderSubscriptionState }> => {
     const key = requireKey(handle.providerRef, MEMBERSHIP_KEY_PREFIX, `subscription '${handle.id}'`);
-    const raw = asObject(await getMembership(ctx, operation, key), 'membership');
-    const state = toSubscriptionState(raw);
+    const data = await getMembership(ctx, operation, key);
+    const { raw, state } = readAnswer(ctx, operation, 'membership', () => {
+      const object = asObject(data, 'membership');
+      return { raw: object, state: toSubscriptionState(object) };
+    });
     if (state.orderId !== handle.id) {
       throw failedPrecondition(
         `Paytiko membership '${key}' belongs to order '${state.orderId ?? ''}', not to subscription '${handle.id}'`,
@@ -85,7 +90,8 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
   /**
    * PUT /membership with the new terms. Paytiko charges the proration first and applies the change after, so the
    * answer is `accepted`; the SUBSCRIPTION_UPDATED webhook (or the sweep) brings the change. The PUT is not
-   * idempotent at Paytiko: our change id in the metadata tells whether an earlier attempt already landed.
+   * idempotent at Paytiko, so it is sent at most once per call: our change id in the metadata tells a retried call
+   * whether an earlier attempt already landed (applied or pending), and an unknown outcome is never sent again.
    */
   const update = async (
     ctx: ProviderCallContext,
@@ -98,15 +104,18 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     const metadata = writeMetadata({ subscription_id: handle.id, plan_id: change.plan.id, change: changeId });
     const terms = membershipTerms({ plan: change.plan, quantity: change.quantity, orderId: handle.id, metadata });
     const { key, raw } = await membershipOf(ctx, operation, handle);
-    if (landed(raw, changeId)) return accepted(changeId);
-    const currency = typeof raw.currency === 'string' ? raw.currency.toUpperCase() : '';
+    const { landed, currency } = readAnswer(ctx, operation, 'membership', () => ({
+      landed: hasLanded(raw, changeId),
+      currency: typeof raw.currency === 'string' ? raw.currency.toUpperCase() : '',
+    }));
+    if (landed) return accepted(changeId);
     if (currency !== terms.pricing.currency) {
       throw failedPrecondition(
         `Paytiko membership '${key}' bills in ${currency}; it cannot change to a plan priced in ${terms.pricing.currency}`,
       );
     }
-    const send = () =>
-      client.call(ctx, {
+    try {
+      await client.call(ctx, {
         operation,
         method: 'PUT',
         route: '/membership',
@@ -122,12 +131,14 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
         resource: `membership '${key}'`,
         replayable: false,
       });
-    try {
-      await send();
     } catch (error) {
       if (!(error instanceof AmbiguousOutcome)) throw error;
-      const now = asObject(await getMembership(ctx, operation, key), 'membership');
-      if (!landed(now, changeId)) await send();
+      // Sending again could charge a second proration (the first one declined and dropped the change), or meet a 409
+      // while the first is still pending: Paytiko's webhooks or the sweep tell what became of the one PUT.
+      return {
+        kind: 'accepted',
+        note: `Paytiko's answer to the change (${changeId}) was lost; it applies if Paytiko took it and its proration charge succeeds`,
+      };
     }
     return accepted(changeId);
   };
@@ -146,7 +157,7 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
         params: { key },
         resource: `customer '${key}'`,
       });
-      const current = asObject(data, 'customer').phone;
+      const current = readAnswer(ctx, 'updateCustomer', 'customer', () => asObject(data, 'customer').phone);
       if (current === phone) return;
       await client.call(ctx, {
         operation: 'updateCustomer',
@@ -159,10 +170,13 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
     },
 
     async createCheckout(ctx: ProviderCallContext, request: CheckoutRequest): Promise<ProviderCheckout> {
-      const { webhookUrl, chargeEmitterQueue, returnLink, metadata, terms } = prepareCheckout(ctx, request);
-      const customerKey = request.customer.providerRef
-        ? requireKey(request.customer.providerRef, CUSTOMER_KEY_PREFIX, `customer '${request.customer.id}'`)
-        : await ensureCustomer(ctx, request.customer);
+      // The preflight's checks, again: nothing is sent unless all of them pass.
+      const checked = checkCheckout(ctx, request);
+      const { terms } = checked;
+      const customerKey =
+        'key' in checked.customer
+          ? checked.customer.key
+          : await postCustomer(ctx, 'createCheckout', checked.customer.body);
 
       const created = await client.call(ctx, {
         operation: 'createCheckout',
@@ -173,27 +187,32 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
           customerKey,
           subscriptionName: terms.name,
           endDate: null,
-          webhookUrl,
-          metadata,
-          chargeEmitterQueue,
+          webhookUrl: checked.webhookUrl,
+          metadata: checked.metadata,
+          chargeEmitterQueue: checked.emitterQueue,
           productInfo: { orderId: request.orderId, description: request.description || terms.name },
           pricingInfo: terms.pricing,
           billingCycle: terms.cycle,
         },
         resource: `customer '${customerKey}'`,
       });
-      const membershipKey = keyOf(created, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'membership');
+      const membershipKey = readAnswer(ctx, 'createCheckout', 'membership', () =>
+        keyOf(created, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'membership'),
+      );
       const session = await client.call(ctx, {
         operation: 'createCheckout',
         method: 'POST',
         route: '/checkout/session',
-        body: { customerKey, membershipKey, returnToWebsiteLink: returnLink },
+        body: { customerKey, membershipKey, returnToWebsiteLink: checked.returnLink },
         resource: `membership '${membershipKey}'`,
       });
+      const redirectUrl = readAnswer(ctx, 'createCheckout', 'checkout session', () =>
+        requiredString(asObject(session, 'session'), 'checkoutRedirectUrl', 'session'),
+      );
       return {
         sessionRef: membershipKey,
         status: 'OPEN',
-        nextAction: { redirectUrl: requiredString(asObject(session, 'session'), 'checkoutRedirectUrl', 'session') },
+        nextAction: { redirectUrl },
         orderId: request.orderId,
         expireTime: new Date(now().getTime() + CHECKOUT_TTL_MS),
         subscriptionRef: membershipKey,
@@ -202,7 +221,8 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
 
     async getCheckout(ctx, sessionRef) {
       const key = requireKey(sessionRef, MEMBERSHIP_KEY_PREFIX, `checkout '${sessionRef}'`);
-      return toCheckoutState(await getMembership(ctx, 'getCheckout', key));
+      const data = await getMembership(ctx, 'getCheckout', key);
+      return readAnswer(ctx, 'getCheckout', 'membership', () => toCheckoutState(data));
     },
 
     async getSubscription(ctx, handle) {
@@ -224,7 +244,9 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
         params: { key },
         resource: `membership '${key}'`,
       });
-      keyOf(answer, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'cancel');
+      readAnswer(ctx, 'cancelSubscription', 'cancel', () =>
+        keyOf(answer, 'membershipKey', MEMBERSHIP_KEY_PREFIX, 'cancel'),
+      );
       const { state } = await membershipOf(ctx, 'cancelSubscription', handle);
       return { kind: 'applied', state };
     },
@@ -244,13 +266,16 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
         body: { customerKey: key, returnToWebsiteLink: link },
         resource: `customer '${key}'`,
       });
-      return { url: requiredString(asObject(data, 'portal'), 'portalRedirectUrl', 'portal') };
+      const url = readAnswer(ctx, 'createPortalSession', 'portal session', () =>
+        requiredString(asObject(data, 'portal'), 'portalRedirectUrl', 'portal'),
+      );
+      return { url };
     },
   };
 }
 
 /** Whether our change already reached the membership: applied (metadata) or pending (pendingUpdate.metadata). */
-function landed(membership: Record<string, unknown>, changeId: string): boolean {
+function hasLanded(membership: Record<string, unknown>, changeId: string): boolean {
   if (readMetadata(membership.metadata).change === changeId) return true;
   const pending = optionalObject(membership, 'pendingUpdate', 'membership');
   return pending !== undefined && readMetadata(pending.metadata).change === changeId;

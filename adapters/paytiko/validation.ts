@@ -206,6 +206,13 @@ export function membershipTerms(terms: MembershipTerms, extra: Violations = new 
   return { name, pricing: pricing!, cycle: cycle! };
 }
 
+/** Paytiko has no trial field: a plan with trial days is refused, never sold without its trial. */
+export function trialRefused(plan: Pick<PlanTerms, 'id' | 'trialDays'>) {
+  return failedPrecondition(
+    `plan '${plan.id}' has a ${plan.trialDays}-day trial, and Paytiko memberships have no trial: sell it on a provider with trials, or remove the trial`,
+  );
+}
+
 /** localhost, 127.0.0.0/8 and [::1]: a sandbox reaches a merchant on the same machine over plain http. */
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();

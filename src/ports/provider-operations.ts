@@ -234,9 +234,4 @@ export interface ProviderAdapter {
   readonly operations: Partial<ProviderOperations>;
   readonly preflight?: ProviderPreflight;
   readonly webhooks?: ProviderWebhooks;
-  /**
-   * The provider's rules for a checkout, checked before anything is sent for it (its customer included): throws
-   * INVALID_ARGUMENT naming our fields. Pure. Absent where the provider's own answers are the check.
-   */
-  readonly checkCheckout?: (ctx: ProviderCallContext, request: CheckoutRequest) => void;
 }

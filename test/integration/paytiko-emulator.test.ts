@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHttpTransport } from '../../adapters/kit/http-transport';
+import { createPaytikoOperations } from '../../adapters/paytiko/operations';
+import type { ProviderCallContext } from '../../src/ports/provider-adapter.port';
 import { customerBody, membershipBody, PaytikoBed } from '../support/paytiko-emulator-bed';
 
 /** The document's signature formula, computed here independently of the emulator. */
@@ -119,6 +122,61 @@ describe('Paytiko emulator: API, tokens, checkout and webhooks (wire contract)',
       name: 'Basic monthly',
       totalAmount: '19.98',
       pricePerUnit: 9.99,
+    });
+  });
+
+  it('reads amounts in the ISO 4217 digits the service writes (HUF 2, IQD 3), from the API and from the adapter', async () => {
+    const customerKey = await bed.customer();
+    const priced = (currency: string, totalAmount: string, pricePerUnit: number) =>
+      bed.call(
+        'POST',
+        '/membership',
+        membershipBody(customerKey, bed.receiver.url, {
+          pricingInfo: { currency, totalAmount, pricePerUnit, quantity: 1 },
+        }),
+      );
+    expect((await priced('HUF', '1000.00', 1000)).status).toBe(200);
+    expect((await priced('IQD', '1.500', 1.5)).status).toBe(200);
+    const tooPrecise = await priced('IQD', '1.5000', 1.5);
+    expect(Object.keys(tooPrecise.body.errors as object)).toEqual(['pricingInfo.totalAmount']);
+
+    const ops = createPaytikoOperations({
+      transport: createHttpTransport({ backoffMs: [] }),
+      clock: { now: () => new Date() },
+    });
+    const ctx: ProviderCallContext = {
+      storefrontId: 'sf_huf',
+      config: { base_url: bed.emulator.url, processor_key: bed.merchant.processorKey },
+      secrets: { username: bed.merchant.userName, password: bed.merchant.password },
+      signal: new AbortController().signal,
+      idempotencyKey: 'idem-huf',
+      webhookUrl: bed.receiver.url,
+    };
+    const checkout = await ops.createCheckout(ctx, {
+      orderId: `sub_huf${Date.now()}`,
+      mode: 'subscription',
+      uiMode: 'hosted',
+      customer: {
+        id: 'cus_huf',
+        email: `huf.${Date.now()}@example.com`,
+        name: 'Ada Lovelace',
+        phone: '+36201234567',
+        country: 'HU',
+      },
+      plan: {
+        id: 'plan_huf',
+        name: 'Forint monthly',
+        price: { currency: 'HUF', amountMinor: 299_000n },
+        interval: { unit: 'MONTH', count: 1 },
+        trialDays: 0,
+      },
+      quantity: 2,
+      successUrl: 'https://shop.example.com/done',
+    });
+    expect(await bed.get(checkout.sessionRef)).toMatchObject({
+      status: 'Incomplete',
+      totalAmount: '5980.00',
+      pricePerUnit: 2990,
     });
   });
 

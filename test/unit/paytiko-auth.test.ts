@@ -20,6 +20,8 @@ interface Stub {
   puts: Record<string, unknown>[];
   /** Answer the next PUT with a reset (the outcome is then unknown to the client). */
   dropNextPut: boolean;
+  /** Whether a PUT leaves the change pending; false = its proration was declined and the change dropped. */
+  putStaysPending: boolean;
   membership: Record<string, unknown>;
   /** Hold auth answers until released (single-flight). */
   holdAuth?: Promise<void>;
@@ -36,6 +38,7 @@ async function startStub(clockMs: () => number, ttlMs: number): Promise<Stub> {
     refuseAuth: false,
     puts: [] as Record<string, unknown>[],
     dropNextPut: false,
+    putStaysPending: true,
     membership: {
       membershipKey: KEY,
       customerKey: 'cstmr_1',
@@ -75,7 +78,7 @@ async function startStub(clockMs: () => number, ttlMs: number): Promise<Stub> {
     if (req.method === 'PUT' && path === '/paytiko/api/subscriptions/v1/membership') {
       const body = JSON.parse(text) as Record<string, unknown>;
       stub.puts.push(body);
-      stub.membership = { ...stub.membership, pendingUpdate: { metadata: body.metadata } };
+      if (stub.putStaysPending) stub.membership = { ...stub.membership, pendingUpdate: { metadata: body.metadata } };
       if (stub.dropNextPut) {
         stub.dropNextPut = false;
         req.socket.destroy();
@@ -213,11 +216,43 @@ describe('Paytiko auth token cache', () => {
       expect(stub.puts).toHaveLength(1);
     });
 
-    it('after an unknown outcome asks the membership, and does not send a change that landed', async () => {
+    it('never sends the PUT again after an unknown outcome, even when the change did not stay: accepted, with a note', async () => {
+      // The first PUT's proration was declined, so Paytiko dropped the change: a second PUT would charge again.
+      stub.putStaysPending = false;
       stub.dropNextPut = true;
       const ops = createPaytikoOperations({ transport, clock });
-      await expect(ops.changePlan(ctx(), handle, change)).resolves.toMatchObject({ kind: 'accepted' });
+      const outcome = await ops.changePlan(ctx(), handle, change);
+      expect(outcome).toEqual({ kind: 'accepted', note: expect.stringContaining('answer to the change') });
       expect(stub.puts).toHaveLength(1);
+    });
+
+    it('answers an unreadable membership with UNAVAILABLE naming the operation, never INVALID_ARGUMENT', async () => {
+      const ops = createPaytikoOperations({ transport, clock });
+      const unreadable: [Record<string, unknown>, string][] = [
+        [{ status: 'Paused' }, "membership.status 'Paused' is not one of"],
+        [{ updatedAt: 'yesterday' }, 'membership.updatedAt is not an ISO-8601 time'],
+        [
+          { invoices: [{ invoiceKey: 'inv_1', type: 'Initial', status: 'Paid', amount: '9.999', cycle: 1 }] },
+          'membership.invoices[0].amount',
+        ],
+        [{ pendingUpdate: 'soon' }, 'membership.pendingUpdate'],
+      ];
+      for (const [fields, said] of unreadable) {
+        const good = stub.membership;
+        stub.membership = { ...good, ...fields };
+        const reads =
+          'pendingUpdate' in fields
+            ? ops.changePlan(ctx(), handle, change)
+            : ops.getSubscription(ctx(), { id: 'sub_1', providerRef: KEY });
+        const error = (await reads.catch((e: unknown) => e)) as DomainError;
+        stub.membership = good;
+        expect(error.code).toBe('UNAVAILABLE');
+        expect(error.message).toMatch(
+          /^storefront 'sf_1': Paytiko (getSubscription|changePlan): Paytiko answered an unreadable membership: /,
+        );
+        expect(error.message).toContain(said);
+      }
+      expect(stub.puts).toHaveLength(0);
     });
 
     it('refuses a membership of another order, and a plan in another currency, before any PUT', async () => {

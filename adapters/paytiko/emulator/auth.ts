@@ -13,6 +13,8 @@ export function issueToken(ctx: EmulatorContext, body: Body): { token: string; e
   const password = typeof body.password === 'string' ? body.password : '';
   const merchant = ctx.state.merchants.get(userName);
   if (!merchant || !constantTimeEqual(password, merchant.password)) throw unauthorized();
+  // Every auth adds a token: the expired ones go now, so the map (and the state file) stays as small as the live set.
+  ctx.state.pruneExpiredTokens();
   const expiresAt = ctx.state.now + ctx.state.tokenTtl(merchant) * 1000;
   const token = newToken(merchant.userName, expiresAt);
   ctx.state.tokens.set(token, { merchant: merchant.userName, expiresAt });

@@ -1,19 +1,22 @@
+import { isoCurrencyDigits } from '../../kit/currencies';
 import { invalidField } from './problems';
 
 // Money is bigint minor units inside the emulator; decimal text on the wire. `pricePerUnit` arrives as a JSON number
 // and is read through its shortest decimal text (what the sender wrote), never used in float arithmetic.
 
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 const MAX_PRICE_DECIMALS = 8;
 
 /** Whether `code` is a known ISO 4217 currency (upper case). */
 export function isKnownCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && CURRENCIES.has(code);
+  return isoCurrencyDigits(code) !== undefined;
 }
 
-/** The currency's minor-unit digits (EUR 2, JPY 0, BHD 3). */
+/**
+ * The currency's minor-unit digits (EUR 2, JPY 0, BHD 3, HUF 2, IQD 3), from ISO 4217 as the service reads it.
+ * Callers check the code first; an unknown one is never stored, so 2 is only a guard.
+ */
 export function currencyDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return isoCurrencyDigits(currency) ?? 2;
 }
 
 /** A decimal string ("9.99", "1000") with at most the currency's digits, as minor units; 400 on `field` otherwise. */

@@ -31,6 +31,8 @@ export function renew(ctx: EmulatorContext, m: MembershipRecord): void {
   });
   m.updatedAt = ctx.state.now;
   if (invoice.amount === 0n) {
+    // No webhook: the wire contract's events are a transaction's or a status change's, and here is neither (no
+    // charge, still Active). A merchant learns of the new period by reading the membership (README: Assumptions).
     invoice.status = 'Paid';
     return;
   }

@@ -55,6 +55,11 @@ export class EmulatorState {
     return this.tokenTtlSeconds ?? merchant.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
   }
 
+  /** Forgets every token that has expired by now (an expired token answers 401 whether it is kept or not). */
+  pruneExpiredTokens(): void {
+    for (const [token, record] of this.tokens) if (record.expiresAt <= this.now) this.tokens.delete(token);
+  }
+
   nextMembershipId(): number {
     this.lastMembershipId += 1;
     return this.lastMembershipId;
@@ -72,7 +77,8 @@ export class EmulatorState {
       customers: [...this.customers.values()],
       memberships: [...this.memberships.values()],
       sessions: [...this.sessions.values()],
-      tokens: [...this.tokens.entries()],
+      // Only live tokens: an expired one is as good as unknown, so writing it would only grow the file.
+      tokens: [...this.tokens.entries()].filter(([, record]) => record.expiresAt > this.now),
       tokenTtlSeconds: this.tokenTtlSeconds,
       lastMembershipId: this.lastMembershipId,
       lastTransactionId: this.lastTransactionId,

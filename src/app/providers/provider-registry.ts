@@ -16,8 +16,8 @@ export interface LoadedProvider {
   /** Empty while the module has no adapter yet: every call then answers UNIMPLEMENTED. */
   readonly operations: Partial<ProviderOperations>;
   readonly webhooks?: ProviderWebhooks;
-  /** The provider's checks of a checkout before anything is sent (ProviderAdapter.checkCheckout). */
-  readonly checkCheckout?: ProviderAdapter['checkCheckout'];
+  /** The provider's documented rules, checked before anything is written or sent. */
+  readonly preflight?: ProviderAdapter['preflight'];
 }
 
 /** The providers this service can route to. The only place the core learns provider ids. */
@@ -39,7 +39,7 @@ export class ProviderRegistry {
         features: module.features,
         operations: adapter?.operations ?? {},
         webhooks: adapter?.webhooks,
-        checkCheckout: adapter?.checkCheckout,
+        preflight: adapter?.preflight,
       });
     }
   }

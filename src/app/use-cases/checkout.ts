@@ -111,7 +111,7 @@ export class CheckoutUseCases {
       paymentMethodRef: input.paymentMethodRef || undefined,
     };
     // The provider's own rules first: nothing is sent for a checkout it would refuse, not even its customer.
-    connection.provider.checkCheckout?.(connection.ctx, request);
+    connection.provider.preflight?.checkout?.(connection.ctx, request);
     const customerRef = await this.customerAtProvider(connection, customer);
     if (!resumed) await recordEffect(ctx, effect);
     const checkout = await createCheckout(connection.ctx, {

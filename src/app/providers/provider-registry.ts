@@ -4,6 +4,7 @@ import type {
   ProviderFeatures,
   ProviderModule,
   ProviderOperations,
+  ProviderPreflight,
   ProviderWebhooks,
 } from '../../ports/provider-adapter.port';
 
@@ -14,6 +15,8 @@ export interface LoadedProvider {
   readonly features: ProviderFeatures;
   /** Empty while the module has no adapter yet: every call then answers UNIMPLEMENTED. */
   readonly operations: Partial<ProviderOperations>;
+  /** The provider's own rules, checked before anything is written or sent (none: nothing to check). */
+  readonly preflight: ProviderPreflight;
   readonly webhooks?: ProviderWebhooks;
 }
 
@@ -35,6 +38,7 @@ export class ProviderRegistry {
         module,
         features: module.features,
         operations: adapter?.operations ?? {},
+        preflight: adapter?.preflight ?? {},
         webhooks: adapter?.webhooks,
       });
     }

@@ -9,7 +9,7 @@ import type { Storefront } from '../../domain/storefront';
 import type { Subscription } from '../../domain/subscription';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderCheckout } from '../../ports/provider-adapter.port';
+import type { CheckoutRequest, ProviderCheckout } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
@@ -90,6 +90,23 @@ export class CheckoutUseCases {
       throw trialsUnsupported([plan], provider, storefront.id);
     }
     const createCheckout = connection.operation('createCheckout');
+    const request: CheckoutRequest = {
+      orderId: '',
+      mode: input.mode,
+      uiMode: input.uiMode ?? 'hosted',
+      customer: { ...customerDetails(customer, provider), providerRef: customer.providerRefs[provider] },
+      plan: plan ? termsOf(plan, provider) : undefined,
+      quantity: input.quantity || 1,
+      amount,
+      description: input.description || undefined,
+      successUrl: input.successUrl || undefined,
+      cancelUrl: input.cancelUrl || undefined,
+      promotionCode: input.promotionCode || undefined,
+      paymentMethodRef: input.paymentMethodRef || undefined,
+    };
+    // The provider's own rules last among the local checks: a checkout it would refuse creates no customer there,
+    // records no order and sends nothing.
+    connection.preflight.checkout?.(connection.ctx, request);
     const customerRef = await this.customerAtProvider(connection, customer);
     const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
     // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
@@ -99,18 +116,9 @@ export class CheckoutUseCases {
     if (!resumed) await recordEffect(ctx, effect);
     const orderId = effect.subjectId;
     const checkout = await createCheckout(connection.ctx, {
+      ...request,
       orderId,
-      mode: input.mode,
-      uiMode: input.uiMode ?? 'hosted',
-      customer: { ...customerDetails(customer, provider), providerRef: customerRef },
-      plan: plan ? termsOf(plan, provider) : undefined,
-      quantity: input.quantity || 1,
-      amount,
-      description: input.description || undefined,
-      successUrl: input.successUrl || undefined,
-      cancelUrl: input.cancelUrl || undefined,
-      promotionCode: input.promotionCode || undefined,
-      paymentMethodRef: input.paymentMethodRef || undefined,
+      customer: { ...request.customer, providerRef: customerRef },
     });
     // Every attempt of one key sends the same order, so a provider replaying its first answer names that order too.
     // Another of our orders means the provider replayed an earlier request under this key (a key reused for another

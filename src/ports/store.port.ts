@@ -364,6 +364,11 @@ export interface ScheduledActionRepository {
   cancel(kind: string, subjectId: string): Promise<boolean>;
   /** The pending action of (kind, subject), if any. */
   pending(kind: string, subjectId: string): Promise<ScheduledAction | undefined>;
+  /**
+   * Adds `entries` to the pending action's payload, leaving its due time, attempts and lease as they are (a run in
+   * flight still completes it). The action as it now is; undefined when none is pending.
+   */
+  annotate(kind: string, subjectId: string, entries: Record<string, unknown>): Promise<ScheduledAction | undefined>;
 }
 
 /** The runner's side of the scheduled actions: leases, outcomes. Every write is fenced by the lease owner. */

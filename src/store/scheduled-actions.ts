@@ -50,6 +50,21 @@ export class KnexScheduledActions implements ScheduledActionRepository {
     return deleted > 0;
   }
 
+  async annotate(
+    kind: string,
+    subjectId: string,
+    entries: Record<string, unknown>,
+  ): Promise<ScheduledAction | undefined> {
+    const result = await this.db.raw(
+      `UPDATE scheduled_actions SET payload = payload || ?::jsonb, updated_at = ?
+        WHERE kind = ? AND subject_id = ? AND status = 'pending'
+        RETURNING *`,
+      [JSON.stringify(entries), this.clock.now(), kind, subjectId],
+    );
+    const row = result.rows[0] as Row | undefined;
+    return row ? toScheduledAction(row) : undefined;
+  }
+
   async pending(kind: string, subjectId: string): Promise<ScheduledAction | undefined> {
     const row = await this.db('scheduled_actions').where({ kind, subject_id: subjectId, status: 'pending' }).first();
     return row ? toScheduledAction(row) : undefined;

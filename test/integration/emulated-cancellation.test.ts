@@ -1,12 +1,14 @@
+import * as grpc from '@grpc/grpc-js';
 import { CapabilitySupport } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import type { Clock } from '../../src/ports/clock.port';
+import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';
+import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
 const CANCELED = SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED;
@@ -14,7 +16,8 @@ const CANCELED = SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED;
 /**
  * Cancel at period end on a provider that has none (features `cancelAtPeriodEnd: emulated`): the flag and its events
  * are ours, nothing reaches the provider until our durable scheduler cancels there just before the period ends —
- * also when the service restarted in between — and a revoke before then undoes it.
+ * also when the service restarted in between — and ours ends when the period does; a revoke before the provider is
+ * told undoes it, one after is refused; a renewal the provider made before a late job ran is never applied.
  */
 describe('cancel at period end, emulated by our scheduler', () => {
   const fake = fakeProvider('fakeemu', { cancelAtPeriodEnd: 'emulated' });
@@ -31,13 +34,45 @@ describe('cancel at period end, emulated by our scheduler', () => {
   const pendingActions = (subscriptionId: string) =>
     withClient(db.url, async (c) => {
       const { rows } = await c.query(
-        `SELECT due_at FROM scheduled_actions WHERE subject_id = $1 AND kind = 'subscription.cancel_at_period_end'
-           AND status = 'pending'`,
+        `SELECT due_at, payload FROM scheduled_actions
+          WHERE subject_id = $1 AND kind = 'subscription.cancel_at_period_end' AND status = 'pending'`,
         [subscriptionId],
       );
-      return rows as { due_at: Date }[];
+      return rows as { due_at: Date; payload: Record<string, unknown> }[];
     });
-  const cancelCalls = () => fake.calls.filter((c) => c.operation === 'cancelSubscription');
+  /** The cancellation moved to the period end once the provider cancelled (ahead of the boundary). */
+  const heldUntil = (subscriptionId: string, periodEnd: Date) =>
+    eventually(
+      () => pendingActions(subscriptionId),
+      (rows) =>
+        rows.length === 1 &&
+        rows[0]!.payload.provider_canceled_at !== undefined &&
+        rows[0]!.due_at.getTime() === periodEnd.getTime(),
+    );
+  const cancelCalls = (subscriptionId?: string) =>
+    fake.calls.filter(
+      (c) =>
+        c.operation === 'cancelSubscription' &&
+        (!subscriptionId || (c.detail as SubscriptionHandle).id === subscriptionId),
+    );
+  const subs = () => service.clients.subscriptions;
+  const scheduleCancel = (subscriptionId: string) =>
+    call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: true, reason: 'moving' });
+  /** Moves our clock, and the fake's when it is behind, to `at`. */
+  const moveTo = async (at: Date) => {
+    offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
+    const ahead = (at.getTime() - fake.now().getTime()) / 1000;
+    if (ahead > 0) await fake.advanceClock(ahead);
+  };
+  const inboxSettled = () =>
+    eventually(
+      () =>
+        withClient(
+          db.url,
+          async (c) => (await c.query("SELECT id FROM webhook_inbox WHERE status <> 'PROCESSED'")).rows,
+        ),
+      (rows) => rows.length === 0,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -62,16 +97,81 @@ describe('cancel at period end, emulated by our scheduler', () => {
     );
   });
 
+  it('a revoke while the job is telling the provider is refused; access lasts until the period end all the same', async () => {
+    const subscription = await store.activeSubscription();
+    const periodEnd = subscription.currentPeriodEnd!;
+    await scheduleCancel(subscription.id);
+    const inFlight = fake.holdNext('cancelSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
+    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    await inFlight.reached;
+
+    // The job committed its marker before it called the provider: the revoke cannot win any more.
+    const error = await callError(subs(), subs().revokeCancellation, { subscriptionId: subscription.id });
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.details).toContain('the provider was already told to cancel');
+    expect(error.details).toContain('no longer be revoked');
+    inFlight.release();
+
+    // Cancelled at the provider ahead of the boundary, but ours lasts the period paid for.
+    await heldUntil(subscription.id, periodEnd);
+    expect(fake.subscription(subscription.providerRef).status).toBe('CANCELED');
+    expect(await store.subscription(subscription.id)).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
+    const entitled = await call(store.entitlements, store.entitlements.checkEntitlement, {
+      customerId: store.customerId,
+      featureKey: 'basic',
+    });
+    expect(entitled.granted).toBe(true);
+
+    await moveTo(new Date(periodEnd.getTime() + 1_000));
+    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+    expect(ended.endedAt).toEqual(periodEnd);
+    expect(cancelCalls(subscription.id)).toHaveLength(1);
+    const types = await eventTypesOf(service, subscription.id);
+    expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
+    expect(types).not.toContain('billing.subscription.cancellation_revoked');
+  });
+
+  it('a renewal the provider reports before the late job runs is never applied; the job ends ours and reports the charge', async () => {
+    const subscription = await store.activeSubscription();
+    const periodEnd = subscription.currentPeriodEnd!;
+    await scheduleCancel(subscription.id);
+    // The provider's clock passes the boundary before ours reaches the job (the service was down, say): it renews,
+    // and its webhook with the new period is applied first.
+    await fake.advanceClock((periodEnd.getTime() + 60_000 - fake.now().getTime()) / 1000);
+    expect(fake.subscription(subscription.providerRef).currentPeriodStart!.getTime()).toBeGreaterThanOrEqual(
+      periodEnd.getTime(),
+    );
+    await inboxSettled();
+    const held = await store.subscription(subscription.id);
+    expect(held).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true, currentPeriodEnd: periodEnd });
+    expect(await eventTypesOf(service, subscription.id)).not.toContain('billing.subscription.renewed');
+
+    // The job runs late: the provider renewed; ours ends at our period end and the charge is reported (no refunds).
+    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+    expect(ended.endedAt).toEqual(periodEnd);
+    expect(fake.subscription(subscription.providerRef).status).toBe('CANCELED');
+    const reported = await withClient(db.url, async (c) => {
+      const { rows } = await c.query('SELECT action FROM audit_log WHERE resource_id = $1 AND action LIKE $2', [
+        subscription.id,
+        'LateCancellationRenewal%',
+      ]);
+      return rows as { action: string }[];
+    });
+    expect(reported).toEqual([{ action: 'LateCancellationRenewalCharged' }]);
+    const types = await eventTypesOf(service, subscription.id);
+    expect(types).not.toContain('billing.subscription.renewed');
+    expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
+  });
+
   it('schedules and revokes on our side only, and cancels at the provider just before the period ends, across a restart', async () => {
     const subscription = await store.activeSubscription();
     const periodEnd = subscription.currentPeriodEnd!;
-    const subs = () => service.clients.subscriptions;
-    const cancel = () =>
-      call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: 'moving' });
+    const cancel = () => scheduleCancel(subscription.id);
 
     const scheduled = (await cancel()).subscription!;
     expect(scheduled).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
-    expect(cancelCalls()).toHaveLength(0);
+    expect(cancelCalls(subscription.id)).toHaveLength(0);
     const [action] = await pendingActions(subscription.id);
     expect(action!.due_at.getTime()).toBe(periodEnd.getTime() - 60_000);
 
@@ -97,17 +197,22 @@ describe('cancel at period end, emulated by our scheduler', () => {
     fake.deliverTo(`http://127.0.0.1:${service.httpPort}`);
 
     // Both clocks reach the last 30 s of the period: the action (due 60 s before its end) runs.
-    offsetMs = periodEnd.getTime() - 30_000 - Date.now();
-    await fake.advanceClock((periodEnd.getTime() - 30_000 - fake.now().getTime()) / 1000);
+    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    await heldUntil(subscription.id, periodEnd);
+    expect(cancelCalls(subscription.id)).toHaveLength(1);
+    // Cancelled outright at the provider (it knows no period-end cancel), so it charges no renewal.
+    expect([...fake.subscriptions.values()].find((s) => s.orderId === subscription.id)?.status).toBe('CANCELED');
+    // Ours still grants the rest of the period; it ends exactly when the period paid for does.
+    expect(
+      (await call(subs(), subs().getSubscription, { subscriptionId: subscription.id })).subscription,
+    ).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
+    await moveTo(new Date(periodEnd.getTime() + 1_000));
     const ended = await eventually(
       async () => (await call(subs(), subs().getSubscription, { subscriptionId: subscription.id })).subscription!,
       (s) => s.status === CANCELED,
     );
-    expect(cancelCalls()).toHaveLength(1);
-    // Cancelled outright at the provider (it knows no period-end cancel), so it charges no renewal.
-    expect([...fake.subscriptions.values()].find((s) => s.orderId === subscription.id)?.status).toBe('CANCELED');
-    // Access lasted the period paid for (up to the moment the provider was told, at most a minute before its end).
-    expect(ended.endedAt!.getTime()).toBeGreaterThanOrEqual(periodEnd.getTime() - 60_000);
+    expect(ended.endedAt).toEqual(periodEnd);
+    expect(cancelCalls(subscription.id)).toHaveLength(1);
     const types = await eventTypesOf(service, subscription.id);
     expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
     expect(await pendingActions(subscription.id)).toHaveLength(0);

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import type { Clock } from '../../src/ports/clock.port';
+import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
@@ -50,6 +51,11 @@ describe('core for a notification-style provider (through the fake)', () => {
       (r) => r.type,
     );
   const count = (types: string[], type: string) => types.filter((t) => t === type).length;
+  const inboxSettled = () =>
+    eventually(
+      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
+      (rows) => rows.length === 0,
+    );
   /** Moves both clocks to `at` (the fake bills what fell due; its webhooks may be dropped). */
   const moveTo = async (store: FakeStorefront, at: Date) => {
     offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
@@ -277,6 +283,137 @@ describe('core for a notification-style provider (through the fake)', () => {
       if (which === 'refunding') expect(count(types, 'billing.payment.refunded')).toBe(1);
     },
   );
+
+  it.each([
+    ['reports', 'late' as const, 'LateCancellationRenewalCharged'],
+    ['refunds', 'refunding' as const, 'LateCancellationRenewalRefunded'],
+  ])(
+    'a renewal notified before the late cancellation job runs is never applied; the job ends ours and %s the charge',
+    async (_how, which, audit) => {
+      const store = stores[which];
+      await moveTo(store, clock.now());
+      const subscription = await store.activeSubscription();
+      await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
+      const before = await keyed(subscription.id);
+      // The provider renews (and charges) past our period end and notifies before our job runs (the service was
+      // down across the boundary, say): the notification is fetched and applied first.
+      await store.fake.advanceClock(
+        (subscription.currentPeriodEnd!.getTime() + 60_000 - store.fake.now().getTime()) / 1000,
+      );
+      await eventually(
+        () => keyed(subscription.id),
+        (types) => count(types, 'billing.payment.succeeded') === count(before, 'billing.payment.succeeded') + 1,
+      );
+      await inboxSettled();
+      const held = await store.subscription(subscription.id);
+      expect(held).toMatchObject({
+        status: ACTIVE,
+        cancelAtPeriodEnd: true,
+        currentPeriodEnd: subscription.currentPeriodEnd,
+      });
+      expect(count(await keyed(subscription.id), 'billing.subscription.renewed')).toBe(0);
+
+      offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() - 30_000 - Date.now());
+      const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+      expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
+      expect(store.fake.subscription(subscription.providerRef).status).toBe('CANCELED');
+      const rows = await query<{ details: Record<string, unknown> }>(
+        'select details from audit_log where resource_id = $1 and action = $2',
+        [subscription.id, audit],
+      );
+      expect(rows).toHaveLength(1);
+      const charge = store.fake.charges.get(subscription.providerRef)!.at(-1)!.payment;
+      expect(rows[0]!.details).toMatchObject({ payment_ref: charge.ref, amount_minor: '1999', currency: 'EUR' });
+      const types = await keyed(subscription.id);
+      expect(count(types, 'billing.subscription.canceled')).toBe(1);
+      expect(count(types, 'billing.subscription.renewed')).toBe(0);
+      expect(count(types, 'billing.payment.succeeded')).toBe(count(before, 'billing.payment.succeeded') + 1);
+      expect(count(types, 'billing.payment.refunded')).toBe(which === 'refunding' ? 1 : 0);
+    },
+  );
+
+  it('a notification is fetched with no row locked: the subscription and its payments stay free while the provider answers', async () => {
+    const store = stores.notify;
+    const subscription = await store.activeSubscription();
+    const asking = store.fake.holdNext(
+      'getSubscription',
+      (handle) => (handle as SubscriptionHandle).providerRef === subscription.providerRef,
+    );
+    await store.fake.send(store.storefrontId, {
+      type: 'subscription.changed',
+      data: { ref: subscription.providerRef },
+    });
+    await asking.reached;
+    // NOWAIT: an error here would mean the webhook's transaction holds the row across the provider call.
+    await withClient(db.url, async (c) => {
+      await c.query('begin');
+      await c.query('select id from subscriptions where id = $1 for update nowait', [subscription.id]);
+      await c.query('select id from payments where subscription_id = $1 for update nowait', [subscription.id]);
+      await c.query('rollback');
+    });
+    asking.release();
+    await inboxSettled();
+  });
+
+  it('a checkout the provider’s preflight refuses sends nothing and writes nothing; the key then retries cleanly', async () => {
+    const store = stores.notify;
+    const { customers } = service.clients;
+    // A customer the provider does not know yet: a checkout would first create it there.
+    const { customer } = await call(customers, customers.createCustomer, {
+      storefrontId: store.storefrontId,
+      externalRef: 'user-preflight',
+      email: 'grace@example.com',
+      name: 'Grace',
+      phone: '',
+      country: 'DE',
+      address: undefined,
+    });
+    const request = subscriptionCheckout(store.storefrontId, customer!.id, store.basicPlanId);
+    const key = { 'idempotency-key': 'checkout-preflight-refused' };
+    const sent = store.fake.calls.length;
+    const subscriptions = () => query('select id from subscriptions where customer_id = $1', [customer!.id]);
+    store.fake.refuseNextCheckoutPreflight();
+    const error = await callError(subs(), subs().createCheckoutSession, request, key);
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toContain('customer.phone');
+    expect(store.fake.calls.slice(sent)).toEqual([]);
+    expect(await subscriptions()).toHaveLength(0);
+    const [refs] = await query<{ provider_refs: Record<string, string> }>(
+      'select provider_refs from customers where id = $1',
+      [customer!.id],
+    );
+    expect(refs!.provider_refs).toEqual({});
+    // It checked the checkout as it would go out, before an order id was chosen.
+    expect(store.fake.preflights.at(-1)).toMatchObject({
+      orderId: '',
+      mode: 'subscription',
+      customer: { id: customer!.id },
+    });
+
+    const retried = await call(subs(), subs().createCheckoutSession, request, key);
+    expect(retried.subscription!.id).toMatch(/^sub_/);
+    expect(store.fake.calls.slice(sent).map((c) => c.operation)).toEqual(['ensureCustomer', 'createCheckout']);
+    expect(await subscriptions()).toHaveLength(1);
+  });
+
+  it('UpdateCustomer asks the providers with no transaction holding the customer', async () => {
+    const store = stores.notify;
+    const { customers } = service.clients;
+    const asking = store.fake.holdNext('updateCustomer');
+    const updating = call(customers, customers.updateCustomer, {
+      customerId: store.customerId,
+      name: 'Ada King',
+      address: undefined,
+    });
+    await asking.reached;
+    await withClient(db.url, async (c) => {
+      await c.query('begin');
+      await c.query('select id from customers where id = $1 for update nowait', [store.customerId]);
+      await c.query('rollback');
+    });
+    asking.release();
+    expect((await updating).customer!.name).toBe('Ada King');
+  });
 
   it('an adapter’s own INVALID_ARGUMENT leaves nothing behind: no subscription, no event, and the key retries cleanly', async () => {
     const store = stores.notify;

@@ -79,6 +79,13 @@ export interface FakeCall {
   detail?: unknown;
 }
 
+/** A call `holdNext` stops at the fake until the test releases it. */
+interface FakeGate {
+  about: (detail: unknown) => boolean;
+  reached: () => void;
+  released: Promise<void>;
+}
+
 const CHECKOUT_VALIDITY_MS = 30 * 60_000;
 const DAY_MS = 86_400_000;
 const INTERVAL_DAYS = { DAY: 1, WEEK: 7, MONTH: 30, YEAR: 365 } as const;
@@ -114,6 +121,11 @@ export class FakeProvider {
   readonly refunds: ProviderRefundState[] = [];
   /** Operations whose next call is refused as INVALID_ARGUMENT before any "HTTP" (local validation). */
   private readonly rejections = new Set<keyof ProviderOperations>();
+  /** Every checkout the core had the fake's preflight check, in order. */
+  readonly preflights: CheckoutRequest[] = [];
+  private refuseNextPreflight = false;
+  /** Operations whose next call waits, once it reached the fake, until the test releases it. */
+  private readonly gates = new Map<keyof ProviderOperations, FakeGate>();
 
   constructor(
     readonly id: string,
@@ -134,7 +146,11 @@ export class FakeProvider {
         renewals: ['provider'],
         trials: features.trials,
       },
-      create: () => ({ operations: this.operations(), webhooks: fakeWebhooks }),
+      create: () => ({
+        operations: this.operations(),
+        preflight: { checkout: (_ctx, request) => this.preflightCheckout(request) },
+        webhooks: fakeWebhooks,
+      }),
     };
   }
 
@@ -170,6 +186,28 @@ export class FakeProvider {
   /** The next call of `operation` fails its own validation: INVALID_ARGUMENT, nothing sent or created. */
   rejectNext(operation: keyof ProviderOperations): void {
     this.rejections.add(operation);
+  }
+
+  /** The next checkout fails the fake's preflight (its documented rules): INVALID_ARGUMENT before anything is sent. */
+  refuseNextCheckoutPreflight(): void {
+    this.refuseNextPreflight = true;
+  }
+
+  /**
+   * The next call of `operation` (whose detail — a handle, a customer — satisfies `about`) waits, once it reached the
+   * fake, until `release()`: a provider call in flight, to race something against it. `reached` resolves when the
+   * call arrives.
+   */
+  holdNext(
+    operation: keyof ProviderOperations,
+    about: (detail: unknown) => boolean = () => true,
+  ): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.gates.set(operation, { about, reached, released });
+    return { reached: arrived, release };
   }
 
   failNextCharges(count: number): void {
@@ -301,6 +339,7 @@ export class FakeProvider {
       },
       getSubscription: async (ctx, handle) => {
         this.record('getSubscription', ctx, handle);
+        await this.passGate('getSubscription', handle);
         const found = this.find(handle);
         if (!found) return undefined;
         const charges = this.features.invoicesWithSubscription ? (this.charges.get(found.ref) ?? []) : [];
@@ -315,6 +354,7 @@ export class FakeProvider {
       },
       updateCustomer: async (ctx, customer) => {
         this.record('updateCustomer', ctx, customer);
+        await this.passGate('updateCustomer', customer);
         this.refuseIfAsked('updateCustomer');
       },
       ...(this.features.refunds && {
@@ -404,6 +444,22 @@ export class FakeProvider {
     };
   }
 
+  /** Waits at the gate `holdNext` put before `operation`, when this call is the one it holds. */
+  private async passGate(operation: keyof ProviderOperations, detail: unknown): Promise<void> {
+    const gate = this.gates.get(operation);
+    if (!gate?.about(detail)) return;
+    this.gates.delete(operation);
+    gate.reached();
+    await gate.released;
+  }
+
+  private preflightCheckout(request: CheckoutRequest): void {
+    this.preflights.push(request);
+    if (!this.refuseNextPreflight) return;
+    this.refuseNextPreflight = false;
+    throw invalidArgument([{ field: 'customer.phone', rule: "the fake's documented rules need a phone number" }]);
+  }
+
   private async mutate(
     operation: keyof ProviderOperations,
     ctx: ProviderCallContext,
@@ -412,6 +468,7 @@ export class FakeProvider {
     change: () => Partial<FakeSubscription>,
   ): Promise<MutationOutcome> {
     this.record(operation, ctx, handle);
+    await this.passGate(operation, handle);
     this.refuseIfAsked(operation);
     const subscription = this.find(handle);
     if (!subscription) throw notFound('subscription', handle.providerRef ?? handle.id);

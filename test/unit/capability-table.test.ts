@@ -37,6 +37,7 @@ function provider(
     module: { id } as LoadedProvider['module'],
     features: { ...FEATURES, ...features },
     operations: Object.fromEntries(operations.map((name) => [name, op])),
+    preflight: {},
   };
 }
 

@@ -5,6 +5,7 @@ import type { Subscription } from '../../domain/subscription';
 import type { ProviderPaymentState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import type { EventOrigin, ProviderEventApplier } from '../inbound/provider-events';
+import { AskedFirst } from '../inbound/subscription-answers';
 import type { ProviderConnection } from '../providers/provider-gateway';
 import { recordChange } from '../engine/record-change';
 
@@ -68,7 +69,10 @@ export async function recordLateRenewal(
   logger: Pick<Logger, 'warn'>,
 ): Promise<void> {
   const { payment, refund } = renewal;
-  if (payment) await applier.applyPayment(repos, origin, { ...payment, orderId: subscription.id }, source);
+  if (payment) {
+    // The subscription is live: its payment puts nothing in doubt, so nothing more is asked of the provider.
+    await applier.applyPayment(repos, origin, { ...payment, orderId: subscription.id }, source, AskedFirst.of());
+  }
   if (refund && refund.status !== 'PENDING') {
     await applier.applyRefund(repos, origin, refund, refund.status === 'SUCCEEDED' ? 'succeeded' : 'failed', source);
   } else if (refund) {

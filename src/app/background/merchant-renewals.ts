@@ -6,6 +6,7 @@ import { systemContext } from '../call-context';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderEventApplier } from '../inbound/provider-events';
+import { askingNow } from '../inbound/subscription-answers';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { renewsByMerchant } from '../engine/merchant-renewal-schedule';
 import type { ActionHandler, ActionOutcome } from './scheduler';
@@ -87,7 +88,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         correlationId: action.id,
         features: connection.provider.features,
       };
-      await deps.applier.applyPayment(repos, origin, payment, source);
+      await deps.applier.applyPayment(repos, origin, payment, source, askingNow(repos, connection));
       if (payment.status === 'SUCCEEDED') {
         await recordRenewal(repos, deps, connection, origin, payment, source, current);
         return 'done';
@@ -119,12 +120,14 @@ async function recordRenewal(
   source: ActorContext,
   current: Subscription,
 ): Promise<void> {
+  // This handler charges under the subscription's lock (so a renewal is charged once): it asks under it too.
+  const answers = askingNow(repos, connection);
   const getInvoice = connection.optional('getInvoice');
   if (payment.invoiceRef && getInvoice) {
     const invoice = await getInvoice(connection.ctx, payment.invoiceRef);
-    await deps.applier.applyInvoice(repos, origin, invoice, 'paid', source);
+    await deps.applier.applyInvoice(repos, origin, invoice, 'paid', source, answers);
   }
-  await deps.applier.reconcile(repos, origin, current, source, 'merchant renewal paid', connection);
+  await deps.applier.reconcile(repos, origin, current, source, 'merchant renewal paid', answers);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ProviderInvoiceState, ProviderPaymentState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
+import { AskedFirst, SubscriptionAnswers } from '../inbound/subscription-answers';
 import type { ProviderConnection } from '../providers/provider-gateway';
 import type { SweepDeps, SweepLink } from './sweep';
 
@@ -23,16 +24,21 @@ export async function fetchPaymentReport(
   return { payment, invoice: invoice?.status === 'PAID' ? invoice : undefined };
 }
 
-/** Applies a payment report as its webhooks would have been (a first payment that succeeded also activates). */
+/**
+ * Applies a payment report as its webhooks would have been (a first payment that succeeded also activates its
+ * subscription, with the state in `answers`: the sweep asked for it before locking).
+ */
 export async function applyPaymentReport(
   deps: SweepDeps,
   repos: Repositories,
   link: SweepLink,
   report: PaymentReport,
+  answers: SubscriptionAnswers = AskedFirst.of(),
 ): Promise<string[]> {
-  const notes = [await deps.applier.applyPayment(repos, link.origin, report.payment, link.source)];
+  const { origin, source } = link;
+  const notes = [await deps.applier.applyPayment(repos, origin, report.payment, source, answers)];
   if (report.invoice) {
-    notes.push(await deps.applier.applyInvoice(repos, link.origin, report.invoice, 'paid', link.source));
+    notes.push(await deps.applier.applyInvoice(repos, origin, report.invoice, 'paid', source, answers));
   }
   return notes;
 }

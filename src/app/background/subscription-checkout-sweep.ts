@@ -5,6 +5,7 @@ import { applySubscriptionState } from '../engine/subscription-changes';
 import { isFinalCheckout } from '../../domain/checkout-session';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection } from '../providers/provider-gateway';
+import { AskedFirst } from '../inbound/subscription-answers';
 import { applyFetchedSubscription } from './observed-subscription';
 import { applyPaymentReport, fetchPaymentReport, PaymentReport } from './payment-report';
 import { connectSweep, NEVER, recheckTime, Sweep, SweepDeps } from './sweep';
@@ -60,7 +61,8 @@ export class SubscriptionCheckoutSweep implements Sweep {
         subscription = { ...subscription, providerRef: checkout.subscriptionRef };
         await repos.subscriptions.update(subscription);
       }
-      const notes = paid ? await applyPaymentReport(this.deps, repos, link, paid) : [];
+      const asked = AskedFirst.of(id, report.subscription);
+      const notes = paid ? await applyPaymentReport(this.deps, repos, link, paid, asked) : [];
       // A first payment that succeeded has activated the subscription already; otherwise apply what was fetched.
       const afterPayment = (await repos.subscriptions.get(id))!;
       if (afterPayment.status === 'INCOMPLETE' && report.subscription) {

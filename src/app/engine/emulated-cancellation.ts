@@ -17,6 +17,13 @@ export const CANCEL_AHEAD_MS = 60_000;
  */
 export const PROVIDER_CANCELED_AT = 'provider_canceled_at';
 
+/**
+ * The scheduled cancellation's payload key saying the job is telling (or told) the provider to cancel: written under the
+ * subscription's lock before the provider is called, so from then on the cancellation can no longer be revoked (a
+ * revoke racing the job would otherwise be answered as done while the provider cancels anyway).
+ */
+export const PROVIDER_CANCEL_SENT_AT = 'provider_cancel_sent_at';
+
 /** When the scheduled cancellation runs for a period ending at `periodEnd` (now, when that is already past). */
 export function cancellationDue(periodEnd: Date, now: Date): Date {
   return new Date(Math.max(now.getTime(), periodEnd.getTime() - CANCEL_AHEAD_MS));
@@ -25,6 +32,12 @@ export function cancellationDue(periodEnd: Date, now: Date): Date {
 /** When the provider already cancelled (recorded on the scheduled cancellation), or undefined. */
 export function providerCanceledAt(payload: Record<string, unknown> | undefined): string | undefined {
   const at = payload?.[PROVIDER_CANCELED_AT];
+  return typeof at === 'string' ? at : undefined;
+}
+
+/** When the job started telling the provider to cancel (recorded on the scheduled cancellation), or undefined. */
+export function providerCancelSentAt(payload: Record<string, unknown> | undefined): string | undefined {
+  const at = payload?.[PROVIDER_CANCEL_SENT_AT];
   return typeof at === 'string' ? at : undefined;
 }
 
@@ -57,4 +70,37 @@ export async function holdUntilPeriodEnd(
     });
   }
   return { status: current.status, observedAt: observed.observedAt };
+}
+
+/**
+ * A renewal the provider made past our period end while our emulated cancel at period end is set (the scheduled
+ * cancellation came late: the service was down across the boundary, say): the customer asked not to be renewed, so
+ * the new period is not applied — no `renewed`, no access beyond the period paid for, whether a webhook or a sweep
+ * saw it first. The scheduled cancellation still ends ours at our period end and refunds the charge where the
+ * provider can, else reports it (late-cancellation-renewal); it is scheduled again if it had run out of attempts.
+ * The rest of the report (plan, quantity) applies as usual. A period the provider reports with no start counts as
+ * a renewal when it ends after ours.
+ */
+export async function withholdRenewal(
+  repos: Repositories,
+  current: Subscription,
+  observed: ObservedSubscription,
+  now: Date,
+): Promise<ObservedSubscription> {
+  const end = current.currentPeriodEnd;
+  if (!end || !current.cancelAtPeriodEnd || isTerminal(current.status) || isTerminal(observed.status)) return observed;
+  const renewed = observed.currentPeriodStart
+    ? observed.currentPeriodStart >= end
+    : observed.currentPeriodEnd !== undefined && observed.currentPeriodEnd > end;
+  if (!renewed) return observed;
+  if (!(await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, current.id))) {
+    await repos.scheduledActions.schedule({
+      kind: CANCEL_AT_PERIOD_END,
+      subjectId: current.id,
+      storefrontId: current.storefrontId,
+      dueAt: now,
+    });
+  }
+  const { currentPeriodStart: _start, currentPeriodEnd: _end, trialEnd: _trial, ...rest } = observed;
+  return { ...rest, status: current.status };
 }

@@ -5,7 +5,7 @@ import { ObservedSubscription, transition, Transition } from '../../domain/subsc
 import type { ProviderFeatures } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { syncEntitlements } from './entitlement-sync';
-import { holdUntilPeriodEnd } from './emulated-cancellation';
+import { holdUntilPeriodEnd, withholdRenewal } from './emulated-cancellation';
 import { keepRenewalScheduled } from './merchant-renewal-schedule';
 import { drafts } from './event-drafts';
 import { recordChange } from './record-change';
@@ -16,9 +16,9 @@ export type ReportingProvider = Pick<ProviderFeatures, 'entitlements' | 'cancelA
 /**
  * Applies an observed provider state to a subscription through the state machine, in the caller's transaction:
  * row, events (one per change, in order), derived entitlements and audit row commit together. Where we emulate
- * cancel at period end, the provider knows nothing of it, so what it reports never sets or clears our flag, and its
- * CANCELED before our period end is held until then (holdUntilPeriodEnd) — unless `ownCancel` says the report
- * answers our own immediate CancelSubscription.
+ * cancel at period end, the provider knows nothing of it, so what it reports never sets or clears our flag, its
+ * CANCELED before our period end is held until then (holdUntilPeriodEnd), and a renewal past our period end is
+ * withheld (withholdRenewal) — unless `ownCancel` says the report answers our own immediate CancelSubscription.
  */
 export async function applySubscriptionState(
   repos: Repositories,
@@ -33,7 +33,10 @@ export async function applySubscriptionState(
   let reported = observed;
   if (provider?.cancelAtPeriodEnd === 'emulated') {
     reported = { ...observed, cancelAtPeriodEnd: undefined };
-    if (!options.ownCancel) reported = await holdUntilPeriodEnd(repos, current, reported, now);
+    if (!options.ownCancel) {
+      reported = await holdUntilPeriodEnd(repos, current, reported, now);
+      reported = await withholdRenewal(repos, current, reported, now);
+    }
   }
   return applyOwnChange(repos, storefront, current, reported, source, now, provider?.entitlements);
 }

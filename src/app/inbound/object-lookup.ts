@@ -3,8 +3,8 @@ import type { Repositories } from '../../ports/store.port';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 
 /**
- * The origin storefront's subscription for a provider reference or our order id (never another storefront's); the
- * reference is remembered on first sight.
+ * The origin storefront's subscription for a provider reference or our order id (never another storefront's), locked;
+ * the reference is remembered on first sight.
  */
 export async function subscriptionOf(
   repos: Repositories,
@@ -12,14 +12,47 @@ export async function subscriptionOf(
   ref: string | undefined,
   orderId: string | undefined,
 ): Promise<Subscription> {
+  const { subscription, claims } = await locate(repos, origin, ref, orderId, true);
+  if (!claims) return subscription;
+  const remembered = { ...subscription, providerRef: ref };
+  await repos.subscriptions.update(remembered);
+  return remembered;
+}
+
+/**
+ * The same lookup with no lock and no write, for what is asked of the provider before anything is locked: undefined
+ * where subscriptionOf would refuse (the locked lookup refuses it again, and says why).
+ */
+export async function peekSubscription(
+  repos: Repositories,
+  origin: EventOrigin,
+  ref: string | undefined,
+  orderId: string | undefined,
+): Promise<Subscription | undefined> {
+  try {
+    return (await locate(repos, origin, ref, orderId, false)).subscription;
+  } catch (error) {
+    if (error instanceof ForeignOrUnknownObject) return undefined;
+    throw error;
+  }
+}
+
+/** The subscription, and whether it claims `ref` as its provider reference now (found by order id, none yet). */
+async function locate(
+  repos: Repositories,
+  origin: EventOrigin,
+  ref: string | undefined,
+  orderId: string | undefined,
+  forUpdate: boolean,
+): Promise<{ subscription: Subscription; claims: boolean }> {
   const { provider } = origin;
   const storefrontId = origin.storefront.id;
   if (ref) {
-    const byRef = await repos.subscriptions.findByProviderRef(storefrontId, provider, ref, { forUpdate: true });
-    if (byRef) return byRef;
+    const byRef = await repos.subscriptions.findByProviderRef(storefrontId, provider, ref, { forUpdate });
+    if (byRef) return { subscription: byRef, claims: false };
   }
   const byOrder = orderId?.startsWith('sub_')
-    ? await repos.subscriptions.get(orderId, { forUpdate: true, storefrontId })
+    ? await repos.subscriptions.get(orderId, { forUpdate, storefrontId })
     : undefined;
   if (!byOrder || byOrder.provider !== provider) {
     throw new ForeignOrUnknownObject('subscription', ref ?? orderId ?? '(no reference)');
@@ -28,11 +61,9 @@ export async function subscriptionOf(
     // The reference belongs to another storefront's subscription: this one must not claim it.
     if (await repos.subscriptions.providerRefInUse(provider, ref))
       throw new ForeignOrUnknownObject('subscription', ref);
-    const remembered = { ...byOrder, providerRef: ref };
-    await repos.subscriptions.update(remembered);
-    return remembered;
+    return { subscription: byOrder, claims: true };
   }
-  return byOrder;
+  return { subscription: byOrder, claims: false };
 }
 
 /**

@@ -16,6 +16,8 @@ import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { subscriptionOf } from './object-lookup';
+import { paymentScope } from './payment-lookup';
+import type { SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 
@@ -27,12 +29,14 @@ const PAYMENT_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
 
 /** What a payment or invoice asks of the subscription side when the subscription's state is in doubt. */
 export interface SubscriptionReconciler {
-  /** Fetches the provider's current state of a subscription and applies it. */
+  /** Applies the provider's current state of a subscription, as `answers` gives it. */
   reconcile(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
     source: ActorContext,
+    why: string,
+    answers: SubscriptionAnswers,
   ): Promise<string>;
 }
 
@@ -47,30 +51,22 @@ export class PaymentEvents {
     private readonly subscriptions: SubscriptionReconciler,
   ) {}
 
-  /** Records a payment as the provider reports it (webhook or fetch); settled payments never move back. */
+  /**
+   * Records a payment as the provider reports it (webhook or fetch); settled payments never move back. Its
+   * subscription is locked before it (paymentScope). `answers` has the subscription's state where the payment puts
+   * it in doubt (a first payment that succeeded).
+   */
   async applyPayment(
     repos: Repositories,
     origin: EventOrigin,
     state: ProviderPaymentState,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ): Promise<string> {
     const now = this.clock.now();
-    const storefrontId = origin.storefront.id;
-    let payment = await repos.payments.findByProviderRef(storefrontId, origin.provider, state.ref, { forUpdate: true });
-    if (!payment && state.orderId?.startsWith('pay_')) {
-      payment = await repos.payments.get(state.orderId, { forUpdate: true, storefrontId });
-    }
-    // Not found by its reference here, yet the reference is taken: it is another storefront's payment.
-    if (!payment?.providerRef && (await repos.payments.providerRefInUse(origin.provider, state.ref))) {
-      throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
-    }
-    // A known payment names its subscription; a new one is found by the provider's references. Either way the
-    // subscription is locked after the payment, as everywhere a payment and its subscription are both locked.
-    const subscription = payment
-      ? payment.subscriptionId
-        ? await repos.subscriptions.get(payment.subscriptionId, { forUpdate: true })
-        : undefined
-      : await subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
+    const scope = await paymentScope(repos, origin, state, true);
+    const subscription = scope.subscription;
+    let payment = scope.payment;
     const before = payment?.status;
     if (!payment) {
       payment = {
@@ -109,9 +105,9 @@ export class PaymentEvents {
       await repos.outbox.append(drafts.payment(type, origin.storefront, payment, source.providerEventId), source);
     }
     // A first payment that succeeded while we still hold the subscription INCOMPLETE: its activation event may be
-    // late or lost, so ask the provider.
+    // late or lost, so the provider's state of it (asked before anything was locked) decides.
     if (subscription?.status === 'INCOMPLETE' && payment.status === 'SUCCEEDED') {
-      await this.subscriptions.reconcile(repos, origin, subscription, source);
+      await this.subscriptions.reconcile(repos, origin, subscription, source, 'first payment succeeded', answers);
     }
     return `payment ${payment.id} ${payment.status}`;
   }
@@ -122,6 +118,7 @@ export class PaymentEvents {
     state: ProviderInvoiceState,
     outcome: InvoiceOutcome,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ): Promise<string> {
     const now = this.clock.now();
     const subscription = await subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
@@ -165,7 +162,9 @@ export class PaymentEvents {
         source,
       );
     }
-    if (outcome === 'paid' && invoice.type !== 'TRIAL') await this.renew(repos, origin, subscription, invoice, source);
+    if (outcome === 'paid' && invoice.type !== 'TRIAL') {
+      await this.renew(repos, origin, subscription, invoice, source, answers);
+    }
     return `invoice ${invoice.id} ${invoice.status}`;
   }
   /** A paid invoice for a later period renews the subscription; one that ends a dunning run needs the provider's word. */
@@ -175,11 +174,12 @@ export class PaymentEvents {
     subscription: Subscription,
     invoice: Invoice,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ): Promise<void> {
     // An ended subscription is never renewed by an invoice (a late charge after our own cancellation, say).
     if (isTerminal(subscription.status)) return;
     if (subscription.status === 'PAST_DUE' || subscription.status === 'UNPAID') {
-      await this.subscriptions.reconcile(repos, origin, subscription, source);
+      await this.subscriptions.reconcile(repos, origin, subscription, source, 'paid during dunning', answers);
       return;
     }
     const later =

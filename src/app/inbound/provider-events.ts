@@ -9,13 +9,14 @@ import type {
 } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import type { Subscription } from '../../domain/subscription';
-import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
-import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import type { ProviderGateway } from '../providers/provider-gateway';
+import { AskFirst } from './ask-first';
 import type { EventOrigin } from './event-origin';
 import { applyNativeEntitlement } from './native-entitlements';
 import { subscriptionOf } from './object-lookup';
 import type { InvoiceOutcome, PaymentEvents } from './payment-events';
+import type { AskedFirst, SubscriptionAnswers } from './subscription-answers';
 import { SubscriptionEvents } from './subscription-events';
 import { recordChange } from '../engine/record-change';
 
@@ -27,21 +28,29 @@ type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 /**
  * Turns normalized provider events into state changes and billing events, in the caller's transaction. A late,
  * duplicate or out-of-order event never regresses state: the state machine refuses it, and where a refusal means
- * order is in doubt the provider's current state is fetched and applied instead. Returns a note for the inbox.
+ * order is in doubt the provider's current state — asked before anything was locked (askFirst) — is applied
+ * instead. Returns a note for the inbox.
  */
 export class ProviderEventApplier {
   private readonly subscriptions: SubscriptionEvents;
   private readonly payments: PaymentEvents;
+  private readonly asking: AskFirst;
 
   constructor(
-    private readonly gateway: ProviderGateway,
+    gateway: ProviderGateway,
     private readonly clock: Clock,
   ) {
-    this.subscriptions = new SubscriptionEvents(gateway, clock);
+    this.subscriptions = new SubscriptionEvents(clock);
     this.payments = this.subscriptions.payments;
+    this.asking = new AskFirst(gateway, clock);
   }
 
-  async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
+  /** What `events` need from the provider, asked with no row locked; `apply` each of them with it afterwards. */
+  askFirst(repos: Repositories, origin: EventOrigin, events: readonly ProviderEvent[]): Promise<AskedFirst> {
+    return this.asking.ask(repos, origin, events);
+  }
+
+  async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent, asked: AskedFirst): Promise<string> {
     const source: ActorContext = {
       actor: `provider:${origin.provider}`,
       correlationId: origin.correlationId,
@@ -49,11 +58,11 @@ export class ProviderEventApplier {
     };
     switch (event.kind) {
       case 'subscription':
-        return this.subscriptions.apply(repos, origin, event, source);
+        return this.subscriptions.apply(repos, origin, event, source, asked);
       case 'payment':
-        return this.payments.applyPayment(repos, origin, event.payment, source);
+        return this.payments.applyPayment(repos, origin, event.payment, source, asked);
       case 'invoice':
-        return this.payments.applyInvoice(repos, origin, event.invoice, event.outcome, source);
+        return this.payments.applyInvoice(repos, origin, event.invoice, event.outcome, source, asked);
       case 'refund':
         return this.payments.applyRefund(repos, origin, event.refund, event.outcome, source);
       case 'entitlement':
@@ -61,13 +70,19 @@ export class ProviderEventApplier {
       case 'discount':
         return this.applyDiscount(repos, origin, event.discount, source);
       case 'changed':
-        return this.fetchAndApply(repos, origin, event, source);
+        return this.applyChanged(repos, origin, event, source, asked);
     }
   }
 
-  /** See PaymentEvents (the reconciler applies what it fetched through these). */
-  applyPayment(repos: Repositories, origin: EventOrigin, state: ProviderPaymentState, source: ActorContext) {
-    return this.payments.applyPayment(repos, origin, state, source);
+  /** See PaymentEvents (sweeps and the scheduler apply what they fetched through these). */
+  applyPayment(
+    repos: Repositories,
+    origin: EventOrigin,
+    state: ProviderPaymentState,
+    source: ActorContext,
+    answers: SubscriptionAnswers,
+  ) {
+    return this.payments.applyPayment(repos, origin, state, source, answers);
   }
 
   applyInvoice(
@@ -76,8 +91,9 @@ export class ProviderEventApplier {
     state: ProviderInvoiceState,
     outcome: InvoiceOutcome,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ) {
-    return this.payments.applyInvoice(repos, origin, state, outcome, source);
+    return this.payments.applyInvoice(repos, origin, state, outcome, source, answers);
   }
 
   applyRefund(
@@ -101,42 +117,37 @@ export class ProviderEventApplier {
     return this.subscriptions.applyFetched(repos, origin, locked, fresh, source);
   }
 
-  /** Fetches the provider's current state of a subscription and applies it. */
+  /** Applies the provider's current state of a locked subscription, as `answers` has it. */
   reconcile(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
     source: ActorContext,
-    why?: string,
-    connected?: ProviderConnection,
+    why: string,
+    answers: SubscriptionAnswers,
   ) {
-    return this.subscriptions.reconcile(repos, origin, subscription, source, why, connected);
+    return this.subscriptions.reconcile(repos, origin, subscription, source, why, answers);
   }
+
   /**
    * Notify-only: the provider says an object changed without saying how (or its signature does not cover what it
-   * says). Its current state is fetched and applied through the same paths as a webhook's state.
+   * says). Its current state, fetched by askFirst, is applied through the same paths as a webhook's state.
    */
-  private async fetchAndApply(
+  private async applyChanged(
     repos: Repositories,
     origin: EventOrigin,
     event: Of<'changed'>,
     source: ActorContext,
+    asked: AskedFirst,
   ): Promise<string> {
     if (event.object === 'subscription') {
       const subscription = await subscriptionOf(repos, origin, event.ref || undefined, event.orderId);
-      return this.subscriptions.reconcile(repos, origin, subscription, source, 'notified');
+      return this.subscriptions.reconcile(repos, origin, subscription, source, 'notified', asked);
     }
-    const connection = await this.gateway.connect(
-      repos,
-      origin.storefront,
-      origin.provider,
-      systemContext(source.correlationId),
-    );
     if (event.object === 'payment') {
-      const payment = await connection.operation('getPayment')(connection.ctx, event.ref);
-      return this.applyPayment(repos, origin, { ...payment, orderId: payment.orderId ?? event.orderId }, source);
+      return this.applyPayment(repos, origin, answered(asked.payments, event.ref), source, asked);
     }
-    const refund = await connection.operation('getRefund')(connection.ctx, event.ref);
+    const refund = answered(asked.refunds, event.ref);
     if (refund.status === 'PENDING') return `refund ${refund.ref} still pending at the provider`;
     return this.applyRefund(repos, origin, refund, refund.status === 'SUCCEEDED' ? 'succeeded' : 'failed', source);
   }
@@ -176,4 +187,11 @@ export class ProviderEventApplier {
     });
     return `discount ${discount.code} applied to ${subscription.id}`;
   }
+}
+
+/** What askFirst fetched for a notification (it fetches every notified payment and refund). */
+function answered<T>(states: ReadonlyMap<string, T>, ref: string): T {
+  const state = states.get(ref);
+  if (!state) throw new Error(`'${ref}' was not asked of the provider before it was applied`);
+  return state;
 }

@@ -3,14 +3,13 @@ import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
-import { systemContext } from '../call-context';
 import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
-import { followProviderRef, handleOf } from '../engine/subscription-handle';
-import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import { followProviderRef } from '../engine/subscription-handle';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
+import { alongWith, AskedFirst, SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
 
@@ -22,10 +21,7 @@ export class SubscriptionEvents {
   /** The subscription's payments and invoices, which a fetched state may show along with it. */
   readonly payments: PaymentEvents;
 
-  constructor(
-    private readonly gateway: ProviderGateway,
-    private readonly clock: Clock,
-  ) {
+  constructor(private readonly clock: Clock) {
     this.payments = new PaymentEvents(clock, this);
   }
 
@@ -34,6 +30,7 @@ export class SubscriptionEvents {
     origin: EventOrigin,
     event: Of<'subscription'>,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ): Promise<string> {
     const state = event.subscription;
     const subscription = await subscriptionOf(repos, origin, state.ref, state.orderId);
@@ -43,7 +40,7 @@ export class SubscriptionEvents {
       planId: await planOf(repos, origin, subscription, state.planRef),
       observedAt: state.observedAt ?? event.occurredAt,
     };
-    const outcome = await this.observe(repos, origin, subscription, observed, source);
+    const outcome = await this.observe(repos, origin, subscription, observed, source, answers);
     if (event.hint !== 'trial_will_end' || state.status !== 'TRIALING') return outcome;
     // The trial reminder changes no state but is news to consumers; it carries the subscription as it now is.
     const current = (await repos.subscriptions.get(subscription.id))!;
@@ -60,6 +57,7 @@ export class SubscriptionEvents {
     subscription: Subscription,
     observed: ObservedSubscription,
     source: ActorContext,
+    answers: SubscriptionAnswers,
   ): Promise<string> {
     const { result } = await applySubscriptionState(
       repos,
@@ -70,30 +68,26 @@ export class SubscriptionEvents {
       this.clock.now(),
       origin.features,
     );
-    if (result.outcome === 'refused') return this.reconcile(repos, origin, subscription, source, result.reason);
+    if (result.outcome === 'refused') {
+      return this.reconcile(repos, origin, subscription, source, result.reason, answers);
+    }
     return result.outcome;
   }
-  /** Fetches the provider's current state of a subscription and applies it. */
+  /**
+   * Applies the provider's current state of a locked subscription, as `answers` has it: asked before the lock, so no
+   * row lock is held across a provider call.
+   */
   async reconcile(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
     source: ActorContext,
-    why = 'order in doubt',
-    /** The caller's connection to the pinned provider, when it has one (its deadline then applies). */
-    connected?: ProviderConnection,
+    why: string,
+    answers: SubscriptionAnswers,
   ): Promise<string> {
-    const connection =
-      connected ??
-      (await this.gateway.connect(
-        repos,
-        origin.storefront,
-        subscription.provider,
-        systemContext(source.correlationId),
-      ));
-    const fresh = await connection.operation('getSubscription')(connection.ctx, await handleOf(repos, subscription));
+    const fresh = await answers.stateOf(subscription);
     if (!fresh) return `${why}; provider has no state yet`;
-    return `${why}; ${await this.applyFetched(repos, origin, subscription, fresh, source)}`;
+    return `${why}; ${await this.applyFetched(repos, origin, subscription, fresh, source, answers)}`;
   }
 
   /**
@@ -101,7 +95,8 @@ export class SubscriptionEvents {
    * alike): first the state, through the state machine (a state older than what webhooks brought meanwhile is stale
    * and changes nothing), then the payments and invoices the provider showed with it, each recorded once. The state
    * goes first so a renewal seen only by this fetch is `renewed` once (the paid invoice then finds the period already
-   * there) and a first payment finds its subscription active, not INCOMPLETE (which would fetch again).
+   * there) and a first payment finds its subscription active, not INCOMPLETE (which would apply it again). Whatever
+   * else is in doubt is answered by `answers` (the caller asked it before locking).
    */
   async applyFetched(
     repos: Repositories,
@@ -109,8 +104,10 @@ export class SubscriptionEvents {
     locked: Subscription,
     fresh: ProviderSubscriptionState,
     source: ActorContext,
+    answers: SubscriptionAnswers = AskedFirst.of(),
   ): Promise<string> {
     const current = await followProviderRef(repos, locked, fresh.ref);
+    const known = alongWith(answers, current.id, fresh);
     const now = this.clock.now();
     const { result } = await applySubscriptionState(
       repos,
@@ -131,7 +128,7 @@ export class SubscriptionEvents {
         subscriptionRef: payment.subscriptionRef ?? fresh.ref,
         orderId: payment.orderId ?? current.id,
       };
-      notes.push(await ignoringForeign(() => this.payments.applyPayment(repos, origin, state, source)));
+      notes.push(await ignoringForeign(() => this.payments.applyPayment(repos, origin, state, source, known)));
     }
     for (const invoice of fresh.invoices ?? []) {
       const state = {
@@ -141,7 +138,14 @@ export class SubscriptionEvents {
       };
       notes.push(
         await ignoringForeign(() =>
-          this.payments.applyInvoice(repos, origin, state, INVOICE_OUTCOMES[invoice.status] ?? 'recorded', source),
+          this.payments.applyInvoice(
+            repos,
+            origin,
+            state,
+            INVOICE_OUTCOMES[invoice.status] ?? 'recorded',
+            source,
+            known,
+          ),
         ),
       );
     }

@@ -5,6 +5,7 @@ import type { ProviderEvent, ReceivedWebhook } from '../../ports/provider-adapte
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
 import { asNotification } from './notifications';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
+import type { AskedFirst } from './subscription-answers';
 import { envelopeRefusal, sourceRefusal } from './webhook-admission';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import type { ProviderRegistry } from '../providers/provider-registry';
@@ -90,7 +91,9 @@ export class WebhookIntake {
       correlationId: currentTraceId() ?? entry.providerEventId,
       features: adapter.features,
     };
-    for (const event of events) notes.push(await this.applyInScope(repos, origin, event));
+    // Asked before anything is locked (this transaction holds only the inbox row), then locked and applied.
+    const asked = await this.applier.askFirst(repos, origin, events);
+    for (const event of events) notes.push(await this.applyInScope(repos, origin, event, asked));
     return notes.length ? notes.join('; ') : 'ignored';
   }
 
@@ -100,9 +103,14 @@ export class WebhookIntake {
    * the storefront's, and it must not become a dead letter someone replays. Lookups precede writes, so nothing of
    * it is written.
    */
-  private async applyInScope(repos: Repositories, origin: EventOrigin, event: ProviderEvent): Promise<string> {
+  private async applyInScope(
+    repos: Repositories,
+    origin: EventOrigin,
+    event: ProviderEvent,
+    asked: AskedFirst,
+  ): Promise<string> {
     try {
-      return await this.applier.apply(repos, origin, event);
+      return await this.applier.apply(repos, origin, event, asked);
     } catch (error) {
       if (error instanceof ForeignOrUnknownObject) return `${IGNORED_FOREIGN} (${error.message})`;
       throw error;

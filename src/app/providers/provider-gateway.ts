@@ -5,6 +5,7 @@ import type {
   ProviderCallContext,
   ProviderFeatures,
   ProviderOperations,
+  ProviderPreflight,
   WebhookSecrets,
 } from '../../ports/provider-adapter.port';
 import { OPERATION_RPC } from '../../ports/provider-adapter.port';
@@ -20,6 +21,8 @@ import type { LoadedProvider, ProviderRegistry } from './provider-registry';
 export interface ProviderConnection {
   provider: LoadedProvider;
   ctx: ProviderCallContext;
+  /** The provider's own rules, checked before anything is written or sent (see ProviderPreflight). */
+  preflight: ProviderPreflight;
   /** The operation, or UNIMPLEMENTED naming storefront, provider and operation when the provider lacks it. */
   operation<K extends keyof ProviderOperations>(name: K): NonNullable<ProviderOperations[K]>;
   /** The operation, or undefined when the provider lacks it (for steps that are skipped then, not refused). */
@@ -69,6 +72,7 @@ export class ProviderGateway {
     return {
       provider: loaded,
       ctx,
+      preflight: loaded.preflight,
       optional,
       operation: (name) => {
         const op = optional(name);

@@ -1,10 +1,10 @@
 import { invalidArgument } from '../../domain/errors';
 import type {
-  ProviderAdapter,
   ProviderDeps,
   ProviderFeatures,
   ProviderModule,
   ProviderOperations,
+  ProviderPreflight,
   ProviderWebhooks,
 } from '../../ports/provider-adapter.port';
 
@@ -15,9 +15,9 @@ export interface LoadedProvider {
   readonly features: ProviderFeatures;
   /** Empty while the module has no adapter yet: every call then answers UNIMPLEMENTED. */
   readonly operations: Partial<ProviderOperations>;
+  /** The provider's own rules, checked before anything is written or sent (none: nothing to check). */
+  readonly preflight: ProviderPreflight;
   readonly webhooks?: ProviderWebhooks;
-  /** The provider's documented rules, checked before anything is written or sent. */
-  readonly preflight?: ProviderAdapter['preflight'];
 }
 
 /** The providers this service can route to. The only place the core learns provider ids. */
@@ -38,8 +38,8 @@ export class ProviderRegistry {
         module,
         features: module.features,
         operations: adapter?.operations ?? {},
+        preflight: adapter?.preflight ?? {},
         webhooks: adapter?.webhooks,
-        preflight: adapter?.preflight,
       });
     }
   }

@@ -90,14 +90,8 @@ export class CheckoutUseCases {
       throw trialsUnsupported([plan], provider, storefront.id);
     }
     const createCheckout = connection.operation('createCheckout');
-    const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
-    // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
-    // resumed checkout goes out again with the same order and idempotency: the provider answers with the session it
-    // opened, and opens no second one (a session cannot be looked up by order before it completes).
-    const { effect, resumed } = effectOf(ctx, 'createCheckout', () => ({ subjectId: newId(prefix) }));
-    const orderId = effect.subjectId;
     const request: CheckoutRequest = {
-      orderId,
+      orderId: '',
       mode: input.mode,
       uiMode: input.uiMode ?? 'hosted',
       customer: { ...customerDetails(customer, provider), providerRef: customer.providerRefs[provider] },
@@ -110,12 +104,20 @@ export class CheckoutUseCases {
       promotionCode: input.promotionCode || undefined,
       paymentMethodRef: input.paymentMethodRef || undefined,
     };
-    // The provider's own rules first: nothing is sent for a checkout it would refuse, not even its customer.
-    connection.provider.preflight?.checkout?.(connection.ctx, request);
+    // The provider's own rules last among the local checks: a checkout it would refuse creates no customer there,
+    // records no order and sends nothing.
+    connection.preflight.checkout?.(connection.ctx, request);
     const customerRef = await this.customerAtProvider(connection, customer);
+    const prefix = input.mode === 'subscription' ? 'sub' : 'pay';
+    // The order id is recorded before the provider is asked, so every attempt of one key sells the same order. A
+    // resumed checkout goes out again with the same order and idempotency: the provider answers with the session it
+    // opened, and opens no second one (a session cannot be looked up by order before it completes).
+    const { effect, resumed } = effectOf(ctx, 'createCheckout', () => ({ subjectId: newId(prefix) }));
     if (!resumed) await recordEffect(ctx, effect);
+    const orderId = effect.subjectId;
     const checkout = await createCheckout(connection.ctx, {
       ...request,
+      orderId,
       customer: { ...request.customer, providerRef: customerRef },
     });
     // Every attempt of one key sends the same order, so a provider replaying its first answer names that order too.

@@ -1,5 +1,5 @@
 import { Address, Customer, normalizeEmail } from '../../domain/customer';
-import { alreadyExists, notFound } from '../../domain/errors';
+import { alreadyExists, DomainError, notFound } from '../../domain/errors';
 import { newId } from '../../domain/ids';
 import type { Storefront } from '../../domain/storefront';
 import { Validator } from '../../domain/validation';
@@ -84,29 +84,35 @@ export class CustomerUseCases {
     validateProfile(v, input);
     v.check();
 
+    const current = await this.load(this.uow.reads, input.customerId);
+    await this.refuseEmailClash(this.uow.reads, current, input.email);
+    const next: Customer = {
+      ...current,
+      externalRef: input.externalRef?.trim() ?? current.externalRef,
+      email: input.email?.trim() ?? current.email,
+      name: input.name?.trim() ?? current.name,
+      phone: input.phone ?? current.phone,
+      country: input.country ?? current.country,
+      address: input.address ?? current.address,
+      version: current.version + 1,
+    };
+    const storefront = await this.storefront(this.uow.reads, next.storefrontId);
+    // Every local check passed; the providers are told before anything is written, with no transaction open and
+    // no row locked while they answer: a provider refusing the change (its own rules) leaves ours as it was.
+    await this.sendToProviders(storefront, next, ctx);
+
     return this.uow.transaction(async (repos) => {
-      const current = await this.load(repos, input.customerId, true);
-      if (input.email !== undefined && normalizeEmail(input.email) !== normalizeEmail(current.email)) {
-        const clash = await repos.customers.findByEmail(current.storefrontId, input.email);
-        if (clash) throw alreadyExists(`email: another customer of storefront '${current.storefrontId}' has it`);
+      const locked = await this.load(repos, input.customerId, true);
+      // Changed meanwhile (another update, a provider reference learnt at checkout): what the providers were sent is
+      // no longer the whole story; the caller retries on the new version.
+      if (locked.version !== current.version || !sameRefs(locked.providerRefs, current.providerRefs)) {
+        throw new DomainError('ABORTED', `customer '${current.id}' changed while its providers were updated; retry`);
       }
-      const next: Customer = {
-        ...current,
-        externalRef: input.externalRef?.trim() ?? current.externalRef,
-        email: input.email?.trim() ?? current.email,
-        name: input.name?.trim() ?? current.name,
-        phone: input.phone ?? current.phone,
-        country: input.country ?? current.country,
-        address: input.address ?? current.address,
-        version: current.version + 1,
-        updatedAt: this.clock.now(),
-      };
-      const storefront = await this.storefront(repos, next.storefrontId);
-      // Before anything is written: a provider refusing the change (its own rules) leaves ours as it was.
-      await this.sendToProviders(repos, storefront, next, ctx);
-      await repos.customers.update(next);
-      await this.recordChange(repos, storefront, next, 'billing.customer.updated', 'UpdateCustomer', ctx);
-      return next;
+      await this.refuseEmailClash(repos, locked, input.email);
+      const written = { ...next, updatedAt: this.clock.now() };
+      await repos.customers.update(written);
+      await this.recordChange(repos, storefront, written, 'billing.customer.updated', 'UpdateCustomer', ctx);
+      return written;
     }, ctx);
   }
 
@@ -133,12 +139,21 @@ export class CustomerUseCases {
    * the storefront's binding to that provider (a past one after a switch). Providers without `updateCustomer` keep
    * what they were first given.
    */
-  private async sendToProviders(repos: Repositories, storefront: Storefront, customer: Customer, ctx: CallContext) {
+  private async sendToProviders(storefront: Storefront, customer: Customer, ctx: CallContext) {
     for (const [provider, providerRef] of Object.entries(customer.providerRefs)) {
       if (!providerRef || !this.gateway.features(provider)) continue;
-      const connection = await this.gateway.connect(repos, storefront, provider, ctx);
+      const connection = await this.gateway.connect(this.uow.reads, storefront, provider, ctx);
       const update = connection.optional('updateCustomer');
       if (update) await update(connection.ctx, { ...customerDetails(customer, provider), providerRef });
+    }
+  }
+
+  /** ALREADY_EXISTS when `email` is new for the customer and another customer of its storefront has it. */
+  private async refuseEmailClash(repos: Repositories, customer: Customer, email: string | undefined): Promise<void> {
+    if (email === undefined || normalizeEmail(email) === normalizeEmail(customer.email)) return;
+    const clash = await repos.customers.findByEmail(customer.storefrontId, email);
+    if (clash && clash.id !== customer.id) {
+      throw alreadyExists(`email: another customer of storefront '${customer.storefrontId}' has it`);
     }
   }
 
@@ -205,4 +220,9 @@ function validateProfile(v: Validator, input: Partial<CreateCustomerInput>): voi
   if (input.address) {
     v.country('address.country', input.address.country).maxLength('address.line1', input.address.line1, 200);
   }
+}
+
+function sameRefs(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }

@@ -12,7 +12,12 @@ import type {
 } from '../../ports/provider-adapter.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
-import { CANCEL_AT_PERIOD_END, cancellationDue, providerCanceledAt } from '../engine/emulated-cancellation';
+import {
+  CANCEL_AT_PERIOD_END,
+  cancellationDue,
+  providerCanceledAt,
+  providerCancelSentAt,
+} from '../engine/emulated-cancellation';
 import { applyOwnChange, applySubscriptionState } from '../engine/subscription-changes';
 import { followProviderRef } from '../engine/subscription-handle';
 import type { ProviderGateway } from '../providers/provider-gateway';
@@ -170,16 +175,13 @@ export class SubscriptionUseCases {
       const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
       if (isTerminal(locked.status))
         throw failedPrecondition(`subscription '${locked.id}' is already ${locked.status}`);
-      if (locked.cancelAtPeriodEnd === schedule) return locked;
-      const canceledAt = providerCanceledAt(
-        (await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, locked.id))?.payload,
-      );
-      if (!schedule && canceledAt) {
-        throw failedPrecondition(
-          `subscription '${locked.id}' was already cancelled at the provider (${canceledAt}); its cancellation can ` +
-            `no longer be revoked: it ends at the end of the paid period`,
-        );
+      const pending = await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, locked.id);
+      if (locked.cancelAtPeriodEnd === schedule) {
+        // Asked again while scheduled: an action that ran out of attempts is scheduled anew.
+        if (schedule && !pending) await this.scheduleCancellation(repos, locked, reason, this.clock.now());
+        return locked;
       }
+      if (!schedule) refuseRevokeOnceTold(locked, pending?.payload);
       if (schedule && !locked.currentPeriodEnd) {
         throw failedPrecondition(`subscription '${locked.id}' has no current period to end`);
       }
@@ -277,4 +279,21 @@ export class SubscriptionUseCases {
       return subscription;
     }, ctx);
   }
+}
+
+/**
+ * A revoke once the provider was told to cancel (our scheduler's marker, committed under this lock before it called
+ * the provider) or cancelled on its own: the provider ends it whatever we answer, so the revoke is refused.
+ */
+function refuseRevokeOnceTold(subscription: Subscription, payload: Record<string, unknown> | undefined): void {
+  const canceledAt = providerCanceledAt(payload);
+  const sentAt = providerCancelSentAt(payload);
+  if (!canceledAt && !sentAt) return;
+  const why = canceledAt
+    ? `was already cancelled at the provider (${canceledAt})`
+    : `is being cancelled: the provider was already told to cancel it (${sentAt})`;
+  throw failedPrecondition(
+    `subscription '${subscription.id}' ${why}; its cancellation can no longer be revoked: ` +
+      `it ends at the end of the paid period`,
+  );
 }

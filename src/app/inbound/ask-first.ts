@@ -1,0 +1,110 @@
+import type { Subscription } from '../../domain/subscription';
+import { transition } from '../../domain/subscription-lifecycle';
+import type { Clock } from '../../ports/clock.port';
+import type { ProviderEvent, ProviderPaymentState } from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+import { systemContext } from '../call-context';
+import { handleOf } from '../engine/subscription-handle';
+import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
+import type { EventOrigin } from './event-origin';
+import { peekSubscription } from './object-lookup';
+import { paymentScope } from './payment-lookup';
+import { AskedFirst } from './subscription-answers';
+
+type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
+
+/**
+ * The first half of applying a webhook's events, as a sweep works: everything they will need from the provider, asked
+ * with no row locked; the second half then locks and applies what was asked (the stale check keeps the order). A
+ * `changed` notification's object is fetched; so is the subscription of a payment that may activate it, of an invoice
+ * paid during dunning, and of a report the state machine would refuse. Look-ups here lock and write nothing; what they
+ * cannot find is left to the second half to refuse.
+ */
+export class AskFirst {
+  constructor(
+    private readonly gateway: ProviderGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async ask(repos: Repositories, origin: EventOrigin, events: readonly ProviderEvent[]): Promise<AskedFirst> {
+    const asking = new Asking(repos, origin, this.gateway);
+    for (const event of events) await this.askFor(asking, event);
+    return asking.asked;
+  }
+
+  private async askFor(asking: Asking, event: ProviderEvent): Promise<void> {
+    const { repos, origin } = asking;
+    switch (event.kind) {
+      case 'changed':
+        return this.fetchChanged(asking, event);
+      case 'payment':
+        return this.askIfActivating(asking, event.payment);
+      case 'invoice': {
+        const { invoice, outcome } = event;
+        if (outcome !== 'paid' || invoice.type === 'TRIAL') return;
+        const subscription = await peekSubscription(repos, origin, invoice.subscriptionRef, invoice.orderId);
+        if (subscription?.status === 'PAST_DUE' || subscription?.status === 'UNPAID') await asking.about(subscription);
+        return;
+      }
+      case 'subscription': {
+        const state = event.subscription;
+        const subscription = await peekSubscription(repos, origin, state.ref, state.orderId);
+        const observed = { ...state, observedAt: state.observedAt ?? event.occurredAt };
+        if (subscription && transition(subscription, observed, this.clock.now()).outcome === 'refused') {
+          await asking.about(subscription);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private async fetchChanged(asking: Asking, event: Of<'changed'>): Promise<void> {
+    const { repos, origin, asked } = asking;
+    if (event.object === 'subscription') {
+      return asking.about(await peekSubscription(repos, origin, event.ref || undefined, event.orderId));
+    }
+    const connection = await asking.connection();
+    if (event.object === 'payment') {
+      const payment = await connection.operation('getPayment')(connection.ctx, event.ref);
+      const state = { ...payment, orderId: payment.orderId ?? event.orderId };
+      asked.payments.set(event.ref, state);
+      return this.askIfActivating(asking, state);
+    }
+    asked.refunds.set(event.ref, await connection.operation('getRefund')(connection.ctx, event.ref));
+  }
+
+  /** A first payment that succeeded finds its subscription INCOMPLETE: the subscription's state decides. */
+  private async askIfActivating(asking: Asking, state: ProviderPaymentState): Promise<void> {
+    if (state.status !== 'SUCCEEDED') return;
+    const { payment, subscription } = await paymentScope(asking.repos, asking.origin, state, false);
+    if (payment?.status === 'SUCCEEDED' && payment.providerRef) return;
+    if (subscription?.status === 'INCOMPLETE') await asking.about(subscription);
+  }
+}
+
+/** One webhook's questions: one connection to its provider, each subscription asked about once. */
+class Asking {
+  readonly asked = new AskedFirst();
+  private connected?: Promise<ProviderConnection>;
+
+  constructor(
+    readonly repos: Repositories,
+    readonly origin: EventOrigin,
+    private readonly gateway: ProviderGateway,
+  ) {}
+
+  connection(): Promise<ProviderConnection> {
+    const { storefront, provider, correlationId } = this.origin;
+    this.connected ??= this.gateway.connect(this.repos, storefront, provider, systemContext(correlationId));
+    return this.connected;
+  }
+
+  async about(subscription: Subscription | undefined): Promise<void> {
+    if (!subscription || this.asked.has(subscription.id)) return;
+    const connection = await this.connection();
+    const handle = await handleOf(this.repos, subscription);
+    this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+  }
+}

@@ -1,0 +1,58 @@
+import type { Payment } from '../../domain/payment';
+import type { Subscription } from '../../domain/subscription';
+import type { ProviderPaymentState } from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+import { peekSubscription, subscriptionOf } from './object-lookup';
+
+/** The payment a provider report is about (when we have it) and the subscription it belongs to (when it has one). */
+export interface PaymentScope {
+  payment?: Payment;
+  subscription?: Subscription;
+}
+
+/**
+ * Finds what a payment report is about: the payment by the provider's reference or our order id, and its
+ * subscription (a new payment's by the provider's references). With `lock`, the subscription is locked before the
+ * payment — the one order in which the two are ever both locked, as when a sweep or webhook holding the subscription
+ * records the payments the provider showed with it — and a report about another storefront's payment, or about no
+ * subscription of this storefront, is ForeignOrUnknownObject. Without, nothing is locked, written or refused.
+ */
+export async function paymentScope(
+  repos: Repositories,
+  origin: EventOrigin,
+  state: ProviderPaymentState,
+  lock: boolean,
+): Promise<PaymentScope> {
+  // Unlocked first, only to learn which subscription to lock.
+  const seen = await findPayment(repos, origin, state, false);
+  // Not found by its reference here, yet the reference is taken: it is another storefront's payment.
+  if (!seen?.providerRef && (await repos.payments.providerRefInUse(origin.provider, state.ref))) {
+    if (!lock) return {};
+    throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
+  }
+  let subscription: Subscription | undefined;
+  if (seen?.subscriptionId) {
+    subscription = await repos.subscriptions.get(seen.subscriptionId, { forUpdate: lock });
+  } else if (!seen) {
+    const { subscriptionRef, orderId } = state;
+    subscription = lock
+      ? await subscriptionOf(repos, origin, subscriptionRef, orderId)
+      : await peekSubscription(repos, origin, subscriptionRef, orderId);
+  }
+  // Locked after its subscription; a payment recorded meanwhile (the same report, racing) is found now.
+  const payment = lock ? await findPayment(repos, origin, state, true) : seen;
+  return { payment, subscription };
+}
+
+async function findPayment(
+  repos: Repositories,
+  origin: EventOrigin,
+  state: ProviderPaymentState,
+  forUpdate: boolean,
+): Promise<Payment | undefined> {
+  const storefrontId = origin.storefront.id;
+  const byRef = await repos.payments.findByProviderRef(storefrontId, origin.provider, state.ref, { forUpdate });
+  if (byRef || !state.orderId?.startsWith('pay_')) return byRef;
+  return repos.payments.get(state.orderId, { forUpdate, storefrontId });
+}

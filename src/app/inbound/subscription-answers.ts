@@ -1,0 +1,75 @@
+import type { Subscription } from '../../domain/subscription';
+import type {
+  ProviderPaymentState,
+  ProviderRefundState,
+  ProviderSubscriptionState,
+} from '../../ports/provider-adapter.port';
+import type { Repositories } from '../../ports/store.port';
+import { handleOf } from '../engine/subscription-handle';
+import type { ProviderConnection } from '../providers/provider-gateway';
+
+/**
+ * Where an applier that finds a subscription's order in doubt gets the provider's current state of it. Webhooks and
+ * sweeps ask the provider before they lock anything (AskedFirst), so no row lock is held across a provider call.
+ */
+export interface SubscriptionAnswers {
+  /** The provider's state of the subscription (undefined: the provider has none yet). */
+  stateOf(subscription: Subscription): Promise<ProviderSubscriptionState | undefined>;
+}
+
+/**
+ * Order is in doubt about a subscription no one asked the provider about before locking it: it changed between the
+ * look-up and the lock. Nothing is applied; the webhook (or sweep) runs again and asks first this time.
+ */
+export class StateInDoubt extends Error {
+  constructor(subscriptionId: string) {
+    super(`subscription '${subscriptionId}' changed while the provider was asked about it; asking again`);
+    this.name = 'StateInDoubt';
+  }
+}
+
+/** What the provider said before any row was locked: subscriptions by our id, notified payments and refunds by ref. */
+export class AskedFirst implements SubscriptionAnswers {
+  private readonly subscriptions = new Map<string, ProviderSubscriptionState | undefined>();
+  readonly payments = new Map<string, ProviderPaymentState>();
+  readonly refunds = new Map<string, ProviderRefundState>();
+
+  /** Answers that hold `state` for the subscription `id` (a sweep's fetch), or nothing at all. */
+  static of(id?: string, state?: ProviderSubscriptionState): AskedFirst {
+    const asked = new AskedFirst();
+    if (id) asked.subscriptions.set(id, state);
+    return asked;
+  }
+
+  has(subscriptionId: string): boolean {
+    return this.subscriptions.has(subscriptionId);
+  }
+
+  record(subscriptionId: string, state: ProviderSubscriptionState | undefined): void {
+    this.subscriptions.set(subscriptionId, state);
+  }
+
+  async stateOf(subscription: Subscription): Promise<ProviderSubscriptionState | undefined> {
+    if (!this.subscriptions.has(subscription.id)) throw new StateInDoubt(subscription.id);
+    return this.subscriptions.get(subscription.id);
+  }
+}
+
+/** `answers`, except that the subscription being applied from a fetch is answered with that fetch. */
+export function alongWith(
+  answers: SubscriptionAnswers,
+  subscriptionId: string,
+  state: ProviderSubscriptionState,
+): SubscriptionAnswers {
+  return { stateOf: async (s) => (s.id === subscriptionId ? state : answers.stateOf(s)) };
+}
+
+/**
+ * Asks the provider now, under the caller's lock: only for a caller whose transaction calls the provider anyway (a
+ * merchant renewal charges under the subscription's lock, so it is charged once).
+ */
+export function askingNow(repos: Repositories, connection: ProviderConnection): SubscriptionAnswers {
+  return {
+    stateOf: async (s) => connection.operation('getSubscription')(connection.ctx, await handleOf(repos, s)),
+  };
+}

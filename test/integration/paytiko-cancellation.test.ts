@@ -104,17 +104,24 @@ describe('Paytiko cancel at period end (emulated by our scheduler)', () => {
     expect(await store.entitled(subscription.customerId)).toBe(true);
     expect((await store.membership(subscription.providerRef)).status).toBe('Active');
 
-    // The last 30 s: the job (due a minute before the end) has cancelled the membership at Paytiko.
+    // The last 30 s: the job (due a minute before the end) has cancelled the membership at Paytiko, and Paytiko's
+    // Canceled webhook is in; ours is still ACTIVE and entitled, because the customer paid up to the period's end.
     await clocks.moveTo(new Date(periodEnd.getTime() - 30_000));
-    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
-    expect(ended.endedAt).toEqual(periodEnd);
     await eventually(
       () => store.membership(subscription.providerRef),
       (m) => m.status === 'Canceled',
     );
+    await eventually(
+      () => inboxRows(subscription.id),
+      (rows) => rows.some((r) => r.event_type === 'SUBSCRIPTION_STATUS_CHANGED:Canceled' && r.status === 'PROCESSED'),
+    );
+    expect(await store.subscription(subscription.id)).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
+    expect(await store.entitled(subscription.customerId)).toBe(true);
 
-    // Past the boundary: Paytiko renews nothing, and its own Canceled webhook changed nothing more.
+    // Past the boundary: ours ends at the period's end; Paytiko renews nothing.
     await clocks.moveTo(new Date(periodEnd.getTime() + 2 * MINUTE_MS));
+    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+    expect(ended.endedAt).toEqual(periodEnd);
     expect(await recurringInvoices(subscription.providerRef)).toEqual([]);
     expect(await store.entitled(subscription.customerId)).toBe(false);
     await eventually(
@@ -151,10 +158,14 @@ describe('Paytiko cancel at period end (emulated by our scheduler)', () => {
     service = await start();
 
     await clocks.moveTo(new Date(periodEnd.getTime() - 30_000));
+    await eventually(
+      () => store.membership(subscription.providerRef),
+      (m) => m.status === 'Canceled',
+    );
+    expect((await store.subscription(subscription.id)).status).toBe(ACTIVE);
+    await clocks.moveTo(new Date(periodEnd.getTime() + 2 * MINUTE_MS));
     const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
     expect(ended.endedAt).toEqual(periodEnd);
-    await clocks.moveTo(new Date(periodEnd.getTime() + 2 * MINUTE_MS));
-    expect((await store.membership(subscription.providerRef)).status).toBe('Canceled');
     expect(await recurringInvoices(subscription.providerRef)).toEqual([]);
     expect(await store.entitled(subscription.customerId)).toBe(false);
     const types = await eventTypesOf(service, subscription.id);

@@ -185,13 +185,13 @@ describe.each(WORLDS)('provider contract: $name', (factory) => {
     expect((await openEntitlements(first.id)).every((e) => e.activeUntil === undefined)).toBe(true);
 
     // Scheduled again and left to run out. Where the core emulates it, our scheduler cancels at the provider just
-    // before the period ends by the service's clock: both clocks reach the period's last 30 s before the provider's
-    // passes its end (else the provider renews first).
+    // before the period ends by the service's clock, and ends ours at the period's end: the service's clock passes
+    // the end while the provider's is still in the period's last 30 s (else the provider renews first).
     await cancel(first.id, true);
     if (capability.support === CapabilitySupport.CAPABILITY_SUPPORT_EMULATED) {
       const lastSeconds = first.currentPeriodEnd!.getTime() - 30_000;
       await world.advancePast(new Date(lastSeconds - 60_000));
-      offsetMs = Math.max(offsetMs, lastSeconds - Date.now());
+      offsetMs = Math.max(offsetMs, first.currentPeriodEnd!.getTime() + 1_000 - Date.now());
       await waitFor(first.id, (s) => s.status === S.SUBSCRIPTION_STATUS_CANCELED);
     }
     await world.advancePast(first.currentPeriodEnd!);

@@ -1,8 +1,10 @@
 import { integer, oneOf, optionalString } from './body-readers';
 import { type EmulatorClock, rfc3339 } from './clock';
+import type { EmulatorContextBase } from './emulator-context';
 import { nothingAt } from './errors';
 import type { ApiFaults, FailNext } from './faults';
 import type { Body } from './http-io';
+import type { PinnedClock } from './pinned-clock';
 import { type Route, route } from './router';
 import type { WebhookSender } from './webhook-sender';
 
@@ -92,6 +94,19 @@ export function standardControls<C>(target: (ctx: C) => StandardControlTarget): 
     route('GET', '/__emulator/webhooks/{id}', webhookDetail),
     route('POST', '/__emulator/webhooks/{id}/redeliver', redeliver),
   ];
+}
+
+/** `standardControls` for an emulator built on the kit's context: only how it advances its clock is its own. */
+export function contextControls<C extends EmulatorContextBase<PinnedClock>>(
+  advance: (ctx: C, ms: number) => void,
+): Route<ControlHandler<C>>[] {
+  return standardControls<C>((ctx) => ({
+    clock: ctx.state.clock,
+    advance: (ms) => advance(ctx, ms),
+    apiFaults: ctx.apiFaults,
+    webhooks: ctx.webhooks,
+    chargeFailures: ctx.chargeFailures,
+  }));
 }
 
 function clockJson(clock: EmulatorClock): { now: string | null; offset_seconds: number } {

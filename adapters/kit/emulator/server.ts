@@ -18,6 +18,17 @@ export interface EmulatorMount {
   detach(): void;
 }
 
+/**
+ * The request's path below the mount's base path (`/` for the base path itself); undefined when the URL's path is
+ * not a valid URL path or not below it.
+ */
+export function mountedPath(url: string, basePath: string): string | undefined {
+  const path = pathOf(url);
+  if (path === undefined || basePath === '') return path;
+  if (path === basePath) return '/';
+  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined;
+}
+
 /** One HTTP server that can serve several emulators, each under its own base path. */
 export interface EmulatorServer {
   url: string;

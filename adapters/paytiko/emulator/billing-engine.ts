@@ -1,16 +1,9 @@
+import { type DueItem, earliestDue, runDueWork } from '../../kit/emulator/due-work';
 import type { EmulatorContext } from './context';
 import { CHECKOUT_WINDOW_MS, completeMembership, expireMembership } from './membership-endings';
 import { chargeProration } from './membership-updates';
 import type { MembershipRecord } from './records';
 import { renew, retryDunning } from './renewals';
-
-// A bug that left an item due forever would hang a clock advance; this turns it into an error instead.
-const MAX_STEPS = 1_000_000;
-
-interface DueItem {
-  at: number;
-  run(): void;
-}
 
 /** Moves the clock `ms` on, processing every piece of due work in time order on the way, then due webhook retries. */
 export function advanceClock(ctx: EmulatorContext, ms: number): void {
@@ -26,28 +19,14 @@ export function advanceClock(ctx: EmulatorContext, ms: number): void {
  * wall time moves the clock too. Answers whether anything ran.
  */
 export function runDue(ctx: EmulatorContext, until = ctx.state.now): boolean {
-  let ran = false;
-  for (let step = 0; step < MAX_STEPS; step += 1) {
-    const next = earliestDue(ctx, until);
-    if (!next) {
-      if (ctx.webhooks.deliverDueRetries(Math.min(until, ctx.state.now)) > 0) ran = true;
-      return ran;
-    }
-    ran = true;
-    ctx.state.at(Math.max(next.at, 0), () => next.run());
-  }
-  throw new Error('paytiko emulator: due work did not settle');
-}
-
-function earliestDue(ctx: EmulatorContext, until: number): DueItem | undefined {
-  let best: DueItem | undefined;
-  // Map order is creation order, so `<` keeps the older membership first on a tie.
-  for (const m of ctx.state.memberships.values()) {
-    for (const item of dueItems(ctx, m)) {
-      if (item.at <= until && (!best || item.at < best.at)) best = item;
-    }
-  }
-  return best;
+  // Each item runs at its own due time, even one that fell due before now (wall time moved past it between ticks).
+  const ran = runDueWork(
+    () => earliestDue(ctx.state.memberships.values(), (m) => dueItems(ctx, m), until),
+    (item) => ctx.state.at(Math.max(item.at, 0), () => item.run()),
+    'paytiko emulator',
+  );
+  const retried = ctx.webhooks.deliverDueRetries(Math.min(until, ctx.state.now));
+  return ran > 0 || retried > 0;
 }
 
 function dueItems(ctx: EmulatorContext, m: MembershipRecord): DueItem[] {

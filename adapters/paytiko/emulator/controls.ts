@@ -1,5 +1,5 @@
 import { integer } from '../../kit/emulator/body-readers';
-import { type ControlHandler, standardControls } from '../../kit/emulator/controls';
+import { type ControlHandler, contextControls } from '../../kit/emulator/controls';
 import { nothingAt } from '../../kit/emulator/errors';
 import { type Route, route } from '../../kit/emulator/router';
 import { advanceClock } from './billing-engine';
@@ -52,11 +52,5 @@ export const controlRoutes: Route<Handler>[] = [
   route('POST', '/__emulator/tokens/revoke', revokeTokens),
   route('POST', '/__emulator/tokens/ttl', tokenTtl),
   route('GET', '/__emulator/memberships/{key}', storedMembership),
-  ...standardControls<EmulatorContext>((ctx) => ({
-    clock: ctx.state.clock,
-    advance: (ms) => advanceClock(ctx, ms),
-    apiFaults: ctx.apiFaults,
-    webhooks: ctx.webhooks,
-    chargeFailures: ctx.chargeFailures,
-  })),
+  ...contextControls<EmulatorContext>(advanceClock),
 ];

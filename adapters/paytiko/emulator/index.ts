@@ -1,7 +1,7 @@
 import { ApiFaults, FailNext } from '../../kit/emulator/faults';
 import { PendingWork } from '../../kit/emulator/pending-work';
 import { listedRetries } from '../../kit/emulator/retry-schedules';
-import { type EmulatorMount, startEmulatorServer } from '../../kit/emulator/server';
+import { serveEmulator } from '../../kit/emulator/serve-emulator';
 import { StateFile } from '../../kit/emulator/state-file';
 import { WebhookSender } from '../../kit/emulator/webhook-sender';
 import { runDue } from './billing-engine';
@@ -19,8 +19,6 @@ export { nextBoundary, type IntervalType } from './billing-dates';
 const MINUTE_MS = 60_000;
 /** The document's schedule: immediate, then +5 m, +30 m, +1 h, +2 h, +4 h, +8 h (7 attempts), then undeliverable. */
 const WEBHOOK_RETRIES = [5, 30, 60, 120, 240, 480].map((minutes) => minutes * MINUTE_MS);
-/** How often work that fell due by wall time (renewals, retries, expiries) is looked for between requests. */
-const TICK_MS = 1000;
 
 /**
  * Starts an emulator of Paytiko's subscriptions API as the wire contract describes it: on a port of its own, or
@@ -51,32 +49,15 @@ export async function startPaytikoEmulator(options: PaytikoEmulatorOptions): Pro
   const webhookLog = saved === undefined ? [] : restoreState(ctx, saved);
   for (const merchant of options.merchants) state.addMerchant(merchant);
 
-  const ownServer = options.mount ? undefined : await startEmulatorServer({ host: options.host, port: options.port });
-  const mount: EmulatorMount = options.mount ?? ownServer!.mount('');
-  ctx.baseUrl = mount.baseUrl;
-  const stopping = new AbortController();
-  mount.attach(requestHandler(ctx, stopping.signal, mount.basePath));
-  // Deliveries the last run left unfinished go on now that merchants are known again.
-  ctx.webhooks.restore(webhookLog);
-  const tick = setInterval(() => {
-    if (runDue(ctx)) ctx.changed();
-  }, TICK_MS);
-  tick.unref();
-
-  return {
-    url: ctx.baseUrl,
-    port: mount.port,
-    idle: () => work.idle(),
-    async stop() {
-      clearInterval(tick);
-      stopping.abort();
-      ctx.webhooks.stop();
-      work.cancelTimers();
-      work.releaseAll();
-      ctx.changed();
-      stateFile.flush();
-      mount.detach();
-      await ownServer?.close();
-    },
-  };
+  return serveEmulator({
+    ctx,
+    stateFile,
+    mount: options.mount,
+    host: options.host,
+    port: options.port,
+    requestHandler,
+    runDue,
+    // Deliveries the last run left unfinished go on now that merchants are known again.
+    resume: () => ctx.webhooks.restore(webhookLog),
+  });
 }

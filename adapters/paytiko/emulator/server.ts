@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withApiFault } from '../../kit/emulator/faults';
-import { parseBody, pathOf, readBody, sendHtml, sendJson } from '../../kit/emulator/http-io';
+import { parseBody, readBody, sendHtml, sendJson } from '../../kit/emulator/http-io';
 import { matchRoute, type Route } from '../../kit/emulator/router';
+import { mountedPath } from '../../kit/emulator/server';
 import { API, type ApiHandler } from './api-request';
 import { authenticate, issueToken } from './auth';
 import { runDue } from './billing-engine';
@@ -28,8 +29,7 @@ interface Reply {
  */
 export function requestHandler(ctx: EmulatorContext, signal: AbortSignal, basePath: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const fullPath = pathOf(req.url ?? '/');
-    const path = fullPath === undefined ? undefined : stripBase(fullPath, basePath);
+    const path = mountedPath(req.url ?? '/', basePath);
     if (path === undefined) {
       send(res, problemReply(new ProblemError(400, 'The path is not a valid URL path')));
       return;
@@ -49,12 +49,6 @@ export function requestHandler(ctx: EmulatorContext, signal: AbortSignal, basePa
         ctx.changed();
       });
   };
-}
-
-function stripBase(path: string, basePath: string): string | undefined {
-  if (basePath === '') return path;
-  if (path === basePath) return '/';
-  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined;
 }
 
 function send(res: ServerResponse, reply: { status: number; body: unknown }): void {

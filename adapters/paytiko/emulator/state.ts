@@ -1,4 +1,4 @@
-import { EmulatorClock } from '../../kit/emulator/clock';
+import { PinnedClock } from '../../kit/emulator/pinned-clock';
 import type { CustomerRecord, MembershipRecord, SessionRecord, TokenRecord } from './records';
 import type { PaytikoEmulatorMerchant } from './types';
 
@@ -16,9 +16,8 @@ export interface StateSnapshot {
   lastTransactionId: number;
 }
 
-/** Everything the emulator knows, by key. */
-export class EmulatorState {
-  readonly clock = new EmulatorClock();
+/** Everything the emulator knows, by key, on a clock due work pins at its own time (`now`, `at`). */
+export class EmulatorState extends PinnedClock {
   readonly merchants = new Map<string, PaytikoEmulatorMerchant>();
   readonly customers = new Map<string, CustomerRecord>();
   readonly memberships = new Map<string, MembershipRecord>();
@@ -28,23 +27,6 @@ export class EmulatorState {
   tokenTtlSeconds: number | null = null;
   private lastMembershipId = 0;
   private lastTransactionId = 1000;
-  private pinnedAt: number | undefined;
-
-  /** Now on the emulator clock, or the due time of the work being processed. */
-  get now(): number {
-    return this.pinnedAt ?? this.clock.now();
-  }
-
-  /** Runs `task` with the clock showing `at` (work that fell due earlier is processed at its own time). */
-  at<T>(at: number, task: () => T): T {
-    const previous = this.pinnedAt;
-    this.pinnedAt = at;
-    try {
-      return task();
-    } finally {
-      this.pinnedAt = previous;
-    }
-  }
 
   addMerchant(merchant: PaytikoEmulatorMerchant): void {
     this.merchants.set(merchant.userName, merchant);

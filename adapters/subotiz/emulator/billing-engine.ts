@@ -1,3 +1,4 @@
+import { type DueItem, earliestDue, runDueWork } from '../../kit/emulator/due-work';
 import { DAY_MS } from './calendar';
 import { emit, type EmulatorContext } from './context';
 import { cycleEnd, cycleStart, cyclesExhausted } from './periods';
@@ -8,15 +9,6 @@ import { invoiceJson, subscriptionJson, tradeJson } from './wire';
 const TRIAL_NOTICE_MS = 3 * DAY_MS;
 const DUNNING_INTERVAL_MS = DAY_MS;
 const DUNNING_RETRIES = 3;
-// A clock advance of years over many daily subscriptions is still only thousands of steps; this catches a bug that
-// would make an item due forever instead of hanging the test.
-const MAX_STEPS = 1_000_000;
-
-interface DueItem {
-  at: number;
-  run(): void;
-}
-
 /** Moves the emulator clock `ms` forward, processing every piece of due work in time order on the way. */
 export function advanceClock(ctx: EmulatorContext, ms: number): void {
   runDue(ctx, ctx.state.now + ms);
@@ -29,25 +21,17 @@ export function advanceClock(ctx: EmulatorContext, ms: number): void {
  * a timer: a renewal falls due whether or not a test advanced the clock.
  */
 export function runDue(ctx: EmulatorContext, until = ctx.state.now): boolean {
+  // The clock never shows earlier than now: work that fell due before now (between ticks) runs at now.
   let shown = ctx.state.now;
-  for (let step = 0; step < MAX_STEPS; step += 1) {
-    const next = earliestDue(ctx, until);
-    if (!next) return step > 0;
-    shown = Math.max(shown, next.at);
-    ctx.state.at(shown, () => next.run());
-  }
-  throw new Error('billing engine: due work did not settle');
-}
-
-function earliestDue(ctx: EmulatorContext, until: number): DueItem | undefined {
-  let best: DueItem | undefined;
-  // Map order is creation order, so `<` breaks ties in favour of the older subscription.
-  for (const sub of ctx.state.subscriptions.values()) {
-    for (const item of dueItems(ctx, sub)) {
-      if (item.at <= until && (!best || item.at < best.at)) best = item;
-    }
-  }
-  return best;
+  const ran = runDueWork(
+    () => earliestDue(ctx.state.subscriptions.values(), (sub) => dueItems(ctx, sub), until),
+    (item) => {
+      shown = Math.max(shown, item.at);
+      ctx.state.at(shown, () => item.run());
+    },
+    'billing engine',
+  );
+  return ran > 0;
 }
 
 function dueItems(ctx: EmulatorContext, sub: SubscriptionRecord): DueItem[] {

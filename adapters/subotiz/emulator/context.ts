@@ -1,17 +1,13 @@
-import type { ApiFaults, FailNext } from '../../kit/emulator/faults';
-import type { PendingWork } from '../../kit/emulator/pending-work';
-import type { WebhookSender } from '../../kit/emulator/webhook-sender';
+import type { EmulatorContextBase } from '../../kit/emulator/emulator-context';
+import type { FailNext } from '../../kit/emulator/faults';
 import { rfc3339 } from './calendar';
 import type { EmulatorState } from './state';
 
-/** What every part of a running emulator shares. */
-export interface EmulatorContext {
-  state: EmulatorState;
-  webhooks: WebhookSender;
-  work: PendingWork;
-  apiFaults: ApiFaults;
-  /** Renewal, dunning and merchant-initiated (Create Trade) charges that will fail (fail-next). */
-  chargeFailures: FailNext;
+/**
+ * What every part of a running emulator shares: the kit's context (its `chargeFailures` hit renewal, dunning and
+ * merchant-initiated Create Trade charges) plus Subotiz's refunds and Request-Id replay.
+ */
+export interface EmulatorContext extends EmulatorContextBase<EmulatorState> {
   refundFailures: FailNext;
   refundSettleMs: number;
   /**
@@ -20,10 +16,6 @@ export interface EmulatorContext {
    * without it.
    */
   requestIdReplay: { enabled: boolean };
-  /** Known once the emulator is served; session and portal URLs are built on it (it includes any mount path). */
-  baseUrl: string;
-  /** The state changed: keep it on disk (debounced). */
-  changed(): void;
 }
 
 /** Sends a webhook for `accessNo`'s merchant, stamped with the emulator clock. `data` is snapshotted now. */

@@ -4,7 +4,7 @@ import type { EmulatorContext } from './context';
 import {
   type ControlHandler as KitControlHandler,
   type ControlRequest as KitControlRequest,
-  standardControls,
+  contextControls,
 } from '../../kit/emulator/controls';
 import { type Route, route } from '../../kit/emulator/router';
 import { notFound } from './errors';
@@ -106,13 +106,7 @@ const reset: ControlHandler = ({ ctx }) => {
 
 /** The /__emulator test controls: the kit's standard ones, then Subotiz's own. */
 export const controlRoutes: readonly Route<ControlHandler>[] = [
-  ...standardControls<EmulatorContext>((ctx) => ({
-    clock: ctx.state.clock,
-    advance: (ms) => advanceClock(ctx, ms),
-    apiFaults: ctx.apiFaults,
-    webhooks: ctx.webhooks,
-    chargeFailures: ctx.chargeFailures,
-  })),
+  ...contextControls<EmulatorContext>(advanceClock),
   route('POST', '/__emulator/merchants', addMerchant),
   route('POST', '/__emulator/prices', addPrice),
   route('POST', '/__emulator/sessions/{id}/complete', complete),

@@ -1,7 +1,7 @@
 import { FailNext, ApiFaults } from '../../kit/emulator/faults';
 import { PendingWork } from '../../kit/emulator/pending-work';
 import { exponentialRetries } from '../../kit/emulator/retry-schedules';
-import { type EmulatorMount, startEmulatorServer } from '../../kit/emulator/server';
+import { serveEmulator } from '../../kit/emulator/serve-emulator';
 import { StateFile } from '../../kit/emulator/state-file';
 import { WebhookSender } from '../../kit/emulator/webhook-sender';
 import { runDue } from './billing-engine';
@@ -24,8 +24,6 @@ export type {
 /** Subotiz retries a refused webhook after 1, 2, 4 … minutes, at most 4 h apart, 16 times (README). */
 const MAX_RETRIES = 16;
 const MAX_BACKOFF_BASES = 240;
-/** How often work that falls due by wall time (renewals, dunning retries) is looked for between requests. */
-const TICK_MS = 1000;
 
 /**
  * Starts an emulator of Subotiz's documented API (adapters/subotiz/README.md): on a port of its own, or under
@@ -59,22 +57,23 @@ export async function startSubotizEmulator(options: SubotizEmulatorOptions = {})
   for (const merchant of options.merchants ?? []) state.addMerchant(merchant);
   for (const price of options.prices ?? []) state.addPrice(price);
 
-  const ownServer = options.mount ? undefined : await startEmulatorServer({ host: options.host, port: options.port });
-  const mount: EmulatorMount = options.mount ?? ownServer!.mount('');
-  ctx.baseUrl = mount.baseUrl;
-  const stopping = new AbortController();
-  mount.attach(requestHandler(ctx, stopping.signal, mount.basePath));
-  // Deliveries and refunds the last run left unfinished go on now that the emulator can be reached.
-  ctx.webhooks.restore(webhookLog);
-  resumePendingRefunds(ctx);
-  const tick = setInterval(() => {
-    if (runDue(ctx)) ctx.changed();
-  }, TICK_MS);
-  tick.unref();
+  const served = await serveEmulator({
+    ctx,
+    stateFile,
+    mount: options.mount,
+    host: options.host,
+    port: options.port,
+    requestHandler,
+    runDue,
+    // Deliveries and refunds the last run left unfinished go on now that the emulator can be reached.
+    resume: () => {
+      ctx.webhooks.restore(webhookLog);
+      resumePendingRefunds(ctx);
+    },
+  });
 
   return {
-    url: ctx.baseUrl,
-    port: mount.port,
+    ...served,
     addMerchant: (merchant) => {
       state.addMerchant(merchant);
       ctx.changed();
@@ -82,18 +81,6 @@ export async function startSubotizEmulator(options: SubotizEmulatorOptions = {})
     addPrice: (price) => {
       state.addPrice(price);
       ctx.changed();
-    },
-    idle: () => work.idle(),
-    async stop() {
-      clearInterval(tick);
-      stopping.abort();
-      ctx.webhooks.stop();
-      work.cancelTimers();
-      work.releaseAll();
-      ctx.changed();
-      stateFile.flush();
-      mount.detach();
-      await ownServer?.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withApiFault } from '../../kit/emulator/faults';
-import { pathOf, readBody, sendHtml, sendJson } from '../../kit/emulator/http-io';
+import { readBody, sendHtml, sendJson } from '../../kit/emulator/http-io';
 import { matchRoute, type Route } from '../../kit/emulator/router';
+import { mountedPath } from '../../kit/emulator/server';
 import type { ApiHandler } from './api-request';
 import { authenticate, header } from './auth';
 import { runDue } from './billing-engine';
@@ -33,8 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function requestHandler(ctx: EmulatorContext, signal: AbortSignal, basePath: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const fullPath = pathOf(req.url ?? '/');
-    const path = fullPath === undefined ? undefined : stripBase(fullPath, basePath);
+    const path = mountedPath(req.url ?? '/', basePath);
     if (path === undefined) {
       sendJson(res, 400, errorReply(invalidParameter('path', 'is not a valid URL path')).body);
       return;
@@ -52,12 +52,6 @@ export function requestHandler(ctx: EmulatorContext, signal: AbortSignal, basePa
       })
       .finally(() => ctx.changed());
   };
-}
-
-function stripBase(path: string, basePath: string): string | undefined {
-  if (basePath === '') return path;
-  if (path === basePath) return '/';
-  return path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : undefined;
 }
 
 async function handleControl(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, path: string) {

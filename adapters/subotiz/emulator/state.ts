@@ -1,4 +1,4 @@
-import { EmulatorClock } from '../../kit/emulator/clock';
+import { PinnedClock } from '../../kit/emulator/pinned-clock';
 import type { StoredReply } from './envelopes';
 import { invalidParameter } from './errors';
 import { IdGenerator } from './ids';
@@ -49,9 +49,8 @@ export interface StateSnapshot {
  * creates (cleared by reset). Its clock is wall time plus an offset; while due work is processed the clock is pinned
  * at that work's own time, so what it emits is stamped when it happened.
  */
-export class EmulatorState {
+export class EmulatorState extends PinnedClock {
   readonly ids = new IdGenerator();
-  readonly clock = new EmulatorClock();
   readonly merchants = new Map<string, EmulatorMerchant>();
   readonly prices = new Map<string, PriceRecord>();
 
@@ -64,24 +63,6 @@ export class EmulatorState {
   readonly usage = new Map<string, UsageRecord>();
   readonly replies = new Map<string, StoredReply>();
   readonly portalLinks = new Map<string, { customerId: string; expiresAt: number }>();
-
-  private pinnedAt: number | undefined;
-
-  /** The emulator's now (epoch ms, whole seconds). */
-  get now(): number {
-    return this.pinnedAt ?? this.clock.now();
-  }
-
-  /** Runs `task` with the clock showing `at` (work that fell due earlier is processed at its own time). */
-  at<T>(at: number, task: () => T): T {
-    const previous = this.pinnedAt;
-    this.pinnedAt = at;
-    try {
-      return task();
-    } finally {
-      this.pinnedAt = previous;
-    }
-  }
 
   /** Adds a merchant, or replaces the one with the same access_no. Its api_key must not belong to another. */
   addMerchant(merchant: EmulatorMerchant): void {

@@ -4,14 +4,8 @@ import { PaymentStatus } from '../../src/gen/billing/v1/payment';
 import { Subscription, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually } from '../support/eventually';
 import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
-import {
-  freePort,
-  paytikoMerchant,
-  paytikoStore,
-  PaytikoStore,
-  SharedClock,
-  startPaytiko,
-} from '../support/paytiko-setup';
+import { freePort, paytikoStore, PaytikoStore, SharedClock } from '../support/paytiko-store';
+import { paytikoMerchant, startPaytiko } from '../support/paytiko-world';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';

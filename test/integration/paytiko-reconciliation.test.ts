@@ -2,14 +2,8 @@ import type { PaytikoEmulator } from '../../adapters/paytiko/emulator';
 import { InvoiceStatus } from '../../src/gen/billing/v1/payment';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually } from '../support/eventually';
-import {
-  emulatorControl,
-  paytikoMerchant,
-  paytikoStore,
-  PaytikoStore,
-  SharedClock,
-  startPaytiko,
-} from '../support/paytiko-setup';
+import { paytikoStore, PaytikoStore, SharedClock } from '../support/paytiko-store';
+import { paytikoControl, paytikoMerchant, startPaytiko } from '../support/paytiko-world';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { counter, startTestService, TestService } from '../support/test-service';
@@ -64,7 +58,7 @@ describe('Paytiko reconciliation: lost webhooks caught up by the sweep, once', (
     counter(service, 'billing_reconciler_rows_total', { kind: 'live_subscription', outcome: 'checked' });
   /** Webhooks Paytiko sent about the membership that never reached us, as Action names. */
   const lost = async (membershipKey: string) =>
-    (await emulatorControl<{ type: string; membership: string; attempts: number }[]>(emulator, '/webhooks'))
+    (await paytikoControl<{ type: string; membership: string; attempts: number }[]>(emulator, '/webhooks'))
       .filter((h) => h.membership === membershipKey && h.attempts === 0)
       .map((h) => h.type);
   /** Two more sweeps ask about the subscription (a minute of silence each), and nothing new is recorded. */
@@ -82,7 +76,7 @@ describe('Paytiko reconciliation: lost webhooks caught up by the sweep, once', (
     const subscription = await store.activeSubscription();
     const firstEnd = subscription.currentPeriodEnd!;
     const before = await keyed(subscription.id);
-    await emulatorControl(emulator, '/webhooks/faults', { mode: 'drop', count: 1_000 });
+    await paytikoControl(emulator, '/webhooks/faults', { mode: 'drop', count: 1_000 });
 
     // Paytiko renews; its TRANSACTION webhook is lost. Past the grace, the sweep asks and records the renewal.
     await clocks.moveTo(new Date(firstEnd.getTime() + GRACE_MS + MINUTE_MS));
@@ -100,7 +94,7 @@ describe('Paytiko reconciliation: lost webhooks caught up by the sweep, once', (
     expect(renewal!.amount!.amountMinor).toBe(999n);
 
     // The next renewal is declined (PastDue at Paytiko); both webhooks are lost.
-    await emulatorControl(emulator, '/charges/fail-next', { count: 1 });
+    await paytikoControl(emulator, '/charges/fail-next', { count: 1 });
     const secondEnd = renewed.currentPeriodEnd!;
     await clocks.moveTo(new Date(secondEnd.getTime() + GRACE_MS + MINUTE_MS));
     expect(await lost(subscription.providerRef)).toEqual(['TRANSACTION', 'TRANSACTION', 'SUBSCRIPTION_STATUS_CHANGED']);

@@ -3,7 +3,8 @@ import type { PaytikoEmulator } from '../../adapters/paytiko/emulator';
 import { webhookSignature } from '../../adapters/paytiko/emulator';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually } from '../support/eventually';
-import { emulatorControl, paytikoMerchant, paytikoStore, PaytikoStore, startPaytiko } from '../support/paytiko-setup';
+import { paytikoStore, PaytikoStore } from '../support/paytiko-store';
+import { paytikoControl, paytikoMerchant, startPaytiko } from '../support/paytiko-world';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';
@@ -90,9 +91,9 @@ describe('Paytiko webhooks under attack', () => {
     // Paytiko's own webhooks about a paid checkout of this storefront are refused too.
     const subs = service.clients.subscriptions;
     const checkout = await call(subs, subs.createCheckoutSession, guarded.checkoutRequest());
-    await emulatorControl(emulator, `/checkout/${checkout.checkoutSession!.url.split('/').pop()}/pay`, {});
+    await paytikoControl(emulator, `/checkout/${checkout.checkoutSession!.url.split('/').pop()}/pay`, {});
     await emulator.idle();
-    const sent = await emulatorControl<{ membership: string; last_status: number | null }[]>(emulator, '/webhooks');
+    const sent = await paytikoControl<{ membership: string; last_status: number | null }[]>(emulator, '/webhooks');
     const ofCheckout = sent.filter((h) => h.membership === checkout.checkoutSession!.providerRef);
     expect(ofCheckout.map((h) => h.last_status)).toEqual([403, 403]);
     const orderId = 'sub_guarded';
@@ -105,26 +106,23 @@ describe('Paytiko webhooks under attack', () => {
   it('a replayed ActionId is stored once and applied once, however it comes back', async () => {
     const subscription = await storeA.activeSubscription();
     const types = await eventTypesOf(service, subscription.id);
-    const hooks = await emulatorControl<{ event_id: string; type: string; membership: string }[]>(
-      emulator,
-      '/webhooks',
-    );
+    const hooks = await paytikoControl<{ event_id: string; type: string; membership: string }[]>(emulator, '/webhooks');
     const activated = hooks.find(
       (h) => h.membership === subscription.providerRef && h.type === 'SUBSCRIPTION_STATUS_CHANGED',
     )!;
-    const { payload } = await emulatorControl<{ payload: Record<string, unknown> }>(
+    const { payload } = await paytikoControl<{ payload: Record<string, unknown> }>(
       emulator,
       `/webhooks/${activated.event_id}`,
     );
 
     // Paytiko's own retry of it, and an attacker's replay of the captured bytes (the signature is still valid).
-    await emulatorControl(emulator, `/webhooks/${activated.event_id}/redeliver`, {});
+    await paytikoControl(emulator, `/webhooks/${activated.event_id}/redeliver`, {});
     await emulator.idle();
     const replay = await post('paytiko-a', payload, String(payload.Signature));
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ received: true, duplicate: true });
 
-    const { attempt_log } = await emulatorControl<{ attempt_log: { status: number }[] }>(
+    const { attempt_log } = await paytikoControl<{ attempt_log: { status: number }[] }>(
       emulator,
       `/webhooks/${activated.event_id}`,
     );
@@ -189,7 +187,7 @@ describe('Paytiko webhooks under attack', () => {
 
   it('a signed body claiming Active for a membership Paytiko cancelled (its own webhook lost) → CANCELED, as fetched', async () => {
     const subscription = await storeA.activeSubscription();
-    await emulatorControl(emulator, '/webhooks/faults', { mode: 'drop', count: 1 });
+    await paytikoControl(emulator, '/webhooks/faults', { mode: 'drop', count: 1 });
     expect((await storeA.paytiko('POST', `/membership/cancel/${subscription.providerRef}`)).status).toBe(200);
     expect((await storeA.subscription(subscription.id)).status).toBe(ACTIVE);
 

@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { type PaytikoEmulator, startPaytikoEmulator } from '../../adapters/paytiko/emulator';
+import type { PaytikoEmulator } from '../../adapters/paytiko/emulator';
 import { capabilitiesOf } from '../../src/app/providers/provider-capabilities';
-import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { CapabilitySupport, type Storefront } from '../../src/gen/billing/v1/storefront';
@@ -10,7 +9,15 @@ import { shippedProviders } from '../../scripts/capability-doc';
 import { eventually } from '../support/eventually';
 import { subscriptionCheckout } from '../support/fixtures';
 import { brokersFromEnv, KafkaCollector, ReceivedMessage } from '../support/kafka-collector';
-import { TEST_MERCHANT } from '../support/paytiko-emulator-bed';
+import {
+  createPaytikoCustomer,
+  paytikoBinding,
+  paytikoControl,
+  paytikoControls,
+  paytikoMerchant,
+  paytikoPlanRequest,
+  startPaytiko,
+} from '../support/paytiko-world';
 import { FAST_WEBHOOKS, subotizWorld, SubotizWorld, TEST_TENANT } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
@@ -22,25 +29,8 @@ const { ACTIVE, CANCELED, INCOMPLETE } = {
   INCOMPLETE: SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE,
 };
 
-/** The Paytiko binding the platform team switches to: the emulator's merchant, its API user as tenant secrets. */
-function paytikoBinding(emulator: PaytikoEmulator) {
-  const prefix = tenantEnvPrefix(TEST_TENANT);
-  process.env[`${prefix}PAYTIKO_USERNAME`] = TEST_MERCHANT.userName;
-  process.env[`${prefix}PAYTIKO_PASSWORD`] = TEST_MERCHANT.password;
-  process.env[`${prefix}PAYTIKO_WEBHOOK_SECRET`] = TEST_MERCHANT.secretKey;
-  return {
-    providerConfig: {
-      base_url: emulator.url,
-      processor_key: TEST_MERCHANT.processorKey,
-      return_url: 'https://shop.example/thanks',
-    },
-    secretRefs: {
-      username: `env:${prefix}PAYTIKO_USERNAME`,
-      password: `env:${prefix}PAYTIKO_PASSWORD`,
-      webhook_secret: `env:${prefix}PAYTIKO_WEBHOOK_SECRET`,
-    },
-  };
-}
+/** The Paytiko merchant the platform team switches to. */
+const MERCHANT = paytikoMerchant();
 
 /** What GetStorefront should list for `provider`: capabilitiesOf over the shipped module, in the proto's terms. */
 function expectedCapabilities(provider: string) {
@@ -78,7 +68,7 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
       ...FAST_WEBHOOKS,
     });
     subotiz = await subotizWorld(service, { storefrontId: STORE });
-    paytiko = await startPaytikoEmulator({ merchants: [TEST_MERCHANT] });
+    paytiko = await startPaytiko([MERCHANT]);
     collector = new KafkaCollector(
       brokersFromEnv(),
       ['storefronts', 'subscriptions'].map((s) => `${service.topicPrefix}.${s}.v1`),
@@ -103,19 +93,10 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
   const switchToPaytiko = () =>
     call(storefronts(), storefronts().switchProvider, {
       storefrontId: STORE,
-      ...paytikoBinding(paytiko),
+      ...paytikoBinding(paytiko, MERCHANT, { tenantId: TEST_TENANT, storefrontId: STORE }),
       provider: 'paytiko',
       reason: 'cheaper renewals',
     });
-  const paytikoControl = async <T>(path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${paytiko.url}/__emulator${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`paytiko control ${path} → ${response.status}: ${await response.text()}`);
-    return (await response.json()) as T;
-  };
   /** Moves the Subotiz emulator's clock to a minute past `date`. */
   const advanceSubotizPast = async (date: Date) => {
     const { now } = await subotiz.control<{ now: string }>('/clock');
@@ -145,7 +126,7 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
 
     const error = await callError(storefronts(), storefronts().switchProvider, {
       storefrontId: STORE,
-      ...paytikoBinding(paytiko),
+      ...paytikoBinding(paytiko, MERCHANT, { tenantId: TEST_TENANT, storefrontId: STORE }),
       provider: 'paytiko',
       reason: 'cheaper renewals',
     });
@@ -180,7 +161,7 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
     expect(history[0]!.validUntil).toEqual(history[1]!.validFrom);
     expect(history[1]).toMatchObject({ actor: 'test-admin', reason: 'cheaper renewals', validUntil: undefined });
     // The binding shows references, never the secrets behind them.
-    expect(JSON.stringify(history)).not.toContain(TEST_MERCHANT.password);
+    expect(JSON.stringify(history)).not.toContain(MERCHANT.password);
 
     const messages = keyed(
       STORE,
@@ -233,46 +214,41 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
     ]);
     expect(new Set(messages.map((m) => m.headers.ce_provider))).toEqual(new Set(['subotiz']));
     // Paytiko had nothing to say about it: no webhook at all before B's sale.
-    expect(await paytikoControl<unknown[]>('/webhooks')).toEqual([]);
+    expect(await paytikoControl<unknown[]>(paytiko, '/webhooks')).toEqual([]);
   });
 
   it('a new checkout B goes to Paytiko and activates through Paytiko’s webhooks', async () => {
-    const { customers } = service.clients;
     // Paytiko needs a first and a last name, an E.164 phone and a country.
-    const { customer } = await call(customers, customers.createCustomer, {
-      storefrontId: STORE,
+    customerB = await createPaytikoCustomer(service.clients.customers, STORE, {
       externalRef: 'user-2',
       email: 'grace@example.com',
       name: 'Grace Hopper',
       phone: '+14155550123',
       country: 'US',
-      address: undefined,
     });
     const checkout = await call(
       subs(),
       subs().createCheckoutSession,
-      subscriptionCheckout(STORE, customer!.id, subotiz.planId),
+      subscriptionCheckout(STORE, customerB, subotiz.planId),
     );
     subscriptionB = checkout.subscription!.id;
-    customerB = customer!.id;
     expect(checkout.subscription).toMatchObject({ provider: 'paytiko', status: INCOMPLETE });
     expect(checkout.checkoutSession!.provider).toBe('paytiko');
     const page = checkout.checkoutSession!.nextAction!.redirectUrl ?? '';
     expect(page.startsWith(`${paytiko.url}/hosted/checkout/`)).toBe(true);
 
     // The customer pays on Paytiko's hosted page.
-    const token = page.split('/').pop();
-    await paytikoControl(`/checkout/${token}/pay`, {});
+    await paytikoControls(paytiko).completeHostedCheckout(page);
     const active = await eventually(
       () => subotiz.subscription(subscriptionB),
       (s) => s.status === ACTIVE,
     );
     expect(active.providerRef).toBe(checkout.subscription!.providerRef);
     expect(active.providerRef).toMatch(/^mmbrshp_/);
-    const membership = await paytikoControl<{ status: string }>(`/memberships/${active.providerRef}`);
+    const membership = await paytikoControls(paytiko).membership(active.providerRef);
     expect(membership.status).toBe('Active');
     const { granted } = await call(subotiz.entitlements, subotiz.entitlements.checkEntitlement, {
-      customerId: customer!.id,
+      customerId: customerB,
       featureKey: 'pro',
     });
     expect(granted).toBe(true);
@@ -289,8 +265,10 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
     ]);
     expect(new Set(messages.map((m) => m.headers.ce_provider))).toEqual(new Set(['paytiko']));
     // Activated by a Paytiko webhook (its ActionId is the event's provider_event_id), delivered to our ingress.
-    const deliveries =
-      await paytikoControl<{ event_id: string; membership: string; delivered: boolean }[]>('/webhooks');
+    const deliveries = await paytikoControl<{ event_id: string; membership: string; delivered: boolean }[]>(
+      paytiko,
+      '/webhooks',
+    );
     expect(deliveries.length).toBeGreaterThan(0);
     for (const delivery of deliveries)
       expect(delivery).toMatchObject({ membership: active.providerRef, delivered: true });
@@ -321,15 +299,11 @@ describe('SwitchProvider from Subotiz to Paytiko, end to end', () => {
     expect(payment.code).toBe(grpc.status.UNIMPLEMENTED);
     expect(payment.details).toContain('CreateCheckoutSession.payment');
 
-    const trial = await callError(catalog, catalog.createPlan, {
-      storefrontId: STORE,
-      name: 'Trial again',
-      price: { currencyCode: 'EUR', amountMinor: 999n, amountDecimal: '' },
-      interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
-      trialDays: 7,
-      featureKeys: ['pro'],
-      providerRefs: {},
-    });
+    const trial = await callError(
+      catalog,
+      catalog.createPlan,
+      paytikoPlanRequest(STORE, { name: 'Trial again', trialDays: 7, featureKeys: ['pro'] }),
+    );
     expect(trial.code).toBe(grpc.status.FAILED_PRECONDITION);
     // B was not touched by any of it.
     expect((await subotiz.subscription(subscriptionB)).status).toBe(ACTIVE);

@@ -5,6 +5,7 @@ import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
 import { Payment, PaymentServiceClient } from '../../src/gen/billing/v1/payment';
 import { CreateCheckoutSessionRequest, Subscription, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { emulatorControl } from './emulator-control';
 import { eventually } from './eventually';
 import { storefrontRequest, subscriptionCheckout } from './fixtures';
 import { call, TestService } from './test-service';
@@ -198,16 +199,7 @@ export async function subotizWorld(
       );
       return { id, ref: active.providerRef, checkoutSessionId: checkout.checkoutSession!.id };
     },
-    async control(path, body, method = body === undefined ? 'GET' : 'POST') {
-      const response = await fetch(`${emulator.url}/__emulator${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`emulator ${method} ${path} → ${response.status}: ${text}`);
-      return (text ? JSON.parse(text) : {}) as never;
-    },
+    control: <T>(path: string, body?: unknown, method?: string) => emulatorControl<T>(emulator.url, path, body, method),
     async close() {
       payments.close();
       entitlements.close();

@@ -1,41 +1,31 @@
+import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import {
-  type PaytikoEmulator,
-  type PaytikoEmulatorMerchant,
-  startPaytikoEmulator,
-} from '../../adapters/paytiko/emulator';
-import { tenantEnvPrefix } from '../../src/domain/secret-reference';
-import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import type { PaytikoEmulator, PaytikoEmulatorMerchant } from '../../adapters/paytiko/emulator';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
-import { Invoice, Payment, PaymentServiceClient } from '../../src/gen/billing/v1/payment';
+import { PaymentServiceClient } from '../../src/gen/billing/v1/payment';
 import { CreateCheckoutSessionRequest, Subscription, SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import type { Clock } from '../../src/ports/clock.port';
-import { eventually } from './eventually';
-import { storefrontRequest, subscriptionCheckout } from './fixtures';
+import { subscriptionCheckout } from './fixtures';
 import type { MembershipView } from './paytiko-emulator-bed';
+import {
+  createPaytikoCustomer,
+  createPaytikoPlan,
+  createPaytikoStorefront,
+  paytikoControl,
+  paytikoControls,
+  PaytikoStorefrontOptions,
+  subscriptionReads,
+  SubscriptionReads,
+} from './paytiko-world';
 import { call, TestService } from './test-service';
 
-/**
- * A minimal Paytiko world for the cancellation, reconciliation and webhook tests (until test/support/paytiko-world.ts
- * exists; the integrator may fold the two together): an emulator with one or more merchants, storefronts bound to
- * them over real HTTP, and one clock the service and the emulator share.
+/*
+ * What only the cancellation, reconciliation and webhook tests need beyond paytiko-world.ts: several merchants'
+ * storefronts on one emulator (`paytikoStore`), a service that a test restarts on the same port (`freePort`), and
+ * one clock the service and the emulator share (`SharedClock`).
  */
-
-/** A merchant with fresh credentials and webhook secretKey (the binding reads them from this process's env). */
-export function paytikoMerchant(): PaytikoEmulatorMerchant {
-  return {
-    userName: `api-user-${randomBytes(4).toString('hex')}`,
-    password: `pw-${randomBytes(12).toString('hex')}`,
-    processorKey: '3b241101-e2bb-4255-8caf-4136c566a962',
-    secretKey: `sk-${randomBytes(12).toString('hex')}`,
-  };
-}
-
-export function startPaytiko(merchants: PaytikoEmulatorMerchant[]): Promise<PaytikoEmulator> {
-  return startPaytikoEmulator({ merchants });
-}
 
 /** A port free right now, so that a restarted service listens where the emulator's webhooks already go. */
 export async function freePort(): Promise<number> {
@@ -44,23 +34,6 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** Calls an emulator's `/__emulator/…` control and returns its JSON; throws on a non-2xx. */
-export async function emulatorControl<T = Record<string, unknown>>(
-  emulator: PaytikoEmulator,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const method = body === undefined ? 'GET' : 'POST';
-  const response = await fetch(`${emulator.url}/__emulator${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`emulator ${method} ${path} → ${response.status}: ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
 }
 
 /**
@@ -73,22 +46,22 @@ export class SharedClock {
 
   constructor(private readonly emulator: PaytikoEmulator) {}
 
-  async emulatorNow(): Promise<Date> {
-    return new Date((await emulatorControl<{ now: string }>(this.emulator, '/clock')).now);
+  emulatorNow(): Promise<Date> {
+    return paytikoControls(this.emulator).now();
   }
 
   /** Both clocks to `at` (never back); resolves once the emulator's webhooks about what happened are sent. */
   async moveTo(at: Date): Promise<void> {
     const seconds = Math.ceil((at.getTime() - (await this.emulatorNow()).getTime()) / 1000);
-    if (seconds > 0) await emulatorControl(this.emulator, '/clock/advance', { seconds });
+    if (seconds > 0) await paytikoControls(this.emulator).advanceClock(seconds);
     await this.emulator.idle();
-    const { offset_seconds } = await emulatorControl<{ offset_seconds: number }>(this.emulator, '/clock');
+    const { offset_seconds } = await paytikoControl<{ offset_seconds: number }>(this.emulator, '/clock');
     this.offsetMs = offset_seconds * 1000;
   }
 }
 
 /** A storefront bound to a Paytiko merchant: one monthly plan granting `pro`, one customer. */
-export interface PaytikoStore {
+export interface PaytikoStore extends SubscriptionReads {
   storefrontId: string;
   merchant: PaytikoEmulatorMerchant;
   planId: string;
@@ -101,16 +74,11 @@ export interface PaytikoStore {
   checkoutRequest(customerId?: string): CreateCheckoutSessionRequest;
   /** Checkout (of a new customer unless named) paid on the emulator's hosted page, waited for until ACTIVE. */
   activeSubscription(customerId?: string): Promise<Subscription>;
-  subscription(id: string): Promise<Subscription>;
-  /** Waits until GetSubscription satisfies `done`. */
-  waitFor(id: string, done: (s: Subscription) => boolean): Promise<Subscription>;
-  paymentsOf(subscriptionId: string): Promise<Payment[]>;
-  invoicesOf(subscriptionId: string): Promise<Invoice[]>;
   /** CheckEntitlement of the plan's feature for the customer (default: the store's). */
   entitled(customerId?: string): Promise<boolean>;
   /** A merchant API call (what its back office does), with a fresh token. */
   paytiko(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-  /** GET membership, as Paytiko answers it. */
+  /** GET membership, as Paytiko's API answers it to the merchant. */
   membership(key: string): Promise<MembershipView>;
   close(): void;
 }
@@ -120,62 +88,25 @@ export async function paytikoStore(
   serviceNow: TestService | (() => TestService),
   emulator: PaytikoEmulator,
   merchant: PaytikoEmulatorMerchant,
-  options: { storefrontId: string; tenantId?: string; providerConfig?: Record<string, string> },
+  options: PaytikoStorefrontOptions,
 ): Promise<PaytikoStore> {
   const { storefrontId } = options;
-  const tenantId = options.tenantId ?? 'tenant-a';
-  // Each storefront its own variables (under its tenant's prefix), so two merchants' secrets never mix.
-  const variable = (name: string) =>
-    `${tenantEnvPrefix(tenantId)}PAYTIKO_${storefrontId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${name}`;
-  const secrets = { username: merchant.userName, password: merchant.password, webhook_secret: merchant.secretKey };
-  const secretRefs: Record<string, string> = {};
-  for (const [name, value] of Object.entries(secrets)) {
-    process.env[variable(name.toUpperCase())] = value;
-    secretRefs[name] = `env:${variable(name.toUpperCase())}`;
-  }
   const current = typeof serviceNow === 'function' ? serviceNow : () => serviceNow;
   const { storefronts, catalog } = current().clients;
   const customers = () => current().clients.customers;
   const subs = () => current().clients.subscriptions;
-  await call(
-    storefronts,
-    storefronts.createStorefront,
-    storefrontRequest(storefrontId, {
-      tenantId,
-      provider: 'paytiko',
-      providerConfig: {
-        base_url: emulator.url,
-        processor_key: merchant.processorKey,
-        return_url: 'https://shop.example/thanks',
-        ...options.providerConfig,
-      },
-      secretRefs,
-    }),
-  );
-  const { plan } = await call(catalog, catalog.createPlan, {
-    storefrontId,
-    name: 'Pro monthly',
-    price: { currencyCode: 'EUR', amountMinor: 999n, amountDecimal: '' },
-    interval: { unit: IntervalUnit.INTERVAL_UNIT_MONTH, count: 1 },
-    trialDays: 0,
-    featureKeys: ['pro'],
-    providerRefs: {},
-  });
-  const newCustomer = async () => {
+  await createPaytikoStorefront(storefronts, emulator, merchant, options);
+  const planId = await createPaytikoPlan(catalog, storefrontId, { name: 'Pro monthly', featureKeys: ['pro'] });
+  const newCustomer = () => {
     const ref = randomBytes(4).toString('hex');
-    const { customer } = await call(customers(), customers().createCustomer, {
-      storefrontId,
+    return createPaytikoCustomer(customers(), storefrontId, {
       externalRef: `user-${ref}`,
       email: `ada.${ref}@example.com`,
-      name: 'Ada Lovelace',
       phone: '+447700900123',
       country: 'GB',
-      address: undefined,
     });
-    return customer!.id;
   };
   const customerId = await newCustomer();
-  const grpc = await import('@grpc/grpc-js');
   // Clients of the service listening now: a restarted one has a new gRPC port.
   let clients: { port: number; payments: PaymentServiceClient; entitlements: EntitlementServiceClient } | undefined;
   const clientsNow = () => {
@@ -212,37 +143,23 @@ export async function paytikoStore(
   };
 
   const store: PaytikoStore = {
+    ...subscriptionReads(subs, () => clientsNow().payments),
     storefrontId,
     merchant,
-    planId: plan!.id,
+    planId,
     customerId,
     payments: () => clientsNow().payments,
     entitlements: () => clientsNow().entitlements,
     newCustomer,
-    checkoutRequest: (forCustomer = customerId) => subscriptionCheckout(storefrontId, forCustomer, plan!.id),
+    checkoutRequest: (forCustomer = customerId) => subscriptionCheckout(storefrontId, forCustomer, planId),
     async activeSubscription(forCustomer) {
       const request = store.checkoutRequest(forCustomer ?? (await newCustomer()));
       const checkout = await call(subs(), subs().createCheckoutSession, request);
-      const token = checkout.checkoutSession!.url.split('/').pop();
-      await emulatorControl(emulator, `/checkout/${token}/pay`, {});
+      await paytikoControls(emulator).completeHostedCheckout(checkout.checkoutSession!.url);
       return store.waitFor(
         checkout.subscription!.id,
         (s) => s.status === SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE,
       );
-    },
-    async subscription(id) {
-      return (await call(subs(), subs().getSubscription, { subscriptionId: id })).subscription!;
-    },
-    waitFor: (id, done) => eventually(() => store.subscription(id), done),
-    async paymentsOf(subscriptionId) {
-      const request = { storefrontId: '', customerId: '', subscriptionId, pageSize: 50, pageToken: '' };
-      const { payments } = clientsNow();
-      return (await call(payments, payments.listPayments, request)).payments;
-    },
-    async invoicesOf(subscriptionId) {
-      const request = { subscriptionId, customerId: '', pageSize: 50, pageToken: '' };
-      const { payments } = clientsNow();
-      return (await call(payments, payments.listInvoices, request)).invoices;
     },
     async entitled(forCustomer = customerId) {
       const request = { customerId: forCustomer, featureKey: 'pro' };

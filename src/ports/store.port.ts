@@ -364,6 +364,8 @@ export interface ScheduledActionRepository {
   cancel(kind: string, subjectId: string): Promise<boolean>;
   /** The pending action of (kind, subject), if any. */
   pending(kind: string, subjectId: string): Promise<ScheduledAction | undefined>;
+  /** The most recently scheduled action of (kind, subject), whatever its status (pending, done, failed), if any. */
+  latest(kind: string, subjectId: string): Promise<ScheduledAction | undefined>;
   /**
    * Adds `entries` to the pending action's payload, leaving its due time, attempts and lease as they are (a run in
    * flight still completes it). The action as it now is; undefined when none is pending.

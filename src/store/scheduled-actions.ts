@@ -69,6 +69,15 @@ export class KnexScheduledActions implements ScheduledActionRepository {
     const row = await this.db('scheduled_actions').where({ kind, subject_id: subjectId, status: 'pending' }).first();
     return row ? toScheduledAction(row) : undefined;
   }
+
+  async latest(kind: string, subjectId: string): Promise<ScheduledAction | undefined> {
+    // A pending one is the latest by definition (one per subject); among the others, the last one written.
+    const row = await this.db('scheduled_actions')
+      .where({ kind, subject_id: subjectId })
+      .orderByRaw("(status = 'pending') DESC, created_at DESC, updated_at DESC")
+      .first();
+    return row ? toScheduledAction(row) : undefined;
+  }
 }
 
 export function toScheduledAction(row: Row): ScheduledAction {

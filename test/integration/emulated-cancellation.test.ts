@@ -21,15 +21,23 @@ const CANCELED = SubscriptionStatus.SUBSCRIPTION_STATUS_CANCELED;
  */
 describe('cancel at period end, emulated by our scheduler', () => {
   const fake = fakeProvider('fakeemu', { cancelAtPeriodEnd: 'emulated' });
+  /** One that shows its charges and can refund them. */
+  const refunding = fakeProvider('fakeemr', {
+    cancelAtPeriodEnd: 'emulated',
+    refunds: true,
+    invoicesWithSubscription: true,
+  });
   let db: TestDatabase;
   let service: TestService;
   let store: FakeStorefront;
+  let refundingStore: FakeStorefront | undefined;
+  let laterStore: FakeStorefront | undefined;
   let offsetMs = 0;
   const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
   const start = () =>
     startTestService(
       { DATABASE_URL: db.url, ...FAST_WEBHOOKS, SCHEDULER_POLL_INTERVAL_MS: '100' },
-      { clock, extraProviders: [fake.module] },
+      { clock, extraProviders: [fake.module, refunding.module] },
     );
   const pendingActions = (subscriptionId: string) =>
     withClient(db.url, async (c) => {
@@ -59,11 +67,19 @@ describe('cancel at period end, emulated by our scheduler', () => {
   const scheduleCancel = (subscriptionId: string) =>
     call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: true, reason: 'moving' });
   /** Moves our clock, and the fake's when it is behind, to `at`. */
-  const moveTo = async (at: Date) => {
+  const moveTo = async (at: Date, provider = fake) => {
     offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
-    const ahead = (at.getTime() - fake.now().getTime()) / 1000;
-    if (ahead > 0) await fake.advanceClock(ahead);
+    const ahead = (at.getTime() - provider.now().getTime()) / 1000;
+    if (ahead > 0) await provider.advanceClock(ahead);
   };
+  const auditActions = (subscriptionId: string, like: string) =>
+    withClient(db.url, async (c) => {
+      const { rows } = await c.query('SELECT action FROM audit_log WHERE resource_id = $1 AND action LIKE $2', [
+        subscriptionId,
+        like,
+      ]);
+      return (rows as { action: string }[]).map((r) => r.action);
+    });
   const inboxSettled = () =>
     eventually(
       () =>
@@ -82,6 +98,8 @@ describe('cancel at period end, emulated by our scheduler', () => {
 
   afterAll(async () => {
     store?.close();
+    refundingStore?.close();
+    laterStore?.close();
     await service?.close();
     await db?.drop();
   });
@@ -216,5 +234,67 @@ describe('cancel at period end, emulated by our scheduler', () => {
     const types = await eventTypesOf(service, subscription.id);
     expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
     expect(await pendingActions(subscription.id)).toHaveLength(0);
+  });
+
+  it('once the provider was told, a revoke stays refused and a repeated cancel keeps the marker, though the job ran out of attempts', async () => {
+    // A storefront on the service as it now is (the one above talks to the service before its restart).
+    laterStore = await fakeStorefront(service, fake, 'fake-emulated-later');
+    const subscription = await laterStore.activeSubscription();
+    await scheduleCancel(subscription.id);
+    // The job marked the provider as told, then its provider calls failed until it ran out of attempts.
+    await withClient(db.url, (c) =>
+      c.query(
+        `UPDATE scheduled_actions SET status = 'failed', attempts = 5, last_error = 'provider unavailable',
+                payload = payload || '{"provider_cancel_sent_at": "2026-01-01T00:00:00.000Z"}'::jsonb
+          WHERE subject_id = $1 AND kind = 'subscription.cancel_at_period_end' AND status = 'pending'`,
+        [subscription.id],
+      ),
+    );
+    const error = await callError(subs(), subs().revokeCancellation, { subscriptionId: subscription.id });
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.details).toContain('the provider was already told to cancel');
+    expect(await laterStore.subscription(subscription.id)).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
+
+    // Asked again, the cancellation is scheduled anew with what the failed one knew.
+    await scheduleCancel(subscription.id);
+    const [again] = await pendingActions(subscription.id);
+    expect(again!.payload).toMatchObject({ provider_cancel_sent_at: '2026-01-01T00:00:00.000Z', reason: 'moving' });
+    const still = await callError(subs(), subs().revokeCancellation, { subscriptionId: subscription.id });
+    expect(still.code).toBe(grpc.status.FAILED_PRECONDITION);
+  });
+
+  it("a late renewal is refunded and recorded even when the provider's cancellation ended ours before the job finished", async () => {
+    await moveTo(clock.now(), refunding);
+    refundingStore = await fakeStorefront(service, refunding, 'fake-emulated-refunds');
+    const subscription = await refundingStore.activeSubscription();
+    const periodEnd = subscription.currentPeriodEnd!;
+    await scheduleCancel(subscription.id);
+    // The provider renews (and charges) before our job runs; the renewal is withheld.
+    await refunding.advanceClock((periodEnd.getTime() + 60_000 - refunding.now().getTime()) / 1000);
+    await inboxSettled();
+
+    // The job runs past our period end: it cancels at the provider, whose webhook ends ours (nothing holds it past
+    // the period end) while the job's refund is still in flight.
+    const refundInFlight = refunding.holdNext('refund');
+    await moveTo(new Date(periodEnd.getTime() + 1_000), refunding);
+    await refundInFlight.reached;
+    try {
+      expect(refunding.subscription(subscription.providerRef).status).toBe('CANCELED');
+      await refunding.sendState(refunding.subscription(subscription.providerRef), 'canceled');
+      await refundingStore.waitFor(subscription.id, (s) => s.status === CANCELED);
+    } finally {
+      refundInFlight.release();
+    }
+
+    await eventually(
+      () => auditActions(subscription.id, 'LateCancellationRenewal%'),
+      (actions) => actions.length > 0,
+    );
+    expect(await auditActions(subscription.id, 'LateCancellationRenewal%')).toEqual([
+      'LateCancellationRenewalRefunded',
+    ]);
+    expect(refunding.refunds).toHaveLength(1);
+    const types = await eventTypesOf(service, subscription.id);
+    expect(types).not.toContain('billing.subscription.renewed');
   });
 });

@@ -415,6 +415,31 @@ describe('core for a notification-style provider (through the fake)', () => {
     expect((await updating).customer!.name).toBe('Ada King');
   });
 
+  it('UpdateCustomer changed meanwhile is re-read and sent to the providers again, not answered ABORTED', async () => {
+    const store = stores.notify;
+    const { customers } = service.clients;
+    const before = (await call(customers, customers.getCustomer, { customerId: store.customerId })).customer!;
+    const asking = store.fake.holdNext('updateCustomer');
+    const updating = call(customers, customers.updateCustomer, {
+      customerId: store.customerId,
+      name: 'Ada Byron',
+      address: undefined,
+    });
+    await asking.reached;
+    // Another change commits while the providers are being told (the phone, here).
+    await query('update customers set phone = $2, version = version + 1 where id = $1', [
+      store.customerId,
+      '+442079460001',
+    ]);
+    asking.release();
+    const updated = (await updating).customer!;
+    expect(updated).toMatchObject({ name: 'Ada Byron', phone: '+442079460001' });
+    expect(Number(updated.version)).toBe(Number(before.version) + 2);
+    // The providers were told again, with the change made meanwhile.
+    const sent = store.fake.calls.filter((c) => c.operation === 'updateCustomer').at(-1);
+    expect(sent?.detail).toMatchObject({ name: 'Ada Byron', phone: '+442079460001' });
+  });
+
   it('an adapter’s own INVALID_ARGUMENT leaves nothing behind: no subscription, no event, and the key retries cleanly', async () => {
     const store = stores.notify;
     const key = { 'idempotency-key': 'checkout-refused-once' };

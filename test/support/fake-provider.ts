@@ -360,6 +360,7 @@ export class FakeProvider {
       ...(this.features.refunds && {
         refund: async (ctx, request) => {
           this.record('refund', ctx, request);
+          await this.passGate('refund', request);
           const known = this.refunds.find((r) => r.ref === `fref_${request.refundId}`);
           if (known) return known;
           const refund: ProviderRefundState = {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import type { Storefront } from '../../domain/storefront';
 import { isTerminal, Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
-import type { Repositories, ScheduledAction, UnitOfWork } from '../../ports/store.port';
+import type { ActorContext, Repositories, ScheduledAction, UnitOfWork } from '../../ports/store.port';
 import {
   CANCEL_AT_PERIOD_END,
   cancellationDue,
@@ -11,7 +12,16 @@ import {
   providerCancelSentAt,
 } from '../engine/emulated-cancellation';
 import type { ProviderEventApplier } from '../inbound/provider-events';
-import { LateRenewal, lateRenewalOf, recordLateRenewal, refundLateRenewal } from './late-cancellation-renewal';
+import {
+  LATE_RENEWAL_SETTLED_AT,
+  LateRenewal,
+  lateRenewalAgain,
+  lateRenewalOf,
+  noteOf,
+  recordLateRenewal,
+  refundLateRenewal,
+  unsettledLateRenewal,
+} from './late-cancellation-renewal';
 import { applyOwnChange } from '../engine/subscription-changes';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
@@ -47,7 +57,14 @@ export class EmulatedCancellations {
   private async run(action: ScheduledAction, signal: AbortSignal): Promise<ActionOutcome> {
     const reads = this.uow.reads;
     const seen = await reads.subscriptions.get(action.subjectId);
-    if (!seen || isTerminal(seen.status) || !seen.cancelAtPeriodEnd) return 'done';
+    if (!seen) return 'done';
+    // Ended meanwhile (past our period end the provider's own cancellation is no longer held): a late renewal this
+    // job found after telling the provider is still refunded or reported.
+    const noted = unsettledLateRenewal(action.payload);
+    if (isTerminal(seen.status) && noted && providerCancelSentAt(action.payload)) {
+      return this.settleAfterEnd(seen, action, noted, signal);
+    }
+    if (isTerminal(seen.status) || !seen.cancelAtPeriodEnd) return 'done';
     const now = this.clock.now();
     let canceledAt = providerCanceledAt(action.payload);
     // Once the provider ended it, ours ends exactly at the period end; otherwise the provider is told just before.
@@ -73,8 +90,16 @@ export class EmulatedCancellations {
       canceledAt = providerCanceledAt(marked.payload);
     }
     if (!canceledAt) ({ renewal, canceledAt } = await this.cancelAtProvider(connection, seen, action));
+    // An earlier run found a renewal and ended before recording it (its refund failed, say): refunded now.
+    else if (noted) renewal = await this.renewalNoted(connection, seen, action, noted);
     return this.uow.transaction(async (repos): Promise<ActionOutcome> => {
       const locked = (await repos.subscriptions.get(seen.id, { forUpdate: true }))!;
+      const source = { actor: ACTOR, correlationId: action.id };
+      if (isTerminal(locked.status) && renewal) {
+        // Ended meanwhile by the provider's cancellation: the renewal found is recorded all the same.
+        await this.recordRenewal(repos, storefront, connection, locked, renewal, source);
+        return 'done';
+      }
       if (isTerminal(locked.status) || !locked.cancelAtPeriodEnd) return 'done';
       const at = this.clock.now();
       const periodEnd = locked.currentPeriodEnd;
@@ -85,7 +110,6 @@ export class EmulatedCancellations {
         await this.moveTo(repos, locked, periodEnd, { ...pending?.payload, ...told });
         return 'done';
       }
-      const source = { actor: ACTOR, correlationId: action.id };
       // Access ends with the period that was paid for, not when the provider's cancellation webhook arrives.
       const { subscription } = await applyOwnChange(
         repos,
@@ -96,16 +120,66 @@ export class EmulatedCancellations {
         at,
         connection.provider.features.entitlements,
       );
-      if (renewal) {
-        const origin = {
-          provider: seen.provider,
-          storefront,
-          correlationId: action.id,
-          features: connection.provider.features,
-        };
-        await recordLateRenewal(repos, this.applier, origin, subscription, renewal, source, this.logger);
-      }
+      if (renewal) await this.recordRenewal(repos, storefront, connection, subscription, renewal, source);
       return 'done';
+    });
+  }
+
+  /**
+   * A late renewal noted by an earlier run that ended before recording it, on a subscription that ended since: its
+   * charge refunded where the provider can (the same refund id, so never twice), and recorded.
+   */
+  private async settleAfterEnd(
+    seen: Subscription,
+    action: ScheduledAction,
+    noted: { paymentRef?: string },
+    signal: AbortSignal,
+  ): Promise<ActionOutcome> {
+    const reads = this.uow.reads;
+    const storefront = (await reads.storefronts.get(seen.storefrontId))!;
+    const connection = await this.gateway.connect(reads, storefront, seen.provider, {
+      signal,
+      idempotencyKey: action.id,
+    });
+    const renewal = await this.renewalNoted(connection, seen, action, noted);
+    return this.uow.transaction(async (repos): Promise<ActionOutcome> => {
+      const locked = (await repos.subscriptions.get(seen.id, { forUpdate: true }))!;
+      const source = { actor: ACTOR, correlationId: action.id };
+      await this.recordRenewal(repos, storefront, connection, locked, renewal, source);
+      return 'done';
+    });
+  }
+
+  /** The late renewal an earlier run noted, as the provider shows it now, refunded where it can be (same refund id). */
+  private async renewalNoted(
+    connection: ProviderConnection,
+    seen: Subscription,
+    action: ScheduledAction,
+    noted: { paymentRef?: string },
+  ): Promise<LateRenewal> {
+    const fresh = await connection.operation('getSubscription')(connection.ctx, await handleOf(this.uow.reads, seen));
+    const renewal = lateRenewalAgain(fresh, seen.currentPeriodEnd, noted);
+    return refundLateRenewal(connection, seen, renewal, action.id);
+  }
+
+  /** Records a late renewal, and marks it settled on the scheduled cancellation in the same transaction. */
+  private async recordRenewal(
+    repos: Repositories,
+    storefront: Storefront,
+    connection: ProviderConnection,
+    subscription: Subscription,
+    renewal: LateRenewal,
+    source: ActorContext,
+  ): Promise<void> {
+    const origin = {
+      provider: subscription.provider,
+      storefront,
+      correlationId: source.correlationId,
+      features: connection.provider.features,
+    };
+    await recordLateRenewal(repos, this.applier, origin, subscription, renewal, source, this.logger);
+    await repos.scheduledActions.annotate(CANCEL_AT_PERIOD_END, subscription.id, {
+      [LATE_RENEWAL_SETTLED_AT]: this.clock.now().toISOString(),
     });
   }
 
@@ -139,6 +213,7 @@ export class EmulatedCancellations {
     const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
     let renewal = end ? lateRenewalOf(fresh, end) : undefined;
     let canceled = fresh?.status === 'CANCELED' ? fresh : undefined;
+    if (renewal) await this.note(seen, renewal);
     if (!canceled) {
       const reason = typeof action.payload.reason === 'string' ? action.payload.reason : '';
       const outcome = await connection.operation('cancelSubscription')(connection.ctx, handle, {
@@ -147,12 +222,22 @@ export class EmulatedCancellations {
       });
       // `accepted`: the provider confirms later (its webhook is held); the run at period end asks it again.
       if (outcome.kind === 'applied') {
-        if (end && !renewal) renewal = lateRenewalOf(outcome.state, end);
+        if (end && !renewal) {
+          renewal = lateRenewalOf(outcome.state, end);
+          if (renewal) await this.note(seen, renewal);
+        }
         if (outcome.state.status === 'CANCELED') canceled = outcome.state;
       }
     }
     if (renewal) renewal = await refundLateRenewal(connection, seen, renewal, action.id);
     return { renewal, canceledAt: canceled && (canceled.canceledAt ?? this.clock.now()).toISOString() };
+  }
+
+  /** Notes a late renewal on the scheduled cancellation before its refund is asked for (see LATE_RENEWAL). */
+  private async note(seen: Subscription, renewal: LateRenewal): Promise<void> {
+    await this.uow.transaction((repos) =>
+      repos.scheduledActions.annotate(CANCEL_AT_PERIOD_END, seen.id, noteOf(renewal)),
+    );
   }
 
   private async moveTo(repos: Repositories, subscription: Subscription, dueAt: Date, payload: Record<string, unknown>) {

@@ -18,6 +18,45 @@ export interface LateRenewal {
 }
 
 /**
+ * The scheduled cancellation's payload key for a late renewal it found (with the charge's reference when the provider
+ * named one), noted before the refund is asked for: a run that ends early (the refund failed, or the provider's own
+ * cancellation ended ours first) leaves it there, so the next run still refunds or reports it.
+ */
+export const LATE_RENEWAL = 'late_renewal';
+
+/** The payload key saying the noted late renewal was refunded or reported (recorded with the subscription's end). */
+export const LATE_RENEWAL_SETTLED_AT = 'late_renewal_settled_at';
+
+/** The payload entries noting `renewal` on the scheduled cancellation. */
+export function noteOf(renewal: LateRenewal): Record<string, unknown> {
+  return { [LATE_RENEWAL]: { payment_ref: renewal.payment?.ref ?? null } };
+}
+
+/** A late renewal noted on the scheduled cancellation and not yet refunded or reported, or undefined. */
+export function unsettledLateRenewal(
+  payload: Record<string, unknown> | undefined,
+): { paymentRef?: string } | undefined {
+  const noted = payload?.[LATE_RENEWAL];
+  if (!noted || typeof noted !== 'object' || payload?.[LATE_RENEWAL_SETTLED_AT]) return undefined;
+  const ref = (noted as Record<string, unknown>).payment_ref;
+  return { paymentRef: typeof ref === 'string' ? ref : undefined };
+}
+
+/**
+ * The noted late renewal as the provider shows it now: its charge found again by reference (or, failing that, as a
+ * late renewal of the period), else without a charge (then it is reported for a refund by hand).
+ */
+export function lateRenewalAgain(
+  fresh: ProviderSubscriptionState | undefined,
+  ourPeriodEnd: Date | undefined,
+  noted: { paymentRef?: string },
+): LateRenewal {
+  const payment = noted.paymentRef ? fresh?.payments?.find((p) => p.ref === noted.paymentRef) : undefined;
+  if (payment) return { payment };
+  return (ourPeriodEnd && lateRenewalOf(fresh, ourPeriodEnd)) || {};
+}
+
+/**
  * Whether the provider renewed past our period end before the late cancellation reached it: a period starting at or
  * after our period end, or a successful charge after it. The charge is named when the provider showed one.
  */

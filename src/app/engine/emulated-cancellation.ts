@@ -24,6 +24,15 @@ export const PROVIDER_CANCELED_AT = 'provider_canceled_at';
  */
 export const PROVIDER_CANCEL_SENT_AT = 'provider_cancel_sent_at';
 
+/**
+ * The latest scheduled cancellation of the subscription, whatever its status: one that used up its attempts after the
+ * provider was told still carries that marker, which must neither let a revoke through nor be lost when it is
+ * scheduled again.
+ */
+export function latestCancellation(repos: Pick<Repositories, 'scheduledActions'>, subscriptionId: string) {
+  return repos.scheduledActions.latest(CANCEL_AT_PERIOD_END, subscriptionId);
+}
+
 /** When the scheduled cancellation runs for a period ending at `periodEnd` (now, when that is already past). */
 export function cancellationDue(periodEnd: Date, now: Date): Date {
   return new Date(Math.max(now.getTime(), periodEnd.getTime() - CANCEL_AHEAD_MS));
@@ -56,7 +65,9 @@ export async function holdUntilPeriodEnd(
   const end = current.currentPeriodEnd;
   if (observed.status !== 'CANCELED' || !current.cancelAtPeriodEnd || isTerminal(current.status)) return observed;
   if (!end || end <= now) return observed;
-  const pending = await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, current.id);
+  // Whatever its status: markers of one that ran out of attempts are carried into the one scheduled again.
+  const latest = await latestCancellation(repos, current.id);
+  const pending = latest?.status === 'pending' ? latest : undefined;
   if (!providerCanceledAt(pending?.payload) || pending?.dueAt.getTime() !== end.getTime()) {
     await repos.scheduledActions.schedule({
       kind: CANCEL_AT_PERIOD_END,
@@ -64,8 +75,8 @@ export async function holdUntilPeriodEnd(
       storefrontId: current.storefrontId,
       dueAt: end,
       payload: {
-        ...pending?.payload,
-        [PROVIDER_CANCELED_AT]: providerCanceledAt(pending?.payload) ?? (observed.canceledAt ?? now).toISOString(),
+        ...latest?.payload,
+        [PROVIDER_CANCELED_AT]: providerCanceledAt(latest?.payload) ?? (observed.canceledAt ?? now).toISOString(),
       },
     });
   }
@@ -93,12 +104,15 @@ export async function withholdRenewal(
     ? observed.currentPeriodStart >= end
     : observed.currentPeriodEnd !== undefined && observed.currentPeriodEnd > end;
   if (!renewed) return observed;
-  if (!(await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, current.id))) {
+  const latest = await latestCancellation(repos, current.id);
+  if (latest?.status !== 'pending') {
+    // Scheduled again with what the last one knew (that the provider was told, the reason), not from scratch.
     await repos.scheduledActions.schedule({
       kind: CANCEL_AT_PERIOD_END,
       subjectId: current.id,
       storefrontId: current.storefrontId,
       dueAt: now,
+      payload: latest?.payload,
     });
   }
   const { currentPeriodStart: _start, currentPeriodEnd: _end, trialEnd: _trial, ...rest } = observed;

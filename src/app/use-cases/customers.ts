@@ -84,6 +84,24 @@ export class CustomerUseCases {
     validateProfile(v, input);
     v.check();
 
+    for (let attempt = 1; ; attempt++) {
+      const written = await this.updateOnce(input, ctx, attempt);
+      if (written) return written;
+      if (attempt >= UPDATE_ATTEMPTS) {
+        throw new DomainError(
+          'ABORTED',
+          `customer '${input.customerId}' changed while its providers were updated; retry`,
+        );
+      }
+    }
+  }
+
+  /**
+   * One pass of UpdateCustomer: read, check, tell the providers, write. Undefined when the customer changed meanwhile
+   * (another update, a provider reference learnt at checkout): what the providers were sent is then no longer the
+   * whole story, so the caller's pass is redone from the new version, and the providers told again.
+   */
+  private async updateOnce(input: UpdateCustomerInput, ctx: CallContext, attempt: number) {
     const current = await this.load(this.uow.reads, input.customerId);
     await this.refuseEmailClash(this.uow.reads, current, input.email);
     const next: Customer = {
@@ -99,15 +117,13 @@ export class CustomerUseCases {
     const storefront = await this.storefront(this.uow.reads, next.storefrontId);
     // Every local check passed; the providers are told before anything is written, with no transaction open and
     // no row locked while they answer: a provider refusing the change (its own rules) leaves ours as it was.
-    await this.sendToProviders(storefront, next, ctx);
+    // A pass redone sends other details, so not under the idempotency key of the first (a provider would replay it).
+    const key = ctx.idempotencyKey && attempt > 1 ? `${ctx.idempotencyKey}.${attempt}` : ctx.idempotencyKey;
+    await this.sendToProviders(storefront, next, { ...ctx, idempotencyKey: key });
 
-    return this.uow.transaction(async (repos) => {
+    return this.uow.transaction(async (repos): Promise<Customer | undefined> => {
       const locked = await this.load(repos, input.customerId, true);
-      // Changed meanwhile (another update, a provider reference learnt at checkout): what the providers were sent is
-      // no longer the whole story; the caller retries on the new version.
-      if (locked.version !== current.version || !sameRefs(locked.providerRefs, current.providerRefs)) {
-        throw new DomainError('ABORTED', `customer '${current.id}' changed while its providers were updated; retry`);
-      }
+      if (locked.version !== current.version || !sameRefs(locked.providerRefs, current.providerRefs)) return undefined;
       await this.refuseEmailClash(repos, locked, input.email);
       const written = { ...next, updatedAt: this.clock.now() };
       await repos.customers.update(written);
@@ -211,6 +227,9 @@ export class CustomerUseCases {
     });
   }
 }
+
+/** Passes of UpdateCustomer before it answers ABORTED: a change meanwhile is re-read and re-sent twice at most. */
+const UPDATE_ATTEMPTS = 3;
 
 function validateProfile(v: Validator, input: Partial<CreateCustomerInput>): void {
   v.maxLength('external_ref', input.externalRef, 200)

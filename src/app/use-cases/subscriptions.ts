@@ -14,6 +14,7 @@ import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import {
   CANCEL_AT_PERIOD_END,
+  latestCancellation,
   cancellationDue,
   providerCanceledAt,
   providerCancelSentAt,
@@ -175,13 +176,16 @@ export class SubscriptionUseCases {
       const locked = (await repos.subscriptions.get(current.id, { forUpdate: true }))!;
       if (isTerminal(locked.status))
         throw failedPrecondition(`subscription '${locked.id}' is already ${locked.status}`);
-      const pending = await repos.scheduledActions.pending(CANCEL_AT_PERIOD_END, locked.id);
+      // Whatever its status: one that ran out of attempts after the provider was told still says so.
+      const latest = await latestCancellation(repos, locked.id);
       if (locked.cancelAtPeriodEnd === schedule) {
-        // Asked again while scheduled: an action that ran out of attempts is scheduled anew.
-        if (schedule && !pending) await this.scheduleCancellation(repos, locked, reason, this.clock.now());
+        // Asked again while scheduled: an action that ran out of attempts is scheduled anew, keeping what it knew.
+        if (schedule && latest?.status !== 'pending') {
+          await this.scheduleCancellation(repos, locked, reason, this.clock.now(), latest?.payload);
+        }
         return locked;
       }
-      if (!schedule) refuseRevokeOnceTold(locked, pending?.payload);
+      if (!schedule) refuseRevokeOnceTold(locked, latest?.payload);
       if (schedule && !locked.currentPeriodEnd) {
         throw failedPrecondition(`subscription '${locked.id}' has no current period to end`);
       }
@@ -201,13 +205,19 @@ export class SubscriptionUseCases {
     }, ctx);
   }
 
-  private async scheduleCancellation(repos: Repositories, subscription: Subscription, reason: string, now: Date) {
+  private async scheduleCancellation(
+    repos: Repositories,
+    subscription: Subscription,
+    reason: string,
+    now: Date,
+    carried: Record<string, unknown> = {},
+  ) {
     await repos.scheduledActions.schedule({
       kind: CANCEL_AT_PERIOD_END,
       subjectId: subscription.id,
       storefrontId: subscription.storefrontId,
       dueAt: cancellationDue(subscription.currentPeriodEnd!, now),
-      payload: { reason },
+      payload: { ...carried, reason: reason || carried.reason || '' },
     });
   }
 

@@ -182,6 +182,27 @@ describe('cancel at period end, emulated by our scheduler', () => {
     expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
   });
 
+  it("a provider's cancel reported only after our period is over ends ours dated at the period end, not when it cancelled", async () => {
+    const subscription = await store.activeSubscription();
+    const periodEnd = subscription.currentPeriodEnd!;
+    await scheduleCancel(subscription.id);
+    // The provider cancels mid-period on its own (its dashboard) and says nothing yet.
+    const midPeriod = new Date(periodEnd.getTime() - 10 * 86_400_000);
+    const cancelled = fake.update(subscription.providerRef, { status: 'CANCELED', canceledAt: midPeriod });
+    // Our job comes due and asks the provider; it is held there while the provider's webhook finally arrives.
+    const asking = fake.holdNext('getSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
+    await moveTo(new Date(periodEnd.getTime() + 60_000));
+    await asking.reached;
+    expect(await fake.sendState(cancelled, 'canceled')).toBe(200);
+    const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
+    asking.release();
+    // The customer paid for the whole period: that is when access ended, whoever ended it first.
+    expect(ended.endedAt).toEqual(periodEnd);
+    await inboxSettled();
+    const types = await eventTypesOf(service, subscription.id);
+    expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
+  });
+
   it('schedules and revokes on our side only, and cancels at the provider just before the period ends, across a restart', async () => {
     const subscription = await store.activeSubscription();
     const periodEnd = subscription.currentPeriodEnd!;

@@ -53,8 +53,8 @@ export function providerCancelSentAt(payload: Record<string, unknown> | undefine
 /**
  * A provider report of CANCELED for a subscription whose emulated cancel at period end is scheduled, before our
  * period end: the customer paid for the whole period, so it is held (status unchanged, still entitled) and the
- * scheduled cancellation, marked as done at the provider, ends it at `current_period_end`. Any other report is
- * returned as it is.
+ * scheduled cancellation, marked as done at the provider, ends it at `current_period_end`. A CANCELED reported once
+ * our period is over ends it, dated at `current_period_end`. Any other report is returned as it is.
  */
 export async function holdUntilPeriodEnd(
   repos: Repositories,
@@ -64,7 +64,10 @@ export async function holdUntilPeriodEnd(
 ): Promise<ObservedSubscription> {
   const end = current.currentPeriodEnd;
   if (observed.status !== 'CANCELED' || !current.cancelAtPeriodEnd || isTerminal(current.status)) return observed;
-  if (!end || end <= now) return observed;
+  if (!end) return observed;
+  // Reported once our period is over (a webhook that waited, a sweep): it ends, but at the end of the period the
+  // customer paid for, not at the moment the provider cancelled (ahead of the boundary, by our own job or not).
+  if (end <= now) return { ...observed, endedAt: end };
   // Whatever its status: markers of one that ran out of attempts are carried into the one scheduled again.
   const latest = await latestCancellation(repos, current.id);
   const pending = latest?.status === 'pending' ? latest : undefined;

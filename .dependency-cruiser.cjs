@@ -86,6 +86,15 @@ function withExceptions(rule) {
   return [main, ...perSource, ...typeOnly];
 }
 
+/** A layer of src/ that may import, within the repo, only itself and the `allowed` layers of src/. */
+const standsOn = (name, comment, layer, allowed) => ({
+  name,
+  severity: 'error',
+  comment,
+  from: { path: `^src/${layer}/` },
+  to: { path: '^(src|adapters|scripts)/', pathNot: `^src/(${[layer, ...allowed].join('|')})/` },
+});
+
 const rules = [
   {
     name: 'no-circular',
@@ -122,20 +131,18 @@ const rules = [
     from: { path: '^src/domain/' },
     to: { dependencyTypes: ['core'], path: IO_BUILTINS },
   },
-  {
-    name: 'ports-depend-on-domain-only',
-    severity: 'error',
-    comment: 'Ports are the interfaces the core needs; they speak in domain types only.',
-    from: { path: '^src/ports/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/(ports|domain)/' },
-  },
-  {
-    name: 'app-depends-on-domain-and-ports',
-    severity: 'error',
-    comment: 'Use cases and the engine reach stores, transports and providers only through ports.',
-    from: { path: '^src/app/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/(app|domain|ports)/' },
-  },
+  standsOn(
+    'ports-depend-on-domain-only',
+    'Ports are the interfaces the core needs; they speak in domain types only.',
+    'ports',
+    ['domain'],
+  ),
+  standsOn(
+    'app-depends-on-domain-and-ports',
+    'Use cases and the engine reach stores, transports and providers only through ports.',
+    'app',
+    ['domain', 'ports'],
+  ),
   {
     name: 'core-uses-no-infrastructure-package',
     severity: 'error',
@@ -150,34 +157,30 @@ const rules = [
     from: { path: `^src/(${RINGS})/` },
     to: { path: `^src/(${RINGS})/`, pathNot: '^src/$1/' },
   },
-  {
-    name: 'telemetry-is-a-leaf',
-    severity: 'error',
-    comment: 'Logger, metrics and tracing are used by every layer, so they import none of them.',
-    from: { path: '^src/telemetry/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/telemetry/' },
-  },
-  {
-    name: 'config-stands-on-domain-and-ports',
-    severity: 'error',
-    comment: 'Configuration is parsed once into plain values; it knows no transport or store.',
-    from: { path: '^src/config/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/(config|domain|ports)/' },
-  },
-  {
-    name: 'contract-maps-proto-and-domain-only',
-    severity: 'error',
-    comment: 'The proto ⇄ domain mappings use the generated code, the domain and the ports, nothing with I/O.',
-    from: { path: '^src/contract/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/(contract|domain|ports|gen)/' },
-  },
-  {
-    name: 'auth-stays-beside-the-transport',
-    severity: 'error',
-    comment: 'Authentication reads keys and tokens; it does not reach into stores, outbox or webhook ingress.',
-    from: { path: '^src/auth/' },
-    to: { path: '^(src|adapters|scripts)/', pathNot: '^src/(auth|app|domain|ports|config|gen|telemetry)/' },
-  },
+  standsOn(
+    'telemetry-is-a-leaf',
+    'Logger, metrics and tracing are used by every layer, so they import none of them.',
+    'telemetry',
+    [],
+  ),
+  standsOn(
+    'config-stands-on-domain-and-ports',
+    'Configuration is parsed once into plain values; it knows no transport or store.',
+    'config',
+    ['domain', 'ports'],
+  ),
+  standsOn(
+    'contract-maps-proto-and-domain-only',
+    'The proto ⇄ domain mappings use the generated code, the domain and the ports, nothing with I/O.',
+    'contract',
+    ['domain', 'ports', 'gen'],
+  ),
+  standsOn(
+    'auth-stays-beside-the-transport',
+    'Authentication reads keys and tokens; it does not reach into stores, outbox or webhook ingress.',
+    'auth',
+    ['app', 'domain', 'ports', 'config', 'gen', 'telemetry'],
+  ),
   {
     name: 'composition-root-is-on-top',
     severity: 'error',

@@ -44,7 +44,7 @@ export class WebhookIntake {
     const config = binding?.config ?? {};
     const refusal = sourceRefusal(adapter.module.binding, config, webhook.remoteAddress);
     if (refusal) return { status: 403, body: { error: refusal } };
-    const secrets = await this.gateway.webhookSecrets(this.uow.reads, storefront, adapter);
+    const secrets = await this.gateway.webhookSecrets(this.uow.reads, storefront, adapter, binding);
     if (!secrets) return { status: 401, body: { error: 'no webhook secret is configured for this storefront' } };
     const now = this.clock.now();
     const verdict = adapter.webhooks.verify(webhook, { secrets, config }, now);

@@ -97,16 +97,16 @@ export class ProviderGateway {
     return this.registry.find(provider)?.features.pricing.by === 'reference';
   }
 
-  /** The webhook secrets for `provider` on a storefront, or undefined when the storefront never used it. */
+  /**
+   * The webhook secrets of the storefront's binding to `provider` (webhookBinding's answer), or undefined when it has
+   * none.
+   */
   async webhookSecrets(
     repos: Repositories,
     storefront: Storefront,
     provider: LoadedProvider,
+    binding: ProviderBinding | undefined,
   ): Promise<WebhookSecrets | undefined> {
-    const binding = await this.bindingFor(repos, storefront, provider.id).catch((error: unknown) => {
-      if (error instanceof DomainError) return undefined;
-      throw error;
-    });
     const names = provider.module.webhookSecretNames;
     if (!binding || !names) return undefined;
     try {

@@ -235,7 +235,9 @@ export function createPaytikoOperations(options: PaytikoOperationsOptions): Oper
         // The core emulates cancel at period end (features.cancelAtPeriodEnd = emulated); Paytiko cancels at once.
         throw failedPrecondition('Paytiko cancels immediately only: cancel at period end is the core’s to schedule');
       }
-      const key = requireKey(handle.providerRef, MEMBERSHIP_KEY_PREFIX, `subscription '${handle.id}'`);
+      // Ours before anything is sent: a stored reference that names another order's membership cancels nothing.
+      const { key, state: before } = await membershipOf(ctx, 'cancelSubscription', handle);
+      if (before.status === 'CANCELED') return { kind: 'applied', state: before };
       // Cancelling a Canceled membership answers 200 again: safe to send twice.
       const answer = await client.call(ctx, {
         operation: 'cancelSubscription',

@@ -8,3 +8,6 @@ import { currencyExponent } from '../../src/domain/currencies';
 export function isoCurrencyDigits(code: string): number | undefined {
   return currencyExponent(code);
 }
+
+/** Minor units as a decimal string with the currency's ISO digits ("9.99", "-3.21", "1000"): the service's formatter. */
+export { formatDecimal as formatMinorUnits } from '../../src/domain/money';

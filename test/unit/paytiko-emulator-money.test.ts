@@ -1,12 +1,12 @@
 import {
   currencyDigits,
-  formatAmount,
   isKnownCurrency,
   lineTotal,
   parseAmount,
   parseUnitPrice,
   prorate,
 } from '../../adapters/paytiko/emulator/money';
+import { formatMinorUnits as formatAmount } from '../../adapters/kit/currencies';
 import { currencyExponent } from '../../src/domain/currencies';
 
 describe('Paytiko emulator money (decimal text, never floats)', () => {

@@ -15,7 +15,8 @@ import {
 } from './membership-input';
 import { cancelMembership } from './membership-endings';
 import { requestUpdate } from './membership-updates';
-import { formatAmount, lineTotal, parseUnitPrice } from './money';
+import { formatMinorUnits } from '../../kit/currencies';
+import { lineTotal, parseUnitPrice } from './money';
 import { invalidField, notFound } from './problems';
 import type { MembershipChanges, MembershipRecord } from './records';
 import { optionalInteger, secureUrl } from './validation';
@@ -120,7 +121,7 @@ const updateMembership: ApiHandler = (request) => {
   const proration = requestUpdate(ctx, m, changes, newTotal);
   return {
     status: 202,
-    body: { membershipKey: m.key, prorationAmount: formatAmount(proration, m.currency), currency: m.currency },
+    body: { membershipKey: m.key, prorationAmount: formatMinorUnits(proration, m.currency), currency: m.currency },
   };
 };
 

@@ -31,14 +31,6 @@ export function parseAmount(value: unknown, currency: string, field: string): bi
   return match[1] === '-' ? -minor : minor;
 }
 
-/** Minor units as the wire's decimal string with the currency's digits ("9.99", "-3.21", "1000"). */
-export function formatAmount(minor: bigint, currency: string): string {
-  const digits = currencyDigits(currency);
-  const sign = minor < 0n ? '-' : '';
-  const text = (minor < 0n ? -minor : minor).toString().padStart(digits + 1, '0');
-  return digits === 0 ? `${sign}${text}` : `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
-}
-
 /** A unit price read from its JSON number through its decimal text: `units / 10^scale`. */
 export interface UnitPrice {
   text: string;

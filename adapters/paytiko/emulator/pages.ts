@@ -1,7 +1,7 @@
 import type { EmulatorContext } from './context';
 import { completeCheckout, liveSession } from './hosted-checkout';
 import { problemReply } from './problems';
-import { formatAmount } from './money';
+import { formatMinorUnits } from '../../kit/currencies';
 
 /** A page answer: HTML, or a redirect. */
 export type PageReply = { status: number; html: string } | { redirect: string };
@@ -38,7 +38,7 @@ function checkoutPage(ctx: EmulatorContext, method: string, token: string, actio
   const session = liveSession(ctx, token, 'checkout');
   const m = session.membershipKey === null ? undefined : ctx.state.memberships.get(session.membershipKey);
   if (!m) return { status: 404, html: layout('Not found', '') };
-  const amount = `${formatAmount(m.totalAmount, m.currency)} ${m.currency}`;
+  const amount = `${formatMinorUnits(m.totalAmount, m.currency)} ${m.currency}`;
   const form = (a: string, label: string) =>
     `<form method="post" action="${escape(token)}/${a}"><button type="submit" name="${a}">${label}</button></form>`;
   const body =

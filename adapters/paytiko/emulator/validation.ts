@@ -1,5 +1,6 @@
 import { optionalString, requiredString } from '../../kit/emulator/body-readers';
 import type { Body } from '../../kit/emulator/http-io';
+import { isCountry } from '../../kit/countries';
 import { invalidField } from './problems';
 
 // Field rules of the wire contract. Every failure is a 400 naming the camelCase path of the field.
@@ -9,7 +10,6 @@ const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)*\.[^\s@.]{2,}$/;
 const PHONE = /^\+[1-9]\d{7,14}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-const REGIONS = new Intl.DisplayNames(['en'], { type: 'region' });
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?Z?$/;
 
@@ -36,9 +36,7 @@ export function phone(body: Body, field: string): string {
 /** ISO 3166-1 alpha-2, any case; answered upper case. */
 export function countryCode(body: Body, field: string): string {
   const value = requiredString(body, field, 2).toUpperCase();
-  const name = /^[A-Z]{2}$/.test(value) ? REGIONS.of(value) : undefined;
-  if (!name || name === value || name === 'Unknown Region')
-    throw invalidField(field, 'must be a known ISO 3166-1 alpha-2 country code');
+  if (!isCountry(value)) throw invalidField(field, 'must be a known ISO 3166-1 alpha-2 country code');
   return value;
 }
 

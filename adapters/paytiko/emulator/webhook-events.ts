@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rfc3339 } from '../../kit/emulator/clock';
 import type { EmulatorContext } from './context';
-import { formatAmount } from './money';
+import { formatMinorUnits } from '../../kit/currencies';
 import type { InvoiceRecord, MembershipChanges, MembershipRecord, TransactionRecord } from './records';
 import { webhookSignature } from './webhook-signing';
 import { updatesJson } from './wire';
@@ -22,7 +22,7 @@ export function emitTransaction(
     TransactionType: t.transactionType,
     TransactionStatus: t.transactionStatus,
     TransactionId: t.transactionId,
-    InitialAmount: formatAmount(t.amount, m.currency),
+    InitialAmount: formatMinorUnits(t.amount, m.currency),
     Currency: m.currency,
     DeclineReasonText: t.declineReasonText,
     InvoiceKey: invoice.key,
@@ -71,7 +71,7 @@ function emit(
         Key: invoice.key,
         Type: invoice.type,
         Status: invoice.status,
-        Amount: formatAmount(invoice.amount, m.currency),
+        Amount: formatMinorUnits(invoice.amount, m.currency),
         Currency: m.currency,
         PeriodStart: rfc3339(invoice.periodStart),
         PeriodEnd: rfc3339(invoice.periodEnd),

@@ -1,5 +1,5 @@
 import { rfc3339 } from '../../kit/emulator/clock';
-import { formatAmount } from './money';
+import { formatMinorUnits } from '../../kit/currencies';
 import type {
   CustomerRecord,
   InvoiceRecord,
@@ -40,7 +40,7 @@ export function membershipJson(m: MembershipRecord): Record<string, unknown> {
     name: m.name,
     description: m.description,
     currency: m.currency,
-    totalAmount: formatAmount(m.totalAmount, m.currency),
+    totalAmount: formatMinorUnits(m.totalAmount, m.currency),
     pricePerUnit: m.pricePerUnit === null ? null : Number(m.pricePerUnit),
     quantity: m.quantity,
     intervalType: m.intervalType,
@@ -51,7 +51,7 @@ export function membershipJson(m: MembershipRecord): Record<string, unknown> {
     endDate: rfc3339(m.endDate),
     canceledAt: rfc3339(m.canceledAt),
     metadata: m.metadata,
-    credits: formatAmount(m.credits, m.currency),
+    credits: formatMinorUnits(m.credits, m.currency),
     pendingUpdate: m.pendingUpdate === null ? null : pendingUpdateJson(m, m.pendingUpdate),
     createdAt: rfc3339(m.createdAt),
     updatedAt: rfc3339(m.updatedAt),
@@ -72,7 +72,7 @@ function pendingUpdateJson(m: MembershipRecord, pending: PendingUpdate): Record<
     intervalCount: c.intervalCount ?? null,
     endDate: c.endDate === undefined ? null : rfc3339(c.endDate),
     metadata: c.metadata ?? null,
-    prorationAmount: formatAmount(pending.prorationAmount, m.currency),
+    prorationAmount: formatMinorUnits(pending.prorationAmount, m.currency),
     invoiceKey: pending.invoiceKey,
   };
 }
@@ -82,8 +82,8 @@ export function invoiceJson(m: MembershipRecord, invoice: InvoiceRecord): Record
     invoiceKey: invoice.key,
     type: invoice.type,
     status: invoice.status,
-    amount: formatAmount(invoice.amount, m.currency),
-    creditApplied: formatAmount(invoice.creditApplied, m.currency),
+    amount: formatMinorUnits(invoice.amount, m.currency),
+    creditApplied: formatMinorUnits(invoice.creditApplied, m.currency),
     currency: m.currency,
     periodStart: rfc3339(invoice.periodStart),
     periodEnd: rfc3339(invoice.periodEnd),
@@ -98,7 +98,7 @@ function transactionJson(m: MembershipRecord, t: TransactionRecord): Record<stri
     transactionId: t.transactionId,
     transactionType: t.transactionType,
     transactionStatus: t.transactionStatus,
-    amount: formatAmount(t.amount, m.currency),
+    amount: formatMinorUnits(t.amount, m.currency),
     currency: m.currency,
     declineReasonText: t.declineReasonText,
     issuedAt: rfc3339(t.issuedAt),

@@ -6,7 +6,6 @@ import { isFinalCheckout } from '../../domain/checkout-session';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection } from '../providers/provider-gateway';
 import { AskedFirst } from '../inbound/subscription-answers';
-import { applyFetchedSubscription } from './observed-subscription';
 import { applyPaymentReport, fetchPaymentReport, PaymentReport } from './payment-report';
 import { connectSweep, NEVER, recheckTime, Sweep, SweepDeps } from './sweep';
 
@@ -66,7 +65,9 @@ export class SubscriptionCheckoutSweep implements Sweep {
       // A first payment that succeeded has activated the subscription already; otherwise apply what was fetched.
       const afterPayment = (await repos.subscriptions.get(id))!;
       if (afterPayment.status === 'INCOMPLETE' && report.subscription) {
-        notes.push(await applyFetchedSubscription(this.deps, repos, link, afterPayment, report.subscription));
+        notes.push(
+          await this.deps.applier.applyFetched(repos, link.origin, afterPayment, report.subscription, link.source),
+        );
       }
       const current = (await repos.subscriptions.get(id))!;
       if (current.status !== 'INCOMPLETE') return notes.join('; ');

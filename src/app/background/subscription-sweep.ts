@@ -3,7 +3,6 @@ import type { ProviderSubscriptionState } from '../../ports/provider-adapter.por
 import type { LiveCheckRules } from '../../ports/store.port';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection } from '../providers/provider-gateway';
-import { applyFetchedSubscription } from './observed-subscription';
 import { connectSweep, Sweep, SweepDeps } from './sweep';
 
 export const LIVE_SUBSCRIPTION_KIND = 'live_subscription';
@@ -46,7 +45,7 @@ export class SubscriptionSweep implements Sweep {
       await repos.liveSubscriptions.markChecked(id, clock.now());
       if (!fresh) return 'the provider cannot tell';
       const current = (await repos.subscriptions.get(id))!;
-      return applyFetchedSubscription(this.deps, repos, link, current, fresh);
+      return this.deps.applier.applyFetched(repos, link.origin, current, fresh, link.source);
     });
   }
 

@@ -214,21 +214,22 @@ describe('the embedded default (npm start with no configuration)', () => {
       );
       expect(paid.status).toBe(200);
       const id = checkout.subscription!.id;
-      const deadline = Date.now() + 30_000;
-      let types: string[] = [];
-      while (!types.includes('billing.subscription.activated') && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        const listed = await call(events, events.listEvents, {
-          storefrontId: '',
-          aggregateId: id,
-          types: [],
-          since: undefined,
-          until: undefined,
-          pageSize: 50,
-          pageToken: '',
-        });
-        types = listed.events.map((e) => e.type);
-      }
+      const types = await eventually(
+        async () =>
+          (
+            await call(events, events.listEvents, {
+              storefrontId: '',
+              aggregateId: id,
+              types: [],
+              since: undefined,
+              until: undefined,
+              pageSize: 50,
+              pageToken: '',
+            })
+          ).events.map((e) => e.type),
+        (seen) => seen.includes('billing.subscription.activated'),
+        30_000,
+      );
       expect(types).toEqual(['billing.subscription.created', 'billing.subscription.activated']);
       const { subscription } = await call(subscriptions, subscriptions.getSubscription, { subscriptionId: id });
       expect(subscription!.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);

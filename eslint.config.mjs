@@ -35,7 +35,7 @@ const PROVIDER_BRANCHES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'src/gen/**', 'coverage/**', '.data/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'packages/*/dist/**', 'src/gen/**', 'coverage/**', '.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,5 +1,6 @@
 import type { ProviderModule } from '../src/ports/provider-adapter.port';
 import { azotte } from './azotte';
+import { azotteDemo } from './azotte/demo';
 import type { DemoEmulatorFactory } from './kit/emulator/demo';
 import { paytiko } from './paytiko';
 import { paytikoDemo } from './paytiko/demo';
@@ -13,7 +14,7 @@ import { subotizDemo } from './subotiz/demo';
 const PROVIDERS: readonly { module: ProviderModule; demo?: DemoEmulatorFactory }[] = [
   { module: subotiz, demo: subotizDemo },
   { module: paytiko, demo: paytikoDemo },
-  { module: azotte },
+  { module: azotte, demo: azotteDemo },
 ];
 
 /** The composition root hands these to the registry; the core never imports them. */

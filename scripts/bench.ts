@@ -1,193 +1,374 @@
 /**
- * `npm run bench`: throughput of the service's hot paths as ratios against raw baselines measured in the same run
- * on the same machine, so the numbers mean something on any box (absolute numbers alone do not).
+ * `npm run bench [-- --quick]`: what a user of each path feels, against the physical work that path does, measured
+ * side by side in one run. Every party is its own process: the service (the image's `node dist/src/main.js`), the load
+ * generator (scripts/bench/load-worker.ts) and each baseline server, so no measurement shares an event loop with
+ * what it measures. Paths and baselines (ratio = ours / baseline):
  *
- * - CreateCustomer over gRPC (validation, transaction, outbox event, audit row, idempotency key) against a raw
- *   `INSERT` of one row through a pg pool at the same concurrency;
- * - webhook ingress (size check, storefront lookup, HMAC verification, durable inbox insert, 200) against a bare
- *   node:http server that inserts the body with one `INSERT`.
+ * 1. read: GetSubscription over gRPC vs a raw grpc-js server answering the same RPC path with constant bytes;
+ * 2. write: CreateCustomer with an idempotency key vs raw `pg` issuing the same statements (raw-statements.ts);
+ * 3. write + provider: CreateCheckoutSession against the Subotiz emulator vs raw `pg` statements + one HTTP call;
+ * 4. webhook ingress: signed Subotiz webhooks vs node:http + one INSERT;
+ * 5. webhook processing to the outbox (drain rate of pre-loaded webhooks) vs raw `pg` claim + event + update;
+ * 6. outbox → Kafka (drain of every event the paths above wrote) vs a raw kafkajs idempotent batched producer;
+ * 7. start-up to SERVING and the service's RSS under write load.
  *
- * Uses PostgreSQL at DATABASE_URL (default 127.0.0.1:5432) in a scratch database (the tests' helper) it drops afterwards; no Kafka (the
- * relay is off, events stay in the outbox). Options: BENCH_REQUESTS (default 2000), BENCH_CONCURRENCY (16).
+ * PostgreSQL: DATABASE_URL (default 127.0.0.1:5432), a scratch database created and dropped here. Kafka:
+ * KAFKA_BROKERS, else 127.0.0.1:9092 if a broker answers, else scripts/kafka-local started and stopped here.
+ * Writes table.md, results.json and latency.svg to bench-results/<timestamp>/. Ratios below target are reported,
+ * never failed on; a path that errors fails the run.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import path from 'node:path';
 import { Pool } from 'pg';
-import pino from 'pino';
-import { subotizWebhookSignature } from '../adapters/subotiz/webhooks';
-import { loadConfig } from '../src/config/config';
-import { CustomerServiceClient } from '../src/gen/billing/v1/customer';
-import { StorefrontServiceClient } from '../src/gen/billing/v1/storefront';
-import { startService } from '../src/service';
+import { GetSubscriptionResponse, SubscriptionServiceClient } from '../src/gen/billing/v1/subscription';
 import { createTestDatabase } from '../test/support/test-database';
-import { call, writeKeysFile } from '../test/support/test-service';
+import { call } from '../test/support/test-service';
+import { BenchChild } from './bench/children';
+import { deleteTopics, kafkaBroker, KafkaBroker, measureDrain } from './bench/kafka';
+import { LoadGenerator } from './bench/load-generator';
+import type { LoadTarget } from './bench/load-job';
+import { freePort } from '../test/support/free-port';
+import { createRawTables } from './bench/raw-statements';
+import { LoadCurve, markdownTable, Row, writeReport } from './bench/report';
+import { endChildrenOnSignal } from './bench/live-children';
+import { ServiceProcess, ServiceRuntime } from './bench/service-process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Run } from './bench/stats';
+import { measureWebhookProcessing } from './bench/webhook-processing';
+import { BenchWorld, createWorld, EMULATOR_MERCHANT, seed, STOREFRONT } from './bench/world';
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const WEBHOOK_SECRET = `whsec_bench_${randomBytes(8).toString('hex')}`;
-// The bench storefront's tenant (`bench`) may reference only its own BILLING_SECRET_BENCH_* variables.
-process.env.BILLING_SECRET_BENCH_WEBHOOK_SECRET = WEBHOOK_SECRET;
-
-interface Run {
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-/** Runs `REQUESTS` calls of `one(i)` with `CONCURRENCY` in flight; throughput and latency percentiles (ms). */
-async function measure(one: (i: number) => Promise<void>): Promise<Run> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  const lane = async () => {
-    while (next < REQUESTS) {
-      const i = next++;
-      const t0 = performance.now();
-      await one(i);
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { perSecond: REQUESTS / seconds, p50: at(0.5), p99: at(0.99) };
-}
-
-/** Warm-up (JIT, connection pools, caches) before each measured run. */
-async function warmThenMeasure(one: (i: number) => Promise<void>, offset: number): Promise<Run> {
-  for (let i = 0; i < 200; i++) await one(offset + i);
-  return measure((i) => one(i));
-}
+const QUICK = process.argv.includes('--quick');
+/** `--profile`: the service runs with `--cpu-prof`; its profiles land in the output folder's `profiles/`. */
+const PROFILE = process.argv.includes('--profile');
+const PATHS = ['read', 'write', 'checkout', 'processing', 'ingress', 'drain'] as const;
+/** `--only read,write`: just those paths (start-up and RSS are always reported), for iterating on one of them. */
+const ONLY = onlyPaths();
+const wants = (p: (typeof PATHS)[number]) => ONLY.has(p);
+/** `--tsx`: run the service as `npm start` does (TypeScript through tsx) instead of the image's built JavaScript. */
+const RUNTIME: ServiceRuntime = process.argv.includes('--tsx') ? 'tsx' : 'built';
+/** Counts: `--quick` proves every path works in well under 90 s; the full run is what the README reports. */
+const COUNTS = QUICK
+  ? { levels: [1, 4], headline: 4, requests: 100, warmup: 20, checkouts: 60, ingress: 200, sessions: 20 }
+  : {
+      levels: [1, 4, 16, 64],
+      headline: 16,
+      requests: 2000,
+      warmup: 200,
+      checkouts: 1000,
+      ingress: 4000,
+      sessions: 200,
+    };
 
 async function main(): Promise<void> {
-  const scratch = await createTestDatabase();
-  const databaseUrl = scratch.url;
-  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
-  // The scratch database is dropped WITH (FORCE) at the end: an idle client it cuts must not crash the report.
-  pool.on('error', () => undefined);
-  const service = await startService(
-    // `call` authenticates as the tests' admin key, which this key file holds.
-    loadConfig({
-      DATABASE_URL: databaseUrl,
-      API_KEYS_FILE: writeKeysFile(),
-      GRPC_PORT: '0',
-      HTTP_PORT: '0',
-      HOST: '127.0.0.1',
-      DEMO_SEED: 'false',
-      // Its binding points at a closed local port: no provider is ever reached.
-      ALLOW_INSECURE_PROVIDER_URLS: 'true',
-    }),
-    { logger: pino({ level: 'warn' }) },
-  );
-  const address = `127.0.0.1:${service.grpcPort}`;
-  const storefronts = new StorefrontServiceClient(address, grpc.credentials.createInsecure());
-  const customers = new CustomerServiceClient(address, grpc.credentials.createInsecure());
-  const baselineHttp = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      pool
-        .query('insert into bench_raw_webhooks (body) values ($1)', [Buffer.concat(chunks)])
-        .then(() => res.writeHead(200).end())
-        .catch(() => res.writeHead(500).end());
-    });
-  });
+  endChildrenOnSignal();
+  const cleanup: (() => Promise<unknown> | unknown)[] = [];
+  let broker: KafkaBroker | undefined;
+  const folder = path.resolve(__dirname, '..', 'bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
+  const profileDir = PROFILE ? path.join(folder, 'profiles') : undefined;
   try {
-    await call(storefronts, storefronts.createStorefront, {
-      storefrontId: 'bench',
-      tenantId: 'bench',
-      name: 'Bench',
-      country: 'DE',
-      defaultCurrency: 'EUR',
-      provider: 'subotiz',
-      providerConfig: { base_url: 'http://127.0.0.1:9', auth_mode: 'bearer', sub_merchant_id: 'm-1' },
-      secretRefs: {
-        api_key: 'env:BILLING_SECRET_BENCH_WEBHOOK_SECRET',
-        webhook_secret: 'env:BILLING_SECRET_BENCH_WEBHOOK_SECRET',
-      },
+    const kafka = await kafkaBroker();
+    broker = kafka.broker;
+    // --quick overlaps a broker's start with the paths that do not need Kafka; the full run waits for it, so a
+    // starting JVM does not share the machine with its measurements.
+    if (!QUICK) await kafka.ready;
+    const scratch = await createTestDatabase();
+    cleanup.push(() => scratch.drop());
+    const db = new Pool({ connectionString: scratch.url, max: 4 });
+    // The scratch database is dropped WITH (FORCE) at the end: an idle client it cuts must not crash the report.
+    db.on('error', () => undefined);
+    cleanup.push(() => db.end());
+    const ports = { grpc: await freePort(), http: await freePort() };
+    const world = await createWorld(scratch.url, ports.http);
+    cleanup.push(() => world.emulator.stop());
+    const topicPrefix = `bench-${randomBytes(4).toString('hex')}`;
+    const brokers = broker.brokers;
+    cleanup.push(() => deleteTopics(brokers, topicPrefix));
+    const load = await LoadGenerator.start();
+    cleanup.push(() => load.stop());
+
+    // Phase 1, relay off (no Kafka): the events every path writes stay in the outbox for the drain path.
+    // What the image runs: the build is made fresh, so the bench measures the code in this checkout.
+    if (RUNTIME === 'built') await buildService();
+    const service = await ServiceProcess.start(world.serviceEnv('', topicPrefix), ports, {
+      runtime: RUNTIME,
+      profileDir,
     });
-    await pool.query(
-      `create table bench_raw_customers (id text primary key, storefront_id text, email text, name text,
-       created_at timestamptz default now())`,
-    );
-    await pool.query('create table bench_raw_webhooks (id bigserial primary key, body bytea)');
-    await new Promise<void>((resolve) => baselineHttp.listen(0, '127.0.0.1', resolve));
-    const baselinePort = (baselineHttp.address() as AddressInfo).port;
+    cleanup.push(() => service.stop());
+    const rows = await measurePaths(service, world, db, load, scratch.url);
 
-    const run = randomBytes(3).toString('hex');
-    const rawInsert = await warmThenMeasure(async (i) => {
-      await pool.query('insert into bench_raw_customers (id, storefront_id, email, name) values ($1, $2, $3, $4)', [
-        `c${run}${i}`,
-        'bench',
-        `u${run}${i}@example.com`,
-        'Ada',
-      ]);
-    }, REQUESTS);
-    const createCustomer = await warmThenMeasure(async (i) => {
-      await call(customers, customers.createCustomer, {
-        storefrontId: 'bench',
-        externalRef: `user-${i}`,
-        email: `u${run}${i}@example.com`,
-        name: 'Ada',
-        phone: '',
-        country: 'DE',
-        address: undefined,
-      });
-    }, REQUESTS);
-
-    const webhook = (i: number) => {
-      // A type the service acknowledges and ignores: ingress is measured, not processing.
-      const body = JSON.stringify({
-        id: `${run}${i}`,
-        type: 'v2.bench.ping',
-        created: new Date().toISOString(),
-        data: { n: i },
-      });
-      const timestamp = String(Date.now());
-      const signature = subotizWebhookSignature(WEBHOOK_SECRET, timestamp, Buffer.from(body));
-      return {
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'x-timestamp': timestamp,
-          'x-signature': signature,
-          'x-access-no': 'bench',
+    let relayOnStartupMs: number | undefined;
+    if (wants('drain')) {
+      await kafka.ready;
+      const measured = await measureDrain(
+        db,
+        broker,
+        async () => {
+          await service.stop();
+          return ServiceProcess.start(world.serviceEnv(brokers.join(','), topicPrefix), ports, {
+            runtime: RUNTIME,
+            profileDir,
+          });
         },
-      };
-    };
-    const post = async (port: number, path: string, i: number) => {
-      const { body, headers } = webhook(i);
-      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body });
-      if (response.status !== 200) throw new Error(`${path} → ${response.status}: ${await response.text()}`);
-      await response.arrayBuffer();
-    };
-    const rawHttp = await warmThenMeasure((i) => post(baselinePort, '/', i), REQUESTS);
-    const ingress = await warmThenMeasure((i) => post(service.httpPort, '/webhooks/subotiz/bench', i), REQUESTS);
-
-    const rows = [
-      ['CreateCustomer (gRPC)', createCustomer, rawInsert, 'raw pg INSERT'],
-      ['webhook ingress (HTTP)', ingress, rawHttp, 'node:http + pg INSERT'],
-    ] as const;
-    console.log(`\nbench: ${REQUESTS} requests, ${CONCURRENCY} in flight, PostgreSQL ${new URL(databaseUrl).host}\n`);
-    console.log('| path | req/s | p50 ms | p99 ms | baseline | baseline req/s | ratio |');
-    console.log('|---|---:|---:|---:|---|---:|---:|');
-    for (const [path, ours, base, baseName] of rows) {
-      console.log(
-        `| ${path} | ${ours.perSecond.toFixed(0)} | ${ours.p50.toFixed(1)} | ${ours.p99.toFixed(1)} | ${baseName} | ` +
-          `${base.perSecond.toFixed(0)} | ${(ours.perSecond / base.perSecond).toFixed(2)} |`,
+        load,
+        topicPrefix,
       );
+      relayOnStartupMs = measured.startupMs;
+      rows.paths.push({
+        path: `outbox → Kafka (${measured.result.events} events, events/s)`,
+        perSecond: measured.result.perSecond,
+        baseline: 'raw kafkajs idempotent producer, batches of 500',
+        baselinePerSecond: measured.result.baselinePerSecond,
+        target: { kind: 'ratio', min: 0.8 },
+      });
+    }
+    rows.paths.push(
+      { path: 'start-up to SERVING (spawn → grpc health)', value: `${service.startupMs.toFixed(0)} ms` },
+      {
+        path: `RSS under write load (max, up to ${Math.max(...COUNTS.levels)} in flight)`,
+        value: `${rows.rssMb.toFixed(0)} MB`,
+      },
+    );
+
+    writeReport(folder, rows.paths, rows.curves, {
+      mode: QUICK ? 'quick' : 'full',
+      runtime: RUNTIME,
+      paths: [...ONLY],
+      counts: COUNTS,
+      database: new URL(scratch.url).host,
+      kafka: brokers,
+      startupMs: { relayOff: service.startupMs, relayOn: relayOnStartupMs },
+    });
+    console.log(`\nbench (${QUICK ? 'quick' : 'full'}): headline rows at ${COUNTS.headline} in flight\n`);
+    console.log(markdownTable(rows.paths));
+    console.log(`\ntable, JSON and latency chart: ${path.relative(process.cwd(), folder)}/`);
+    if (profileDir) {
+      await service.stop();
+      console.log(`service CPU profiles (open in Chrome DevTools): ${path.relative(process.cwd(), profileDir)}/`);
     }
   } finally {
-    storefronts.close();
-    customers.close();
-    baselineHttp.close();
-    await service.stop();
-    await pool.end();
-    await scratch.drop();
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error('bench: cleanup step failed:', (error as Error).message);
+      }
+    }
+    await broker?.release();
+  }
+}
+
+/** Paths 1–5 against the relay-off service; RSS sampled under the write load. */
+async function measurePaths(
+  service: ServiceProcess,
+  world: BenchWorld,
+  db: Pool,
+  load: LoadGenerator,
+  databaseUrl: string,
+) {
+  const address = `127.0.0.1:${service.ports.grpc}`;
+  const seeded = await seed(service.ports.grpc, world);
+  await createRawTables(db);
+  const run = (what: string, target: LoadTarget, concurrency: number, requests = COUNTS.requests): Promise<Run> => {
+    service.assertAlive();
+    return load.run(what, { target, concurrency, requests, warmup: COUNTS.warmup });
+  };
+
+  const transport = await BenchChild.fork<{ port: number }>('baseline-grpc-server.ts', {
+    BENCH_CONSTANT_RESPONSE: Buffer.from(
+      GetSubscriptionResponse.encode(await readOnce(address, seeded.subscriptionId)).finish(),
+    ).toString('base64'),
+  });
+  const ingress = await BenchChild.fork<{ port: number }>('baseline-http-server.ts', {
+    BENCH_DATABASE_URL: databaseUrl,
+  });
+  try {
+    const read: LoadCurve = { title: 'read: GetSubscription vs raw grpc-js no-op', ours: [], baseline: [] };
+    for (const level of wants('read') ? COUNTS.levels : []) {
+      read.ours.push(
+        await run(
+          'GetSubscription',
+          { kind: 'grpc-get-subscription', address, subscriptionId: seeded.subscriptionId },
+          level,
+        ),
+      );
+      read.baseline.push(
+        await run(
+          'raw grpc-js',
+          {
+            kind: 'grpc-get-subscription',
+            address: `127.0.0.1:${transport.ready.port}`,
+            subscriptionId: seeded.subscriptionId,
+          },
+          level,
+        ),
+      );
+    }
+
+    const write: LoadCurve = { title: 'write: CreateCustomer (idempotency key) vs raw pg', ours: [], baseline: [] };
+    let rssMb = service.rssMb();
+    const sampler = setInterval(() => (rssMb = Math.max(rssMb, service.rssMb())), 100);
+    try {
+      // The checkout path's customers are the ones this path creates.
+      for (const level of wants('write') || wants('checkout') ? COUNTS.levels : []) {
+        const tag = `c${level}-${randomBytes(3).toString('hex')}`;
+        write.ours.push(
+          await run(
+            'CreateCustomer',
+            { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
+            level,
+          ),
+        );
+        write.baseline.push(
+          await run(
+            'raw pg CreateCustomer',
+            { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
+            level,
+          ),
+        );
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+
+    const paths: Row[] = [];
+    const at = (curve: LoadCurve, side: 'ours' | 'baseline') =>
+      curve[side].find((r) => r.concurrency === COUNTS.headline)!;
+    if (wants('read')) {
+      paths.push({
+        path: 'read: GetSubscription (gRPC)',
+        ...cells(at(read, 'ours')),
+        baseline: 'raw grpc-js no-op unary',
+        baselinePerSecond: at(read, 'baseline').perSecond,
+        target: { kind: 'ratio', min: 0.9 },
+      });
+    }
+    if (wants('write')) {
+      paths.push({
+        path: 'write: CreateCustomer + idempotency key',
+        ...cells(at(write, 'ours')),
+        baseline: 'raw pg: same 10 statements',
+        baselinePerSecond: at(write, 'baseline').perSecond,
+        target: { kind: 'ratio', min: 0.8 },
+      });
+    }
+    if (wants('checkout')) paths.push(await measureCheckout(run, db, world, address, seeded.planId, databaseUrl));
+    if (wants('processing')) {
+      const processing = await measureWebhookProcessing(db, world.emulator.url, COUNTS.sessions, load, databaseUrl);
+      paths.push({
+        path: `webhook processing → outbox (${processing.webhooks} webhooks, ${processing.events} events; webhooks/s)`,
+        perSecond: processing.perSecond,
+        baseline: 'raw pg claim + event + update',
+        baselinePerSecond: processing.baseline.perSecond,
+      });
+    }
+    if (wants('ingress')) {
+      const webhookTag = randomBytes(4).toString('hex');
+      const webhook = (port: number, urlPath: string): LoadTarget => ({
+        kind: 'webhook-post',
+        url: `http://127.0.0.1:${port}${urlPath}`,
+        secret: world.webhookSecret,
+        accessNo: EMULATOR_MERCHANT.accessNo,
+        run: webhookTag,
+      });
+      const ingressOurs = await run(
+        'webhook ingress',
+        webhook(service.ports.http, `/webhooks/subotiz/${STOREFRONT}`),
+        COUNTS.headline,
+        COUNTS.ingress,
+      );
+      const ingressBaseline = await run(
+        'node:http + INSERT',
+        webhook(ingress.ready.port, '/'),
+        COUNTS.headline,
+        COUNTS.ingress,
+      );
+      paths.push({
+        path: 'webhook ingress (signed POST)',
+        ...cells(ingressOurs),
+        baseline: 'node:http + 1 INSERT',
+        baselinePerSecond: ingressBaseline.perSecond,
+        target: { kind: 'perSecond', min: 3000 },
+      });
+    }
+    service.assertAlive();
+    return { paths, curves: [read, write].filter((c) => c.ours.length > 0), rssMb };
+  } finally {
+    await transport.stop();
+    await ingress.stop();
+  }
+}
+
+/** CreateCheckoutSession against the emulator, on customers the write path created, vs raw pg + one HTTP call. */
+async function measureCheckout(
+  run: (what: string, target: LoadTarget, concurrency: number, requests?: number) => Promise<Run>,
+  db: Pool,
+  world: BenchWorld,
+  address: string,
+  planId: string,
+  databaseUrl: string,
+): Promise<Row> {
+  const customers = await db.query<{ id: string }>(
+    'SELECT id FROM customers WHERE storefront_id = $1 ORDER BY id LIMIT $2',
+    [STOREFRONT, COUNTS.checkouts + COUNTS.warmup],
+  );
+  const customerIds = customers.rows.map((r) => r.id);
+  const checkout = await run(
+    'CreateCheckoutSession',
+    { kind: 'grpc-create-checkout', address, storefrontId: STOREFRONT, planId: planId, customerIds },
+    COUNTS.headline,
+    COUNTS.checkouts,
+  );
+  const checkoutBaseline = await run(
+    'raw pg + HTTP checkout',
+    {
+      kind: 'pg-create-checkout',
+      databaseUrl,
+      storefrontId: STOREFRONT,
+      planId: planId,
+      customerIds,
+      emulator: { url: world.emulator.url, ...EMULATOR_MERCHANT },
+    },
+    COUNTS.headline,
+    COUNTS.checkouts,
+  );
+
+  return {
+    path: 'write + provider: CreateCheckoutSession',
+    ...cells(checkout),
+    baseline: 'raw pg statements + 1 HTTP call',
+    baselinePerSecond: checkoutBaseline.perSecond,
+  };
+}
+
+/** `npm run build`: dist/ as the image has it. */
+async function buildService(): Promise<void> {
+  console.log('bench: npm run build (the service runs as the image runs it: node dist/src/main.js)');
+  await promisify(execFile)('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..') });
+}
+
+function onlyPaths(): Set<(typeof PATHS)[number]> {
+  const at = process.argv.indexOf('--only');
+  if (at < 0) return new Set(PATHS);
+  const named = (process.argv[at + 1] ?? '').split(',').filter(Boolean);
+  const unknown = named.filter((p) => !(PATHS as readonly string[]).includes(p));
+  if (named.length === 0 || unknown.length > 0) {
+    console.error(`bench: --only takes a comma-separated list of ${PATHS.join(', ')}`);
+    process.exit(2);
+  }
+  return new Set(named as (typeof PATHS)[number][]);
+}
+
+const cells = (r: Run) => ({ perSecond: r.perSecond, p50: r.p50, p99: r.p99 });
+
+/** The read path's answer, which the transport baseline then sends as its constant. */
+async function readOnce(address: string, subscriptionId: string): Promise<GetSubscriptionResponse> {
+  const client = new SubscriptionServiceClient(address, grpc.credentials.createInsecure());
+  try {
+    return await call(client, client.getSubscription, { subscriptionId });
+  } finally {
+    client.close();
   }
 }
 

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
       kafka: config.kafkaBrokers.length
         ? config.kafkaBrokers.join(',')
         : 'off (KAFKA_BROKERS unset: events stay in the outbox)',
+      emulators: Object.fromEntries(service.emulators.map((e) => [e.provider, e.url])),
+      // The embedded default accepts only this documented key (see README); never a configured one.
+      ...(config.demoAdminKey ? { demo_key: 'demo_admin_key' } : {}),
     },
     'billing-adapter serving',
   );
@@ -46,6 +49,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A mistake in the configuration found only while starting (a taken port, an unreachable database): one line.
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}`);
+    process.exit(2);
+  }
   console.error('billing-adapter failed to start:', error);
   process.exit(1);
 });

@@ -37,6 +37,7 @@ import { KnexScheduledActionQueue } from './store/scheduled-action-queue';
 import { startAuthentication } from './auth/authentication';
 import { CachedTenantDirectory } from './auth/cached-tenant-directory';
 import type { Config } from './config/config';
+import { databaseFailure, listenFailure } from './config/start-failures';
 import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
 import { authenticate } from './grpc/interceptors/authenticate';
@@ -46,21 +47,27 @@ import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idemp
 import { inputLimits } from './grpc/interceptors/input-limits';
 import { tenantScope } from './grpc/interceptors/tenant-scope';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
+import { KafkaMonitor } from './outbox/kafka-monitor';
 import { KafkaPublisher } from './outbox/kafka-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Clock, systemClock } from './ports/clock.port';
+import type { HttpTransport } from './ports/http-transport.port';
 import type { ProviderModule } from './ports/provider-adapter.port';
-import { Database, isDatabaseUnavailable, openDatabase } from './store/database';
+import { Database, isDatabaseUnavailable, isTransactionConflict, openDatabase } from './store/database';
 import { DatabaseMonitor } from './store/database-monitor';
 import { IdempotencyStore } from './store/idempotency-store';
 import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
+import { relayLeadership } from './store/relay-leadership';
 import { KnexTenantDirectory } from './store/tenant-directory';
+import { StorefrontCache } from './store/storefront-cache';
+import { StorefrontChangeListener } from './store/storefront-change-listener';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
 import { routeGrpcJsLogs } from './telemetry/grpc-js-log';
-import { createLogger } from './telemetry/logger';
+import { createLogger, redactUrl } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
+import { meterProviderCalls } from './telemetry/provider-call-metrics';
 import { closeHttp, createHttpServer, listenHttp } from './webhooks/http-server';
 import { InboxWorker } from './webhooks/inbox-worker';
 
@@ -73,6 +80,8 @@ export interface ServiceOptions {
 export interface RunningService {
   grpcPort: number;
   httpPort: number;
+  /** The in-process emulators (EMULATORS), each provider's base URL; empty when they are off. */
+  emulators: { provider: string; url: string }[];
   database: Database;
   /** The durable scheduler: register a handler per action kind; use cases schedule through their repositories. */
   scheduler: Scheduler;
@@ -103,7 +112,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     acquireTimeoutMs: config.databaseAcquireTimeoutMs,
     logger,
   });
-  const relayStore = new OutboxRelayStore(database.knex);
+  const relayStore = new OutboxRelayStore(database.knex, relayLeadership(database));
   const inboxCounts = new KnexWebhookInbox(database.knex);
   const actionQueue = new KnexScheduledActionQueue(database.knex);
   const metrics = createMetrics({
@@ -113,10 +122,23 @@ export async function startService(config: Config, options: ServiceOptions = {})
     parkedEvents: () => relayStore.countParked(),
     failedActions: () => actionQueue.countFailed(),
   });
-  const applied = await migrateToLatest(database.knex);
+  const applied = await migrateToLatest(database.knex).catch(async (error: unknown) => {
+    await database.close().catch(() => undefined);
+    throw config.databaseUrl ? databaseFailure(redactUrl(config.databaseUrl), error) : error;
+  });
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const providerHttp = createHttpTransport();
+  // Asked at once, without waiting: an unreachable Kafka is reported at start, and the service serves anyway.
+  const publisher = config.kafkaBrokers.length
+    ? new KafkaPublisher({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger })
+    : undefined;
+  const kafkaMonitor = publisher
+    ? new KafkaMonitor(() => publisher.probe(), config.kafkaBrokers, 30_000, logger.child({ component: 'kafka' }))
+    : undefined;
+  kafkaMonitor?.start();
+  // Every provider call is timed by provider and outcome (the dashboard's and alert rules' provider panels).
+  const kitHttp = createHttpTransport();
+  const providerHttp: HttpTransport = { send: meterProviderCalls(metrics.providerCalls, (r) => kitHttp.send(r)) };
   const registry = new ProviderRegistry(options.providers ?? ALL_PROVIDERS, (provider) => ({
     clock,
     logger: logger.child({ component: 'provider', provider }),
@@ -141,6 +163,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     trustedProxies: config.trustedProxies,
     metrics: metrics.registry,
     ready: async () => serving && databaseMonitor.isReachable(),
+    detail: () => ({ kafka: kafkaMonitor?.status() ?? { state: 'off' } }),
     webhooks: async (provider, storefrontId, webhook) => {
       if (!ingress) throw new Error('not serving yet');
       const answer = await ingress.intake.receive(provider, storefrontId, webhook);
@@ -148,7 +171,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       return answer;
     },
   });
-  const httpPort = await listenHttp(http, config.host, config.httpPort);
+  const httpPort = await listenHttp(http, config.host, config.httpPort).catch((error: unknown) => {
+    throw listenFailure('HTTP_PORT', config.host, config.httpPort, error);
+  });
   const emulators: DemoEmulators | undefined = config.emulators
     ? await startDemoEmulators({
         host: config.host,
@@ -156,6 +181,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         // Beside the embedded data, so a restart remembers the emulators' sessions and subscriptions too.
         dataDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'emulators'),
         webhookBaseUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${httpPort}`,
+      }).catch((error: unknown) => {
+        throw listenFailure('EMULATOR_PORT', config.host, config.emulatorPort, error);
       })
     : undefined;
 
@@ -168,7 +195,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const publicBaseUrl = config.publicBaseUrl ?? `http://localhost:${httpPort}`;
   const gateway = new ProviderGateway(registry, secrets, guard, tenants, publicBaseUrl);
   const applier = new ProviderEventApplier(gateway, clock);
-  const intake = new WebhookIntake(uow, registry, gateway, applier, clock);
+  // The ingress reads a storefront per webhook: cached, dropped when any replica changes it (PostgreSQL notices);
+  // on PGlite this process is the only writer, so its own commits are the whole story.
+  const storefrontCache = new StorefrontCache((id) => uow.reads.storefronts.get(id), { ttlMs: 60_000 });
+  uow.onStorefrontChanged((id) => storefrontCache.changed(id));
+  const storefrontChanges = database.sessionClient
+    ? new StorefrontChangeListener(database.sessionClient, storefrontCache, logger.child({ component: 'storefronts' }))
+    : undefined;
+  await storefrontChanges?.start();
+  const intake = new WebhookIntake(uow, registry, gateway, applier, clock, { storefronts: storefrontCache });
   const inbox = new InboxWorker(
     uow,
     intake,
@@ -178,6 +213,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxDelayMs: 300_000,
       maxAttempts: config.webhookMaxAttempts,
       pollIntervalMs: config.webhookPollIntervalMs,
+      orderGapWaitMs: config.webhookOrderGapMs,
     },
     logger.child({ component: 'webhook-inbox' }),
   );
@@ -234,10 +270,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     MERCHANT_RENEWAL,
     merchantRenewalHandler({ uow, gateway, applier, clock, dunningDays: config.merchantRenewalDunningDays }),
   );
+  // Who owns a storefront, a customer, ...: asked by the tenant scope of every call and by use cases; owners never
+  // change, so what it has seen is kept.
+  const owners = new CachedTenantDirectory(new KnexTenantDirectory(database.knex));
   const useCases = {
     storefronts: new StorefrontUseCases(uow, registry, clock, guard, tenants),
     catalog: new CatalogUseCases(uow, registry, clock),
-    customers: new CustomerUseCases(uow, clock, gateway),
+    customers: new CustomerUseCases(uow, clock, gateway, owners),
     events: new EventUseCases(uow),
     deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: {
@@ -268,17 +307,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
   }, HOUR);
   purge.unref();
 
-  const relay = config.kafkaBrokers.length
+  const relay = publisher
     ? new OutboxRelay(
         relayStore,
-        new KafkaPublisher({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger }),
+        publisher,
         {
           topicPrefix: config.kafkaTopicPrefix,
           encoding: config.eventEncoding,
           batchSize: 500,
           pollIntervalMs: config.relayPollIntervalMs,
-          leaseMs: 15_000,
-          maxBackoffMs: 5_000,
+          // A standby's try is one query on its own session; a dead leader's events wait at most this long.
+          standbyRetryMs: 250,
+          // Back on Kafka within half a second of the broker's return. Each retry is one connect attempt and one
+          // small request from one process (the leader), which a broker that is up shrugs off and one that is down
+          // refuses at once, so retrying this often costs nothing worth saving.
+          maxBackoffMs: 500,
         },
         logger.child({ component: 'outbox-relay' }),
         metrics.relay,
@@ -290,17 +333,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     admission({
       maxInFlight: config.maxInFlightRpcs,
       isDatabaseUnavailable,
+      isTransactionConflict,
       databaseReachable: () => databaseMonitor.isReachable(),
     }),
     authenticate(authentication.authenticator),
     authorize(),
     // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
     inputLimits(),
-    tenantScope(new CachedTenantDirectory(new KnexTenantDirectory(database.knex))),
+    tenantScope(owners),
     idempotencyInterceptor(new IdempotencyGuard(idempotency, { renewEveryMs: IDEMPOTENCY_LEASE_MS / 4 })),
   ];
   const { server, health } = buildGrpcServer(useCases, { interceptors, logger, metrics });
-  const grpcPort = await bindServer(server, config.host, config.grpcPort);
+  const grpcPort = await bindServer(server, config.host, config.grpcPort).catch((error: unknown) => {
+    throw listenFailure('GRPC_PORT', config.host, config.grpcPort, error);
+  });
   relay?.start();
   inbox.start();
   reconciler.start();
@@ -314,6 +360,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   return {
     grpcPort,
     httpPort,
+    emulators: (emulators?.providers ?? []).map((p) => ({
+      provider: p.provider,
+      url: `${emulators!.url}/${p.provider}`,
+    })),
     database,
     scheduler,
     async stop() {
@@ -328,7 +378,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await reconciler.stop();
       await scheduler.stop();
       await emulators?.stop();
+      await kafkaMonitor?.stop();
       await relay?.stop();
+      await storefrontChanges?.stop();
       await database.close();
     },
   };

@@ -258,7 +258,15 @@ export function toRefundState(value: unknown): ProviderRefundState {
     status: mapRefundStatus(optionalString(obj, 'refund_status', p)),
     reason: optionalString(obj, 'reason', p) ?? '',
     failure: optionalFailure(obj, 'failure_reason', p),
+    refundId: echoedRefundId(obj.metadata),
   };
+}
+
+/** Our refund id as the Refund object's metadata keeps it (we send it as `metadata.refund_id`); else undefined. */
+function echoedRefundId(metadata: unknown): string | undefined {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
+  const id = (metadata as Record<string, unknown>).refund_id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 /** A usage record `{id, subscription_id, quantity, timestamp}` (timestamp in unix seconds). */

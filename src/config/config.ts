@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { EventEncoding } from '../outbox/cloud-event';
 import { IpRange, parseAllowlist } from '../domain/ip-allowlist';
 
@@ -25,6 +26,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookMaxAttempts: number;
   webhookPollIntervalMs: number;
+  /** How long a webhook after a gap in its ordering key's sequence waits for the missing ones (WEBHOOK_ORDER_GAP_MS). */
+  webhookOrderGapMs: number;
   /** How often the reconciler sweeps for expired checkouts and pending refunds (see app/background/reconciliation.ts). */
   reconcileIntervalMs: number;
   /** How long a refund stays PENDING (since requested or last checked) before the reconciler asks the provider. */
@@ -114,16 +117,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     databaseUrl,
     dataDir: optional(env, 'DATA_DIR') ?? './.data',
-    kafkaBrokers: (optional(env, 'KAFKA_BROKERS') ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean),
+    kafkaBrokers: brokerList(env, 'KAFKA_BROKERS'),
     kafkaTopicPrefix: prefix,
     eventEncoding: encoding,
     grpcPort: integer(env, 'GRPC_PORT', 50051, 0, 65535),
     httpPort: integer(env, 'HTTP_PORT', 8080, 0, 65535),
-    host: optional(env, 'HOST') ?? '0.0.0.0',
-    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    host: listenHost(env, 'HOST'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     demoSeed,
     idempotencyRetentionHours: retention,
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
@@ -132,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    webhookOrderGapMs: integer(env, 'WEBHOOK_ORDER_GAP_MS', 30_000, 0, 600_000),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
     apiKeysFile,
@@ -158,11 +159,51 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 }
 
+/** pino's levels. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[], fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value;
+}
+
+/** Comma-separated `host:port` pairs (kafkajs needs the port; a bare host fails only later, at the first send). */
+function brokerList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const brokers = commaList(env, name);
+  for (const broker of brokers) {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(broker);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      throw new ConfigError(name, `must list host:port pairs separated by commas (e.g. kafka:9092), got '${broker}'`);
+    }
+  }
+  return brokers;
+}
+
+/** An IPv4/IPv6 address or a host name to bind the listeners to; all-digit dotted names must be valid IPv4. */
+function listenHost(env: NodeJS.ProcessEnv, name: string): string {
+  const value = optional(env, name) ?? '0.0.0.0';
+  const hostName = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+  const numeric = /^[\d.]+$/.test(value);
+  if (isIP(value) === 0 && (numeric || !hostName.test(value))) {
+    throw new ConfigError(name, `must be an IPv4 or IPv6 address or a host name to listen on, got '${value}'`);
+  }
+  return value;
+}
+
 /** Comma-separated IPv4/IPv6 addresses or CIDRs. */
 function ipRanges(env: NodeJS.ProcessEnv, name: string): IpRange[] {
   const parsed = parseAllowlist(optional(env, name) ?? '');
   if ('error' in parsed) throw new ConfigError(name, parsed.error);
   return parsed.ranges;
+}
+
+/** A comma-separated variable's non-empty items, trimmed (none when it is unset). */
+function commaList(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (optional(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -188,10 +229,7 @@ function publicBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const hosts = (optional(env, name) ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
+  const hosts = commaList(env, name).map((h) => h.toLowerCase());
   for (const host of hosts) {
     if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) && !/^\[?[0-9a-f:.]+\]?$/.test(host)) {
       throw new ConfigError(name, `must list host names separated by commas (no scheme, port or path), got '${host}'`);

@@ -52,3 +52,8 @@ export function refundStateOf(amountMinor: bigint, refundedMinor: bigint): Refun
   if (refundedMinor <= 0n) return 'NONE';
   return refundedMinor >= amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
 }
+
+/** What a payment's refunds in `status` add up to (each refund counted once). */
+export function refundsTotal(refunds: readonly Refund[], status: RefundStatus): bigint {
+  return refunds.filter((r) => r.status === status).reduce((sum, r) => sum + r.amount.amountMinor, 0n);
+}

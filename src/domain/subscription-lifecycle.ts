@@ -1,5 +1,6 @@
 import type { EventType } from './event-catalogue';
 import { isTerminal, Subscription, SubscriptionStatus } from './subscription';
+import { notAfter } from './provider-clock';
 
 /**
  * A subscription's state as a provider reports it (a webhook snapshot, or a fresh fetch). Only the status is
@@ -80,7 +81,12 @@ export function transition(current: Subscription, observed: ObservedSubscription
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;
   const events = eventsFor(current, next);
   if (events.length === 0 && !differs(current, next)) return { outcome: 'unchanged' };
-  next.providerObservedAt = latest(current.providerObservedAt, observed.observedAt);
+  // Remembered no later than our now: a provider whose clock runs ahead of ours would otherwise make every state we
+  // stamp ourselves (a read, the answer to our own change) look older than its webhooks, and so stale.
+  next.providerObservedAt = latest(
+    current.providerObservedAt,
+    observed.observedAt && notAfter(observed.observedAt, now),
+  );
   next.version = current.version + 1;
   next.updatedAt = now;
   return { outcome: 'applied', next, events: events.length ? events : ['billing.subscription.updated'] };

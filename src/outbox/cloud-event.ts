@@ -20,7 +20,10 @@ export function toCloudEventMessage(
   const json = options.encoding === 'json';
   const value = json
     ? Buffer.from(JSON.stringify(BillingEvent.toJSON(BillingEvent.decode(event.payload))))
-    : Buffer.from(event.payload);
+    : // The driver's Buffer is ours alone (read for this batch): no copy. PGlite hands a Uint8Array.
+      Buffer.isBuffer(event.payload)
+      ? event.payload
+      : Buffer.from(event.payload);
   return {
     topic: topicName(options.topicPrefix, event.stream as EventStream),
     key: event.key,

@@ -33,7 +33,11 @@ export class KafkaPublisher implements EventPublisher {
       brokers: options.brokers,
       connectionTimeout: 3000,
       requestTimeout: 10000,
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+      // kafkajs retries a failed connect or send itself before the relay sees the error: waits of 100 ms doubling to
+      // at most 500 ms, like the relay's own backoff, so a broker that is back is found within about half a second
+      // either way (with 2 s waits it could take seconds). Six tries span about 2 s, still enough to ride out a
+      // leader election.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 500 },
       logLevel: logLevel.WARN,
       logCreator:
         () =>
@@ -56,6 +60,21 @@ export class KafkaPublisher implements EventPublisher {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** Connects an admin client and lists topics: throws when no broker answers (within kafkajs' retries). */
+  async probe(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 } });
+    try {
+      await admin.connect();
+      await admin.listTopics();
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.connectedProducer();
   }
 
   async publish(messages: OutgoingMessage[]): Promise<void> {

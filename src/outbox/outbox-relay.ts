@@ -1,5 +1,4 @@
 import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Wakeup } from '../app/background/wakeup';
 import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
@@ -16,11 +15,18 @@ export interface OutboxRelayOptions {
   batchSize: number;
   /** How often to look for events nobody told us about (other replicas, replays). */
   pollIntervalMs: number;
-  leaseMs: number;
+  /** How often a standby asks whether it may lead (a commit on its replica asks at once). */
+  standbyRetryMs: number;
   maxBackoffMs: number;
 }
 
 const tracer = trace.getTracer('billing-adapter/outbox');
+
+/** A batch read and encoded: its messages and every span it opened (producer spans and the batch span). */
+interface Batch {
+  outgoing: Outgoing[];
+  spans: Span[];
+}
 
 /** An outbox row on its way to the broker: the row, its message and the producer span it continues. */
 interface Outgoing {
@@ -35,13 +41,16 @@ interface Outgoing {
  * at-least-once (a crash between ack and mark re-sends); consumers dedupe on ce_id.
  */
 export class OutboxRelay {
-  private readonly holder = `relay-${randomUUID()}`;
   private running = false;
   private loop?: Promise<void>;
   /** Poll waits end early when new events are committed; backoffs only on stop(). */
   private wakeup = new Wakeup();
   private topicsReady = false;
   private failures = 0;
+  /** The next batch, read while the current one is sent. */
+  private prefetched?: Promise<Batch | undefined>;
+  /** The last acknowledged batch, its mark still committing. */
+  private marking?: { ids: string[]; keys: Set<string>; done: Promise<void> };
 
   constructor(
     private readonly store: OutboxRelayStore,
@@ -70,8 +79,12 @@ export class OutboxRelay {
     this.wakeup.stop();
     await this.loop;
     const flush = async () => {
-      while (this.failures === 0 && (await this.store.acquireLease(this.holder, this.options.leaseMs))) {
-        if ((await this.publishBatch()) < this.options.batchSize) return;
+      try {
+        while (this.failures === 0 && (await this.store.lead())) {
+          if ((await this.publishBatch()) < this.options.batchSize) return;
+        }
+      } finally {
+        await this.pause();
       }
     };
     let timer: NodeJS.Timeout | undefined;
@@ -83,15 +96,26 @@ export class OutboxRelay {
     } finally {
       clearTimeout(timer);
     }
-    await this.store.releaseLease(this.holder).catch(() => undefined);
+    await this.store.stepDown().catch(() => undefined);
     await this.publisher.close();
+  }
+
+  /**
+   * Ends the pipeline: the prefetched batch is forgotten and the pending mark committed (what Kafka acknowledged is
+   * marked even when we stop leading; if the mark fails, those events go out again).
+   */
+  private async pause(): Promise<void> {
+    this.dropPrefetch();
+    await this.settleMark();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        if (!(await this.store.acquireLease(this.holder, this.options.leaseMs))) {
-          await this.wakeup.sleep(this.options.leaseMs / 3);
+        if (!(await this.store.lead())) {
+          await this.pause();
+          await this.standReady();
+          await this.wakeup.sleep(this.options.standbyRetryMs);
           continue;
         }
         const published = await this.publishBatch();
@@ -99,6 +123,7 @@ export class OutboxRelay {
         this.failures = 0;
         if (published < this.options.batchSize) await this.wakeup.sleep(this.options.pollIntervalMs);
       } catch (error) {
+        await this.pause().catch(() => undefined);
         this.failures += 1;
         this.metrics.failures.inc();
         const backoff = Math.min(this.options.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 10));
@@ -114,14 +139,93 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes the next batch; returns how many events it settled (published or parked). */
+  /**
+   * A standby keeps its topics checked and its producer connected, so when the leader dies its first batch goes out
+   * without the admin round trips and the producer's handshake (a few hundred ms of a handover, measured).
+   */
+  private async standReady(): Promise<void> {
+    await this.ensureTopics();
+    await this.publisher.connect();
+  }
+
+  private async ensureTopics(): Promise<void> {
+    if (this.topicsReady) return;
+    await this.publisher.ensureTopics(EVENT_STREAMS.map((s) => topicName(this.options.topicPrefix, s)));
+    this.topicsReady = true;
+  }
+
+  /**
+   * Publishes the next batch; returns how many events it settled (published or parked).
+   *
+   * Batches are pipelined around the one thing that must stay serial, the send: while batch N is on its way to
+   * Kafka, batch N+1 is read and encoded, and batch N-1's mark commits. Sends stay one at a time and in outbox order
+   * (the idempotent producer allows one request in flight, and a failed send must not be overtaken). A send waits
+   * for the pending mark when the two batches share a key, and a new mark starts only after the previous one
+   * committed, so marks commit in outbox order: a crash leaves at most the last two acknowledged batches unmarked,
+   * re-sent oldest first, and no key has a later event marked while an earlier one is not.
+   */
   private async publishBatch(): Promise<number> {
-    const events = await this.store.nextBatch(this.options.batchSize);
-    if (events.length === 0) return 0;
-    if (!this.topicsReady) {
-      await this.publisher.ensureTopics(EVENT_STREAMS.map((s) => topicName(this.options.topicPrefix, s)));
-      this.topicsReady = true;
+    const batch = await this.nextBatch();
+    if (!batch) {
+      await this.settleMark();
+      return 0;
     }
+    await this.ensureTopics();
+    const { outgoing, spans } = batch;
+    if (this.marking && sharesKey(outgoing, this.marking.keys)) await this.settleMark();
+    const full = outgoing.length === this.options.batchSize;
+    // Read the next batch during the send; a short batch means the outbox is drained for now.
+    if (full) this.prefetch([...outgoing.map((o) => o.event.id), ...(this.marking?.ids ?? [])]);
+    try {
+      const sent = await this.publishWhole(outgoing);
+      if (sent) {
+        await this.settleMark();
+        this.startMark(outgoing);
+        if (!full) await this.settleMark();
+      } else {
+        // Refused for good: settle the slow way, with nothing overlapping. The prefetched batch was read before
+        // an event was parked and may hold later events of its key, so it is read again.
+        this.dropPrefetch();
+        await this.settleMark();
+        await this.deliver(outgoing, new Set());
+      }
+    } catch (error) {
+      this.dropPrefetch();
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+    return outgoing.length;
+  }
+
+  /** The prefetched batch if there is one, else the next batch read now (undefined when there is none). */
+  private async nextBatch(): Promise<Batch | undefined> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    return prefetched ? await prefetched : await this.readBatch([]);
+  }
+
+  private prefetch(excludeIds: string[]): void {
+    const read = this.readBatch(excludeIds);
+    // Awaited by the next publishBatch (which sees a failure); dropped ones must not end as unhandled rejections.
+    read.catch(() => undefined);
+    this.prefetched = read;
+  }
+
+  /**
+   * Forgets the prefetched batch: after a failure, a refusal or a pause in leadership it may be stale (another
+   * replica may have published some of it since). Its spans are never ended, which only unrecorded spans are.
+   */
+  private dropPrefetch(): void {
+    const dropped = this.prefetched;
+    this.prefetched = undefined;
+    dropped?.then((batch) => batch?.spans.forEach((span) => span.end())).catch(() => undefined);
+  }
+
+  private async readBatch(excludeIds: string[]): Promise<Batch | undefined> {
+    const events = await this.store.nextBatch(this.options.batchSize, excludeIds);
+    if (events.length === 0) return undefined;
     const produceSpans = events.map((event) => this.produceSpan(event));
     // The batch is its own trace, linked to every request whose events it carries.
     const batchSpan = tracer.startSpan(
@@ -133,22 +237,47 @@ export class OutboxRelay {
       },
       ROOT_CONTEXT,
     );
+    const active = context.active();
+    const { topicPrefix, encoding } = this.options;
     const outgoing: Outgoing[] = events.map((event, i) => {
+      const span = produceSpans[i]!;
       const traceHeaders: Record<string, string> = {};
-      propagation.inject(trace.setSpan(context.active(), produceSpans[i]!), traceHeaders);
-      return { event, span: produceSpans[i]!, message: toCloudEventMessage(event, { ...this.options, traceHeaders }) };
-    });
-    try {
-      await this.deliver(outgoing, new Set());
-    } catch (error) {
-      for (const span of [...produceSpans, batchSpan]) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      propagation.inject(trace.setSpan(active, span), traceHeaders);
+      // No span to continue it from (no propagator in this process): the stored context still goes out as written.
+      if (!traceHeaders.traceparent && event.traceparent) {
+        traceHeaders.traceparent = event.traceparent;
+        if (event.tracestate) traceHeaders.tracestate = event.tracestate;
       }
+      return { event, span, message: toCloudEventMessage(event, { topicPrefix, encoding, traceHeaders }) };
+    });
+    return { outgoing, spans: [...produceSpans, batchSpan] };
+  }
+
+  /** Sends the whole batch in one request: true when acknowledged, false when refused for good. */
+  private async publishWhole(outgoing: Outgoing[]): Promise<boolean> {
+    try {
+      await this.publisher.publish(outgoing.map((o) => o.message));
+      return true;
+    } catch (error) {
+      if (error instanceof MessagesRefusedError) return false;
       throw error;
-    } finally {
-      for (const span of [...produceSpans, batchSpan]) span.end();
     }
-    return events.length;
+  }
+
+  /** Marks an acknowledged batch in the background; `settleMark` waits for it (and throws if it failed). */
+  private startMark(outgoing: Outgoing[]): void {
+    const ids = outgoing.map((o) => o.event.id);
+    const done = this.store.markPublished(ids).then(() => this.metrics.published.inc(ids.length));
+    // Seen by settleMark; until then a failure must not be an unhandled rejection.
+    done.catch(() => undefined);
+    this.marking = { ids, keys: new Set(outgoing.map((o) => o.event.key)), done };
+  }
+
+  /** Waits for the pending mark. A failed mark leaves its events unpublished: they go out again (at least once). */
+  private async settleMark(): Promise<void> {
+    const marking = this.marking;
+    this.marking = undefined;
+    await marking?.done;
   }
 
   /**
@@ -214,4 +343,8 @@ export class OutboxRelay {
       parent,
     );
   }
+}
+
+function sharesKey(outgoing: Outgoing[], keys: Set<string>): boolean {
+  return outgoing.some((o) => keys.has(o.event.key));
 }

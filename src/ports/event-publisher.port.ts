@@ -10,6 +10,8 @@ export interface OutgoingMessage {
 export interface EventPublisher {
   /** Creates the topics if missing. */
   ensureTopics(topics: string[]): Promise<void>;
+  /** Connects now rather than at the first publish (no-op when connected). */
+  connect(): Promise<void>;
   /** Sends in order (per key); resolves when the broker has acknowledged every message. */
   publish(messages: OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;

@@ -41,6 +41,8 @@ export type ProviderEvent = ProviderEventBase &
     | { kind: 'entitlement'; action: 'granted' | 'revoked'; entitlement: ProviderEntitlement }
     /** A discount (campaign, promotion code) applied to a subscription: `billing.discount.applied`. */
     | { kind: 'discount'; discount: ProviderDiscount }
+    /** A change the provider wrote into its own audit trail: kept in our audit log with its actor and correlation id. */
+    | { kind: 'audit'; record: ProviderAuditRecord }
     /**
      * Notify-only: something about this object changed; fetch it and apply what the provider says now. Also what a
      * `notification` provider's webhooks become, since their bodies are not signed state.
@@ -73,4 +75,20 @@ export interface ProviderDiscount {
   percentOffBasisPoints?: number;
   /** How many billing cycles it lasts; absent = forever or once, as the provider says in `description`. */
   cycles?: number;
+}
+
+/** One entry of a provider's audit trail, as it reported it (signed, but still the provider's words: bounded). */
+export interface ProviderAuditRecord {
+  /** What changed: the kind of object (e.g. `Subscription`), its reference at the provider, the field and values. */
+  entity: string;
+  entityRef: string;
+  field: string;
+  from?: string;
+  to?: string;
+  /** The customer it concerns at the provider: it must be ours on this storefront, or the record is only kept raw. */
+  customerRef: string;
+  /** Who made the change at the provider (e.g. `C2A:key_01`, `System`). */
+  actor: string;
+  /** The provider's correlation id (our order id when the change stems from our checkout). */
+  correlationId?: string;
 }

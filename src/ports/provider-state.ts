@@ -97,6 +97,11 @@ export interface ProviderInvoiceState extends Pick<
 export interface ProviderRefundState extends Pick<Refund, 'amount' | 'status' | 'reason' | 'failure'> {
   ref: string;
   paymentRef: string;
+  /**
+   * Our refund id as the provider echoes it (the `refundId` we sent with the refund), when it does: a refund the
+   * provider reports before CreateRefund has recorded its reference is still found as ours by it.
+   */
+  refundId?: string;
 }
 
 export interface ProviderUsageRecord {

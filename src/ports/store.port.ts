@@ -165,6 +165,8 @@ export interface InboxEntry {
   orderingKey?: string;
   /** Decimal digits, compared numerically; a row without one sorts first within its key. */
   sequence?: string;
+  /** When claimed: the last sequence applied of its key (absent: none yet; providers number from 1). */
+  orderPosition?: string;
   /** The sender's address as ingress saw it (after TRUSTED_PROXIES). */
   sourceIp?: string;
 }
@@ -195,13 +197,17 @@ export interface WebhookInbox {
   insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean>;
   /**
    * Locks the oldest due pending entry (skipping entries other workers hold), if any; an entry with an ordering key
-   * only when no earlier entry of its key is still pending (in flight, due or waiting to retry).
+   * only when no earlier entry of its key is still pending (in flight, due or waiting to retry), and, with a
+   * sequence, only when it is the key's next one or has waited `gapWaitMs` (default 0) for the missing ones.
    */
-  claimDue(now: Date): Promise<InboxEntry | undefined>;
-  /** `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). */
+  claimDue(now: Date, gapWaitMs?: number): Promise<InboxEntry | undefined>;
+  /**
+   * `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). The entry's key
+   * position becomes max(position, its sequence), in the same transaction.
+   */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
   scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void>;
-  /** Parks the entry and records a dead letter. */
+  /** Parks the entry and records a dead letter (its key's position moves past it, as markProcessed's does). */
   deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string): Promise<void>;
   listDeadLetters(filter: { storefrontId?: string; provider?: string }, page: PageRequest): Promise<DeadLetter[]>;
   getDeadLetter(id: string, options?: { forUpdate?: boolean }): Promise<DeadLetter | undefined>;
@@ -239,7 +245,7 @@ export interface StoredEvent {
 
 /** Writes events in the caller's transaction, numbering them per key. */
 export interface OutboxWriter {
-  append(draft: EventDraft, actor: ActorContext): Promise<StoredEvent>;
+  append(draft: EventDraft, actor: ActorContext): Promise<void>;
 }
 
 export interface EventFilter {

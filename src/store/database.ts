@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
 
@@ -14,6 +15,11 @@ export interface Database {
    */
   probe: Knex;
   kind: 'postgres' | 'pglite';
+  /**
+   * PostgreSQL only: a new connection outside the pools, with the pool's settings, for state that lives as long as
+   * a session (the relay's advisory lock). The caller connects and ends it.
+   */
+  sessionClient?: (applicationName: string) => Client;
   close(): Promise<void>;
 }
 
@@ -41,15 +47,16 @@ export function openDatabase(options: DatabaseOptions): Database {
   const log = options.logger ? knexLog(options.logger.child({ component: 'knex' })) : undefined;
   if (options.databaseUrl) {
     const acquireTimeoutMs = options.acquireTimeoutMs ?? 3_000;
+    const connection = (applicationName: string) => ({
+      connectionString: options.databaseUrl,
+      application_name: applicationName,
+      connectionTimeoutMillis: acquireTimeoutMs,
+      keepAlive: true,
+    });
     const pool = (applicationName: string, max: number) =>
       knexFactory({
         client: 'pg',
-        connection: {
-          connectionString: options.databaseUrl,
-          application_name: applicationName,
-          connectionTimeoutMillis: acquireTimeoutMs,
-          keepAlive: true,
-        },
+        connection: connection(applicationName),
         pool: { min: 0, max },
         acquireConnectionTimeout: acquireTimeoutMs,
         log,
@@ -60,6 +67,9 @@ export function openDatabase(options: DatabaseOptions): Database {
       knex,
       probe,
       kind: 'postgres',
+      // A query on a session that stopped answering fails after the same wait as a pooled one would.
+      sessionClient: (applicationName) =>
+        new Client({ ...connection(applicationName), query_timeout: acquireTimeoutMs }),
       close: async () => {
         await probe.destroy();
         await knex.destroy();
@@ -87,6 +97,19 @@ function knexLog(logger: Logger): Knex.Config['log'] {
     deprecate: (method, alternative) => limited('warn', `knex: ${method} is deprecated, use ${alternative}`),
     debug: (message) => logger.debug({ knex: message }, 'knex debug'),
   };
+}
+
+/**
+ * True when PostgreSQL rolled the transaction back because it collided with a concurrent one: a deadlock (40P01) or
+ * a serialization failure (40001). Nothing of it was written and the same call may succeed at once, so ABORTED
+ * ("retry") rather than INTERNAL. Looks through `cause` and aggregated errors.
+ */
+export function isTransactionConflict(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (e.code === '40P01' || e.code === '40001') return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isTransactionConflict(inner, depth + 1))) return true;
+  return isTransactionConflict(e.cause, depth + 1);
 }
 
 /** PostgreSQL's unique_violation. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { ChangeJournal } from './change-journal';
 import type { PendingEffect } from '../app/call-context';
 import type { HeldIdempotencyKey, IdempotencyResponses } from '../ports/store.port';
 import { asBytes, asJson } from './row-values';
@@ -124,11 +125,18 @@ export class IdempotencyStore {
   }
 }
 
-/** Stores a keyed call's response in the caller's transaction, if that attempt still holds the key. */
+/**
+ * Stores a keyed call's response in the caller's transaction, if that attempt still holds the key: in the statement
+ * that writes the transaction's events and audit rows (its change journal), or on its own without one.
+ */
 export class KnexIdempotencyResponses implements IdempotencyResponses {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    private readonly journal?: ChangeJournal,
+  ) {}
 
   async complete(held: HeldKey, response: Uint8Array): Promise<boolean> {
+    if (this.journal) return this.journal.flush({ held, response });
     const updated = await this.db('idempotency_keys')
       .where({ ...held, state: 'IN_FLIGHT' })
       .update({ state: 'DONE', response: Buffer.from(response) });

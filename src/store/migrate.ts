@@ -10,6 +10,9 @@ import * as scheduledActions from './migrations/008-scheduled-actions';
 import * as checkoutSessions from './migrations/009-checkout-sessions';
 import * as paymentMethodRef from './migrations/010-payment-method-ref';
 import * as upgradeInvoices from './migrations/011-upgrade-invoices-per-cycle';
+import * as webhookOrderPositions from './migrations/012-webhook-order-positions';
+import * as dropRelayLease from './migrations/013-drop-relay-lease';
+import * as eventSequenceField from './migrations/014-event-sequence-field';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -24,6 +27,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '009-checkout-sessions': checkoutSessions,
   '010-payment-method-ref': paymentMethodRef,
   '011-upgrade-invoices-per-cycle': upgradeInvoices,
+  '012-webhook-order-positions': webhookOrderPositions,
+  '013-drop-relay-lease': dropRelayLease,
+  '014-event-sequence-field': eventSequenceField,
 };
 
 const source: Knex.MigrationSource<string> = {
@@ -34,10 +40,28 @@ const source: Knex.MigrationSource<string> = {
 
 const config: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
 
-/** Brings the schema up to date. Safe to call from every replica: knex takes a migration lock. */
+/**
+ * Replicas starting together on a new database would race knex's own bookkeeping: it checks for its migration tables
+ * and creates them without a lock (the loser dies on 42P07), and only then takes its lock row. So on PostgreSQL the
+ * whole run happens under one advisory lock, held by a transaction that stays open (idle) on its own connection
+ * while the migrations run on others; a replica that waits finds the schema current. PGlite serves one process,
+ * and a single connection (PGlite's, or DATABASE_POOL_MAX=1) could not hold the lock and migrate at once.
+ */
+const MIGRATION_LOCK = 'billing-adapter:migrations';
+
+/** Brings the schema up to date. Safe to call from every replica at once. */
 export async function migrateToLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
-  return applied;
+  const latest = async () => ((await knex.migrate.latest(config)) as [number, string[]])[1];
+  if (!canHoldLockWhileMigrating(knex)) return latest();
+  return knex.transaction(async (lock) => {
+    await lock.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [MIGRATION_LOCK]);
+    return latest();
+  });
+}
+
+function canHoldLockWhileMigrating(knex: Knex): boolean {
+  const { client, pool } = (knex.client as { config?: { client?: unknown; pool?: { max?: number } } }).config ?? {};
+  return client === 'pg' && (pool?.max ?? 1) >= 2;
 }
 
 /** Rolls back every migration (tests, and `npm run migrate -- down`). */

@@ -1,39 +1,62 @@
 import type { Knex } from 'knex';
 import type { StoredEvent } from '../ports/store.port';
 import { toStoredEvent } from './event-log';
+import type { RelayLeadership } from './relay-leadership';
 import { countOf } from './row-values';
 
-const LEASE = 'outbox';
+/** What toStoredEvent reads, and the id: not published_at / parked_at, which are null in every row read here. */
+const RELAY_COLUMNS = [
+  'id',
+  'event_id',
+  'type',
+  'stream',
+  'key',
+  'storefront_id',
+  'tenant_id',
+  'provider',
+  'aggregate_id',
+  'sequence',
+  'occurred_at',
+  'payload',
+  'traceparent',
+  'tracestate',
+];
 
-/** The relay's view of the outbox: a lease so one replica publishes at a time, batches in commit order, marks. */
+/**
+ * The relay's view of the outbox: leadership so one replica publishes at a time, batches in commit order, marks.
+ *
+ * Marks go through the pool, not the leader's session, so a leader that loses its session mid-batch still marks
+ * what Kafka acknowledged, or, if it dies first, leaves those rows unpublished and the next leader sends them again:
+ * at least once, as after any crash between ack and mark. Order per key survives the handover: a batch is the
+ * oldest unpublished rows in outbox order, so what the next leader re-sends is the same contiguous run of each
+ * key's events from the first unacknowledged one on, and each partition receives it in order after the first copy;
+ * a consumer that drops repeated ce_ids sees every key's events once and in sequence.
+ */
 export class OutboxRelayStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly leadership: RelayLeadership,
+  ) {}
 
-  /** Takes or renews the relay lease. True when this holder may publish until `ttlMs` from now. */
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
-    const now = new Date();
-    const expires = new Date(now.getTime() + ttlMs);
-    const rows = await this.knex.raw(
-      `INSERT INTO outbox_relay_lease (name, holder, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-       WHERE outbox_relay_lease.holder = EXCLUDED.holder OR outbox_relay_lease.expires_at < ?
-       RETURNING holder`,
-      [LEASE, holder, expires, now],
-    );
-    return rows.rows.length > 0;
+  /** True when this process's relay may publish its next batch (asked before each batch). */
+  lead(): Promise<boolean> {
+    return this.leadership.lead();
   }
 
-  async releaseLease(holder: string): Promise<void> {
-    await this.knex('outbox_relay_lease').where({ name: LEASE, holder }).delete();
+  /** Hands leadership over on stop, so another replica's relay publishes at once. */
+  stepDown(): Promise<void> {
+    return this.leadership.stepDown();
   }
 
   /**
    * The oldest unpublished events, in outbox order (which is commit order per key), leaving out every key with a
-   * parked event: its later events wait behind it so consumers never see them out of order.
+   * parked event: its later events wait behind it so consumers never see them out of order. `excludeIds` are rows
+   * already on their way (sent or being sent, not yet marked): the relay reads its next batch while the current one
+   * is sent. Only the columns a message needs are read.
    */
-  async nextBatch(limit: number): Promise<(StoredEvent & { id: string })[]> {
-    const rows = await this.knex('outbox as o')
-      .select('o.*')
+  async nextBatch(limit: number, excludeIds: string[] = []): Promise<(StoredEvent & { id: string })[]> {
+    const query = this.knex('outbox as o')
+      .select(RELAY_COLUMNS.map((column) => `o.${column}`))
       .whereNull('o.published_at')
       .whereNotExists(
         this.knex('outbox as p')
@@ -44,6 +67,8 @@ export class OutboxRelayStore {
       )
       .orderBy('o.id')
       .limit(limit);
+    if (excludeIds.length > 0) query.whereNotIn('o.id', excludeIds);
+    const rows = await query;
     return rows.map((row: Record<string, unknown>) => ({ ...toStoredEvent(row), id: String(row.id) }));
   }
 

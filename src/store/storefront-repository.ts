@@ -3,11 +3,16 @@ import { alreadyExists } from '../domain/errors';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import type { PageRequest, StorefrontRepository } from '../ports/store.port';
 import { asJson, asNumber, asOptionalDate } from './row-values';
+import { announceStorefrontChange } from './storefront-change-listener';
 
 type Row = Record<string, unknown>;
 
 export class KnexStorefrontRepository implements StorefrontRepository {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    /** A storefront or its binding was written (the unit of work tells this replica's cache after the commit). */
+    private readonly onChange: (storefrontId: string) => void = () => undefined,
+  ) {}
 
   async insert(s: Storefront): Promise<void> {
     const inserted = await this.db('storefronts')
@@ -26,6 +31,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .returning('id');
     if (inserted.length === 0) throw alreadyExists(`storefront_id: storefront '${s.id}' already exists`);
     await this.insertBinding(s.id, s.binding);
+    await this.changed(s.id);
   }
 
   async get(id: string, options?: { forUpdate?: boolean }): Promise<Storefront | undefined> {
@@ -54,6 +60,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       version: s.version,
       updated_at: s.updatedAt,
     });
+    await this.changed(s.id);
   }
 
   async updateCurrentBinding(
@@ -65,6 +72,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .where({ storefront_id: storefrontId })
       .whereNull('valid_until')
       .update({ provider_config: JSON.stringify(config), secret_refs: JSON.stringify(secretRefs) });
+    await this.changed(storefrontId);
   }
 
   async replaceBinding(storefrontId: string, binding: ProviderBinding, at: Date): Promise<void> {
@@ -73,11 +81,18 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .whereNull('valid_until')
       .update({ valid_until: at });
     await this.insertBinding(storefrontId, binding);
+    await this.changed(storefrontId);
   }
 
   async listBindings(storefrontId: string): Promise<ProviderBinding[]> {
     const rows = await this.db('storefront_bindings').where({ storefront_id: storefrontId }).orderBy('id');
     return rows.map(toBinding);
+  }
+
+  /** Other replicas hear of it at commit (their caches drop it); this one through `onChange`. */
+  private async changed(storefrontId: string): Promise<void> {
+    await announceStorefrontChange(this.db, storefrontId);
+    this.onChange(storefrontId);
   }
 
   private async insertBinding(storefrontId: string, b: ProviderBinding): Promise<void> {

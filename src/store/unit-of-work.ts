@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../ports/clock.port';
 import type { Repositories, ResponseRecorder, UnitOfWork } from '../ports/store.port';
 import { KnexAuditWriter } from './audit-writer';
+import { ChangeJournal } from './change-journal';
 import { KnexCustomerRepository } from './customer-repository';
 import { KnexEntitlementRepository } from './entitlement-repository';
 import { KnexInvoiceRepository } from './invoice-repository';
@@ -27,17 +28,23 @@ export class KnexUnitOfWork implements UnitOfWork {
   readonly reads: Repositories;
   private readonly eventListeners: Array<() => void> = [];
   private readonly scheduleListeners: Array<(dueAt: Date) => void> = [];
+  private readonly storefrontListeners: Array<(storefrontId: string) => void> = [];
 
   constructor(
     private readonly knex: Knex,
     private readonly clock: Clock,
   ) {
-    this.reads = this.repositories(knex, () => undefined);
+    this.reads = this.repositories(knex, new ChangeJournal(knex, true), () => undefined);
   }
 
   /** Called after every commit that appended events. */
   onEventsCommitted(listener: () => void): void {
     this.eventListeners.push(listener);
+  }
+
+  /** Called after every commit that wrote a storefront or its binding, once per storefront. */
+  onStorefrontChanged(listener: (storefrontId: string) => void): void {
+    this.storefrontListeners.push(listener);
   }
 
   /** Called after every commit that scheduled actions, with the earliest due time (the scheduler wakes). */
@@ -55,20 +62,26 @@ export class KnexUnitOfWork implements UnitOfWork {
       async (span) => {
         let wroteEvents = false;
         let earliestDue: Date | undefined;
+        const changedStorefronts = new Set<string>();
         try {
           const result = await this.knex.transaction(async (tx) => {
+            const journal = new ChangeJournal(tx);
             const repos = this.repositories(
               tx,
+              journal,
               () => (wroteEvents = true),
               (at) => (earliestDue = earliestDue && earliestDue <= at ? earliestDue : at),
+              (id) => changedStorefronts.add(id),
             );
             const value = await work(repos);
-            // The call's response commits with its change, or neither does.
+            // The call's response commits with its change, or neither does; it is written with the journal.
             await completes?.completion?.record(repos, value);
+            await journal.flush();
             return value;
           });
           if (wroteEvents) for (const listener of this.eventListeners) listener();
           if (earliestDue) for (const listener of this.scheduleListeners) listener(earliestDue);
+          for (const id of changedStorefronts) for (const listener of this.storefrontListeners) listener(id);
           return result;
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -82,11 +95,13 @@ export class KnexUnitOfWork implements UnitOfWork {
 
   private repositories(
     db: Knex | Knex.Transaction,
+    journal: ChangeJournal,
     onAppend: () => void,
     onSchedule: (dueAt: Date) => void = (at) => this.scheduleListeners.forEach((listener) => listener(at)),
+    onStorefrontChange: (id: string) => void = (id) => this.storefrontListeners.forEach((listener) => listener(id)),
   ): Repositories {
     return {
-      storefronts: new KnexStorefrontRepository(db),
+      storefronts: new KnexStorefrontRepository(db, onStorefrontChange),
       plans: new KnexPlanRepository(db),
       customers: new KnexCustomerRepository(db),
       subscriptions: new KnexSubscriptionRepository(db),
@@ -96,10 +111,10 @@ export class KnexUnitOfWork implements UnitOfWork {
       entitlements: new KnexEntitlementRepository(db),
       usage: new KnexUsageRepository(db),
       inbox: new KnexWebhookInbox(db),
-      outbox: new KnexOutboxWriter(db, this.clock, onAppend),
+      outbox: new KnexOutboxWriter(journal, this.clock, onAppend),
       events: new KnexEventLog(db),
-      audit: new KnexAuditWriter(db, this.clock),
-      idempotency: new KnexIdempotencyResponses(db),
+      audit: new KnexAuditWriter(journal, this.clock),
+      idempotency: new KnexIdempotencyResponses(db, journal),
       scheduledActions: new KnexScheduledActions(db, this.clock, onSchedule),
       liveSubscriptions: new KnexLiveSubscriptionChecks(db),
       checkoutSessions: new KnexCheckoutSessionRepository(db),

@@ -1,34 +1,24 @@
 import type { Knex } from 'knex';
 import type { DeadLetter, InboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
+import { InboxBatchWriter, insertInboxRows, NewInboxEntry } from './inbox-batch-writer';
 import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values';
 
 type Row = Record<string, unknown>;
 
 /** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 export class KnexWebhookInbox implements WebhookInbox {
+  private batches?: InboxBatchWriter;
+
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  async insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean> {
-    const inserted = await this.db('webhook_inbox')
-      .insert({
-        provider: entry.provider,
-        storefront_id: entry.storefrontId,
-        provider_event_id: entry.providerEventId,
-        event_type: entry.eventType,
-        ordering_key: entry.orderingKey ?? null,
-        sequence: entry.sequence ?? null,
-        source_ip: entry.sourceIp ?? null,
-        headers: JSON.stringify(entry.headers),
-        body: entry.body,
-        status: 'PENDING',
-        next_attempt_at: entry.receivedAt,
-        traceparent: entry.traceparent ?? null,
-        received_at: entry.receivedAt,
-      })
-      .onConflict(['provider', 'storefront_id', 'provider_event_id'])
-      .ignore()
-      .returning('id');
-    return inserted.length > 0;
+  /**
+   * Outside a transaction (ingress), concurrent inserts share one statement (InboxBatchWriter): each answer still
+   * comes only after its row committed. Inside a caller's transaction, the row goes with that transaction.
+   */
+  async insert(entry: NewInboxEntry): Promise<boolean> {
+    if (this.db.isTransaction) return (await insertInboxRows(this.db, [entry]))[0]!;
+    this.batches ??= new InboxBatchWriter(this.db);
+    return this.batches.insert(entry);
   }
 
   /** Webhooks waiting to be processed, due or not (metrics). */
@@ -48,10 +38,20 @@ export class KnexWebhookInbox implements WebhookInbox {
    * row holds back its own key and nothing else. Earlier = lower sequence (none counts as lowest), then earlier
    * receipt (id); a total order, so keys cannot deadlock. A dead-lettered row is no longer PENDING: its key moves
    * on, and replaying it later goes through the state machine, which refuses regressions.
+   *
+   * Rows that are present are not the whole story: the provider may not have delivered an earlier one yet. A row
+   * with a key and a sequence is eligible when its sequence is at most the key's last applied one + 1 (none applied:
+   * 1 is next; providers number from 1), or once it has waited `gapWaitMs` since it was received (the missing ones
+   * may never come). The key's position at claim time comes with the entry (`orderPosition`), so processing can tell
+   * a row after a gap from a late one.
    */
-  async claimDue(now: Date): Promise<InboxEntry | undefined> {
+  async claimDue(now: Date, gapWaitMs = 0): Promise<InboxEntry | undefined> {
+    const position = this.db
+      .select('p.sequence')
+      .from('webhook_order_positions as p')
+      .whereRaw('p.provider = w.provider and p.storefront_id = w.storefront_id and p.ordering_key = w.ordering_key');
     const row = await this.db('webhook_inbox as w')
-      .select('w.*')
+      .select('w.*', position.clone().as('order_position'))
       .where('w.status', 'PENDING')
       .andWhere('w.next_attempt_at', '<=', now)
       .andWhere((unblocked) =>
@@ -67,6 +67,13 @@ export class KnexWebhookInbox implements WebhookInbox {
               .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),
           ),
       )
+      .andWhere((inOrder) =>
+        inOrder
+          .whereNull('w.ordering_key')
+          .orWhereNull('w.sequence')
+          .orWhere('w.received_at', '<=', new Date(now.getTime() - gapWaitMs))
+          .orWhereRaw('w.sequence <= coalesce((?), 0) + 1', [position]),
+      )
       .orderBy('w.id')
       .first()
       .forUpdate()
@@ -78,6 +85,22 @@ export class KnexWebhookInbox implements WebhookInbox {
     await this.db('webhook_inbox')
       .where({ id })
       .update({ status: 'PROCESSED', processed_at: at, last_error: null, outcome: outcome?.slice(0, 1000) ?? null });
+    await this.advancePosition(id, at);
+  }
+
+  /**
+   * The row's key has now been applied up to its sequence (processed, ignored or dead-lettered alike: either way the
+   * key moves on). Never backwards: a late row leaves the position where it is.
+   */
+  private async advancePosition(id: string, at: Date): Promise<void> {
+    await this.db.raw(
+      `INSERT INTO webhook_order_positions (provider, storefront_id, ordering_key, sequence, updated_at)
+       SELECT provider, storefront_id, ordering_key, sequence, ? FROM webhook_inbox
+        WHERE id = ? AND ordering_key IS NOT NULL AND sequence IS NOT NULL
+       ON CONFLICT (provider, storefront_id, ordering_key) DO UPDATE
+         SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`,
+      [at, id],
+    );
   }
 
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
@@ -88,6 +111,7 @@ export class KnexWebhookInbox implements WebhookInbox {
 
   async deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string) {
     await this.db('webhook_inbox').where({ id: entry.id }).update({ status: 'DEAD', attempts, last_error: error });
+    await this.advancePosition(entry.id, at);
     await this.db('dead_letters').insert({
       id: deadLetterId,
       inbox_id: entry.id,
@@ -141,6 +165,8 @@ function toEntry(row: Row): InboxEntry {
     receivedAt: new Date(row.received_at as string),
     orderingKey: (row.ordering_key as string | null) ?? undefined,
     sequence: row.sequence === null || row.sequence === undefined ? undefined : String(row.sequence),
+    orderPosition:
+      row.order_position === null || row.order_position === undefined ? undefined : String(row.order_position),
     sourceIp: (row.source_ip as string | null) ?? undefined,
   };
 }

@@ -17,6 +17,8 @@ export interface ServiceMetrics {
   reconcileGaveUp: Counter<'kind'>;
   /** Finished runs of scheduled actions, by kind and outcome (done, retry, failed). */
   scheduledActions: Counter<'kind' | 'outcome'>;
+  /** Calls to providers' APIs by provider, our operation and outcome (see `meterProviderCalls`). */
+  providerCalls: Histogram<'provider' | 'operation' | 'outcome'>;
 }
 
 /** Backlogs read from the database at scrape time, so every replica reports the same truth. */
@@ -77,6 +79,13 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
       name: 'billing_reconciler_rows_total',
       help: 'Rows the reconciler asked a provider about (expired checkouts, pending refunds, live subscriptions)',
       labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    providerCalls: new Histogram({
+      name: 'billing_provider_call_duration_seconds',
+      help: 'Calls to providers by provider, operation and outcome (ok, rejected, failed), retries included',
+      labelNames: ['provider', 'operation', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     registry,

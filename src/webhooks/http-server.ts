@@ -7,6 +7,8 @@ import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 export interface HttpProbes {
   /** Ready = the gRPC server is serving and the database answered its last ping; must answer without waiting on it. */
   ready(): Promise<boolean>;
+  /** What /readyz adds about dependencies readiness does not wait for (e.g. Kafka: events wait in the outbox). */
+  detail?(): Record<string, unknown>;
   metrics: Registry;
 }
 
@@ -73,7 +75,7 @@ function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerRe
   if (req.method === 'GET' && url.pathname === '/healthz') return send(200, '{"status":"ok"}');
   if (req.method === 'GET' && url.pathname === '/readyz') {
     probes.ready().then(
-      (ok) => send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not ready' })),
+      (ok) => send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not ready', ...probes.detail?.() })),
       () => send(503, '{"status":"not ready"}'),
     );
     return;

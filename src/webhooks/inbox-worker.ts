@@ -1,7 +1,7 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
-import { IGNORED_FOREIGN } from '../app/inbound/webhook-intake';
+import { AwaitingOurRecord, IGNORED_FOREIGN } from '../app/inbound/webhook-intake';
 import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
@@ -19,6 +19,11 @@ export interface InboxWorkerOptions {
   /** Attempts before a webhook becomes a dead letter. */
   maxAttempts: number;
   pollIntervalMs: number;
+  /**
+   * How long a webhook that arrived after a gap in its key's sequence waits for the missing ones before it is
+   * applied anyway (WEBHOOK_ORDER_GAP_MS). Default 0: order only among the webhooks present.
+   */
+  orderGapWaitMs?: number;
 }
 
 const tracer = trace.getTracer('billing-adapter/webhooks');
@@ -28,7 +33,8 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
  * SKIP LOCKED so replicas share the work. A failure rolls the entry's changes back and retries it with backoff;
  * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter). Entries with an
  * ordering key go one at a time in sequence order (WebhookInbox.claimDue): a failing entry holds back only later
- * entries of its own key while it retries, and releases them once it is dead-lettered.
+ * entries of its own key while it retries, and releases them once it is dead-lettered. An entry that arrived after a
+ * gap in its key's sequence waits up to `orderGapWaitMs` for the missing ones.
  */
 export class InboxWorker {
   private loop?: Promise<void>;
@@ -78,7 +84,7 @@ export class InboxWorker {
     let claimed: InboxEntry | undefined;
     try {
       await this.uow.transaction(async (repos) => {
-        claimed = await repos.inbox.claimDue(this.clock.now());
+        claimed = await repos.inbox.claimDue(this.clock.now(), this.options.orderGapWaitMs ?? 0);
         if (!claimed) return;
         const entry = claimed;
         const parent = entry.traceparent
@@ -108,7 +114,9 @@ export class InboxWorker {
                 this.logger.warn(fields, 'webhook names no object of its storefront');
               else this.logger.info(fields, 'webhook processed');
             } catch (error) {
-              span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+              // Waiting for our own record of the order is not a failure of this webhook.
+              if (!(error instanceof AwaitingOurRecord))
+                span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
               throw error;
             } finally {
               span.end();
@@ -124,6 +132,7 @@ export class InboxWorker {
   }
 
   private async recordFailure(entry: InboxEntry, error: unknown): Promise<void> {
+    if (error instanceof AwaitingOurRecord) return this.awaitOurRecord(entry, error);
     const attempts = entry.attempts + 1;
     const message = error instanceof Error ? error.message : String(error);
     const now = this.clock.now();
@@ -143,5 +152,27 @@ export class InboxWorker {
         'webhook processing failed; will retry',
       );
     });
+  }
+
+  /**
+   * The webhook names an order of ours not committed yet: tried again, not counted as a failed attempt (it must not
+   * become a dead letter while it waits). The delay grows with the time already waited (half of it, at least the
+   * first retry delay), and the last try is at the end of its grace, when it is applied or ignored for good.
+   */
+  private async awaitOurRecord(entry: InboxEntry, waiting: AwaitingOurRecord): Promise<void> {
+    const now = this.clock.now();
+    const waited = Math.max(0, now.getTime() - entry.receivedAt.getTime());
+    const delay = Math.max(this.options.retryBaseMs, Math.floor(waited / 2));
+    const next = new Date(Math.min(now.getTime() + delay, waiting.graceEndsAt.getTime()));
+    await this.uow.transaction((repos) => repos.inbox.scheduleRetry(entry.id, entry.attempts, waiting.message, next));
+    this.logger.info(
+      {
+        provider: entry.provider,
+        event_id: entry.providerEventId,
+        retry_at: next.toISOString(),
+        reason: waiting.message,
+      },
+      'webhook waits for our own record of its order',
+    );
   }
 }

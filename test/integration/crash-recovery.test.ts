@@ -1,8 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { startSubotizEmulator, SubotizEmulator } from '../../adapters/subotiz/emulator';
 import { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
@@ -19,6 +16,7 @@ import {
   SubscriptionServiceClient,
 } from '../../src/gen/billing/v1/subscription';
 import { storefrontRequest } from '../support/fixtures';
+import { freeServicePorts, ServicePorts, ServiceProcess, serviceProcessEnv, until } from '../support/service-process';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { bearer, call, callWithTrailers, TEST_KEYS, writeKeysFile } from '../support/test-service';
 
@@ -38,31 +36,9 @@ const SECRETS = {
 /** The callers the child service accepts (the tests' keys, hashed). */
 const keysFile = writeKeysFile();
 
-interface Ports {
-  grpc: number;
-  http: number;
-}
-
-/** The service's environment as a child process: the one place to add what its configuration comes to need. */
-function childEnv(databaseUrl: string, ports: Ports): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: databaseUrl,
-    GRPC_PORT: String(ports.grpc),
-    HTTP_PORT: String(ports.http),
-    HOST: '127.0.0.1',
-    DEMO_SEED: 'false',
-    EMULATORS: 'false',
-    // The relay is off: events stay in the outbox, where the test checks every committed change has its event.
-    KAFKA_BROKERS: '',
-    LOG_LEVEL: 'warn',
-    // The emulator listens on plain http on loopback.
-    ALLOW_INSECURE_PROVIDER_URLS: 'true',
-    RECONCILE_INTERVAL_MS: '3600000',
-    API_KEYS_FILE: keysFile,
-    ...SECRETS,
-  };
+/** The service's environment: the relay is off, so events stay in the outbox, where the test checks them. */
+function childEnv(databaseUrl: string, ports: ServicePorts): NodeJS.ProcessEnv {
+  return serviceProcessEnv(databaseUrl, ports, { API_KEYS_FILE: keysFile, ...SECRETS });
 }
 
 /** Metadata of every call: tenant A's platform key (it owns the storefront), and the idempotency key. */
@@ -81,12 +57,12 @@ type FirstAttempt = { ok: true; bytes: Buffer } | { ok: false; code: grpc.status
 describe('crash recovery: kill -9 under keyed load', () => {
   let db: TestDatabase;
   let emulator: SubotizEmulator;
-  let ports: Ports;
-  let child: Child | undefined;
+  let ports: ServicePorts;
+  let child: ServiceProcess | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ports = { grpc: await freePort(), http: await freePort() };
+    ports = await freeServicePorts();
     emulator = await startSubotizEmulator({
       merchants: [
         {
@@ -111,7 +87,7 @@ describe('crash recovery: kill -9 under keyed load', () => {
   });
 
   it('runs every key once, replays what committed, and takes over dead keys within the lease', async () => {
-    child = await Child.start(childEnv(db.url, ports), ports);
+    child = await ServiceProcess.start(childEnv(db.url, ports), ports);
     let clients = connect(ports.grpc);
     const { planId, checkoutCustomers } = await seed(clients, emulator.url);
 
@@ -192,7 +168,7 @@ describe('crash recovery: kill -9 under keyed load', () => {
     ).toBeGreaterThanOrEqual(HELD_CHECKOUT_ANSWERS);
 
     closeAll(clients);
-    child = await Child.start(childEnv(db.url, ports), ports);
+    child = await ServiceProcess.start(childEnv(db.url, ports), ports);
     clients = connect(ports.grpc);
 
     let lastAborted = 0;
@@ -334,58 +310,6 @@ async function seed(clients: Clients, emulatorUrl: string) {
   return { planId: plan!.id, checkoutCustomers };
 }
 
-/** The service as a child process (`tsx src/main.ts`), in a process group of its own so kill -9 takes all of it. */
-class Child {
-  private output = '';
-  private exited: Promise<void>;
-
-  private constructor(private readonly proc: ChildProcess) {
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-4000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-  }
-
-  static async start(env: NodeJS.ProcessEnv, ports: Ports): Promise<Child> {
-    const root = join(__dirname, '..', '..');
-    const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
-      cwd: root,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const child = new Child(proc);
-    let gone = false;
-    void child.exited.then(() => (gone = true));
-    await until(
-      async () => {
-        if (gone) throw new Error(`the service exited during start-up:\n${child.output}`);
-        const ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).catch(() => undefined);
-        return ready?.status === 200;
-      },
-      // tsx compiles the service on start: slow on a busy machine.
-      100_000,
-      'the service to be ready',
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${child.output}`);
-    });
-    return child;
-  }
-
-  /** SIGKILL to the whole group (tsx runs the service in a process of its own). */
-  async kill9(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    process.kill(-this.proc.pid!, 'SIGKILL');
-    await this.exited;
-  }
-
-  async stop(): Promise<void> {
-    await this.kill9();
-  }
-}
-
 async function sessionsAtSubotiz(emulator: SubotizEmulator): Promise<number> {
   return ((await emulatorControl(emulator, '/state')) as { sessions: number }).sessions;
 }
@@ -398,25 +322,6 @@ async function emulatorControl(emulator: SubotizEmulator, path: string, body?: u
   });
   if (!response.ok) throw new Error(`emulator ${path} → ${response.status}: ${await response.text()}`);
   return response.json();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -126,7 +126,9 @@ describe('CreateCustomer → outbox → Kafka (CloudEvents binary mode)', () => 
     expect(events).toHaveLength(1);
     const published = collector.messages.find((m) => m.headers.ce_type === 'billing.customer.created')!;
     expect(events[0]!.id).toBe(published.headers.ce_id);
-    expect(Buffer.from(BillingEvent.encode(events[0]!).finish())).toEqual(published.value);
+    // The same event, field for field (the wire bytes may order fields differently: the stored payload gets its
+    // sequence appended when the outbox row is numbered).
+    expect(BillingEvent.decode(published.value)).toEqual(events[0]);
   });
 });
 

@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { CapabilitySupport } from '../../src/gen/billing/v1/storefront';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import type { Clock } from '../../src/ports/clock.port';
 import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
 import { eventually } from '../support/eventually';
+import { movableClock } from '../support/movable-clock';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
@@ -32,8 +32,7 @@ describe('cancel at period end, emulated by our scheduler', () => {
   let store: FakeStorefront;
   let refundingStore: FakeStorefront | undefined;
   let laterStore: FakeStorefront | undefined;
-  let offsetMs = 0;
-  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
+  const clock = movableClock();
   const start = () =>
     startTestService(
       { DATABASE_URL: db.url, ...FAST_WEBHOOKS, SCHEDULER_POLL_INTERVAL_MS: '100' },
@@ -66,12 +65,6 @@ describe('cancel at period end, emulated by our scheduler', () => {
   const subs = () => service.clients.subscriptions;
   const scheduleCancel = (subscriptionId: string) =>
     call(subs(), subs().cancelSubscription, { subscriptionId, atPeriodEnd: true, reason: 'moving' });
-  /** Moves our clock, and the fake's when it is behind, to `at`. */
-  const moveTo = async (at: Date, provider = fake) => {
-    offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
-    const ahead = (at.getTime() - provider.now().getTime()) / 1000;
-    if (ahead > 0) await provider.advanceClock(ahead);
-  };
   const auditActions = (subscriptionId: string, like: string) =>
     withClient(db.url, async (c) => {
       const { rows } = await c.query('SELECT action FROM audit_log WHERE resource_id = $1 AND action LIKE $2', [
@@ -80,15 +73,6 @@ describe('cancel at period end, emulated by our scheduler', () => {
       ]);
       return (rows as { action: string }[]).map((r) => r.action);
     });
-  const inboxSettled = () =>
-    eventually(
-      () =>
-        withClient(
-          db.url,
-          async (c) => (await c.query("SELECT id FROM webhook_inbox WHERE status <> 'PROCESSED'")).rows,
-        ),
-      (rows) => rows.length === 0,
-    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -120,7 +104,7 @@ describe('cancel at period end, emulated by our scheduler', () => {
     const periodEnd = subscription.currentPeriodEnd!;
     await scheduleCancel(subscription.id);
     const inFlight = fake.holdNext('cancelSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
-    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    await clock.moveTo(new Date(periodEnd.getTime() - 30_000), fake);
     await inFlight.reached;
 
     // The job committed its marker before it called the provider: the revoke cannot win any more.
@@ -140,7 +124,7 @@ describe('cancel at period end, emulated by our scheduler', () => {
     });
     expect(entitled.granted).toBe(true);
 
-    await moveTo(new Date(periodEnd.getTime() + 1_000));
+    await clock.moveTo(new Date(periodEnd.getTime() + 1_000), fake);
     const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
     expect(ended.endedAt).toEqual(periodEnd);
     expect(cancelCalls(subscription.id)).toHaveLength(1);
@@ -159,13 +143,13 @@ describe('cancel at period end, emulated by our scheduler', () => {
     expect(fake.subscription(subscription.providerRef).currentPeriodStart!.getTime()).toBeGreaterThanOrEqual(
       periodEnd.getTime(),
     );
-    await inboxSettled();
+    await webhooksSettled(db.url);
     const held = await store.subscription(subscription.id);
     expect(held).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true, currentPeriodEnd: periodEnd });
     expect(await eventTypesOf(service, subscription.id)).not.toContain('billing.subscription.renewed');
 
     // The job runs late: the provider renewed; ours ends at our period end and the charge is reported (no refunds).
-    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    await clock.moveTo(new Date(periodEnd.getTime() - 30_000), fake);
     const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
     expect(ended.endedAt).toEqual(periodEnd);
     expect(fake.subscription(subscription.providerRef).status).toBe('CANCELED');
@@ -191,14 +175,14 @@ describe('cancel at period end, emulated by our scheduler', () => {
     const cancelled = fake.update(subscription.providerRef, { status: 'CANCELED', canceledAt: midPeriod });
     // Our job comes due and asks the provider; it is held there while the provider's webhook finally arrives.
     const asking = fake.holdNext('getSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
-    await moveTo(new Date(periodEnd.getTime() + 60_000));
+    await clock.moveTo(new Date(periodEnd.getTime() + 60_000), fake);
     await asking.reached;
     expect(await fake.sendState(cancelled, 'canceled')).toBe(200);
     const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
     asking.release();
     // The customer paid for the whole period: that is when access ended, whoever ended it first.
     expect(ended.endedAt).toEqual(periodEnd);
-    await inboxSettled();
+    await webhooksSettled(db.url);
     const types = await eventTypesOf(service, subscription.id);
     expect(types.filter((t) => t === 'billing.subscription.canceled')).toHaveLength(1);
   });
@@ -236,7 +220,7 @@ describe('cancel at period end, emulated by our scheduler', () => {
     fake.deliverTo(`http://127.0.0.1:${service.httpPort}`);
 
     // Both clocks reach the last 30 s of the period: the action (due 60 s before its end) runs.
-    await moveTo(new Date(periodEnd.getTime() - 30_000));
+    await clock.moveTo(new Date(periodEnd.getTime() - 30_000), fake);
     await heldUntil(subscription.id, periodEnd);
     expect(cancelCalls(subscription.id)).toHaveLength(1);
     // Cancelled outright at the provider (it knows no period-end cancel), so it charges no renewal.
@@ -245,7 +229,7 @@ describe('cancel at period end, emulated by our scheduler', () => {
     expect(
       (await call(subs(), subs().getSubscription, { subscriptionId: subscription.id })).subscription,
     ).toMatchObject({ status: ACTIVE, cancelAtPeriodEnd: true });
-    await moveTo(new Date(periodEnd.getTime() + 1_000));
+    await clock.moveTo(new Date(periodEnd.getTime() + 1_000), fake);
     const ended = await eventually(
       async () => (await call(subs(), subs().getSubscription, { subscriptionId: subscription.id })).subscription!,
       (s) => s.status === CANCELED,
@@ -285,19 +269,19 @@ describe('cancel at period end, emulated by our scheduler', () => {
   });
 
   it("a late renewal is refunded and recorded even when the provider's cancellation ended ours before the job finished", async () => {
-    await moveTo(clock.now(), refunding);
+    await clock.moveTo(clock.now(), refunding);
     refundingStore = await fakeStorefront(service, refunding, 'fake-emulated-refunds');
     const subscription = await refundingStore.activeSubscription();
     const periodEnd = subscription.currentPeriodEnd!;
     await scheduleCancel(subscription.id);
     // The provider renews (and charges) before our job runs; the renewal is withheld.
     await refunding.advanceClock((periodEnd.getTime() + 60_000 - refunding.now().getTime()) / 1000);
-    await inboxSettled();
+    await webhooksSettled(db.url);
 
     // The job runs past our period end: it cancels at the provider, whose webhook ends ours (nothing holds it past
     // the period end) while the job's refund is still in flight.
     const refundInFlight = refunding.holdNext('refund');
-    await moveTo(new Date(periodEnd.getTime() + 1_000), refunding);
+    await clock.moveTo(new Date(periodEnd.getTime() + 1_000), refunding);
     await refundInFlight.reached;
     try {
       expect(refunding.subscription(subscription.providerRef).status).toBe('CANCELED');

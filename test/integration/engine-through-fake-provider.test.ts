@@ -11,7 +11,7 @@ import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
 import { subscriptionCheckout } from '../support/fixtures';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
@@ -104,10 +104,7 @@ describe('the engine through a fake provider', () => {
     // The same state told again (a redelivery under a new event id) changes nothing.
     const again = await store.fake.sendState(store.fake.subscription(before.providerRef), 'plan_changed');
     expect(again).toBe(200);
-    await eventually(
-      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
-      (rows) => rows.length === 0,
-    );
+    await webhooksSettled(db.url);
     const after = await eventTypesOf(service, before.id);
     expect(after.slice(eventsBefore.length)).toEqual(['billing.subscription.plan_changed']);
     expect((await entitled(store, 'pro')).granted).toBe(true);

@@ -9,7 +9,7 @@ import { subscriptionHandlers } from '../../src/grpc/handlers/subscription-handl
 import { PaymentStatus } from '../../src/gen/billing/v1/payment';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { eventually } from '../support/eventually';
-import { storefrontRequest } from '../support/fixtures';
+import { sampleAzotteBinding, storefrontRequest } from '../support/fixtures';
 import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { call, startTestService, TestService } from '../support/test-service';
@@ -134,9 +134,7 @@ describe('every mutating RPC stores its response with its change', () => {
             s.storefronts.switchProvider,
             {
               storefrontId: 'mut-other',
-              provider: 'azotte',
-              providerConfig: { environment: 'sandbox' },
-              secretRefs: {},
+              ...sampleAzotteBinding(),
               reason: 'test',
             },
             md,

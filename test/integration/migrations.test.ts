@@ -18,12 +18,12 @@ const MODEL_TABLES = [
   'dead_letters',
   'outbox',
   'event_sequences',
-  'outbox_relay_lease',
   'idempotency_keys',
   'audit_log',
   'scheduled_actions',
   'reconcile_failures',
   'checkout_sessions',
+  'webhook_order_positions',
 ];
 
 /** Every migration, in the order they apply. */
@@ -39,6 +39,9 @@ const MIGRATIONS = [
   '009-checkout-sessions',
   '010-payment-method-ref',
   '011-upgrade-invoices-per-cycle',
+  '012-webhook-order-positions',
+  '013-drop-relay-lease',
+  '014-event-sequence-field',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {
@@ -66,6 +69,20 @@ describe('migrations', () => {
       await roundTrip(knex);
     } finally {
       await knex.destroy();
+      await db.drop();
+    }
+  });
+
+  it('run once when several replicas start together on a new database', async () => {
+    const db: TestDatabase = await createTestDatabase();
+    const replicas = Array.from({ length: 4 }, () => openDatabase({ databaseUrl: db.url, dataDir: ':memory:' }));
+    try {
+      const applied = await Promise.all(replicas.map((replica) => migrateToLatest(replica.knex)));
+      // One replica applied everything; the others waited for it and found the schema current.
+      expect(applied.filter((list) => list.length > 0)).toEqual([MIGRATIONS]);
+      expect(await tables(replicas[0]!.knex)).toEqual([...MODEL_TABLES].sort());
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.close()));
       await db.drop();
     }
   });

@@ -1,14 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
-import type { Clock } from '../../src/ports/clock.port';
 import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
 import { eventually } from '../support/eventually';
+import { movableClock } from '../support/movable-clock';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
 import { subscriptionCheckout } from '../support/fixtures';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import { call, callError, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
@@ -40,8 +40,7 @@ describe('core for a notification-style provider (through the fake)', () => {
   let db: TestDatabase;
   let service: TestService;
   let stores: Record<keyof typeof fakes, FakeStorefront>;
-  let offsetMs = 0;
-  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
+  const clock = movableClock();
   const subs = () => service.clients.subscriptions;
   const query = <T>(sql: string, params: unknown[]) =>
     withClient(db.url, async (c) => (await c.query(sql, params)).rows as T[]);
@@ -51,17 +50,6 @@ describe('core for a notification-style provider (through the fake)', () => {
       (r) => r.type,
     );
   const count = (types: string[], type: string) => types.filter((t) => t === type).length;
-  const inboxSettled = () =>
-    eventually(
-      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
-      (rows) => rows.length === 0,
-    );
-  /** Moves both clocks to `at` (the fake bills what fell due; its webhooks may be dropped). */
-  const moveTo = async (store: FakeStorefront, at: Date) => {
-    offsetMs = Math.max(offsetMs, at.getTime() - Date.now());
-    const ahead = (at.getTime() - store.fake.now().getTime()) / 1000;
-    if (ahead > 0) await store.fake.advanceClock(ahead);
-  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -159,30 +147,24 @@ describe('core for a notification-style provider (through the fake)', () => {
     const subscription = await store.activeSubscription();
     store.fake.update(subscription.providerRef, { planRef: stores.late.proPlanId });
     await store.fake.sendState(store.fake.subscription(subscription.providerRef));
-    await eventually(
-      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
-      (rows) => rows.length === 0,
-    );
+    await webhooksSettled(db.url);
     expect((await store.subscription(subscription.id)).planId).toBe(store.basicPlanId);
 
     store.fake.update(subscription.providerRef, { planRef: store.proPlanId });
     await store.fake.sendState(store.fake.subscription(subscription.providerRef), 'plan_changed');
     await store.fake.sendState(store.fake.subscription(subscription.providerRef), 'plan_changed');
     await store.waitFor(subscription.id, (s) => s.planId === store.proPlanId);
-    await eventually(
-      () => query<{ status: string }>("select status from webhook_inbox where status <> 'PROCESSED'", []),
-      (rows) => rows.length === 0,
-    );
+    await webhooksSettled(db.url);
     expect(count(await keyed(subscription.id), 'billing.subscription.plan_changed')).toBe(1);
   });
 
   it('webhooks dropped: the sweep finds a renewal and then a declined charge, recording each once', async () => {
     const store = stores.sweep;
-    await moveTo(store, clock.now());
+    await clock.moveTo(clock.now(), store.fake);
     const subscription = await store.activeSubscription();
     const before = await keyed(subscription.id);
     store.fake.dropNextWebhooks(1_000);
-    await moveTo(store, new Date(subscription.currentPeriodEnd!.getTime() + 60_000));
+    await clock.moveTo(new Date(subscription.currentPeriodEnd!.getTime() + 60_000), store.fake);
     const renewed = await store.waitFor(subscription.id, (s) => s.currentPeriodEnd! > subscription.currentPeriodEnd!);
     expect(renewed.status).toBe(ACTIVE);
     await eventually(
@@ -196,7 +178,7 @@ describe('core for a notification-style provider (through the fake)', () => {
 
     // The next charge is declined; its webhook is dropped too.
     store.fake.failNextCharges(1);
-    await moveTo(store, new Date(renewed.currentPeriodEnd!.getTime() + 60_000));
+    await clock.moveTo(new Date(renewed.currentPeriodEnd!.getTime() + 60_000), store.fake);
     await store.waitFor(subscription.id, (s) => s.status === PAST_DUE);
     await eventually(
       () => keyed(subscription.id),
@@ -217,7 +199,7 @@ describe('core for a notification-style provider (through the fake)', () => {
 
   it('emulated cancel: a provider CANCELED before our period end is held (ACTIVE, entitled) and ends at period end', async () => {
     const store = stores.late;
-    await moveTo(store, clock.now());
+    await clock.moveTo(clock.now(), store.fake);
     const subscription = await store.activeSubscription();
     await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
     // The provider cancels on its own (its dashboard, say) and notifies.
@@ -243,7 +225,7 @@ describe('core for a notification-style provider (through the fake)', () => {
     expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(error.details).toContain('no longer be revoked');
 
-    offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() + 1_000 - Date.now());
+    clock.advanceTo(new Date(subscription.currentPeriodEnd!.getTime() + 1_000));
     const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
     expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
     expect(count(await keyed(subscription.id), 'billing.subscription.canceled')).toBe(1);
@@ -256,7 +238,7 @@ describe('core for a notification-style provider (through the fake)', () => {
     'a cancellation job that runs after the provider renewed ends ours at period end and %s the charge',
     async (_how, which, audit) => {
       const store = stores[which];
-      await moveTo(store, clock.now());
+      await clock.moveTo(clock.now(), store.fake);
       const subscription = await store.activeSubscription();
       await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
       // The provider renews (and charges) before our job runs; the renewal's webhook is lost.
@@ -266,7 +248,7 @@ describe('core for a notification-style provider (through the fake)', () => {
       );
       // Our clock reaches only the job's due time (the minute before our period end), so no sweep asks first: the
       // provider's clock ran ahead, as when our job runs late.
-      offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() - 30_000 - Date.now());
+      clock.advanceTo(new Date(subscription.currentPeriodEnd!.getTime() - 30_000));
       const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
       expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
       expect(store.fake.subscription(subscription.providerRef).status).toBe('CANCELED');
@@ -291,7 +273,7 @@ describe('core for a notification-style provider (through the fake)', () => {
     'a renewal notified before the late cancellation job runs is never applied; the job ends ours and %s the charge',
     async (_how, which, audit) => {
       const store = stores[which];
-      await moveTo(store, clock.now());
+      await clock.moveTo(clock.now(), store.fake);
       const subscription = await store.activeSubscription();
       await call(subs(), subs().cancelSubscription, { subscriptionId: subscription.id, atPeriodEnd: true, reason: '' });
       const before = await keyed(subscription.id);
@@ -304,7 +286,7 @@ describe('core for a notification-style provider (through the fake)', () => {
         () => keyed(subscription.id),
         (types) => count(types, 'billing.payment.succeeded') === count(before, 'billing.payment.succeeded') + 1,
       );
-      await inboxSettled();
+      await webhooksSettled(db.url);
       const held = await store.subscription(subscription.id);
       expect(held).toMatchObject({
         status: ACTIVE,
@@ -313,7 +295,7 @@ describe('core for a notification-style provider (through the fake)', () => {
       });
       expect(count(await keyed(subscription.id), 'billing.subscription.renewed')).toBe(0);
 
-      offsetMs = Math.max(offsetMs, subscription.currentPeriodEnd!.getTime() - 30_000 - Date.now());
+      clock.advanceTo(new Date(subscription.currentPeriodEnd!.getTime() - 30_000));
       const ended = await store.waitFor(subscription.id, (s) => s.status === CANCELED);
       expect(ended.endedAt).toEqual(subscription.currentPeriodEnd);
       expect(store.fake.subscription(subscription.providerRef).status).toBe('CANCELED');
@@ -344,15 +326,32 @@ describe('core for a notification-style provider (through the fake)', () => {
       data: { ref: subscription.providerRef },
     });
     await asking.reached;
-    // NOWAIT: an error here would mean the webhook's transaction holds the row across the provider call.
-    await withClient(db.url, async (c) => {
-      await c.query('begin');
-      await c.query('select id from subscriptions where id = $1 for update nowait', [subscription.id]);
-      await c.query('select id from payments where subscription_id = $1 for update nowait', [subscription.id]);
-      await c.query('rollback');
-    });
-    asking.release();
-    await inboxSettled();
+    try {
+      // NOWAIT, tried for a while: a webhook transaction holding the rows across the provider call would refuse every
+      // try until the call is released; the reconciler's and scheduler's short sweeps (every 100 ms here) lock a row
+      // only for a moment, so one of the tries gets through.
+      const lockedUntilReleased = await eventually(
+        () =>
+          withClient(db.url, async (c) => {
+            await c.query('begin');
+            try {
+              await c.query('select id from subscriptions where id = $1 for update nowait', [subscription.id]);
+              await c.query('select id from payments where subscription_id = $1 for update nowait', [subscription.id]);
+              return false;
+            } catch {
+              return true;
+            } finally {
+              await c.query('rollback');
+            }
+          }),
+        (locked) => !locked,
+        3_000,
+      ).catch(() => true);
+      expect(lockedUntilReleased).toBe(false);
+    } finally {
+      asking.release();
+    }
+    await webhooksSettled(db.url);
   });
 
   it('a checkout the provider’s preflight refuses sends nothing and writes nothing; the key then retries cleanly', async () => {

@@ -1,36 +1,12 @@
-import type { Customer } from '../../src/domain/customer';
-import type { EventDraft } from '../../src/domain/event';
 import { systemClock } from '../../src/ports/clock.port';
 import { openDatabase, Database } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { MAX_EVENT_PAYLOAD_BYTES } from '../../src/store/outbox-writer';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
+import { customerEventDraft } from '../support/fixtures';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-function customerEvent(name: string): EventDraft {
-  const customer: Customer = {
-    id: 'cus_big',
-    storefrontId: 'sf',
-    externalRef: '',
-    email: 'big@example.com',
-    name,
-    phone: '',
-    country: 'DE',
-    providerRefs: {},
-    version: 1,
-    createdAt: new Date(),
-    updatedAt: new Date(),
-  };
-  return {
-    type: 'billing.customer.created',
-    key: customer.id,
-    aggregateId: customer.id,
-    storefrontId: 'sf',
-    tenantId: 'tenant-a',
-    provider: '',
-    data: { kind: 'customer', customer },
-  };
-}
+const customerEvent = (name: string) => customerEventDraft('cus_big', name);
 
 /** Inputs are bounded at the edge; should a bound be missing, the outbox still never holds an event Kafka refuses. */
 describe('the outbox refuses an event larger than it may publish', () => {

@@ -6,7 +6,7 @@ import { eventually } from '../support/eventually';
 import { paytikoStore, PaytikoStore } from '../support/paytiko-store';
 import { paytikoControl, paytikoMerchant, startPaytiko } from '../support/paytiko-world';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import { call, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
@@ -70,6 +70,8 @@ describe('Paytiko webhooks under attack', () => {
 
   it('a bad or missing signature → 401 naming no secret, nothing stored or applied', async () => {
     const subscription = await storeA.activeSubscription();
+    // The checkout's other webhooks may still be processing once the subscription reads ACTIVE.
+    await webhooksSettled(db.url);
     const before = await inbox();
     const types = await eventTypesOf(service, subscription.id);
     const canceled = webhook(subscription.id, { Membership: { Key: subscription.providerRef, Status: 'Canceled' } });
@@ -202,7 +204,11 @@ describe('Paytiko webhooks under attack', () => {
   it("a webhook signed with storefront A's secret is refused by storefront B", async () => {
     const ofA = await storeA.activeSubscription();
     const ofB = await storeB.activeSubscription();
-    const before = await inbox();
+    // Settled first: webhooks of the two checkouts may still be processing, and this test compares the inbox.
+    const before = await eventually(
+      () => inbox(),
+      (rows) => rows.every((row) => row.status !== 'PENDING'),
+    );
     const typesOfB = await eventTypesOf(service, ofB.id);
     const canceled = { Membership: { Status: 'Canceled' } };
 

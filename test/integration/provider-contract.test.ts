@@ -6,7 +6,7 @@ import type { Clock } from '../../src/ports/clock.port';
 import { eventually } from '../support/eventually';
 import { ProviderWorld, WORLDS } from '../support/provider-world';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const S = SubscriptionStatus;
@@ -70,14 +70,6 @@ describe.each(WORLDS)('provider contract: $name', (factory) => {
       await call(entitlements, entitlements.listEntitlements, { customerId: world.customerId, includeInactive: false })
     ).entitlements.filter((e) => e.subscriptionId === id);
   /** Every webhook the service has received is processed (nothing pending or retrying). */
-  const webhooksSettled = () =>
-    eventually(
-      () =>
-        withClient(db.url, async (c) =>
-          Number((await c.query("select count(*) from webhook_inbox where status <> 'PROCESSED'")).rows[0].count),
-        ),
-      (pending) => pending === 0,
-    );
   const active = async () => {
     const id = await world.checkout();
     live.push(id);
@@ -110,7 +102,7 @@ describe.each(WORLDS)('provider contract: $name', (factory) => {
   it('a declined checkout stays INCOMPLETE: nothing activated, nothing granted', async () => {
     const id = await world.checkout();
     await world.declineCheckout(id);
-    await webhooksSettled();
+    await webhooksSettled(db.url);
     expect((await subscription(id)).status).toBe(S.SUBSCRIPTION_STATUS_INCOMPLETE);
     expect(await lifecycle(id)).toEqual(['billing.subscription.created']);
     expect(await openEntitlements(id)).toEqual([]);
@@ -178,11 +170,18 @@ describe.each(WORLDS)('provider contract: $name', (factory) => {
     // Scheduled, then revoked: open-ended access again.
     const scheduled = await cancel(first.id, true);
     expect(scheduled).toMatchObject({ status: S.SUBSCRIPTION_STATUS_ACTIVE, cancelAtPeriodEnd: true });
-    const until = await openEntitlements(first.id);
-    expect(until.map((e) => e.activeUntil?.getTime())).toEqual(until.map(() => first.currentPeriodEnd!.getTime()));
+    // Where the provider grants entitlements itself (native), it says so by webhook, a moment after its answer.
+    const periodEnd = first.currentPeriodEnd!.getTime();
+    await eventually(
+      () => openEntitlements(first.id),
+      (es) => es.length > 0 && es.every((e) => e.activeUntil?.getTime() === periodEnd),
+    );
     const revoked = (await call(subs(), subs().revokeCancellation, { subscriptionId: first.id })).subscription!;
     expect(revoked.cancelAtPeriodEnd).toBe(false);
-    expect((await openEntitlements(first.id)).every((e) => e.activeUntil === undefined)).toBe(true);
+    await eventually(
+      () => openEntitlements(first.id),
+      (es) => es.length > 0 && es.every((e) => e.activeUntil === undefined),
+    );
 
     // Scheduled again and left to run out. Where the core emulates it, our scheduler cancels at the provider just
     // before the period ends by the service's clock, and ends ours at the period's end: the service's clock passes
@@ -226,6 +225,12 @@ describe.each(WORLDS)('provider contract: $name', (factory) => {
     const caughtUp = await waitFor(id, (s) => s.status === S.SUBSCRIPTION_STATUS_ACTIVE);
     expect(caughtUp.providerRef).not.toBe('');
     expect(await lifecycle(id)).toEqual(['billing.subscription.created', 'billing.subscription.activated']);
-    expect((await openEntitlements(id)).map((e) => e.featureKey)).toContain(world.featureKey);
+    const open = (await openEntitlements(id)).map((e) => e.featureKey);
+    if (world.entitlementsOnlyByWebhook) {
+      // Nothing to fetch grants from: none is invented; the provider's redelivery brings them (azotte-webhooks).
+      expect(open).toEqual([]);
+    } else {
+      expect(open).toContain(world.featureKey);
+    }
   });
 });

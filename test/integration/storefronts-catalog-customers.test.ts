@@ -1,7 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
 import { PlanStatus } from '../../src/gen/billing/v1/catalog';
-import { createPlan, createStorefront, PAYTIKO_CONFIG, storefrontRequest } from '../support/fixtures';
+import {
+  sampleAzotteBinding,
+  createPlan,
+  createStorefront,
+  PAYTIKO_CONFIG,
+  storefrontRequest,
+} from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
 
@@ -108,9 +114,7 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
 
     const refused = await callError(sf, sf.switchProvider, {
       storefrontId: 'eu-web',
-      provider: 'azotte',
-      providerConfig: { environment: 'sandbox' },
-      secretRefs: {},
+      ...sampleAzotteBinding(),
       reason: 'cheaper fees',
     });
     expect(refused.code).toBe(status.FAILED_PRECONDITION);
@@ -127,9 +131,7 @@ describe('storefronts, plans and customers over gRPC on PostgreSQL', () => {
       sf.switchProvider,
       {
         storefrontId: 'eu-web',
-        provider: 'azotte',
-        providerConfig: { environment: 'sandbox' },
-        secretRefs: {},
+        ...sampleAzotteBinding(),
         reason: 'cheaper fees',
       },
       { ...bearer(TEST_KEYS.tenantAPlatform), 'x-actor': 'platform-team:alice' },

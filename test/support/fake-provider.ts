@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BindingSpec } from '../../src/domain/binding-rules';
 import { checkBinding } from '../../src/domain/binding-rules';
-import { invalidArgument, notFound } from '../../src/domain/errors';
+import { invalidArgument, notFound, unavailable } from '../../src/domain/errors';
 import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import type {
   CheckoutRequest,
@@ -121,6 +121,8 @@ export class FakeProvider {
   readonly refunds: ProviderRefundState[] = [];
   /** Operations whose next call is refused as INVALID_ARGUMENT before any "HTTP" (local validation). */
   private readonly rejections = new Set<keyof ProviderOperations>();
+  /** Operations that answer UNAVAILABLE until `restore` (the provider is down for them). */
+  private readonly down = new Set<keyof ProviderOperations>();
   /** Every checkout the core had the fake's preflight check, in order. */
   readonly preflights: CheckoutRequest[] = [];
   private refuseNextPreflight = false;
@@ -186,6 +188,15 @@ export class FakeProvider {
   /** The next call of `operation` fails its own validation: INVALID_ARGUMENT, nothing sent or created. */
   rejectNext(operation: keyof ProviderOperations): void {
     this.rejections.add(operation);
+  }
+
+  /** Every call of `operation` answers UNAVAILABLE from now on, until `restore(operation)`: the provider is down. */
+  goDown(operation: keyof ProviderOperations): void {
+    this.down.add(operation);
+  }
+
+  restore(operation: keyof ProviderOperations): void {
+    this.down.delete(operation);
   }
 
   /** The next checkout fails the fake's preflight (its documented rules): INVALID_ARGUMENT before anything is sent. */
@@ -261,6 +272,40 @@ export class FakeProvider {
   /** The customer passed the 3-D Secure step: the charge completes. */
   passThreeDSecure(sessionRef: string): Promise<FakeSubscription> {
     return this.completeCheckout(sessionRef);
+  }
+
+  /**
+   * A subscription made at the provider without any checkout of ours (its own portal, another integration): no order
+   * id of ours. Nothing is sent; a test tells it with `send`, as its provider would.
+   */
+  createElsewhere(
+    storefrontId: string,
+    fields: Pick<FakeSubscription, 'customerRef' | 'planRef'> & Partial<FakeSubscription>,
+  ): FakeSubscription {
+    const start = this.now();
+    const subscription: FakeSubscription = {
+      ref: this.newRef('fsub'),
+      orderId: '',
+      storefrontId,
+      quantity: 1,
+      status: 'ACTIVE',
+      currentPeriodStart: start,
+      currentPeriodEnd: new Date(start.getTime() + 30 * DAY_MS),
+      cancelAtPeriodEnd: false,
+      observedAt: start,
+      ...fields,
+    };
+    this.subscriptions.set(subscription.ref, subscription);
+    return subscription;
+  }
+
+  /** A `subscription.updated` webhook telling `state` (by default the subscription as it is now), to `send` as is. */
+  stateWebhook(
+    state: ProviderSubscriptionState,
+    envelope: Omit<FakeWebhook, 'type' | 'data'> = {},
+    hint: SubscriptionHint = 'updated',
+  ): FakeWebhook {
+    return { ...envelope, type: 'subscription.updated', data: { hint, subscription: stateJson(state) } };
   }
 
   /** Changes a subscription at the fake without telling anyone (a later webhook or fetch reveals it). */
@@ -340,6 +385,7 @@ export class FakeProvider {
       getSubscription: async (ctx, handle) => {
         this.record('getSubscription', ctx, handle);
         await this.passGate('getSubscription', handle);
+        if (this.down.has('getSubscription')) throw unavailable('the fake is down for getSubscription');
         const found = this.find(handle);
         if (!found) return undefined;
         const charges = this.features.invoicesWithSubscription ? (this.charges.get(found.ref) ?? []) : [];

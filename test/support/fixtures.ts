@@ -1,9 +1,12 @@
+import type { Customer } from '../../src/domain/customer';
+import type { EventDraft } from '../../src/domain/event';
 import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import type { CreateStorefrontRequest, StorefrontServiceClient } from '../../src/gen/billing/v1/storefront';
 import { CheckoutMode, CreateCheckoutSessionRequest } from '../../src/gen/billing/v1/subscription';
 import { call } from './test-service';
+import type { CreateCustomerRequest } from '../../src/gen/billing/v1/customer';
 
 /** A valid CreateStorefront request, as a platform team would send it; `overrides` make it what a test needs. */
 export function storefrontRequest(
@@ -49,12 +52,50 @@ const SUBOTIZ_CONFIG = {
 /** What a valid Paytiko binding holds beyond its URL: the merchant's processor key (a UUID). */
 export const PAYTIKO_CONFIG = { processor_key: '3f2a1c9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b' };
 
+/** What a valid Azotte binding holds beyond a base URL: its project (sandbox), tenant (x-tn) and storefront URN. */
+export const AZOTTE_CONFIG = {
+  project: 'acme',
+  environment: 'sandbox',
+  tenant: 'tn-acme',
+  storefront_urn: 'st.00.001',
+};
+
+/** A SwitchProvider to Azotte that its binding rules accept, naming the tenant's own api key reference. */
+export function sampleAzotteBinding(tenantId = 'tenant-a') {
+  return {
+    provider: 'azotte',
+    providerConfig: AZOTTE_CONFIG,
+    secretRefs: { api_key: `env:${tenantEnvPrefix(tenantId)}AZOTTE_API_KEY` },
+  };
+}
+
 /** A Paytiko binding's API user, as references to the tenant's own secrets. */
 export function paytikoSecretRefs(tenantId: string): Record<string, string> {
   return {
     username: `env:${tenantEnvPrefix(tenantId)}PAYTIKO_USERNAME`,
     password: `env:${tenantEnvPrefix(tenantId)}PAYTIKO_PASSWORD`,
   };
+}
+
+/**
+ * Sets a binding's `secrets` in this process's environment as an operator would, under the tenant's own prefix
+ * (`BILLING_SECRET_<TENANT>_…`), the provider's name and the storefront's, so that two storefronts' secrets never mix;
+ * the binding's secret references to them.
+ */
+export function envSecretRefs(
+  provider: string,
+  scope: { tenantId?: string; storefrontId: string },
+  secrets: Record<string, string>,
+): Record<string, string> {
+  const storefront = scope.storefrontId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const prefix = `${tenantEnvPrefix(scope.tenantId ?? 'tenant-a')}${provider.toUpperCase()}_${storefront}_`;
+  const secretRefs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(secrets)) {
+    const variable = `${prefix}${name.toUpperCase()}`;
+    process.env[variable] = value;
+    secretRefs[name] = `env:${variable}`;
+  }
+  return secretRefs;
 }
 
 /** A storefront bound to `provider`. */
@@ -99,5 +140,48 @@ export function subscriptionCheckout(
     paymentMethodRef: '',
     uiMode: 0,
     promotionCode: '',
+  };
+}
+
+/** A customer of `storefrontId` whose external ref, email and name all come from `ref`. */
+export function customerRequest(storefrontId: string, ref: string): CreateCustomerRequest {
+  return {
+    storefrontId,
+    externalRef: ref,
+    email: `${ref}@example.com`,
+    name: ref,
+    phone: '',
+    country: 'DE',
+    address: undefined,
+  };
+}
+
+/** A customer event as a use case drafts it, for tests that write the outbox directly (key = the customer id). */
+export function customerEventDraft(
+  key: string,
+  name: string,
+  type: 'billing.customer.created' | 'billing.customer.updated' = 'billing.customer.created',
+): EventDraft {
+  const customer: Customer = {
+    id: key,
+    storefrontId: 'sf',
+    externalRef: '',
+    email: `${key}@example.com`,
+    name,
+    phone: '',
+    country: 'DE',
+    providerRefs: {},
+    version: 1,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  return {
+    type,
+    key,
+    aggregateId: key,
+    storefrontId: 'sf',
+    tenantId: 'tenant-a',
+    provider: '',
+    data: { kind: 'customer', customer },
   };
 }

@@ -33,7 +33,7 @@ export class KafkaCollector {
 
     this.consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}`, retry: { retries: 20 } });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await subscribeOnceTopicsAreKnown(this.consumer, this.topics);
     let joined!: () => void;
     const ready = new Promise<void>((resolve) => (joined = resolve));
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
@@ -66,6 +66,23 @@ export class KafkaCollector {
   }
 }
 
+/**
+ * A broker that has just created a topic can still answer UNKNOWN_TOPIC_OR_PARTITION to the metadata request that
+ * `subscribe` makes (its metadata cache lags the controller, most often right after it started). kafkajs marks that
+ * error retriable but does not retry it inside `subscribe`, so we do, briefly.
+ */
+async function subscribeOnceTopicsAreKnown(consumer: Consumer, topics: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 export function brokersFromEnv(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set; jest global setup should have started Kafka');
@@ -78,4 +95,10 @@ export function typesInSequence(messages: ReceivedMessage[], key: string): strin
     .filter((m) => m.key === key)
     .sort((a, b) => Number(a.headers.ce_sequence) - Number(b.headers.ce_sequence))
     .map((m) => m.headers.ce_type!);
+}
+
+/** ce_ids that reached Kafka more than once (at-least-once resends, or two relays publishing). */
+export function repeatedIds(messages: ReceivedMessage[]): string[] {
+  const seen = new Set<string>();
+  return messages.map((m) => m.headers.ce_id!).filter((id) => seen.has(id) || !seen.add(id));
 }

@@ -1,7 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { PaytikoEmulator, PaytikoEmulatorMerchant } from '../../adapters/paytiko/emulator';
 import { EntitlementServiceClient } from '../../src/gen/billing/v1/entitlement';
 import { PaymentServiceClient } from '../../src/gen/billing/v1/payment';
@@ -23,18 +21,8 @@ import { call, TestService } from './test-service';
 
 /*
  * What only the cancellation, reconciliation and webhook tests need beyond paytiko-world.ts: several merchants'
- * storefronts on one emulator (`paytikoStore`), a service that a test restarts on the same port (`freePort`), and
- * one clock the service and the emulator share (`SharedClock`).
+ * storefronts on one emulator (`paytikoStore`) and one clock the service and the emulator share (`SharedClock`).
  */
-
-/** A port free right now, so that a restarted service listens where the emulator's webhooks already go. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The service's clock, kept level with the emulator's: both are wall time plus an offset, and `moveTo` advances

@@ -6,7 +6,6 @@ import {
   startPaytikoEmulator,
 } from '../../adapters/paytiko/emulator';
 import { type EmulatorMount, type EmulatorServer, startEmulatorServer } from '../../adapters/kit/emulator/server';
-import { tenantEnvPrefix } from '../../src/domain/secret-reference';
 import type { CatalogServiceClient, CreatePlanRequest } from '../../src/gen/billing/v1/catalog';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
 import type { CreateCustomerRequest, CustomerServiceClient } from '../../src/gen/billing/v1/customer';
@@ -20,9 +19,9 @@ import {
   SubscriptionServiceClient,
   SubscriptionStatus,
 } from '../../src/gen/billing/v1/subscription';
-import { emulatorControl } from './emulator-control';
+import { type ClockAndFaultControls, clockAndFaultControls, emulatorControl } from './emulator-control';
 import { eventually } from './eventually';
-import { PAYTIKO_CONFIG, storefrontRequest, subscriptionCheckout } from './fixtures';
+import { envSecretRefs, PAYTIKO_CONFIG, storefrontRequest, subscriptionCheckout } from './fixtures';
 import type { MembershipView } from './paytiko-emulator-bed';
 import { call, TestService } from './test-service';
 
@@ -80,15 +79,11 @@ export function paytikoBinding(
   merchant: PaytikoEmulatorMerchant,
   options: PaytikoStorefrontOptions,
 ): { providerConfig: Record<string, string>; secretRefs: Record<string, string> } {
-  const scope = options.storefrontId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-  const variable = (name: string) =>
-    `${tenantEnvPrefix(options.tenantId ?? 'tenant-a')}PAYTIKO_${scope}_${name.toUpperCase()}`;
-  const secrets = { username: merchant.userName, password: merchant.password, webhook_secret: merchant.secretKey };
-  const secretRefs: Record<string, string> = {};
-  for (const [name, value] of Object.entries(secrets)) {
-    process.env[variable(name)] = value;
-    secretRefs[name] = `env:${variable(name)}`;
-  }
+  const secretRefs = envSecretRefs('paytiko', options, {
+    username: merchant.userName,
+    password: merchant.password,
+    webhook_secret: merchant.secretKey,
+  });
   return {
     providerConfig: {
       base_url: emulator.url,
@@ -200,20 +195,13 @@ export function subscriptionReads(
 }
 
 /** What a test does to the emulator (its `/__emulator/…` controls), and what it reads of it. */
-export interface PaytikoControls {
+export interface PaytikoControls extends ClockAndFaultControls {
   /** Calls an `/__emulator/…` control and returns its JSON. */
   control<T = Record<string, unknown>>(path: string, body?: unknown, method?: string): Promise<T>;
   /** The customer pays (or declines) on the hosted page at `pageUrl` (a checkout session's URL). */
   completeHostedCheckout(pageUrl: string, outcome?: 'pay' | 'decline'): Promise<void>;
   /** The membership as the emulator keeps it (debug control; no token needed). */
   membership(key: string): Promise<MembershipView>;
-  /** The emulator's clock. */
-  now(): Promise<Date>;
-  advanceClock(seconds: number): Promise<void>;
-  /** Moves the emulator's clock to `date` plus `extraSeconds` (default a minute). */
-  advancePast(date: Date, extraSeconds?: number): Promise<void>;
-  failNextCharges(count: number): Promise<void>;
-  dropNextWebhooks(count: number): Promise<void>;
   /** Every token issued so far is forgotten by the emulator (the next call with one gets 401). */
   revokeTokens(): Promise<void>;
   /** Tokens issued from now on last `seconds`. */
@@ -227,22 +215,7 @@ export function paytikoControls(emulator: PaytikoEmulator): PaytikoControls {
       await controls.control(`/checkout/${pageUrl.split('/').pop()}/${outcome}`, {});
     },
     membership: (key) => controls.control<MembershipView>(`/memberships/${key}`),
-    async now() {
-      return new Date((await controls.control<{ now: string }>('/clock')).now);
-    },
-    async advanceClock(seconds) {
-      await controls.control('/clock/advance', { seconds });
-    },
-    async advancePast(date, extraSeconds = MINUTE) {
-      const now = await controls.now();
-      await controls.advanceClock(Math.max(0, Math.ceil((date.getTime() - now.getTime()) / 1000)) + extraSeconds);
-    },
-    async failNextCharges(count) {
-      await controls.control('/charges/fail-next', { count });
-    },
-    async dropNextWebhooks(count) {
-      await controls.control('/webhooks/faults', { mode: 'drop', count });
-    },
+    ...clockAndFaultControls(emulator.url),
     async revokeTokens() {
       await controls.control('/tokens/revoke', {});
     },
@@ -256,7 +229,6 @@ export function paytikoControls(emulator: PaytikoEmulator): PaytikoControls {
 /** Where the world's emulator is mounted: the wire contract's `http://127.0.0.1:<port>/paytiko`. */
 const MOUNT = '/paytiko';
 const API_PREFIX = `${MOUNT}/api/subscriptions/v1`;
-const MINUTE = 60;
 
 /** One API request the emulator received (the test's view of what our adapter sent; no headers kept). */
 export interface PaytikoRequest {

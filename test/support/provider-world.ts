@@ -1,4 +1,5 @@
 import type { ProviderModule } from '../../src/ports/provider-adapter.port';
+import { azotteWorld, TEST_CARDS } from './azotte-world';
 import { fakeProvider } from './fake-provider';
 import { fakeStorefront } from './fake-storefront';
 import { paytikoWorld } from './paytiko-world';
@@ -31,6 +32,11 @@ export interface ProviderWorld {
   failNextCharges(count: number): Promise<void>;
   /** The provider's next `count` webhooks are lost on the way. */
   dropNextWebhooks(count: number): Promise<void>;
+  /**
+   * The provider's entitlements arrive only by its webhooks and it has no entitlement read, so a fetch (the
+   * reconciler) cannot bring back grants whose webhooks were lost: only the provider's redelivery can.
+   */
+  readonly entitlementsOnlyByWebhook?: boolean;
   stop(): Promise<void>;
 }
 
@@ -111,6 +117,39 @@ const paytiko: WorldFactory = {
   },
 };
 
+/**
+ * Azotte: azotte-world's emulator (on a port of its own); checkouts are server-to-server with the stored 3-D Secure
+ * test card, so the customer pays by passing the 3-D Secure step (and is declined by failing it).
+ */
+const azotte: WorldFactory = {
+  name: 'azotte',
+  async start(service, storefrontId) {
+    // A second of processing: decided on the first poll, after CreateCheckoutSession has answered (see azotte-world).
+    const world = await azotteWorld(service, { storefrontId, processingDelaySeconds: 1 });
+    return {
+      provider: 'azotte',
+      storefrontId,
+      planId: world.planId,
+      featureKey: 'basic',
+      customerId: world.customerId,
+      checkout: async () => (await world.checkout({ paymentMethodRef: TEST_CARDS.visa3ds })).subscription!.id,
+      completeCheckout: async (id) => {
+        await world.pass3ds(id);
+      },
+      declineCheckout: async (id) => {
+        await world.fail3ds(id);
+      },
+      advanceClock: (seconds) => world.advanceClock(seconds),
+      advancePast: (date) => world.advancePast(date),
+      failNextCharges: (count) => world.failNextCharges(count),
+      dropNextWebhooks: (count) => world.dropNextWebhooks(count),
+      // Azotte has no entitlement read (README 38): grants come only by webhook, lost ones by its redelivery.
+      entitlementsOnlyByWebhook: true,
+      stop: () => world.close(),
+    };
+  },
+};
+
 /** The in-memory fake (default features): proves the suite asks nothing of a provider beyond the port. */
 function fake(): WorldFactory {
   const provider = fakeProvider('fakeworld');
@@ -141,5 +180,5 @@ function fake(): WorldFactory {
   };
 }
 
-/** Every provider world the contract suite runs. Azotte joins by adding its own. */
-export const WORLDS: readonly WorldFactory[] = [subotiz, paytiko, fake()];
+/** Every provider world the contract suite runs. */
+export const WORLDS: readonly WorldFactory[] = [subotiz, paytiko, azotte, fake()];

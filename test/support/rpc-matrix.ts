@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { BILLING_SERVICES } from '../../src/auth/billing-services';
 import { BillingInterval, IntervalUnit } from '../../src/gen/billing/v1/common';
 import { CheckoutMode } from '../../src/gen/billing/v1/subscription';
-import { storefrontRequest } from './fixtures';
+import { sampleAzotteBinding, storefrontRequest } from './fixtures';
 
 /** Tenant A's objects that the matrix names in its requests. */
 export interface TenantObjects {
@@ -61,7 +61,12 @@ export const RPC_MATRIX: Record<string, MatrixEntry> = {
   },
   'billing.v1.StorefrontService/SwitchProvider': {
     role: 'platform',
-    request: (a) => ({ storefrontId: a.storefrontId, provider: 'azotte', reason: 'take over' }),
+    // A binding Azotte would accept, so only whose storefront it is decides the answer.
+    request: (a) => ({
+      storefrontId: a.storefrontId,
+      ...sampleAzotteBinding(),
+      reason: 'take over',
+    }),
     otherTenant: 'NOT_FOUND',
   },
   'billing.v1.StorefrontService/ListProviderBindings': {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { adminDatabaseUrl } from './infrastructure';
+import { eventually } from './eventually';
 
 /** A fresh PostgreSQL database for one test file, dropped afterwards. */
 export interface TestDatabase {
@@ -28,4 +29,21 @@ export async function withClient<T>(url: string, work: (client: Client) => Promi
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Waits until every webhook the service at `url` has taken in is processed (none pending, retrying or waiting for a
+ * gap): webhook processing is asynchronous, so a test asserts its effects only once the inbox has settled.
+ */
+export async function webhooksSettled(url: string): Promise<void> {
+  await eventually(
+    () =>
+      withClient(
+        url,
+        async (c) =>
+          (await c.query<{ n: number }>("select count(*)::int as n from webhook_inbox where status <> 'PROCESSED'"))
+            .rows[0]!.n,
+      ),
+    (pending) => pending === 0,
+  );
 }

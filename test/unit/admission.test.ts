@@ -1,6 +1,7 @@
 import { DomainError, invalidArgument } from '../../src/domain/errors';
 import { admission } from '../../src/grpc/interceptors/admission';
 import type { RpcCall, RpcResult } from '../../src/grpc/interceptors/interceptor';
+import { isTransactionConflict } from '../../src/store/database';
 
 const call = {} as RpcCall;
 const databaseDown = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -9,6 +10,7 @@ function interceptor(maxInFlight: number, reachable = () => true) {
   return admission({
     maxInFlight,
     isDatabaseUnavailable: (error) => error === databaseDown,
+    isTransactionConflict,
     databaseReachable: reachable,
   });
 }
@@ -48,5 +50,19 @@ describe('admission', () => {
       }),
     ).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'database unavailable, retry' });
     expect(ran).toBe(false);
+  });
+
+  it('turns a deadlock or serialization failure (also wrapped) into ABORTED, so callers retry', async () => {
+    const admit = interceptor(10);
+    const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    const wrapped = new Error('insert failed', {
+      cause: Object.assign(new Error('could not serialize'), { code: '40001' }),
+    });
+    for (const error of [deadlock, wrapped]) {
+      const refused = await admit(call, () => Promise.reject(error)).catch((e: DomainError) => e);
+      expect(refused).toMatchObject({ code: 'ABORTED', cause: error });
+    }
+    const uniqueViolation = Object.assign(new Error('duplicate key'), { code: '23505' });
+    await expect(admit(call, () => Promise.reject(uniqueViolation))).rejects.toBe(uniqueViolation);
   });
 });

@@ -117,6 +117,21 @@ describe('subscription state machine: stale observations', () => {
     if (result.outcome === 'applied') expect(result.next.providerObservedAt).toEqual(LAST_OBSERVED);
   });
 
+  it('refuses a report from earlier in the same second (a late webhook after our own answer is stale)', () => {
+    const current = subscription('ACTIVE', { providerObservedAt: new Date('2030-01-05T00:00:00.584Z') });
+    const result = transition(current, { status: 'PAUSED', observedAt: new Date('2030-01-05T00:00:00Z') }, NOW);
+    expect(result.outcome).toBe('stale');
+  });
+
+  it('remembers a report from a provider clock ahead of ours as observed now: our own reads after it are not stale', () => {
+    const ahead = new Date(NOW.getTime() + 60 * 86_400_000);
+    const result = transition(subscription('ACTIVE'), { status: 'PAUSED', observedAt: ahead }, NOW);
+    expect(result.outcome).toBe('applied');
+    if (result.outcome !== 'applied') return;
+    expect(result.next.providerObservedAt).toEqual(NOW);
+    expect(transition(result.next, { status: 'CANCELED', observedAt: NOW }, NOW).outcome).toBe('applied');
+  });
+
   it('applies the first report of a subscription we never heard about', () => {
     const current = subscription('INCOMPLETE', { providerObservedAt: undefined });
     const result = transition(current, { status: 'ACTIVE', observedAt: new Date(0) }, NOW);

@@ -46,7 +46,8 @@ export class ApiFaults {
 /**
  * Runs one API request under the fault it takes, if any. Faults come first, as an outage in front of the provider
  * would; an `after` fault lets the request happen and then loses its answer, which is what idempotent replay exists
- * for. `perform` does the request and returns its answer; `answer` sends either that answer or the fault's status.
+ * for. `perform` does the request and returns its answer; `send` sends either that answer or the provider's error
+ * answer for the fault's status, as `faultReply` renders it.
  */
 export async function withApiFault<R>(options: {
   faults: ApiFaults;
@@ -55,7 +56,9 @@ export async function withApiFault<R>(options: {
   /** Throw away an unread request body before answering without reading it. */
   discardBody: () => void;
   perform: () => Promise<R>;
-  answer: (reply: R | { faultStatus: number }) => void;
+  /** The provider's answer for a fault's status (its error envelope). */
+  faultReply: (status: number) => R;
+  send: (reply: R) => void;
 }): Promise<void> {
   const fault = options.faults.take(options.pathAndQuery);
   const delay = async () => {
@@ -66,7 +69,7 @@ export async function withApiFault<R>(options: {
     await delay();
     if (failing) {
       options.discardBody();
-      options.answer({ faultStatus: fault.status });
+      options.send(options.faultReply(fault.status));
       return;
     }
   }
@@ -74,11 +77,11 @@ export async function withApiFault<R>(options: {
   if (fault?.after) {
     await delay();
     if (failing) {
-      options.answer({ faultStatus: fault.status });
+      options.send(options.faultReply(fault.status));
       return;
     }
   }
-  options.answer(reply);
+  options.send(reply);
 }
 
 /** "Fail the next N": charges or refunds that will fail, each with the failure it reports. */

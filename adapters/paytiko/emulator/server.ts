@@ -101,14 +101,8 @@ async function handleApi(
     signal,
     discardBody: () => req.resume(),
     perform: () => performApi(ctx, req, path),
-    answer: (reply) => {
-      if ('faultStatus' in reply) {
-        send(res, {
-          status: reply.faultStatus,
-          body: { type: 'about:blank', title: 'Emulator fault', status: reply.faultStatus },
-        });
-      } else send(res, reply);
-    },
+    faultReply: (status) => ({ status, body: { type: 'about:blank', title: 'Emulator fault', status } }),
+    send: (reply) => send(res, reply),
   });
 }
 

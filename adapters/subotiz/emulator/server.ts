@@ -105,14 +105,11 @@ async function handleApi(
     signal,
     discardBody: () => req.resume(),
     perform: () => performApi(ctx, req, path, pathAndQuery),
-    answer: (reply) => {
-      if ('faultStatus' in reply) {
-        const status = reply.faultStatus;
-        sendJson(res, status, { code: codeForStatus(status), message: `emulator fault: HTTP ${status}` });
-      } else {
-        sendJson(res, reply.status, reply.body);
-      }
-    },
+    faultReply: (status) => ({
+      status,
+      body: JSON.stringify({ code: codeForStatus(status), message: `emulator fault: HTTP ${status}` }),
+    }),
+    send: (reply) => sendJson(res, reply.status, reply.body),
   });
 }
 

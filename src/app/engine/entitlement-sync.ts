@@ -1,6 +1,7 @@
 import { newId } from '../../domain/ids';
 import type { Storefront } from '../../domain/storefront';
-import { grantsAccess, Subscription } from '../../domain/subscription';
+import { notAfter } from '../../domain/provider-clock';
+import { grantsAccess, isTerminal, Subscription } from '../../domain/subscription';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { drafts } from './event-drafts';
 
@@ -50,6 +51,34 @@ export async function syncEntitlements(
     await repos.entitlements.insert(granted);
     await repos.outbox.append(
       drafts.entitlement('billing.entitlement.granted', storefront, subscription.provider, granted),
+      actor,
+    );
+  }
+}
+
+/**
+ * Where the provider grants entitlements itself: once the subscription has ended (by whatever path we learned it),
+ * the ones it granted for that subscription end with it, at its end time (now at the latest: the provider's clock may
+ * run ahead of ours), each `revoked` once; a later revoke from the provider then finds nothing open. Grants tied to
+ * no subscription are the provider's to end.
+ */
+export async function endNativeEntitlements(
+  repos: Repositories,
+  storefront: Storefront,
+  subscription: Subscription,
+  actor: ActorContext,
+  now: Date,
+): Promise<void> {
+  if (!isTerminal(subscription.status)) return;
+  const until = notAfter(subscription.endedAt ?? now, now);
+  for (const entitlement of await repos.entitlements.openOfSubscription(subscription.id, now)) {
+    if (!entitlement.providerNative) continue;
+    // One that had not begun by then never grants anything: it ends where it starts.
+    const activeUntil = entitlement.activeFrom.getTime() > until.getTime() ? entitlement.activeFrom : until;
+    const revoked = { ...entitlement, activeUntil };
+    await repos.entitlements.update(revoked);
+    await repos.outbox.append(
+      drafts.entitlement('billing.entitlement.revoked', storefront, subscription.provider, revoked),
       actor,
     );
   }

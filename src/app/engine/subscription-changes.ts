@@ -4,7 +4,7 @@ import type { Subscription } from '../../domain/subscription';
 import { ObservedSubscription, transition, Transition } from '../../domain/subscription-lifecycle';
 import type { ProviderFeatures } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
-import { syncEntitlements } from './entitlement-sync';
+import { endNativeEntitlements, syncEntitlements } from './entitlement-sync';
 import { holdUntilPeriodEnd, withholdRenewal } from './emulated-cancellation';
 import { keepRenewalScheduled } from './merchant-renewal-schedule';
 import { drafts } from './event-drafts';
@@ -58,7 +58,10 @@ export async function applyOwnChange(
   return { subscription: result.next, result };
 }
 
-/** Writes a changed subscription with its events, entitlements and an audit row. */
+/**
+ * Writes a changed subscription with its events, entitlements (derived ones follow its state; native ones only end
+ * with it) and an audit row.
+ */
 async function commitChange(
   repos: Repositories,
   storefront: Storefront,
@@ -80,6 +83,7 @@ async function commitChange(
     },
   });
   if (entitlements === 'derived') await syncEntitlements(repos, storefront, next, source, now);
+  else await endNativeEntitlements(repos, storefront, next, source, now);
   // Where our scheduler charges renewals (binding `renewals: merchant`), the next charge follows the period end.
   await keepRenewalScheduled(repos, storefront, next);
 }

@@ -19,7 +19,8 @@ export async function handleOf(repos: Repositories, subscription: Subscription):
 
 /**
  * The subscription with the provider's reference it was just reported under: remembered on first sight, or moved
- * when the provider re-issued the subscription (an upgrade that replaces it). Unchanged when it is the same.
+ * when the provider re-issued the subscription (an upgrade that replaces it). Unchanged when it is the same, and when
+ * another subscription (of any storefront) already has that reference: two rows never share one.
  */
 export async function followProviderRef(
   repos: Repositories,
@@ -27,6 +28,7 @@ export async function followProviderRef(
   ref: string,
 ): Promise<Subscription> {
   if (!ref || subscription.providerRef === ref) return subscription;
+  if (await repos.subscriptions.providerRefInUse(subscription.provider, ref)) return subscription;
   const next = { ...subscription, providerRef: ref };
   await repos.subscriptions.update(next);
   return next;

@@ -7,6 +7,7 @@ import { systemContext } from '../call-context';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import type { EventOrigin } from './event-origin';
+import { touchedSubscriptions } from './gap-catch-up';
 import { peekSubscription } from './object-lookup';
 import { paymentScope } from './payment-lookup';
 import { AskedFirst } from './subscription-answers';
@@ -26,9 +27,28 @@ export class AskFirst {
     private readonly clock: Clock,
   ) {}
 
-  async ask(repos: Repositories, origin: EventOrigin, events: readonly ProviderEvent[]): Promise<AskedFirst> {
+  /**
+   * `catchUp` (a webhook after a gap in its key's sequence): every subscription the events touch is asked about too,
+   * and marked to be brought to that state after the events (ProviderEventApplier.catchUp).
+   */
+  async ask(
+    repos: Repositories,
+    origin: EventOrigin,
+    events: readonly ProviderEvent[],
+    options: { catchUp?: boolean } = {},
+  ): Promise<AskedFirst> {
     const asking = new Asking(repos, origin, this.gateway);
     for (const event of events) await this.askFor(asking, event);
+    if (options.catchUp) {
+      for (const subscription of await touchedSubscriptions(repos, origin, events)) {
+        // Only extra: the events need none of these answers (theirs were asked above, and fail the webhook as
+        // always). A provider that cannot answer now must not hold back the signed events, nor turn them into a dead
+        // letter: that subscription is left as they leave it, and the reconciler's sweep brings its state later.
+        const failure = await asking.aboutIfAnswered(subscription);
+        if (failure === undefined) asking.asked.catchUp.add(subscription.id);
+        else asking.asked.notes.push(`catch-up of ${subscription.id} skipped (provider: ${failure})`);
+      }
+    }
     return asking.asked;
   }
 
@@ -48,7 +68,7 @@ export class AskFirst {
       }
       case 'subscription': {
         const state = event.subscription;
-        const subscription = await peekSubscription(repos, origin, state.ref, state.orderId);
+        const subscription = await peekSubscription(repos, origin, state.ref, state.orderId, state.previousRef);
         const observed = { ...state, observedAt: state.observedAt ?? event.occurredAt };
         if (subscription && transition(subscription, observed, this.clock.now()).outcome === 'refused') {
           await asking.about(subscription);
@@ -106,5 +126,21 @@ class Asking {
     const connection = await this.connection();
     const handle = await handleOf(this.repos, subscription);
     this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+  }
+
+  /**
+   * `about`, for an answer the webhook can do without: undefined when it was asked (or had been), else why the
+   * provider did not answer. Only the provider's side is caught; our own reads fail as always.
+   */
+  async aboutIfAnswered(subscription: Subscription): Promise<string | undefined> {
+    if (this.asked.has(subscription.id)) return undefined;
+    const handle = await handleOf(this.repos, subscription);
+    try {
+      const connection = await this.connection();
+      this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message.slice(0, 200) : 'no answer';
+    }
   }
 }

@@ -13,6 +13,41 @@ export class ForeignOrUnknownObject extends DomainError {
   }
 }
 
+/**
+ * A webhook named one of our order ids that no storefront has recorded yet. The provider is asked before our checkout
+ * commits its order, so the provider's first webhooks about it may be processed before the order exists: the inbox
+ * retries such a webhook for a while (webhook-intake) instead of ignoring it. Still a ForeignOrUnknownObject, so a
+ * path that does not wait for it (a lookup that only peeks, a sweep) treats it as unknown, as before.
+ */
+export class NotYetRecorded extends ForeignOrUnknownObject {
+  constructor(kind: string, id: string) {
+    super(kind, id);
+    this.message = `${kind} '${id}' is one of our ${kind === 'refund' ? 'refund' : 'order'} ids but not recorded yet`;
+    this.name = 'NotYetRecorded';
+  }
+}
+
+/**
+ * Whether `id` is an order id as our checkout makes them (`sub_`/`pay_` and a lower-case ULID, domain/ids): only such
+ * an id can name an order we are about to record. Ids merely prefixed so (a renewal's `sub_…-c3`, another system's
+ * `sub_…`) are not ours in form.
+ */
+export function ourOrderId(id: string | undefined, prefix: 'sub' | 'pay'): boolean {
+  return ourIdForm(id, prefix);
+}
+
+/**
+ * Whether `id` is a refund id as CreateRefund makes them (`ref_` and a lower-case ULID): only such an id, echoed by
+ * the provider, can name a refund of ours about to be recorded.
+ */
+export function ourRefundId(id: string | undefined): id is string {
+  return ourIdForm(id, 'ref');
+}
+
+function ourIdForm(id: string | undefined, prefix: 'sub' | 'pay' | 'ref'): boolean {
+  return id !== undefined && new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`).test(id);
+}
+
 /** Where a webhook came from. */
 export interface EventOrigin {
   provider: string;
@@ -20,4 +55,10 @@ export interface EventOrigin {
   correlationId: string;
   /** The provider's features (e.g. native entitlements mean none are derived from the plan). */
   features: ProviderFeatures;
+  /**
+   * Whether a record of ours the event names but we have not made yet may still be waited for (NotYetRecorded): set
+   * by the webhook inbox while the webhook is within its grace (webhook-intake). Where it is not (after the grace,
+   * sweeps, fetched states), what could wait for it goes ahead without it.
+   */
+  mayAwaitOurRecords?: boolean;
 }

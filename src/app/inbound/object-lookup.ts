@@ -1,18 +1,22 @@
 import type { Subscription } from '../../domain/subscription';
 import type { Repositories } from '../../ports/store.port';
-import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+import { EventOrigin, ForeignOrUnknownObject, NotYetRecorded, ourOrderId } from './event-origin';
 
 /**
  * The origin storefront's subscription for a provider reference or our order id (never another storefront's), locked;
- * the reference is remembered on first sight.
+ * the reference is remembered on first sight, and moved to when the state names the reference it replaced
+ * (`previousRef`: the provider re-issued the subscription), so later events naming only the new one find it.
+ * NotYetRecorded when only our order id names it and no storefront has that order yet; ForeignOrUnknownObject when it
+ * is another storefront's or none of ours.
  */
 export async function subscriptionOf(
   repos: Repositories,
   origin: EventOrigin,
   ref: string | undefined,
   orderId: string | undefined,
+  previousRef?: string,
 ): Promise<Subscription> {
-  const { subscription, claims } = await locate(repos, origin, ref, orderId, true);
+  const { subscription, claims } = await locate(repos, origin, ref, orderId, true, previousRef);
   if (!claims) return subscription;
   const remembered = { ...subscription, providerRef: ref };
   await repos.subscriptions.update(remembered);
@@ -28,22 +32,27 @@ export async function peekSubscription(
   origin: EventOrigin,
   ref: string | undefined,
   orderId: string | undefined,
+  previousRef?: string,
 ): Promise<Subscription | undefined> {
   try {
-    return (await locate(repos, origin, ref, orderId, false)).subscription;
+    return (await locate(repos, origin, ref, orderId, false, previousRef)).subscription;
   } catch (error) {
     if (error instanceof ForeignOrUnknownObject) return undefined;
     throw error;
   }
 }
 
-/** The subscription, and whether it claims `ref` as its provider reference now (found by order id, none yet). */
+/**
+ * The subscription, by reference, else by the reference it replaced, else by order id; and whether it claims `ref` as
+ * its provider reference now (it had none yet, or had the replaced one).
+ */
 async function locate(
   repos: Repositories,
   origin: EventOrigin,
   ref: string | undefined,
   orderId: string | undefined,
   forUpdate: boolean,
+  previousRef?: string,
 ): Promise<{ subscription: Subscription; claims: boolean }> {
   const { provider } = origin;
   const storefrontId = origin.storefront.id;
@@ -51,9 +60,22 @@ async function locate(
     const byRef = await repos.subscriptions.findByProviderRef(storefrontId, provider, ref, { forUpdate });
     if (byRef) return { subscription: byRef, claims: false };
   }
+  if (ref && previousRef && previousRef !== ref) {
+    const replaced = await repos.subscriptions.findByProviderRef(storefrontId, provider, previousRef, { forUpdate });
+    if (replaced) {
+      // No subscription of this storefront has the new reference (looked up above); another storefront's may.
+      if (await repos.subscriptions.providerRefInUse(provider, ref))
+        throw new ForeignOrUnknownObject('subscription', ref);
+      return { subscription: replaced, claims: true };
+    }
+  }
   const byOrder = orderId?.startsWith('sub_')
     ? await repos.subscriptions.get(orderId, { forUpdate, storefrontId })
     : undefined;
+  if (!byOrder && orderId && ourOrderId(orderId, 'sub') && !(await repos.subscriptions.get(orderId))) {
+    // Ours in form, yet no storefront has it: our checkout has not committed it yet (or never will).
+    throw new NotYetRecorded('subscription', orderId);
+  }
   if (!byOrder || byOrder.provider !== provider) {
     throw new ForeignOrUnknownObject('subscription', ref ?? orderId ?? '(no reference)');
   }

@@ -1,7 +1,8 @@
 import type { EventType } from '../../domain/event-catalogue';
 import { newId } from '../../domain/ids';
 import type { Invoice } from '../../domain/invoice';
-import { Payment, PaymentStatus, refundStateOf } from '../../domain/payment';
+import { canMoveInvoice } from '../../domain/invoice-lifecycle';
+import type { Payment, PaymentStatus } from '../../domain/payment';
 import { canMovePayment } from '../../domain/payment-lifecycle';
 import { isTerminal, Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
@@ -16,7 +17,16 @@ import { drafts } from '../engine/event-drafts';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { subscriptionOf } from './object-lookup';
+import {
+  ABOVE_AMOUNT,
+  aboveAmount,
+  recordRefunded,
+  reportedRefunded,
+  settledRefundsOf,
+  withRefunded,
+} from './payment-refunds';
 import { paymentScope } from './payment-lookup';
+import { echoedRefund } from './refund-lookup';
 import type { SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -87,7 +97,7 @@ export class PaymentEvents {
       };
       await repos.payments.insert(payment);
     } else if (payment.status === state.status && payment.providerRef) {
-      return `payment ${payment.id} unchanged`;
+      return this.refundedSince(repos, origin, payment, state, source, now, 'unchanged');
     } else if (canMovePayment(payment.status, state.status)) {
       payment = {
         ...payment,
@@ -98,7 +108,8 @@ export class PaymentEvents {
       };
       await repos.payments.update(payment);
     } else {
-      return `payment ${payment.id} stays ${payment.status} (reported ${state.status})`;
+      const note = `stays ${payment.status} (reported ${state.status})`;
+      return this.refundedSince(repos, origin, payment, state, source, now, note);
     }
     const type = payment.status === before ? undefined : PAYMENT_EVENTS[payment.status];
     if (type) {
@@ -109,9 +120,35 @@ export class PaymentEvents {
     if (subscription?.status === 'INCOMPLETE' && payment.status === 'SUCCEEDED') {
       await this.subscriptions.reconcile(repos, origin, subscription, source, 'first payment succeeded', answers);
     }
-    return `payment ${payment.id} ${payment.status}`;
+    return this.refundedSince(repos, origin, payment, state, source, now, payment.status);
   }
-  /** Records an invoice as the provider reports it (webhook or fetch); a paid one may renew the subscription. */
+  /**
+   * A refund the provider reports with the payment's state (one made at the provider, e.g. in its portal, that no
+   * refund object of ours stands for): recorded when the reported refunded total is larger than ours. `note` is
+   * what the status step did.
+   */
+  private async refundedSince(
+    repos: Repositories,
+    origin: EventOrigin,
+    payment: Payment,
+    state: ProviderPaymentState,
+    source: ActorContext,
+    now: Date,
+    note: string,
+  ): Promise<string> {
+    const reported = reportedRefunded(payment, state.refundedAmount);
+    if (reported !== undefined && aboveAmount(payment, reported)) {
+      return `payment ${payment.id} ${note}, ${ABOVE_AMOUNT}`;
+    }
+    const refunded = reported === undefined ? undefined : withRefunded(payment, reported, now);
+    if (!refunded) return `payment ${payment.id} ${note}`;
+    await recordRefunded(repos, origin, refunded, source);
+    return `payment ${payment.id} ${note}, ${refunded.refundState}`;
+  }
+  /**
+   * Records an invoice as the provider reports it (webhook or fetch); its status only moves forward
+   * (canMoveInvoice). A paid one may renew the subscription.
+   */
   async applyInvoice(
     repos: Repositories,
     origin: EventOrigin,
@@ -138,6 +175,11 @@ export class PaymentEvents {
       updatedAt: now,
     };
     if (existing && existing.status === invoice.status) return `invoice ${existing.id} unchanged`;
+    // A report about an earlier attempt arriving late (a redelivered failure after the cycle was paid) changes
+    // nothing and tells no one: the invoice keeps the furthest status it reached.
+    if (existing && !canMoveInvoice(existing.status, invoice.status)) {
+      return `invoice ${existing.id} stays ${existing.status} (reported ${invoice.status})`;
+    }
     if (existing) await repos.invoices.update(invoice);
     else await repos.invoices.insert(invoice);
     if (state.paymentRef) {
@@ -200,7 +242,11 @@ export class PaymentEvents {
       origin.features,
     );
   }
-  /** Settles a refund exactly once, as the provider reports it (webhook or fetch). */
+  /**
+   * Settles a refund exactly once, as the provider reports it (webhook or fetch): ours by its reference, or by our
+   * refund id the provider echoes (echoedRefund: it may report it before CreateRefund has recorded it), else one
+   * issued outside this service.
+   */
   async applyRefund(
     repos: Repositories,
     origin: EventOrigin,
@@ -213,7 +259,13 @@ export class PaymentEvents {
       forUpdate: true,
     });
     if (!payment) throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.paymentRef}`);
-    let refund = await repos.refunds.findByProviderRef(payment.id, state.ref, { forUpdate: true });
+    let refund =
+      (await repos.refunds.findByProviderRef(payment.id, state.ref, { forUpdate: true })) ??
+      (await echoedRefund(repos, origin, payment, state, now));
+    if (!refund && (await this.beyondPayment(repos, payment, state, outcome))) {
+      // Refused whole: a refund object of that amount would itself say more was refunded than paid.
+      return `refund of payment ${payment.id} (${origin.provider}:${state.ref}): ${ABOVE_AMOUNT}`;
+    }
     if (!refund) {
       // Issued outside this service (e.g. the provider's dashboard): record it like ours.
       refund = {
@@ -240,22 +292,33 @@ export class PaymentEvents {
     }
     refund = { ...refund, status: 'SUCCEEDED', updatedAt: now };
     await repos.refunds.update(refund);
-    const refundedMinor = payment.refundedMinor + refund.amount.amountMinor;
-    const refunded: Payment = {
-      ...payment,
-      refundedMinor,
-      refundState: refundStateOf(payment.amount.amountMinor, refundedMinor),
-      updatedAt: now,
-    };
-    await repos.payments.update(refunded);
+    // The payment's refunded amount is what its settled refunds add up to, unless the provider already reported
+    // more with the payment's state (then this refund is in that total, not on top of it). Never more than the
+    // payment's amount (aboveAmount): our own refunds are bounded when asked for, so a total above it means refunds
+    // reported from elsewhere overlap; the payment then keeps the total it had.
+    const settled = await settledRefundsOf(repos, payment.id);
+    const refunded = withRefunded(payment, settled, now);
     await repos.outbox.append(
-      drafts.refund('billing.refund.succeeded', origin.storefront, refunded, refund, source.providerEventId),
+      drafts.refund('billing.refund.succeeded', origin.storefront, refunded ?? payment, refund, source.providerEventId),
       source,
     );
-    await repos.outbox.append(
-      drafts.payment('billing.payment.refunded', origin.storefront, refunded, source.providerEventId),
-      source,
-    );
-    return `refund ${refund.id} SUCCEEDED`;
+    if (refunded) await recordRefunded(repos, origin, refunded, source);
+    return `refund ${refund.id} SUCCEEDED` + (aboveAmount(payment, settled) ? `, ${ABOVE_AMOUNT}` : '');
+  }
+
+  /**
+   * Whether a refund issued outside this service would take the payment's refunds above its amount: by its own
+   * amount, or (settled) with the refunds already settled. A settled refund's amount counts in our refunds' total, so
+   * such a refund is not recorded at all.
+   */
+  private async beyondPayment(
+    repos: Repositories,
+    payment: Payment,
+    state: ProviderRefundState,
+    outcome: 'succeeded' | 'failed',
+  ): Promise<boolean> {
+    const amount = state.amount.amountMinor;
+    if (aboveAmount(payment, amount)) return true;
+    return outcome === 'succeeded' && aboveAmount(payment, (await settledRefundsOf(repos, payment.id)) + amount);
   }
 }

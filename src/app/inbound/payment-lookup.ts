@@ -2,7 +2,7 @@ import type { Payment } from '../../domain/payment';
 import type { Subscription } from '../../domain/subscription';
 import type { ProviderPaymentState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
-import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
+import { EventOrigin, ForeignOrUnknownObject, NotYetRecorded, ourOrderId } from './event-origin';
 import { peekSubscription, subscriptionOf } from './object-lookup';
 
 /** The payment a provider report is about (when we have it) and the subscription it belongs to (when it has one). */
@@ -16,7 +16,8 @@ export interface PaymentScope {
  * subscription (a new payment's by the provider's references). With `lock`, the subscription is locked before the
  * payment — the one order in which the two are ever both locked, as when a sweep or webhook holding the subscription
  * records the payments the provider showed with it — and a report about another storefront's payment, or about no
- * subscription of this storefront, is ForeignOrUnknownObject. Without, nothing is locked, written or refused.
+ * subscription of this storefront, is ForeignOrUnknownObject (NotYetRecorded when it names an order of ours, a
+ * subscription's or a payment's, that no storefront has yet). Without, nothing is locked, written or refused.
  */
 export async function paymentScope(
   repos: Repositories,
@@ -30,6 +31,11 @@ export async function paymentScope(
   if (!seen?.providerRef && (await repos.payments.providerRefInUse(origin.provider, state.ref))) {
     if (!lock) return {};
     throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
+  }
+  // Our one-off payment's order id, yet no storefront has that payment: our checkout has not committed it yet.
+  if (!seen && state.orderId && ourOrderId(state.orderId, 'pay') && !(await repos.payments.get(state.orderId))) {
+    if (!lock) return {};
+    throw new NotYetRecorded('payment', state.orderId);
   }
   let subscription: Subscription | undefined;
   if (seen?.subscriptionId) {

@@ -14,6 +14,7 @@ import type { ProviderGateway } from '../providers/provider-gateway';
 import { AskFirst } from './ask-first';
 import type { EventOrigin } from './event-origin';
 import { applyNativeEntitlement } from './native-entitlements';
+import { recordProviderAudit } from './provider-audit';
 import { subscriptionOf } from './object-lookup';
 import type { InvoiceOutcome, PaymentEvents } from './payment-events';
 import type { AskedFirst, SubscriptionAnswers } from './subscription-answers';
@@ -45,9 +46,41 @@ export class ProviderEventApplier {
     this.asking = new AskFirst(gateway, clock);
   }
 
-  /** What `events` need from the provider, asked with no row locked; `apply` each of them with it afterwards. */
-  askFirst(repos: Repositories, origin: EventOrigin, events: readonly ProviderEvent[]): Promise<AskedFirst> {
-    return this.asking.ask(repos, origin, events);
+  /**
+   * What `events` need from the provider, asked with no row locked; `apply` each of them with it afterwards. With
+   * `catchUp` (after a gap) also the state of every subscription they touch, for `catchUp` after them.
+   */
+  askFirst(
+    repos: Repositories,
+    origin: EventOrigin,
+    events: readonly ProviderEvent[],
+    options: { catchUp?: boolean } = {},
+  ): Promise<AskedFirst> {
+    return this.asking.ask(repos, origin, events, options);
+  }
+
+  /**
+   * After a gap, once the events are applied: each subscription they touch is brought to the provider's state asked
+   * first, through the state machine, so what the missing webhooks would have changed is applied too (once).
+   */
+  async catchUp(
+    repos: Repositories,
+    origin: EventOrigin,
+    asked: AskedFirst,
+    providerEventId: string,
+  ): Promise<string[]> {
+    const source: ActorContext = {
+      actor: `provider:${origin.provider}`,
+      correlationId: origin.correlationId,
+      providerEventId,
+    };
+    const notes: string[] = [...asked.notes];
+    for (const id of asked.catchUp) {
+      const locked = await repos.subscriptions.get(id, { forUpdate: true, storefrontId: origin.storefront.id });
+      if (!locked) continue;
+      notes.push(await this.subscriptions.reconcile(repos, origin, locked, source, `caught up ${id}`, asked));
+    }
+    return notes;
   }
 
   async apply(repos: Repositories, origin: EventOrigin, event: ProviderEvent, asked: AskedFirst): Promise<string> {
@@ -69,6 +102,8 @@ export class ProviderEventApplier {
         return applyNativeEntitlement(repos, origin, event.action, event.entitlement, source, this.clock.now());
       case 'discount':
         return this.applyDiscount(repos, origin, event.discount, source);
+      case 'audit':
+        return recordProviderAudit(repos, origin, event.record, source);
       case 'changed':
         return this.applyChanged(repos, origin, event, source, asked);
     }

@@ -33,6 +33,10 @@ export class AskedFirst implements SubscriptionAnswers {
   private readonly subscriptions = new Map<string, ProviderSubscriptionState | undefined>();
   readonly payments = new Map<string, ProviderPaymentState>();
   readonly refunds = new Map<string, ProviderRefundState>();
+  /** After a gap: the subscriptions to bring to the provider's state once the events are applied (our ids). */
+  readonly catchUp = new Set<string>();
+  /** What asking did not get and the webhook does without (a catch-up fetch the provider failed), for its note. */
+  readonly notes: string[] = [];
 
   /** Answers that hold `state` for the subscription `id` (a sweep's fetch), or nothing at all. */
   static of(id?: string, state?: ProviderSubscriptionState): AskedFirst {

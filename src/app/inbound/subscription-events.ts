@@ -9,6 +9,7 @@ import { followProviderRef } from '../engine/subscription-handle';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
+import { adoptSubscription } from './subscription-adoption';
 import { alongWith, AskedFirst, SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -33,7 +34,17 @@ export class SubscriptionEvents {
     answers: SubscriptionAnswers,
   ): Promise<string> {
     const state = event.subscription;
-    const subscription = await subscriptionOf(repos, origin, state.ref, state.orderId);
+    let subscription: Subscription;
+    try {
+      subscription = await subscriptionOf(repos, origin, state.ref, state.orderId, state.previousRef);
+    } catch (error) {
+      // One we did not create (made at the provider) may still be our customer's: adopted when it qualifies.
+      if (!(error instanceof ForeignOrUnknownObject)) throw error;
+      const observedAt = state.observedAt ?? event.occurredAt;
+      const adopted = await adoptSubscription(repos, origin, state, observedAt, source, this.clock.now());
+      if (adopted) return adopted;
+      throw error;
+    }
     await rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
     const observed: ObservedSubscription = {
       ...state,

@@ -1,9 +1,12 @@
+import type { Storefront } from '../../domain/storefront';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ReceivedWebhook } from '../../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
+import { arrivalNote, arrivalOrder } from './arrival-order';
 import { asNotification } from './notifications';
+import { NotYetRecorded } from './event-origin';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
 import type { AskedFirst } from './subscription-answers';
 import { envelopeRefusal, sourceRefusal } from './webhook-admission';
@@ -12,6 +15,38 @@ import type { ProviderRegistry } from '../providers/provider-registry';
 
 /** The outcome recorded for a webhook naming an object its storefront does not have. */
 export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';
+
+/**
+ * How long a webhook naming an order of ours that no storefront has recorded yet is retried, from its arrival. Our
+ * checkout commits its order as soon as the provider answers, so this normally takes a second or two; 30 s leaves
+ * room for a slow answer or commit, yet a checkout that failed after asking the provider (its order never recorded)
+ * does not hold the webhook's ordering key for long — later webhooks of the key wait behind it meanwhile.
+ */
+export const NOT_RECORDED_GRACE_MS = 30_000;
+
+const NUL_REFUSAL = 'event id and type must not contain NUL characters';
+
+export interface WebhookIntakeOptions {
+  /** See NOT_RECORDED_GRACE_MS (the default); tests shorten it. */
+  notRecordedGraceMs?: number;
+  /** Where `receive` reads the storefront a webhook names (a cache that drops changed storefronts); else the store. */
+  storefronts?: { get(id: string): Promise<Storefront | undefined> };
+}
+
+/**
+ * Thrown by `process`: the webhook names an order of ours not recorded yet (NotYetRecorded) and its grace is not over.
+ * Nothing of it is applied; the inbox tries it again — a wait, not a failure, so it never becomes a dead letter —
+ * no later than `graceEndsAt`, when it is applied if the order exists by then and ignored if not.
+ */
+export class AwaitingOurRecord extends Error {
+  constructor(
+    message: string,
+    readonly graceEndsAt: Date,
+  ) {
+    super(message);
+    this.name = 'AwaitingOurRecord';
+  }
+}
 
 /** What the HTTP ingress answers. Only 200 means the webhook is stored. */
 export interface IntakeAnswer {
@@ -30,12 +65,14 @@ export class WebhookIntake {
     private readonly gateway: ProviderGateway,
     private readonly applier: ProviderEventApplier,
     private readonly clock: Clock,
+    private readonly options: WebhookIntakeOptions = {},
   ) {}
 
   /** Storefront (404) → source-IP allowlist (403) → signature (401) → envelope (400) → inbox (200). */
   async receive(provider: string, storefrontId: string, webhook: ReceivedWebhook): Promise<IntakeAnswer> {
     const adapter = this.registry.find(provider);
-    const storefront = adapter ? await this.uow.reads.storefronts.get(storefrontId) : undefined;
+    const storefronts = this.options.storefronts ?? this.uow.reads.storefronts;
+    const storefront = adapter ? await storefronts.get(storefrontId) : undefined;
     if (!adapter?.webhooks || !storefront) {
       return { status: 404, body: { error: `no storefront '${storefrontId}' for provider '${provider}'` } };
     }
@@ -56,7 +93,9 @@ export class WebhookIntake {
       if (error instanceof DomainError) return { status: 400, body: { error: error.message } };
       throw error;
     }
-    const badEnvelope = envelopeRefusal(envelope);
+    // Text the inbox cannot hold (PostgreSQL refuses NUL) would fail every webhook batched with it, on each retry.
+    const badEnvelope =
+      envelopeRefusal(envelope) ?? (/\0/.test(envelope.providerEventId + envelope.eventType) ? NUL_REFUSAL : undefined);
     if (badEnvelope) return { status: 400, body: { error: badEnvelope } };
     const carrier: { traceparent?: string } = {};
     propagation.inject(context.active(), carrier);
@@ -83,7 +122,7 @@ export class WebhookIntake {
     const storefront = await repos.storefronts.get(entry.storefrontId);
     if (!storefront) throw new Error(`storefront '${entry.storefrontId}' no longer exists`);
     const parsed = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
-    const events = adapter.features.webhooks === 'notification' ? parsed.map(asNotification) : parsed;
+    const events = adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
     const notes: string[] = [];
     const origin: EventOrigin = {
       provider: entry.provider,
@@ -91,30 +130,50 @@ export class WebhookIntake {
       correlationId: currentTraceId() ?? entry.providerEventId,
       features: adapter.features,
     };
+    // After a gap in the key's sequence the missing webhooks may never come: the provider's current state of what
+    // this one touches is asked too, and applied after its events. A late one is applied as any (no regressions).
+    const order = arrivalOrder(entry);
+    const catchUp = order.kind === 'after a gap';
     // Asked before anything is locked (this transaction holds only the inbox row), then locked and applied.
-    const asked = await this.applier.askFirst(repos, origin, events);
-    for (const event of events) notes.push(await this.applyInScope(repos, origin, event, asked));
-    return notes.length ? notes.join('; ') : 'ignored';
+    const asked = await this.applier.askFirst(repos, origin, events, { catchUp });
+    // Whether this attempt may still wait for our own records: decided once, so every event of the webhook, and the
+    // refund lookup that reads `mayAwaitOurRecords`, agree with what is done when one is missing.
+    const graceEndsAt = new Date(entry.receivedAt.getTime() + this.graceMs());
+    const applying: EventOrigin = { ...origin, mayAwaitOurRecords: this.clock.now() < graceEndsAt };
+    for (const event of events) notes.push(await this.applyInScope(repos, applying, event, asked, graceEndsAt));
+    if (catchUp) notes.push(...(await this.applier.catchUp(repos, origin, asked, entry.providerEventId)));
+    return arrivalNote(order) + (notes.length ? notes.join('; ') : 'ignored');
   }
 
   /**
    * Applies one event to the storefront it was signed for. One naming an object the storefront does not have (ours
    * for another storefront, or none of ours) is acknowledged and recorded as ignored: retrying cannot make it
    * the storefront's, and it must not become a dead letter someone replays. Lookups precede writes, so nothing of
-   * it is written.
+   * it is written. One naming an order of ours no storefront has yet is waited for (AwaitingOurRecord) until its
+   * grace, counted from its arrival, is over (`origin.mayAwaitOurRecords`, decided per attempt); then it is ignored as
+   * unknown (a refund naming our refund id not recorded yet is then recorded as issued outside this service).
    */
   private async applyInScope(
     repos: Repositories,
     origin: EventOrigin,
     event: ProviderEvent,
     asked: AskedFirst,
+    graceEndsAt: Date,
   ): Promise<string> {
     try {
       return await this.applier.apply(repos, origin, event, asked);
     } catch (error) {
+      if (error instanceof NotYetRecorded) {
+        if (origin.mayAwaitOurRecords) throw new AwaitingOurRecord(error.message, graceEndsAt);
+        return `${IGNORED_FOREIGN} (${error.message}, still ${this.graceMs()} ms after the webhook arrived)`;
+      }
       if (error instanceof ForeignOrUnknownObject) return `${IGNORED_FOREIGN} (${error.message})`;
       throw error;
     }
+  }
+
+  private graceMs(): number {
+    return this.options.notRecordedGraceMs ?? NOT_RECORDED_GRACE_MS;
   }
 }
 

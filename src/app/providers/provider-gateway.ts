@@ -82,6 +82,17 @@ export class ProviderGateway {
     };
   }
 
+  /**
+   * UNIMPLEMENTED, exactly as `connection.operation` answers it, when `provider` lacks the operation: for an RPC that
+   * answers from our records, but only where the provider has the operation (its capability list says so), without
+   * resolving the binding's secrets or asking the provider anything.
+   */
+  requireOperation(provider: string, name: keyof ProviderOperations, storefrontId: string): void {
+    const loaded = this.registry.find(provider);
+    if (!loaded) throw unavailable(`provider '${provider}' is not available in this build`);
+    if (!loaded.operations[name]) throw notSupported(OPERATION_RPC[name], provider, storefrontId);
+  }
+
   /** Where `provider` sends this storefront's webhooks. */
   webhookUrl(provider: string, storefrontId: string): string {
     return `${this.publicBaseUrl}/webhooks/${provider}/${storefrontId}`;

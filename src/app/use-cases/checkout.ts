@@ -13,12 +13,11 @@ import type { CheckoutRequest, ProviderCheckout } from '../../ports/provider-ada
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
-import { drafts } from '../engine/event-drafts';
-import { hasTrials, requireVariant, trialsUnsupported } from '../providers/provider-capabilities';
+import { hasTrials, notSupported, requireVariant, trialsUnsupported } from '../providers/provider-capabilities';
 import type { ProviderConnection, ProviderGateway } from '../providers/provider-gateway';
 import { effectOf, recordEffect } from './pending-effects';
 import { customerDetails, sellablePlan, termsOf, URL_RULE } from './subscription-lookup';
-import { recordChange } from '../engine/record-change';
+import { recordNewSubscription } from '../engine/subscription-creation';
 import { followProviderRef } from '../engine/subscription-handle';
 
 export interface CheckoutInput {
@@ -31,7 +30,10 @@ export interface CheckoutInput {
   description: string;
   successUrl: string;
   cancelUrl: string;
-  /** `hosted` (default) or `embedded` (a session the caller's page mounts with the provider's SDK). */
+  /**
+   * `hosted` (the provider's page) or `embedded` (a session the caller's page mounts with the provider's SDK); unset,
+   * the provider's own kind of checkout (its hosted page, or a server-to-server charge).
+   */
   uiMode?: 'hosted' | 'embedded';
   promotionCode?: string;
   /** A stored payment method at the provider, for server-to-server checkouts. */
@@ -137,6 +139,10 @@ export class CheckoutUseCases {
     const provider = connection.provider;
     if (input.mode === 'payment') requireVariant(provider, 'CreateCheckoutSession.payment', storefrontId);
     if (input.uiMode === 'embedded') requireVariant(provider, 'CreateCheckoutSession.embedded', storefrontId);
+    // A hosted page asked for by name is a variant like any other; unnamed, the provider's own kind of checkout runs.
+    if (input.uiMode === 'hosted' && provider.features.checkout !== 'hosted') {
+      throw notSupported('CreateCheckoutSession.hosted', provider.id, storefrontId);
+    }
     if (input.promotionCode) requireVariant(provider, 'CreateCheckoutSession.promotion_code', storefrontId);
     if (provider.features.checkout === 'server_to_server' && !input.paymentMethodRef) {
       throw invalidArgument([
@@ -196,25 +202,16 @@ export class CheckoutUseCases {
     const opened = sessionOf(checkout, storefront.id, subscription.provider, { subscriptionId: id }, now);
     return this.uow.transaction(async (repos) => {
       const ref = await adoptableRef(repos, subscription.provider, checkout.subscriptionRef);
-      if (!(await repos.subscriptions.insert({ ...subscription, providerRef: ref }))) {
-        const session = await recordSession(repos, opened);
-        const recorded = (await repos.subscriptions.get(id, { forUpdate: true }))!;
-        // A replayed checkout of a provider that names its subscription at once: remembered if the first did not.
-        return { session, subscription: ref ? await followProviderRef(repos, recorded, ref) : recorded };
-      }
       subscription.providerRef = ref;
-      const session = await recordSession(repos, opened);
-      await recordChange(repos, ctx, {
-        events: [drafts.subscription('billing.subscription.created', storefront, subscription)],
-        audit: {
-          action: 'CreateCheckoutSession',
-          resourceType: 'subscription',
-          resourceId: id,
-          storefrontId: storefront.id,
-          details: { plan_id: plan.id, provider: subscription.provider },
-        },
+      const created = await recordNewSubscription(repos, storefront, subscription, ctx, {
+        action: 'CreateCheckoutSession',
+        details: { plan_id: plan.id, provider: subscription.provider },
       });
-      return { session, subscription };
+      const session = await recordSession(repos, opened);
+      if (created) return { session, subscription };
+      const recorded = (await repos.subscriptions.get(id, { forUpdate: true }))!;
+      // A replayed checkout of a provider that names its subscription at once: remembered if the first did not.
+      return { session, subscription: ref ? await followProviderRef(repos, recorded, ref) : recorded };
     }, ctx);
   }
 

@@ -4,6 +4,7 @@ import { newId } from '../../domain/ids';
 import type { Storefront } from '../../domain/storefront';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
+import type { TenantDirectory } from '../../ports/tenant-directory.port';
 import type { Repositories, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
@@ -39,6 +40,8 @@ export class CustomerUseCases {
     private readonly clock: Clock,
     /** Reaches the providers that know a customer, when it changes. */
     private readonly gateway: ProviderGateway,
+    /** Which tenant owns a storefront (cached: see `create`). */
+    private readonly storefronts: TenantDirectory,
   ) {}
 
   async create(input: CreateCustomerInput, ctx: CallContext): Promise<{ customer: Customer; created: boolean }> {
@@ -46,10 +49,11 @@ export class CustomerUseCases {
     validateProfile(v, input);
     v.check();
 
+    // Storefronts are never deleted and never change tenant, so a cached answer is as good as the row.
+    const tenantId = await this.storefronts.tenantOf('storefront', input.storefrontId);
+    if (!tenantId) throw notFound('storefront', input.storefrontId, 'storefront_id');
+    const storefront = { id: input.storefrontId, tenantId };
     return this.uow.transaction(async (repos) => {
-      const storefront = await this.storefront(repos, input.storefrontId);
-      const existing = await this.existing(repos, input);
-      if (existing) return { customer: existing, created: false };
       const now = this.clock.now();
       const customer: Customer = {
         id: newId('cus'),
@@ -65,7 +69,8 @@ export class CustomerUseCases {
         createdAt: now,
         updatedAt: now,
       };
-      // Two concurrent creates for one email: the unique index lets one in; the other returns the winner.
+      // Inserted first, looked up only when the email is taken (a repeat, or a concurrent create the unique index let
+      // in first): the common case is one statement.
       if (!(await repos.customers.insert(customer))) {
         return { customer: (await this.existing(repos, input))!, created: false };
       }
@@ -199,7 +204,7 @@ export class CustomerUseCases {
 
   private async recordChange(
     repos: Repositories,
-    storefront: Storefront,
+    storefront: Pick<Storefront, 'id' | 'tenantId'>,
     customer: Customer,
     type: 'billing.customer.created' | 'billing.customer.updated',
     action: string,

@@ -1,7 +1,7 @@
 import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
 import { newId } from '../../domain/ids';
 import { formatDecimal, Money, MoneyInput, resolveMoney } from '../../domain/money';
-import type { Payment, Refund } from '../../domain/payment';
+import { refundsTotal, type Payment, type Refund } from '../../domain/payment';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
 import type { UnitOfWork } from '../../ports/store.port';
@@ -118,7 +118,7 @@ export class PaymentUseCases {
   /** The amount to refund (the whole remainder when none is given), checked against what is left to refund. */
   private async refundableAmount(payment: Payment, requested: MoneyInput | undefined): Promise<Money> {
     const refunds = await this.uow.reads.refunds.listOfPayment(payment.id, { size: 10_000 });
-    const pending = refunds.filter((r) => r.status === 'PENDING').reduce((sum, r) => sum + r.amount.amountMinor, 0n);
+    const pending = refundsTotal(refunds, 'PENDING');
     const refundable = payment.amount.amountMinor - payment.refundedMinor - pending;
     const amount = requested ? resolveMoney(requested, 'amount') : { ...payment.amount, amountMinor: refundable };
     checkRefundAmount(amount, payment, refundable);

@@ -7,7 +7,7 @@ import type { CallContext } from '../call-context';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { handleOf, loadSubscription, requireProviderRef, storefrontOf } from './subscription-lookup';
 
-/** Metered usage: recorded at the pinned provider and kept here, read back per period. */
+/** Metered usage: recorded at the pinned provider and kept here, read back per period (where it meters usage). */
 export class UsageUseCases {
   constructor(
     private readonly uow: UnitOfWork,
@@ -59,6 +59,9 @@ export class UsageUseCases {
 
   async getUsage(input: { subscriptionId: string; periodStart?: Date; periodEnd?: Date }) {
     const subscription = await loadSubscription(this.uow.reads, input.subscriptionId);
+    // Usage is kept here, but only for providers that meter it: elsewhere there is none to read, and an empty
+    // answer would claim a capability the storefront's list denies (and that RecordUsage refuses).
+    this.gateway.requireOperation(subscription.provider, 'getUsage', subscription.storefrontId);
     const start = input.periodStart ?? subscription.currentPeriodStart;
     const end = input.periodEnd ?? (input.periodStart ? undefined : subscription.currentPeriodEnd);
     if (start && end && end <= start)

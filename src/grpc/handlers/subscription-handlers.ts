@@ -128,7 +128,9 @@ function sessionResponse(result: Awaited<ReturnType<CheckoutSessionUseCases['get
   };
 }
 
-function uiModeOf(mode: pb.CheckoutUiMode): 'hosted' | 'embedded' {
+/** Unset (UNSPECIFIED) stays unset: the provider's own kind of checkout, which an explicit HOSTED is not everywhere. */
+function uiModeOf(mode: pb.CheckoutUiMode): 'hosted' | 'embedded' | undefined {
+  if (mode === pb.CheckoutUiMode.CHECKOUT_UI_MODE_UNSPECIFIED) return undefined;
   const uiMode = fromCheckoutUiModeMessage(mode);
   if (!uiMode)
     throw invalidArgument([{ field: 'ui_mode', rule: 'must be CHECKOUT_UI_MODE_HOSTED or CHECKOUT_UI_MODE_EMBEDDED' }]);

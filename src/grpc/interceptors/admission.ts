@@ -6,6 +6,8 @@ export interface AdmissionOptions {
   maxInFlight: number;
   /** True for errors that mean the database is down or out of connections (see store/database.ts). */
   isDatabaseUnavailable(error: unknown): boolean;
+  /** True for a transaction rolled back for colliding with a concurrent one (deadlock, serialization failure). */
+  isTransactionConflict?(error: unknown): boolean;
   /** The database monitor's last word; while false, calls are refused at once instead of waiting on a dead database. */
   databaseReachable(): boolean;
 }
@@ -19,7 +21,8 @@ export interface AdmissionOptions {
  * not the caller's: gRPC clients retry UNAVAILABLE by default, and another replica may have room.
  *
  * Database errors (unreachable, shutting down, pool acquire timeout) thrown anywhere inside — interceptors after this
- * one or the handler — become UNAVAILABLE too, never INTERNAL: clients do not retry INTERNAL. While the database
+ * one or the handler — become UNAVAILABLE too, never INTERNAL: clients do not retry INTERNAL; a transaction
+ * PostgreSQL rolled back as a deadlock victim or serialization failure becomes ABORTED. While the database
  * monitor finds the database unreachable, calls are refused the same way before they start, so a database that hangs
  * (rather than refuses) does not hold every call until its deadline.
  */
@@ -34,6 +37,11 @@ export function admission(options: AdmissionOptions): Interceptor {
     } catch (error) {
       if (!(error instanceof DomainError) && options.isDatabaseUnavailable(error))
         throw unavailable('database unavailable, retry', error);
+      // Rolled back whole: nothing was written, so the caller may retry at once (with the same idempotency key).
+      if (!(error instanceof DomainError) && options.isTransactionConflict?.(error))
+        throw new DomainError('ABORTED', 'the change collided with a concurrent one and was rolled back; retry', [], {
+          cause: error,
+        });
       throw error;
     } finally {
       inFlight -= 1;

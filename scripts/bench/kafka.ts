@@ -1,0 +1,150 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type { Pool } from 'pg';
+import { toCloudEventMessage } from '../../src/outbox/cloud-event';
+import type { StoredEvent } from '../../src/ports/store.port';
+import { KAFKA_LOCAL, kafkaLocal, portOpen } from '../../test/support/infrastructure';
+import type { LoadGenerator } from './load-generator';
+import { until } from './ports';
+import type { ServiceProcess } from './service-process';
+
+export interface KafkaBroker {
+  brokers: string[];
+  /** Stops the broker when this bench started it; otherwise nothing. */
+  release(): Promise<void> | void;
+}
+
+/**
+ * KAFKA_BROKERS when set; else the broker on 127.0.0.1:KAFKA_PORT (9092) if one answers; else scripts/kafka-local
+ * is started there (and stopped afterwards), as the tests' global setup does. The start runs in the background:
+ * only the drain path needs Kafka, so a caller may measure other paths meanwhile.
+ */
+export async function kafkaBroker(): Promise<{ broker: KafkaBroker; ready: Promise<void> }> {
+  const configured = process.env.KAFKA_BROKERS;
+  const none = () => undefined;
+  if (configured) return { broker: { brokers: configured.split(','), release: none }, ready: Promise.resolve() };
+  const port = Number(process.env.KAFKA_PORT ?? 9092);
+  const brokers = [`127.0.0.1:${port}`];
+  if (await portOpen('127.0.0.1', port)) return { broker: { brokers, release: none }, ready: Promise.resolve() };
+  console.log(`bench: no KAFKA_BROKERS and nothing on 127.0.0.1:${port}: starting scripts/kafka-local`);
+  const started = promisify(execFile)(KAFKA_LOCAL, ['start'], { timeout: 600_000 }).then(none);
+  // Handled here so a failed start waits for whoever awaits `ready`, instead of ending the process unheard.
+  const settled = started.catch(none);
+  // A stop while the start is still under way would only make it retry: stop once it has settled.
+  const release = () => settled.then(() => kafkaLocal('stop'));
+  return { broker: { brokers, release }, ready: started };
+}
+
+export interface DrainResult {
+  events: number;
+  perSecond: number;
+  baselinePerSecond: number;
+}
+
+/** The relay's batch size (src/service.ts): the baseline producer sends batches as large. */
+const RELAY_BATCH = 500;
+
+/**
+ * Outbox → Kafka: every event the earlier paths wrote (relay off) is waiting. `startRelay` starts the service with
+ * Kafka (it is stopped here); the drain is timed from its SERVING, over the events still waiting then, to the last
+ * one marked published. The baseline: a raw kafkajs idempotent producer sending as many messages of the same
+ * average size, connection included.
+ */
+export async function measureDrain(
+  db: Pool,
+  broker: KafkaBroker,
+  startRelay: () => Promise<ServiceProcess>,
+  load: LoadGenerator,
+  topicPrefix: string,
+): Promise<{ result: DrainResult; startupMs: number }> {
+  const waiting = await db.query<{ n: number; bytes: number }>(
+    'SELECT count(*)::int AS n, coalesce(avg(length(payload)), 0)::int AS bytes FROM outbox WHERE published_at IS NULL',
+  );
+  const { n: events, bytes } = waiting.rows[0]!;
+  if (events === 0) throw new Error('bench: the outbox is empty: the earlier paths wrote no events to drain');
+  // The same physical work includes the headers: each message carries the CloudEvents attributes and traceparent.
+  const headers = await relayHeaders(db, topicPrefix);
+  const unpublished = async () =>
+    (
+      await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND parked_at IS NULL',
+      )
+    ).rows[0]!.n;
+  const service = await startRelay();
+  let seconds: number;
+  let timed: number;
+  try {
+    // The relay may start before the service reports SERVING: only what is left from then on is timed.
+    const serving = performance.now();
+    timed = await unpublished();
+    await until(
+      async () => {
+        service.assertAlive();
+        return (await unpublished()) === 0;
+      },
+      'the relay to publish the outbox',
+      300_000,
+      10,
+    );
+    seconds = (performance.now() - serving) / 1000;
+  } finally {
+    await service.stop();
+  }
+  const parked = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE parked_at IS NOT NULL');
+  if (parked.rows[0]!.n > 0)
+    throw new Error(`bench: the relay parked ${parked.rows[0]!.n} events instead of publishing`);
+  const baseline = await load.run('raw kafkajs producer', {
+    target: {
+      kind: 'kafka-produce',
+      brokers: broker.brokers,
+      topic: `${topicPrefix}.raw-baseline`,
+      batchSize: RELAY_BATCH,
+      payloadBytes: bytes,
+      headers,
+    },
+    concurrency: RELAY_BATCH,
+    requests: events,
+    warmup: 0,
+  });
+  return {
+    result: { events, perSecond: timed / seconds, baselinePerSecond: baseline.perSecond },
+    startupMs: service.startupMs,
+  };
+}
+
+/** Removes the topics this run created (its prefix): the broker may be shared. */
+export async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The headers the relay sends with one of the waiting events (built as the relay builds them, once). */
+async function relayHeaders(db: Pool, topicPrefix: string): Promise<Record<string, string>> {
+  const { rows } = await db.query('SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1');
+  const row = rows[0]!;
+  const event: StoredEvent = {
+    eventId: row.event_id,
+    type: row.type,
+    key: row.key,
+    stream: row.stream,
+    storefrontId: row.storefront_id,
+    tenantId: row.tenant_id,
+    provider: row.provider,
+    aggregateId: row.aggregate_id,
+    sequence: BigInt(row.sequence),
+    occurredAt: row.occurred_at,
+    payload: row.payload,
+  };
+  const traceHeaders: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
+  const { headers } = toCloudEventMessage(event, { topicPrefix, encoding: 'protobuf', traceHeaders });
+  return headers;
+}

@@ -1,0 +1,17 @@
+import type { LoadReply } from './load-job';
+
+/** A measured run: throughput and latency percentiles (ms). */
+export interface Run {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  count: number;
+  concurrency: number;
+}
+
+export function summarize(reply: LoadReply, concurrency: number, what: string): Run {
+  if (!reply.ok) throw new Error(`bench: ${what} failed:\n${reply.error}`);
+  const sorted = [...reply.latenciesMs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { perSecond: sorted.length / reply.seconds, p50: at(0.5), p99: at(0.99), count: sorted.length, concurrency };
+}

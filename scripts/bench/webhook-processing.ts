@@ -1,0 +1,108 @@
+import { performance } from 'node:perf_hooks';
+import type { Pool } from 'pg';
+import { emulatorControl } from '../../test/support/emulator-control';
+import type { LoadGenerator } from './load-generator';
+import { until } from './ports';
+import type { Run } from './stats';
+
+export interface ProcessingResult {
+  webhooks: number;
+  events: number;
+  perSecond: number;
+  baseline: Run;
+}
+
+/**
+ * Webhook processing to the outbox, as a drain rate. Pre-load: `sessions` checkout sessions of the checkout path
+ * are paid on the emulator, which sends its webhooks (session completed, subscription, payment …) to the service's
+ * real ingress, while the bench holds an EXCLUSIVE lock on the outbox so no webhook can finish processing. Then
+ * the lock goes and the inbox worker drains: webhooks/s from the release to the last one processed. Baseline: the
+ * same rows copied into `bench_raw_webhook_inbox`, drained by raw pg one transaction per webhook (raw-statements.ts),
+ * one at a time like the worker.
+ */
+export async function measureWebhookProcessing(
+  db: Pool,
+  emulatorUrl: string,
+  sessions: number,
+  load: LoadGenerator,
+  databaseUrl: string,
+): Promise<ProcessingResult> {
+  const before = await db.query<{ inbox: string; outbox: string }>(
+    `SELECT (SELECT coalesce(max(id), 0) FROM webhook_inbox)::text AS inbox,
+            (SELECT coalesce(max(id), 0) FROM outbox)::text AS outbox`,
+  );
+  const { inbox: inboxBefore, outbox: outboxBefore } = before.rows[0]!;
+  const refs = await db.query<{ provider_ref: string }>(
+    "SELECT provider_ref FROM checkout_sessions WHERE status = 'OPEN' ORDER BY created_at LIMIT $1",
+    [sessions],
+  );
+  if (refs.rows.length < sessions) throw new Error(`bench: only ${refs.rows.length} open checkouts to pay`);
+
+  const lock = await db.connect();
+  let timed: number;
+  let started: number;
+  try {
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE outbox IN EXCLUSIVE MODE');
+    for (const { provider_ref } of refs.rows)
+      await emulatorControl(emulatorUrl, `/sessions/${provider_ref}/complete`, {});
+    const arrived = async () =>
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_inbox WHERE id > $1', [inboxBefore]))
+        .rows[0]!.n;
+    // The emulator delivers in order, one at a time: pre-loaded once the count stops growing.
+    let last = -1;
+    await until(
+      async () => {
+        const now = await arrived();
+        const settled = now === last && now >= sessions;
+        last = now;
+        return settled;
+      },
+      'the emulator to deliver its webhooks',
+      120_000,
+      500,
+    );
+    timed = await pending(db, inboxBefore);
+    started = performance.now();
+    await lock.query('COMMIT');
+  } finally {
+    lock.release();
+  }
+  await until(async () => (await pending(db, inboxBefore)) === 0, 'the inbox worker to drain', 300_000, 10).catch(
+    async (error: Error) => {
+      const stuck = await db.query(
+        'SELECT event_type, attempts, last_error FROM webhook_inbox WHERE id > $1 AND status = $2 LIMIT 3',
+        [inboxBefore, 'PENDING'],
+      );
+      throw new Error(`${error.message}: ${JSON.stringify(stuck.rows)}`);
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const summary = await db.query<{ webhooks: number; failed: number; events: number }>(
+    `SELECT (SELECT count(*)::int FROM webhook_inbox WHERE id > $1) AS webhooks,
+            (SELECT count(*)::int FROM webhook_inbox WHERE id > $1 AND status <> 'PROCESSED') AS failed,
+            (SELECT count(*)::int FROM outbox WHERE id > $2) AS events`,
+    [inboxBefore, outboxBefore],
+  );
+  const { webhooks, failed, events } = summary.rows[0]!;
+  if (failed > 0) throw new Error(`bench: ${failed} of the pre-loaded webhooks were not processed`);
+  if (events === 0) throw new Error('bench: the pre-loaded webhooks wrote no events');
+
+  await db.query('INSERT INTO bench_raw_webhook_inbox SELECT * FROM webhook_inbox WHERE id > $1', [inboxBefore]);
+  await db.query("UPDATE bench_raw_webhook_inbox SET status = 'PENDING', processed_at = NULL, next_attempt_at = now()");
+  const baseline = await load.run('raw pg webhook processing', {
+    target: { kind: 'pg-inbox-drain', databaseUrl },
+    concurrency: 1,
+    requests: webhooks,
+    warmup: 0,
+  });
+  return { webhooks: timed, events, perSecond: timed / seconds, baseline };
+}
+
+async function pending(db: Pool, inboxBefore: string): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM webhook_inbox WHERE id > $1 AND status = 'PENDING'",
+    [inboxBefore],
+  );
+  return rows.rows[0]!.n;
+}

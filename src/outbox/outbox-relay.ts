@@ -177,8 +177,8 @@ export class OutboxRelay {
     // Read the next batch during the send; a short batch means the outbox is drained for now.
     if (full) this.prefetch([...outgoing.map((o) => o.event.id), ...(this.marking?.ids ?? [])]);
     try {
-      const sent = await this.publishWhole(outgoing);
-      if (sent) {
+      const refusal = await this.publishWhole(outgoing);
+      if (!refusal) {
         await this.settleMark();
         this.startMark(outgoing);
         if (!full) await this.settleMark();
@@ -187,7 +187,7 @@ export class OutboxRelay {
         // an event was parked and may hold later events of its key, so it is read again.
         this.dropPrefetch();
         await this.settleMark();
-        await this.deliver(outgoing, new Set());
+        await this.settleRefused(outgoing, refusal, new Set());
       }
     } catch (error) {
       this.dropPrefetch();
@@ -253,13 +253,13 @@ export class OutboxRelay {
     return { outgoing, spans: [...produceSpans, batchSpan] };
   }
 
-  /** Sends the whole batch in one request: true when acknowledged, false when refused for good. */
-  private async publishWhole(outgoing: Outgoing[]): Promise<boolean> {
+  /** Sends the whole batch in one request: undefined when acknowledged, the refusal when refused for good. */
+  private async publishWhole(outgoing: Outgoing[]): Promise<MessagesRefusedError | undefined> {
     try {
       await this.publisher.publish(outgoing.map((o) => o.message));
-      return true;
+      return undefined;
     } catch (error) {
-      if (error instanceof MessagesRefusedError) return false;
+      if (error instanceof MessagesRefusedError) return error;
       throw error;
     }
   }
@@ -290,18 +290,25 @@ export class OutboxRelay {
   private async deliver(outgoing: Outgoing[], parkedKeys: Set<string>): Promise<void> {
     const pending = outgoing.filter((o) => !parkedKeys.has(o.event.key));
     if (pending.length === 0) return;
-    try {
-      await this.publisher.publish(pending.map((o) => o.message));
-    } catch (error) {
-      if (!(error instanceof MessagesRefusedError)) throw error;
-      if (pending.length === 1) return this.park(pending[0]!, error, parkedKeys);
-      const half = Math.ceil(pending.length / 2);
-      await this.deliver(pending.slice(0, half), parkedKeys);
-      await this.deliver(pending.slice(half), parkedKeys);
-      return;
-    }
+    const refusal = await this.publishWhole(pending);
+    if (refusal) return this.settleRefused(pending, refusal, parkedKeys);
     await this.store.markPublished(pending.map((o) => o.event.id));
     this.metrics.published.inc(pending.length);
+  }
+
+  /**
+   * Settles events the broker just refused together, without sending them together again (that would write the
+   * accepted partitions once more): one event is parked, more are halved and each half delivered.
+   */
+  private async settleRefused(
+    refused: Outgoing[],
+    error: MessagesRefusedError,
+    parkedKeys: Set<string>,
+  ): Promise<void> {
+    if (refused.length === 1) return this.park(refused[0]!, error, parkedKeys);
+    const half = Math.ceil(refused.length / 2);
+    await this.deliver(refused.slice(0, half), parkedKeys);
+    await this.deliver(refused.slice(half), parkedKeys);
   }
 
   private async park(refused: Outgoing, error: MessagesRefusedError, parkedKeys: Set<string>): Promise<void> {

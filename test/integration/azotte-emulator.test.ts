@@ -229,7 +229,7 @@ describe('Azotte emulator over HTTP (wire contract adapters/azotte/README.md)', 
   });
 
   it('takes an offer to checkout: 202, PROCESSING polled with Retry-After, DONE; the same correlationId is deduplicated', async () => {
-    await control('/checkout/processing-delay', { seconds: 1 });
+    await control('/checkout/processing-delay', { seconds: 3 });
     try {
       const customerUrn = await storeCustomer();
       const submitted = await buy(customerUrn, 'bn.00.1', 'pm.test.visa');
@@ -246,7 +246,7 @@ describe('Azotte emulator over HTTP (wire contract adapters/azotte/README.md)', 
       const done = await eventually(
         () => status(trackingNumber),
         (a) => a.body.status.messageCode !== 'CHECK_OUT_PROCESSING',
-        5000,
+        10_000,
       );
       expect(done.body.status.messageCode).toBe('CHECK_OUT_DONE');
       expect(done.headers.get('retry-after')).toBeNull();

@@ -18,7 +18,7 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const STOREFRONT = 'azotte-hooks';
 /** Short, so a gap never filled is applied within the test (README 36: WEBHOOK_ORDER_GAP_MS). */
-const GAP_WAIT_MS = 1500;
+const GAP_WAIT_MS = 4000;
 const HOUR = 3600;
 
 /**

@@ -122,19 +122,19 @@ describe('calls of the typed billing client', () => {
   it('retries UNAVAILABLE within the deadline and stops there: more than one attempt, never endless', async () => {
     service.answer = 'unavailable';
     const billing = client({
-      deadlineMs: 300,
+      deadlineMs: 2000,
       retry: { maxAttempts: 1_000_000, initialBackoffMs: 5, maxBackoffMs: 20 },
     });
     const error = await rejection(billing.customers.createCustomer({ email: 'a@example.com' }));
     expect([UnavailableError, DeadlineExceededError]).toContainEqual(error.constructor);
     // The last attempt may have left just before the deadline and still be on its way to the server.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const attempts = service.keys.length;
     expect(attempts).toBeGreaterThan(1);
     expect(attempts).toBeLessThan(1_000_000);
     expect(new Set(service.keys).size).toBe(1);
     // Settled means settled: no attempt goes out after the call has failed.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(service.keys).toHaveLength(attempts);
   });
 });

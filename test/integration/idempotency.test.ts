@@ -199,12 +199,12 @@ describe('idempotency-key on mutating RPCs', () => {
   });
 
   it('keeps the key of a live owner past its lease by renewing it, while a second attempt is refused', async () => {
-    const store = new IdempotencyStore(service.database.knex, { retentionMs: 86_400_000, leaseMs: 1_000 });
-    const guard = new IdempotencyGuard(store, { renewEveryMs: 100 });
+    const store = new IdempotencyStore(service.database.knex, { retentionMs: 86_400_000, leaseMs: 3_000 });
+    const guard = new IdempotencyGuard(store, { renewEveryMs: 300 });
     const request = { scope: '', key: 'k-long-call', method: 'test/LongCall', bytes: Buffer.from('req') };
     const outcome = await guard.run(request, async () => {
       // Well past the lease: only the renewals keep the key.
-      await new Promise((r) => setTimeout(r, 3_000));
+      await new Promise((r) => setTimeout(r, 7_000));
       const second = await guard.run(request, async () => 'ran twice').catch((e: Error) => e.message);
       return second;
     });

@@ -7,7 +7,7 @@ import { FAST_WEBHOOKS } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { eventTypesOf, startTestService, TestService } from '../support/test-service';
 
-const GAP_WAIT_MS = 1000;
+const GAP_WAIT_MS = 3000;
 
 interface InboxRow {
   provider_event_id: string;

@@ -22,10 +22,19 @@ describe('Paytiko emulator billing: renewals, dunning, proration, endings', () =
     await bed.stop();
   });
 
-  it('renews Jan 31 on Feb 28 then Mar 28, and in 2028 on Feb 29 then Mar 29', async () => {
+  it('renews Jan 31 on Feb 28 then Mar 28, and in a leap year on Feb 29 then Mar 29', async () => {
+    // Years ahead of the emulator's clock (it starts at the real date, and its clock only moves forward).
+    const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+    const ahead = (after: number, leap: boolean) => {
+      let y = after + 1;
+      while (isLeap(y) !== leap) y += 1;
+      return y;
+    };
+    const common = ahead(new Date(await bed.now()).getUTCFullYear(), false);
+    const leap = ahead(common, true);
     for (const [year, february, march] of [
-      ['2027', '2027-02-28', '2027-03-28'],
-      ['2028', '2028-02-29', '2028-03-29'],
+      [common, `${common}-02-28`, `${common}-03-28`],
+      [leap, `${leap}-02-29`, `${leap}-03-29`],
     ] as const) {
       await bed.advance(await secondsUntil(bed, `${year}-01-31T12:00:00Z`));
       const customerKey = await bed.customer();

@@ -139,7 +139,7 @@ describe('kit HTTP transport: retries of replayable requests', () => {
   it('retries 5xx, a timeout and a reset, calling the auth hook before every attempt', async () => {
     script = [{ status: 500 }, 'hang', 'reset', { status: 503 }, { status: 200, body: 'ok' }];
     let authorized = 0;
-    const transport = createHttpTransport({ backoffMs: [1, 1, 1, 1], attemptTimeoutMs: 300 });
+    const transport = createHttpTransport({ backoffMs: [1, 1, 1, 1], attemptTimeoutMs: 1500 });
     const response = await transport.send(
       request({ method: 'POST', body: '{}', authorize: () => ({ 'X-Attempt': String(++authorized) }) }),
     );
@@ -160,7 +160,7 @@ describe('kit HTTP transport: retries of replayable requests', () => {
 
   it('retries a body cut off mid-answer', async () => {
     script = ['half', { status: 200, body: '{"whole":true}' }];
-    const response = await createHttpTransport({ backoffMs: [1], attemptTimeoutMs: 300 }).send(request());
+    const response = await createHttpTransport({ backoffMs: [1], attemptTimeoutMs: 1500 }).send(request());
     expect(response.body).toBe('{"whole":true}');
     expect(received).toHaveLength(2);
   });
@@ -206,7 +206,7 @@ describe('kit HTTP transport: non-replayable requests', () => {
     ['gets a 503 with Retry-After', { status: 503, headers: { 'retry-after': '0' } }],
   ])('is sent once and ends in AmbiguousOutcome when it %s', async (_, step) => {
     script = [step, { status: 201 }];
-    const error = await failure(createHttpTransport({ ...fast, attemptTimeoutMs: 300 }).send(refund()));
+    const error = await failure(createHttpTransport({ ...fast, attemptTimeoutMs: 1500 }).send(refund()));
     expect(error).toBeInstanceOf(AmbiguousOutcome);
     expect(error.code).toBe('UNAVAILABLE');
     expect((error as AmbiguousOutcome).operation).toBe('refund');
@@ -239,7 +239,7 @@ describe("kit HTTP transport: the caller's deadline", () => {
     script = ['hang', { status: 200 }];
     const error = await failure(
       createHttpTransport({ backoffMs: [1], attemptTimeoutMs: 60_000 }).send(
-        request({ signal: AbortSignal.timeout(100) }),
+        request({ signal: AbortSignal.timeout(1000) }),
       ),
     );
     expect(error).toBeInstanceOf(ProviderUnavailable);
@@ -249,7 +249,7 @@ describe("kit HTTP transport: the caller's deadline", () => {
 
   it('stops waiting out a Retry-After when the deadline passes', async () => {
     script = [{ status: 429, headers: { 'retry-after': '15' } }, { status: 200 }];
-    const error = await failure(createHttpTransport(fast).send(request({ signal: AbortSignal.timeout(100) })));
+    const error = await failure(createHttpTransport(fast).send(request({ signal: AbortSignal.timeout(1000) })));
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect(error.message).toMatch(/abandoned/);
     expect(received).toHaveLength(1);
@@ -259,7 +259,7 @@ describe("kit HTTP transport: the caller's deadline", () => {
     script = ['hang'];
     const error = await failure(
       createHttpTransport({ attemptTimeoutMs: 60_000 }).send(
-        request({ method: 'POST', replayable: false, signal: AbortSignal.timeout(100) }),
+        request({ method: 'POST', replayable: false, signal: AbortSignal.timeout(1000) }),
       ),
     );
     expect(error).toBeInstanceOf(AmbiguousOutcome);

@@ -50,7 +50,7 @@ export interface CallCompletion extends ResponseRecorder {
   /** Commits `effect` before the provider is called (and again once the provider's id is known). */
   begin(effect: PendingEffect): Promise<void>;
   /** Stores the response for the use case's `result` in the transaction `repos` belong to. */
-  record(repos: Repositories, result: unknown): Promise<void>;
+  record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void>;
   /** How the use case's result becomes the response; the RPC's handler declares it before the use case runs. */
   respondWith(respond: (result: unknown) => unknown): void;
 }

@@ -25,7 +25,7 @@ export class KeyedCompletion implements CallCompletion {
     if (!(await this.store.recordEffect(this.attempt.held, effect))) throw keyTakenOver();
   }
 
-  async record(repos: Repositories, result: unknown): Promise<void> {
+  async record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void> {
     if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
     // Every mutation declares its mapping (rpc-wrapper `mutation`); without one there is no response to store.
     if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');

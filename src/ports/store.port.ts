@@ -306,8 +306,11 @@ export interface Repositories {
 
 /** Records a call's response in its final transaction (CallContext.completion). */
 export interface ResponseRecorder {
-  record(repos: Repositories, result: unknown): Promise<void>;
+  record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void>;
 }
+
+/** What a change beside its state writes: events, audit rows and the call's response (`UnitOfWork.insertCustomer`). */
+export type JournalRepositories = Pick<Repositories, 'outbox' | 'audit' | 'idempotency'>;
 
 /** One idempotency key of one tenant (scope), held by one attempt (owner). */
 export interface HeldIdempotencyKey {
@@ -329,6 +332,16 @@ export interface UnitOfWork {
    * result is stored in it (see CallCompletion).
    */
   transaction<T>(work: (repos: Repositories) => Promise<T>, completes?: { completion?: ResponseRecorder }): Promise<T>;
+  /**
+   * Inserts `customer` unless its storefront already has the email and, only then, what `record` writes (events,
+   * audit) and, with `completes`, the call's response: one statement, its own transaction, a single round trip where
+   * `transaction` takes four. `inserted: false` when the email was taken: nothing was written.
+   */
+  insertCustomer<T>(
+    customer: Customer,
+    record: (repos: JournalRepositories) => Promise<T>,
+    completes?: { completion?: ResponseRecorder },
+  ): Promise<{ inserted: true; value: T } | { inserted: false }>;
   /** Repositories outside a transaction, for reads. */
   readonly reads: Repositories;
 }

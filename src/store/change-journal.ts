@@ -47,6 +47,7 @@ export interface JournalCompletion {
 export class ChangeJournal {
   private events: JournalEvent[] = [];
   private audits: JournalAudit[] = [];
+  private pendingLead?: JournalLead;
 
   /**
    * @param autoFlush writes at once (repositories on the plain connection, where there is no commit to wait for).
@@ -55,6 +56,17 @@ export class ChangeJournal {
     private readonly db: Knex | Knex.Transaction,
     private readonly autoFlush = false,
   ) {}
+
+  /**
+   * Makes the next flush one statement that also inserts `lead`, and writes the rest only if `lead` was inserted: a
+   * create whose only precondition is a unique key is then one round trip, in its own transaction (the journal must
+   * be on the plain connection). That flush throws `LeadTaken`, having written nothing, when the key is taken; with a
+   * completion, it writes nothing and answers false when the call no longer holds its idempotency key (the key's row
+   * is locked first, so a takeover cannot slip in between).
+   */
+  lead(lead: JournalLead): void {
+    this.pendingLead = lead;
+  }
 
   async event(event: JournalEvent): Promise<void> {
     this.events.push(event);
@@ -68,18 +80,31 @@ export class ChangeJournal {
 
   /**
    * Writes what is pending, with `completion` if given; answers whether the completion was stored (false: the key
-   * is no longer this attempt's). Nothing pending and no completion: no statement at all.
+   * is no longer this attempt's). Nothing pending and no completion: no statement at all. With a lead, see `lead`.
    */
   async flush(completion?: JournalCompletion): Promise<boolean> {
     const events = this.events;
     const audits = this.audits;
+    const lead = this.pendingLead;
     this.events = [];
     this.audits = [];
-    if (events.length === 0 && audits.length === 0 && !completion) return true;
+    this.pendingLead = undefined;
+    if (events.length === 0 && audits.length === 0 && !completion && !lead) return true;
     const parts: string[] = [];
     const bindings: Knex.RawBinding[] = [];
+    // With a lead, every write below is conditional on it (and it on the held key): all or nothing, one statement.
+    const ifLead = lead ? ' WHERE EXISTS (SELECT 1 FROM lead)' : '';
+    if (lead) {
+      if (completion) {
+        parts.push(HELD_SQL);
+        const { scope, key, owner } = completion.held;
+        bindings.push(scope, key, owner);
+      }
+      parts.push(leadSql(lead, completion ? ' WHERE EXISTS (SELECT 1 FROM held)' : ''));
+      bindings.push(...lead.bindings);
+    }
     if (events.length > 0) {
-      parts.push(eventsSql(events.length));
+      parts.push(eventsSql(events.length, ifLead));
       events.forEach((e, i) =>
         bindings.push(
           i,
@@ -99,7 +124,7 @@ export class ChangeJournal {
       );
     }
     if (audits.length > 0) {
-      parts.push(auditSql(audits.length));
+      parts.push(auditSql(audits.length, ifLead));
       for (const a of audits) {
         bindings.push(
           a.occurredAt,
@@ -114,14 +139,51 @@ export class ChangeJournal {
       }
     }
     if (completion) {
-      parts.push(COMPLETION_SQL);
+      parts.push(COMPLETION_SQL + (lead ? ' AND EXISTS (SELECT 1 FROM lead)' : '') + '\n  RETURNING 1)');
       const { scope, key, owner } = completion.held;
       bindings.push(Buffer.from(completion.response), scope, key, owner);
     }
-    const completed = completion ? '(SELECT count(*) FROM completed)' : '1';
-    const result = await this.db.raw(`WITH ${parts.join(',\n')}\nSELECT ${completed} AS completed`, bindings);
-    return Number(result.rows[0].completed) > 0;
+    const counts = [
+      `${completion ? '(SELECT count(*) FROM completed)' : '1'} AS completed`,
+      `${lead && completion ? '(SELECT count(*) FROM held)' : '1'} AS held`,
+      `${lead ? '(SELECT count(*) FROM lead)' : '1'} AS inserted`,
+    ];
+    const result = await this.db.raw(`WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`, bindings);
+    const row = result.rows[0];
+    if (Number(row.held) === 0) return false;
+    if (Number(row.inserted) === 0) throw new LeadTaken();
+    return Number(row.completed) > 0;
   }
+}
+
+/**
+ * A row inserted ahead of the journal's writes, unless a unique key of its table is taken (see `ChangeJournal.lead`).
+ * `values` is one placeholder per column, cast where the column is not text (they are read as a SELECT's values).
+ */
+export interface JournalLead {
+  table: string;
+  columns: readonly string[];
+  values: string;
+  bindings: Knex.RawBinding[];
+  /** The unique columns a conflict on means "taken". */
+  conflict: readonly string[];
+}
+
+/** The lead's unique key was taken: nothing of the flush was written. */
+export class LeadTaken extends Error {
+  constructor() {
+    super('the lead row of a change journal was taken; nothing was written');
+  }
+}
+
+const HELD_SQL = `held AS (
+  SELECT 1 FROM idempotency_keys WHERE scope = ? AND key = ? AND owner = ? AND state = 'IN_FLIGHT' FOR UPDATE)`;
+
+function leadSql(lead: JournalLead, condition: string): string {
+  return `lead AS (
+  INSERT INTO ${lead.table} (${lead.columns.join(', ')}) SELECT ${lead.values}${condition}
+  ON CONFLICT (${lead.conflict.join(', ')}) DO NOTHING
+  RETURNING 1)`;
 }
 
 const EVENT_COLUMNS =
@@ -130,10 +192,10 @@ const EVENT_COLUMNS =
 const EVENT_TYPES = '(?::int, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::bytea, ?, ?)';
 const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
-function eventsSql(count: number): string {
+function eventsSql(count: number, condition: string): string {
   const rows = [EVENT_TYPES, ...Array<string>(count - 1).fill(EVENT_ROW)].join(', ');
   return `ev${EVENT_COLUMNS} AS (VALUES ${rows}),
-counted AS (SELECT key, count(*) AS n FROM ev GROUP BY key),
+counted AS (SELECT key, count(*) AS n FROM ev${condition} GROUP BY key),
 counters AS (
   INSERT INTO event_sequences (key, last_sequence) SELECT key, n FROM counted ORDER BY key
   ON CONFLICT (key) DO UPDATE SET last_sequence = event_sequences.last_sequence + excluded.last_sequence
@@ -153,15 +215,14 @@ written AS (
 const AUDIT_TYPES = '(?::timestamptz, ?, ?, ?, ?, ?, ?, ?::jsonb)';
 const AUDIT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
 
-function auditSql(count: number): string {
+function auditSql(count: number, condition: string): string {
   const rows = [AUDIT_TYPES, ...Array<string>(count - 1).fill(AUDIT_ROW)].join(', ');
   return `audited AS (
   INSERT INTO audit_log (occurred_at, actor, correlation_id, action, resource_type, resource_id, storefront_id, details)
-  VALUES ${rows}
+  ${condition ? `SELECT * FROM (VALUES ${rows}) AS entries${condition}` : `VALUES ${rows}`}
   RETURNING 1)`;
 }
 
 const COMPLETION_SQL = `completed AS (
   UPDATE idempotency_keys SET state = 'DONE', response = ?::bytea
-  WHERE scope = ? AND key = ? AND owner = ? AND state = 'IN_FLIGHT'
-  RETURNING 1)`;
+  WHERE scope = ? AND key = ? AND owner = ? AND state = 'IN_FLIGHT'`;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Address, Customer, normalizeEmail } from '../domain/customer';
 import { alreadyExists } from '../domain/errors';
 import type { CustomerRepository, PageRequest } from '../ports/store.port';
+import type { JournalLead } from './change-journal';
 import { isUniqueViolation } from './database';
 import { asJson, asNumber } from './row-values';
 
@@ -66,6 +67,37 @@ export class KnexCustomerRepository implements CustomerRepository {
     }
   }
 }
+
+/**
+ * A new customer as the lead row of a change journal (`ChangeJournal.lead`): inserted unless its storefront already
+ * has the email, the same rule as `insert`.
+ */
+export function customerLead(customer: Customer): JournalLead {
+  const row: Record<string, Knex.RawBinding> = {
+    id: customer.id,
+    storefront_id: customer.storefrontId,
+    ...columns(customer),
+    created_at: customer.createdAt,
+  };
+  return {
+    table: 'customers',
+    columns: Object.keys(row),
+    values: Object.keys(row)
+      .map((column) => `?${CASTS[column] ?? ''}`)
+      .join(', '),
+    bindings: Object.values(row),
+    conflict: ['storefront_id', 'email_normalized'],
+  };
+}
+
+/** Column types other than text, for values read as a SELECT's (where nothing tells PostgreSQL their type). */
+const CASTS: Record<string, string> = {
+  address: '::jsonb',
+  provider_refs: '::jsonb',
+  version: '::bigint',
+  created_at: '::timestamptz',
+  updated_at: '::timestamptz',
+};
 
 function columns(c: Customer) {
   return {

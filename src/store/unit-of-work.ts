@@ -1,10 +1,11 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Clock } from '../ports/clock.port';
-import type { Repositories, ResponseRecorder, UnitOfWork } from '../ports/store.port';
+import type { Customer } from '../domain/customer';
+import type { JournalRepositories, Repositories, ResponseRecorder, UnitOfWork } from '../ports/store.port';
 import { KnexAuditWriter } from './audit-writer';
-import { ChangeJournal } from './change-journal';
-import { KnexCustomerRepository } from './customer-repository';
+import { ChangeJournal, LeadTaken } from './change-journal';
+import { customerLead, KnexCustomerRepository } from './customer-repository';
 import { KnexEntitlementRepository } from './entitlement-repository';
 import { KnexInvoiceRepository } from './invoice-repository';
 import { KnexPaymentRepository } from './payment-repository';
@@ -84,6 +85,42 @@ export class KnexUnitOfWork implements UnitOfWork {
           for (const id of changedStorefronts) for (const listener of this.storefrontListeners) listener(id);
           return result;
         } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async insertCustomer<T>(
+    customer: Customer,
+    record: (repos: JournalRepositories) => Promise<T>,
+    completes?: { completion?: ResponseRecorder },
+  ): Promise<{ inserted: true; value: T } | { inserted: false }> {
+    return tracer.startActiveSpan(
+      'db.transaction',
+      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
+      async (span) => {
+        let wroteEvents = false;
+        // Nothing is sent until the journal's one statement: it inserts the customer first and the rest only then.
+        const journal = new ChangeJournal(this.knex);
+        journal.lead(customerLead(customer));
+        const repos: JournalRepositories = {
+          outbox: new KnexOutboxWriter(journal, this.clock, () => (wroteEvents = true)),
+          audit: new KnexAuditWriter(journal, this.clock),
+          idempotency: new KnexIdempotencyResponses(this.knex, journal),
+        };
+        try {
+          const value = await record(repos);
+          // The response flushes the journal when there is one (see KnexIdempotencyResponses.complete).
+          await completes?.completion?.record(repos, value);
+          await journal.flush();
+          if (wroteEvents) for (const listener of this.eventListeners) listener();
+          return { inserted: true as const, value };
+        } catch (error) {
+          if (error instanceof LeadTaken) return { inserted: false as const };
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
           throw error;
         } finally {

@@ -1,4 +1,7 @@
+import type { Customer } from '../../src/domain/customer';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
+import type { HeldIdempotencyKey, JournalRepositories, Repositories } from '../../src/ports/store.port';
+import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { systemClock } from '../../src/ports/clock.port';
 import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
@@ -113,5 +116,97 @@ describe.each([
     expect(hot.every((e) => e.payload === e.column)).toBe(true);
     // A transaction's two events of the key are adjacent and in append order.
     for (let i = 0; i < 40; i += 2) expect(hot[i + 1]!.name).toBe(`${hot[i]!.name}-again`);
+  });
+
+  describe('with a lead row (insertCustomer: the customer, its event, audit and response in one statement)', () => {
+    const T0 = new Date('2026-01-01T00:00:00Z');
+    const customer = (id: string, email: string): Customer => ({
+      id,
+      storefrontId: 'journal-store',
+      externalRef: '',
+      email,
+      name: `Name of ${id}`,
+      phone: '',
+      country: 'DE',
+      address: { line1: 'Street 1', line2: '', city: 'Berlin', region: '', postalCode: '10115', country: 'DE' },
+      providerRefs: {},
+      version: 1,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    const keys = () => new IdempotencyStore(database.knex, { retentionMs: 86_400_000, leaseMs: 60_000 });
+    /** A recorder like the keyed call's: stores the response, and fails the call when the key was lost. */
+    const recorder = (held: HeldIdempotencyKey) => ({
+      record: async (repos: Pick<Repositories, 'idempotency'>, value: unknown) => {
+        if (!(await repos.idempotency.complete(held, Buffer.from(String(value))))) throw new Error('key lost');
+      },
+    });
+    const record = (c: Customer) => async (repos: JournalRepositories) => {
+      await repos.outbox.append(customerEventDraft(c.id, c.name, 'billing.customer.created'), ACTOR);
+      await repos.audit.record({ ...ACTOR, action: 'CreateCustomer', resourceType: 'customer', resourceId: c.id });
+      return `created ${c.id}`;
+    };
+    const written = async (id: string) => ({
+      customer: await database.knex('customers').where({ id }).first(),
+      events: decoded(await rowsOf(id)),
+      audit: await database.knex('audit_log').where({ resource_id: id }).select('action'),
+    });
+    const keyRow = (key: string) =>
+      database.knex('idempotency_keys').where({ scope: 't', key }).first('state', 'response');
+
+    beforeAll(async () => {
+      await uow.transaction((repos) =>
+        repos.storefronts.insert({
+          id: 'journal-store',
+          tenantId: 't',
+          name: 'Journal',
+          country: 'DE',
+          defaultCurrency: 'EUR',
+          binding: { provider: 'subotiz', config: {}, secretRefs: {}, validFrom: T0, actor: 'test', reason: 'test' },
+          version: 1,
+          createdAt: T0,
+          updatedAt: T0,
+        }),
+      );
+    });
+
+    it('writes the customer, its event, its audit row and the response together', async () => {
+      const claim = await keys().claim('t', 'k-new', 'test/Create', 'h');
+      const held = { scope: 't', key: 'k-new', owner: (claim as { owner: string }).owner };
+      const c = customer('cus_lead_new', 'new@example.com');
+      const result = await uow.insertCustomer(c, record(c), { completion: recorder(held) });
+
+      expect(result).toEqual({ inserted: true, value: 'created cus_lead_new' });
+      const now = await written(c.id);
+      expect(now.customer).toMatchObject({ email: 'new@example.com', version: expect.anything() });
+      expect(now.customer.address).toMatchObject({ city: 'Berlin' });
+      expect(now.events).toEqual([{ column: 1, payload: 1, name: 'Name of cus_lead_new' }]);
+      expect(now.audit).toEqual([{ action: 'CreateCustomer' }]);
+      const key = await keyRow('k-new');
+      expect([key.state, Buffer.from(key.response).toString()]).toEqual(['DONE', 'created cus_lead_new']);
+    });
+
+    it('writes nothing when the email is taken, and leaves the key to the fallback', async () => {
+      const first = customer('cus_lead_first', 'taken@example.com');
+      await uow.insertCustomer(first, record(first));
+      const claim = await keys().claim('t', 'k-taken', 'test/Create', 'h');
+      const held = { scope: 't', key: 'k-taken', owner: (claim as { owner: string }).owner };
+      const again = customer('cus_lead_again', 'Taken@Example.com');
+      const result = await uow.insertCustomer(again, record(again), { completion: recorder(held) });
+
+      expect(result).toEqual({ inserted: false });
+      expect(await written(again.id)).toEqual({ customer: undefined, events: [], audit: [] });
+      expect((await keyRow('k-taken')).state).toBe('IN_FLIGHT');
+    });
+
+    it('writes nothing when the call no longer holds its key (taken over)', async () => {
+      await keys().claim('t', 'k-lost', 'test/Create', 'h');
+      const c = customer('cus_lead_lost', 'lost@example.com');
+      const notOurs = { scope: 't', key: 'k-lost', owner: 'another-attempt' };
+      await expect(uow.insertCustomer(c, record(c), { completion: recorder(notOurs) })).rejects.toThrow('key lost');
+
+      expect(await written(c.id)).toEqual({ customer: undefined, events: [], audit: [] });
+      expect((await keyRow('k-lost')).state).toBe('IN_FLIGHT');
+    });
   });
 });

@@ -12,7 +12,11 @@ export interface RecordedChange {
  * state change or not at all. Every use case and applier records its changes through here: the actor (and the
  * provider event that caused it, if any) is written the same way everywhere.
  */
-export async function recordChange(repos: Repositories, actor: ActorContext, change: RecordedChange): Promise<void> {
+export async function recordChange(
+  repos: Pick<Repositories, 'outbox' | 'audit'>,
+  actor: ActorContext,
+  change: RecordedChange,
+): Promise<void> {
   for (const event of change.events ?? []) await repos.outbox.append(event, actor);
   await repos.audit.record({
     actor: actor.actor,

@@ -53,30 +53,36 @@ export class CustomerUseCases {
     const tenantId = await this.storefronts.tenantOf('storefront', input.storefrontId);
     if (!tenantId) throw notFound('storefront', input.storefrontId, 'storefront_id');
     const storefront = { id: input.storefrontId, tenantId };
-    return this.uow.transaction(async (repos) => {
-      const now = this.clock.now();
-      const customer: Customer = {
-        id: newId('cus'),
-        storefrontId: storefront.id,
-        externalRef: input.externalRef.trim(),
-        email: input.email.trim(),
-        name: input.name.trim(),
-        phone: input.phone,
-        country: input.country,
-        address: input.address,
-        providerRefs: {},
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      };
-      // Inserted first, looked up only when the email is taken (a repeat, or a concurrent create the unique index let
-      // in first): the common case is one statement.
-      if (!(await repos.customers.insert(customer))) {
-        return { customer: (await this.existing(repos, input))!, created: false };
-      }
-      await this.recordChange(repos, storefront, customer, 'billing.customer.created', 'CreateCustomer', ctx);
-      return { customer, created: true };
-    }, ctx);
+    const now = this.clock.now();
+    const customer: Customer = {
+      id: newId('cus'),
+      storefrontId: storefront.id,
+      externalRef: input.externalRef.trim(),
+      email: input.email.trim(),
+      name: input.name.trim(),
+      phone: input.phone,
+      country: input.country,
+      address: input.address,
+      providerRefs: {},
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // The common case, a new email, is one statement: the customer, its event, audit row and the call's response.
+    const created = await this.uow.insertCustomer(
+      customer,
+      async (repos) => {
+        await this.recordChange(repos, storefront, customer, 'billing.customer.created', 'CreateCustomer', ctx);
+        return { customer, created: true };
+      },
+      ctx,
+    );
+    if (created.inserted) return created.value;
+    // The email was taken (a repeat, or a concurrent create the unique index let in first): that customer answers.
+    return this.uow.transaction(
+      async (repos) => ({ customer: (await this.existing(repos, input))!, created: false }),
+      ctx,
+    );
   }
 
   async get(customerId: string): Promise<Customer> {
@@ -203,7 +209,7 @@ export class CustomerUseCases {
   }
 
   private async recordChange(
-    repos: Repositories,
+    repos: Pick<Repositories, 'outbox' | 'audit'>,
     storefront: Pick<Storefront, 'id' | 'tenantId'>,
     customer: Customer,
     type: 'billing.customer.created' | 'billing.customer.updated',

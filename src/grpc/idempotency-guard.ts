@@ -36,8 +36,7 @@ export class IdempotencyGuard {
     execute: (attempt: KeyAttempt) => Promise<R>,
   ): Promise<{ replayed: true; response: Uint8Array } | { replayed: false; result: R }> {
     const { scope, key, method } = request;
-    const hash = createHash('sha256').update(method).update('\0').update(request.bytes).digest('hex');
-    const claim = await this.store.claim(scope, key, method, hash);
+    const claim = await this.store.claim(scope, key, method, requestHash(method, request.bytes));
     switch (claim.outcome) {
       case 'replay':
         return { replayed: true, response: claim.response };
@@ -66,6 +65,11 @@ export class IdempotencyGuard {
       clearInterval(renewal);
     }
   }
+}
+
+/** What a key is bound to: the method and the request's bytes (same key, other request → INVALID_ARGUMENT). */
+export function requestHash(method: string, bytes: Uint8Array): string {
+  return createHash('sha256').update(method).update('\0').update(bytes).digest('hex');
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CallCompletion, PendingEffect } from '../app/call-context';
-import type { Repositories } from '../ports/store.port';
+import type { KeyClaimAtCommit, Repositories } from '../ports/store.port';
 import type { IdempotencyStore } from '../store/idempotency-store';
 import { KeyAttempt, keyTakenOver } from './idempotency-guard';
 
@@ -38,5 +38,51 @@ export class KeyedCompletion implements CallCompletion {
   /** For calls whose use case committed nothing: the response is stored after the fact. */
   async recordAfter(response: unknown): Promise<void> {
     await this.store.completeAfter(this.attempt.held, this.encode(response));
+  }
+}
+
+/** The key of a call that claims it at commit exists already: nothing was written; the call takes the slow way. */
+export class KeyExists extends Error {
+  constructor() {
+    super('the idempotency key exists; the call runs again holding it');
+  }
+}
+
+/**
+ * How a keyed call whose whole effect is its final statement stores its response (RPC handlers that declare
+ * `claimsKeyAtCommit`): that statement claims the key with the response, so the common case, a new key, costs no
+ * round trip of its own. A key that exists (a retry, a concurrent attempt, another request) writes nothing and
+ * throws `KeyExists`; the idempotency interceptor then runs the call the usual way, which replays, refuses or waits.
+ */
+export class CommitClaimCompletion implements CallCompletion {
+  readonly pending = undefined;
+  recorded = false;
+  private respond?: (result: unknown) => unknown;
+
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly claim: KeyClaimAtCommit,
+    private readonly encode: (response: unknown) => Uint8Array,
+  ) {}
+
+  respondWith(respond: (result: unknown) => unknown): void {
+    this.respond = respond;
+  }
+
+  async begin(): Promise<void> {
+    throw new Error('an RPC that claims its key at commit cannot record a provider effect before it');
+  }
+
+  async record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void> {
+    if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
+    if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');
+    if (!(await repos.idempotency.claimAndComplete(this.claim, this.encode(this.respond(result))))) {
+      throw new KeyExists();
+    }
+    this.recorded = true;
+  }
+
+  async recordAfter(response: unknown): Promise<void> {
+    if (!(await this.store.claimAfter(this.claim, this.encode(response)))) throw new KeyExists();
   }
 }

@@ -11,6 +11,11 @@ import { refuseMalformed } from './malformed-request';
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
 export interface RpcHandler<Req, Res> {
   kind: 'query' | 'mutation';
+  /**
+   * The use case's whole effect is one final statement that stores the response (no provider call, nothing
+   * committed before): a keyed call then claims its key in that statement instead of a round trip ahead of it.
+   */
+  claimsKeyAtCommit?: boolean;
   run(request: Req, ctx: CallContext): Promise<Res>;
 }
 
@@ -24,8 +29,10 @@ export const query = <Req, Res>(run: RpcHandler<Req, Res>['run']): RpcHandler<Re
 export const mutation = <Req, Result, Res>(
   run: (request: Req, ctx: CallContext) => Promise<Result>,
   respond: (result: Result) => Res,
+  options: { claimsKeyAtCommit?: boolean } = {},
 ): RpcHandler<Req, Res> => ({
   kind: 'mutation',
+  claimsKeyAtCommit: options.claimsKeyAtCommit,
   async run(request, ctx) {
     ctx.completion?.respondWith((result) => respond(result as Result));
     return respond(await run(request, ctx));
@@ -107,6 +114,7 @@ function wrapUnary(
       service,
       rpc,
       kind: handler.kind,
+      claimsKeyAtCommit: handler.claimsKeyAtCommit === true,
       request: call.request,
       metadata: call.metadata,
       ctx,

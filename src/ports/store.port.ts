@@ -319,10 +319,25 @@ export interface HeldIdempotencyKey {
   owner: string;
 }
 
+/**
+ * An idempotency key no attempt holds yet, claimed by the statement that stores the call's response: a call whose
+ * whole effect is its final statement needs no claim of its own before it (see UnitOfWork.insertCustomer).
+ */
+export interface KeyClaimAtCommit {
+  scope: string;
+  key: string;
+  method: string;
+  requestHash: string;
+  owner: string;
+  retentionMs: number;
+}
+
 /** Stores a keyed call's response in the use case's transaction, so the change and its response commit together. */
 export interface IdempotencyResponses {
   /** False (nothing stored) when the attempt no longer holds the key: its lease was taken over. */
   complete(held: HeldIdempotencyKey, response: Uint8Array): Promise<boolean>;
+  /** Claims a new key with the response; false (nothing stored) when the key exists: the caller takes the slow way. */
+  claimAndComplete(claim: KeyClaimAtCommit, response: Uint8Array): Promise<boolean>;
 }
 
 /** Runs work atomically: state change, events and audit row commit together or not at all. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { HeldIdempotencyKey } from '../ports/store.port';
+import type { HeldIdempotencyKey, KeyClaimAtCommit } from '../ports/store.port';
+import { keyLockId } from './idempotency-key-lock';
 
 /** An outbox row waiting for its sequence: its payload is the event encoded without one. */
 export interface JournalEvent {
@@ -28,11 +29,12 @@ export interface JournalAudit {
   details: Record<string, unknown>;
 }
 
-/** A keyed call's response, stored with the change (the idempotency key is still this attempt's). */
-export interface JournalCompletion {
-  held: HeldIdempotencyKey;
-  response: Uint8Array;
-}
+/**
+ * A keyed call's response, stored with the change: fenced by the attempt that holds the key (`held`), or claiming
+ * the key in the same statement (`claim`: no attempt held it before; if it is taken, nothing is written).
+ */
+export type JournalCompletion =
+  { held: HeldIdempotencyKey; response: Uint8Array } | { claim: KeyClaimAtCommit; response: Uint8Array };
 
 /**
  * What a transaction records beside its state change: events (numbered per key), audit rows and, for a keyed call,
@@ -60,9 +62,9 @@ export class ChangeJournal {
   /**
    * Makes the next flush one statement that also inserts `lead`, and writes the rest only if `lead` was inserted: a
    * create whose only precondition is a unique key is then one round trip, in its own transaction (the journal must
-   * be on the plain connection). That flush throws `LeadTaken`, having written nothing, when the key is taken; with a
-   * completion, it writes nothing and answers false when the call no longer holds its idempotency key (the key's row
-   * is locked first, so a takeover cannot slip in between).
+   * be on the plain connection). That flush throws `LeadTaken`, having written nothing, when the key is taken. With a
+   * completion it writes nothing and answers false when the call does not hold its idempotency key: a held key's row
+   * is locked first, so a takeover cannot slip in between; a key claimed by the statement itself must be new.
    */
   lead(lead: JournalLead): void {
     this.pendingLead = lead;
@@ -92,14 +94,20 @@ export class ChangeJournal {
     if (events.length === 0 && audits.length === 0 && !completion && !lead) return true;
     const parts: string[] = [];
     const bindings: Knex.RawBinding[] = [];
-    // With a lead, every write below is conditional on it (and it on the held key): all or nothing, one statement.
+    // `held` is the call's key: locked when the attempt holds it, inserted (done, with the response) when claimed here.
+    if (completion && 'claim' in completion) {
+      const { scope, key, method, requestHash, owner, retentionMs } = completion.claim;
+      parts.push(CLAIM_SQL);
+      bindings.push(scope, key, method, requestHash, owner, retentionMs / 1000, Buffer.from(completion.response));
+      bindings.push(keyLockId(scope, key));
+    } else if (completion && lead) {
+      parts.push(HELD_SQL);
+      const { scope, key, owner } = completion.held;
+      bindings.push(scope, key, owner);
+    }
+    // With a lead, every write below is conditional on it (and it on the key): all or nothing, one statement.
     const ifLead = lead ? ' WHERE EXISTS (SELECT 1 FROM lead)' : '';
     if (lead) {
-      if (completion) {
-        parts.push(HELD_SQL);
-        const { scope, key, owner } = completion.held;
-        bindings.push(scope, key, owner);
-      }
       parts.push(leadSql(lead, completion ? ' WHERE EXISTS (SELECT 1 FROM held)' : ''));
       bindings.push(...lead.bindings);
     }
@@ -138,18 +146,28 @@ export class ChangeJournal {
         );
       }
     }
-    if (completion) {
+    if (completion && 'held' in completion) {
       parts.push(COMPLETION_SQL + (lead ? ' AND EXISTS (SELECT 1 FROM lead)' : '') + '\n  RETURNING 1)');
       const { scope, key, owner } = completion.held;
       bindings.push(Buffer.from(completion.response), scope, key, owner);
     }
+    const claimed = completion && 'claim' in completion;
     const counts = [
-      `${completion ? '(SELECT count(*) FROM completed)' : '1'} AS completed`,
-      `${lead && completion ? '(SELECT count(*) FROM held)' : '1'} AS held`,
+      `${!completion ? '1' : claimed ? '(SELECT count(*) FROM held)' : '(SELECT count(*) FROM completed)'} AS completed`,
+      `${completion && (lead || claimed) ? '(SELECT count(*) FROM held)' : '1'} AS held`,
       `${lead ? '(SELECT count(*) FROM lead)' : '1'} AS inserted`,
     ];
-    const result = await this.db.raw(`WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`, bindings);
-    const row = result.rows[0];
+    // A key claimed here while the lead was taken: the claim (already stored as done) must not stand. Nothing else
+    // was written (it all hangs on the lead), and the error undoes the claim.
+    if (claimed && lead) counts.push(ABORT_IF_CLAIMED_WITHOUT_LEAD);
+    let row: { completed: unknown; held: unknown; inserted: unknown };
+    try {
+      const result = await this.db.raw(`WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`, bindings);
+      row = result.rows[0];
+    } catch (error) {
+      if ((error as { code?: unknown }).code === ABORTED_STATEMENT) throw new LeadTaken();
+      throw error;
+    }
     if (Number(row.held) === 0) return false;
     if (Number(row.inserted) === 0) throw new LeadTaken();
     return Number(row.completed) > 0;
@@ -175,6 +193,24 @@ export class LeadTaken extends Error {
     super('the lead row of a change journal was taken; nothing was written');
   }
 }
+
+/** The SQLSTATE of `billing_abort_statement` (migration 015). */
+const ABORTED_STATEMENT = 'BL001';
+
+const ABORT_IF_CLAIMED_WITHOUT_LEAD = `CASE WHEN (SELECT count(*) FROM held) > 0 AND (SELECT count(*) FROM lead) = 0
+  THEN billing_abort_statement('the lead row was taken after the key was claimed') ELSE 0 END AS aborted`;
+
+/**
+ * The key's advisory lock is taken without waiting (`keyLockId`): a concurrent attempt at the same key finds it held
+ * and answers "in flight" at once, instead of waiting on this statement's uncommitted row.
+ */
+const CLAIM_SQL = `held AS (
+  INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until, expires_at,
+    response)
+  SELECT ?, ?, ?, ?, 'DONE', ?, now(), now(), now() + make_interval(secs => ?), ?::bytea
+  WHERE pg_try_advisory_xact_lock(hashtextextended(?, 0))
+  ON CONFLICT (scope, key) DO NOTHING
+  RETURNING 1)`;
 
 const HELD_SQL = `held AS (
   SELECT 1 FROM idempotency_keys WHERE scope = ? AND key = ? AND owner = ? AND state = 'IN_FLIGHT' FOR UPDATE)`;

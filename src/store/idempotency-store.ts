@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ChangeJournal } from './change-journal';
+import { ChangeJournal } from './change-journal';
+import { keyLockId } from './idempotency-key-lock';
 import type { PendingEffect } from '../app/call-context';
-import type { HeldIdempotencyKey, IdempotencyResponses } from '../ports/store.port';
+import type { HeldIdempotencyKey, IdempotencyResponses, KeyClaimAtCommit } from '../ports/store.port';
 import { asBytes, asJson } from './row-values';
 
 /** What a claim on an idempotency key found. */
@@ -38,22 +39,32 @@ export class IdempotencyStore {
   async claim(scope: string, key: string, method: string, requestHash: string): Promise<IdempotencyClaim> {
     const now = new Date();
     const owner = randomUUID();
-    const inserted = await this.knex('idempotency_keys')
-      .insert({
+    // The key's lock is held while another attempt's final statement claims the key (see idempotency-key-lock.ts).
+    const result = await this.knex.raw(
+      `WITH free AS (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS free),
+      inserted AS (
+        INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until,
+          expires_at)
+        SELECT ?, ?, ?, ?, 'IN_FLIGHT', ?, ?::timestamptz, now() + make_interval(secs => ?), ?::timestamptz
+        FROM free WHERE free
+        ON CONFLICT (scope, key) DO NOTHING
+        RETURNING 1)
+      SELECT (SELECT free FROM free) AS free, (SELECT count(*) FROM inserted) AS inserted`,
+      [
+        keyLockId(scope, key),
         scope,
         key,
         method,
-        request_hash: requestHash,
-        state: 'IN_FLIGHT',
+        requestHash,
         owner,
-        created_at: now,
-        locked_until: this.lease(),
-        expires_at: new Date(now.getTime() + this.options.retentionMs),
-      })
-      .onConflict(['scope', 'key'])
-      .ignore()
-      .returning('key');
-    if (inserted.length > 0) return { outcome: 'claimed', owner };
+        now,
+        this.options.leaseMs / 1000,
+        new Date(now.getTime() + this.options.retentionMs),
+      ],
+    );
+    const { free, inserted } = result.rows[0];
+    if (!free) return { outcome: 'in_flight' };
+    if (Number(inserted) > 0) return { outcome: 'claimed', owner };
 
     const row = await this.knex('idempotency_keys').where({ scope, key }).first();
     if (!row) return this.claim(scope, key, method, requestHash); // expired and purged between the two statements
@@ -73,6 +84,16 @@ export class IdempotencyStore {
     if (taken.length === 0) return { outcome: 'in_flight' };
     const effect = taken[0].effect;
     return { outcome: 'claimed', owner, effect: effect ? asJson<PendingEffect>(effect) : undefined };
+  }
+
+  /** A claim for the call's final statement to make (see KeyClaimAtCommit); nothing is written here. */
+  claimAtCommit(scope: string, key: string, method: string, requestHash: string): KeyClaimAtCommit {
+    return { scope, key, method, requestHash, owner: randomUUID(), retentionMs: this.options.retentionMs };
+  }
+
+  /** Claims a new key with the response of a call whose use case committed nothing; false when the key exists. */
+  async claimAfter(claim: KeyClaimAtCommit, response: Uint8Array): Promise<boolean> {
+    return new KnexIdempotencyResponses(this.knex).claimAndComplete(claim, response);
   }
 
   /** Extends the owner's lease; false when the key is no longer its own. */
@@ -141,5 +162,10 @@ export class KnexIdempotencyResponses implements IdempotencyResponses {
       .where({ ...held, state: 'IN_FLIGHT' })
       .update({ state: 'DONE', response: Buffer.from(response) });
     return updated > 0;
+  }
+
+  async claimAndComplete(claim: KeyClaimAtCommit, response: Uint8Array): Promise<boolean> {
+    // Without a journal (nothing else to write) the journal's statement is just the claim.
+    return (this.journal ?? new ChangeJournal(this.db)).flush({ claim, response });
   }
 }

@@ -13,6 +13,7 @@ import * as upgradeInvoices from './migrations/011-upgrade-invoices-per-cycle';
 import * as webhookOrderPositions from './migrations/012-webhook-order-positions';
 import * as dropRelayLease from './migrations/013-drop-relay-lease';
 import * as eventSequenceField from './migrations/014-event-sequence-field';
+import * as abortStatement from './migrations/015-abort-statement';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '012-webhook-order-positions': webhookOrderPositions,
   '013-drop-relay-lease': dropRelayLease,
   '014-event-sequence-field': eventSequenceField,
+  '015-abort-statement': abortStatement,
 };
 
 const source: Knex.MigrationSource<string> = {

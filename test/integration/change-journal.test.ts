@@ -1,6 +1,11 @@
 import type { Customer } from '../../src/domain/customer';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
-import type { HeldIdempotencyKey, JournalRepositories, Repositories } from '../../src/ports/store.port';
+import type {
+  HeldIdempotencyKey,
+  JournalRepositories,
+  KeyClaimAtCommit,
+  Repositories,
+} from '../../src/ports/store.port';
 import { IdempotencyStore } from '../../src/store/idempotency-store';
 import { systemClock } from '../../src/ports/clock.port';
 import { Database, openDatabase } from '../../src/store/database';
@@ -197,6 +202,57 @@ describe.each([
       expect(result).toEqual({ inserted: false });
       expect(await written(again.id)).toEqual({ customer: undefined, events: [], audit: [] });
       expect((await keyRow('k-taken')).state).toBe('IN_FLIGHT');
+    });
+
+    describe('claiming the key in the same statement (a key no attempt holds yet)', () => {
+      const claimOf = (key: string) => keys().claimAtCommit('t', key, 'test/Create', 'h');
+      const claimer = (claim: KeyClaimAtCommit) => ({
+        record: async (repos: Pick<Repositories, 'idempotency'>, value: unknown) => {
+          if (!(await repos.idempotency.claimAndComplete(claim, Buffer.from(String(value))))) throw new Error('exists');
+        },
+      });
+
+      it('claims a new key done with the response, with the customer, event and audit', async () => {
+        const c = customer('cus_claim_new', 'claim-new@example.com');
+        const result = await uow.insertCustomer(c, record(c), { completion: claimer(claimOf('k-claim-new')) });
+
+        expect(result).toEqual({ inserted: true, value: 'created cus_claim_new' });
+        const now = await written(c.id);
+        expect([now.customer?.id, now.events.length, now.audit.length]).toEqual([c.id, 1, 1]);
+        const key = await keyRow('k-claim-new');
+        expect([key.state, Buffer.from(key.response).toString()]).toEqual(['DONE', 'created cus_claim_new']);
+      });
+
+      it('writes nothing when the key exists (the call then runs the usual way)', async () => {
+        await keys().claim('t', 'k-claim-taken', 'test/Create', 'h');
+        const c = customer('cus_claim_keyed', 'claim-keyed@example.com');
+        await expect(
+          uow.insertCustomer(c, record(c), { completion: claimer(claimOf('k-claim-taken')) }),
+        ).rejects.toThrow('exists');
+
+        expect(await written(c.id)).toEqual({ customer: undefined, events: [], audit: [] });
+        expect((await keyRow('k-claim-taken')).state).toBe('IN_FLIGHT');
+      });
+
+      it('undoes its claim when the email is taken: no key, nothing written', async () => {
+        const first = customer('cus_claim_first', 'claim-taken@example.com');
+        await uow.insertCustomer(first, record(first));
+        const again = customer('cus_claim_again', 'claim-taken@example.com');
+        const result = await uow.insertCustomer(again, record(again), {
+          completion: claimer(claimOf('k-claim-email')),
+        });
+
+        expect(result).toEqual({ inserted: false });
+        expect(await written(again.id)).toEqual({ customer: undefined, events: [], audit: [] });
+        expect(await keyRow('k-claim-email')).toBeUndefined();
+        // The fallback, an ordinary transaction, claims the key with its own answer.
+        const answered = await uow.transaction(async () => 'existing cus_claim_first', {
+          completion: claimer(claimOf('k-claim-email')),
+        });
+        expect(answered).toBe('existing cus_claim_first');
+        const key = await keyRow('k-claim-email');
+        expect([key.state, Buffer.from(key.response).toString()]).toEqual(['DONE', 'existing cus_claim_first']);
+      });
     });
 
     it('writes nothing when the call no longer holds its key (taken over)', async () => {

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { ServiceError, status } from '@grpc/grpc-js';
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
 import { CreateCustomerRequest, CreateCustomerResponse } from '../../src/gen/billing/v1/customer';
@@ -70,16 +70,20 @@ describe('idempotency-key on mutating RPCs', () => {
 
   it('answers ABORTED while the first call with the key is still in flight, then replays its result', async () => {
     const c = service.clients.customers;
-    // Hold a lock that makes the first call wait inside its transaction, so it is genuinely in flight.
+    // Hold the storefront's row, so the first call's insert waits on it (its foreign key check) with the key claimed:
+    // genuinely in flight. CreateCustomer claims its key in that very statement, so the claim is not yet committed.
     const blocker = new Client({ connectionString: db.url });
     await blocker.connect();
     await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE customers IN SHARE MODE');
+    await blocker.query("SELECT 1 FROM storefronts WHERE id = 'idem-store' FOR UPDATE");
     const first = callWithTrailers(c, c.createCustomer, request('slow@example.com'), {
       'idempotency-key': 'k-inflight',
     });
     await waitUntil(
-      async () => (await count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'k-inflight'")) === 1,
+      async () =>
+        (await count(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )) === 1,
     );
 
     const concurrent = await callError(c, c.createCustomer, request('slow@example.com'), {
@@ -96,6 +100,24 @@ describe('idempotency-key on mutating RPCs', () => {
     expect(retried.response.customer!.id).toBe(done.response.customer!.id);
     expect(retried.trailers.get('idempotent-replayed')).toEqual(['true']);
     expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'slow@example.com'")).toBe(1);
+  });
+
+  it('runs once under concurrent attempts with one key: one customer, one event, every answer that one or ABORTED', async () => {
+    const c = service.clients.customers;
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(c, c.createCustomer, request('racing@example.com'), { 'idempotency-key': 'k-racing' }).then(
+          (answer) => answer.customer!.id,
+          (error: ServiceError) => status[error.code],
+        ),
+      ),
+    );
+    const ids = new Set(attempts.filter((a) => a.startsWith('cus_')));
+    expect(ids.size).toBe(1);
+    expect(attempts.filter((a) => !a.startsWith('cus_')).every((a) => a === 'ABORTED')).toBe(true);
+    expect(await count("SELECT count(*) AS n FROM customers WHERE email = 'racing@example.com'")).toBe(1);
+    const [id] = [...ids];
+    expect(await count(`SELECT count(*) AS n FROM outbox WHERE key = '${id}'`)).toBe(1);
   });
 
   it('frees the key when the call fails, so a corrected retry runs', async () => {
@@ -125,7 +147,8 @@ describe('idempotency-key on mutating RPCs', () => {
         "SELECT count(*) AS n FROM outbox WHERE type = 'billing.customer.created' AND storefront_id = 'idem-store'",
       );
     const eventsBefore = await created();
-    // A real fault at the last step of the use case's transaction: storing the response.
+    // A real fault at the last step of the use case's transaction: storing the response (CreateCustomer inserts its
+    // key done, with the response, in the statement of the change; other mutations update their claimed key).
     await withClient(db.url, (cl) =>
       cl.query(`
         CREATE FUNCTION fail_storing_response() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -133,7 +156,7 @@ describe('idempotency-key on mutating RPCs', () => {
           IF NEW.key = 'k-atomic' AND NEW.state = 'DONE' THEN RAISE EXCEPTION 'injected: response not stored'; END IF;
           RETURN NEW;
         END $$;
-        CREATE TRIGGER fail_storing_response BEFORE UPDATE ON idempotency_keys
+        CREATE TRIGGER fail_storing_response BEFORE INSERT OR UPDATE ON idempotency_keys
           FOR EACH ROW EXECUTE FUNCTION fail_storing_response();`),
     );
     const failed = await callError(c, c.createCustomer, request('atomic@example.com'), {

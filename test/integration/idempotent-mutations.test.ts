@@ -56,6 +56,9 @@ describe('every mutating RPC stores its response with its change', () => {
       BEGIN INSERT INTO tx_witness VALUES ('response', NEW.key, txid_current()); RETURN NEW; END $$;
       CREATE TRIGGER witness_response AFTER UPDATE ON idempotency_keys FOR EACH ROW
         WHEN (NEW.state = 'DONE' AND OLD.state <> 'DONE') EXECUTE FUNCTION witness_response();
+      -- A call that claims its key at commit (CreateCustomer) inserts it done, with the response.
+      CREATE TRIGGER witness_claimed_response AFTER INSERT ON idempotency_keys FOR EACH ROW
+        WHEN (NEW.state = 'DONE') EXECUTE FUNCTION witness_response();
       CREATE FUNCTION witness_audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO tx_witness VALUES ('audit', NEW.correlation_id, txid_current()); RETURN NEW; END $$;
       CREATE TRIGGER witness_audit AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION witness_audit();`);

@@ -42,6 +42,7 @@ const MIGRATIONS = [
   '012-webhook-order-positions',
   '013-drop-relay-lease',
   '014-event-sequence-field',
+  '015-abort-statement',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -21,6 +21,8 @@ export function customerHandlers(customers: CustomerUseCases): Handlers<Customer
           ctx,
         ),
       ({ customer, created }): pb.CreateCustomerResponse => ({ customer: toCustomerMessage(customer), created }),
+      // No provider is told of a new customer (that happens at its first checkout): the insert is the whole effect.
+      { claimsKeyAtCommit: true },
     ),
     getCustomer: query(async (req: pb.GetCustomerRequest): Promise<pb.GetCustomerResponse> => ({
       customer: toCustomerMessage(await customers.get(req.customerId)),

@@ -1,6 +1,6 @@
-import type { IdempotencyGuard } from '../idempotency-guard';
+import { IdempotencyGuard, requestHash } from '../idempotency-guard';
 import { readIdempotencyKey } from '../call-metadata';
-import { KeyedCompletion } from '../keyed-completion';
+import { CommitClaimCompletion, KeyedCompletion, KeyExists } from '../keyed-completion';
 import type { Interceptor } from './interceptor';
 
 /**
@@ -15,7 +15,21 @@ export function idempotency(guard: IdempotencyGuard): Interceptor {
     const scope = call.ctx.caller?.tenant ?? '';
     // Provider idempotency (request ids, order ids) derives from this, so it is per tenant too.
     call.ctx.idempotencyKey = scope ? `${scope}/${key}` : key;
-    const outcome = await guard.run({ scope, key, method: call.path, bytes: call.requestBytes() }, async (attempt) => {
+    const bytes = call.requestBytes();
+    if (call.claimsKeyAtCommit) {
+      const claim = guard.store.claimAtCommit(scope, key, call.path, requestHash(call.path, bytes));
+      const completion = new CommitClaimCompletion(guard.store, claim, call.encodeResponse);
+      call.ctx.completion = completion;
+      try {
+        const result = await next();
+        if (!completion.recorded) await completion.recordAfter(result.response);
+        return result;
+      } catch (error) {
+        // The key exists and nothing was written: the usual way below replays, refuses or runs it holding the key.
+        if (!(error instanceof KeyExists)) throw error;
+      }
+    }
+    const outcome = await guard.run({ scope, key, method: call.path, bytes }, async (attempt) => {
       const completion = new KeyedCompletion(guard.store, attempt, call.encodeResponse);
       call.ctx.completion = completion;
       const result = await next();

@@ -8,6 +8,8 @@ export interface RpcCall {
   service: string;
   rpc: string;
   kind: 'query' | 'mutation';
+  /** The handler's final statement claims the call's idempotency key (see CommitClaimCompletion). */
+  claimsKeyAtCommit: boolean;
   /** The decoded request (ts-proto message). */
   request: unknown;
   metadata: grpc.Metadata;

@@ -54,7 +54,7 @@ const COUNTS = QUICK
   : {
       levels: [1, 4, 16, 64],
       headline: 16,
-      requests: 2000,
+      requests: 6000,
       warmup: 200,
       checkouts: 1000,
       ingress: 4000,

@@ -52,7 +52,8 @@ export class KeyExists extends Error {
  * How a keyed call whose whole effect is its final statement stores its response (RPC handlers that declare
  * `claimsKeyAtCommit`): that statement claims the key with the response, so the common case, a new key, costs no
  * round trip of its own. A key that exists (a retry, a concurrent attempt, another request) writes nothing and
- * throws `KeyExists`; the idempotency interceptor then runs the call the usual way, which replays, refuses or waits.
+ * throws `KeyExists`; the idempotency interceptor then runs the call the usual way: it replays, refuses (another
+ * request's key) or answers ABORTED (in flight), or runs the call holding a key whose attempt died.
  */
 export class CommitClaimCompletion implements CallCompletion {
   readonly pending = undefined;

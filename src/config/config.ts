@@ -114,6 +114,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'is required with DATABASE_URL (or AUTH_JWKS_URL): every RPC needs a caller',
     );
   }
+  const emulators = boolean(env, 'EMULATORS', demoSeed);
+  const allowInsecureProviderUrls = boolean(env, 'ALLOW_INSECURE_PROVIDER_URLS', !databaseUrl);
+  // The demo storefronts are bound to the in-process emulators, which listen on http://127.0.0.1: without this the
+  // seed itself is refused (provider_config.base_url must be https) after the database was migrated.
+  if (demoSeed && emulators && !allowInsecureProviderUrls) {
+    throw new ConfigError(
+      'ALLOW_INSECURE_PROVIDER_URLS',
+      'must be true with DEMO_SEED: the demo storefronts use the local emulators over http',
+    );
+  }
   return {
     databaseUrl,
     dataDir: optional(env, 'DATA_DIR') ?? './.data',
@@ -127,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     demoSeed,
     idempotencyRetentionHours: retention,
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
-    emulators: boolean(env, 'EMULATORS', demoSeed),
+    emulators,
     emulatorPort: integer(env, 'EMULATOR_PORT', 8091, 0, 65535),
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
@@ -144,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     providerHostAllowlist: hostList(env, 'PROVIDER_HOST_ALLOWLIST'),
     publicBaseUrl: publicBaseUrl(env),
     // The embedded default runs its emulators in-process on http://127.0.0.1.
-    allowInsecureProviderUrls: boolean(env, 'ALLOW_INSECURE_PROVIDER_URLS', !databaseUrl),
+    allowInsecureProviderUrls,
     maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),

@@ -21,7 +21,8 @@ describe('configuration from the environment', () => {
   it('does not seed demo data on an external database unless asked', () => {
     const external = { DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/etc/billing/keys.json' };
     expect(loadConfig(external).demoSeed).toBe(false);
-    expect(loadConfig({ ...external, DEMO_SEED: 'true' }).demoSeed).toBe(true);
+    // The demo storefronts call the local emulators over http, which an external database's default refuses.
+    expect(loadConfig({ ...external, DEMO_SEED: 'true', ALLOW_INSECURE_PROVIDER_URLS: 'true' }).demoSeed).toBe(true);
   });
 
   it('reads the secret and provider-URL settings; insecure provider URLs only on the embedded default', () => {
@@ -77,6 +78,7 @@ describe('configuration from the environment', () => {
     [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, 'KAFKA_TOPIC_PREFIX'],
     [{ IDEMPOTENCY_RETENTION_HOURS: '2' }, 'IDEMPOTENCY_RETENTION_HOURS'],
     [{ DATABASE_URL: 'postgres://db/x' }, 'API_KEYS_FILE'],
+    [{ DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json', DEMO_SEED: 'true' }, 'ALLOW_INSECURE_PROVIDER_URLS'],
     [{ AUTH_JWKS_URL: 'file:///etc/jwks.json', AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a' }, 'AUTH_JWKS_URL'],
     [{ AUTH_JWKS_URL: 'https://idp/jwks.json', AUTH_JWT_AUDIENCE: 'billing' }, 'AUTH_JWT_ISSUER'],
     [{ AUTH_JWKS_URL: 'https://idp/jwks.json', AUTH_JWT_ISSUER: 'https://idp/' }, 'AUTH_JWT_AUDIENCE'],

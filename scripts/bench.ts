@@ -248,7 +248,8 @@ async function measurePaths(
       paths.push({
         path: 'write: CreateCustomer + idempotency key',
         ...cells(at(write, 'ours')),
-        baseline: 'raw pg: same 10 statements',
+        // The statements CreateCustomer sent when the issue set the target; it now sends one (README: Development).
+        baseline: 'raw pg: the 10 statements it used to send',
         baselinePerSecond: at(write, 'baseline').perSecond,
         target: { kind: 'ratio', min: 0.8 },
       });

@@ -57,41 +57,30 @@ export class KnexUnitOfWork implements UnitOfWork {
     work: (repos: Repositories) => Promise<T>,
     completes?: { completion?: ResponseRecorder },
   ): Promise<T> {
-    return tracer.startActiveSpan(
-      'db.transaction',
-      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
-      async (span) => {
-        let wroteEvents = false;
-        let earliestDue: Date | undefined;
-        const changedStorefronts = new Set<string>();
-        try {
-          const result = await this.knex.transaction(async (tx) => {
-            const journal = new ChangeJournal(tx);
-            const repos = this.repositories(
-              tx,
-              journal,
-              () => (wroteEvents = true),
-              (at) => (earliestDue = earliestDue && earliestDue <= at ? earliestDue : at),
-              (id) => changedStorefronts.add(id),
-            );
-            const value = await work(repos);
-            // The call's response commits with its change, or neither does; it is written with the journal.
-            await completes?.completion?.record(repos, value);
-            await journal.flush();
-            return value;
-          });
-          if (wroteEvents) for (const listener of this.eventListeners) listener();
-          if (earliestDue) for (const listener of this.scheduleListeners) listener(earliestDue);
-          for (const id of changedStorefronts) for (const listener of this.storefrontListeners) listener(id);
-          return result;
-        } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    return traced(async () => {
+      let wroteEvents = false;
+      let earliestDue: Date | undefined;
+      const changedStorefronts = new Set<string>();
+      const result = await this.knex.transaction(async (tx) => {
+        const journal = new ChangeJournal(tx);
+        const repos = this.repositories(
+          tx,
+          journal,
+          () => (wroteEvents = true),
+          (at) => (earliestDue = earliestDue && earliestDue <= at ? earliestDue : at),
+          (id) => changedStorefronts.add(id),
+        );
+        const value = await work(repos);
+        // The call's response commits with its change, or neither does; it is written with the journal.
+        await completes?.completion?.record(repos, value);
+        await journal.flush();
+        return value;
+      });
+      if (wroteEvents) for (const listener of this.eventListeners) listener();
+      if (earliestDue) for (const listener of this.scheduleListeners) listener(earliestDue);
+      for (const id of changedStorefronts) for (const listener of this.storefrontListeners) listener(id);
+      return result;
+    });
   }
 
   async insertCustomer<T>(
@@ -99,35 +88,29 @@ export class KnexUnitOfWork implements UnitOfWork {
     record: (repos: JournalRepositories) => Promise<T>,
     completes?: { completion?: ResponseRecorder },
   ): Promise<{ inserted: true; value: T } | { inserted: false }> {
-    return tracer.startActiveSpan(
-      'db.transaction',
-      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
-      async (span) => {
-        let wroteEvents = false;
-        // Nothing is sent until the journal's one statement: it inserts the customer first and the rest only then.
-        const journal = new ChangeJournal(this.knex);
-        journal.lead(customerLead(customer));
-        const repos: JournalRepositories = {
-          outbox: new KnexOutboxWriter(journal, this.clock, () => (wroteEvents = true)),
-          audit: new KnexAuditWriter(journal, this.clock),
-          idempotency: new KnexIdempotencyResponses(this.knex, journal),
-        };
-        try {
-          const value = await record(repos);
-          // The response flushes the journal when there is one (see KnexIdempotencyResponses.complete).
-          await completes?.completion?.record(repos, value);
-          await journal.flush();
-          if (wroteEvents) for (const listener of this.eventListeners) listener();
-          return { inserted: true as const, value };
-        } catch (error) {
-          if (error instanceof LeadTaken) return { inserted: false as const };
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    return traced(async () => {
+      let wroteEvents = false;
+      // Nothing is sent until the journal's one statement: it inserts the customer first and the rest only then.
+      const journal = new ChangeJournal(this.knex);
+      journal.lead(customerLead(customer));
+      const repos: JournalRepositories = {
+        outbox: new KnexOutboxWriter(journal, this.clock, () => (wroteEvents = true)),
+        audit: new KnexAuditWriter(journal, this.clock),
+        idempotency: new KnexIdempotencyResponses(this.knex, journal),
+      };
+      try {
+        const value = await record(repos);
+        // The response flushes the journal when there is one (see KnexIdempotencyResponses.complete).
+        await completes?.completion?.record(repos, value);
+        await journal.flush();
+        if (wroteEvents) for (const listener of this.eventListeners) listener();
+        return { inserted: true as const, value };
+      } catch (error) {
+        // A taken email is an answer, not a failed transaction.
+        if (error instanceof LeadTaken) return { inserted: false as const };
+        throw error;
+      }
+    });
   }
 
   private repositories(
@@ -157,4 +140,22 @@ export class KnexUnitOfWork implements UnitOfWork {
       checkoutSessions: new KnexCheckoutSessionRepository(db),
     };
   }
+}
+
+/** Runs a unit of work in a `db.transaction` span, marked failed when the work throws. */
+function traced<T>(work: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(
+    'db.transaction',
+    { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
+    async (span) => {
+      try {
+        return await work();
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }

@@ -7,16 +7,8 @@ import { createLogger, redactUrl } from './telemetry/logger';
 import { startService } from './service';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`configuration error: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  // A ConfigError here or later while starting ends in one line (below).
+  const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
   const service = await startService(config, { logger });
   logger.info(
@@ -49,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  // A mistake in the configuration found only while starting (a taken port, an unreachable database): one line.
+  // A mistake in the configuration, found reading it or while starting (a taken port, an unreachable database).
   if (error instanceof ConfigError) {
     console.error(`configuration error: ${error.message}`);
     process.exit(2);

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { toCloudEventMessage } from '../../src/outbox/cloud-event';
-import type { StoredEvent } from '../../src/ports/store.port';
+import { toStoredEvent } from '../../src/store/event-log';
 import { KAFKA_LOCAL, kafkaLocal, portOpen } from '../../test/support/infrastructure';
 import type { LoadGenerator } from './load-generator';
 import { until } from './ports';
@@ -130,21 +130,11 @@ export async function deleteTopics(brokers: string[], prefix: string): Promise<v
 /** The headers the relay sends with one of the waiting events (built as the relay builds them, once). */
 async function relayHeaders(db: Pool, topicPrefix: string): Promise<Record<string, string>> {
   const { rows } = await db.query('SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1');
-  const row = rows[0]!;
-  const event: StoredEvent = {
-    eventId: row.event_id,
-    type: row.type,
-    key: row.key,
-    stream: row.stream,
-    storefrontId: row.storefront_id,
-    tenantId: row.tenant_id,
-    provider: row.provider,
-    aggregateId: row.aggregate_id,
-    sequence: BigInt(row.sequence),
-    occurredAt: row.occurred_at,
-    payload: row.payload,
-  };
-  const traceHeaders: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
+  // The relay's own mapping of an outbox row, and the trace context it sends when no span continues it.
+  const event = toStoredEvent(rows[0]!);
+  const traceHeaders: Record<string, string> = {};
+  if (event.traceparent) traceHeaders.traceparent = event.traceparent;
+  if (event.tracestate) traceHeaders.tracestate = event.tracestate;
   const { headers } = toCloudEventMessage(event, { topicPrefix, encoding: 'protobuf', traceHeaders });
   return headers;
 }

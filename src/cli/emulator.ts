@@ -1,5 +1,6 @@
 import type { CheckoutSession } from '../gen/billing/v1/subscription';
 import type { CliClient } from './client';
+import { oneLine } from './output';
 
 /** Thrown when an emulator call fails or the emulator refuses it; printed as `error: <status>: <message>`. */
 export class EmulatorError extends Error {
@@ -111,8 +112,4 @@ async function callEmulator(emulator: EmulatorAt, url: string, init: RequestInit
 /** The emulator's answer as one line: its HTTP status and the start of its body. */
 function refusal(url: string, answer: EmulatorAnswer): EmulatorError {
   return new EmulatorError(`HTTP ${answer.status}`, `emulator at ${url}: ${oneLine(answer.body.slice(0, 300))}`);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }

@@ -93,6 +93,6 @@ export function describeError(error: unknown): string {
   return `${error.status}: ${message}${where ? ` (${where})` : ''}`;
 }
 
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }

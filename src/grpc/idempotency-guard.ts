@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomainError, invalidArgument } from '../domain/errors';
 import type { PendingEffect } from '../app/call-context';
+import type { KeyClaimAtCommit } from '../ports/store.port';
 import type { HeldKey, IdempotencyStore } from '../store/idempotency-store';
 
 /** The attempt that holds a key while its call runs. */
@@ -30,6 +31,12 @@ export class IdempotencyGuard {
     readonly store: IdempotencyStore,
     private readonly options: IdempotencyGuardOptions,
   ) {}
+
+  /** A claim for the call's final statement to make, for RPCs that claim their key at commit (no I/O here). */
+  claimAtCommit(request: { scope: string; key: string; method: string; bytes: Uint8Array }): KeyClaimAtCommit {
+    const { scope, key, method } = request;
+    return this.store.claimAtCommit(scope, key, method, requestHash(method, request.bytes));
+  }
 
   async run<R>(
     request: { scope: string; key: string; method: string; bytes: Uint8Array },
@@ -68,7 +75,7 @@ export class IdempotencyGuard {
 }
 
 /** What a key is bound to: the method and the request's bytes (same key, other request → INVALID_ARGUMENT). */
-export function requestHash(method: string, bytes: Uint8Array): string {
+function requestHash(method: string, bytes: Uint8Array): string {
   return createHash('sha256').update(method).update('\0').update(bytes).digest('hex');
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { HeldIdempotencyKey, KeyClaimAtCommit } from '../ports/store.port';
-import { keyLockId } from './idempotency-key-lock';
+import { keyLockId, TRY_KEY_LOCK_SQL } from './idempotency-key-lock';
 
 /** An outbox row waiting for its sequence: its payload is the event encoded without one. */
 export interface JournalEvent {
@@ -208,7 +208,7 @@ const CLAIM_SQL = `held AS (
   INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until, expires_at,
     response)
   SELECT ?, ?, ?, ?, 'DONE', ?, now(), now(), now() + make_interval(secs => ?), ?::bytea
-  WHERE pg_try_advisory_xact_lock(hashtextextended(?, 0))
+  WHERE ${TRY_KEY_LOCK_SQL}
   ON CONFLICT (scope, key) DO NOTHING
   RETURNING 1)`;
 

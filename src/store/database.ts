@@ -104,12 +104,19 @@ function knexLog(logger: Logger): Knex.Config['log'] {
  * a serialization failure (40001). Nothing of it was written and the same call may succeed at once, so ABORTED
  * ("retry") rather than INTERNAL. Looks through `cause` and aggregated errors.
  */
-export function isTransactionConflict(error: unknown, depth = 0): boolean {
+export function isTransactionConflict(error: unknown): boolean {
+  return someInErrorChain(error, (e) => e.code === '40P01' || e.code === '40001');
+}
+
+type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+
+/** `test` on `error`, its `cause` chain and aggregated `errors` (knex and pg wrap; a few levels are enough). */
+function someInErrorChain(error: unknown, test: (e: ErrorLike) => boolean, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 5) return false;
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (e.code === '40P01' || e.code === '40001') return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => isTransactionConflict(inner, depth + 1))) return true;
-  return isTransactionConflict(e.cause, depth + 1);
+  const e = error as ErrorLike;
+  if (test(e)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => someInErrorChain(inner, test, depth + 1))) return true;
+  return someInErrorChain(e.cause, test, depth + 1);
 }
 
 /** PostgreSQL's unique_violation. */
@@ -140,15 +147,12 @@ const PG_CONNECTION_MESSAGES =
  * SQLSTATE classes 08 (connection exception), 53 (insufficient resources: too many connections, out of memory or
  * disk) and 57P01-57P03 (admin or crash shutdown, cannot connect now). Looks through `cause` and aggregated errors.
  */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 5) return false;
-  const e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (e.name === 'KnexTimeoutError') return true;
-  if (typeof e.code === 'string') {
-    if (NETWORK_CODES.has(e.code)) return true;
-    if (/^(08|53)[0-9A-Z]{3}$/.test(e.code) || /^57P0[1-3]$/.test(e.code)) return true;
-  }
-  if (typeof e.message === 'string' && !e.code && PG_CONNECTION_MESSAGES.test(e.message)) return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
-  return isDatabaseUnavailable(e.cause, depth + 1);
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return someInErrorChain(error, (e) => {
+    if (e.name === 'KnexTimeoutError') return true;
+    if (typeof e.code === 'string') {
+      return NETWORK_CODES.has(e.code) || /^(08|53)[0-9A-Z]{3}$/.test(e.code) || /^57P0[1-3]$/.test(e.code);
+    }
+    return typeof e.message === 'string' && PG_CONNECTION_MESSAGES.test(e.message);
+  });
 }

@@ -7,3 +7,6 @@
 export function keyLockId(scope: string, key: string): string {
   return JSON.stringify(['idempotency', scope, key]);
 }
+
+/** The SQL that takes that lock without waiting (true when taken); its one binding is `keyLockId(scope, key)`. */
+export const TRY_KEY_LOCK_SQL = 'pg_try_advisory_xact_lock(hashtextextended(?, 0))';

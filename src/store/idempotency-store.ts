@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { ChangeJournal } from './change-journal';
-import { keyLockId } from './idempotency-key-lock';
+import { keyLockId, TRY_KEY_LOCK_SQL } from './idempotency-key-lock';
 import type { PendingEffect } from '../app/call-context';
 import type { HeldIdempotencyKey, IdempotencyResponses, KeyClaimAtCommit } from '../ports/store.port';
 import { asBytes, asJson } from './row-values';
@@ -41,7 +41,7 @@ export class IdempotencyStore {
     const owner = randomUUID();
     // The key's lock is held while another attempt's final statement claims the key (see idempotency-key-lock.ts).
     const result = await this.knex.raw(
-      `WITH free AS (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS free),
+      `WITH free AS (SELECT ${TRY_KEY_LOCK_SQL} AS free),
       inserted AS (
         INSERT INTO idempotency_keys (scope, key, method, request_hash, state, owner, created_at, locked_until,
           expires_at)

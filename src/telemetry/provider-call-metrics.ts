@@ -10,7 +10,7 @@ export interface MeteredProviderCall {
  * How a provider call ended: `ok` (2xx/3xx), `rejected` (the provider answered 4xx: our request or its business
  * rule, not an outage), `failed` (no usable answer after the transport's retries: unreachable, 5xx, timeout, aborted).
  */
-export type ProviderCallOutcome = 'ok' | 'rejected' | 'failed';
+type ProviderCallOutcome = 'ok' | 'rejected' | 'failed';
 
 /**
  * Wraps a transport's `send` so every call is timed into `histogram` by provider, operation and outcome. The time is
@@ -21,13 +21,14 @@ export function meterProviderCalls<Req extends MeteredProviderCall, Res extends 
   send: (request: Req) => Promise<Res>,
 ): (request: Req) => Promise<Res> {
   return async (request) => {
-    const stop = histogram.startTimer({ provider: request.provider, operation: request.operation });
+    const timer = histogram.startTimer({ provider: request.provider, operation: request.operation });
+    const stop = (outcome: ProviderCallOutcome) => timer({ outcome });
     try {
       const response = await send(request);
-      stop({ outcome: response.status < 400 ? 'ok' : 'rejected' });
+      stop(response.status < 400 ? 'ok' : 'rejected');
       return response;
     } catch (error) {
-      stop({ outcome: 'failed' });
+      stop('failed');
       throw error;
     }
   };

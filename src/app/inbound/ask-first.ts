@@ -135,8 +135,9 @@ class Asking {
   async aboutIfAnswered(subscription: Subscription): Promise<string | undefined> {
     if (this.asked.has(subscription.id)) return undefined;
     const handle = await handleOf(this.repos, subscription);
+    // Our side (bindings, secrets) fails the webhook as always; only the provider's answer may be missing.
+    const connection = await this.connection();
     try {
-      const connection = await this.connection();
       this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
       return undefined;
     } catch (error) {

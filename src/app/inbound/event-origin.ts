@@ -33,7 +33,7 @@ export class NotYetRecorded extends ForeignOrUnknownObject {
  * `sub_…`) are not ours in form.
  */
 export function ourOrderId(id: string | undefined, prefix: 'sub' | 'pay'): boolean {
-  return ourIdForm(id, prefix);
+  return id !== undefined && OUR_ID_FORM[prefix].test(id);
 }
 
 /**
@@ -41,12 +41,15 @@ export function ourOrderId(id: string | undefined, prefix: 'sub' | 'pay'): boole
  * the provider, can name a refund of ours about to be recorded.
  */
 export function ourRefundId(id: string | undefined): id is string {
-  return ourIdForm(id, 'ref');
+  return id !== undefined && OUR_ID_FORM.ref.test(id);
 }
 
-function ourIdForm(id: string | undefined, prefix: 'sub' | 'pay' | 'ref'): boolean {
-  return id !== undefined && new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`).test(id);
-}
+/** Our ids' form per prefix (a lower-case ULID after it), compiled once: every webhook lookup asks. */
+const OUR_ID_FORM = {
+  sub: /^sub_[0-9a-hjkmnp-tv-z]{26}$/,
+  pay: /^pay_[0-9a-hjkmnp-tv-z]{26}$/,
+  ref: /^ref_[0-9a-hjkmnp-tv-z]{26}$/,
+};
 
 /** Where a webhook came from. */
 export interface EventOrigin {

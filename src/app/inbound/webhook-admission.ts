@@ -27,6 +27,10 @@ const MAX_SEQUENCE_DIGITS = 38;
 /** Why an adapter's envelope cannot be stored (400), or undefined: an ordering key must be short printable ASCII. */
 export function envelopeRefusal(envelope: WebhookEnvelope): string | undefined {
   const { orderingKey, sequence } = envelope;
+  // Text the inbox cannot hold (PostgreSQL refuses NUL) would fail every webhook batched with it, on each retry.
+  if (/\0/.test(envelope.providerEventId + envelope.eventType)) {
+    return 'event id and type must not contain NUL characters';
+  }
   if (orderingKey !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_ORDERING_KEY}}$`).test(orderingKey)) {
     return `ordering key must be 1 to ${MAX_ORDERING_KEY} printable ASCII characters`;
   }

@@ -24,8 +24,6 @@ export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';
  */
 export const NOT_RECORDED_GRACE_MS = 30_000;
 
-const NUL_REFUSAL = 'event id and type must not contain NUL characters';
-
 export interface WebhookIntakeOptions {
   /** See NOT_RECORDED_GRACE_MS (the default); tests shorten it. */
   notRecordedGraceMs?: number;
@@ -93,9 +91,7 @@ export class WebhookIntake {
       if (error instanceof DomainError) return { status: 400, body: { error: error.message } };
       throw error;
     }
-    // Text the inbox cannot hold (PostgreSQL refuses NUL) would fail every webhook batched with it, on each retry.
-    const badEnvelope =
-      envelopeRefusal(envelope) ?? (/\0/.test(envelope.providerEventId + envelope.eventType) ? NUL_REFUSAL : undefined);
+    const badEnvelope = envelopeRefusal(envelope);
     if (badEnvelope) return { status: 400, body: { error: badEnvelope } };
     const carrier: { traceparent?: string } = {};
     propagation.inject(context.active(), carrier);

@@ -1,4 +1,4 @@
-import { IdempotencyGuard, requestHash } from '../idempotency-guard';
+import type { IdempotencyGuard } from '../idempotency-guard';
 import { readIdempotencyKey } from '../call-metadata';
 import { CommitClaimCompletion, KeyedCompletion, KeyExists } from '../keyed-completion';
 import type { Interceptor } from './interceptor';
@@ -15,10 +15,9 @@ export function idempotency(guard: IdempotencyGuard): Interceptor {
     const scope = call.ctx.caller?.tenant ?? '';
     // Provider idempotency (request ids, order ids) derives from this, so it is per tenant too.
     call.ctx.idempotencyKey = scope ? `${scope}/${key}` : key;
-    const bytes = call.requestBytes();
+    const request = { scope, key, method: call.path, bytes: call.requestBytes() };
     if (call.claimsKeyAtCommit) {
-      const claim = guard.store.claimAtCommit(scope, key, call.path, requestHash(call.path, bytes));
-      const completion = new CommitClaimCompletion(guard.store, claim, call.encodeResponse);
+      const completion = new CommitClaimCompletion(guard.store, guard.claimAtCommit(request), call.encodeResponse);
       call.ctx.completion = completion;
       try {
         const result = await next();
@@ -29,7 +28,7 @@ export function idempotency(guard: IdempotencyGuard): Interceptor {
         if (!(error instanceof KeyExists)) throw error;
       }
     }
-    const outcome = await guard.run({ scope, key, method: call.path, bytes }, async (attempt) => {
+    const outcome = await guard.run(request, async (attempt) => {
       const completion = new KeyedCompletion(guard.store, attempt, call.encodeResponse);
       call.ctx.completion = completion;
       const result = await next();

@@ -1,9 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { billingCli, type BillingCli } from '../support/billing-cli';
+import { billingCli, startDemoService, type BillingCli } from '../support/billing-cli';
 import { eventually } from '../support/eventually';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { startTestService, TestService } from '../support/test-service';
 
 interface Binding {
   provider: string;
@@ -23,28 +21,18 @@ interface SubscriptionJson {
  * real service with the demo storefronts and their emulators, on PostgreSQL.
  */
 describe('the billing CLI for operators', () => {
-  let db: TestDatabase;
-  let service: TestService;
+  let world: Awaited<ReturnType<typeof startDemoService>> | undefined;
   let cli: BillingCli;
   const billing = (...args: string[]) => cli.run(...args);
   const json = <T = Record<string, unknown>>(...args: string[]) => cli.json<T>(...args);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService({
-      DATABASE_URL: db.url,
-      DEMO_SEED: 'true',
-      EMULATORS: 'true',
-      EMULATOR_PORT: '0',
-      WEBHOOK_ORDER_GAP_MS: '2000',
-      WEBHOOK_RETRY_BASE_MS: '200',
-    });
-    cli = billingCli(service);
+    world = await startDemoService();
+    cli = world.cli;
   }, 120_000);
 
   afterAll(async () => {
-    await service?.close();
-    await db?.drop();
+    await world?.close();
   });
 
   async function planNamed(storefront: string, name: string): Promise<string> {
@@ -206,7 +194,7 @@ describe('the billing CLI for operators', () => {
       );
       expect(created).toMatchObject({ code: 0, stderr: '' });
 
-      const impatient = billingCli(service, { BILLING_EMULATOR_TIMEOUT_MS: '500' });
+      const impatient = billingCli(world!.service, { BILLING_EMULATOR_TIMEOUT_MS: '500' });
       const ran = await impatient.run('emulator', 'clock', '--storefront', 'silent-shop');
       expect(ran).toEqual({
         code: 1,

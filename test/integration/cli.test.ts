@@ -1,37 +1,27 @@
-import { billingCli, type BillingCli } from '../support/billing-cli';
+import { startDemoService, type BillingCli } from '../support/billing-cli';
 import { eventually } from '../support/eventually';
 import { brokersFromEnv } from '../support/kafka-collector';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { startTestService, TestService } from '../support/test-service';
+import type { TestService } from '../support/test-service';
 
 /**
  * The `billing` CLI end to end, as a user runs it: a child process per command against the real service (the demo
  * storefronts and their emulators, on PostgreSQL), configured only through BILLING_* variables.
  */
 describe('the billing CLI', () => {
-  let db: TestDatabase;
+  let world: Awaited<ReturnType<typeof startDemoService>> | undefined;
   let service: TestService;
   let cli: BillingCli;
   const billing = (...args: string[]) => cli.run(...args);
   const json = <T = Record<string, unknown>>(...args: string[]) => cli.json<T>(...args);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService({
-      DATABASE_URL: db.url,
-      DEMO_SEED: 'true',
-      EMULATORS: 'true',
-      EMULATOR_PORT: '0',
-      WEBHOOK_ORDER_GAP_MS: '2000',
-      WEBHOOK_RETRY_BASE_MS: '200',
-      KAFKA_BROKERS: brokersFromEnv().join(','),
-    });
-    cli = billingCli(service);
+    world = await startDemoService({ KAFKA_BROKERS: brokersFromEnv().join(',') });
+    service = world.service;
+    cli = world.cli;
   }, 120_000);
 
   afterAll(async () => {
-    await service?.close();
-    await db?.drop();
+    await world?.close();
   });
 
   async function basicPlan(storefront: string): Promise<{ id: string; featureKeys: string[] }> {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { TEST_KEYS, type TestService } from './test-service';
+import { createTestDatabase, type TestDatabase } from './test-database';
+import { startTestService, TEST_KEYS, type TestService } from './test-service';
 
 const BIN = path.resolve(__dirname, '../../bin/billing.mjs');
 
@@ -44,4 +45,31 @@ export function billingCli(service: TestService, extraEnv: NodeJS.ProcessEnv = {
     return JSON.parse(ran.stdout) as T;
   };
   return { run, json };
+}
+
+/**
+ * What the CLI tests run against: the real service with the demo storefronts and their in-process emulators, on a
+ * fresh PostgreSQL database, and the CLI bound to it. `close` stops the service and drops the database.
+ */
+export async function startDemoService(
+  env: Record<string, string> = {},
+): Promise<{ service: TestService; cli: BillingCli; close(): Promise<void> }> {
+  const db: TestDatabase = await createTestDatabase();
+  const service = await startTestService({
+    DATABASE_URL: db.url,
+    DEMO_SEED: 'true',
+    EMULATORS: 'true',
+    EMULATOR_PORT: '0',
+    WEBHOOK_ORDER_GAP_MS: '2000',
+    WEBHOOK_RETRY_BASE_MS: '200',
+    ...env,
+  });
+  return {
+    service,
+    cli: billingCli(service),
+    close: async () => {
+      await service.close();
+      await db.drop();
+    },
+  };
 }

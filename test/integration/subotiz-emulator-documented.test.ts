@@ -320,7 +320,8 @@ describe('Subotiz emulator: Flow 4, merchant-initiated renewals by Create Trade'
 
 describe('Subotiz emulator: finding a refund after a lost answer', () => {
   it('lists a trade’s refunds (List Refunds by trade_id, and /trades/{id}/refunds) with the metadata sent', async () => {
-    const { emulator, api, subscribe } = await emulatorFor();
+    // The refund stays pending for the whole test: settling between the two listings would make them differ.
+    const { emulator, api, subscribe } = await emulatorFor({ refundSettleMs: 60_000 });
     try {
       const { trade } = await subscribe();
       const created = await api('POST', '/api/v1/refund', {

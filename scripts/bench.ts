@@ -358,7 +358,10 @@ function onlyPaths(): Set<(typeof PATHS)[number]> {
     console.error(`bench: --only takes a comma-separated list of ${PATHS.join(', ')}`);
     process.exit(2);
   }
-  return new Set(named as (typeof PATHS)[number][]);
+  const paths = new Set(named as (typeof PATHS)[number][]);
+  // Processing pays the checkout path's open sessions: it cannot run without it.
+  if (paths.has('processing')) paths.add('checkout');
+  return paths;
 }
 
 const cells = (r: Run) => ({ perSecond: r.perSecond, p50: r.p50, p99: r.p99 });

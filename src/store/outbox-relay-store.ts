@@ -67,7 +67,8 @@ export class OutboxRelayStore {
       )
       .orderBy('o.id')
       .limit(limit);
-    if (excludeIds.length > 0) query.whereNotIn('o.id', excludeIds);
+    // One array parameter, not one placeholder per id: the statement's text stays the same whatever is in flight.
+    if (excludeIds.length > 0) query.whereRaw('o.id <> all(?::bigint[])', [excludeIds]);
     const rows = await query;
     return rows.map((row: Record<string, unknown>) => ({ ...toStoredEvent(row), id: String(row.id) }));
   }
@@ -101,7 +102,7 @@ export class OutboxRelayStore {
   }
 
   async markPublished(ids: string[]): Promise<void> {
-    await this.knex('outbox').whereIn('id', ids).update({ published_at: new Date() });
+    await this.knex('outbox').whereRaw('id = any(?::bigint[])', [ids]).update({ published_at: new Date() });
   }
 
   async countUnpublished(): Promise<number> {

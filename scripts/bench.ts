@@ -37,7 +37,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Run } from './bench/stats';
 import { measureWebhookProcessing } from './bench/webhook-processing';
-import { BenchWorld, createWorld, EMULATOR_MERCHANT, seed, STOREFRONT } from './bench/world';
+import { BenchWorld, createWorld, EMULATOR_MERCHANT, seed, STOREFRONT, WEBHOOK_LANES } from './bench/world';
 
 const QUICK = process.argv.includes('--quick');
 /** `--profile`: the service runs with `--cpu-prof`; its profiles land in the output folder's `profiles/`. */
@@ -60,6 +60,9 @@ const COUNTS = QUICK
       ingress: 4000,
       sessions: 200,
     };
+
+/** The second processing row's provider latency: a provider over the internet, not the loopback emulator. */
+const PROVIDER_DELAY_MS = 50;
 
 async function main(): Promise<void> {
   endChildrenOnSignal();
@@ -258,10 +261,24 @@ async function measurePaths(
     if (wants('processing')) {
       const processing = await measureWebhookProcessing(db, world.emulator.url, COUNTS.sessions, load, databaseUrl);
       paths.push({
-        path: `webhook processing → outbox (${processing.webhooks} webhooks, ${processing.events} events; webhooks/s)`,
+        path: `webhook processing → outbox (${processing.webhooks} webhooks, ${processing.events} events, ${WEBHOOK_LANES} lanes; webhooks/s)`,
         perSecond: processing.perSecond,
         baseline: 'raw pg claim + event + update',
         baselinePerSecond: processing.baseline.perSecond,
+      });
+      const delayed = await measureWebhookProcessing(
+        db,
+        world.emulator.url,
+        COUNTS.sessions,
+        load,
+        databaseUrl,
+        PROVIDER_DELAY_MS,
+      );
+      paths.push({
+        path: `webhook processing, provider answering in ${PROVIDER_DELAY_MS} ms (${WEBHOOK_LANES} lanes; webhooks/s)`,
+        perSecond: delayed.perSecond,
+        baseline: 'raw pg claim + event + update',
+        baselinePerSecond: delayed.baseline.perSecond,
       });
     }
     if (wants('ingress')) {

@@ -214,6 +214,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxAttempts: config.webhookMaxAttempts,
       pollIntervalMs: config.webhookPollIntervalMs,
       orderGapWaitMs: config.webhookOrderGapMs,
+      // PGlite is one session: a second lane would only queue for it, ahead of the RPCs.
+      lanes: database.kind === 'pglite' ? 1 : config.webhookWorkers,
+      isTransactionConflict,
     },
     logger.child({ component: 'webhook-inbox' }),
   );

@@ -2,13 +2,14 @@
  * Dev harness (not part of `npm run bench`): fills a scratch outbox with N events, drains it with the real relay
  * (OutboxRelay + OutboxRelayStore + KafkaPublisher) and times each phase of a batch; then a raw kafkajs idempotent
  * producer sends as many messages of the same size in batches of 500, in the same process.
- *   npx tsx scripts/bench/drain-phases.ts [events=20000]
+ *   npx tsx scripts/bench/drain-phases.ts [events=20000]   (DRAIN_PROFILE=relay.cpuprofile: profile the relay)
  */
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
+import inspector from 'node:inspector';
 
 /** CPU seconds so far of the processes whose command line matches (postgres, the Kafka broker). */
 function cpuOf(pattern: string): number {
@@ -68,6 +69,24 @@ function timed<T extends object>(target: T, names: string[], label: string): voi
   }
 }
 
+/** DRAIN_PROFILE=<file>: a V8 CPU profile of the relay's drain alone (not start-up, not the raw baseline). */
+async function profileIf(file: string | undefined): Promise<(() => Promise<void>) | undefined> {
+  if (!file) return undefined;
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   startTelemetry({});
   const scratch = await createTestDatabase();
@@ -111,6 +130,7 @@ async function main(): Promise<void> {
       ['customers', 'subscriptions', 'payments', 'storefronts'].map((s) => `${prefix}.${s}.v1`),
     );
     await publisher.connect();
+    const profiling = await profileIf(process.env.DRAIN_PROFILE);
     const c0 = cpuNow();
     const t0 = performance.now();
     relay.start();
@@ -121,6 +141,7 @@ async function main(): Promise<void> {
     }
     const relaySeconds = (performance.now() - t0) / 1000;
     console.log(`relay cpu: ${cpuSince(c0)}`);
+    await profiling?.();
     await relay.stop();
     const raw = await rawBaseline(`${prefix}.raw`);
     console.log(`relay: ${EVENTS} events in ${relaySeconds.toFixed(2)} s = ${(EVENTS / relaySeconds).toFixed(0)}/s`);

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { emulatorControl } from '../../test/support/emulator-control';
 import type { LoadGenerator } from './load-generator';
 import { until } from './ports';
+import { WEBHOOK_LANES } from './world';
 import type { Run } from './stats';
 
 export interface ProcessingResult {
@@ -18,7 +19,9 @@ export interface ProcessingResult {
  * real ingress, while the bench holds an EXCLUSIVE lock on the outbox so no webhook can finish processing. Then
  * the lock goes and the inbox worker drains: webhooks/s from the release to the last one processed. Baseline: the
  * same rows copied into `bench_raw_webhook_inbox`, drained by raw pg one transaction per webhook (raw-statements.ts),
- * one at a time like the worker.
+ * as many at a time as the worker has lanes. With `providerDelayMs`, every call the service makes to the emulator
+ * while it drains answers that much later, as a provider over the internet would: what the worker's lanes
+ * (WEBHOOK_WORKERS) are for.
  */
 export async function measureWebhookProcessing(
   db: Pool,
@@ -26,6 +29,7 @@ export async function measureWebhookProcessing(
   sessions: number,
   load: LoadGenerator,
   databaseUrl: string,
+  providerDelayMs = 0,
 ): Promise<ProcessingResult> {
   const before = await db.query<{ inbox: string; outbox: string }>(
     `SELECT (SELECT coalesce(max(id), 0) FROM webhook_inbox)::text AS inbox,
@@ -63,6 +67,10 @@ export async function measureWebhookProcessing(
       500,
     );
     timed = await pending(db, inboxBefore);
+    // A real provider answers in tens of milliseconds, not the loopback emulator's one: every API call waits as long.
+    if (providerDelayMs > 0) {
+      await emulatorControl(emulatorUrl, '/faults', { count: 1_000_000, status: 200, delay_ms: providerDelayMs });
+    }
     started = performance.now();
     await lock.query('COMMIT');
   } finally {
@@ -78,6 +86,7 @@ export async function measureWebhookProcessing(
     },
   );
   const seconds = (performance.now() - started) / 1000;
+  if (providerDelayMs > 0) await emulatorControl(emulatorUrl, '/faults/clear', {});
   const summary = await db.query<{ webhooks: number; failed: number; events: number }>(
     `SELECT (SELECT count(*)::int FROM webhook_inbox WHERE id > $1) AS webhooks,
             (SELECT count(*)::int FROM webhook_inbox WHERE id > $1 AND status <> 'PROCESSED') AS failed,
@@ -92,7 +101,7 @@ export async function measureWebhookProcessing(
   await db.query("UPDATE bench_raw_webhook_inbox SET status = 'PENDING', processed_at = NULL, next_attempt_at = now()");
   const baseline = await load.run('raw pg webhook processing', {
     target: { kind: 'pg-inbox-drain', databaseUrl },
-    concurrency: 1,
+    concurrency: WEBHOOK_LANES,
     requests: webhooks,
     warmup: 0,
   });

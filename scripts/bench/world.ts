@@ -74,6 +74,7 @@ export async function createWorld(databaseUrl: string, httpPort: number): Promis
       ALLOW_INSECURE_PROVIDER_URLS: 'true',
       RECONCILE_INTERVAL_MS: '3600000',
       WEBHOOK_POLL_INTERVAL_MS: '50',
+      WEBHOOK_WORKERS: String(WEBHOOK_LANES),
       API_KEYS_FILE: keysFile,
       [`${prefix}SUBOTIZ_API_KEY`]: SECRETS.apiKey,
       [`${prefix}SUBOTIZ_ACCESS_NO`]: EMULATOR_MERCHANT.accessNo,
@@ -82,6 +83,12 @@ export async function createWorld(databaseUrl: string, httpPort: number): Promis
     }),
   };
 }
+
+/**
+ * The bench service's inbox lanes (WEBHOOK_WORKERS; 4 unless set, which the README suggests for a provider over
+ * the internet). The processing baseline runs as many transactions at once.
+ */
+export const WEBHOOK_LANES = Number(process.env.WEBHOOK_WORKERS || 4);
 
 export interface Seeded {
   planId: string;

@@ -24,6 +24,17 @@ export interface InboxWorkerOptions {
    * applied anyway (WEBHOOK_ORDER_GAP_MS). Default 0: order only among the webhooks present.
    */
   orderGapWaitMs?: number;
+  /**
+   * Entries processed at once, each in its own transaction (WEBHOOK_WORKERS). Default 1. Processing waits on the
+   * database and the provider far more than it computes, so a few lanes multiply throughput; order per key holds
+   * whatever the count, as it does across replicas (claimDue).
+   */
+  lanes?: number;
+  /**
+   * True for an error that says the entry's transaction lost to a concurrent one (a deadlock between lanes or
+   * replicas). Such an entry is due again at once and the attempt is not counted: nothing is wrong with the webhook.
+   */
+  isTransactionConflict?: (error: unknown) => boolean;
 }
 
 const tracer = trace.getTracer('billing-adapter/webhooks');
@@ -37,8 +48,9 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
  * gap in its key's sequence waits up to `orderGapWaitMs` for the missing ones.
  */
 export class InboxWorker {
-  private loop?: Promise<void>;
-  private readonly wakeup = new Wakeup();
+  private loops?: Promise<void>[];
+  /** One pause per lane: an arrival wakes one sleeping lane, and a lane that found work wakes the next. */
+  private readonly lanes: Wakeup[];
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -48,26 +60,30 @@ export class InboxWorker {
     private readonly logger: Logger,
   ) {
     this.pollFailed = rateLimitedLog(logger);
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => new Wakeup());
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
 
   start(): void {
-    this.loop ??= this.run();
+    this.loops ??= this.lanes.map((lane) => this.run(lane));
   }
 
-  /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
+  /**
+   * Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). With every lane
+   * busy, the first remembers it: lanes that find work go on claiming until none is left.
+   */
   wake(): void {
-    this.wakeup.wake();
+    (this.lanes.find((lane) => lane.isSleeping) ?? this.lanes[0]!).wake();
   }
 
   async stop(): Promise<void> {
-    this.wakeup.stop();
-    await this.loop;
+    for (const lane of this.lanes) lane.stop();
+    await Promise.all(this.loops ?? []);
   }
 
-  private async run(): Promise<void> {
-    while (!this.wakeup.isStopped) {
+  private async run(lane: Wakeup): Promise<void> {
+    while (!lane.isStopped) {
       let worked = false;
       try {
         worked = await this.processNext();
@@ -75,7 +91,10 @@ export class InboxWorker {
         // Once a second while the database is away: the same failure is logged once per window, with a count.
         this.pollFailed('error', 'webhook inbox poll failed', { err: error });
       }
-      if (!worked) await this.wakeup.sleep(this.options.pollIntervalMs);
+      if (worked) {
+        // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
+        this.lanes.find((other) => other.isSleeping)?.wake();
+      } else await lane.sleep(this.options.pollIntervalMs);
     }
   }
 
@@ -133,9 +152,17 @@ export class InboxWorker {
 
   private async recordFailure(entry: InboxEntry, error: unknown): Promise<void> {
     if (error instanceof AwaitingOurRecord) return this.awaitOurRecord(entry, error);
-    const attempts = entry.attempts + 1;
     const message = error instanceof Error ? error.message : String(error);
     const now = this.clock.now();
+    if (this.options.isTransactionConflict?.(error)) {
+      await this.uow.transaction((repos) => repos.inbox.scheduleRetry(entry.id, entry.attempts, message, now));
+      this.logger.info(
+        { provider: entry.provider, event_id: entry.providerEventId, reason: message },
+        'webhook lost to a concurrent transaction; retried at once',
+      );
+      return;
+    }
+    const attempts = entry.attempts + 1;
     await this.uow.transaction(async (repos) => {
       if (attempts >= this.options.maxAttempts) {
         await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq'));

@@ -42,6 +42,8 @@ function replicaEnv(databaseUrl: string, ports: ServicePorts): NodeJS.ProcessEnv
     RECONCILE_INTERVAL_MS: '200',
     WEBHOOK_POLL_INTERVAL_MS: '50',
     WEBHOOK_RETRY_BASE_MS: '50',
+    // Two processing lanes each: four webhooks in flight at once across the pair, as four replicas would have.
+    WEBHOOK_WORKERS: '2',
   });
 }
 

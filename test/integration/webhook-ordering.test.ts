@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { KnexWebhookInbox } from '../../src/store/webhook-inbox';
 import { InboxProcessor, InboxWorker } from '../../src/webhooks/inbox-worker';
+import { eventually } from '../support/eventually';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const RETRY_MS = 60_000;
@@ -225,5 +226,83 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
       if (!replicaA.isCompleted()) await replicaA.rollback();
       if (!replicaB.isCompleted()) await replicaB.rollback();
     }
+  });
+
+  it('takes a webhook that lost to a concurrent transaction again at once, without counting an attempt', async () => {
+    let collisions = 1;
+    const applied: string[] = [];
+    const colliding: InboxProcessor = {
+      async process(_repos, entry) {
+        if (collisions-- > 0) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+        applied.push(entry.providerEventId);
+        return 'applied';
+      },
+    };
+    await world.arrive({ id: 'c1', key: 'cus_c', sequence: '1' });
+    const worker = new InboxWorker(
+      new KnexUnitOfWork(world.database.knex, world.clock),
+      colliding,
+      world.clock,
+      {
+        retryBaseMs: RETRY_MS,
+        maxDelayMs: RETRY_MS,
+        maxAttempts: 3,
+        pollIntervalMs: 1_000,
+        isTransactionConflict: (error) => (error as { code?: string }).code === '40P01',
+      },
+      pino({ level: 'silent' }),
+    );
+    expect(await worker.processNext()).toBe(true);
+    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PENDING', attempts: 0 } });
+    // Due again now: the clock has not moved past any retry delay.
+    expect(await worker.processNext()).toBe(true);
+    expect(applied).toEqual(['c1']);
+    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PROCESSED', attempts: 0 } });
+  });
+
+  it('works through webhooks several at a time with lanes, each once, every key in sequence order', async () => {
+    // Each entry takes a while, as a provider call would: lanes overlap only if they really run at once.
+    let running = 0;
+    let mostAtOnce = 0;
+    const applied: { key: string; sequence: number }[] = [];
+    const slow: InboxProcessor = {
+      async process(_repos, entry) {
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        applied.push({ key: entry.orderingKey!, sequence: Number(entry.sequence) });
+        running -= 1;
+        return 'applied';
+      },
+    };
+    const keys = ['cus_a', 'cus_b', 'cus_c', 'cus_d', 'cus_e', 'cus_f'];
+    const arrivals = keys.flatMap((key) =>
+      [1, 2, 3, 4, 5].map((sequence) => ({ id: `${key}-${sequence}`, key, sequence: String(sequence) })),
+    );
+    await world.arrive(...arrivals);
+    const lanes = new InboxWorker(
+      new KnexUnitOfWork(world.database.knex, world.clock),
+      slow,
+      world.clock,
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 50, lanes: 4 },
+      pino({ level: 'silent' }),
+    );
+    lanes.start();
+    try {
+      lanes.wake();
+      await eventually(
+        async () => applied.length,
+        (count) => count === arrivals.length,
+      );
+    } finally {
+      await lanes.stop();
+    }
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(4);
+    for (const key of keys) {
+      expect(applied.filter((a) => a.key === key).map((a) => a.sequence)).toEqual([1, 2, 3, 4, 5]);
+    }
+    const statuses = await world.database.knex('webhook_inbox').select('status').distinct();
+    expect(statuses).toEqual([{ status: 'PROCESSED' }]);
   });
 });

@@ -14,6 +14,11 @@ export class Wakeup {
     return this.stopped;
   }
 
+  /** In a pause that `wake()` ends. */
+  get isSleeping(): boolean {
+    return this.wakeSleeper !== undefined;
+  }
+
   sleep(ms: number, wakeable = true): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (wakeable && this.pending) {

@@ -14,8 +14,8 @@ export interface ProcessingResult {
 }
 
 /**
- * Webhook processing to the outbox, as a drain rate. Pre-load: `sessions` checkout sessions of the checkout path
- * are paid on the emulator, which sends its webhooks (session completed, subscription, payment …) to the service's
+ * Webhook processing to the outbox, as a drain rate. Pre-load: `sessions` (open checkout sessions of the checkout
+ * path, by provider reference) are paid on the emulator, which sends its webhooks (session completed, subscription, payment …) to the service's
  * real ingress, while the bench holds an EXCLUSIVE lock on the outbox so no webhook can finish processing. Then
  * the lock goes and the inbox worker drains: webhooks/s from the release to the last one processed. Baseline: the
  * same rows copied into `bench_raw_webhook_inbox`, drained by raw pg one transaction per webhook (raw-statements.ts),
@@ -26,7 +26,7 @@ export interface ProcessingResult {
 export async function measureWebhookProcessing(
   db: Pool,
   emulatorUrl: string,
-  sessions: number,
+  sessions: string[],
   load: LoadGenerator,
   databaseUrl: string,
   providerDelayMs = 0,
@@ -36,20 +36,13 @@ export async function measureWebhookProcessing(
             (SELECT coalesce(max(id), 0) FROM outbox)::text AS outbox`,
   );
   const { inbox: inboxBefore, outbox: outboxBefore } = before.rows[0]!;
-  const refs = await db.query<{ provider_ref: string }>(
-    "SELECT provider_ref FROM checkout_sessions WHERE status = 'OPEN' ORDER BY created_at LIMIT $1",
-    [sessions],
-  );
-  if (refs.rows.length < sessions) throw new Error(`bench: only ${refs.rows.length} open checkouts to pay`);
-
   const lock = await db.connect();
   let timed: number;
   let started: number;
   try {
     await lock.query('BEGIN');
     await lock.query('LOCK TABLE outbox IN EXCLUSIVE MODE');
-    for (const { provider_ref } of refs.rows)
-      await emulatorControl(emulatorUrl, `/sessions/${provider_ref}/complete`, {});
+    for (const ref of sessions) await emulatorControl(emulatorUrl, `/sessions/${ref}/complete`, {});
     const arrived = async () =>
       (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_inbox WHERE id > $1', [inboxBefore]))
         .rows[0]!.n;
@@ -58,7 +51,7 @@ export async function measureWebhookProcessing(
     await until(
       async () => {
         const now = await arrived();
-        const settled = now === last && now >= sessions;
+        const settled = now === last && now >= sessions.length;
         last = now;
         return settled;
       },
@@ -76,17 +69,20 @@ export async function measureWebhookProcessing(
   } finally {
     lock.release();
   }
-  await until(async () => (await pending(db, inboxBefore)) === 0, 'the inbox worker to drain', 300_000, 10).catch(
-    async (error: Error) => {
-      const stuck = await db.query(
-        'SELECT event_type, attempts, last_error FROM webhook_inbox WHERE id > $1 AND status = $2 LIMIT 3',
-        [inboxBefore, 'PENDING'],
-      );
-      throw new Error(`${error.message}: ${JSON.stringify(stuck.rows)}`);
-    },
-  );
+  try {
+    await until(async () => (await pending(db, inboxBefore)) === 0, 'the inbox worker to drain', 300_000, 10).catch(
+      async (error: Error) => {
+        const stuck = await db.query(
+          'SELECT event_type, attempts, last_error FROM webhook_inbox WHERE id > $1 AND status = $2 LIMIT 3',
+          [inboxBefore, 'PENDING'],
+        );
+        throw new Error(`${error.message}: ${JSON.stringify(stuck.rows)}`);
+      },
+    );
+  } finally {
+    if (providerDelayMs > 0) await emulatorControl(emulatorUrl, '/faults/clear', {});
+  }
   const seconds = (performance.now() - started) / 1000;
-  if (providerDelayMs > 0) await emulatorControl(emulatorUrl, '/faults/clear', {});
   const summary = await db.query<{ webhooks: number; failed: number; events: number }>(
     `SELECT (SELECT count(*)::int FROM webhook_inbox WHERE id > $1) AS webhooks,
             (SELECT count(*)::int FROM webhook_inbox WHERE id > $1 AND status <> 'PROCESSED') AS failed,

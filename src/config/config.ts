@@ -126,6 +126,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'must be true with DEMO_SEED: the demo storefronts use the local emulators over http',
     );
   }
+  // One by default: webhooks without an ordering key are then applied in arrival order, as one replica always did.
+  const webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 1, 32);
+  const databasePoolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000);
+  // Each lane holds a pooled connection across its provider calls: a pool of lanes only would starve ingress and RPCs.
+  if (databaseUrl && webhookWorkers >= databasePoolMax) {
+    throw new ConfigError('WEBHOOK_WORKERS', `must be less than DATABASE_POOL_MAX (${databasePoolMax})`);
+  }
   return {
     databaseUrl,
     dataDir: optional(env, 'DATA_DIR') ?? './.data',
@@ -145,8 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     webhookOrderGapMs: integer(env, 'WEBHOOK_ORDER_GAP_MS', 30_000, 0, 600_000),
-    // One by default: webhooks without an ordering key are then applied in arrival order, as one replica always did.
-    webhookWorkers: integer(env, 'WEBHOOK_WORKERS', 1, 1, 32),
+    webhookWorkers,
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),
     apiKeysFile,
@@ -160,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     // The embedded default runs its emulators in-process on http://127.0.0.1.
     allowInsecureProviderUrls,
     maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
-    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databasePoolMax,
     databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
     trustedProxies: ipRanges(env, 'TRUSTED_PROXIES'),
     schedulerPollIntervalMs: integer(env, 'SCHEDULER_POLL_INTERVAL_MS', 1000, 10, 60_000),

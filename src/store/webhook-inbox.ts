@@ -103,14 +103,19 @@ export class KnexWebhookInbox implements WebhookInbox {
     );
   }
 
+  // The failure of an attempt is recorded after its transaction rolled back, which released the row: another lane
+  // or replica may have processed it meanwhile. Only a row still PENDING takes the failure.
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
     await this.db('webhook_inbox')
-      .where({ id })
+      .where({ id, status: 'PENDING' })
       .update({ attempts, last_error: error, next_attempt_at: nextAttemptAt });
   }
 
   async deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string) {
-    await this.db('webhook_inbox').where({ id: entry.id }).update({ status: 'DEAD', attempts, last_error: error });
+    const updated = await this.db('webhook_inbox')
+      .where({ id: entry.id, status: 'PENDING' })
+      .update({ status: 'DEAD', attempts, last_error: error });
+    if (updated === 0) return;
     await this.advancePosition(entry.id, at);
     await this.db('dead_letters').insert({
       id: deadLetterId,

@@ -32,7 +32,8 @@ export interface InboxWorkerOptions {
   lanes?: number;
   /**
    * True for an error that says the entry's transaction lost to a concurrent one (a deadlock between lanes or
-   * replicas). Such an entry is due again at once and the attempt is not counted: nothing is wrong with the webhook.
+   * replicas). Such an entry is due again at once instead of after the backoff: the other transaction is done. The
+   * attempt still counts, so an entry that keeps colliding ends as a dead letter like any other.
    */
   isTransactionConflict?: (error: unknown) => boolean;
 }
@@ -51,6 +52,8 @@ export class InboxWorker {
   private loops?: Promise<void>[];
   /** One pause per lane: an arrival wakes one sleeping lane, and a lane that found work wakes the next. */
   private readonly lanes: Wakeup[];
+  /** A wake that found every lane busy: the next lane that finds nothing claims once more instead of pausing. */
+  private wakeMissed = false;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -69,12 +72,12 @@ export class InboxWorker {
     this.loops ??= this.lanes.map((lane) => this.run(lane));
   }
 
-  /**
-   * Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). With every lane
-   * busy, the first remembers it: lanes that find work go on claiming until none is left.
-   */
+  /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
   wake(): void {
-    (this.lanes.find((lane) => lane.isSleeping) ?? this.lanes[0]!).wake();
+    const sleeping = this.lanes.find((lane) => lane.isSleeping);
+    if (sleeping) sleeping.wake();
+    // Every lane is busy: one may have claimed nothing just before this webhook committed, and be about to pause.
+    else this.wakeMissed = true;
   }
 
   async stop(): Promise<void> {
@@ -94,7 +97,8 @@ export class InboxWorker {
       if (worked) {
         // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
         this.lanes.find((other) => other.isSleeping)?.wake();
-      } else await lane.sleep(this.options.pollIntervalMs);
+      } else if (this.wakeMissed) this.wakeMissed = false;
+      else await lane.sleep(this.options.pollIntervalMs);
     }
   }
 
@@ -154,15 +158,8 @@ export class InboxWorker {
     if (error instanceof AwaitingOurRecord) return this.awaitOurRecord(entry, error);
     const message = error instanceof Error ? error.message : String(error);
     const now = this.clock.now();
-    if (this.options.isTransactionConflict?.(error)) {
-      await this.uow.transaction((repos) => repos.inbox.scheduleRetry(entry.id, entry.attempts, message, now));
-      this.logger.info(
-        { provider: entry.provider, event_id: entry.providerEventId, reason: message },
-        'webhook lost to a concurrent transaction; retried at once',
-      );
-      return;
-    }
     const attempts = entry.attempts + 1;
+    const conflict = this.options.isTransactionConflict?.(error) === true;
     await this.uow.transaction(async (repos) => {
       if (attempts >= this.options.maxAttempts) {
         await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq'));
@@ -172,7 +169,7 @@ export class InboxWorker {
         );
         return;
       }
-      const delay = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.maxDelayMs);
+      const delay = conflict ? 0 : Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.maxDelayMs);
       await repos.inbox.scheduleRetry(entry.id, attempts, message, new Date(now.getTime() + delay));
       this.logger.warn(
         { provider: entry.provider, event_id: entry.providerEventId, attempts, retry_in_ms: delay, error: message },

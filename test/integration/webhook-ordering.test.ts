@@ -228,7 +228,21 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     }
   });
 
-  it('takes a webhook that lost to a concurrent transaction again at once, without counting an attempt', async () => {
+  it('records a failed attempt only on a row still pending: another lane may have processed it meanwhile', async () => {
+    await world.arrive({ id: 'r1' });
+    const inbox = new KnexWebhookInbox(world.database.knex);
+    const now = world.clock.now();
+    // Lane A's attempt failed and rolled back, releasing the row; lane B claimed it and processed it.
+    const entry = (await inbox.claimDue(now))!;
+    await inbox.markProcessed(entry.id, now, 'applied');
+    // Lane A now records its failure: as a retry, or as the last attempt.
+    await inbox.scheduleRetry(entry.id, 1, 'lane A failed', new Date(now.getTime() + RETRY_MS));
+    await inbox.deadLetter(entry, 3, 'lane A failed', now, 'dlq_lane_a');
+    expect(await world.rows(['r1'])).toMatchObject({ r1: { status: 'PROCESSED', attempts: 0 } });
+    expect(await world.database.knex('dead_letters').where({ id: 'dlq_lane_a' })).toEqual([]);
+  });
+
+  it('takes a webhook that lost to a concurrent transaction again at once, counting the attempt', async () => {
     let collisions = 1;
     const applied: string[] = [];
     const colliding: InboxProcessor = {
@@ -253,11 +267,11 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
       pino({ level: 'silent' }),
     );
     expect(await worker.processNext()).toBe(true);
-    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PENDING', attempts: 0 } });
+    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PENDING', attempts: 1 } });
     // Due again now: the clock has not moved past any retry delay.
     expect(await worker.processNext()).toBe(true);
     expect(applied).toEqual(['c1']);
-    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PROCESSED', attempts: 0 } });
+    expect(await world.rows(['c1'])).toMatchObject({ c1: { status: 'PROCESSED' } });
   });
 
   it('works through webhooks several at a time with lanes, each once, every key in sequence order', async () => {
@@ -279,16 +293,19 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     const arrivals = keys.flatMap((key) =>
       [1, 2, 3, 4, 5].map((sequence) => ({ id: `${key}-${sequence}`, key, sequence: String(sequence) })),
     );
-    await world.arrive(...arrivals);
+    // A poll far beyond the test's wait: only wakes get the lanes going, as arrivals do.
     const lanes = new InboxWorker(
       new KnexUnitOfWork(world.database.knex, world.clock),
       slow,
       world.clock,
-      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 50, lanes: 4 },
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 600_000, lanes: 4 },
       pino({ level: 'silent' }),
     );
     lanes.start();
     try {
+      // Every lane finds the inbox empty and pauses; then the webhooks arrive, with one wake for all of them.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await world.arrive(...arrivals);
       lanes.wake();
       await eventually(
         async () => applied.length,

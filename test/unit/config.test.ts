@@ -86,6 +86,8 @@ describe('configuration from the environment', () => {
     [{ MAX_IN_FLIGHT_RPCS: '0' }, 'MAX_IN_FLIGHT_RPCS'],
     [{ DATABASE_POOL_MAX: 'many' }, 'DATABASE_POOL_MAX'],
     [{ DATABASE_ACQUIRE_TIMEOUT_MS: '5' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],
+    [{ WEBHOOK_WORKERS: '0' }, 'WEBHOOK_WORKERS'],
+    [{ DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json', WEBHOOK_WORKERS: '10' }, 'WEBHOOK_WORKERS'],
   ])('fails fast on %p, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

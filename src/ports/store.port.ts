@@ -206,9 +206,13 @@ export interface WebhookInbox {
    * position becomes max(position, its sequence), in the same transaction.
    */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
+  /** Records a failed attempt and when to try again; only on a row still PENDING. */
   scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void>;
-  /** Parks the entry and records a dead letter (its key's position moves past it, as markProcessed's does). */
-  deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string): Promise<void>;
+  /**
+   * Parks the entry and records a dead letter (its key's position moves past it, as markProcessed's does). False
+   * when the row was no longer PENDING (another lane or replica processed it meanwhile): nothing is written.
+   */
+  deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string): Promise<boolean>;
   listDeadLetters(filter: { storefrontId?: string; provider?: string }, page: PageRequest): Promise<DeadLetter[]>;
   getDeadLetter(id: string, options?: { forUpdate?: boolean }): Promise<DeadLetter | undefined>;
   /** Puts the dead letter's entry back in the queue, due now. */

@@ -111,11 +111,17 @@ export class KnexWebhookInbox implements WebhookInbox {
       .update({ attempts, last_error: error, next_attempt_at: nextAttemptAt });
   }
 
-  async deadLetter(entry: InboxEntry, attempts: number, error: string, at: Date, deadLetterId: string) {
+  async deadLetter(
+    entry: InboxEntry,
+    attempts: number,
+    error: string,
+    at: Date,
+    deadLetterId: string,
+  ): Promise<boolean> {
     const updated = await this.db('webhook_inbox')
       .where({ id: entry.id, status: 'PENDING' })
       .update({ status: 'DEAD', attempts, last_error: error });
-    if (updated === 0) return;
+    if (updated === 0) return false;
     await this.advancePosition(entry.id, at);
     await this.db('dead_letters').insert({
       id: deadLetterId,
@@ -129,6 +135,7 @@ export class KnexWebhookInbox implements WebhookInbox {
       received_at: entry.receivedAt,
       last_attempt_at: at,
     });
+    return true;
   }
 
   async listDeadLetters(filter: { storefrontId?: string; provider?: string }, page: PageRequest) {

@@ -162,7 +162,7 @@ export class InboxWorker {
     const conflict = this.options.isTransactionConflict?.(error) === true;
     await this.uow.transaction(async (repos) => {
       if (attempts >= this.options.maxAttempts) {
-        await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq'));
+        if (!(await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq')))) return;
         this.logger.warn(
           { provider: entry.provider, event_id: entry.providerEventId, attempts, error: message },
           'webhook dead-lettered',

@@ -237,7 +237,7 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     await inbox.markProcessed(entry.id, now, 'applied');
     // Lane A now records its failure: as a retry, or as the last attempt.
     await inbox.scheduleRetry(entry.id, 1, 'lane A failed', new Date(now.getTime() + RETRY_MS));
-    await inbox.deadLetter(entry, 3, 'lane A failed', now, 'dlq_lane_a');
+    expect(await inbox.deadLetter(entry, 3, 'lane A failed', now, 'dlq_lane_a')).toBe(false);
     expect(await world.rows(['r1'])).toMatchObject({ r1: { status: 'PROCESSED', attempts: 0 } });
     expect(await world.database.knex('dead_letters').where({ id: 'dlq_lane_a' })).toEqual([]);
   });

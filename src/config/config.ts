@@ -130,7 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const webhookWorkers = integer(env, 'WEBHOOK_WORKERS', 1, 1, 32);
   const databasePoolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000);
   // Each lane holds a pooled connection across its provider calls: a pool of lanes only would starve ingress and RPCs.
-  if (databaseUrl && webhookWorkers >= databasePoolMax) {
+  // One lane, the default, is allowed with any pool, as before lanes existed.
+  if (databaseUrl && webhookWorkers > 1 && webhookWorkers >= databasePoolMax) {
     throw new ConfigError('WEBHOOK_WORKERS', `must be less than DATABASE_POOL_MAX (${databasePoolMax})`);
   }
   return {

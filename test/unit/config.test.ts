@@ -66,6 +66,12 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('allows the one default lane with any pool, and more lanes only below DATABASE_POOL_MAX', () => {
+    const external = { DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json' };
+    expect(loadConfig({ ...external, DATABASE_POOL_MAX: '1' }).webhookWorkers).toBe(1);
+    expect(loadConfig({ ...external, WEBHOOK_WORKERS: '4' })).toMatchObject({ webhookWorkers: 4, databasePoolMax: 10 });
+  });
+
   it('splits KAFKA_BROKERS', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });
@@ -88,6 +94,10 @@ describe('configuration from the environment', () => {
     [{ DATABASE_ACQUIRE_TIMEOUT_MS: '5' }, 'DATABASE_ACQUIRE_TIMEOUT_MS'],
     [{ WEBHOOK_WORKERS: '0' }, 'WEBHOOK_WORKERS'],
     [{ DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json', WEBHOOK_WORKERS: '10' }, 'WEBHOOK_WORKERS'],
+    [
+      { DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/k.json', WEBHOOK_WORKERS: '2', DATABASE_POOL_MAX: '2' },
+      'WEBHOOK_WORKERS',
+    ],
   ])('fails fast on %p, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

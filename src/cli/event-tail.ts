@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { createEventConsumer, type DecodedEvent } from '../../packages/client/src';
+import { EVENT_STREAMS, topicName } from '../domain/event-catalogue';
 
 /** What `billing events tail` reads, which events it prints, and when it stops. */
 export interface TailOptions {
@@ -36,11 +37,12 @@ export async function tailEvents(options: TailOptions, print: (event: DecodedEve
     connectionTimeout: 3_000,
     retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2_000 },
   });
+  const topics = await existingTopics(kafka, options);
   const consumer = createEventConsumer({
     kafka,
     // A tail only watches: a fresh group per run, so it never takes partitions from, or commits for, anyone else.
     groupId: `billing-cli-${randomBytes(6).toString('hex')}`,
-    topicPrefix: options.topicPrefix,
+    topics,
     fromBeginning: options.fromBeginning,
   });
   const stop = stopSignal();
@@ -65,6 +67,33 @@ export async function tailEvents(options: TailOptions, print: (event: DecodedEve
     // Leaving is all that is left; a failed goodbye to the broker must not replace the outcome.
     await consumer.stop().catch(() => undefined);
   }
+}
+
+/**
+ * The prefix's billing topics that exist. A tail subscribes to those only: subscribing to a missing topic makes a
+ * broker with auto-creation on create it, so a mistyped --topic-prefix would leave four empty topics behind. With
+ * none, it stops and names the prefixes it did find.
+ */
+async function existingTopics(kafka: Kafka, options: TailOptions): Promise<string[]> {
+  const admin = kafka.admin();
+  let all: string[];
+  try {
+    await admin.connect();
+    all = await admin.listTopics();
+  } catch (error) {
+    throw new Error(`cannot read events from Kafka at ${options.brokers.join(',')}: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const wanted = EVENT_STREAMS.map((stream) => topicName(options.topicPrefix, stream));
+  const found = wanted.filter((topic) => all.includes(topic));
+  if (found.length > 0) return found;
+  const billingTopic = new RegExp(`^(.+)\\.(?:${EVENT_STREAMS.join('|')})\\.v1$`);
+  const prefixes = [...new Set(all.flatMap((topic) => billingTopic.exec(topic)?.[1] ?? []))].sort();
+  throw new Error(
+    `no billing topics under --topic-prefix '${options.topicPrefix}' at ${options.brokers.join(',')}` +
+      (prefixes.length > 0 ? ` (prefixes found: ${prefixes.slice(0, 10).join(', ')})` : ' (none found)'),
+  );
 }
 
 function matches(options: TailOptions, e: DecodedEvent): boolean {

@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { startDemoService, type BillingCli } from '../support/billing-cli';
 import { eventually } from '../support/eventually';
 import { brokersFromEnv } from '../support/kafka-collector';
@@ -148,6 +149,25 @@ describe('the billing CLI', () => {
     expect(ran.code).toBe(1);
     expect(ran.stdout).toBe('');
     expect(ran.stderr).toMatch(/^error: .*127\.0\.0\.1:1.*\n$/);
+  }, 60_000);
+
+  it('refuses to tail a topic prefix with no billing topics, naming the prefixes there are, and creates none', async () => {
+    const mistyped = `${service.topicPrefix}x`;
+    const brokers = brokersFromEnv();
+    const ran = await billing(
+      ...['events', 'tail', '--topic-prefix', mistyped, '--brokers', brokers.join(','), '--idle-seconds', '5'],
+    );
+    expect(ran.code).toBe(1);
+    expect(ran.stdout).toBe('');
+    expect(ran.stderr).toContain(`no billing topics under --topic-prefix '${mistyped}'`);
+    expect(ran.stderr).toContain(service.topicPrefix);
+    const admin = new Kafka({ clientId: 'cli-test', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      expect((await admin.listTopics()).filter((topic) => topic.startsWith(`${mistyped}.`))).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
   }, 60_000);
 
   it('pays a server-to-server checkout with a stored payment method', async () => {

@@ -70,7 +70,8 @@ describe('Paytiko webhooks under attack', () => {
 
   it('a bad or missing signature → 401 naming no secret, nothing stored or applied', async () => {
     const subscription = await storeA.activeSubscription();
-    // The checkout's other webhooks may still be processing once the subscription reads ACTIVE.
+    // The checkout's other webhooks may still be on their way, or processing, once the subscription reads ACTIVE.
+    await emulator.idle();
     await webhooksSettled(db.url);
     const before = await inbox();
     const types = await eventTypesOf(service, subscription.id);
@@ -204,7 +205,9 @@ describe('Paytiko webhooks under attack', () => {
   it("a webhook signed with storefront A's secret is refused by storefront B", async () => {
     const ofA = await storeA.activeSubscription();
     const ofB = await storeB.activeSubscription();
-    // Settled first: webhooks of the two checkouts may still be processing, and this test compares the inbox.
+    // Settled first: webhooks of the two checkouts may still be on their way or processing, and this test compares
+    // the inbox.
+    await emulator.idle();
     const before = await eventually(
       () => inbox(),
       (rows) => rows.every((row) => row.status !== 'PENDING'),

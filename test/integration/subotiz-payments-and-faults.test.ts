@@ -4,7 +4,7 @@ import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
 import { PAYTIKO_CONFIG, paytikoSecretRefs, storefrontRequest } from '../support/fixtures';
 import { eventually } from '../support/eventually';
 import { FAST_WEBHOOKS, subotizSecretRefs, subotizWorld, SubotizWorld } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import {
   call,
   callError,
@@ -132,6 +132,9 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
   });
 
   it('answers UNAVAILABLE when Subotiz answers 5xx, writes nothing, and the retry with the same key succeeds', async () => {
+    // Earlier checkouts' last webhooks may still be on their way or processing: they would add outbox rows.
+    await world.emulator.idle();
+    await webhooksSettled(db.url);
     const before = { subscriptions: await rows('subscriptions'), outbox: await rows('outbox') };
     const sessions = (await world.control<{ sessions: number }>('/state')).sessions;
     // Every attempt of the adapter's bounded retries hits a 503.

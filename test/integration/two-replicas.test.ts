@@ -171,6 +171,8 @@ describe('two replicas on one database and one Kafka', () => {
 
   /** Every webhook Subotiz sent was taken in once (one inbox row per Subotiz event) and processed. */
   const expectEachWebhookProcessedOnce = async () => {
+    // The emulator sends a checkout's webhooks one after another: the last may still be on its way once ACTIVE reads.
+    await emulator.idle();
     await webhooksSettled(db.url);
     const sent = await emulatorControl<{ event_id: string }[]>(emulator.url, '/webhooks');
     const rows = await query<{ provider_event_id: string; status: string }>(

@@ -133,8 +133,10 @@ async function relayHeaders(db: Pool, topicPrefix: string): Promise<Record<strin
   // The relay's own mapping of an outbox row, and the trace context it sends when no span continues it.
   const event = toStoredEvent(rows[0]!);
   const traceHeaders: Record<string, string> = {};
-  if (event.traceparent) traceHeaders.traceparent = event.traceparent;
-  if (event.tracestate) traceHeaders.tracestate = event.tracestate;
+  if (event.traceparent) {
+    traceHeaders.traceparent = event.traceparent;
+    if (event.tracestate) traceHeaders.tracestate = event.tracestate;
+  }
   const { headers } = toCloudEventMessage(event, { topicPrefix, encoding: 'protobuf', traceHeaders });
   return headers;
 }

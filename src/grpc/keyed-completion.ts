@@ -3,22 +3,40 @@ import type { KeyClaimAtCommit, Repositories } from '../ports/store.port';
 import type { IdempotencyStore } from '../store/idempotency-store';
 import { KeyAttempt, keyTakenOver } from './idempotency-guard';
 
-/** How one keyed attempt stores its response and provider effects (CallContext.completion). */
-export class KeyedCompletion implements CallCompletion {
-  readonly pending?: PendingEffect;
+/**
+ * What both kinds of keyed completion share: the RPC's mapping from result to response (`respondWith`), and the
+ * rule that a call has one final transaction, which records the encoded response once.
+ */
+abstract class MappedResponse {
   recorded = false;
   private respond?: (result: unknown) => unknown;
+
+  constructor(protected readonly encode: (response: unknown) => Uint8Array) {}
+
+  respondWith(respond: (result: unknown) => unknown): void {
+    this.respond = respond;
+  }
+
+  /** The encoded response to store for `result`, refused when it was recorded already or the RPC maps nothing. */
+  protected responseFor(result: unknown): Uint8Array {
+    if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
+    // Every mutation declares its mapping (rpc-wrapper `mutation`); without one there is no response to store.
+    if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');
+    return this.encode(this.respond(result));
+  }
+}
+
+/** How one keyed attempt stores its response and provider effects (CallContext.completion). */
+export class KeyedCompletion extends MappedResponse implements CallCompletion {
+  readonly pending?: PendingEffect;
 
   constructor(
     private readonly store: IdempotencyStore,
     private readonly attempt: KeyAttempt,
-    private readonly encode: (response: unknown) => Uint8Array,
+    encode: (response: unknown) => Uint8Array,
   ) {
+    super(encode);
     this.pending = attempt.effect;
-  }
-
-  respondWith(respond: (result: unknown) => unknown): void {
-    this.respond = respond;
   }
 
   async begin(effect: PendingEffect): Promise<void> {
@@ -26,10 +44,7 @@ export class KeyedCompletion implements CallCompletion {
   }
 
   async record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void> {
-    if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
-    // Every mutation declares its mapping (rpc-wrapper `mutation`); without one there is no response to store.
-    if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');
-    const response = this.encode(this.respond(result));
+    const response = this.responseFor(result);
     // Losing the key here rolls the whole transaction back: the attempt that took it over answers instead.
     if (!(await repos.idempotency.complete(this.attempt.held, response))) throw keyTakenOver();
     this.recorded = true;
@@ -55,19 +70,15 @@ export class KeyExists extends Error {
  * throws `KeyExists`; the idempotency interceptor then runs the call the usual way: it replays, refuses (another
  * request's key) or answers ABORTED (in flight), or runs the call holding a key whose attempt died.
  */
-export class CommitClaimCompletion implements CallCompletion {
+export class CommitClaimCompletion extends MappedResponse implements CallCompletion {
   readonly pending = undefined;
-  recorded = false;
-  private respond?: (result: unknown) => unknown;
 
   constructor(
     private readonly store: IdempotencyStore,
     private readonly claim: KeyClaimAtCommit,
-    private readonly encode: (response: unknown) => Uint8Array,
-  ) {}
-
-  respondWith(respond: (result: unknown) => unknown): void {
-    this.respond = respond;
+    encode: (response: unknown) => Uint8Array,
+  ) {
+    super(encode);
   }
 
   async begin(): Promise<void> {
@@ -75,9 +86,7 @@ export class CommitClaimCompletion implements CallCompletion {
   }
 
   async record(repos: Pick<Repositories, 'idempotency'>, result: unknown): Promise<void> {
-    if (this.recorded) throw new Error('a call has one final transaction: pass the call context to only one');
-    if (!this.respond) throw new Error('this RPC declares no mapping from its result to its response');
-    if (!(await repos.idempotency.claimAndComplete(this.claim, this.encode(this.respond(result))))) {
+    if (!(await repos.idempotency.claimAndComplete(this.claim, this.responseFor(result)))) {
       throw new KeyExists();
     }
     this.recorded = true;

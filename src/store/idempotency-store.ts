@@ -93,7 +93,8 @@ export class IdempotencyStore {
 
   /** Claims a new key with the response of a call whose use case committed nothing; false when the key exists. */
   async claimAfter(claim: KeyClaimAtCommit, response: Uint8Array): Promise<boolean> {
-    return new KnexIdempotencyResponses(this.knex).claimAndComplete(claim, response);
+    // The journal's statement with nothing else to write is just the claim.
+    return new ChangeJournal(this.knex).flush({ claim, response });
   }
 
   /** Extends the owner's lease; false when the key is no longer its own. */

@@ -23,6 +23,9 @@ export function sourceRefusal(
 const MAX_ORDERING_KEY = 255;
 /** numeric(40,0) in the inbox; providers' sequences are int64 or smaller. */
 const MAX_SEQUENCE_DIGITS = 38;
+// Compiled once: every webhook's envelope is checked.
+const ORDERING_KEY = new RegExp(`^[\\x21-\\x7e]{1,${MAX_ORDERING_KEY}}$`);
+const SEQUENCE = new RegExp(`^\\d{1,${MAX_SEQUENCE_DIGITS}}$`);
 
 /** Why an adapter's envelope cannot be stored (400), or undefined: an ordering key must be short printable ASCII. */
 export function envelopeRefusal(envelope: WebhookEnvelope): string | undefined {
@@ -31,10 +34,10 @@ export function envelopeRefusal(envelope: WebhookEnvelope): string | undefined {
   if (/\0/.test(envelope.providerEventId + envelope.eventType)) {
     return 'event id and type must not contain NUL characters';
   }
-  if (orderingKey !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_ORDERING_KEY}}$`).test(orderingKey)) {
+  if (orderingKey !== undefined && !ORDERING_KEY.test(orderingKey)) {
     return `ordering key must be 1 to ${MAX_ORDERING_KEY} printable ASCII characters`;
   }
-  if (sequence !== undefined && !new RegExp(`^\\d{1,${MAX_SEQUENCE_DIGITS}}$`).test(sequence)) {
+  if (sequence !== undefined && !SEQUENCE.test(sequence)) {
     return `sequence must be 1 to ${MAX_SEQUENCE_DIGITS} decimal digits`;
   }
   return undefined;

@@ -60,8 +60,8 @@ import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
 import { relayLeadership } from './store/relay-leadership';
 import { KnexTenantDirectory } from './store/tenant-directory';
-import { StorefrontCache } from './store/storefront-cache';
-import { StorefrontChangeListener } from './store/storefront-change-listener';
+import { NotifiedCache } from './store/notified-cache';
+import { ChangeNoticeListener, STOREFRONT_CHANGES, SUBSCRIPTION_CHANGES } from './store/change-notice-listener';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
 import { routeGrpcJsLogs } from './telemetry/grpc-js-log';
@@ -97,6 +97,8 @@ const RECHECK_AFTER_MS = 5 * 60_000;
  * lease while the call runs, and the final write is fenced by the owner anyway.
  */
 const IDEMPOTENCY_LEASE_MS = 10_000;
+/** Subscriptions GetSubscription keeps in memory per replica (about 1 KB each), the oldest stored first out. */
+const SUBSCRIPTION_CACHE_ENTRIES = 10_000;
 
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -195,14 +197,25 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const publicBaseUrl = config.publicBaseUrl ?? `http://localhost:${httpPort}`;
   const gateway = new ProviderGateway(registry, secrets, guard, tenants, publicBaseUrl);
   const applier = new ProviderEventApplier(gateway, clock);
-  // The ingress reads a storefront per webhook: cached, dropped when any replica changes it (PostgreSQL notices);
-  // on PGlite this process is the only writer, so its own commits are the whole story.
-  const storefrontCache = new StorefrontCache((id) => uow.reads.storefronts.get(id), { ttlMs: 60_000 });
+  // The ingress reads a storefront per webhook, and callers poll GetSubscription: both cached, an entry dropped when
+  // any replica changes its row (PostgreSQL notices); on PGlite this process is the only writer, so its own commits
+  // are the whole story.
+  const storefrontCache = new NotifiedCache((id) => uow.reads.storefronts.get(id), { ttlMs: 60_000 });
   uow.onStorefrontChanged((id) => storefrontCache.changed(id));
-  const storefrontChanges = database.sessionClient
-    ? new StorefrontChangeListener(database.sessionClient, storefrontCache, logger.child({ component: 'storefronts' }))
+  const subscriptionCache = new NotifiedCache((id) => uow.reads.subscriptions.get(id), {
+    ttlMs: 60_000,
+    capacity: SUBSCRIPTION_CACHE_ENTRIES,
+    copy: (subscription) => ({ ...subscription }),
+  });
+  uow.onSubscriptionChanged((id) => subscriptionCache.changed(id));
+  const changeNotices = database.sessionClient
+    ? new ChangeNoticeListener(
+        database.sessionClient,
+        { [STOREFRONT_CHANGES]: storefrontCache, [SUBSCRIPTION_CHANGES]: subscriptionCache },
+        logger.child({ component: 'change-notices' }),
+      )
     : undefined;
-  await storefrontChanges?.start();
+  await changeNotices?.start();
   const intake = new WebhookIntake(uow, registry, gateway, applier, clock, { storefronts: storefrontCache });
   const inbox = new InboxWorker(
     uow,
@@ -285,7 +298,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     subscriptions: {
       checkout: new CheckoutUseCases(uow, gateway, clock),
       checkoutSessions: new CheckoutSessionUseCases(uow, gateway, clock),
-      subscriptions: new SubscriptionUseCases(uow, gateway, clock),
+      subscriptions: new SubscriptionUseCases(uow, gateway, clock, subscriptionCache),
       usage: new UsageUseCases(uow, gateway, clock),
       portal: new PortalUseCases(uow, gateway),
     },
@@ -383,7 +396,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await emulators?.stop();
       await kafkaMonitor?.stop();
       await relay?.stop();
-      await storefrontChanges?.stop();
+      await changeNotices?.stop();
       await database.close();
     },
   };

@@ -3,7 +3,7 @@ import { alreadyExists } from '../domain/errors';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import type { PageRequest, StorefrontRepository } from '../ports/store.port';
 import { asJson, asNumber, asOptionalDate } from './row-values';
-import { announceStorefrontChange } from './storefront-change-listener';
+import { announceStorefrontChange } from './change-notice-listener';
 
 type Row = Record<string, unknown>;
 

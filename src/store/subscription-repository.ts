@@ -9,7 +9,14 @@ type Row = Record<string, unknown>;
 export class KnexSubscriptionRepository implements SubscriptionRepository {
   private readonly queue: ReconcileQueue;
 
-  constructor(private readonly db: Knex | Knex.Transaction) {
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    /**
+     * A subscription was written: the unit of work tells this replica's cache after the commit (the others hear of it
+     * from the table's trigger, migration 016).
+     */
+    private readonly onChange: (subscriptionId: string) => void = () => undefined,
+  ) {
     this.queue = new ReconcileQueue(db, 'subscriptions', 'INCOMPLETE', 'reconcile_at');
   }
 
@@ -28,6 +35,7 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
       .onConflict('id')
       .ignore()
       .returning('id');
+    if (inserted.length > 0) this.onChange(s.id);
     return inserted.length > 0;
   }
 
@@ -85,6 +93,7 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
 
   async update(s: Subscription): Promise<void> {
     await this.db('subscriptions').where({ id: s.id }).update(columns(s));
+    this.onChange(s.id);
   }
 }
 

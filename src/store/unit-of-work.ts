@@ -30,6 +30,7 @@ export class KnexUnitOfWork implements UnitOfWork {
   private readonly eventListeners: Array<() => void> = [];
   private readonly scheduleListeners: Array<(dueAt: Date) => void> = [];
   private readonly storefrontListeners: Array<(storefrontId: string) => void> = [];
+  private readonly subscriptionListeners: Array<(subscriptionId: string) => void> = [];
 
   constructor(
     private readonly knex: Knex,
@@ -48,6 +49,11 @@ export class KnexUnitOfWork implements UnitOfWork {
     this.storefrontListeners.push(listener);
   }
 
+  /** Called after every commit that wrote a subscription, once per subscription. */
+  onSubscriptionChanged(listener: (subscriptionId: string) => void): void {
+    this.subscriptionListeners.push(listener);
+  }
+
   /** Called after every commit that scheduled actions, with the earliest due time (the scheduler wakes). */
   onActionsScheduled(listener: (dueAt: Date) => void): void {
     this.scheduleListeners.push(listener);
@@ -61,6 +67,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       let wroteEvents = false;
       let earliestDue: Date | undefined;
       const changedStorefronts = new Set<string>();
+      const changedSubscriptions = new Set<string>();
       const result = await this.knex.transaction(async (tx) => {
         const journal = new ChangeJournal(tx);
         const repos = this.repositories(
@@ -69,6 +76,7 @@ export class KnexUnitOfWork implements UnitOfWork {
           () => (wroteEvents = true),
           (at) => (earliestDue = earliestDue && earliestDue <= at ? earliestDue : at),
           (id) => changedStorefronts.add(id),
+          (id) => changedSubscriptions.add(id),
         );
         const value = await work(repos);
         // The call's response commits with its change, or neither does; it is written with the journal.
@@ -79,6 +87,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       if (wroteEvents) for (const listener of this.eventListeners) listener();
       if (earliestDue) for (const listener of this.scheduleListeners) listener(earliestDue);
       for (const id of changedStorefronts) for (const listener of this.storefrontListeners) listener(id);
+      for (const id of changedSubscriptions) for (const listener of this.subscriptionListeners) listener(id);
       return result;
     });
   }
@@ -119,12 +128,13 @@ export class KnexUnitOfWork implements UnitOfWork {
     onAppend: () => void,
     onSchedule: (dueAt: Date) => void = (at) => this.scheduleListeners.forEach((listener) => listener(at)),
     onStorefrontChange: (id: string) => void = (id) => this.storefrontListeners.forEach((listener) => listener(id)),
+    onSubscriptionChange: (id: string) => void = (id) => this.subscriptionListeners.forEach((listener) => listener(id)),
   ): Repositories {
     return {
       storefronts: new KnexStorefrontRepository(db, onStorefrontChange),
       plans: new KnexPlanRepository(db),
       customers: new KnexCustomerRepository(db),
-      subscriptions: new KnexSubscriptionRepository(db),
+      subscriptions: new KnexSubscriptionRepository(db, onSubscriptionChange),
       payments: new KnexPaymentRepository(db),
       refunds: new KnexRefundRepository(db),
       invoices: new KnexInvoiceRepository(db),

@@ -43,6 +43,7 @@ const MIGRATIONS = [
   '013-drop-relay-lease',
   '014-event-sequence-field',
   '015-abort-statement',
+  '016-subscription-change-notices',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -11,7 +11,11 @@ import type { ProviderGateway } from '../providers/provider-gateway';
 /** Callers' URLs (success, cancel, return): absolute http(s), nothing else. */
 export const URL_RULE = /^https?:\/\/\S+$/;
 
-export async function loadSubscription(repos: Repositories, id: string): Promise<Subscription> {
+/** The subscription, or NOT_FOUND naming `subscription_id`. `repos` may be a cache's reads as well as the store's. */
+export async function loadSubscription(
+  repos: { subscriptions: { get(id: string): Promise<Subscription | undefined> } },
+  id: string,
+): Promise<Subscription> {
   const subscription = id ? await repos.subscriptions.get(id) : undefined;
   if (!subscription) throw notFound('subscription', id, 'subscription_id');
   return subscription;

@@ -51,10 +51,12 @@ export class SubscriptionUseCases {
     private readonly uow: UnitOfWork,
     private readonly gateway: ProviderGateway,
     private readonly clock: Clock,
+    /** Where `get` reads (a cache that drops changed subscriptions); else the store. Changes always read the store. */
+    private readonly reads: { get(id: string): Promise<Subscription | undefined> } = uow.reads.subscriptions,
   ) {}
 
   async get(subscriptionId: string): Promise<Subscription> {
-    return loadSubscription(this.uow.reads, subscriptionId);
+    return loadSubscription({ subscriptions: this.reads }, subscriptionId);
   }
 
   async list(

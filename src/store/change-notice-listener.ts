@@ -1,52 +1,64 @@
 import type { Client, Notification } from 'pg';
 import type { Logger } from 'pino';
 import type { Knex } from 'knex';
-import type { StorefrontCache } from './storefront-cache';
+import type { ChangeNoticed } from './notified-cache';
 
 /** The channel a storefront's id is sent on when it (or its binding) changes; see `announceStorefrontChange`. */
 export const STOREFRONT_CHANGES = 'billing_storefront_changed';
+
+/**
+ * The channel a subscription's id is sent on when its row is written: by a trigger (migration 016), because
+ * subscriptions are written on the webhook path, where one more statement per change would be one more round trip.
+ */
+export const SUBSCRIPTION_CHANGES = 'billing_subscription_changed';
 
 /** Tells every replica, at commit, that the storefront changed (NOTIFY is transactional: nothing if it rolls back). */
 export async function announceStorefrontChange(db: Knex | Knex.Transaction, storefrontId: string): Promise<void> {
   await db.raw('SELECT pg_notify(?, ?)', [STOREFRONT_CHANGES, storefrontId]);
 }
 
+/** The session's `application_name`, as PostgreSQL's `pg_stat_activity` shows it. */
+export const CHANGE_NOTICES_SESSION = 'billing-adapter change notices';
+
 /**
- * Listens for storefront changes made by any replica on its own session (outside the pool) and drops them from the
- * cache. Until it listens, and whenever its session is lost, the cache is bypassed; it reconnects on its own.
+ * Listens for the changes any replica makes, on its own session (outside the pool), and drops the changed rows from
+ * the cache that channel feeds. Until it listens, and whenever its session is lost, every cache is bypassed; it
+ * reconnects on its own.
  */
-export class StorefrontChangeListener {
+export class ChangeNoticeListener {
   private session?: Client;
   private stopped = false;
   private retry?: NodeJS.Timeout;
 
   constructor(
     private readonly connect: (applicationName: string) => Client,
-    private readonly cache: StorefrontCache,
+    /** For each channel, the cache its notices (each a row id) drop entries from. */
+    private readonly caches: Record<string, ChangeNoticed>,
     private readonly logger: Logger,
     private readonly retryMs = 1_000,
   ) {
-    cache.bypass();
+    this.bypassAll();
   }
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    const session = this.connect('billing-adapter storefront changes');
+    const session = this.connect(CHANGE_NOTICES_SESSION);
     const lost = () => {
       if (this.session !== session) return;
       this.session = undefined;
-      this.cache.bypass();
-      if (!this.stopped) this.logger.warn('storefront change notices lost; reading storefronts uncached until back');
+      this.bypassAll();
+      if (!this.stopped)
+        this.logger.warn('change notices lost; reading storefronts and subscriptions uncached until back');
       this.scheduleRetry();
     };
     session.on('error', lost);
     session.on('end', lost);
     session.on('notification', (notice: Notification) => {
-      if (notice.channel === STOREFRONT_CHANGES && notice.payload) this.cache.changed(notice.payload);
+      if (notice.payload) this.caches[notice.channel]?.changed(notice.payload);
     });
     try {
       await session.connect();
-      await session.query(`LISTEN ${STOREFRONT_CHANGES}`);
+      for (const channel of Object.keys(this.caches)) await session.query(`LISTEN ${channel}`);
     } catch {
       await session.end().catch(() => undefined);
       this.scheduleRetry();
@@ -57,7 +69,7 @@ export class StorefrontChangeListener {
       return;
     }
     this.session = session;
-    this.cache.resume();
+    for (const cache of Object.values(this.caches)) cache.resume();
   }
 
   async stop(): Promise<void> {
@@ -65,8 +77,12 @@ export class StorefrontChangeListener {
     clearTimeout(this.retry);
     const session = this.session;
     this.session = undefined;
-    this.cache.bypass();
+    this.bypassAll();
     await session?.end().catch(() => undefined);
+  }
+
+  private bypassAll(): void {
+    for (const cache of Object.values(this.caches)) cache.bypass();
   }
 
   private scheduleRetry(): void {

@@ -1,0 +1,303 @@
+import pino from 'pino';
+import type { Storefront } from '../../src/domain/storefront';
+import type { Subscription } from '../../src/domain/subscription';
+import { systemClock } from '../../src/ports/clock.port';
+import {
+  CHANGE_NOTICES_SESSION,
+  ChangeNoticeListener,
+  STOREFRONT_CHANGES,
+  SUBSCRIPTION_CHANGES,
+} from '../../src/store/change-notice-listener';
+import { Database, openDatabase } from '../../src/store/database';
+import { migrateToLatest } from '../../src/store/migrate';
+import { NotifiedCache } from '../../src/store/notified-cache';
+import { KnexUnitOfWork } from '../../src/store/unit-of-work';
+import { eventually } from '../support/eventually';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const T0 = new Date('2030-01-01T00:00:00Z');
+const storefront: Storefront = {
+  id: 'cached-store',
+  tenantId: 'tenant-a',
+  name: 'Cached',
+  country: 'DE',
+  defaultCurrency: 'EUR',
+  binding: {
+    provider: 'subotiz',
+    config: { allowed_ips: '10.0.0.1' },
+    secretRefs: {},
+    validFrom: T0,
+    actor: 'test',
+    reason: 'test',
+  },
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+};
+const subscription: Subscription = {
+  id: 'sub_cached',
+  storefrontId: storefront.id,
+  customerId: 'cus_cached',
+  planId: 'plan_cached',
+  quantity: 1,
+  provider: 'subotiz',
+  providerRef: 'sz-sub-1',
+  status: 'ACTIVE',
+  cancelAtPeriodEnd: false,
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+};
+
+/**
+ * The webhook ingress's storefront cache and GetSubscription's subscription cache over real PostgreSQL, two
+ * "replicas" (pools and listeners of their own) on one database: a change made through either one reaches the
+ * other's cache (LISTEN/NOTIFY), a change made here is dropped here at commit, and while the notice session is down
+ * nothing is served from the cache.
+ */
+describe('notified caches with change notices', () => {
+  let db: TestDatabase;
+  const replicas: {
+    database: Database;
+    uow: KnexUnitOfWork;
+    cache: NotifiedCache<Storefront>;
+    subscriptions: NotifiedCache<Subscription>;
+    listener: ChangeNoticeListener;
+    loads: number;
+    subscriptionLoads: number;
+  }[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    for (let i = 0; i < 2; i++) {
+      const database = openDatabase({ databaseUrl: db.url, dataDir: '' });
+      if (i === 0) await migrateToLatest(database.knex);
+      const uow = new KnexUnitOfWork(database.knex, systemClock);
+      const replica = { database, uow, loads: 0, subscriptionLoads: 0 } as (typeof replicas)[number];
+      replica.cache = new NotifiedCache(
+        (id) => {
+          replica.loads += 1;
+          return uow.reads.storefronts.get(id);
+        },
+        { ttlMs: 3_600_000 },
+      );
+      replica.subscriptions = new NotifiedCache(
+        (id) => {
+          replica.subscriptionLoads += 1;
+          return uow.reads.subscriptions.get(id);
+        },
+        { ttlMs: 3_600_000 },
+      );
+      uow.onStorefrontChanged((id) => replica.cache.changed(id));
+      uow.onSubscriptionChanged((id) => replica.subscriptions.changed(id));
+      replica.listener = new ChangeNoticeListener(
+        database.sessionClient!,
+        { [STOREFRONT_CHANGES]: replica.cache, [SUBSCRIPTION_CHANGES]: replica.subscriptions },
+        pino({ level: 'silent' }),
+        100,
+      );
+      await replica.listener.start();
+      replicas.push(replica);
+    }
+    await replicas[0]!.uow.transaction(async (repos) => {
+      await repos.storefronts.insert(storefront);
+      await repos.plans.insert({
+        id: subscription.planId,
+        storefrontId: storefront.id,
+        name: 'Cached',
+        price: { currency: 'EUR', amountMinor: 1000n },
+        interval: { unit: 'MONTH', count: 1 },
+        trialDays: 0,
+        featureKeys: [],
+        providerRefs: {},
+        status: 'ACTIVE',
+        createdAt: T0,
+      });
+      await repos.customers.insert({
+        id: subscription.customerId,
+        storefrontId: storefront.id,
+        externalRef: 'user-cached',
+        email: 'cached@example.com',
+        name: 'Cached',
+        phone: '',
+        country: 'DE',
+        providerRefs: {},
+        version: 1,
+        createdAt: T0,
+        updatedAt: T0,
+      });
+      await repos.subscriptions.insert(subscription);
+    });
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) {
+      await r.listener.stop();
+      await r.database.close();
+    }
+    await db?.drop();
+  });
+
+  const allowedIps = async (i: number) => (await replicas[i]!.cache.get(storefront.id))?.binding.config.allowed_ips;
+
+  it('reads a storefront once, then from memory', async () => {
+    const b = replicas[1]!;
+    expect(await allowedIps(1)).toBe('10.0.0.1');
+    // Once the storefront's creation notice has arrived (it may drop the first read's entry), reads stay in memory.
+    await eventually(
+      async () => {
+        await allowedIps(1);
+        const before = b.loads;
+        expect(await allowedIps(1)).toBe('10.0.0.1');
+        expect(await allowedIps(1)).toBe('10.0.0.1');
+        return b.loads - before;
+      },
+      (loads) => loads === 0,
+    );
+  });
+
+  it('a binding change on one replica reaches the other replica’s cache', async () => {
+    await allowedIps(1);
+    await replicas[0]!.uow.transaction((repos) =>
+      repos.storefronts.updateCurrentBinding(storefront.id, { allowed_ips: '10.0.0.2' }, {}),
+    );
+    // The writer's own cache drops it at commit.
+    expect(await allowedIps(0)).toBe('10.0.0.2');
+    await eventually(
+      () => allowedIps(1),
+      (ips) => ips === '10.0.0.2',
+    );
+  });
+
+  it('a change that rolls back is not announced: the cached storefront stays', async () => {
+    await allowedIps(1);
+    const b = replicas[1]!;
+    await expect(
+      replicas[0]!.uow.transaction(async (repos) => {
+        await repos.storefronts.updateCurrentBinding(storefront.id, { allowed_ips: '10.9.9.9' }, {});
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    const before = b.loads;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await allowedIps(1)).toBe('10.0.0.2');
+    expect(b.loads).toBe(before);
+  });
+
+  it('while its notice session is down, reads go to the database; the cache comes back with the session', async () => {
+    const b = replicas[1]!;
+    await allowedIps(1);
+    // Cut the listener's session from the server side, as a restart or network cut would.
+    await replicas[0]!.database.knex.raw(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ? AND datname = current_database()',
+      [CHANGE_NOTICES_SESSION],
+    );
+    await eventually(
+      async () => {
+        const before = b.loads;
+        await allowedIps(1);
+        return b.loads - before;
+      },
+      (loads) => loads === 1,
+    );
+    // A change made meanwhile, while nobody listens, is seen.
+    await replicas[0]!.uow.transaction((repos) =>
+      repos.storefronts.updateCurrentBinding(storefront.id, { allowed_ips: '10.0.0.3' }, {}),
+    );
+    expect(await allowedIps(1)).toBe('10.0.0.3');
+    // Reconnected (both listeners were cut), it caches again.
+    await eventually(
+      async () => {
+        await allowedIps(1);
+        const before = b.loads;
+        await allowedIps(1);
+        return b.loads - before;
+      },
+      (loads) => loads === 0,
+    );
+  });
+
+  const cachedSubscription = (i: number) => replicas[i]!.subscriptions.get(subscription.id);
+  /** Reads replica i's subscription until two reads in a row come from memory (a notice in flight may drop one). */
+  const warm = (i: number) =>
+    eventually(
+      async () => {
+        await cachedSubscription(i);
+        const before = replicas[i]!.subscriptionLoads;
+        await cachedSubscription(i);
+        await cachedSubscription(i);
+        return replicas[i]!.subscriptionLoads - before;
+      },
+      (loads) => loads === 0,
+    );
+
+  it('a subscription written on one replica is read fresh there at once, and on the other once its notice arrives', async () => {
+    await warm(0);
+    await warm(1);
+    await replicas[0]!.uow.transaction(async (repos) => {
+      const current = (await repos.subscriptions.get(subscription.id, { forUpdate: true }))!;
+      await repos.subscriptions.update({ ...current, status: 'PAST_DUE', version: current.version + 1 });
+    });
+    expect((await cachedSubscription(0))!.status).toBe('PAST_DUE');
+    await eventually(
+      async () => (await cachedSubscription(1))!.status,
+      (status) => status === 'PAST_DUE',
+    );
+  });
+
+  it('a subscription row changed outside the service (plain SQL) reaches every replica through the table trigger', async () => {
+    await warm(0);
+    await warm(1);
+    await replicas[0]!.database.knex('subscriptions').where({ id: subscription.id }).update({ quantity: 7 });
+    for (const i of [0, 1]) {
+      await eventually(
+        async () => (await cachedSubscription(i))!.quantity,
+        (quantity) => quantity === 7,
+      );
+    }
+  });
+
+  it('hands out copies: what a caller changes never reaches the cache', async () => {
+    await warm(1);
+    const copy = (await cachedSubscription(1))!;
+    copy.status = 'CANCELED';
+    expect((await cachedSubscription(1))!.status).not.toBe('CANCELED');
+  });
+});
+
+describe('notified cache: a read in flight across a change', () => {
+  it('does not put back what it read before the change', async () => {
+    let release!: (s: Storefront) => void;
+    let loads = 0;
+    const cache = new NotifiedCache<Storefront>(
+      () => {
+        loads += 1;
+        return loads === 1
+          ? new Promise<Storefront>((resolve) => (release = resolve))
+          : Promise.resolve({ ...storefront, name: 'new' });
+      },
+      { ttlMs: 3_600_000 },
+    );
+    const slow = cache.get(storefront.id);
+    cache.changed(storefront.id);
+    release({ ...storefront, name: 'old' });
+    expect((await slow)!.name).toBe('old');
+    expect((await cache.get(storefront.id))!.name).toBe('new');
+    expect((await cache.get(storefront.id))!.name).toBe('new');
+    expect(loads).toBe(2);
+  });
+
+  it('keeps at most its capacity, the oldest stored going first', async () => {
+    const loaded: string[] = [];
+    const cache = new NotifiedCache<Storefront>(
+      async (id) => {
+        loaded.push(id);
+        return { ...storefront, id };
+      },
+      { ttlMs: 3_600_000, capacity: 2 },
+    );
+    for (const id of ['a', 'b', 'c', 'b', 'c', 'a']) await cache.get(id);
+    // 'a' went when 'c' came; 'b' and 'c' were still kept; reading 'a' again loads it.
+    expect(loaded).toEqual(['a', 'b', 'c', 'a']);
+  });
+});

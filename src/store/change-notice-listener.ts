@@ -24,11 +24,16 @@ export const CHANGE_NOTICES_SESSION = 'billing-adapter change notices';
  * Listens for the changes any replica makes, on its own session (outside the pool), and drops the changed rows from
  * the cache that channel feeds. Until it listens, and whenever its session is lost, every cache is bypassed; it
  * reconnects on its own.
+ *
+ * A session can also die without a word (a network partition, a frozen server: no error, no end, and no notices).
+ * So the session is asked `SELECT 1` every `heartbeatMs`; one that does not answer within its query timeout counts
+ * as lost, which bounds how long a change elsewhere can go unseen.
  */
 export class ChangeNoticeListener {
   private session?: Client;
   private stopped = false;
   private retry?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly connect: (applicationName: string) => Client,
@@ -36,6 +41,7 @@ export class ChangeNoticeListener {
     private readonly caches: Record<string, ChangeNoticed>,
     private readonly logger: Logger,
     private readonly retryMs = 1_000,
+    private readonly heartbeatMs = 5_000,
   ) {
     this.bypassAll();
   }
@@ -46,6 +52,7 @@ export class ChangeNoticeListener {
     const lost = () => {
       if (this.session !== session) return;
       this.session = undefined;
+      clearInterval(this.heartbeat);
       this.bypassAll();
       if (!this.stopped)
         this.logger.warn('change notices lost; reading storefronts and subscriptions uncached until back');
@@ -70,11 +77,19 @@ export class ChangeNoticeListener {
     }
     this.session = session;
     for (const cache of Object.values(this.caches)) cache.resume();
+    this.heartbeat = setInterval(() => {
+      session.query('SELECT 1').catch(() => {
+        lost();
+        void session.end().catch(() => undefined);
+      });
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     const session = this.session;
     this.session = undefined;
     this.bypassAll();

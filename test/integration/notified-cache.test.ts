@@ -12,7 +12,9 @@ import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { NotifiedCache } from '../../src/store/notified-cache';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
+import { Client } from 'pg';
 import { eventually } from '../support/eventually';
+import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
@@ -257,6 +259,19 @@ describe('notified caches with change notices', () => {
     }
   });
 
+  it('the reconciler’s bookkeeping (reconcile_at, live_checked_at) and writes that change nothing are not announced', async () => {
+    await warm(1);
+    const before = replicas[1]!.subscriptionLoads;
+    const knex = replicas[0]!.database.knex;
+    await knex('subscriptions').where({ id: subscription.id }).update({ reconcile_at: new Date() });
+    await knex('subscriptions').where({ id: subscription.id }).update({ live_checked_at: new Date() });
+    await knex.raw('UPDATE subscriptions SET status = status WHERE id = ?', [subscription.id]);
+    // A notice would have dropped the entry by now (the others arrive within milliseconds).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cachedSubscription(1);
+    expect(replicas[1]!.subscriptionLoads).toBe(before);
+  });
+
   it('hands out copies: what a caller changes never reaches the cache', async () => {
     await warm(1);
     const copy = (await cachedSubscription(1))!;
@@ -299,5 +314,68 @@ describe('notified cache: a read in flight across a change', () => {
     for (const id of ['a', 'b', 'c', 'b', 'c', 'a']) await cache.get(id);
     // 'a' went when 'c' came; 'b' and 'c' were still kept; reading 'a' again loads it.
     expect(loaded).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
+
+/**
+ * A notice session that dies without a word (a partition: no error, no end, no notices) is found by its heartbeat:
+ * the cache is bypassed until a new session listens, instead of serving what may have changed meanwhile.
+ */
+describe('change notices over a connection that stops answering', () => {
+  let db: TestDatabase;
+  let database: Database;
+  let proxy: TcpProxy;
+  let listener: ChangeNoticeListener;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    database = openDatabase({ databaseUrl: db.url, dataDir: '' });
+    const target = new URL(db.url);
+    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+  });
+
+  afterAll(async () => {
+    await listener?.stop();
+    await proxy?.stop();
+    await database?.close();
+    await db?.drop();
+  });
+
+  it('is found within a heartbeat and its query timeout; the cache comes back once a session listens again', async () => {
+    let loads = 0;
+    const cache = new NotifiedCache<Storefront>(
+      async (id) => {
+        loads += 1;
+        return { ...storefront, id };
+      },
+      { ttlMs: 3_600_000 },
+    );
+    const proxied = new URL(db.url);
+    proxied.port = String(proxy.port);
+    const connect = (applicationName: string) =>
+      new Client({
+        connectionString: proxied.toString(),
+        application_name: applicationName,
+        connectionTimeoutMillis: 300,
+        query_timeout: 300,
+      });
+    listener = new ChangeNoticeListener(connect, { [STOREFRONT_CHANGES]: cache }, pino({ level: 'silent' }), 100, 100);
+    await listener.start();
+    const readsLoading = async () => {
+      const before = loads;
+      await cache.get('s');
+      await cache.get('s');
+      return loads - before;
+    };
+    expect(await readsLoading()).toBe(1);
+    expect(await readsLoading()).toBe(0);
+
+    proxy.hang();
+    await eventually(readsLoading, (n) => n === 2);
+
+    await proxy.restore();
+    await eventually(readsLoading, (n) => n <= 1);
+    expect(await readsLoading()).toBe(0);
   });
 });

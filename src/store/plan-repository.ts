@@ -6,7 +6,19 @@ import { asBigInt, asJson, asNumber, asOptionalDate } from './row-values';
 type Row = Record<string, unknown>;
 
 export class KnexPlanRepository implements PlanRepository {
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  /**
+   * Plans this transaction has read or written, by id. A webhook's transaction asks for the same plan from several
+   * steps (the payment, the subscription's change, its entitlements): one statement instead of three. Only within a
+   * transaction: the repository of `uow.reads` lives as long as the process and must see other writers' changes.
+   */
+  private readonly known?: Map<string, Plan>;
+
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    options: { withinTransaction?: boolean } = {},
+  ) {
+    if (options.withinTransaction) this.known = new Map();
+  }
 
   async insert(plan: Plan): Promise<void> {
     await this.db('plans').insert({
@@ -15,12 +27,17 @@ export class KnexPlanRepository implements PlanRepository {
       ...columns(plan),
       created_at: plan.createdAt,
     });
+    this.remember(plan);
   }
 
   async get(id: string, options?: { forUpdate?: boolean }): Promise<Plan | undefined> {
+    const known = options?.forUpdate ? undefined : this.known?.get(id);
+    if (known) return structuredClone(known);
     const query = this.db('plans').where({ id }).first();
     const row = await (options?.forUpdate ? query.forUpdate() : query);
-    return row ? toPlan(row) : undefined;
+    const plan = row ? toPlan(row) : undefined;
+    if (plan) this.remember(plan);
+    return plan;
   }
 
   async list(filter: { storefrontId: string; includeArchived: boolean }, page: PageRequest): Promise<Plan[]> {
@@ -41,6 +58,12 @@ export class KnexPlanRepository implements PlanRepository {
 
   async update(plan: Plan): Promise<void> {
     await this.db('plans').where({ id: plan.id }).update(columns(plan));
+    this.remember(plan);
+  }
+
+  /** A copy, so what the caller changes afterwards is not what this transaction remembers. */
+  private remember(plan: Plan): void {
+    this.known?.set(plan.id, structuredClone(plan));
   }
 }
 

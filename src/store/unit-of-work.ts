@@ -132,7 +132,7 @@ export class KnexUnitOfWork implements UnitOfWork {
   ): Repositories {
     return {
       storefronts: new KnexStorefrontRepository(db, onStorefrontChange),
-      plans: new KnexPlanRepository(db),
+      plans: new KnexPlanRepository(db, { withinTransaction: db !== this.knex }),
       customers: new KnexCustomerRepository(db),
       subscriptions: new KnexSubscriptionRepository(db, onSubscriptionChange),
       payments: new KnexPaymentRepository(db),

@@ -5,6 +5,18 @@ import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values
 
 type Row = Record<string, unknown>;
 
+/**
+ * The marked row's key has now been applied up to its sequence (processed, ignored or dead-lettered alike: either way
+ * the key moves on). Never backwards: a late row leaves the position where it is. Reads the CTE `marked`; its one
+ * parameter is the time.
+ */
+const ADVANCE_POSITION_OF_MARKED = `
+  INSERT INTO webhook_order_positions (provider, storefront_id, ordering_key, sequence, updated_at)
+  SELECT provider, storefront_id, ordering_key, sequence, ? FROM marked
+   WHERE ordering_key IS NOT NULL AND sequence IS NOT NULL
+  ON CONFLICT (provider, storefront_id, ordering_key) DO UPDATE
+    SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`;
+
 /** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 export class KnexWebhookInbox implements WebhookInbox {
   private batches?: InboxBatchWriter;
@@ -81,25 +93,22 @@ export class KnexWebhookInbox implements WebhookInbox {
     return row ? toEntry(row) : undefined;
   }
 
+  /** Marks the row processed and advances its key's position, in one statement (the webhook path's round trips). */
   async markProcessed(id: string, at: Date, outcome?: string): Promise<void> {
-    await this.db('webhook_inbox')
-      .where({ id })
-      .update({ status: 'PROCESSED', processed_at: at, last_error: null, outcome: outcome?.slice(0, 1000) ?? null });
-    await this.advancePosition(id, at);
+    await this.db.raw(
+      `WITH marked AS (
+         UPDATE webhook_inbox SET status = 'PROCESSED', processed_at = ?, last_error = NULL, outcome = ?
+          WHERE id = ? RETURNING provider, storefront_id, ordering_key, sequence)
+       ${ADVANCE_POSITION_OF_MARKED}`,
+      [at, outcome?.slice(0, 1000) ?? null, id, at],
+    );
   }
 
-  /**
-   * The row's key has now been applied up to its sequence (processed, ignored or dead-lettered alike: either way the
-   * key moves on). Never backwards: a late row leaves the position where it is.
-   */
   private async advancePosition(id: string, at: Date): Promise<void> {
     await this.db.raw(
-      `INSERT INTO webhook_order_positions (provider, storefront_id, ordering_key, sequence, updated_at)
-       SELECT provider, storefront_id, ordering_key, sequence, ? FROM webhook_inbox
-        WHERE id = ? AND ordering_key IS NOT NULL AND sequence IS NOT NULL
-       ON CONFLICT (provider, storefront_id, ordering_key) DO UPDATE
-         SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`,
-      [at, id],
+      `WITH marked AS (SELECT provider, storefront_id, ordering_key, sequence FROM webhook_inbox WHERE id = ?)
+       ${ADVANCE_POSITION_OF_MARKED}`,
+      [id, at],
     );
   }
 

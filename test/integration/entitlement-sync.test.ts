@@ -6,6 +6,7 @@ import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { customerRecord, planRecord } from '../support/fixtures';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const PERIOD_END = new Date('2030-02-01T00:00:00Z');
@@ -34,18 +35,8 @@ describe('entitlement sync (derived from the plan)', () => {
     createdAt: T0,
     updatedAt: T0,
   };
-  const plan = (id: string, featureKeys: string[]): Plan => ({
-    id,
-    storefrontId: storefront.id,
-    name: id,
-    price: { currency: 'EUR', amountMinor: 1000n },
-    interval: { unit: 'MONTH', count: 1 },
-    trialDays: 0,
-    featureKeys,
-    providerRefs: {},
-    status: 'ACTIVE',
-    createdAt: T0,
-  });
+  const plan = (id: string, featureKeys: string[]): Plan =>
+    planRecord(id, storefront.id, T0, { name: id, featureKeys });
   let subscription: Subscription = {
     id: 'sub_sync',
     storefrontId: storefront.id,
@@ -71,19 +62,13 @@ describe('entitlement sync (derived from the plan)', () => {
       await repos.storefronts.insert(storefront);
       await repos.plans.insert(plan('plan_pro', ['pro', 'export']));
       await repos.plans.insert(plan('plan_team', ['pro', 'reports']));
-      await repos.customers.insert({
-        id: 'cus_sync',
-        storefrontId: storefront.id,
-        externalRef: 'user-sync',
-        email: 'sync@example.com',
-        name: 'Sync',
-        phone: '',
-        country: 'DE',
-        providerRefs: {},
-        version: 1,
-        createdAt: T0,
-        updatedAt: T0,
-      });
+      await repos.customers.insert(
+        customerRecord('cus_sync', storefront.id, T0, {
+          externalRef: 'user-sync',
+          email: 'sync@example.com',
+          name: 'Sync',
+        }),
+      );
       await repos.subscriptions.insert(subscription);
     });
   });

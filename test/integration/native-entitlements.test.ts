@@ -9,6 +9,7 @@ import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { customerRecord, planRecord } from '../support/fixtures';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const DAY_MS = 86_400_000;
@@ -69,31 +70,15 @@ describe('native entitlements (granted by the provider)', () => {
     uow = new KnexUnitOfWork(database.knex, { now });
     await uow.transaction(async (repos) => {
       await repos.storefronts.insert(storefront);
-      await repos.plans.insert({
-        id: 'plan_native',
-        storefrontId: storefront.id,
-        name: 'Native',
-        price: { currency: 'EUR', amountMinor: 1000n },
-        interval: { unit: 'MONTH', count: 1 },
-        trialDays: 0,
-        featureKeys: ['pro'],
-        providerRefs: {},
-        status: 'ACTIVE',
-        createdAt: T0,
-      });
-      await repos.customers.insert({
-        id: 'cus_native',
-        storefrontId: storefront.id,
-        externalRef: 'user-native',
-        email: 'native@example.com',
-        name: 'Native',
-        phone: '',
-        country: 'DE',
-        providerRefs: { nativepay: 'np-cus-1' },
-        version: 1,
-        createdAt: T0,
-        updatedAt: T0,
-      });
+      await repos.plans.insert(planRecord('plan_native', storefront.id, T0, { name: 'Native', featureKeys: ['pro'] }));
+      await repos.customers.insert(
+        customerRecord('cus_native', storefront.id, T0, {
+          externalRef: 'user-native',
+          email: 'native@example.com',
+          name: 'Native',
+          providerRefs: { nativepay: 'np-cus-1' },
+        }),
+      );
       await repos.subscriptions.insert(subscription);
     });
   });

@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { eventually } from '../support/eventually';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { customerRecord, planRecord } from '../support/fixtures';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 const storefront: Storefront = {
@@ -103,31 +104,8 @@ describe('notified caches with change notices', () => {
     }
     await replicas[0]!.uow.transaction(async (repos) => {
       await repos.storefronts.insert(storefront);
-      await repos.plans.insert({
-        id: subscription.planId,
-        storefrontId: storefront.id,
-        name: 'Cached',
-        price: { currency: 'EUR', amountMinor: 1000n },
-        interval: { unit: 'MONTH', count: 1 },
-        trialDays: 0,
-        featureKeys: [],
-        providerRefs: {},
-        status: 'ACTIVE',
-        createdAt: T0,
-      });
-      await repos.customers.insert({
-        id: subscription.customerId,
-        storefrontId: storefront.id,
-        externalRef: 'user-cached',
-        email: 'cached@example.com',
-        name: 'Cached',
-        phone: '',
-        country: 'DE',
-        providerRefs: {},
-        version: 1,
-        createdAt: T0,
-        updatedAt: T0,
-      });
+      await repos.plans.insert(planRecord(subscription.planId, storefront.id, T0));
+      await repos.customers.insert(customerRecord(subscription.customerId, storefront.id, T0));
       await repos.subscriptions.insert(subscription);
     });
   });

@@ -7,6 +7,7 @@ import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { customerRecord, planRecord } from '../support/fixtures';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 
@@ -61,31 +62,14 @@ describe('a re-issued subscription, looked up from a webhook', () => {
     await uow.transaction(async (repos) => {
       for (const store of [ours, theirs]) {
         await repos.storefronts.insert(store);
-        await repos.plans.insert({
-          id: `plan_${store.id}`,
-          storefrontId: store.id,
-          name: 'Plan',
-          price: { currency: 'EUR', amountMinor: 1000n },
-          interval: { unit: 'MONTH', count: 1 },
-          trialDays: 0,
-          featureKeys: [],
-          providerRefs: {},
-          status: 'ACTIVE',
-          createdAt: T0,
-        });
-        await repos.customers.insert({
-          id: `cus_${store.id}`,
-          storefrontId: store.id,
-          externalRef: `user-${store.id}`,
-          email: `${store.id}@example.com`,
-          name: store.id,
-          phone: '',
-          country: 'DE',
-          providerRefs: {},
-          version: 1,
-          createdAt: T0,
-          updatedAt: T0,
-        });
+        await repos.plans.insert(planRecord(`plan_${store.id}`, store.id, T0));
+        await repos.customers.insert(
+          customerRecord(`cus_${store.id}`, store.id, T0, {
+            externalRef: `user-${store.id}`,
+            email: `${store.id}@example.com`,
+            name: store.id,
+          }),
+        );
       }
       await repos.subscriptions.insert(subscription('sub_moves', ours, 'old-1'));
       await repos.subscriptions.insert(subscription('sub_stays', ours, 'old-2'));

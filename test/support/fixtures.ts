@@ -1,4 +1,5 @@
 import type { Customer } from '../../src/domain/customer';
+import type { Plan } from '../../src/domain/plan';
 import type { EventDraft } from '../../src/domain/event';
 import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { tenantEnvPrefix } from '../../src/domain/secret-reference';
@@ -183,5 +184,45 @@ export function customerEventDraft(
     tenantId: 'tenant-a',
     provider: '',
     data: { kind: 'customer', customer },
+  };
+}
+
+/** A plan as the repositories store it: monthly, 10.00 EUR, active, no features; `overrides` for what a test needs. */
+export function planRecord(id: string, storefrontId: string, createdAt: Date, overrides: Partial<Plan> = {}): Plan {
+  return {
+    id,
+    storefrontId,
+    name: 'Plan',
+    price: { currency: 'EUR', amountMinor: 1000n },
+    interval: { unit: 'MONTH', count: 1 },
+    trialDays: 0,
+    featureKeys: [],
+    providerRefs: {},
+    status: 'ACTIVE',
+    createdAt,
+    ...overrides,
+  };
+}
+
+/** A customer as the repositories store it, in DE, version 1; `overrides` for what a test needs. */
+export function customerRecord(
+  id: string,
+  storefrontId: string,
+  at: Date,
+  overrides: Partial<Customer> = {},
+): Customer {
+  return {
+    id,
+    storefrontId,
+    externalRef: `user-${id}`,
+    email: `${id}@example.com`,
+    name: id,
+    phone: '',
+    country: 'DE',
+    providerRefs: {},
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...overrides,
   };
 }

@@ -177,6 +177,16 @@ async function measurePaths(
     service.assertAlive();
     return load.run(what, { target, concurrency, requests, warmup: COUNTS.warmup });
   };
+  // Open loop at a fixed rate: what "p99 at half of saturation" means, without the closed loop's self-pacing.
+  const paced = (what: string, target: LoadTarget, ratePerSecond: number, requests: number): Promise<Run> => {
+    service.assertAlive();
+    return load.run(what, { target, concurrency: 4, requests, warmup: COUNTS.warmup, ratePerSecond });
+  };
+  /** Half of the best rate our side reached on the curve, and how many requests fill about `seconds` at it. */
+  const halfOf = (curve: LoadCurve, seconds: number) => {
+    const rate = Math.max(...curve.ours.map((r) => r.perSecond)) / 2;
+    return { rate, requests: Math.max(50, Math.min(COUNTS.requests, Math.round(rate * seconds))) };
+  };
 
   const transport = await BenchChild.fork<{ port: number }>('baseline-grpc-server.ts', {
     BENCH_CONSTANT_RESPONSE: Buffer.from(
@@ -235,6 +245,35 @@ async function measurePaths(
       clearInterval(sampler);
     }
 
+    // p99 at half of saturation: each side paced at half of our saturation rate (the targets are ours, in ms).
+    const halfLoad: { read?: [Run, Run]; write?: [Run, Run] } = {};
+    if (wants('read')) {
+      const { rate, requests } = halfOf(read, QUICK ? 1 : 5);
+      const target = { kind: 'grpc-get-subscription', subscriptionId: seeded.subscriptionId } as const;
+      halfLoad.read = [
+        await paced('GetSubscription', { ...target, address }, rate, requests),
+        await paced('raw grpc-js', { ...target, address: `127.0.0.1:${transport.ready.port}` }, rate, requests),
+      ];
+    }
+    if (wants('write')) {
+      const { rate, requests } = halfOf(write, QUICK ? 1 : 10);
+      const tag = `half-${randomBytes(3).toString('hex')}`;
+      halfLoad.write = [
+        await paced(
+          'CreateCustomer',
+          { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
+          rate,
+          requests,
+        ),
+        await paced(
+          'raw pg CreateCustomer',
+          { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
+          rate,
+          requests,
+        ),
+      ];
+    }
+
     const paths: Row[] = [];
     const at = (curve: LoadCurve, side: 'ours' | 'baseline') =>
       curve[side].find((r) => r.concurrency === COUNTS.headline)!;
@@ -255,6 +294,21 @@ async function measurePaths(
         baseline: 'raw pg: the 10 statements it used to send',
         baselinePerSecond: at(write, 'baseline').perSecond,
         target: { kind: 'ratio', min: 0.8 },
+      });
+    }
+    for (const [name, rawName, maxMs] of [
+      ['read', 'raw grpc-js', 5],
+      ['write', 'raw pg', 20],
+    ] as const) {
+      const runs = halfLoad[name];
+      if (!runs) continue;
+      const [ours, baseline] = runs;
+      // No ratio: both sides are paced at the same rate; what differs is latency.
+      paths.push({
+        path: `${name} at half of saturation (paced at ${ours.perSecond.toFixed(0)}/s)`,
+        ...cells(ours),
+        baseline: `${rawName} paced alike: p50 ${baseline.p50.toFixed(1)}, p99 ${baseline.p99.toFixed(1)} ms`,
+        target: { kind: 'p99', maxMs },
       });
     }
     if (wants('checkout')) paths.push(await measureCheckout(run, db, world, address, seeded.planId, databaseUrl));

@@ -14,8 +14,11 @@ export class LoadGenerator {
     const started = Date.now();
     const run = summarize(await this.child.ask<LoadReply>(job), job.concurrency, what);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const offered = job.ratePerSecond
+      ? `paced at ${job.ratePerSecond.toFixed(0)}/s`
+      : `at ${job.concurrency} in flight`;
     console.log(
-      `bench: ${what} × ${job.requests} at ${job.concurrency} in flight: ${run.perSecond.toFixed(0)}/s (${seconds} s)`,
+      `bench: ${what} × ${job.requests} ${offered}: ${run.perSecond.toFixed(0)}/s, p99 ${run.p99.toFixed(1)} ms (${seconds} s)`,
     );
     return run;
   }

@@ -42,6 +42,12 @@ export interface LoadJob {
   requests: number;
   /** Unmeasured operations first (JIT, pools, connections). */
   warmup: number;
+  /**
+   * Open loop: start the measured operations at this rate, on a schedule, however long each takes (`concurrency`
+   * then only bounds the warm-up). Each latency counts from when its operation was due, not from when it started,
+   * so a stalled service cannot hide its queue by slowing the generator down (coordinated omission).
+   */
+  ratePerSecond?: number;
 }
 
 export type LoadReply = { ok: true; latenciesMs: number[]; seconds: number } | { ok: false; error: string };

@@ -195,6 +195,19 @@ async function kafkaBatches(target: Extract<LoadTarget, { kind: 'kafka-produce' 
   };
 }
 
+/** Starts operation `from + k` when it is due (k / rate seconds in); its latency counts from then. */
+async function paced(operation: Operation, from: number, count: number, rate: number, latencies: number[]) {
+  const t0 = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let k = 0; k < count; k++) {
+    const due = t0 + (k * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(operation.run(from + k).then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(inFlight);
+}
+
 async function runJob(job: LoadJob): Promise<LoadReply> {
   const operation = await operationFor(job.target);
   try {
@@ -214,7 +227,8 @@ async function runJob(job: LoadJob): Promise<LoadReply> {
     await lanes(0, job.warmup);
     const latenciesMs: number[] = [];
     const started = performance.now();
-    await lanes(job.warmup, job.requests, latenciesMs);
+    if (job.ratePerSecond) await paced(operation, job.warmup, job.requests, job.ratePerSecond, latenciesMs);
+    else await lanes(job.warmup, job.requests, latenciesMs);
     return { ok: true, latenciesMs, seconds: (performance.now() - started) / 1000 };
   } finally {
     await operation.close();

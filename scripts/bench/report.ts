@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Run } from './stats';
 
-export type Target = { kind: 'ratio'; min: number } | { kind: 'perSecond'; min: number };
+export type Target =
+  { kind: 'ratio'; min: number } | { kind: 'perSecond'; min: number } | { kind: 'p99'; maxMs: number };
 
 /** One line of the table: our path, its baseline, and the issue's target where it sets one. */
 export interface Row {
@@ -23,6 +24,9 @@ export const ratioOf = (row: Row) =>
 function targetCell(row: Row): string {
   const { target } = row;
   if (!target) return '';
+  if (target.kind === 'p99') {
+    return `p99 ≤ ${target.maxMs} ms ${(row.p99 ?? Infinity) <= target.maxMs ? 'pass' : 'above'}`;
+  }
   const reached = target.kind === 'ratio' ? (ratioOf(row) ?? 0) >= target.min : (row.perSecond ?? 0) >= target.min;
   const goal = target.kind === 'ratio' ? `≥ ${target.min}` : `≥ ${target.min.toLocaleString('en')}/s`;
   return `${goal} ${reached ? 'pass' : 'below'}`;

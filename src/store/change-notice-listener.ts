@@ -1,21 +1,12 @@
 import type { Client, Notification } from 'pg';
 import type { Logger } from 'pino';
-import type { Knex } from 'knex';
 import type { ChangeNoticed } from './notified-cache';
 
-/** The channel a storefront's id is sent on when it (or its binding) changes; see `announceStorefrontChange`. */
+// The channels the tables' triggers announce committed changes on (migration 016), each with the changed row's id.
+/** A storefront or one of its bindings changed: the storefront's id. */
 export const STOREFRONT_CHANGES = 'billing_storefront_changed';
-
-/**
- * The channel a subscription's id is sent on when its row is written: by a trigger (migration 016), because
- * subscriptions are written on the webhook path, where one more statement per change would be one more round trip.
- */
+/** A subscription changed: its id. */
 export const SUBSCRIPTION_CHANGES = 'billing_subscription_changed';
-
-/** Tells every replica, at commit, that the storefront changed (NOTIFY is transactional: nothing if it rolls back). */
-export async function announceStorefrontChange(db: Knex | Knex.Transaction, storefrontId: string): Promise<void> {
-  await db.raw('SELECT pg_notify(?, ?)', [STOREFRONT_CHANGES, storefrontId]);
-}
 
 /** The session's `application_name`, as PostgreSQL's `pg_stat_activity` shows it. */
 export const CHANGE_NOTICES_SESSION = 'billing-adapter change notices';

@@ -14,7 +14,7 @@ import * as webhookOrderPositions from './migrations/012-webhook-order-positions
 import * as dropRelayLease from './migrations/013-drop-relay-lease';
 import * as eventSequenceField from './migrations/014-event-sequence-field';
 import * as abortStatement from './migrations/015-abort-statement';
-import * as subscriptionChangeNotices from './migrations/016-subscription-change-notices';
+import * as changeNoticeTriggers from './migrations/016-change-notice-triggers';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -33,7 +33,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '013-drop-relay-lease': dropRelayLease,
   '014-event-sequence-field': eventSequenceField,
   '015-abort-statement': abortStatement,
-  '016-subscription-change-notices': subscriptionChangeNotices,
+  '016-change-notice-triggers': changeNoticeTriggers,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -3,14 +3,16 @@ import { alreadyExists } from '../domain/errors';
 import type { ProviderBinding, Storefront } from '../domain/storefront';
 import type { PageRequest, StorefrontRepository } from '../ports/store.port';
 import { asJson, asNumber, asOptionalDate } from './row-values';
-import { announceStorefrontChange } from './change-notice-listener';
 
 type Row = Record<string, unknown>;
 
 export class KnexStorefrontRepository implements StorefrontRepository {
   constructor(
     private readonly db: Knex | Knex.Transaction,
-    /** A storefront or its binding was written (the unit of work tells this replica's cache after the commit). */
+    /**
+     * A storefront or its binding was written: the unit of work tells this replica's cache after the commit (the
+     * others hear of it from the tables' triggers, migration 016).
+     */
     private readonly onChange: (storefrontId: string) => void = () => undefined,
   ) {}
 
@@ -31,7 +33,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .returning('id');
     if (inserted.length === 0) throw alreadyExists(`storefront_id: storefront '${s.id}' already exists`);
     await this.insertBinding(s.id, s.binding);
-    await this.changed(s.id);
+    this.onChange(s.id);
   }
 
   async get(id: string, options?: { forUpdate?: boolean }): Promise<Storefront | undefined> {
@@ -60,7 +62,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       version: s.version,
       updated_at: s.updatedAt,
     });
-    await this.changed(s.id);
+    this.onChange(s.id);
   }
 
   async updateCurrentBinding(
@@ -72,7 +74,7 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .where({ storefront_id: storefrontId })
       .whereNull('valid_until')
       .update({ provider_config: JSON.stringify(config), secret_refs: JSON.stringify(secretRefs) });
-    await this.changed(storefrontId);
+    this.onChange(storefrontId);
   }
 
   async replaceBinding(storefrontId: string, binding: ProviderBinding, at: Date): Promise<void> {
@@ -81,18 +83,12 @@ export class KnexStorefrontRepository implements StorefrontRepository {
       .whereNull('valid_until')
       .update({ valid_until: at });
     await this.insertBinding(storefrontId, binding);
-    await this.changed(storefrontId);
+    this.onChange(storefrontId);
   }
 
   async listBindings(storefrontId: string): Promise<ProviderBinding[]> {
     const rows = await this.db('storefront_bindings').where({ storefront_id: storefrontId }).orderBy('id');
     return rows.map(toBinding);
-  }
-
-  /** Other replicas hear of it at commit (their caches drop it); this one through `onChange`. */
-  private async changed(storefrontId: string): Promise<void> {
-    await announceStorefrontChange(this.db, storefrontId);
-    this.onChange(storefrontId);
   }
 
   private async insertBinding(storefrontId: string, b: ProviderBinding): Promise<void> {

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { createStorefront } from '../support/fixtures';
 import { eventually } from '../support/eventually';
 import { healthStatus } from '../support/health-check';
-import { TcpProxy } from '../support/tcp-proxy';
+import { proxiedDatabase, TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { call, callError, startTestService, TestService } from '../support/test-service';
 
@@ -64,15 +64,9 @@ describe('the database goes away (through a TCP proxy the test cuts)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const target = new URL(db.url);
-    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
-    const proxied = new URL(db.url);
-    proxied.port = String(proxy.port);
-    service = await startTestService(
-      { DATABASE_URL: proxied.toString(), DATABASE_ACQUIRE_TIMEOUT_MS: '1000' },
-      { logger },
-    );
+    const proxied = await proxiedDatabase(db.url);
+    proxy = proxied.proxy;
+    service = await startTestService({ DATABASE_URL: proxied.url, DATABASE_ACQUIRE_TIMEOUT_MS: '1000' }, { logger });
     await createStorefront(service.clients.storefronts, 'outage-store');
     const created = await call(service.clients.customers, service.clients.customers.createCustomer, NEW_CUSTOMER);
     customerId = created.customer!.id;

@@ -43,7 +43,7 @@ const MIGRATIONS = [
   '013-drop-relay-lease',
   '014-event-sequence-field',
   '015-abort-statement',
-  '016-subscription-change-notices',
+  '016-change-notice-triggers',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

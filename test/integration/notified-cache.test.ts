@@ -14,7 +14,7 @@ import { NotifiedCache } from '../../src/store/notified-cache';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { Client } from 'pg';
 import { eventually } from '../support/eventually';
-import { TcpProxy } from '../support/tcp-proxy';
+import { proxiedDatabase, TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { customerRecord, planRecord } from '../support/fixtures';
 
@@ -164,6 +164,22 @@ describe('notified caches with change notices', () => {
     expect(b.loads).toBe(before);
   });
 
+  it('a binding changed outside the service (plain SQL) reaches every replica through the table trigger', async () => {
+    await allowedIps(0);
+    await allowedIps(1);
+    await replicas[0]!.database.knex.raw(
+      `UPDATE storefront_bindings SET provider_config = jsonb_set(provider_config, '{allowed_ips}', '"10.0.0.9"')
+        WHERE storefront_id = ? AND valid_until IS NULL`,
+      [storefront.id],
+    );
+    for (const i of [0, 1]) {
+      await eventually(
+        () => allowedIps(i),
+        (ips) => ips === '10.0.0.9',
+      );
+    }
+  });
+
   it('while its notice session is down, reads go to the database; the cache comes back with the session', async () => {
     const b = replicas[1]!;
     await allowedIps(1);
@@ -301,22 +317,17 @@ describe('notified cache: a read in flight across a change', () => {
  */
 describe('change notices over a connection that stops answering', () => {
   let db: TestDatabase;
-  let database: Database;
-  let proxy: TcpProxy;
+  let proxied: { proxy: TcpProxy; url: string };
   let listener: ChangeNoticeListener;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    database = openDatabase({ databaseUrl: db.url, dataDir: '' });
-    const target = new URL(db.url);
-    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
+    proxied = await proxiedDatabase(db.url);
   });
 
   afterAll(async () => {
     await listener?.stop();
-    await proxy?.stop();
-    await database?.close();
+    await proxied?.proxy.stop();
     await db?.drop();
   });
 
@@ -329,11 +340,9 @@ describe('change notices over a connection that stops answering', () => {
       },
       { ttlMs: 3_600_000 },
     );
-    const proxied = new URL(db.url);
-    proxied.port = String(proxy.port);
     const connect = (applicationName: string) =>
       new Client({
-        connectionString: proxied.toString(),
+        connectionString: proxied.url,
         application_name: applicationName,
         connectionTimeoutMillis: 300,
         query_timeout: 300,
@@ -349,10 +358,10 @@ describe('change notices over a connection that stops answering', () => {
     expect(await readsLoading()).toBe(1);
     expect(await readsLoading()).toBe(0);
 
-    proxy.hang();
+    proxied.proxy.hang();
     await eventually(readsLoading, (n) => n === 2);
 
-    await proxy.restore();
+    await proxied.proxy.restore();
     await eventually(readsLoading, (n) => n <= 1);
     expect(await readsLoading()).toBe(0);
   });

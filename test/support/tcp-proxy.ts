@@ -86,3 +86,13 @@ export class TcpProxy {
     }
   }
 }
+
+/** A started proxy in front of the PostgreSQL database at `databaseUrl`, and that database's URL through it. */
+export async function proxiedDatabase(databaseUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl);
+  const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.start();
+  const proxied = new URL(databaseUrl);
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}

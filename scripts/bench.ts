@@ -177,15 +177,32 @@ async function measurePaths(
     service.assertAlive();
     return load.run(what, { target, concurrency, requests, warmup: COUNTS.warmup });
   };
-  // Open loop at a fixed rate: what "p99 at half of saturation" means, without the closed loop's self-pacing.
-  const paced = (what: string, target: LoadTarget, ratePerSecond: number, requests: number): Promise<Run> => {
-    service.assertAlive();
-    return load.run(what, { target, concurrency: 4, requests, warmup: COUNTS.warmup, ratePerSecond });
-  };
-  /** Half of the best rate our side reached on the curve, and how many requests fill about `seconds` at it. */
-  const halfOf = (curve: LoadCurve, seconds: number) => {
-    const rate = Math.max(...curve.ours.map((r) => r.perSecond)) / 2;
-    return { rate, requests: Math.max(50, Math.min(COUNTS.requests, Math.round(rate * seconds))) };
+  /**
+   * p99 at half of saturation, the issue's latency target: ours and the baseline each paced (open loop, no
+   * self-pacing) at half of the best rate our side reached on `curve`, for about `seconds`. No ratio: both sides run
+   * at the same rate; what differs is latency.
+   */
+  const atHalfLoad = async (
+    name: string,
+    curve: LoadCurve,
+    seconds: number,
+    sides: { ours: LoadTarget; baseline: LoadTarget; baselineName: string },
+    maxMs: number,
+  ): Promise<Row> => {
+    const ratePerSecond = Math.max(...curve.ours.map((r) => r.perSecond)) / 2;
+    const requests = Math.max(50, Math.min(COUNTS.requests, Math.round(ratePerSecond * seconds)));
+    const paced = (what: string, target: LoadTarget) => {
+      service.assertAlive();
+      return load.run(what, { target, concurrency: 4, requests, warmup: COUNTS.warmup, ratePerSecond });
+    };
+    const ours = await paced(name, sides.ours);
+    const baseline = await paced(sides.baselineName, sides.baseline);
+    return {
+      path: `${name} at half of saturation (paced at ${ours.perSecond.toFixed(0)}/s)`,
+      ...cells(ours),
+      baseline: `${sides.baselineName} paced alike: p50 ${baseline.p50.toFixed(1)}, p99 ${baseline.p99.toFixed(1)} ms`,
+      target: { kind: 'p99', maxMs },
+    };
   };
 
   const transport = await BenchChild.fork<{ port: number }>('baseline-grpc-server.ts', {
@@ -245,33 +262,35 @@ async function measurePaths(
       clearInterval(sampler);
     }
 
-    // p99 at half of saturation: each side paced at half of our saturation rate (the targets are ours, in ms).
-    const halfLoad: { read?: [Run, Run]; write?: [Run, Run] } = {};
+    const halfLoad: Row[] = [];
     if (wants('read')) {
-      const { rate, requests } = halfOf(read, QUICK ? 1 : 5);
       const target = { kind: 'grpc-get-subscription', subscriptionId: seeded.subscriptionId } as const;
-      halfLoad.read = [
-        await paced('GetSubscription', { ...target, address }, rate, requests),
-        await paced('raw grpc-js', { ...target, address: `127.0.0.1:${transport.ready.port}` }, rate, requests),
-      ];
+      const rawAddress = `127.0.0.1:${transport.ready.port}`;
+      halfLoad.push(
+        await atHalfLoad(
+          'read',
+          read,
+          QUICK ? 1 : 5,
+          { ours: { ...target, address }, baseline: { ...target, address: rawAddress }, baselineName: 'raw grpc-js' },
+          5,
+        ),
+      );
     }
     if (wants('write')) {
-      const { rate, requests } = halfOf(write, QUICK ? 1 : 10);
       const tag = `half-${randomBytes(3).toString('hex')}`;
-      halfLoad.write = [
-        await paced(
-          'CreateCustomer',
-          { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
-          rate,
-          requests,
+      halfLoad.push(
+        await atHalfLoad(
+          'write',
+          write,
+          QUICK ? 1 : 10,
+          {
+            ours: { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
+            baseline: { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
+            baselineName: 'raw pg',
+          },
+          20,
         ),
-        await paced(
-          'raw pg CreateCustomer',
-          { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
-          rate,
-          requests,
-        ),
-      ];
+      );
     }
 
     const paths: Row[] = [];
@@ -296,21 +315,7 @@ async function measurePaths(
         target: { kind: 'ratio', min: 0.8 },
       });
     }
-    for (const [name, rawName, maxMs] of [
-      ['read', 'raw grpc-js', 5],
-      ['write', 'raw pg', 20],
-    ] as const) {
-      const runs = halfLoad[name];
-      if (!runs) continue;
-      const [ours, baseline] = runs;
-      // No ratio: both sides are paced at the same rate; what differs is latency.
-      paths.push({
-        path: `${name} at half of saturation (paced at ${ours.perSecond.toFixed(0)}/s)`,
-        ...cells(ours),
-        baseline: `${rawName} paced alike: p50 ${baseline.p50.toFixed(1)}, p99 ${baseline.p99.toFixed(1)} ms`,
-        target: { kind: 'p99', maxMs },
-      });
-    }
+    paths.push(...halfLoad);
     if (wants('checkout')) paths.push(await measureCheckout(run, db, world, address, seeded.planId, databaseUrl));
     if (wants('processing')) {
       // Each measurement pays sessions of its own: a paid session's webhooks are not sent again.

@@ -15,11 +15,11 @@ export interface ProcessingResult {
 
 /**
  * Webhook processing to the outbox, as a drain rate. Pre-load: `sessions` (open checkout sessions of the checkout
- * path, by provider reference) are paid on the emulator, which sends its webhooks (session completed, subscription, payment …) to the service's
- * real ingress, while the bench holds an EXCLUSIVE lock on the outbox so no webhook can finish processing. Then
- * the lock goes and the inbox worker drains: webhooks/s from the release to the last one processed. Baseline: the
- * same rows copied into `bench_raw_webhook_inbox`, drained by raw pg one transaction per webhook (raw-statements.ts),
- * as many at a time as the worker has lanes. With `providerDelayMs`, every call the service makes to the emulator
+ * path, by provider reference) are paid on the emulator, which sends its webhooks (session completed, subscription,
+ * payment …) to the service's real ingress, while the bench holds an EXCLUSIVE lock on the outbox so no webhook can
+ * finish processing. Then the lock goes and the inbox worker drains: webhooks/s from the release to the last one
+ * processed. Baseline: the same rows copied into `bench_raw_webhook_inbox`, drained by raw pg one transaction per
+ * webhook (raw-statements.ts), as many at a time as the worker has lanes. With `providerDelayMs`, every call the service makes to the emulator
  * while it drains answers that much later, as a provider over the internet would: what the worker's lanes
  * (WEBHOOK_WORKERS) are for.
  */

@@ -74,10 +74,8 @@ export class InboxWorker {
 
   /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
   wake(): void {
-    const sleeping = this.lanes.find((lane) => lane.isSleeping);
-    if (sleeping) sleeping.wake();
     // Every lane is busy: one may have claimed nothing just before this webhook committed, and be about to pause.
-    else this.wakeMissed = true;
+    if (!this.wakeOneLane()) this.wakeMissed = true;
   }
 
   async stop(): Promise<void> {
@@ -94,12 +92,18 @@ export class InboxWorker {
         // Once a second while the database is away: the same failure is logged once per window, with a count.
         this.pollFailed('error', 'webhook inbox poll failed', { err: error });
       }
-      if (worked) {
-        // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
-        this.lanes.find((other) => other.isSleeping)?.wake();
-      } else if (this.wakeMissed) this.wakeMissed = false;
+      // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
+      if (worked) this.wakeOneLane();
+      else if (this.wakeMissed) this.wakeMissed = false;
       else await lane.sleep(this.options.pollIntervalMs);
     }
+  }
+
+  /** Wakes a sleeping lane; false when every lane is busy. */
+  private wakeOneLane(): boolean {
+    const sleeping = this.lanes.find((lane) => lane.isSleeping);
+    sleeping?.wake();
+    return sleeping !== undefined;
   }
 
   /** Processes one due entry; false when none was due. */

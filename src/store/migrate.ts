@@ -64,8 +64,9 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
 }
 
 function canHoldLockWhileMigrating(knex: Knex): boolean {
-  const { client, pool } = (knex.client as { config?: { client?: unknown; pool?: { max?: number } } }).config ?? {};
-  return client === 'pg' && (pool?.max ?? 1) >= 2;
+  // The pg family (ours names its statements, see prepared-statements.ts; PGlite's is pinned to one connection).
+  const client = knex.client as { dialect?: string; config?: { pool?: { max?: number } } };
+  return client.dialect === 'postgresql' && (client.config?.pool?.max ?? 1) >= 2;
 }
 
 /** Rolls back every migration (tests, and `npm run migrate -- down`). */

@@ -1,10 +1,11 @@
+import type { Knex } from 'knex';
 import { Database, isTransactionConflict, openDatabase } from '../../src/store/database';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
  * On PostgreSQL, data statements run as named prepared statements (src/store/prepared-statements.ts): a connection
- * parses a repeated statement once, and a schema change under a prepared `SELECT *` (a migration by a newer replica
- * mid rolling deploy) costs at most a retry, never a stuck statement.
+ * parses a repeated statement once, and neither a schema change under a prepared `SELECT *` (a migration by a newer
+ * replica mid rolling deploy) nor a value the driver cannot encode leaves a statement that keeps failing.
  */
 describe('prepared statements on PostgreSQL', () => {
   let db: TestDatabase;
@@ -17,11 +18,6 @@ describe('prepared statements on PostgreSQL', () => {
     // One pooled connection, so every statement below meets what the ones before it prepared.
     database = openDatabase({ databaseUrl: db.url, dataDir: ':memory:', poolMax: 1 });
     other = openDatabase({ databaseUrl: db.url, dataDir: ':memory:', poolMax: 1 });
-    await database.knex.raw('CREATE TABLE widgets (id int PRIMARY KEY, name text NOT NULL)');
-    await database.knex('widgets').insert([
-      { id: 1, name: 'one' },
-      { id: 2, name: 'two' },
-    ]);
   });
 
   afterAll(async () => {
@@ -30,47 +26,80 @@ describe('prepared statements on PostgreSQL', () => {
     await db?.drop();
   });
 
-  const prepared = async (fragment: string) =>
+  const widgets = async (table: string) => {
+    await other.knex.raw(`CREATE TABLE ${table} (id int PRIMARY KEY, name text NOT NULL)`);
+    await other.knex(table).insert([
+      { id: 1, name: 'one' },
+      { id: 2, name: 'two' },
+    ]);
+  };
+
+  /** The statements this connection has prepared whose text mentions `table`, with how often each ran. */
+  const prepared = async (table: string) =>
     (
-      await database.knex.raw<{ rows: Array<{ statement: string; executions: number }> }>(
-        `SELECT statement, (generic_plans + custom_plans)::int AS executions FROM pg_prepared_statements`,
+      await database.knex.raw<{ rows: Array<{ name: string; executions: number }> }>(
+        `SELECT name, (generic_plans + custom_plans)::int AS executions FROM pg_prepared_statements
+         WHERE statement LIKE ? ORDER BY prepare_time`,
+        [`%"${table}"%`],
       )
-    ).rows.filter((row) => row.statement.includes(fragment));
+    ).rows;
 
   it('parses a repeated statement once on a connection and reuses it', async () => {
+    await widgets('reused');
     for (let i = 0; i < 12; i++)
-      expect(await database.knex('widgets').where({ id: 2 }).first()).toMatchObject({ name: 'two' });
-    const statements = await prepared('from "widgets" where "id"');
+      expect(await database.knex('reused').where({ id: 2 }).first()).toMatchObject({ name: 'two' });
+    const statements = await prepared('reused');
     expect(statements).toHaveLength(1);
     expect(statements[0]!.executions).toBe(12);
   });
 
-  it('does not prepare DDL', async () => {
-    await database.knex.raw('CREATE INDEX widgets_name ON widgets (name)');
-    expect(await prepared('CREATE INDEX')).toEqual([]);
+  it('does not prepare DDL, nor a list whose length a caller chooses', async () => {
+    await database.knex.raw('CREATE TABLE listed (id int PRIMARY KEY)');
+    await database.knex('listed').whereIn('id', [1, 2, 3]).select('id');
+    expect(await prepared('listed')).toEqual([]);
   });
 
-  it('runs a prepared SELECT * again, with the new column, after another session adds one', async () => {
-    expect(await database.knex('widgets').select('*').orderBy('id')).toEqual([
+  it('runs a prepared SELECT * again, with the new column and under a new name, after another session adds one', async () => {
+    await widgets('grown');
+    const readAll = () => database.knex('grown').select('*').orderBy('id');
+    expect(await readAll()).toEqual([
       { id: 1, name: 'one' },
       { id: 2, name: 'two' },
     ]);
-    await other.knex.raw(`ALTER TABLE widgets ADD COLUMN colour text NOT NULL DEFAULT 'red'`);
-    expect(await database.knex('widgets').select('*').orderBy('id')).toEqual([
+    await other.knex.raw(`ALTER TABLE grown ADD COLUMN colour text NOT NULL DEFAULT 'red'`);
+    expect(await readAll()).toEqual([
       { id: 1, name: 'one', colour: 'red' },
       { id: 2, name: 'two', colour: 'red' },
     ]);
+    const [stale, fresh] = await prepared('grown');
+    expect(fresh?.executions).toBe(1);
+    expect(fresh?.name).not.toBe(stale?.name);
   });
 
-  it('fails a transaction that meets the change as a conflict to retry, and the retry succeeds', async () => {
-    const readAll = () => database.knex.transaction((tx) => tx('widgets').select('*').orderBy('id'));
+  it('fails a transaction that meets such a change as a conflict to retry, and the retry succeeds', async () => {
+    await widgets('altered');
+    const readAll = () => database.knex.transaction((tx) => tx('altered').select('*').orderBy('id'));
     await readAll();
-    await other.knex.raw(`ALTER TABLE widgets ADD COLUMN size int NOT NULL DEFAULT 3`);
+    await other.knex.raw(`ALTER TABLE altered ADD COLUMN size int NOT NULL DEFAULT 3`);
     const failure = await readAll().catch((error: unknown) => error);
     expect(isTransactionConflict(failure)).toBe(true);
     expect(await readAll()).toEqual([
-      { id: 1, name: 'one', colour: 'red', size: 3 },
-      { id: 2, name: 'two', colour: 'red', size: 3 },
+      { id: 1, name: 'one', size: 3 },
+      { id: 2, name: 'two', size: 3 },
     ]);
+  });
+
+  it('runs a statement again after the driver failed to encode one of its values', async () => {
+    await widgets('encoded');
+    const named = (db: Knex, details: Record<string, unknown>) =>
+      db('encoded')
+        .where({ id: 1 })
+        .update({ name: database.knex.raw('?::jsonb ->> ?', [details, 'n']) });
+    await named(database.knex, { n: 'first' });
+    // JSON.stringify cannot encode a BigInt: pg fails the call before it runs and closes the prepared statement.
+    await expect(named(database.knex, { n: 10n })).rejects.toThrow(/BigInt/);
+    // In a transaction, where a statement the connection no longer has could not simply be run again.
+    await database.knex.transaction((tx) => named(tx, { n: 'second' }));
+    expect(await database.knex('encoded').where({ id: 1 }).first()).toMatchObject({ name: 'second' });
   });
 });

@@ -64,7 +64,9 @@ export class KnexWebhookInbox implements WebhookInbox {
       .whereRaw('p.provider = w.provider and p.storefront_id = w.storefront_id and p.ordering_key = w.ordering_key');
     const row = await this.db('webhook_inbox as w')
       .select('w.*', position.clone().as('order_position'))
-      .where('w.status', 'PENDING')
+      // A literal, not a parameter: as a prepared statement's generic plan this still matches the partial indexes
+      // on PENDING rows (webhook_inbox_due, webhook_inbox_pending_by_key); `status = $1` would not.
+      .whereRaw("w.status = 'PENDING'")
       .andWhere('w.next_attempt_at', '<=', now)
       .andWhere((unblocked) =>
         unblocked
@@ -73,7 +75,7 @@ export class KnexWebhookInbox implements WebhookInbox {
             earlier
               .select(this.db.raw('1'))
               .from('webhook_inbox as e')
-              .where('e.status', 'PENDING')
+              .whereRaw("e.status = 'PENDING'")
               .whereRaw('e.provider = w.provider and e.storefront_id = w.storefront_id')
               .whereRaw('e.ordering_key = w.ordering_key')
               .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),

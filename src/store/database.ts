@@ -4,7 +4,7 @@ import knexFactory, { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { isStalePreparedStatement, preparingPgClient, StatementNames } from './prepared-statements';
+import { failedAsStalePreparedStatement, preparingPgClient, StatementNames } from './prepared-statements';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
 
 /** The database the service runs on: PostgreSQL through `pg`, or embedded PGlite (same SQL, one connection). */
@@ -104,12 +104,12 @@ function knexLog(logger: Logger): Knex.Config['log'] {
 
 /**
  * True when PostgreSQL rolled the transaction back because it collided with a concurrent one: a deadlock (40P01), a
- * serialization failure (40001), or a concurrent schema change under a prepared statement (see
- * `isStalePreparedStatement`). Nothing of it was written and the same call may succeed at once, so ABORTED ("retry")
- * rather than INTERNAL. Looks through `cause` and aggregated errors.
+ * serialization failure (40001), or a concurrent schema change under a prepared statement
+ * (`failedAsStalePreparedStatement`). Nothing of it was written and the same call may succeed at once, so ABORTED
+ * ("retry") rather than INTERNAL. Looks through `cause` and aggregated errors.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  return someInErrorChain(error, (e) => e.code === '40P01' || e.code === '40001' || isStalePreparedStatement(e));
+  return someInErrorChain(error, (e) => e.code === '40P01' || e.code === '40001' || failedAsStalePreparedStatement(e));
 }
 
 type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };

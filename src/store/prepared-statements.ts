@@ -17,16 +17,17 @@ const ClientPg = require('knex/lib/dialects/postgres/index.js') as PgClientClass
 
 /**
  * Statement texts that get a server-side prepared statement, per process. Past this many distinct texts, new ones
- * run unnamed, as every statement did before: each name costs a parsed query and a cached plan in every pooled
- * connection's backend.
+ * run unnamed, as every statement did before: each name costs a parsed query and a cached plan (tens of KB for the
+ * change journal's statements) in every pooled connection's backend.
  */
-export const PREPARED_STATEMENT_LIMIT = 400;
+export const PREPARED_STATEMENT_LIMIT = 200;
 
 /**
- * Statements with more parameters than this run unnamed: multi-row batches, whose text varies with their size and
- * whose planning is small beside the rows they write.
+ * Statements with more parameters than this run unnamed: multi-row batches and journals of many events, whose text
+ * varies with their size and whose planning is small beside the rows they write. A keyed CreateCustomer's statement
+ * has 42; a webhook's journal of two events with their audit rows about 50.
  */
-export const PREPARED_PARAMETER_LIMIT = 100;
+export const PREPARED_PARAMETER_LIMIT = 64;
 
 /** Only data statements: DDL (migrations) and transaction control gain nothing from a cached plan. */
 const DATA_STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
@@ -44,20 +45,20 @@ const SECOND_STATEMENT = /;\s*\S/;
  * analysis and (once PostgreSQL settles on a generic plan) planning, which profiling showed to be most of the
  * server's CPU for our one-round-trip writes (`npm run bench`, issue 13).
  *
- * A name is drawn from a counter the first time its text is seen and never reused, so a name never stands for two
- * texts (`pg` refuses that). The number of texts named at once is bounded by `limit`; texts whose shape a caller
- * chooses (lists of any length) are not named at all.
+ * A name is drawn from a counter the first time its text is seen, so a name never stands for two texts (`pg`
+ * refuses that). The number of texts named is bounded by `limit`; texts whose shape a caller chooses (lists of any
+ * length) are not named at all.
  */
 export class StatementNames {
-  private readonly names = new Map<string, string>();
+  /** Text → its name; undefined for a text retired (see `retire`), which runs unnamed from then on. */
+  private readonly names = new Map<string, string | undefined>();
   private drawn = 0;
 
   constructor(private readonly limit = PREPARED_STATEMENT_LIMIT) {}
 
   /** The statement's name, or undefined to run it unnamed. */
   nameOf(sql: string, parameters: number): string | undefined {
-    const known = this.names.get(sql);
-    if (known !== undefined) return known;
+    if (this.names.has(sql)) return this.names.get(sql);
     if (this.names.size >= this.limit || !nameable(sql, parameters)) return undefined;
     this.drawn += 1;
     const name = `billing_${this.drawn}`;
@@ -66,12 +67,13 @@ export class StatementNames {
   }
 
   /**
-   * Forgets `name` for `sql`: its next execution is prepared afresh under a new name, on every connection. For a
-   * statement a connection can no longer run as prepared (see `mustPrepareAfresh`); the old one stays, unused, in
-   * the connections that prepared it until they close.
+   * From now on `sql` runs unnamed, as before prepared statements. For a text whose prepared form a schema change
+   * made unusable (see `mayBeStale`). Unnamed rather than renamed: a pooler that shares prepared statements by text
+   * (PgBouncer) would hand the stale one back under any new name, and a text retired once never leaves more than one
+   * unused statement behind per connection, whatever the inputs that made it fail.
    */
-  retire(sql: string, name: string): void {
-    if (this.names.get(sql) === name) this.names.delete(sql);
+  retire(sql: string): void {
+    this.names.set(sql, undefined);
   }
 }
 
@@ -94,48 +96,63 @@ export function isStalePreparedStatement(error: unknown): boolean {
   return e?.code === '0A000' && e.routine === 'RevalidateCachedQuery';
 }
 
-/** SQLSTATE invalid_sql_statement_name: the connection has no statement of that name. */
-const NO_SUCH_STATEMENT = '26000';
-/** SQLSTATE datatype_mismatch: a column's type changed under parameter types fixed when the statement was prepared. */
-const DATATYPE_MISMATCH = '42804';
+/**
+ * Failures a statement prepared before a schema change can meet where the same text sent afresh would not: stale
+ * result columns; the connection no longer having the statement (26000); and the "syntax error or access rule
+ * violation" class 42, where a column's changed type meets parameter types fixed at preparation (42804
+ * datatype_mismatch, 42883 "operator does not exist: enum = text"). PostgreSQL raises them before running anything.
+ */
+function mayBeStale(error: DatabaseError): boolean {
+  return isStalePreparedStatement(error) || error.code === '26000' || error.code?.startsWith('42') === true;
+}
+
+/** Set on an error that `mayBeStale` on a statement prepared earlier: nothing ran, and the same call may succeed. */
+const RETIRED = Symbol('billing.preparedStatementRetired');
 
 /**
- * Whether a named statement's failure means the name must not be used again on that connection: the cases above,
- * and any failure that is not the server's answer — notably a value `pg` cannot encode, after which `pg` has closed
- * the statement on the server while still counting it as prepared on the connection.
+ * True when `error` is a failure of a prepared statement a schema change may have made stale; the text now runs
+ * unnamed, so a retry (in a new transaction) prepares nothing stale. See `isTransactionConflict`.
  */
-function mustPrepareAfresh(error: unknown): boolean {
-  if (!(error instanceof DatabaseError)) return true;
-  return isStalePreparedStatement(error) || error.code === NO_SUCH_STATEMENT || error.code === DATATYPE_MISMATCH;
+export function failedAsStalePreparedStatement(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[RETIRED] === true;
+}
+
+/** The parts of node-postgres' `Client` this file relies on: the connection's record of what it has prepared. */
+interface PgConnection {
+  connection?: { parsedStatements?: Record<string, string> };
+  __knexTxId?: unknown;
 }
 
 /**
  * knex's `pg` client, sending data statements as named prepared statements (see `StatementNames`). Everything else,
  * connections, pooling, transactions and errors, is knex's.
  *
- * A statement that failed in a way a fresh preparation may cure (see `mustPrepareAfresh`) is retired. When nothing
- * ran (stale, or unknown to the connection) and no transaction is open, it is run again at once under a new name;
- * in a transaction the error stands (PostgreSQL has aborted the transaction) and a stale statement is reported as a
- * conflict to retry (`isTransactionConflict`).
+ * When a statement this connection prepared earlier fails in a way a schema change explains (`mayBeStale`), its
+ * text is retired; outside a transaction it is run again at once, unnamed (nothing ran, and a genuine error simply
+ * comes back); in a transaction PostgreSQL has aborted the transaction, so the error is marked as a conflict to retry
+ * (`failedAsStalePreparedStatement`). A failure that is not the server's answer (a value `pg` cannot encode; `pg`
+ * then closes the statement on the server while still counting it prepared) makes this connection prepare it again.
  */
 export function preparingPgClient(names: StatementNames): typeof Knex.Client {
   class PreparingPgClient extends ClientPg {
     override async _query(connection: unknown, obj: KnexQueryObject): Promise<unknown> {
       const name = obj.sql ? names.nameOf(obj.sql, obj.bindings?.length ?? 0) : undefined;
       if (name === undefined) return super._query(connection, obj);
-      const options = obj.options;
+      const client = connection as PgConnection;
+      const preparedBefore = client.connection?.parsedStatements?.[name] !== undefined;
       try {
-        return await super._query(connection, { ...obj, options: { ...options, name } });
+        return await super._query(connection, { ...obj, options: { ...obj.options, name } });
       } catch (error) {
-        if (!mustPrepareAfresh(error)) throw error;
-        names.retire(obj.sql, name);
-        const nothingRan = isStalePreparedStatement(error) || (error as DatabaseError).code === NO_SUCH_STATEMENT;
-        if (!nothingRan || (connection as { __knexTxId?: unknown }).__knexTxId !== undefined) throw error;
-        const fresh = names.nameOf(obj.sql, obj.bindings?.length ?? 0);
-        return super._query(connection, {
-          ...obj,
-          options: fresh === undefined ? options : { ...options, name: fresh },
-        });
+        if (!(error instanceof DatabaseError)) {
+          if (client.connection?.parsedStatements) delete client.connection.parsedStatements[name];
+          throw error;
+        }
+        // A name this connection should not have yet (42P05) is as unusable as one it had before a schema change.
+        if (!mayBeStale(error) || !(preparedBefore || error.code === '42P05')) throw error;
+        names.retire(obj.sql);
+        if (client.__knexTxId === undefined) return super._query(connection, obj);
+        Object.defineProperty(error, RETIRED, { value: true });
+        throw error;
       }
     }
   }

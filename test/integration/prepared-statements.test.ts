@@ -59,7 +59,7 @@ describe('prepared statements on PostgreSQL', () => {
     expect(await prepared('listed')).toEqual([]);
   });
 
-  it('runs a prepared SELECT * again, with the new column and under a new name, after another session adds one', async () => {
+  it('answers a prepared SELECT * with the new column after another session adds one, from then on unnamed', async () => {
     await widgets('grown');
     const readAll = () => database.knex('grown').select('*').orderBy('id');
     expect(await readAll()).toEqual([
@@ -67,13 +67,24 @@ describe('prepared statements on PostgreSQL', () => {
       { id: 2, name: 'two' },
     ]);
     await other.knex.raw(`ALTER TABLE grown ADD COLUMN colour text NOT NULL DEFAULT 'red'`);
-    expect(await readAll()).toEqual([
-      { id: 1, name: 'one', colour: 'red' },
-      { id: 2, name: 'two', colour: 'red' },
-    ]);
-    const [stale, fresh] = await prepared('grown');
-    expect(fresh?.executions).toBe(1);
-    expect(fresh?.name).not.toBe(stale?.name);
+    for (let i = 0; i < 2; i++) {
+      expect(await readAll()).toEqual([
+        { id: 1, name: 'one', colour: 'red' },
+        { id: 2, name: 'two', colour: 'red' },
+      ]);
+    }
+    // Only the statement prepared before the change, run once: the text is not prepared again.
+    expect(await prepared('grown')).toEqual([expect.objectContaining({ executions: 1 })]);
+  });
+
+  it('runs a statement again after another session changes the type of a column it compares', async () => {
+    await widgets('retyped');
+    const byName = () => database.knex('retyped').where({ name: '2' }).select('id');
+    expect(await byName()).toEqual([]);
+    // The prepared statement compares with a text parameter; an integer column has no "= text" operator (42883).
+    await other.knex.raw(`UPDATE retyped SET name = id::text`);
+    await other.knex.raw(`ALTER TABLE retyped ALTER COLUMN name TYPE int USING name::int`);
+    expect(await byName()).toEqual([{ id: 2 }]);
   });
 
   it('fails a transaction that meets such a change as a conflict to retry, and the retry succeeds', async () => {
@@ -87,6 +98,15 @@ describe('prepared statements on PostgreSQL', () => {
       { id: 1, name: 'one', size: 3 },
       { id: 2, name: 'two', size: 3 },
     ]);
+  });
+
+  it('does not take a genuine error for a stale statement', async () => {
+    await widgets('genuine');
+    const failure = await database.knex
+      .transaction((tx) => tx.raw('SELECT no_such_column FROM genuine'))
+      .catch((error: unknown) => error);
+    expect((failure as { code?: string }).code).toBe('42703');
+    expect(isTransactionConflict(failure)).toBe(false);
   });
 
   it('runs a statement again after the driver failed to encode one of its values', async () => {

@@ -87,26 +87,20 @@ function nameable(sql: string, parameters: number): boolean {
 }
 
 /**
- * PostgreSQL refuses to run a prepared statement whose result columns changed since it was prepared, as a `SELECT *`
- * does once a migration (say, a newer replica's, mid rolling deploy) adds a column. Nothing ran; prepared afresh, the
- * same statement succeeds. Recognised by the server routine that raises it, not by its (translated) message.
- */
-export function isStalePreparedStatement(error: unknown): boolean {
-  const e = error as { code?: unknown; routine?: unknown } | undefined;
-  return e?.code === '0A000' && e.routine === 'RevalidateCachedQuery';
-}
-
-/**
- * Failures a statement prepared before a schema change can meet where the same text sent afresh would not: stale
- * result columns; the connection no longer having the statement (26000); and the "syntax error or access rule
- * violation" class 42, where a column's changed type meets parameter types fixed at preparation (42804
- * datatype_mismatch, 42883 "operator does not exist: enum = text"). PostgreSQL raises them before running anything.
+ * Failures a statement prepared before a schema change can meet where the same text sent afresh would not, all
+ * raised before anything runs:
+ * - stale result columns: a `SELECT *` once a migration (say, a newer replica's, mid rolling deploy) added a column,
+ *   recognised by the server routine that raises it, not by its (translated) message;
+ * - the connection no longer having the statement (26000);
+ * - the "syntax error or access rule violation" class 42, where a column's changed type meets parameter types fixed
+ *   at preparation (42804 datatype_mismatch, 42883 "operator does not exist: integer = text").
  */
 function mayBeStale(error: DatabaseError): boolean {
-  return isStalePreparedStatement(error) || error.code === '26000' || error.code?.startsWith('42') === true;
+  const staleColumns = error.code === '0A000' && error.routine === 'RevalidateCachedQuery';
+  return staleColumns || error.code === '26000' || error.code?.startsWith('42') === true;
 }
 
-/** Set on an error that `mayBeStale` on a statement prepared earlier: nothing ran, and the same call may succeed. */
+/** Marks a failure `mayBeStale` explains, of a statement prepared earlier: nothing ran, the same call may succeed. */
 const RETIRED = Symbol('billing.preparedStatementRetired');
 
 /**

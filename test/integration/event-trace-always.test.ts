@@ -1,7 +1,8 @@
-import { createStorefront } from '../support/fixtures';
+import { startTelemetry } from '../../src/telemetry/tracing';
+import { createStorefront, storefrontRequest } from '../support/fixtures';
 import { brokersFromEnv, KafkaCollector } from '../support/kafka-collector';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { startTestService, TestService } from '../support/test-service';
+import { call, startTestService, TestService } from '../support/test-service';
 
 /** W3C trace context: version 00, 32-hex trace id, 16-hex parent id (neither all zeros), 2-hex flags. */
 const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})$/;
@@ -34,5 +35,19 @@ describe('an event written without a caller trace', () => {
     // Unsampled: nothing of the trace was recorded here, but a consumer can continue it.
     expect(traces.map((t) => t![2])).toEqual(['00', '00']);
     expect(traces[0]![1]).not.toBe(traces[1]![1]);
+  });
+
+  it("carries a caller's trace on, exactly as it was stored with the event", async () => {
+    // As main.ts starts it with no OTEL_* set: W3C propagation on, no tracer provider.
+    startTelemetry({});
+    const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const { storefronts } = service.clients;
+    await call(storefronts, storefronts.createStorefront, storefrontRequest('trace-c'), { traceparent: caller });
+    const [message] = (await collector.waitFor((all) => all.some((m) => m.key === 'trace-c'))).filter(
+      (m) => m.key === 'trace-c',
+    );
+    const stored = await service.database.knex('outbox').where({ key: 'trace-c' }).first('traceparent');
+    expect(message!.headers.traceparent).toBe(stored.traceparent);
+    expect(message!.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
   });
 });

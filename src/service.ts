@@ -60,7 +60,7 @@ import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
 import { relayLeadership } from './store/relay-leadership';
 import { KnexTenantDirectory } from './store/tenant-directory';
-import { NotifiedCache } from './store/notified-cache';
+import { NotifiedCache, subscriptionCache } from './store/notified-cache';
 import { ChangeNoticeListener, STOREFRONT_CHANGES, SUBSCRIPTION_CHANGES } from './store/change-notice-listener';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
@@ -97,8 +97,6 @@ const RECHECK_AFTER_MS = 5 * 60_000;
  * lease while the call runs, and the final write is fenced by the owner anyway.
  */
 const IDEMPOTENCY_LEASE_MS = 10_000;
-/** Subscriptions GetSubscription keeps in memory per replica (about 1 KB each), the oldest stored first out. */
-const SUBSCRIPTION_CACHE_ENTRIES = 10_000;
 
 /** The composition root: wires store, use cases, transports and relay from one Config. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -202,16 +200,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // are the whole story.
   const storefrontCache = new NotifiedCache((id) => uow.reads.storefronts.get(id), { ttlMs: 60_000 });
   uow.onStorefrontChanged((id) => storefrontCache.changed(id));
-  const subscriptionCache = new NotifiedCache((id) => uow.reads.subscriptions.get(id), {
-    ttlMs: 60_000,
-    capacity: SUBSCRIPTION_CACHE_ENTRIES,
-    copy: (subscription) => ({ ...subscription }),
-  });
-  uow.onSubscriptionChanged((id) => subscriptionCache.changed(id));
+  const cachedSubscriptions = subscriptionCache((id) => uow.reads.subscriptions.get(id));
+  uow.onSubscriptionChanged((id) => cachedSubscriptions.changed(id));
   const changeNotices = database.sessionClient
     ? new ChangeNoticeListener(
         database.sessionClient,
-        { [STOREFRONT_CHANGES]: storefrontCache, [SUBSCRIPTION_CHANGES]: subscriptionCache },
+        { [STOREFRONT_CHANGES]: storefrontCache, [SUBSCRIPTION_CHANGES]: cachedSubscriptions },
         logger.child({ component: 'change-notices' }),
       )
     : undefined;
@@ -298,7 +292,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     subscriptions: {
       checkout: new CheckoutUseCases(uow, gateway, clock),
       checkoutSessions: new CheckoutSessionUseCases(uow, gateway, clock),
-      subscriptions: new SubscriptionUseCases(uow, gateway, clock, subscriptionCache),
+      subscriptions: new SubscriptionUseCases(uow, gateway, clock, cachedSubscriptions),
       usage: new UsageUseCases(uow, gateway, clock),
       portal: new PortalUseCases(uow, gateway),
     },

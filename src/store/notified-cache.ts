@@ -1,3 +1,5 @@
+import type { Subscription } from '../domain/subscription';
+
 export interface NotifiedCacheOptions<T> {
   /** The longest an entry is used without being read again (a backstop behind the change notices). */
   ttlMs: number;
@@ -97,4 +99,22 @@ export class NotifiedCache<T> implements ChangeNoticed {
     this.entries.clear();
     for (const reads of this.reading.values()) for (const read of reads) read.stale = true;
   }
+}
+
+/** Subscriptions GetSubscription keeps in memory per replica (about 1 KB each), the oldest stored first out. */
+const SUBSCRIPTION_CACHE_ENTRIES = 10_000;
+
+/**
+ * The subscription cache GetSubscription reads through. A subscription is a flat record whose dates nobody sets, so
+ * spreading copies it (cheaper than `structuredClone` on the read path).
+ */
+export function subscriptionCache(
+  load: (id: string) => Promise<Subscription | undefined>,
+  options: { ttlMs: number } = { ttlMs: 60_000 },
+): NotifiedCache<Subscription> {
+  return new NotifiedCache(load, {
+    ttlMs: options.ttlMs,
+    capacity: SUBSCRIPTION_CACHE_ENTRIES,
+    copy: (subscription) => ({ ...subscription }),
+  });
 }

@@ -23,9 +23,7 @@ export class KnexScheduledActionQueue implements ScheduledActionQueue {
     if (kinds.length === 0) return [];
     return this.knex.transaction(async (tx) => {
       const due = await tx('scheduled_actions')
-        // A literal, as in the inbox claim: any plan, a prepared statement's generic one too, matches the partial
-        // index scheduled_actions_due.
-        .whereRaw("status = 'pending'")
+        .where('status', 'pending')
         .whereIn('kind', kinds)
         .where('due_at', '<=', now)
         .where((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', now))

@@ -7,13 +7,14 @@ import { call, startTestService, TestService } from '../support/test-service';
 /** W3C trace context: version 00, 32-hex trace id, 16-hex parent id (neither all zeros), 2-hex flags. */
 const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})$/;
 
-// No tracing is set up in this process (as in production with no OTEL_* set): the caller sends no trace either.
-describe('an event written without a caller trace', () => {
+// Telemetry as main.ts starts it with no OTEL_* set: W3C propagation on, no tracer provider, nothing recorded.
+describe('events written with no tracing set up', () => {
   let db: TestDatabase;
   let service: TestService;
   let collector: KafkaCollector;
 
   beforeAll(async () => {
+    startTelemetry({});
     db = await createTestDatabase();
     service = await startTestService({ DATABASE_URL: db.url, KAFKA_BROKERS: brokersFromEnv().join(',') });
     collector = new KafkaCollector(brokersFromEnv(), [`${service.topicPrefix}.storefronts.v1`]);
@@ -26,7 +27,7 @@ describe('an event written without a caller trace', () => {
     await db?.drop();
   });
 
-  it('still carries a valid traceparent on Kafka: a fresh, unsampled trace per request', async () => {
+  it('still carry a valid traceparent on Kafka without a caller trace: a fresh, unsampled trace per request', async () => {
     await createStorefront(service.clients.storefronts, 'trace-a');
     await createStorefront(service.clients.storefronts, 'trace-b');
     const messages = await collector.waitFor((all) => all.length >= 2);
@@ -37,9 +38,7 @@ describe('an event written without a caller trace', () => {
     expect(traces[0]![1]).not.toBe(traces[1]![1]);
   });
 
-  it("carries a caller's trace on, exactly as it was stored with the event", async () => {
-    // As main.ts starts it with no OTEL_* set: W3C propagation on, no tracer provider.
-    startTelemetry({});
+  it("carry a caller's trace on, exactly as it was stored with the event", async () => {
     const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const { storefronts } = service.clients;
     await call(storefronts, storefronts.createStorefront, storefrontRequest('trace-c'), { traceparent: caller });

@@ -10,9 +10,8 @@ import {
 } from '../../src/store/change-notice-listener';
 import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
-import { NotifiedCache } from '../../src/store/notified-cache';
+import { NotifiedCache, subscriptionCache } from '../../src/store/notified-cache';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
-import { Client } from 'pg';
 import { eventually } from '../support/eventually';
 import { proxiedDatabase, TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -84,7 +83,8 @@ describe('notified caches with change notices', () => {
         },
         { ttlMs: 3_600_000 },
       );
-      replica.subscriptions = new NotifiedCache(
+      // As the service builds it (capacity, and copies made by spreading).
+      replica.subscriptions = subscriptionCache(
         (id) => {
           replica.subscriptionLoads += 1;
           return uow.reads.subscriptions.get(id);
@@ -319,6 +319,7 @@ describe('change notices over a connection that stops answering', () => {
   let db: TestDatabase;
   let proxied: { proxy: TcpProxy; url: string };
   let listener: ChangeNoticeListener;
+  let sessions: Database | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -327,6 +328,7 @@ describe('change notices over a connection that stops answering', () => {
 
   afterAll(async () => {
     await listener?.stop();
+    await sessions?.close();
     await proxied?.proxy.stop();
     await db?.drop();
   });
@@ -340,14 +342,15 @@ describe('change notices over a connection that stops answering', () => {
       },
       { ttlMs: 3_600_000 },
     );
-    const connect = (applicationName: string) =>
-      new Client({
-        connectionString: proxied.url,
-        application_name: applicationName,
-        connectionTimeoutMillis: 300,
-        query_timeout: 300,
-      });
-    listener = new ChangeNoticeListener(connect, { [STOREFRONT_CHANGES]: cache }, pino({ level: 'silent' }), 100, 100);
+    // The service's own session client: its query timeout is what bounds a heartbeat that gets no answer.
+    sessions = openDatabase({ databaseUrl: proxied.url, dataDir: '', acquireTimeoutMs: 300 });
+    listener = new ChangeNoticeListener(
+      sessions.sessionClient!,
+      { [STOREFRONT_CHANGES]: cache },
+      pino({ level: 'silent' }),
+      100,
+      100,
+    );
     await listener.start();
     const readsLoading = async () => {
       const before = loads;

@@ -54,7 +54,7 @@ describe('prepared statements on PostgreSQL', () => {
   });
 
   it('does not prepare DDL, nor a list whose length a caller chooses', async () => {
-    await database.knex.raw('CREATE TABLE listed (id int PRIMARY KEY)');
+    await database.knex.raw('CREATE TABLE "listed" (id int PRIMARY KEY)');
     await database.knex('listed').whereIn('id', [1, 2, 3]).select('id');
     expect(await prepared('listed')).toEqual([]);
   });
@@ -81,6 +81,7 @@ describe('prepared statements on PostgreSQL', () => {
     await widgets('retyped');
     const byName = () => database.knex('retyped').where({ name: '2' }).select('id');
     expect(await byName()).toEqual([]);
+    expect(await prepared('retyped')).toHaveLength(1);
     // The prepared statement compares with a text parameter; an integer column has no "= text" operator (42883).
     await other.knex.raw(`UPDATE retyped SET name = id::text`);
     await other.knex.raw(`ALTER TABLE retyped ALTER COLUMN name TYPE int USING name::int`);
@@ -116,6 +117,7 @@ describe('prepared statements on PostgreSQL', () => {
         .where({ id: 1 })
         .update({ name: database.knex.raw('?::jsonb ->> ?', [details, 'n']) });
     await named(database.knex, { n: 'first' });
+    expect(await prepared('encoded')).toHaveLength(1);
     // JSON.stringify cannot encode a BigInt: pg fails the call before it runs and closes the prepared statement.
     await expect(named(database.knex, { n: 10n })).rejects.toThrow(/BigInt/);
     // In a transaction, where a statement the connection no longer has could not simply be run again.

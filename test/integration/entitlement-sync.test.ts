@@ -62,13 +62,7 @@ describe('entitlement sync (derived from the plan)', () => {
       await repos.storefronts.insert(storefront);
       await repos.plans.insert(plan('plan_pro', ['pro', 'export']));
       await repos.plans.insert(plan('plan_team', ['pro', 'reports']));
-      await repos.customers.insert(
-        customerRecord('cus_sync', storefront.id, T0, {
-          externalRef: 'user-sync',
-          email: 'sync@example.com',
-          name: 'Sync',
-        }),
-      );
+      await repos.customers.insert(customerRecord('cus_sync', storefront.id, T0));
       await repos.subscriptions.insert(subscription);
     });
   });

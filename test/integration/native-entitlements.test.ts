@@ -70,14 +70,9 @@ describe('native entitlements (granted by the provider)', () => {
     uow = new KnexUnitOfWork(database.knex, { now });
     await uow.transaction(async (repos) => {
       await repos.storefronts.insert(storefront);
-      await repos.plans.insert(planRecord('plan_native', storefront.id, T0, { name: 'Native', featureKeys: ['pro'] }));
+      await repos.plans.insert(planRecord('plan_native', storefront.id, T0, { featureKeys: ['pro'] }));
       await repos.customers.insert(
-        customerRecord('cus_native', storefront.id, T0, {
-          externalRef: 'user-native',
-          email: 'native@example.com',
-          name: 'Native',
-          providerRefs: { nativepay: 'np-cus-1' },
-        }),
+        customerRecord('cus_native', storefront.id, T0, { providerRefs: { nativepay: 'np-cus-1' } }),
       );
       await repos.subscriptions.insert(subscription);
     });

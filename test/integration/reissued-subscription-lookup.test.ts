@@ -63,13 +63,7 @@ describe('a re-issued subscription, looked up from a webhook', () => {
       for (const store of [ours, theirs]) {
         await repos.storefronts.insert(store);
         await repos.plans.insert(planRecord(`plan_${store.id}`, store.id, T0));
-        await repos.customers.insert(
-          customerRecord(`cus_${store.id}`, store.id, T0, {
-            externalRef: `user-${store.id}`,
-            email: `${store.id}@example.com`,
-            name: store.id,
-          }),
-        );
+        await repos.customers.insert(customerRecord(`cus_${store.id}`, store.id, T0));
       }
       await repos.subscriptions.insert(subscription('sub_moves', ours, 'old-1'));
       await repos.subscriptions.insert(subscription('sub_stays', ours, 'old-2'));

@@ -163,19 +163,7 @@ export function customerEventDraft(
   name: string,
   type: 'billing.customer.created' | 'billing.customer.updated' = 'billing.customer.created',
 ): EventDraft {
-  const customer: Customer = {
-    id: key,
-    storefrontId: 'sf',
-    externalRef: '',
-    email: `${key}@example.com`,
-    name,
-    phone: '',
-    country: 'DE',
-    providerRefs: {},
-    version: 1,
-    createdAt: new Date(),
-    updatedAt: new Date(),
-  };
+  const customer = customerRecord(key, 'sf', new Date(), { externalRef: '', name });
   return {
     type,
     key,

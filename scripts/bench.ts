@@ -198,7 +198,7 @@ async function measurePaths(
     const ours = await paced(name, sides.ours);
     const baseline = await paced(sides.baselineName, sides.baseline);
     return {
-      path: `${name} at half of saturation (paced at ${ours.perSecond.toFixed(0)}/s)`,
+      path: `${name} at half of saturation (paced at ${ratePerSecond.toFixed(0)}/s)`,
       ...cells(ours),
       baseline: `${sides.baselineName} paced alike: p50 ${baseline.p50.toFixed(1)}, p99 ${baseline.p99.toFixed(1)} ms`,
       target: { kind: 'p99', maxMs },
@@ -213,27 +213,21 @@ async function measurePaths(
   const ingress = await BenchChild.fork<{ port: number }>('baseline-http-server.ts', {
     BENCH_DATABASE_URL: databaseUrl,
   });
+  // Each path's two sides, as the closed-loop curves and the half-load rows both drive them.
+  const reads = { kind: 'grpc-get-subscription', subscriptionId: seeded.subscriptionId } as const;
+  const readSides = {
+    ours: { ...reads, address },
+    baseline: { ...reads, address: `127.0.0.1:${transport.ready.port}` },
+  };
+  const writeSides = (tag: string) => ({
+    ours: { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag } as const,
+    baseline: { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag } as const,
+  });
   try {
     const read: LoadCurve = { title: 'read: GetSubscription vs raw grpc-js no-op', ours: [], baseline: [] };
     for (const level of wants('read') ? COUNTS.levels : []) {
-      read.ours.push(
-        await run(
-          'GetSubscription',
-          { kind: 'grpc-get-subscription', address, subscriptionId: seeded.subscriptionId },
-          level,
-        ),
-      );
-      read.baseline.push(
-        await run(
-          'raw grpc-js',
-          {
-            kind: 'grpc-get-subscription',
-            address: `127.0.0.1:${transport.ready.port}`,
-            subscriptionId: seeded.subscriptionId,
-          },
-          level,
-        ),
-      );
+      read.ours.push(await run('GetSubscription', readSides.ours, level));
+      read.baseline.push(await run('raw grpc-js', readSides.baseline, level));
     }
 
     const write: LoadCurve = { title: 'write: CreateCustomer (idempotency key) vs raw pg', ours: [], baseline: [] };
@@ -242,21 +236,9 @@ async function measurePaths(
     try {
       // The checkout path's customers are the ones this path creates.
       for (const level of wants('write') || wants('checkout') ? COUNTS.levels : []) {
-        const tag = `c${level}-${randomBytes(3).toString('hex')}`;
-        write.ours.push(
-          await run(
-            'CreateCustomer',
-            { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
-            level,
-          ),
-        );
-        write.baseline.push(
-          await run(
-            'raw pg CreateCustomer',
-            { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
-            level,
-          ),
-        );
+        const sides = writeSides(`c${level}-${randomBytes(3).toString('hex')}`);
+        write.ours.push(await run('CreateCustomer', sides.ours, level));
+        write.baseline.push(await run('raw pg CreateCustomer', sides.baseline, level));
       }
     } finally {
       clearInterval(sampler);
@@ -264,33 +246,11 @@ async function measurePaths(
 
     const halfLoad: Row[] = [];
     if (wants('read')) {
-      const target = { kind: 'grpc-get-subscription', subscriptionId: seeded.subscriptionId } as const;
-      const rawAddress = `127.0.0.1:${transport.ready.port}`;
-      halfLoad.push(
-        await atHalfLoad(
-          'read',
-          read,
-          QUICK ? 1 : 5,
-          { ours: { ...target, address }, baseline: { ...target, address: rawAddress }, baselineName: 'raw grpc-js' },
-          5,
-        ),
-      );
+      halfLoad.push(await atHalfLoad('read', read, QUICK ? 1 : 5, { ...readSides, baselineName: 'raw grpc-js' }, 5));
     }
     if (wants('write')) {
-      const tag = `half-${randomBytes(3).toString('hex')}`;
-      halfLoad.push(
-        await atHalfLoad(
-          'write',
-          write,
-          QUICK ? 1 : 10,
-          {
-            ours: { kind: 'grpc-create-customer', address, storefrontId: STOREFRONT, run: tag },
-            baseline: { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag },
-            baselineName: 'raw pg',
-          },
-          20,
-        ),
-      );
+      const sides = writeSides(`half-${randomBytes(3).toString('hex')}`);
+      halfLoad.push(await atHalfLoad('write', write, QUICK ? 1 : 10, { ...sides, baselineName: 'raw pg' }, 20));
     }
 
     const paths: Row[] = [];

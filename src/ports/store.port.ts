@@ -202,6 +202,11 @@ export interface WebhookInbox {
    */
   claimDue(now: Date, gapWaitMs?: number): Promise<InboxEntry | undefined>;
   /**
+   * Whether any pending entry is due by `now` (held back by its key or not): one indexed read, so a lane that polls
+   * an empty inbox opens no transaction. False means claimDue would find nothing.
+   */
+  anyDue(now: Date): Promise<boolean>;
+  /**
    * `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). The entry's key
    * position becomes max(position, its sequence), in the same transaction.
    */

@@ -43,6 +43,16 @@ export class KnexWebhookInbox implements WebhookInbox {
     return countOf(this.db('dead_letters').where('kind', 'webhook').whereNull('retried_at'));
   }
 
+  /** One row of the due index (webhook_inbox_due) or none; the status is a literal so a generic plan uses it too. */
+  async anyDue(now: Date): Promise<boolean> {
+    const row = await this.db('webhook_inbox')
+      .select(this.db.raw('1 as due'))
+      .whereRaw("status = 'PENDING'")
+      .andWhere('next_attempt_at', '<=', now)
+      .first();
+    return row !== undefined;
+  }
+
   /**
    * The oldest due pending row, locked, skipping rows other workers hold (replicas share the work). A row with an
    * ordering key is eligible only when no earlier row of its (provider, storefront, key) is still PENDING — being

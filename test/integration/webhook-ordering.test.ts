@@ -242,6 +242,21 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     expect(await world.database.knex('dead_letters').where({ id: 'dlq_lane_a' })).toEqual([]);
   });
 
+  it('tells an idle poll whether anything is due: nothing stored, due, waiting to retry, processed', async () => {
+    const inbox = new KnexWebhookInbox(world.database.knex);
+    const now = () => world.clock.now();
+    expect(await inbox.anyDue(now())).toBe(false);
+    await world.arrive({ id: 'd1' });
+    expect(await inbox.anyDue(now())).toBe(true);
+    const entry = (await inbox.claimDue(now()))!;
+    await inbox.scheduleRetry(entry.id, 1, 'failed once', new Date(now().getTime() + RETRY_MS));
+    expect(await inbox.anyDue(now())).toBe(false);
+    world.later();
+    expect(await inbox.anyDue(now())).toBe(true);
+    await inbox.markProcessed(entry.id, now(), 'applied');
+    expect(await inbox.anyDue(now())).toBe(false);
+  });
+
   it('takes a webhook that lost to a concurrent transaction again at once, counting the attempt', async () => {
     let collisions = 1;
     const applied: string[] = [];

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
+import { CallSignal } from './call-signal';
 import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
 import { chain, Interceptor, RpcCall } from './interceptors/interceptor';
 import { refuseMalformed } from './malformed-request';
@@ -52,7 +53,6 @@ export type Handlers<S> = { [K in keyof S]: RpcHandler<any, any> }; // eslint-di
 type Method = grpc.MethodDefinition<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const tracer = trace.getTracer('billing-adapter/grpc');
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every RPC of a service through one wrapper; `Handlers<S>` makes the compiler prove each RPC is served. */
 export function bindService<S extends grpc.ServiceDefinition>(
@@ -89,19 +89,17 @@ function wrapUnary(
     );
     const traceId = span.spanContext().traceId;
     const correlationId = readCorrelationId(call.metadata, /^0+$/.test(traceId) ? undefined : traceId);
-    const abort = new AbortController();
-    call.on('cancelled', () => abort.abort(new Error('call cancelled')));
-    const deadline = call.getDeadline();
-    const msLeft = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
-    // setTimeout fires at once for delays beyond 2^31-1 ms, so a far deadline (days away) gets no timer at all.
-    const timer =
-      Number.isFinite(msLeft) && msLeft < MAX_TIMER_MS
-        ? setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, msLeft))
-        : undefined;
-    const ctx: CallContext = { actor: readActor(call.metadata), correlationId, signal: abort.signal };
+    const callSignal = new CallSignal(call);
+    const ctx: CallContext = {
+      actor: readActor(call.metadata),
+      correlationId,
+      get signal() {
+        return callSignal.signal;
+      },
+    };
 
     const finish = (code: grpc.status) => {
-      clearTimeout(timer);
+      callSignal.settle();
       span.setAttribute('rpc.grpc.status_code', code);
       if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

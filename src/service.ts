@@ -167,7 +167,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     webhooks: async (provider, storefrontId, webhook) => {
       if (!ingress) throw new Error('not serving yet');
       const answer = await ingress.intake.receive(provider, storefrontId, webhook);
-      if (answer.status === 200 && !answer.body.duplicate) ingress.inbox.wake();
+      if (answer.queued) ingress.inbox.wake();
       return answer;
     },
   });

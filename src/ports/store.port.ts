@@ -171,6 +171,15 @@ export interface InboxEntry {
   sourceIp?: string;
 }
 
+/** A webhook as ingress stores it. */
+export type NewInboxEntry = Omit<InboxEntry, 'id' | 'attempts'> & {
+  /**
+   * Set when processing would have nothing to do (no event is made of the webhook, and it holds no place in a
+   * sequence): the entry is stored already processed, with this outcome, and no lane claims it.
+   */
+  settledAs?: string;
+};
+
 /** A webhook that failed processing, or an outbox event Kafka refused for good (parked). */
 export interface DeadLetter {
   id: string;
@@ -194,7 +203,7 @@ export interface DeadLetter {
 /** The webhook inbox and its dead letters. */
 export interface WebhookInbox {
   /** Stores a webhook once per (provider, storefront, provider event id); false when it was there already. */
-  insert(entry: Omit<InboxEntry, 'id' | 'attempts'>): Promise<boolean>;
+  insert(entry: NewInboxEntry): Promise<boolean>;
   /**
    * Locks the oldest due pending entry (skipping entries other workers hold), if any; an entry with an ordering key
    * only when no earlier entry of its key is still pending (in flight, due or waiting to retry), and, with a

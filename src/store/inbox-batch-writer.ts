@@ -1,8 +1,5 @@
 import type { Knex } from 'knex';
-import type { InboxEntry } from '../ports/store.port';
-
-/** What one inbox insert carries (the port's argument). */
-export type NewInboxEntry = Omit<InboxEntry, 'id' | 'attempts'>;
+import type { NewInboxEntry } from '../ports/store.port';
 
 /** Bounds of one statement (bodies are up to 1 MiB each) and of what may wait for the next ones. */
 export interface InboxBatchLimits {
@@ -52,10 +49,13 @@ const COLUMNS = [
   'next_attempt_at',
   'traceparent',
   'received_at',
+  'status',
+  'processed_at',
+  'outcome',
 ] as const;
 
-/** One row's placeholders; status is the same for every new row, so it is a literal rather than a parameter. */
-const ROW = `(${COLUMNS.map(() => '?').join(', ')}, 'PENDING')`;
+/** One row's placeholders. */
+const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
 
 /**
  * Group commit of webhook inbox inserts: concurrent callers join one multi-row INSERT … ON CONFLICT DO NOTHING, so
@@ -145,7 +145,7 @@ export async function insertInboxRows(
   keys.forEach((key, i) => firsts.has(key) || firsts.set(key, i));
   const rows = [...firsts.values()].map((i) => entries[i]!);
   const result = await db.raw(
-    `INSERT INTO webhook_inbox (${COLUMNS.join(', ')}, status) VALUES ${rows.map(() => ROW).join(', ')}
+    `INSERT INTO webhook_inbox (${COLUMNS.join(', ')}) VALUES ${rows.map(() => ROW).join(', ')}
      ON CONFLICT (provider, storefront_id, provider_event_id) DO NOTHING
      RETURNING provider, storefront_id, provider_event_id`,
     rows.flatMap(values),
@@ -172,6 +172,9 @@ function values(entry: NewInboxEntry): Knex.RawBinding[] {
     entry.receivedAt,
     entry.traceparent ?? null,
     entry.receivedAt,
+    entry.settledAs === undefined ? 'PENDING' : 'PROCESSED',
+    entry.settledAs === undefined ? null : entry.receivedAt,
+    entry.settledAs?.slice(0, 1000) ?? null,
   ];
 }
 

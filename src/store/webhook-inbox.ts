@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { DeadLetter, InboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
-import { InboxBatchWriter, insertInboxRows, NewInboxEntry } from './inbox-batch-writer';
+import type { DeadLetter, InboxEntry, NewInboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
+import { InboxBatchWriter, insertInboxRows } from './inbox-batch-writer';
 import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values';
 
 type Row = Record<string, unknown>;

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Database, openDatabase } from '../../src/store/database';
-import { InboxBacklogFull, InboxBatchWriter, insertInboxRows, NewInboxEntry } from '../../src/store/inbox-batch-writer';
+import type { NewInboxEntry } from '../../src/ports/store.port';
+import { InboxBacklogFull, InboxBatchWriter, insertInboxRows } from '../../src/store/inbox-batch-writer';
 import { migrateToLatest } from '../../src/store/migrate';
 import { storefrontRequest } from '../support/fixtures';
 import { subotizSecretRefs } from '../support/subotiz-world';

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { eventually } from '../support/eventually';
 import { storefrontRequest } from '../support/fixtures';
 import { subotizSecretRefs } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
@@ -119,6 +120,57 @@ describe('webhook ingress: source-IP allowlist and trusted proxies', () => {
     const answer = await post('guarded', ALLOWED_DIRECT, body, signature(body, { ageMs: 500_000 }));
     expect(answer).toEqual({ status: 200, body: { received: true, duplicate: false } });
     expect(await stored(body)).toEqual([{ source_ip: ALLOWED_DIRECT }]);
+  });
+
+  it('stores a type it makes no event of as processed at once; one it cannot parse waits for a lane', async () => {
+    const inboxRow = (body: string) =>
+      withClient(
+        db.url,
+        async (c) =>
+          (
+            await c.query(
+              `select status, outcome, attempts, processed_at = received_at as at_receipt, last_error is not null as failed
+                 from webhook_inbox where provider_event_id = $1`,
+              [JSON.parse(body).id],
+            )
+          ).rows[0] as {
+            status: string;
+            outcome: string | null;
+            attempts: number;
+            at_receipt: boolean | null;
+            failed: boolean;
+          },
+      );
+    const noted = event();
+    expect((await post('open', ALLOWED_DIRECT, noted, signature(noted))).body).toEqual({
+      received: true,
+      duplicate: false,
+    });
+    // As a lane would have left it, but at receipt, without one claiming it: acknowledged, recorded, nothing applied.
+    expect(await inboxRow(noted)).toEqual({
+      status: 'PROCESSED',
+      outcome: 'ignored',
+      attempts: 0,
+      at_receipt: true,
+      failed: false,
+    });
+    expect((await post('open', ALLOWED_DIRECT, noted, signature(noted))).body).toEqual({
+      received: true,
+      duplicate: true,
+    });
+
+    // A type we act on, without the time its event needs: stored pending, and the lane's attempt fails and is kept.
+    const broken = JSON.stringify({
+      id: `9${randomBytes(6).readUIntBE(0, 6)}`,
+      type: 'v2.subscription.paused',
+      data: {},
+    });
+    expect((await post('open', ALLOWED_DIRECT, broken, signature(broken))).status).toBe(200);
+    const row = await eventually(
+      () => inboxRow(broken),
+      (r) => r.failed,
+    );
+    expect(row).toMatchObject({ status: 'PENDING', outcome: null });
   });
 
   it('believes X-Forwarded-For only from a trusted proxy', async () => {

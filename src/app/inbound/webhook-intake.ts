@@ -2,7 +2,7 @@ import type { Storefront } from '../../domain/storefront';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderEvent, ReceivedWebhook } from '../../ports/provider-adapter.port';
+import type { ProviderEvent, RawWebhook, ReceivedWebhook } from '../../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
 import { arrivalNote, arrivalOrder } from './arrival-order';
 import { asNotification } from './notifications';
@@ -11,7 +11,7 @@ import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './pro
 import type { AskedFirst } from './subscription-answers';
 import { envelopeRefusal, sourceRefusal } from './webhook-admission';
 import type { ProviderGateway } from '../providers/provider-gateway';
-import type { ProviderRegistry } from '../providers/provider-registry';
+import type { LoadedProvider, ProviderRegistry } from '../providers/provider-registry';
 
 /** The outcome recorded for a webhook naming an object its storefront does not have. */
 export const IGNORED_FOREIGN = 'ignored: foreign/unknown object';
@@ -50,7 +50,12 @@ export class AwaitingOurRecord extends Error {
 export interface IntakeAnswer {
   status: 200 | 400 | 401 | 403 | 404;
   body: Record<string, unknown>;
+  /** The webhook was stored now and waits to be processed: an inbox lane has work (not sent to the provider). */
+  queued?: boolean;
 }
+
+/** What processing settles a webhook as when no event is made of it. */
+const NOTHING_TO_APPLY = 'ignored';
 
 /**
  * The webhook pipeline's two halves: `receive` (storefront → signature → inbox, before the 200) and `process`
@@ -95,6 +100,10 @@ export class WebhookIntake {
     if (badEnvelope) return { status: 400, body: { error: badEnvelope } };
     const carrier: { traceparent?: string } = {};
     propagation.inject(context.active(), carrier);
+    // Providers send types we make no event of (most of a firehose): such a webhook is stored as processing would
+    // leave it, so no lane spends a transaction on it. One with a sequence is processed, to move its key's position.
+    const settledAs =
+      envelope.sequence === undefined && nothingToApply(adapter, webhook) ? NOTHING_TO_APPLY : undefined;
     const stored = await this.uow.reads.inbox.insert({
       provider,
       storefrontId,
@@ -107,8 +116,9 @@ export class WebhookIntake {
       body: webhook.body,
       traceparent: carrier.traceparent,
       receivedAt: now,
+      settledAs,
     });
-    return { status: 200, body: { received: true, duplicate: !stored } };
+    return { status: 200, body: { received: true, duplicate: !stored }, queued: stored && settledAs === undefined };
   }
 
   /** Normalizes one stored webhook and applies its events in the caller's transaction; returns what happened. */
@@ -117,8 +127,7 @@ export class WebhookIntake {
     if (!adapter?.webhooks) throw new Error(`provider '${entry.provider}' has no webhook support in this build`);
     const storefront = await repos.storefronts.get(entry.storefrontId);
     if (!storefront) throw new Error(`storefront '${entry.storefrontId}' no longer exists`);
-    const parsed = adapter.webhooks.parse({ headers: entry.headers, body: entry.body });
-    const events = adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
+    const events = eventsOf(adapter, { headers: entry.headers, body: entry.body });
     const notes: string[] = [];
     const origin: EventOrigin = {
       provider: entry.provider,
@@ -138,7 +147,7 @@ export class WebhookIntake {
     const applying: EventOrigin = { ...origin, mayAwaitOurRecords: this.clock.now() < graceEndsAt };
     for (const event of events) notes.push(await this.applyInScope(repos, applying, event, asked, graceEndsAt));
     if (catchUp) notes.push(...(await this.applier.catchUp(repos, origin, asked, entry.providerEventId)));
-    return arrivalNote(order) + (notes.length ? notes.join('; ') : 'ignored');
+    return arrivalNote(order) + (notes.length ? notes.join('; ') : NOTHING_TO_APPLY);
   }
 
   /**
@@ -170,6 +179,21 @@ export class WebhookIntake {
 
   private graceMs(): number {
     return this.options.notRecordedGraceMs ?? NOT_RECORDED_GRACE_MS;
+  }
+}
+
+/** The events processing applies of a webhook: a notification provider's become notifications (what to ask). */
+function eventsOf(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[] {
+  const parsed = adapter.webhooks!.parse(webhook);
+  return adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
+}
+
+/** True when processing would apply nothing; false also when the body does not parse (processing reports that). */
+function nothingToApply(adapter: LoadedProvider, webhook: RawWebhook): boolean {
+  try {
+    return eventsOf(adapter, webhook).length === 0;
+  } catch {
+    return false;
   }
 }
 

@@ -84,18 +84,22 @@ export class InboxWorker {
   }
 
   private async run(lane: Wakeup): Promise<void> {
+    // Only a poll the timer started peeks first: after work, or a wake, there likely is more, and the peek would be
+    // one more round trip per webhook.
+    let polling = true;
     while (!lane.isStopped) {
       let worked = false;
       try {
-        worked = await this.processNext();
+        worked = await this.processNext({ peekFirst: polling });
       } catch (error) {
         // Once a second while the database is away: the same failure is logged once per window, with a count.
         this.pollFailed('error', 'webhook inbox poll failed', { err: error });
       }
+      polling = false;
       // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
       if (worked) this.wakeOneLane();
       else if (this.wakeMissed) this.wakeMissed = false;
-      else await lane.sleep(this.options.pollIntervalMs);
+      else polling = !(await lane.sleep(this.options.pollIntervalMs));
     }
   }
 
@@ -106,11 +110,12 @@ export class InboxWorker {
     return sleeping !== undefined;
   }
 
-  /** Processes one due entry; false when none was due. */
-  async processNext(): Promise<boolean> {
-    // An idle lane's poll is this one read, not a transaction around an empty claim (a seventh of a core, at 4 lanes
-    // polling every 50 ms: half of it went, measured).
-    if (!(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
+  /**
+   * Processes one due entry; false when none was due. With `peekFirst`, an empty inbox costs one read instead of a
+   * transaction around an empty claim (an idle service with 4 lanes polling every 50 ms went from 15% to 8% of a core).
+   */
+  async processNext(options: { peekFirst?: boolean } = {}): Promise<boolean> {
+    if (options.peekFirst && !(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
     let claimed: InboxEntry | undefined;
     try {
       await this.uow.transaction(async (repos) => {

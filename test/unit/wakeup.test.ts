@@ -1,7 +1,7 @@
 import { Wakeup } from '../../src/app/background/wakeup';
 
 /** Resolves to whether `promise` settled without any timer firing (fake timers never advance here). */
-async function settledNow(promise: Promise<void>): Promise<boolean> {
+async function settledNow(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
   void promise.then(() => (settled = true));
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -18,17 +18,21 @@ describe('Wakeup (the pause of the relay, inbox worker and reconciler)', () => {
     expect(await settledNow(pause)).toBe(false);
     w.wake();
     expect(await settledNow(pause)).toBe(true);
+    expect(await pause).toBe(true); // says it was woken: the inbox worker then claims without peeking first
 
     w.wake(); // new work arrived between two polls: the next pause must not wait for the timer
-    expect(await settledNow(w.sleep(60_000))).toBe(true);
+    const early = w.sleep(60_000);
+    expect(await settledNow(early)).toBe(true);
+    expect(await early).toBe(true);
     expect(await settledNow(w.sleep(60_000))).toBe(false); // consumed once
   });
 
-  it('ends after its time without a wake', async () => {
+  it('ends after its time without a wake, saying so', async () => {
     const w = new Wakeup();
     const pause = w.sleep(1_000);
     jest.advanceTimersByTime(1_000);
     expect(await settledNow(pause)).toBe(true);
+    expect(await pause).toBe(false);
   });
 
   it('lets a backoff ignore wake() but not stop(), and ends every later pause at once after stop()', async () => {

@@ -19,24 +19,25 @@ export class Wakeup {
     return this.wakeSleeper !== undefined;
   }
 
-  sleep(ms: number, wakeable = true): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+  /** Resolves true when `wake()` ended the pause (or had come before it), false when its time ran out or on stop. */
+  sleep(ms: number, wakeable = true): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
     if (wakeable && this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
         this.wakeSleeper = this.endSleep = undefined;
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(done, ms);
-      this.endSleep = done;
+      const timer = setTimeout(() => done(false), ms);
+      this.endSleep = () => done(false);
       if (wakeable) {
         this.wakeSleeper = () => {
           this.pending = false;
-          done();
+          done(true);
         };
       }
     });

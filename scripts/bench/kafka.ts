@@ -77,11 +77,8 @@ export async function measureDrain(
   // relay's own statements (measured with scripts/bench/drain-phases.ts).
   const { newest } = (await db.query<{ newest: string }>('SELECT max(id)::text AS newest FROM outbox')).rows[0]!;
   const newestPublished = async () =>
-    (
-      await db.query<{ done: boolean }>('SELECT published_at IS NOT NULL AS done FROM outbox WHERE id = $1', [
-        newest,
-      ])
-    ).rows[0]!.done;
+    (await db.query<{ done: boolean }>('SELECT published_at IS NOT NULL AS done FROM outbox WHERE id = $1', [newest]))
+      .rows[0]!.done;
   const service = await startRelay();
   let seconds: number;
   let timed: number;
@@ -107,6 +104,7 @@ export async function measureDrain(
   const parked = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE parked_at IS NOT NULL');
   if (parked.rows[0]!.n > 0)
     throw new Error(`bench: the relay parked ${parked.rows[0]!.n} events instead of publishing`);
+  await load.renew();
   const baseline = await load.run('raw kafkajs producer', {
     target: {
       kind: 'kafka-produce',

@@ -9,6 +9,11 @@ export interface Run {
   concurrency: number;
 }
 
+/** The run whose rate is the median of `runs` (the upper middle of an even count), with its own latencies. */
+export function medianByRate(runs: readonly Run[]): Run {
+  return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
+}
+
 export function summarize(reply: LoadReply, concurrency: number, what: string): Run {
   if (!reply.ok) throw new Error(`bench: ${what} failed:\n${reply.error}`);
   const sorted = [...reply.latenciesMs].sort((a, b) => a - b);

@@ -263,8 +263,12 @@ async function measurePaths(
     const runs = { ours: [at('ours')], baseline: [at('baseline')] };
     for (let i = 1; i < COUNTS.headlineRuns; i++) {
       const { ours, baseline } = sides();
-      runs.ours.push(await run(names[0], ours, COUNTS.headline));
-      runs.baseline.push(await run(names[1], baseline, COUNTS.headline));
+      // Turns alternate, so neither side always follows the other on the same generator.
+      const oursRun = () => run(names[0], ours, COUNTS.headline);
+      const baselineRun = () => run(names[1], baseline, COUNTS.headline);
+      if (i % 2 === 1) runs.baseline.push(await baselineRun());
+      runs.ours.push(await oursRun());
+      if (i % 2 === 0) runs.baseline.push(await baselineRun());
     }
     return { ours: medianByRate(runs.ours), baseline: medianByRate(runs.baseline) };
   };
@@ -382,6 +386,8 @@ async function measurePaths(
         COUNTS.ingress,
         COUNTS.ingressWarmup,
       );
+      // Each side on a fresh generator: neither runs on one the other has just used.
+      await load.renew();
       const ingressBaseline = await run(
         'node:http + INSERT',
         webhook(ingress.ready.port, '/'),

@@ -210,7 +210,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
       )
     : undefined;
   await changeNotices?.start();
-  const intake = new WebhookIntake(uow, registry, gateway, applier, clock, { storefronts: storefrontCache });
+  const inboxLogger = logger.child({ component: 'webhook-inbox' });
+  const intake = new WebhookIntake(uow, registry, gateway, applier, clock, {
+    storefronts: storefrontCache,
+    logger: inboxLogger,
+  });
   const inbox = new InboxWorker(
     uow,
     intake,
@@ -225,7 +229,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       lanes: database.kind === 'pglite' ? 1 : config.webhookWorkers,
       isTransactionConflict,
     },
-    logger.child({ component: 'webhook-inbox' }),
+    inboxLogger,
   );
   const reconcilerLogger = logger.child({ component: 'reconciler' });
   const sweepDeps = {

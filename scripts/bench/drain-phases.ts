@@ -135,10 +135,14 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     relay.start();
     // The newest event is marked last (marks commit in outbox order): watching its row costs the database nothing.
-    const newest = await database.knex('outbox').max('id as id').first();
-    for (;;) {
-      const row = await database.knex('outbox').select('published_at').where({ id: newest!.id }).first();
-      if (process.env.COUNT_POLL ? (await store.countUnpublished()) === 0 : row.published_at !== null) break;
+    const { id: newest } = (await database.knex('outbox').max('id as id').first()) as { id: string };
+    const drained = async () => {
+      if (process.env.COUNT_POLL) return (await store.countUnpublished()) === 0;
+      const row = await database.knex('outbox').select('published_at').where({ id: newest }).first();
+      return row.published_at !== null;
+    };
+    for (const deadline = Date.now() + 300_000; !(await drained());) {
+      if (Date.now() > deadline) throw new Error('the relay did not drain the outbox in 300 s');
       await new Promise((r) => setTimeout(r, 10));
     }
     const relaySeconds = (performance.now() - t0) / 1000;

@@ -5,8 +5,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A call's abort signal, made the first time something asks for it (a provider call does; a read answered from
- * memory never does): it aborts when the caller cancels or the call's deadline passes. An AbortController, a
- * 'cancelled' listener and a deadline timer made for every call were a measurable share of a read's CPU.
+ * memory never does): it aborts when the caller cancels or the call's deadline passes. Most calls never need the
+ * AbortController, the 'cancelled' listener and the deadline timer that used to be made for every call.
  */
 export class CallSignal {
   private abort?: AbortController;
@@ -18,17 +18,19 @@ export class CallSignal {
   get signal(): AbortSignal {
     if (this.abort) return this.abort.signal;
     const abort = (this.abort = new AbortController());
-    // Asked after the answer (work that outlives the call): nothing is left to cancel, as when the timer was cleared.
-    if (this.answered) return abort.signal;
     if (this.call.cancelled) {
       abort.abort(new Error('call cancelled'));
       return abort.signal;
     }
+    // Asked after the answer (work that outlives the call): no deadline is left to enforce, as when the timer was
+    // cleared at the answer.
+    if (this.answered) return abort.signal;
     this.call.on('cancelled', () => abort.abort(new Error('call cancelled')));
     const deadline = this.call.getDeadline();
     const msLeft = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
-    if (Number.isFinite(msLeft) && msLeft < MAX_TIMER_MS) {
-      this.timer = setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, msLeft));
+    if (msLeft <= 0) abort.abort(new Error('deadline exceeded'));
+    else if (Number.isFinite(msLeft) && msLeft < MAX_TIMER_MS) {
+      this.timer = setTimeout(() => abort.abort(new Error('deadline exceeded')), msLeft);
     }
     return abort.signal;
   }

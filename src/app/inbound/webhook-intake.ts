@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Storefront } from '../../domain/storefront';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError } from '../../domain/errors';
@@ -29,6 +30,8 @@ export interface WebhookIntakeOptions {
   notRecordedGraceMs?: number;
   /** Where `receive` reads the storefront a webhook names (a cache that drops changed storefronts); else the store. */
   storefronts?: { get(id: string): Promise<Storefront | undefined> };
+  /** Says `webhook processed` for a webhook settled at receipt, as the inbox worker says it for the others. */
+  logger?: Logger;
 }
 
 /**
@@ -102,6 +105,7 @@ export class WebhookIntake {
     propagation.inject(context.active(), carrier);
     // Providers send types we make no event of (most of a firehose): such a webhook is stored as processing would
     // leave it, so no lane spends a transaction on it. One with a sequence is processed, to move its key's position.
+    // The price is one more parse of every accepted body (bounded by MAX_WEBHOOK_BYTES, after the signature).
     const settledAs =
       envelope.sequence === undefined && nothingToApply(adapter, webhook) ? NOTHING_TO_APPLY : undefined;
     const stored = await this.uow.reads.inbox.insert({
@@ -118,6 +122,18 @@ export class WebhookIntake {
       receivedAt: now,
       settledAs,
     });
+    if (stored && settledAs) {
+      this.options.logger?.info(
+        {
+          provider,
+          storefront_id: storefrontId,
+          event_id: envelope.providerEventId,
+          type: envelope.eventType,
+          outcome: settledAs,
+        },
+        'webhook processed',
+      );
+    }
     return { status: 200, body: { received: true, duplicate: !stored }, queued: stored && settledAs === undefined };
   }
 

@@ -6,11 +6,14 @@ import { eventually } from '../support/eventually';
 import { FAST_WEBHOOKS, subotizSecretRefs, subotizWorld, SubotizWorld } from '../support/subotiz-world';
 import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
 import {
+  bearer,
   call,
   callError,
   callWithTrailers,
+  counter,
   eventTypesOf,
   startTestService,
+  TEST_KEYS,
   TestService,
 } from '../support/test-service';
 
@@ -151,6 +154,26 @@ describe('Subotiz payments, refunds, usage and provider faults', () => {
     });
     expect(retried.subscription!.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_INCOMPLETE);
     expect((await world.control<{ sessions: number }>('/state')).sessions).toBe(sessions + 1);
+  });
+
+  it("stops waiting for Subotiz when the caller's deadline passes, not at the transport's own timeout", async () => {
+    // Subotiz holds its answer for 20 s; the transport alone would give up after its 10 s attempt timeout.
+    await world.control('/faults', { count: 1, status: 200, delay_ms: 20_000, path: '/api/v1/session' });
+    const failed = () =>
+      counter(service, 'billing_provider_call_duration_seconds_count', { provider: 'subotiz', outcome: 'failed' });
+    const failedBefore = await failed();
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(bearer(TEST_KEYS.admin))) md.set(k, v);
+    const started = Date.now();
+    const code = await new Promise<grpc.status>((resolve) =>
+      subs().createCheckoutSession(checkoutRequest(), md, { deadline: Date.now() + 500 }, (error) =>
+        resolve(error?.code ?? grpc.status.OK),
+      ),
+    );
+    expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    // The service's call to Subotiz was abandoned with the caller (the call's abort signal), within seconds.
+    await eventually(failed, (n) => n > failedBefore, 3_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('never creates a second Subotiz session when Subotiz did the work but the answer was lost', async () => {

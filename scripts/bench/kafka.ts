@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
-import { toCloudEventMessage } from '../../src/outbox/cloud-event';
+import { storedTraceHeaders, toCloudEventMessage } from '../../src/outbox/cloud-event';
 import { toStoredEvent } from '../../src/store/event-log';
 import { KAFKA_LOCAL, kafkaLocal, portOpen } from '../../test/support/infrastructure';
 import type { LoadGenerator } from './load-generator';
@@ -65,7 +65,8 @@ export async function measureDrain(
   const { n: events, bytes } = waiting.rows[0]!;
   if (events === 0) throw new Error('bench: the outbox is empty: the earlier paths wrote no events to drain');
   // The same physical work includes the headers: each message carries the CloudEvents attributes and traceparent.
-  const headers = await relayHeaders(db, topicPrefix);
+  const first = await db.query('SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1');
+  const headers = relayHeaders(first.rows[0]!, topicPrefix);
   const unpublished = async () =>
     (
       await db.query<{ n: number }>(
@@ -142,16 +143,12 @@ export async function deleteTopics(brokers: string[], prefix: string): Promise<v
   }
 }
 
-/** The headers the relay sends with one of the waiting events (built as the relay builds them, once). */
-async function relayHeaders(db: Pool, topicPrefix: string): Promise<Record<string, string>> {
-  const { rows } = await db.query('SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1');
-  // The relay's own mapping of an outbox row, and the trace context it sends when no span continues it.
-  const event = toStoredEvent(rows[0]!);
-  const traceHeaders: Record<string, string> = {};
-  if (event.traceparent) {
-    traceHeaders.traceparent = event.traceparent;
-    if (event.tracestate) traceHeaders.tracestate = event.tracestate;
-  }
-  const { headers } = toCloudEventMessage(event, { topicPrefix, encoding: 'protobuf', traceHeaders });
-  return headers;
+/**
+ * The headers the relay sends with an outbox row (`SELECT *`), built as the relay builds them: its mapping of the
+ * row, and the trace context it sends when no span continues it.
+ */
+export function relayHeaders(row: Record<string, unknown>, topicPrefix: string): Record<string, string> {
+  const event = toStoredEvent(row);
+  const traceHeaders = storedTraceHeaders(event);
+  return toCloudEventMessage(event, { topicPrefix, encoding: 'protobuf', traceHeaders }).headers;
 }

@@ -43,3 +43,11 @@ export function toCloudEventMessage(
     },
   };
 }
+
+/** The trace context written with the event, as it was written: what a message carries when no span continues it. */
+export function storedTraceHeaders(event: StoredEvent): Record<string, string> {
+  if (!event.traceparent) return {};
+  return event.tracestate
+    ? { traceparent: event.traceparent, tracestate: event.tracestate }
+    : { traceparent: event.traceparent };
+}

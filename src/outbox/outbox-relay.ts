@@ -17,7 +17,7 @@ import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/
 import type { StoredEvent } from '../ports/store.port';
 import type { OutboxRelayStore } from '../store/outbox-relay-store';
 import type { RelayMetrics } from '../telemetry/metrics';
-import { EventEncoding, toCloudEventMessage } from './cloud-event';
+import { EventEncoding, storedTraceHeaders, toCloudEventMessage } from './cloud-event';
 
 export interface OutboxRelayOptions {
   topicPrefix: string;
@@ -387,14 +387,6 @@ function tracerRegistered(): boolean {
   return (
     !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('billing-adapter/outbox') !== undefined
   );
-}
-
-/** The trace context written with the event, as it was written. */
-function storedTraceHeaders(event: StoredEvent): Record<string, string> {
-  if (!event.traceparent) return {};
-  return event.tracestate
-    ? { traceparent: event.traceparent, tracestate: event.tracestate }
-    : { traceparent: event.traceparent };
 }
 
 function sharesKey(outgoing: Outgoing[], keys: Set<string>): boolean {

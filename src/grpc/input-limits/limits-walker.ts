@@ -21,9 +21,8 @@ const MAX_VIOLATIONS = 10;
  * Every violation of the input limits in a decoded request, each naming its field by path in snake_case
  * (`address.line1`, `feature_keys[3]`, `provider_config["x"]`) and the rule. Never throws on odd values.
  *
- * Runs on every call: the walk is plain functions over one list, not closures made per call, because whatever a
- * call allocates lives as long as the call and adds to the young collections' copying (see the README's performance
- * section).
+ * It runs on every call, so the walk is plain functions over one list rather than closures made per call: per-call
+ * garbage is what the young collections spend the read path's time on (see the README's performance section).
  */
 export function findViolations(request: unknown, schema: MessageSchema): Violation[] {
   const violations: Violation[] = [];

@@ -21,8 +21,8 @@ const MAX_VIOLATIONS = 10;
  * Every violation of the input limits in a decoded request, each naming its field by path in snake_case
  * (`address.line1`, `feature_keys[3]`, `provider_config["x"]`) and the rule. Never throws on odd values.
  *
- * It runs on every call, so the walk is plain functions over one list rather than closures made per call: per-call
- * garbage is what the young collections spend the read path's time on (see the README's performance section).
+ * It runs on every call, so the walk is plain functions over one list rather than nine closures made per call: less
+ * garbage for the young collections, which take a fifth of the read path's busy time (README, performance section).
  */
 export function findViolations(request: unknown, schema: MessageSchema): Violation[] {
   const violations: Violation[] = [];

@@ -250,27 +250,31 @@ async function measurePaths(
     baseline: { kind: 'pg-create-customer', databaseUrl, storefrontId: STOREFRONT, run: tag } as const,
   });
   /**
-   * A headline row's two sides at the headline level: the curve's run and `headlineRuns - 1` more, taken in turns,
-   * each side's median by rate. One stalled run must not decide a ratio (a read at 16 in flight once did 1,672/s,
-   * between 2,329/s at 4 and 4,247/s at 64 in the same curve).
+   * Adds runs to each side in turns until both have `headlineRuns`, and answers each side's median by rate: one
+   * stalled run must not decide a ratio (a read at 16 in flight once did 1,672/s, between 2,329/s at 4 and 4,247/s
+   * at 64 in the same curve). Turns alternate (even: ours first), so neither side always follows the other.
    */
-  const headline = async (
+  const medianOfTurns = async (
+    runs: { ours: Run[]; baseline: Run[] },
+    next: (side: 'ours' | 'baseline') => Promise<Run>,
+  ) => {
+    for (let i = runs.ours.length; i < COUNTS.headlineRuns; i++) {
+      for (const side of i % 2 === 0 ? (['ours', 'baseline'] as const) : (['baseline', 'ours'] as const)) {
+        runs[side].push(await next(side));
+      }
+    }
+    return { ours: medianByRate(runs.ours), baseline: medianByRate(runs.baseline) };
+  };
+  /** A curve's headline row: its run at the headline level and `headlineRuns - 1` more per side. */
+  const headline = (
     curve: LoadCurve,
-    names: [ours: string, baseline: string],
+    names: { ours: string; baseline: string },
     sides: () => { ours: LoadTarget; baseline: LoadTarget },
   ) => {
     const at = (side: 'ours' | 'baseline') => curve[side].find((r) => r.concurrency === COUNTS.headline)!;
-    const runs = { ours: [at('ours')], baseline: [at('baseline')] };
-    for (let i = 1; i < COUNTS.headlineRuns; i++) {
-      const { ours, baseline } = sides();
-      // Turns alternate, so neither side always follows the other on the same generator.
-      const oursRun = () => run(names[0], ours, COUNTS.headline);
-      const baselineRun = () => run(names[1], baseline, COUNTS.headline);
-      if (i % 2 === 1) runs.baseline.push(await baselineRun());
-      runs.ours.push(await oursRun());
-      if (i % 2 === 0) runs.baseline.push(await baselineRun());
-    }
-    return { ours: medianByRate(runs.ours), baseline: medianByRate(runs.baseline) };
+    return medianOfTurns({ ours: [at('ours')], baseline: [at('baseline')] }, (side) =>
+      run(names[side], sides()[side], COUNTS.headline),
+    );
   };
   try {
     const read: LoadCurve = { title: 'read: GetSubscription vs raw grpc-js no-op', ours: [], baseline: [] };
@@ -278,7 +282,8 @@ async function measurePaths(
       read.ours.push(await run('GetSubscription', readSides.ours, level));
       read.baseline.push(await run('raw grpc-js', readSides.baseline, level));
     }
-    const readHeadline = wants('read') && (await headline(read, ['GetSubscription', 'raw grpc-js'], () => readSides));
+    const readHeadline =
+      wants('read') && (await headline(read, { ours: 'GetSubscription', baseline: 'raw grpc-js' }, () => readSides));
 
     const write: LoadCurve = { title: 'write: CreateCustomer (idempotency key) vs raw pg', ours: [], baseline: [] };
     await load.renew();
@@ -296,7 +301,7 @@ async function measurePaths(
     }
     const writeHeadline =
       wants('write') &&
-      (await headline(write, ['CreateCustomer', 'raw pg CreateCustomer'], () =>
+      (await headline(write, { ours: 'CreateCustomer', baseline: 'raw pg CreateCustomer' }, () =>
         writeSides(`h-${randomBytes(3).toString('hex')}`),
       ));
 
@@ -377,26 +382,20 @@ async function measurePaths(
         accessNo: EMULATOR_MERCHANT.accessNo,
         run: tag,
       });
-      // Like the read and write headlines, each side's median of `headlineRuns`, taken in turns: one 4,000-webhook
-      // run varies by about a tenth between full runs. Every run sends webhook ids of its own (a repeated id would be
-      // answered as a duplicate) on a fresh generator, so neither side runs on one the other has just used.
-      const runs: { ours: Run[]; baseline: Run[] } = { ours: [], baseline: [] };
-      const side = async (which: 'ours' | 'baseline') => {
-        await load.renew();
-        const tag = randomBytes(4).toString('hex');
-        const target =
-          which === 'ours'
-            ? webhook(service.ports.http, `/webhooks/subotiz/${STOREFRONT}`, tag)
-            : webhook(ingress.ready.port, '/', tag);
-        const name = which === 'ours' ? 'webhook ingress' : 'node:http + INSERT';
-        runs[which].push(await run(name, target, COUNTS.headline, COUNTS.ingress, COUNTS.ingressWarmup));
-      };
-      for (let i = 0; i < COUNTS.headlineRuns; i++) {
-        const order = i % 2 === 0 ? (['ours', 'baseline'] as const) : (['baseline', 'ours'] as const);
-        for (const which of order) await side(which);
-      }
-      const ingressOurs = medianByRate(runs.ours);
-      const ingressBaseline = medianByRate(runs.baseline);
+      const ingressJob = [COUNTS.headline, COUNTS.ingress, COUNTS.ingressWarmup] as const;
+      // Like the read and write headlines, each side's median of runs taken in turns: one 4,000-webhook run varies by
+      // about a tenth between full runs. Every run sends webhook ids of its own (a repeated id would be answered as a
+      // duplicate) on a fresh generator, so neither side runs on one the other has just used.
+      const { ours: ingressOurs, baseline: ingressBaseline } = await medianOfTurns(
+        { ours: [], baseline: [] },
+        async (side) => {
+          await load.renew();
+          const tag = randomBytes(4).toString('hex');
+          return side === 'ours'
+            ? run('webhook ingress', webhook(service.ports.http, `/webhooks/subotiz/${STOREFRONT}`, tag), ...ingressJob)
+            : run('node:http + INSERT', webhook(ingress.ready.port, '/', tag), ...ingressJob);
+        },
+      );
       paths.push({
         path: 'webhook ingress (signed POST)',
         ...cells(ingressOurs),

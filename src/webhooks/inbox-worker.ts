@@ -1,7 +1,7 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
-import { AwaitingOurRecord, IGNORED_FOREIGN } from '../app/inbound/webhook-intake';
+import { AwaitingOurRecord, IGNORED_FOREIGN, processedLogFields } from '../app/inbound/webhook-intake';
 import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
@@ -136,13 +136,7 @@ export class InboxWorker {
             try {
               const outcome = await this.intake.process(repos, entry);
               await repos.inbox.markProcessed(entry.id, this.clock.now(), outcome);
-              const fields = {
-                provider: entry.provider,
-                storefront_id: entry.storefrontId,
-                event_id: entry.providerEventId,
-                type: entry.eventType,
-                outcome,
-              };
+              const fields = processedLogFields(entry, outcome);
               // Not an error (it is acknowledged and recorded), but a signed webhook about someone else's object
               // deserves a look: a misrouted endpoint, or a storefront probing another's.
               if (outcome.includes(IGNORED_FOREIGN))

@@ -123,16 +123,13 @@ export class WebhookIntake {
       settledAs,
     });
     if (stored && settledAs) {
-      this.options.logger?.info(
-        {
-          provider,
-          storefront_id: storefrontId,
-          event_id: envelope.providerEventId,
-          type: envelope.eventType,
-          outcome: settledAs,
-        },
-        'webhook processed',
-      );
+      const settled = {
+        provider,
+        storefrontId,
+        providerEventId: envelope.providerEventId,
+        eventType: envelope.eventType,
+      };
+      this.options.logger?.info(processedLogFields(settled, settledAs), 'webhook processed');
     }
     return { status: 200, body: { received: true, duplicate: !stored }, queued: stored && settledAs === undefined };
   }
@@ -196,6 +193,20 @@ export class WebhookIntake {
   private graceMs(): number {
     return this.options.notRecordedGraceMs ?? NOT_RECORDED_GRACE_MS;
   }
+}
+
+/** What `webhook processed` says of a webhook, whether a lane settled it or ingress did at receipt. */
+export function processedLogFields(
+  webhook: Pick<InboxEntry, 'provider' | 'storefrontId' | 'providerEventId' | 'eventType'>,
+  outcome: string,
+): Record<string, string> {
+  return {
+    provider: webhook.provider,
+    storefront_id: webhook.storefrontId,
+    event_id: webhook.providerEventId,
+    type: webhook.eventType,
+    outcome,
+  };
 }
 
 /** The events processing applies of a webhook: a notification provider's become notifications (what to ask). */

@@ -21,10 +21,15 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { GetSubscriptionResponse, SubscriptionServiceClient } from '../src/gen/billing/v1/subscription';
+import {
+  GetSubscriptionResponse,
+  SubscriptionServiceClient,
+  SubscriptionServiceService,
+} from '../src/gen/billing/v1/subscription';
 import { createTestDatabase } from '../test/support/test-database';
 import { call } from '../test/support/test-service';
 import { BenchChild } from './bench/children';
+import { answeredOk, h2loadInstalled, measureReadFromC } from './bench/c-client';
 import { deleteTopics, kafkaBroker, KafkaBroker, measureDrain } from './bench/kafka';
 import { LoadGenerator } from './bench/load-generator';
 import type { LoadTarget } from './bench/load-job';
@@ -61,6 +66,7 @@ const COUNTS = QUICK
       pacedWarmup: 20,
       headlineRuns: 1,
       sessions: 20,
+      cClient: { requests: 200, warmup: 100, streams: 4, runs: 1, pacedSeconds: 1 },
     }
   : {
       levels: [1, 4, 16, 64],
@@ -76,6 +82,8 @@ const COUNTS = QUICK
       pacedWarmup: 2000,
       headlineRuns: 3,
       sessions: 200,
+      // h2load's runs are cheap (its CPU per call is a fraction of grpc-js's): more calls, the same 3 turns.
+      cClient: { requests: 20000, warmup: 10000, streams: 16, runs: 3, pacedSeconds: 5 },
     };
 
 /** The second processing row's provider latency: a provider over the internet, not the loopback emulator. */
@@ -284,6 +292,7 @@ async function measurePaths(
     }
     const readHeadline =
       wants('read') && (await headline(read, { ours: 'GetSubscription', baseline: 'raw grpc-js' }, () => readSides));
+    const readFromC = wants('read') ? await readFromCClient(service, transport.ready.port, seeded.subscriptionId) : [];
 
     const write: LoadCurve = { title: 'write: CreateCustomer (idempotency key) vs raw pg', ours: [], baseline: [] };
     await load.renew();
@@ -335,7 +344,7 @@ async function measurePaths(
         target: { kind: 'ratio', min: 0.8 },
       });
     }
-    paths.push(...halfLoad);
+    paths.push(...readFromC, ...halfLoad);
     await load.renew();
     if (wants('checkout')) paths.push(await measureCheckout(run, db, world, address, seeded.planId, databaseUrl));
     await load.renew();
@@ -473,6 +482,22 @@ function onlyPaths(): Set<(typeof PATHS)[number]> {
   // Processing pays the checkout path's open sessions: it cannot run without it.
   if (paths.has('processing')) paths.add('checkout');
   return paths;
+}
+
+/** The read rows from h2load, a C load generator, when it is installed (scripts/bench/c-client.ts). */
+async function readFromCClient(service: ServiceProcess, rawPort: number, subscriptionId: string): Promise<Row[]> {
+  if (!(await h2loadInstalled())) {
+    console.log(
+      'bench: h2load not found: no C-client read rows (apt-get install nghttp2-client, or brew install nghttp2)',
+    );
+    return [];
+  }
+  const rpc = SubscriptionServiceService.getSubscription.path.slice(1);
+  const ours = { port: service.ports.grpc, answeredOk: () => answeredOk(service.ports.http, rpc) };
+  const rows = await measureReadFromC(ours, { port: rawPort }, subscriptionId, COUNTS.cClient);
+  for (const row of rows)
+    console.log(`bench: ${row.path}: ${row.perSecond!.toFixed(0)}/s, p99 ${row.p99!.toFixed(1)} ms`);
+  return rows;
 }
 
 const cells = (r: Run) => ({ perSecond: r.perSecond, p50: r.p50, p99: r.p99 });

@@ -1,0 +1,171 @@
+/**
+ * The read path measured from a load generator written in C: h2load (nghttp2), when it is on PATH (Debian and
+ * Ubuntu: `apt-get install nghttp2-client`; macOS: `brew install nghttp2`). It has no garbage collector, so its own
+ * pauses add nothing to either side's tail, and it spends a fraction of the grpc-js client's CPU per call, so the
+ * servers' costs decide the ratio instead of being diluted by the generator's.
+ *
+ * gRPC over h2c is a POST of one length-prefixed message. h2load counts HTTP statuses only, and a gRPC error is an
+ * HTTP 200 with a non-zero grpc-status trailer, so the service's own counter of GetSubscription answered OK
+ * (Prometheus, /metrics) must grow by every call sent: a refused call fails the run, never becomes a number.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { GetSubscriptionRequest, SubscriptionServiceService } from '../../src/gen/billing/v1/subscription';
+import { TEST_KEYS } from '../../test/support/test-service';
+import type { Row } from './report';
+import { medianByRate, Run } from './stats';
+
+const run = promisify(execFile);
+
+export async function h2loadInstalled(): Promise<boolean> {
+  try {
+    await run('h2load', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Server {
+  port: number;
+  /** Calls answered OK so far, when the server counts them (ours); the raw server answers only constants. */
+  answeredOk?: () => Promise<number>;
+}
+
+interface Job {
+  requests: number;
+  streams: number;
+  /** Open loop at this rate (h2load `--rps`); closed loop when absent. */
+  ratePerSecond?: number;
+}
+
+export interface CClientCounts {
+  requests: number;
+  warmup: number;
+  streams: number;
+  runs: number;
+  pacedSeconds: number;
+}
+
+/**
+ * Two rows: GetSubscription against the raw grpc-js no-op at `counts.streams` in flight on one connection (each
+ * side's median of `counts.runs`, taken in turns), and both paced at half of our best rate there.
+ */
+export async function measureReadFromC(
+  ours: Server,
+  raw: Server,
+  subscriptionId: string,
+  counts: CClientCounts,
+): Promise<Row[]> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-h2load-'));
+  try {
+    const body = path.join(folder, 'request.bin');
+    fs.writeFileSync(body, grpcFrame(GetSubscriptionRequest.encode({ subscriptionId }).finish()));
+    const h2load = (server: Server, job: Job) => runH2load(server, job, body, folder);
+    for (const server of [ours, raw]) await h2load(server, { requests: counts.warmup, streams: counts.streams });
+    const runs: Record<'ours' | 'raw', Run[]> = { ours: [], raw: [] };
+    for (let i = 0; i < counts.runs; i++) {
+      for (const side of i % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) {
+        runs[side].push(
+          await h2load(side === 'ours' ? ours : raw, { requests: counts.requests, streams: counts.streams }),
+        );
+      }
+    }
+    const closed = { ours: medianByRate(runs.ours), raw: medianByRate(runs.raw) };
+    const ratePerSecond = Math.max(...runs.ours.map((r) => r.perSecond)) / 2;
+    const paced: Job = {
+      requests: Math.max(50, Math.round(ratePerSecond * counts.pacedSeconds)),
+      streams: counts.streams,
+      ratePerSecond,
+    };
+    const pacedOurs = await h2load(ours, paced);
+    const pacedRaw = await h2load(raw, paced);
+    return [
+      {
+        path: `read from a C client (h2load, ${counts.streams} streams on 1 connection)`,
+        perSecond: closed.ours.perSecond,
+        p50: closed.ours.p50,
+        p99: closed.ours.p99,
+        baseline: 'raw grpc-js no-op unary, same client',
+        baselinePerSecond: closed.raw.perSecond,
+        target: { kind: 'ratio', min: 0.9 },
+      },
+      {
+        path: `read from a C client at half of saturation (paced at ${ratePerSecond.toFixed(0)}/s)`,
+        perSecond: pacedOurs.perSecond,
+        p50: pacedOurs.p50,
+        p99: pacedOurs.p99,
+        baseline: `raw grpc-js paced alike: p50 ${pacedRaw.p50.toFixed(1)}, p99 ${pacedRaw.p99.toFixed(1)} ms`,
+        target: { kind: 'p99', maxMs: 5 },
+      },
+    ];
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** One h2load run on one connection; each request's latency comes from its per-request log. */
+async function runH2load(server: Server, job: Job, body: string, folder: string): Promise<Run> {
+  const log = path.join(folder, `requests-${server.port}.tsv`);
+  // h2load appends to its log: each run starts on an empty one.
+  fs.rmSync(log, { force: true });
+  const okBefore = await server.answeredOk?.();
+  const pacing = job.ratePerSecond ? ['--rps', job.ratePerSecond.toFixed(2)] : [];
+  const { stdout } = await run(
+    'h2load',
+    [
+      ...['-n', String(job.requests), '-c', '1', '-m', String(job.streams), ...pacing],
+      ...['-d', body, '--log-file', log],
+      ...['-H', 'content-type: application/grpc', '-H', 'te: trailers'],
+      ...['-H', `authorization: Bearer ${TEST_KEYS.admin.key}`],
+      `http://127.0.0.1:${server.port}${SubscriptionServiceService.getSubscription.path}`,
+    ],
+    { timeout: 600_000 },
+  );
+  const succeeded = Number(/(\d+) succeeded/.exec(stdout)?.[1] ?? 0);
+  if (succeeded !== job.requests)
+    throw new Error(`bench: h2load got ${succeeded} of ${job.requests} answers:\n${stdout}`);
+  if (okBefore !== undefined) {
+    const ok = (await server.answeredOk!()) - okBefore;
+    if (ok !== job.requests) throw new Error(`bench: the service answered ${ok} of ${job.requests} h2load calls OK`);
+  }
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  // Columns: start (µs since the epoch), HTTP status, µs until the response ended.
+  const latencies = lines.map((line) => Number(line.split('\t')[2]) / 1000).sort((a, b) => a - b);
+  const starts = lines.map((line) => Number(line.split('\t')[0]));
+  const ends = lines.map((line, i) => starts[i]! + Number(line.split('\t')[2]));
+  const seconds = (Math.max(...ends) - Math.min(...starts)) / 1e6;
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return {
+    perSecond: latencies.length / seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+    count: latencies.length,
+    concurrency: job.streams,
+  };
+}
+
+/** A gRPC message on the wire: uncompressed flag, 4-byte big-endian length, the bytes. */
+function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+/** Calls of `rpc` the service answered OK, from its Prometheus histogram's count. */
+export async function answeredOk(httpPort: number, rpc: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('billing_grpc_server_duration_seconds_count{') &&
+        l.includes(`method="${rpc}"`) &&
+        l.includes('code="OK"'),
+    );
+  return Number(line?.split(' ').pop() ?? 0);
+}

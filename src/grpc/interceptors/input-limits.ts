@@ -1,7 +1,7 @@
 import { invalidArgument } from '../../domain/errors';
 import { findViolations } from '../input-limits/limits-walker';
 import { loadRequestSchemas, MessageSchema } from '../input-limits/request-schema';
-import type { Interceptor } from './interceptor';
+import { checkOnly, Interceptor } from './interceptor';
 
 /**
  * Refuses any request outside the contract's input limits (lengths, characters, entry counts, ranges, enum values,
@@ -9,12 +9,11 @@ import type { Interceptor } from './interceptor';
  * provider or Kafka. Run it first.
  */
 export function inputLimits(schemas: ReadonlyMap<string, MessageSchema> = loadRequestSchemas()): Interceptor {
-  return async (call, next) => {
+  return checkOnly((call) => {
     const schema = schemas.get(call.path);
     // Every billing.v1 RPC has a schema (same proto files); an unknown path is refused, never waved through.
     if (!schema) throw invalidArgument([{ field: 'request', rule: `has no input limits for ${call.path}` }]);
     const violations = findViolations(call.request, schema);
     if (violations.length > 0) throw invalidArgument(violations);
-    return next();
-  };
+  });
 }

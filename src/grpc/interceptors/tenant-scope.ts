@@ -67,23 +67,34 @@ const TENANT_RULES: Record<string, (call: RpcCall, tenant: string) => RpcResult 
  * aggregate id alone does not say whose it is.
  */
 export function tenantScope(directory: TenantDirectory): Interceptor {
-  return async (call, next) => {
+  return (call, next) => {
     const created = NEW_IDS[call.path];
     // A storefront is created in the caller's tenant unless the request names one (admin included).
     const creating = call.request as { tenantId: string };
     if (created && call.ctx.caller && !creating.tenantId) creating.tenantId = call.ctx.caller.tenant;
     const tenant = tenantScopeOf(call.ctx);
-    if (tenant === undefined) return next();
-    const request = call.request as Record<string, unknown>;
-    for (const [name, value] of Object.entries(request)) {
-      const named = ID_FIELDS[name];
-      if (!named || name === created || typeof value !== 'string' || !PLAUSIBLE_ID.test(value)) continue;
-      const owner = await directory.tenantOf(named.kind, value);
-      if (owner === undefined || owner === tenant) continue;
-      if (FILTERS.has(call.path)) return { response: call.decodeResponse(new Uint8Array()) };
-      throw notFound(named.kind, value, named.field);
-    }
-    const early = TENANT_RULES[call.path]?.(call, tenant);
-    return early ?? next();
+    // Admin callers go on with no async layer of this interceptor's (see checkOnly).
+    return tenant === undefined ? next() : scoped(directory, call, tenant, created, next);
   };
+}
+
+/** A tenant-scoped caller's call: every object it names must be its tenant's (see tenantScope). */
+async function scoped(
+  directory: TenantDirectory,
+  call: RpcCall,
+  tenant: string,
+  created: string | undefined,
+  next: () => Promise<RpcResult>,
+): Promise<RpcResult> {
+  const request = call.request as Record<string, unknown>;
+  for (const [name, value] of Object.entries(request)) {
+    const named = ID_FIELDS[name];
+    if (!named || name === created || typeof value !== 'string' || !PLAUSIBLE_ID.test(value)) continue;
+    const owner = await directory.tenantOf(named.kind, value);
+    if (owner === undefined || owner === tenant) continue;
+    if (FILTERS.has(call.path)) return { response: call.decodeResponse(new Uint8Array()) };
+    throw notFound(named.kind, value, named.field);
+  }
+  const early = TENANT_RULES[call.path]?.(call, tenant);
+  return early ?? next();
 }

@@ -10,7 +10,8 @@
  * 4. webhook ingress: signed Subotiz webhooks vs node:http + one INSERT;
  * 5. webhook processing to the outbox (drain rate of pre-loaded webhooks) vs raw `pg` claim + event + update;
  * 6. outbox → Kafka (drain of every event the paths above wrote) vs a raw kafkajs idempotent batched producer;
- * 7. start-up to SERVING and the service's RSS under write load.
+ * 7. start-up to SERVING and the service's RSS under write load;
+ * 8. with h2load installed, the read path again from that C client, closed loop and paced (bench/c-client.ts).
  *
  * PostgreSQL: DATABASE_URL (default 127.0.0.1:5432), a scratch database created and dropped here. Kafka:
  * KAFKA_BROKERS, else 127.0.0.1:9092 if a broker answers, else scripts/kafka-local started and stopped here.
@@ -29,7 +30,7 @@ import {
 import { createTestDatabase } from '../test/support/test-database';
 import { call } from '../test/support/test-service';
 import { BenchChild } from './bench/children';
-import { answeredOk, h2loadInstalled, measureReadFromC } from './bench/c-client';
+import { answeredOk, h2loadMissing, measureReadFromC } from './bench/c-client';
 import { deleteTopics, kafkaBroker, KafkaBroker, measureDrain } from './bench/kafka';
 import { LoadGenerator } from './bench/load-generator';
 import type { LoadTarget } from './bench/load-job';
@@ -486,14 +487,17 @@ function onlyPaths(): Set<(typeof PATHS)[number]> {
 
 /** The read rows from h2load, a C load generator, when it is installed (scripts/bench/c-client.ts). */
 async function readFromCClient(service: ServiceProcess, rawPort: number, subscriptionId: string): Promise<Row[]> {
-  if (!(await h2loadInstalled())) {
-    console.log(
-      'bench: h2load not found: no C-client read rows (apt-get install nghttp2-client, or brew install nghttp2)',
-    );
+  const missing = await h2loadMissing();
+  if (missing) {
+    console.log(`bench: ${missing}: no C-client read rows (apt-get install nghttp2-client, or brew install nghttp2)`);
     return [];
   }
   const rpc = SubscriptionServiceService.getSubscription.path.slice(1);
-  const ours = { port: service.ports.grpc, answeredOk: () => answeredOk(service.ports.http, rpc) };
+  const ours = {
+    port: service.ports.grpc,
+    answeredOk: () => answeredOk(service.ports.http, rpc),
+    assertAlive: () => service.assertAlive(),
+  };
   const rows = await measureReadFromC(ours, { port: rawPort }, subscriptionId, COUNTS.cClient);
   for (const row of rows)
     console.log(`bench: ${row.path}: ${row.perSecond!.toFixed(0)}/s, p99 ${row.p99!.toFixed(1)} ms`);

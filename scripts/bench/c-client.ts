@@ -1,8 +1,8 @@
 /**
- * The read path measured from a load generator written in C: h2load (nghttp2), when it is on PATH (Debian and
- * Ubuntu: `apt-get install nghttp2-client`; macOS: `brew install nghttp2`). It has no garbage collector, so its own
- * pauses add nothing to either side's tail, and it spends a fraction of the grpc-js client's CPU per call, so the
- * servers' costs decide the ratio instead of being diluted by the generator's.
+ * The read path measured from a load generator written in C: h2load (nghttp2 1.44 or later, for `--rps`), when it
+ * is on PATH (Debian and Ubuntu: `apt-get install nghttp2-client`; macOS: `brew install nghttp2`). It has no
+ * garbage collector, so its own pauses add nothing to either side's tail, and it spends a fraction of the grpc-js
+ * client's CPU per call, so the servers' costs decide the ratio instead of being diluted by the generator's.
  *
  * gRPC over h2c is a POST of one length-prefixed message. h2load counts HTTP statuses only, and a gRPC error is an
  * HTTP 200 with a non-zero grpc-status trailer, so the service's own counter of GetSubscription answered OK
@@ -16,29 +16,42 @@ import { promisify } from 'node:util';
 import { GetSubscriptionRequest, SubscriptionServiceService } from '../../src/gen/billing/v1/subscription';
 import { TEST_KEYS } from '../../test/support/test-service';
 import type { Row } from './report';
-import { medianByRate, Run } from './stats';
+import { medianByRate, Run, runOf } from './stats';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 
-export async function h2loadInstalled(): Promise<boolean> {
+/** nghttp2 1.44 added `--rps`, which the paced row needs. */
+const OLDEST_H2LOAD = [1, 44];
+
+/** Why the C-client rows cannot run here (no h2load, or one too old), or undefined when they can. */
+export async function h2loadMissing(): Promise<string | undefined> {
+  let version: string;
   try {
-    await run('h2load', ['--version']);
-    return true;
+    version = (await execFileAsync('h2load', ['--version'])).stdout;
   } catch {
-    return false;
+    return 'h2load not found';
   }
+  const [major = 0, minor = 0] = (/nghttp2\/(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  const [oldestMajor, oldestMinor] = OLDEST_H2LOAD as [number, number];
+  if (major < oldestMajor || (major === oldestMajor && minor < oldestMinor)) {
+    return `h2load ${version.trim()} is older than nghttp2 ${OLDEST_H2LOAD.join('.')}`;
+  }
+  return undefined;
 }
 
 interface Server {
   port: number;
   /** Calls answered OK so far, when the server counts them (ours); the raw server answers only constants. */
   answeredOk?: () => Promise<number>;
+  /** Throws when the server has died, so a crash is an error and never a number. */
+  assertAlive?: () => void;
 }
 
 interface Job {
   requests: number;
+  /** Streams in flight per connection. */
   streams: number;
-  /** Open loop at this rate (h2load `--rps`); closed loop when absent. */
+  /** Paced at this rate in all (see `pacing`); closed loop on one connection when absent. */
   ratePerSecond?: number;
 }
 
@@ -49,6 +62,20 @@ export interface CClientCounts {
   runs: number;
   pacedSeconds: number;
 }
+
+/**
+ * h2load paces each connection with a timer that ticks at most every 10 ms and sends what is due at each tick: at
+ * about 1,900/s on one connection that is 19 requests at once, which queue inside a server that answers one at a
+ * time and put milliseconds into every side's tail that no caller at that rate would see. (A timing script, one
+ * timer per request, could not keep up: it sent about 960 of 1,814 requests/s.) So the rate is spread over
+ * connections of at most 100 requests/s each, one request per tick, their ticks unaligned.
+ */
+const PACED_PER_CONNECTION = 100;
+/**
+ * Streams per paced connection: latency counts from when a request was sent, which is when it was due as long as
+ * a stream is free; 16 is 160 ms of a connection's requests, so a stall of our server shows in full up to there.
+ */
+const PACED_STREAMS = 16;
 
 /**
  * Two rows: GetSubscription against the raw grpc-js no-op at `counts.streams` in flight on one connection (each
@@ -69,16 +96,15 @@ export async function measureReadFromC(
     const runs: Record<'ours' | 'raw', Run[]> = { ours: [], raw: [] };
     for (let i = 0; i < counts.runs; i++) {
       for (const side of i % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) {
-        runs[side].push(
-          await h2load(side === 'ours' ? ours : raw, { requests: counts.requests, streams: counts.streams }),
-        );
+        const server = side === 'ours' ? ours : raw;
+        runs[side].push(await h2load(server, { requests: counts.requests, streams: counts.streams }));
       }
     }
     const closed = { ours: medianByRate(runs.ours), raw: medianByRate(runs.raw) };
     const ratePerSecond = Math.max(...runs.ours.map((r) => r.perSecond)) / 2;
     const paced: Job = {
       requests: Math.max(50, Math.round(ratePerSecond * counts.pacedSeconds)),
-      streams: counts.streams,
+      streams: PACED_STREAMS,
       ratePerSecond,
     };
     const pacedOurs = await h2load(ours, paced);
@@ -109,43 +135,54 @@ export async function measureReadFromC(
 
 /** One h2load run on one connection; each request's latency comes from its per-request log. */
 async function runH2load(server: Server, job: Job, body: string, folder: string): Promise<Run> {
+  server.assertAlive?.();
+  const url = `http://127.0.0.1:${server.port}${SubscriptionServiceService.getSubscription.path}`;
   const log = path.join(folder, `requests-${server.port}.tsv`);
   // h2load appends to its log: each run starts on an empty one.
   fs.rmSync(log, { force: true });
   const okBefore = await server.answeredOk?.();
-  const pacing = job.ratePerSecond ? ['--rps', job.ratePerSecond.toFixed(2)] : [];
-  const { stdout } = await run(
+  const { stdout } = await execFileAsync(
     'h2load',
     [
-      ...['-n', String(job.requests), '-c', '1', '-m', String(job.streams), ...pacing],
-      ...['-d', body, '--log-file', log],
+      ...['-n', String(job.requests), '-m', String(job.streams), ...pacing(job)],
+      // A server that stops answering fails the run within seconds instead of holding the bench.
+      ...['-N', '10s', '-d', body, '--log-file', log],
       ...['-H', 'content-type: application/grpc', '-H', 'te: trailers'],
       ...['-H', `authorization: Bearer ${TEST_KEYS.admin.key}`],
-      `http://127.0.0.1:${server.port}${SubscriptionServiceService.getSubscription.path}`,
+      url,
     ],
     { timeout: 600_000 },
   );
   const succeeded = Number(/(\d+) succeeded/.exec(stdout)?.[1] ?? 0);
-  if (succeeded !== job.requests)
+  if (succeeded !== job.requests) {
     throw new Error(`bench: h2load got ${succeeded} of ${job.requests} answers:\n${stdout}`);
+  }
   if (okBefore !== undefined) {
     const ok = (await server.answeredOk!()) - okBefore;
     if (ok !== job.requests) throw new Error(`bench: the service answered ${ok} of ${job.requests} h2load calls OK`);
   }
-  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   // Columns: start (µs since the epoch), HTTP status, µs until the response ended.
-  const latencies = lines.map((line) => Number(line.split('\t')[2]) / 1000).sort((a, b) => a - b);
-  const starts = lines.map((line) => Number(line.split('\t')[0]));
-  const ends = lines.map((line, i) => starts[i]! + Number(line.split('\t')[2]));
-  const seconds = (Math.max(...ends) - Math.min(...starts)) / 1e6;
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return {
-    perSecond: latencies.length / seconds,
-    p50: at(0.5),
-    p99: at(0.99),
-    count: latencies.length,
-    concurrency: job.streams,
-  };
+  const requests = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .map(([start, , micros]) => ({ start: Number(start), micros: Number(micros) }));
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { start, micros } of requests) {
+    first = Math.min(first, start);
+    last = Math.max(last, start + micros);
+  }
+  const latenciesMs = requests.map((r) => r.micros / 1000);
+  return runOf(latenciesMs, (last - first) / 1e6, job.streams);
+}
+
+/** h2load's connections (`-c`) and, when paced, each one's rate (`--rps`): see PACED_PER_CONNECTION. */
+function pacing(job: Job): string[] {
+  if (!job.ratePerSecond) return ['-c', '1'];
+  const connections = Math.min(job.requests, Math.ceil(job.ratePerSecond / PACED_PER_CONNECTION));
+  return ['-c', String(connections), '--rps', (job.ratePerSecond / connections).toFixed(2)];
 }
 
 /** A gRPC message on the wire: uncompressed flag, 4-byte big-endian length, the bytes. */

@@ -16,7 +16,12 @@ export function medianByRate(runs: readonly Run[]): Run {
 
 export function summarize(reply: LoadReply, concurrency: number, what: string): Run {
   if (!reply.ok) throw new Error(`bench: ${what} failed:\n${reply.error}`);
-  const sorted = [...reply.latenciesMs].sort((a, b) => a - b);
+  return runOf(reply.latenciesMs, reply.seconds, concurrency);
+}
+
+/** A run of `latenciesMs.length` operations over `seconds`: its rate, p50 and p99. */
+export function runOf(latenciesMs: readonly number[], seconds: number, concurrency: number): Run {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { perSecond: sorted.length / reply.seconds, p50: at(0.5), p99: at(0.99), count: sorted.length, concurrency };
+  return { perSecond: sorted.length / seconds, p50: at(0.5), p99: at(0.99), count: sorted.length, concurrency };
 }

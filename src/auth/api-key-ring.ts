@@ -8,7 +8,8 @@ export const DEMO_ADMIN_KEY = 'demo_admin_key';
 
 /**
  * Hex SHA-256 of a presented key: the only form a key is ever kept or compared in. Every RPC pays it: the one-shot
- * `crypto.hash` takes about a quarter of the time of a `createHash` object (0.6 against 2.6 µs, measured here).
+ * `crypto.hash` takes about a quarter of the time of a `createHash` object (0.6 against 2.6 µs per key in a tight
+ * loop on Node 20.20, our 2-core machine).
  */
 export function sha256Hex(key: string): string {
   return hash('sha256', key, 'hex');

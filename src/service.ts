@@ -48,7 +48,7 @@ import { inputLimits } from './grpc/interceptors/input-limits';
 import { tenantScope } from './grpc/interceptors/tenant-scope';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaMonitor } from './outbox/kafka-monitor';
-import { KafkaPublisher } from './outbox/kafka-publisher';
+import { KafkaPublisherThread } from './outbox/kafka-publisher-thread';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Clock, systemClock } from './ports/clock.port';
 import type { HttpTransport } from './ports/http-transport.port';
@@ -130,7 +130,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   // Asked at once, without waiting: an unreachable Kafka is reported at start, and the service serves anyway.
   const publisher = config.kafkaBrokers.length
-    ? new KafkaPublisher({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger })
+    ? new KafkaPublisherThread({ brokers: config.kafkaBrokers, clientId: 'billing-adapter', logger })
     : undefined;
   const kafkaMonitor = publisher
     ? new KafkaMonitor(() => publisher.probe(), config.kafkaBrokers, 30_000, logger.child({ component: 'kafka' }))

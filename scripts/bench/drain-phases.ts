@@ -1,6 +1,6 @@
 /**
  * Dev harness (not part of `npm run bench`): fills a scratch outbox with N events, drains it with the real relay
- * (OutboxRelay + OutboxRelayStore + KafkaPublisher) and times each phase of a batch; then a raw kafkajs idempotent
+ * (OutboxRelay + OutboxRelayStore + KafkaPublisherThread) and times each phase of a batch; then a raw kafkajs idempotent
  * producer sends as many messages of the same size in batches of 500, in the same process.
  *   npx tsx scripts/bench/drain-phases.ts [events=20000]   (DRAIN_PROFILE=relay.cpuprofile: profile the relay)
  */
@@ -26,19 +26,28 @@ function cpuOf(pattern: string): number {
   }
   return ticks / 100;
 }
+/** CPU seconds so far of this process's main thread (the relay's, without the Kafka thread and V8's helpers). */
+function mainThreadCpu(): number {
+  const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 const cpuNow = () => ({
   node: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  main: mainThreadCpu(),
   pg: cpuOf('postgres'),
   kafka: cpuOf('kafka.Kafka'),
 });
 const cpuSince = (a: ReturnType<typeof cpuNow>) => {
   const b = cpuNow();
-  return `node ${(b.node - a.node).toFixed(2)} pg ${(b.pg - a.pg).toFixed(2)} kafka ${(b.kafka - a.kafka).toFixed(2)}`;
+  const [node, main] = [b.node - a.node, b.main - a.main];
+  return `node ${node.toFixed(2)} (main thread ${main.toFixed(2)}, others ${(node - main).toFixed(2)}) pg ${(b.pg - a.pg).toFixed(2)} kafka ${(b.kafka - a.kafka).toFixed(2)}`;
 };
 
 import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { KafkaPublisher } from '../../src/outbox/kafka-publisher';
+import { KafkaPublisherThread } from '../../src/outbox/kafka-publisher-thread';
 import { OutboxRelay } from '../../src/outbox/outbox-relay';
 import { openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
@@ -109,7 +118,11 @@ async function main(): Promise<void> {
     const registry = new Registry();
     const counter = (name: string) => new Counter({ name, help: name, registers: [registry] });
     const store = new OutboxRelayStore(database.knex, relayLeadership(database));
-    const publisher = new KafkaPublisher({ brokers, clientId: 'phases', logger });
+    // DRAIN_THREAD=0: kafkajs on the relay's own thread, to compare.
+    const publisher =
+      process.env.DRAIN_THREAD === '0'
+        ? new KafkaPublisher({ brokers, clientId: 'phases', log: (level, message) => logger[level](message) })
+        : new KafkaPublisherThread({ brokers, clientId: 'phases', logger });
     timed(store, ['lead', 'nextBatch', 'markPublished'], 'store');
     timed(publisher, ['publish'], 'kafka');
     const relay = new OutboxRelay(

@@ -1,13 +1,15 @@
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import type { Logger } from 'pino';
 import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
-import { rateLimitedLog } from '../telemetry/rate-limited-log';
+import type { LimitedLevel } from '../telemetry/rate-limited-log';
 import { refusedForGood } from './kafka-refusals';
+
+/** Where kafkajs' own lines go (its thread posts them to the main one, which rate-limits them). */
+export type KafkaLog = (level: LimitedLevel, message: string, fields: Record<string, unknown>) => void;
 
 export interface KafkaPublisherOptions {
   brokers: string[];
   clientId: string;
-  logger: Logger;
+  log: KafkaLog;
 }
 
 const KAFKA_LOG_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -19,15 +21,15 @@ const KAFKA_LOG_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * kafkajs idempotent producer. After a failed send the producer is dropped and rebuilt on the next attempt, so a
- * broker restart never leaves us with a stale connection or producer epoch.
+ * broker restart never leaves us with a stale connection or producer epoch. The service runs it on a thread of its
+ * own (`KafkaPublisherThread`).
  */
 export class KafkaPublisher implements EventPublisher {
   private readonly kafka: Kafka;
   private producer?: Producer;
 
-  constructor(private readonly options: KafkaPublisherOptions) {
-    // A broker outage or a refused batch repeats the same few kafkajs lines per attempt: once per 10 s is enough.
-    const log = rateLimitedLog(options.logger.child({ component: 'kafkajs' }));
+  constructor(options: KafkaPublisherOptions) {
+    const { log } = options;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,

@@ -60,19 +60,16 @@ export async function measureDrain(
   topicPrefix: string,
 ): Promise<{ result: DrainResult; startupMs: number }> {
   const waiting = await db.query<{ n: number; bytes: number }>(
-    'SELECT count(*)::int AS n, coalesce(avg(length(payload)), 0)::int AS bytes FROM outbox WHERE published_at IS NULL',
+    `SELECT count(*)::int AS n, coalesce(avg(length(o.payload)), 0)::int AS bytes
+     FROM outbox_pending p JOIN outbox o USING (id)`,
   );
   const { n: events, bytes } = waiting.rows[0]!;
   if (events === 0) throw new Error('bench: the outbox is empty: the earlier paths wrote no events to drain');
   // The same physical work includes the headers: each message carries the CloudEvents attributes and traceparent.
-  const first = await db.query('SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1');
+  const first = await db.query('SELECT o.* FROM outbox_pending p JOIN outbox o USING (id) ORDER BY p.id LIMIT 1');
   const headers = relayHeaders(first.rows[0]!, topicPrefix);
   const unpublished = async () =>
-    (
-      await db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND parked_at IS NULL',
-      )
-    ).rows[0]!.n;
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_pending WHERE parked_at IS NULL')).rows[0]!.n;
   // The relay marks batches in outbox order, so the newest row is marked last. Watching it is one index lookup per
   // poll; counting the unpublished rows every 10 ms took a fifth of PostgreSQL's CPU during a drain from the
   // relay's own statements (measured with scripts/bench/drain-phases.ts).
@@ -81,7 +78,7 @@ export async function measureDrain(
   const newestSettled = async () =>
     (
       await db.query<{ done: boolean }>(
-        'SELECT published_at IS NOT NULL OR parked_at IS NOT NULL AS done FROM outbox WHERE id = $1',
+        'SELECT NOT EXISTS (SELECT 1 FROM outbox_pending WHERE id = $1 AND parked_at IS NULL) AS done',
         [newest],
       )
     ).rows[0]!.done;
@@ -107,7 +104,9 @@ export async function measureDrain(
   } finally {
     await service.stop();
   }
-  const parked = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE parked_at IS NOT NULL');
+  const parked = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox_pending WHERE parked_at IS NOT NULL',
+  );
   if (parked.rows[0]!.n > 0)
     throw new Error(`bench: the relay parked ${parked.rows[0]!.n} events instead of publishing`);
   await load.renew();

@@ -282,7 +282,7 @@ export interface EventLog {
     filter: EventFilter,
     page: { size: number; afterPosition?: string },
   ): Promise<(StoredEvent & { position: string })[]>;
-  /** Marks matching events unpublished so the relay sends them again (same ce_id). Returns how many. */
+  /** Queues matching events again so the relay sends them again (same ce_id). Returns how many were not pending. */
   requeue(filter: EventFilter): Promise<number>;
   /** Lets the relay try a parked event (and the events of its key waiting behind it) again. */
   unpark(eventId: string): Promise<void>;

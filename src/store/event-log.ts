@@ -14,12 +14,21 @@ export class KnexEventLog implements EventLog {
     return (await query).map((row: Row) => ({ ...toStoredEvent(row), position: String(row.id) }));
   }
 
+  /** Queues the matching events again; those still pending stay where they are and are not counted. */
   async requeue(filter: EventFilter): Promise<number> {
-    return filtered(this.db('outbox'), filter).whereNotNull('published_at').update({ published_at: null });
+    const matching = filtered(this.db('outbox').select('id', 'key'), filter);
+    const result = await this.db.raw(
+      `WITH queued AS (INSERT INTO outbox_pending (id, key) ? ON CONFLICT (id) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM queued`,
+      [matching],
+    );
+    return (result.rows as { n: number }[])[0]!.n;
   }
 
   async unpark(eventId: string): Promise<void> {
-    await this.db('outbox').where({ event_id: eventId }).whereNull('published_at').update({ parked_at: null });
+    await this.db('outbox_pending')
+      .whereIn('id', this.db('outbox').select('id').where({ event_id: eventId }))
+      .update({ parked_at: null });
   }
 }
 

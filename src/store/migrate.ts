@@ -15,6 +15,7 @@ import * as dropRelayLease from './migrations/013-drop-relay-lease';
 import * as eventSequenceField from './migrations/014-event-sequence-field';
 import * as abortStatement from './migrations/015-abort-statement';
 import * as changeNoticeTriggers from './migrations/016-change-notice-triggers';
+import * as outboxPending from './migrations/017-outbox-pending';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '014-event-sequence-field': eventSequenceField,
   '015-abort-statement': abortStatement,
   '016-change-notice-triggers': changeNoticeTriggers,
+  '017-outbox-pending': outboxPending,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -4,7 +4,7 @@ import { toStoredEvent } from './event-log';
 import type { RelayLeadership } from './relay-leadership';
 import { countOf } from './row-values';
 
-/** What toStoredEvent reads, and the id: not published_at / parked_at, which are null in every row read here. */
+/** What toStoredEvent reads, and the id. */
 const RELAY_COLUMNS = [
   'id',
   'event_id',
@@ -49,26 +49,25 @@ export class OutboxRelayStore {
   }
 
   /**
-   * The oldest unpublished events, in outbox order (which is commit order per key), leaving out every key with a
-   * parked event: its later events wait behind it so consumers never see them out of order. `excludeIds` are rows
-   * already on their way (sent or being sent, not yet marked): the relay reads its next batch while the current one
-   * is sent. Only the columns a message needs are read.
+   * The oldest pending events, in outbox order (which is commit order per key), leaving out every key with a parked
+   * event: its later events wait behind it so consumers never see them out of order. `excludeIds` are rows already on
+   * their way (sent or being sent, not yet marked): the relay reads its next batch while the current one is sent.
+   * Only the columns a message needs are read.
    */
   async nextBatch(limit: number, excludeIds: string[] = []): Promise<(StoredEvent & { id: string })[]> {
-    const query = this.knex('outbox as o')
+    const query = this.knex('outbox_pending as p')
+      .join('outbox as o', 'o.id', 'p.id')
       .select(RELAY_COLUMNS.map((column) => `o.${column}`))
-      .whereNull('o.published_at')
       .whereNotExists(
-        this.knex('outbox as p')
+        this.knex('outbox_pending as parked')
           .select(this.knex.raw('1'))
-          .whereRaw('p.key = o.key')
-          .whereNotNull('p.parked_at')
-          .whereNull('p.published_at'),
+          .whereRaw('parked.key = p.key')
+          .whereNotNull('parked.parked_at'),
       )
-      .orderBy('o.id')
+      .orderBy('p.id')
       .limit(limit);
     // One array parameter, not one placeholder per id: the statement's text stays the same whatever is in flight.
-    if (excludeIds.length > 0) query.whereRaw('o.id <> all(?::bigint[])', [excludeIds]);
+    if (excludeIds.length > 0) query.whereRaw('p.id <> all(?::bigint[])', [excludeIds]);
     const rows = await query;
     return rows.map((row: Record<string, unknown>) => ({ ...toStoredEvent(row), id: String(row.id) }));
   }
@@ -76,7 +75,7 @@ export class OutboxRelayStore {
   /** Sets an event Kafka refused for good aside, with a dead letter saying why (one transaction). */
   async park(event: StoredEvent & { id: string }, error: string, at: Date, deadLetterId: string): Promise<void> {
     await this.knex.transaction(async (tx) => {
-      const parked = await tx('outbox').where({ id: event.id }).whereNull('published_at').update({ parked_at: at });
+      const parked = await tx('outbox_pending').where({ id: event.id }).update({ parked_at: at });
       if (parked === 0) return;
       await tx('dead_letters').insert({
         id: deadLetterId,
@@ -98,14 +97,15 @@ export class OutboxRelayStore {
 
   /** Events parked and not yet retried (metrics). */
   async countParked(): Promise<number> {
-    return countOf(this.knex('outbox').whereNotNull('parked_at').whereNull('published_at'));
+    return countOf(this.knex('outbox_pending').whereNotNull('parked_at'));
   }
 
+  /** Kafka acknowledged these: they leave the queue (the event log keeps them). */
   async markPublished(ids: string[]): Promise<void> {
-    await this.knex('outbox').whereRaw('id = any(?::bigint[])', [ids]).update({ published_at: new Date() });
+    await this.knex('outbox_pending').whereRaw('id = any(?::bigint[])', [ids]).delete();
   }
 
   async countUnpublished(): Promise<number> {
-    return countOf(this.knex('outbox').whereNull('published_at'));
+    return countOf(this.knex('outbox_pending'));
   }
 }

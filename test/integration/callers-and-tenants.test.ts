@@ -20,7 +20,7 @@ import {
   writeKeysFile,
 } from '../support/test-service';
 
-/** Tables whose rows tenant B must not be able to change (the outbox's published_at is pinned below). */
+/** Tables whose rows tenant B must not be able to change (the outbox's queue is emptied below, as if published). */
 const GUARDED_TABLES = [
   'storefronts',
   'storefront_bindings',
@@ -34,10 +34,10 @@ const GUARDED_TABLES = [
   'usage_records',
   'dead_letters',
   'outbox',
+  'outbox_pending',
   'audit_log',
   'checkout_sessions',
 ];
-const PUBLISHED_AT = '2026-01-01T00:00:00Z';
 const JWT_ISSUER = 'https://idp.test/';
 const JWT_AUDIENCE = 'billing-adapter';
 
@@ -98,12 +98,12 @@ describe('callers, roles and tenants', () => {
       () => call(world.payments, world.payments.getRefund, { refundId: refund!.id }),
       (r) => r.refund!.status === RefundStatus.REFUND_STATUS_SUCCEEDED,
     );
-    // Let webhooks settle, then pin the outbox as published so a replay would be visible.
+    // Let webhooks settle, then empty the outbox's queue, as if published, so a replay would be visible.
     await eventually(
       () => withClient(db.url, (c) => c.query("SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'PENDING'")),
       (r) => r.rows[0].n === 0,
     );
-    await withClient(db.url, (c) => c.query('UPDATE outbox SET published_at = $1', [PUBLISHED_AT]));
+    await withClient(db.url, (c) => c.query('DELETE FROM outbox_pending'));
   });
 
   afterAll(async () => {
@@ -260,7 +260,7 @@ describe('callers, roles and tenants', () => {
   });
 
   it("replays only the caller's own events when the filter names no storefront", async () => {
-    await withClient(db.url, (c) => c.query('UPDATE outbox SET published_at = $1', [PUBLISHED_AT]));
+    await withClient(db.url, (c) => c.query('DELETE FROM outbox_pending'));
     const replay = rpc('billing.v1.EventService/ReplayEvents');
     const { response } = await replay.call(
       replay.request({ types: ['billing.storefront.created'] }),
@@ -268,7 +268,7 @@ describe('callers, roles and tenants', () => {
     );
     expect(response).toEqual({ replayedCount: 1n });
     const requeued = await withClient(db.url, (c) =>
-      c.query('SELECT DISTINCT tenant_id FROM outbox WHERE published_at IS NULL'),
+      c.query('SELECT DISTINCT o.tenant_id FROM outbox o JOIN outbox_pending p USING (id)'),
     );
     expect(requeued.rows).toEqual([{ tenant_id: 'tenant-b' }]);
   });

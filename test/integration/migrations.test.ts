@@ -1,6 +1,7 @@
 import knexFactory, { Knex } from 'knex';
 import { openDatabase } from '../../src/store/database';
 import { migrateDownAll, migrateToLatest } from '../../src/store/migrate';
+import * as outboxPending from '../../src/store/migrations/017-outbox-pending';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const MODEL_TABLES = [
@@ -17,6 +18,7 @@ const MODEL_TABLES = [
   'webhook_inbox',
   'dead_letters',
   'outbox',
+  'outbox_pending',
   'event_sequences',
   'idempotency_keys',
   'audit_log',
@@ -44,6 +46,7 @@ const MIGRATIONS = [
   '014-event-sequence-field',
   '015-abort-statement',
   '016-change-notice-triggers',
+  '017-outbox-pending',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {
@@ -95,6 +98,50 @@ describe('migrations', () => {
       await roundTrip(database.knex);
     } finally {
       await database.close();
+    }
+  });
+
+  it("carry the relay's queue across 017-outbox-pending, both ways: published, waiting and parked events", async () => {
+    const db: TestDatabase = await createTestDatabase();
+    const knex = knexFactory({ client: 'pg', connection: db.url });
+    const state = async () =>
+      (
+        await knex.raw(`SELECT o.event_id, p.id IS NOT NULL AS pending, p.parked_at IS NOT NULL AS parked
+          FROM outbox o LEFT JOIN outbox_pending p USING (id) ORDER BY o.id`)
+      ).rows;
+    try {
+      await migrateToLatest(knex);
+      // Inserting queues each event (the trigger); then one is published and one parked.
+      await knex.raw(`INSERT INTO outbox (event_id, type, stream, key, storefront_id, tenant_id, aggregate_id,
+          sequence, occurred_at, payload)
+        SELECT 'evt_' || g, 'billing.customer.created', 'customers', 'cus_' || g, 'store', 'tenant', 'cus_' || g, 1,
+          now(), '\\x00'::bytea
+        FROM generate_series(1, 3) g`);
+      await knex.raw("DELETE FROM outbox_pending WHERE id = (SELECT id FROM outbox WHERE event_id = 'evt_1')");
+      await knex.raw(`UPDATE outbox_pending SET parked_at = now()
+        WHERE id = (SELECT id FROM outbox WHERE event_id = 'evt_3')`);
+      const expected = [
+        { event_id: 'evt_1', pending: false, parked: false },
+        { event_id: 'evt_2', pending: true, parked: false },
+        { event_id: 'evt_3', pending: true, parked: true },
+      ];
+      expect(await state()).toEqual(expected);
+
+      await outboxPending.down(knex);
+      const columns = await knex.raw(
+        'SELECT event_id, published_at IS NOT NULL AS published, parked_at IS NOT NULL AS parked FROM outbox ORDER BY id',
+      );
+      expect(columns.rows).toEqual([
+        { event_id: 'evt_1', published: true, parked: false },
+        { event_id: 'evt_2', published: false, parked: false },
+        { event_id: 'evt_3', published: false, parked: true },
+      ]);
+
+      await outboxPending.up(knex);
+      expect(await state()).toEqual(expected);
+    } finally {
+      await knex.destroy();
+      await db.drop();
     }
   });
 });

@@ -7,6 +7,8 @@ export interface ReceivedMessage {
   key: string;
   value: Buffer;
   headers: Record<string, string>;
+  /** The record's create time, ms since the epoch: the relay sets none, so kafkajs stamps it when sending. */
+  timestamp: number;
 }
 
 /**
@@ -41,7 +43,14 @@ export class KafkaCollector {
       eachMessage: async ({ topic, partition, message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        this.messages.push({ topic, partition, key: String(message.key), value: message.value!, headers });
+        this.messages.push({
+          topic,
+          partition,
+          key: String(message.key),
+          value: message.value!,
+          headers,
+          timestamp: Number(message.timestamp),
+        });
       },
     });
     await ready;

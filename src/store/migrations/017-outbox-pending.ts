@@ -13,7 +13,8 @@ import type { Knex } from 'knex';
  * Statement-level, over the inserted rows: one call however many events a transaction writes.
  *
  * No foreign key to `outbox`: its check would lock the new outbox row on every insert, and outbox rows are never
- * deleted. The partial index holds only parked rows: the relay asks it which keys to hold back on every batch.
+ * deleted. The partial index holds only parked rows: the relay asks it which keys to hold back on every batch. `key`
+ * is copied from the event (an event's key never changes) so that check reads the queue alone, not the event log.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('outbox_pending', (t) => {

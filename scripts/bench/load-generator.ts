@@ -20,6 +20,11 @@ export class LoadGenerator {
     this.child = await BenchChild.fork('load-worker.ts');
   }
 
+  /** The worker's process id, for its CPU in /proc. */
+  get pid(): number {
+    return this.child.proc.pid!;
+  }
+
   async run(what: string, job: LoadJob): Promise<Run> {
     const started = Date.now();
     const run = summarize(await this.child.ask<LoadReply>(job), job.concurrency, what);

@@ -56,7 +56,9 @@ export class ServiceProcess {
   ): Promise<ServiceProcess> {
     const spawnedAt = performance.now();
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const proc = spawn(process.execPath, [...profile, ...COMMANDS[options.runtime]], {
+    // BENCH_SERVICE_NODE_ARGS: more Node flags for the service, such as --trace-gc, which NODE_OPTIONS refuses.
+    const extra = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...profile, ...extra, ...COMMANDS[options.runtime]], {
       cwd: ROOT,
       env: { ...env, GRPC_PORT: String(ports.grpc), HTTP_PORT: String(ports.http) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,6 +81,11 @@ export class ServiceProcess {
     }
     service.startupMs = performance.now() - spawnedAt;
     return service;
+  }
+
+  /** The service's process id, for its CPU in /proc. */
+  get pid(): number {
+    return this.proc.pid!;
   }
 
   /** Resident set size of the service process now, in MB (Linux /proc). */

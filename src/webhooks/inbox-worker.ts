@@ -40,6 +40,12 @@ export interface InboxWorkerOptions {
 
 const tracer = trace.getTracer('billing-adapter/webhooks');
 
+/** A processing lane: its pause, and whether the poll (not a wake) ended it, so it peeks before it claims. */
+interface Lane {
+  pause: Wakeup;
+  poll: boolean;
+}
+
 /**
  * Processes the webhook inbox after the ack: oldest due entry first, one transaction per entry, rows locked with
  * SKIP LOCKED so replicas share the work. A failure rolls the entry's changes back and retries it with backoff;
@@ -51,9 +57,14 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
 export class InboxWorker {
   private loops?: Promise<void>[];
   /** One pause per lane: an arrival wakes one sleeping lane, and a lane that found work wakes the next. */
-  private readonly lanes: Wakeup[];
+  private readonly lanes: Lane[];
   /** A wake that found every lane busy: the next lane that finds nothing claims once more instead of pausing. */
   private wakeMissed = false;
+  /**
+   * The lanes' one poll: each tick sends one sleeping lane to look, so an idle worker asks the database once per
+   * interval however many lanes it has (four lanes polling on their own asked four times as often, for nothing).
+   */
+  private pollTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -63,13 +74,15 @@ export class InboxWorker {
     private readonly logger: Logger,
   ) {
     this.pollFailed = rateLimitedLog(logger);
-    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => new Wakeup());
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pause: new Wakeup(), poll: false }));
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
 
   start(): void {
-    this.loops ??= this.lanes.map((lane) => this.run(lane));
+    if (this.loops) return;
+    this.loops = this.lanes.map((lane) => this.run(lane));
+    this.pollTimer = setInterval(() => this.pollOnce(), this.options.pollIntervalMs);
   }
 
   /** Process now instead of at the next poll (a webhook just arrived, or a dead letter was requeued). */
@@ -79,34 +92,47 @@ export class InboxWorker {
   }
 
   async stop(): Promise<void> {
-    for (const lane of this.lanes) lane.stop();
+    clearInterval(this.pollTimer);
+    for (const lane of this.lanes) lane.pause.stop();
     await Promise.all(this.loops ?? []);
   }
 
-  private async run(lane: Wakeup): Promise<void> {
-    // Only a poll the timer started peeks first: after work, or a wake, there likely is more, and the peek would be
-    // one more round trip per webhook.
-    let polling = true;
-    while (!lane.isStopped) {
+  private async run(lane: Lane): Promise<void> {
+    // Only a poll peeks first: after work, or a wake, there likely is more, and the peek would be one more round
+    // trip per webhook. Every lane looks once at start.
+    lane.poll = true;
+    while (!lane.pause.isStopped) {
       let worked = false;
       try {
-        worked = await this.processNext({ peekFirst: polling });
+        worked = await this.processNext({ peekFirst: lane.poll });
       } catch (error) {
         // Once a second while the database is away: the same failure is logged once per window, with a count.
         this.pollFailed('error', 'webhook inbox poll failed', { err: error });
       }
-      polling = false;
+      lane.poll = false;
       // There may be more: one more lane joins (it goes back to sleep after one empty claim if there is not).
       if (worked) this.wakeOneLane();
       else if (this.wakeMissed) this.wakeMissed = false;
-      else polling = !(await lane.sleep(this.options.pollIntervalMs));
+      // No timer of its own: a wake (an arrival, more work) or the worker's poll ends the pause.
+      else await lane.pause.sleep(Infinity);
     }
+  }
+
+  /**
+   * The poll's tick: one sleeping lane looks for due entries (other replicas' arrivals, retries and gap waits coming
+   * due). When every lane is busy there is nothing to do: each claims again as soon as it is done.
+   */
+  private pollOnce(): void {
+    const sleeping = this.lanes.find((lane) => lane.pause.isSleeping);
+    if (!sleeping) return;
+    sleeping.poll = true;
+    sleeping.pause.wake();
   }
 
   /** Wakes a sleeping lane; false when every lane is busy. */
   private wakeOneLane(): boolean {
-    const sleeping = this.lanes.find((lane) => lane.isSleeping);
-    sleeping?.wake();
+    const sleeping = this.lanes.find((lane) => lane.pause.isSleeping);
+    sleeping?.pause.wake();
     return sleeping !== undefined;
   }
 

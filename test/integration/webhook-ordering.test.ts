@@ -337,4 +337,38 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     const statuses = await world.database.knex('webhook_inbox').select('status').distinct();
     expect(statuses).toEqual([{ status: 'PROCESSED' }]);
   });
+  it('polls once per interval however many lanes, and the poll still finds what arrived without a wake', async () => {
+    const uow = new KnexUnitOfWork(world.database.knex, world.clock);
+    let peeks = 0;
+    const anyDue = uow.reads.inbox.anyDue.bind(uow.reads.inbox);
+    uow.reads.inbox.anyDue = (now) => {
+      peeks += 1;
+      return anyDue(now);
+    };
+    const lanes = new InboxWorker(
+      uow,
+      world.processor,
+      world.clock,
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 100, lanes: 4 },
+      pino({ level: 'silent' }),
+    );
+    lanes.start();
+    try {
+      // Idle for a second: each lane looks once at start, then the worker's poll looks about ten times. Lanes that
+      // polled on their own timers looked about forty times.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(peeks).toBeGreaterThanOrEqual(4 + 5);
+      expect(peeks).toBeLessThanOrEqual(4 + 15);
+      // Stored as another replica's ingress would: nobody wakes this worker, its poll finds them.
+      const ids = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+      await world.arrive(...ids.map((id) => ({ id })));
+      await eventually(
+        async () => world.processor.appliedOf(ids).length,
+        (count) => count === ids.length,
+      );
+    } finally {
+      await lanes.stop();
+    }
+    expect(await world.rows(['p1', 'p6'])).toMatchObject({ p1: { status: 'PROCESSED' }, p6: { status: 'PROCESSED' } });
+  });
 });

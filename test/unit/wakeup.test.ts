@@ -45,4 +45,16 @@ describe('Wakeup (the pause of the relay, inbox worker and reconciler)', () => {
     expect(w.isStopped).toBe(true);
     expect(await settledNow(w.sleep(60_000))).toBe(true);
   });
+
+  it('takes a pause with no time (Infinity) that only wake() or stop() ends, not a timer firing at once', async () => {
+    const w = new Wakeup();
+    const pause = w.sleep(Infinity);
+    jest.advanceTimersByTime(365 * 24 * 3600 * 1000);
+    expect(await settledNow(pause)).toBe(false);
+    w.wake();
+    expect(await pause).toBe(true);
+    const last = w.sleep(Infinity);
+    w.stop();
+    expect(await last).toBe(false);
+  });
 });

@@ -19,7 +19,10 @@ export class Wakeup {
     return this.wakeSleeper !== undefined;
   }
 
-  /** Resolves true when `wake()` ended the pause (or had come before it), false when its time ran out or on stop. */
+  /**
+   * Resolves true when `wake()` ended the pause (or had come before it), false when its time ran out or on stop.
+   * `ms` Infinity: no timer, only `wake()` or `stop()` ends it.
+   */
   sleep(ms: number, wakeable = true): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
     if (wakeable && this.pending) {
@@ -32,7 +35,8 @@ export class Wakeup {
         this.wakeSleeper = this.endSleep = undefined;
         resolve(woken);
       };
-      const timer = setTimeout(() => done(false), ms);
+      // setTimeout fires at once for delays it cannot hold, Infinity among them.
+      const timer = Number.isFinite(ms) ? setTimeout(() => done(false), ms) : undefined;
       this.endSleep = () => done(false);
       if (wakeable) {
         this.wakeSleeper = () => {

@@ -14,10 +14,24 @@ export class Authenticator {
     private readonly jwt: JwksVerifier | undefined,
   ) {}
 
+  /**
+   * True when the credential is a token to verify (`callerOf`, asynchronous: the identity provider's keys may have to
+   * be fetched); otherwise `keyCallerOf` answers at once.
+   */
+  isToken(credential: string): boolean {
+    return this.jwt !== undefined && credential.length <= MAX_CREDENTIAL_LENGTH && JWT_SHAPE.test(credential);
+  }
+
+  /** The caller of an API key, or undefined when it is no key of the ring. */
+  keyCallerOf(credential: string): Caller | undefined {
+    if (!credential || credential.length > MAX_CREDENTIAL_LENGTH) return undefined;
+    return this.keys?.callerOf(credential);
+  }
+
   /** The caller, or undefined when the credential is unknown, malformed or expired. */
   async callerOf(credential: string): Promise<Caller | undefined> {
     if (!credential || credential.length > MAX_CREDENTIAL_LENGTH) return undefined;
-    if (this.jwt && JWT_SHAPE.test(credential)) {
+    if (this.jwt && this.isToken(credential)) {
       let caller: Caller | undefined;
       try {
         caller = await this.jwt.verify(credential);

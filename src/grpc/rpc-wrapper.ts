@@ -6,7 +6,7 @@ import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
 import { CallSignal } from './call-signal';
 import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
-import { chain, Interceptor, RpcCall } from './interceptors/interceptor';
+import { chain, Interceptor, RpcCall, RpcResult } from './interceptors/interceptor';
 import { refuseMalformed } from './malformed-request';
 
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
@@ -137,12 +137,8 @@ function wrapUnary(
       });
     };
 
-    const run = async () => {
+    const answer = (result: RpcResult) => {
       try {
-        refuseMalformed(call.request, rpc);
-        const result = await chain(deps.interceptors, rpcCall, async () => ({
-          response: await handler.run(call.request, ctx),
-        }));
         const trailer = new grpc.Metadata();
         trailer.set('correlation-id', correlationId);
         for (const [key, value] of Object.entries(result.trailers ?? {})) trailer.set(key, value);
@@ -151,6 +147,21 @@ function wrapUnary(
       } catch (error) {
         refuse(error);
       }
+    };
+    const handle = () => handler.run(call.request, ctx).then(asResult);
+
+    // Callbacks on the chain's promise, not an async function awaiting it: each promise of a call also runs the
+    // context propagation hooks, and a read answered from memory makes few enough that these showed (see checkOnly).
+    const run = (): Promise<void> => {
+      let pending: Promise<RpcResult>;
+      try {
+        refuseMalformed(call.request, rpc);
+        pending = chain(deps.interceptors, rpcCall, handle);
+      } catch (error) {
+        refuse(error);
+        return Promise.resolve();
+      }
+      return pending.then(answer, refuse);
     };
 
     // The error path itself must not throw: an exception here would be an unhandled rejection that ends the process.
@@ -164,6 +175,8 @@ function wrapUnary(
     });
   };
 }
+
+const asResult = (response: unknown): RpcResult => ({ response });
 
 /** Runs a last-resort step; a failure here has nowhere left to go (the call is answered or cut by its deadline). */
 function attempt(step: () => void): void {

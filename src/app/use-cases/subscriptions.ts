@@ -55,7 +55,7 @@ export class SubscriptionUseCases {
     private readonly reads: { get(id: string): Promise<Subscription | undefined> } = uow.reads.subscriptions,
   ) {}
 
-  async get(subscriptionId: string): Promise<Subscription> {
+  get(subscriptionId: string): Promise<Subscription> {
     return loadSubscription({ subscriptions: this.reads }, subscriptionId);
   }
 

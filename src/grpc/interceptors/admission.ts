@@ -1,5 +1,5 @@
 import { DomainError, unavailable } from '../../domain/errors';
-import type { Interceptor } from './interceptor';
+import type { Interceptor, RpcResult } from './interceptor';
 
 export interface AdmissionOptions {
   /** RPCs served at once; the next one is refused at once instead of queued (MAX_IN_FLIGHT_RPCS). */
@@ -27,24 +27,39 @@ export interface AdmissionOptions {
  * (rather than refuses) does not hold every call until its deadline.
  */
 export function admission(options: AdmissionOptions): Interceptor {
+  /** What a failure inside becomes for the caller (see above). */
+  const asAnswer = (error: unknown): unknown => {
+    if (!(error instanceof DomainError) && options.isDatabaseUnavailable(error))
+      return unavailable('database unavailable, retry', error);
+    // Rolled back whole: nothing was written, so the caller may retry at once (with the same idempotency key).
+    if (!(error instanceof DomainError) && options.isTransactionConflict?.(error))
+      return new DomainError('ABORTED', 'the change collided with a concurrent one and was rolled back; retry', [], {
+        cause: error,
+      });
+    return error;
+  };
   let inFlight = 0;
-  return async (_call, next) => {
-    if (inFlight >= options.maxInFlight) throw unavailable('overloaded, retry');
-    if (!options.databaseReachable()) throw unavailable('database unavailable, retry');
+  const settled = (result: RpcResult) => {
+    inFlight -= 1;
+    return result;
+  };
+  const failed = (error: unknown) => {
+    inFlight -= 1;
+    throw asAnswer(error);
+  };
+  // Callbacks on the call's promise rather than an async function around it: one promise per call instead of two,
+  // each costing the context propagation hooks too (see checkOnly).
+  return (_call, next) => {
+    if (inFlight >= options.maxInFlight) return Promise.reject(unavailable('overloaded, retry'));
+    if (!options.databaseReachable()) return Promise.reject(unavailable('database unavailable, retry'));
     inFlight += 1;
+    let pending: Promise<RpcResult>;
     try {
-      return await next();
+      pending = next();
     } catch (error) {
-      if (!(error instanceof DomainError) && options.isDatabaseUnavailable(error))
-        throw unavailable('database unavailable, retry', error);
-      // Rolled back whole: nothing was written, so the caller may retry at once (with the same idempotency key).
-      if (!(error instanceof DomainError) && options.isTransactionConflict?.(error))
-        throw new DomainError('ABORTED', 'the change collided with a concurrent one and was rolled back; retry', [], {
-          cause: error,
-        });
-      throw error;
-    } finally {
       inFlight -= 1;
+      return Promise.reject(asAnswer(error));
     }
+    return pending.then(settled, failed);
   };
 }

@@ -1,7 +1,8 @@
 import type { Authenticator } from '../../auth/authenticator';
 import { unauthenticated } from '../../auth/auth-errors';
 import { readActor } from '../call-metadata';
-import type { Interceptor } from './interceptor';
+import type { Caller } from '../../app/call-context';
+import type { Interceptor, RpcCall, RpcResult } from './interceptor';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -10,16 +11,24 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * caller sends is kept beside it as "on behalf of", never instead of it.
  */
 export function authenticate(authenticator: Authenticator): Interceptor {
-  return async (call, next) => {
+  return (call, next) => {
     const header = call.metadata.get('authorization')[0];
     const credential = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (!credential) throw unauthenticated("missing credentials: send metadata 'authorization: Bearer <key>'");
-    const caller = await authenticator.callerOf(credential);
-    if (!caller) throw unauthenticated('unknown API key or invalid token');
-    const onBehalfOf = readActor(call.metadata);
-    call.ctx.caller = caller;
-    call.ctx.actor = caller.name;
-    call.ctx.onBehalfOf = onBehalfOf !== 'anonymous' ? onBehalfOf : undefined;
-    return next();
+    if (!credential) {
+      return Promise.reject(unauthenticated("missing credentials: send metadata 'authorization: Bearer <key>'"));
+    }
+    // An API key is known at once, and goes on with no async layer of this interceptor's (see checkOnly).
+    if (!authenticator.isToken(credential)) return admit(call, authenticator.keyCallerOf(credential), next);
+    return authenticator.callerOf(credential).then((caller) => admit(call, caller, next));
   };
+}
+
+/** The call goes on as `caller`'s, or is refused when the credential named nobody. */
+function admit(call: RpcCall, caller: Caller | undefined, next: () => Promise<RpcResult>): Promise<RpcResult> {
+  if (!caller) return Promise.reject(unauthenticated('unknown API key or invalid token'));
+  const onBehalfOf = readActor(call.metadata);
+  call.ctx.caller = caller;
+  call.ctx.actor = caller.name;
+  call.ctx.onBehalfOf = onBehalfOf !== 'anonymous' ? onBehalfOf : undefined;
+  return next();
 }

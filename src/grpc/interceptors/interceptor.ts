@@ -53,9 +53,20 @@ export function continueUnless(check: () => void, next: () => Promise<RpcResult>
   return next();
 }
 
-/** Runs `interceptors` in order around `handler`. */
+/**
+ * Runs `interceptors` in order around `handler`. A handler that throws instead of rejecting is refused the same way,
+ * so interceptors need not guard `next()` against both.
+ */
 export function chain(interceptors: readonly Interceptor[], call: RpcCall, handler: () => Promise<RpcResult>) {
   const run = (index: number): Promise<RpcResult> =>
-    index < interceptors.length ? interceptors[index]!(call, () => run(index + 1)) : handler();
+    index < interceptors.length ? interceptors[index]!(call, () => run(index + 1)) : rejectingThrows(handler);
   return run(0);
+}
+
+function rejectingThrows(handler: () => Promise<RpcResult>): Promise<RpcResult> {
+  try {
+    return handler();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
-import { CallSignal } from './call-signal';
+import { CallSignal, RpcCallContext } from './call-signal';
 import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
 import { chain, Interceptor, RpcCall, RpcResult } from './interceptors/interceptor';
 import { refuseMalformed } from './malformed-request';
@@ -90,13 +90,7 @@ function wrapUnary(
     const traceId = span.spanContext().traceId;
     const correlationId = readCorrelationId(call.metadata, /^0+$/.test(traceId) ? undefined : traceId);
     const callSignal = new CallSignal(call);
-    const ctx: CallContext = {
-      actor: readActor(call.metadata),
-      correlationId,
-      get signal() {
-        return callSignal.signal;
-      },
-    };
+    const ctx = new RpcCallContext(readActor(call.metadata), correlationId, callSignal);
 
     const finish = (code: grpc.status) => {
       callSignal.settle();

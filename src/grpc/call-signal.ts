@@ -1,5 +1,4 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { CallCompletion, CallContext, Caller } from '../app/call-context';
 
 /** setTimeout fires at once for delays beyond 2^31-1 ms, so a far deadline (days away) gets no timer at all. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -42,41 +41,3 @@ export class CallSignal {
     clearTimeout(this.timer);
   }
 }
-
-/**
- * One RPC's CallContext, with fast properties. The object literal with a `get signal()` of its own that it replaces
- * was a dictionary-mode object in V8, and with it each call promoted about 7 KB to the old generation, freed only by
- * full collections (--trace-gc-nvp at 2,500 reads/s: 2.6 MB promoted per scavenge and a 27-40 ms mark-compact every
- * 5 s; with this class 40-55 KB per scavenge, and no mark-compact). `signal` is still an own enumerable property, so
- * `{ ...ctx, idempotencyKey }` keeps it, as use cases expect; its getter is one function for every instance, which
- * keeps them all on one hidden class.
- */
-export class RpcCallContext implements CallContext {
-  caller?: Caller = undefined;
-  onBehalfOf?: string = undefined;
-  idempotencyKey?: string = undefined;
-  completion?: CallCompletion = undefined;
-  providerEventId?: string = undefined;
-  declare readonly signal: AbortSignal;
-  readonly #callSignal: CallSignal;
-
-  constructor(
-    public actor: string,
-    readonly correlationId: string,
-    callSignal: CallSignal,
-  ) {
-    this.#callSignal = callSignal;
-    Object.defineProperty(this, 'signal', SIGNAL_PROPERTY);
-  }
-
-  static signalOf(context: RpcCallContext): AbortSignal {
-    return context.#callSignal.signal;
-  }
-}
-
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: RpcCallContext) {
-    return RpcCallContext.signalOf(this);
-  },
-  enumerable: true,
-};

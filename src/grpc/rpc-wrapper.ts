@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
-import { CallSignal, RpcCallContext } from './call-signal';
+import { CallSignal } from './call-signal';
 import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
 import { chain, Interceptor, RpcCall, RpcResult } from './interceptors/interceptor';
 import { refuseMalformed } from './malformed-request';
+import { RpcCallContext } from './rpc-call-context';
 
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
 export interface RpcHandler<Req, Res> {

@@ -1,7 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import v8 from 'node:v8';
-import { CallSignal, RpcCallContext } from '../../src/grpc/call-signal';
+import { CallSignal } from '../../src/grpc/call-signal';
+import { RpcCallContext } from '../../src/grpc/rpc-call-context';
 
 /** The two things CallSignal reads of a grpc-js server call: `cancelled` (and its event) and the deadline. */
 function fakeCall(deadline: number, cancelled = false) {

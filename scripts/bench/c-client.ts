@@ -189,7 +189,7 @@ function pacing(job: Job): string[] {
 }
 
 /** A gRPC message on the wire: uncompressed flag, 4-byte big-endian length, the bytes. */
-function grpcFrame(message: Uint8Array): Buffer {
+export function grpcFrame(message: Uint8Array): Buffer {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);

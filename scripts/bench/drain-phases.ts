@@ -10,28 +10,23 @@ import { performance } from 'node:perf_hooks';
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import { cpuSecondsOf } from './proc-cpu';
 
 /** CPU seconds so far of the processes whose command line matches (postgres, the Kafka broker). */
 function cpuOf(pattern: string): number {
   const pids = execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean);
-  let ticks = 0;
+  let seconds = 0;
   for (const pid of pids) {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      seconds += cpuSecondsOf(`/proc/${pid}/stat`);
     } catch {
       // The process ended between pgrep and the read.
     }
   }
-  return ticks / 100;
+  return seconds;
 }
 /** CPU seconds so far of this process's main thread (the relay's, without the Kafka thread and V8's helpers). */
-function mainThreadCpu(): number {
-  const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const mainThreadCpu = () => cpuSecondsOf(`/proc/self/task/${process.pid}/stat`);
 const cpuNow = () => ({
   node: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
   main: mainThreadCpu(),

@@ -25,35 +25,20 @@ import {
 import { freePort } from '../../test/support/free-port';
 import { createTestDatabase } from '../../test/support/test-database';
 import { call, TEST_KEYS } from '../../test/support/test-service';
+import { grpcFrame } from './c-client';
 import { BenchChild } from './children';
 import { endChildrenOnSignal } from './live-children';
 import { LoadGenerator } from './load-generator';
+import { cpuSecondsOf, machineBusySeconds } from './proc-cpu';
 import { ServiceProcess } from './service-process';
 import { createWorld, seed } from './world';
 
 const [CALLS, ROUNDS] = [Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 12)];
 const NODE_CLIENT = process.argv.includes('--node');
 const IDLE = process.argv.includes('--idle');
-/** Linux counts CPU time in ticks of 1/100 s (USER_HZ). */
-const TICK_US = 10_000;
-
 /** CPU used so far by every thread of `pid`, µs. */
-function cpuMicros(pid: number): number {
-  let total = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  }
-  return total;
-}
-
-/** CPU the whole machine has been busy so far, µs over all cores. */
-function machineBusyMicros(): number {
-  const ticks = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [idle = 0, iowait = 0] = [ticks[3], ticks[4]];
-  return (ticks.reduce((a, b) => a + b, 0) - idle - iowait) * TICK_US;
-}
+const cpuMicros = (pid: number) => cpuSecondsOf(`/proc/${pid}/stat`) * 1e6;
+const machineBusyMicros = () => machineBusySeconds() * 1e6;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -89,11 +74,7 @@ async function main(): Promise<void> {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'read-cpu-'));
     cleanup.push(() => fs.rmSync(folder, { recursive: true, force: true }));
     const body = path.join(folder, 'request.bin');
-    const message = GetSubscriptionRequest.encode({ subscriptionId }).finish();
-    const frame = Buffer.alloc(5 + message.length);
-    frame.writeUInt32BE(message.length, 1);
-    frame.set(message, 5);
-    fs.writeFileSync(body, frame);
+    fs.writeFileSync(body, grpcFrame(GetSubscriptionRequest.encode({ subscriptionId }).finish()));
     const h2load = (port: number, calls: number) => {
       const out = execFileSync(
         'h2load',

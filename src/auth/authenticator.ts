@@ -28,9 +28,8 @@ export class Authenticator {
     return this.keys?.callerOf(credential);
   }
 
-  /** The caller, or undefined when the credential is unknown, malformed or expired. */
+  /** The caller, or undefined when the credential is unknown, malformed or expired (a key answers at once). */
   async callerOf(credential: string): Promise<Caller | undefined> {
-    if (!credential || credential.length > MAX_CREDENTIAL_LENGTH) return undefined;
     if (this.jwt && this.isToken(credential)) {
       let caller: Caller | undefined;
       try {
@@ -41,6 +40,6 @@ export class Authenticator {
       }
       if (caller) return caller;
     }
-    return this.keys?.callerOf(credential);
+    return this.keyCallerOf(credential);
   }
 }

@@ -24,17 +24,14 @@ export class RpcCallContext implements CallContext {
     callSignal: CallSignal,
   ) {
     this.#callSignal = callSignal;
-    Object.defineProperty(this, 'signal', SIGNAL_PROPERTY);
+    Object.defineProperty(this, 'signal', RpcCallContext.#signalProperty);
   }
 
-  static signalOf(context: RpcCallContext): AbortSignal {
-    return context.#callSignal.signal;
-  }
+  /** One descriptor, and so one getter function, for every instance. */
+  static readonly #signalProperty: PropertyDescriptor = {
+    get(this: RpcCallContext) {
+      return this.#callSignal.signal;
+    },
+    enumerable: true,
+  };
 }
-
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: RpcCallContext) {
-    return RpcCallContext.signalOf(this);
-  },
-  enumerable: true,
-};

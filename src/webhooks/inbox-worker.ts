@@ -74,7 +74,8 @@ export class InboxWorker {
     private readonly logger: Logger,
   ) {
     this.pollFailed = rateLimitedLog(logger);
-    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pause: new Wakeup(), poll: false }));
+    // Every lane looks once at start, as a poll would.
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pause: new Wakeup(), poll: true }));
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
@@ -99,8 +100,7 @@ export class InboxWorker {
 
   private async run(lane: Lane): Promise<void> {
     // Only a poll peeks first: after work, or a wake, there likely is more, and the peek would be one more round
-    // trip per webhook. Every lane looks once at start.
-    lane.poll = true;
+    // trip per webhook.
     while (!lane.pause.isStopped) {
       let worked = false;
       try {
@@ -123,17 +123,16 @@ export class InboxWorker {
    * due). When every lane is busy there is nothing to do: each claims again as soon as it is done.
    */
   private pollOnce(): void {
-    const sleeping = this.lanes.find((lane) => lane.pause.isSleeping);
-    if (!sleeping) return;
-    sleeping.poll = true;
-    sleeping.pause.wake();
+    this.wakeOneLane({ poll: true });
   }
 
-  /** Wakes a sleeping lane; false when every lane is busy. */
-  private wakeOneLane(): boolean {
+  /** Wakes a sleeping lane (to peek first, for a poll); false when every lane is busy. */
+  private wakeOneLane(options: { poll?: boolean } = {}): boolean {
     const sleeping = this.lanes.find((lane) => lane.pause.isSleeping);
-    sleeping?.pause.wake();
-    return sleeping !== undefined;
+    if (!sleeping) return false;
+    sleeping.poll = options.poll === true;
+    sleeping.pause.wake();
+    return true;
   }
 
   /**

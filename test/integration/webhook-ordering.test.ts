@@ -201,6 +201,15 @@ describe.each([
 
 describe('webhook inbox claims across replicas (PostgreSQL)', () => {
   const world = worldOn(postgres);
+  /** A worker of four lanes on this world's clock, polling every `pollIntervalMs`. */
+  const fourLanes = (uow: KnexUnitOfWork, processor: InboxProcessor, pollIntervalMs: number) =>
+    new InboxWorker(
+      uow,
+      processor,
+      world.clock,
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs, lanes: 4 },
+      pino({ level: 'silent' }),
+    );
 
   it('never hands two workers the same key at once, and skips what another worker holds', async () => {
     await world.arrive(
@@ -309,13 +318,7 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
       [1, 2, 3, 4, 5].map((sequence) => ({ id: `${key}-${sequence}`, key, sequence: String(sequence) })),
     );
     // A poll far beyond the test's wait: only wakes get the lanes going, as arrivals do.
-    const lanes = new InboxWorker(
-      new KnexUnitOfWork(world.database.knex, world.clock),
-      slow,
-      world.clock,
-      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 600_000, lanes: 4 },
-      pino({ level: 'silent' }),
-    );
+    const lanes = fourLanes(new KnexUnitOfWork(world.database.knex, world.clock), slow, 600_000);
     lanes.start();
     try {
       // Every lane finds the inbox empty and pauses; then the webhooks arrive, with one wake for all of them.
@@ -345,13 +348,7 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
       peeks += 1;
       return anyDue(now);
     };
-    const lanes = new InboxWorker(
-      uow,
-      world.processor,
-      world.clock,
-      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 100, lanes: 4 },
-      pino({ level: 'silent' }),
-    );
+    const lanes = fourLanes(uow, world.processor, 100);
     lanes.start();
     try {
       // Idle for a second: each lane looks once at start, then the worker's poll looks about ten times. Lanes that

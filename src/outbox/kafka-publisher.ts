@@ -2,6 +2,7 @@ import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
 import type { LimitedLevel } from '../telemetry/rate-limited-log';
 import { refusedForGood } from './kafka-refusals';
+import { useFastRecordEncoding } from './kafka-record-encoding';
 
 /** Where kafkajs' own lines go (its thread posts them to the main one, which rate-limits them). */
 export type KafkaLog = (level: LimitedLevel, message: string, fields: Record<string, unknown>) => void;
@@ -30,6 +31,8 @@ export class KafkaPublisher implements EventPublisher {
 
   constructor(options: KafkaPublisherOptions) {
     const { log } = options;
+    // kafkajs' record encoder was most of this producer's CPU per event: ours writes the same bytes in one buffer.
+    useFastRecordEncoding();
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,

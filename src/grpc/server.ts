@@ -58,7 +58,11 @@ export function buildGrpcServer(
   useCases: UseCases,
   deps: RpcDeps,
 ): { server: grpc.Server; health: HealthImplementation } {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    // Channelz keeps per-call counters and listeners for a debugging service this server does not serve.
+    'grpc.enable_channelz': 0,
+  });
   server.addService(
     tolerantDecoding(StorefrontServiceService),
     bindService(StorefrontServiceService, storefrontHandlers(useCases.storefronts), deps),

@@ -5,7 +5,8 @@
  * what it measures. Paths and baselines (ratio = ours / baseline):
  *
  * 1. read: GetSubscription over gRPC vs a raw grpc-js server answering the same RPC path with constant bytes;
- * 2. write: CreateCustomer with an idempotency key vs raw `pg` issuing the same statements (raw-statements.ts);
+ * 2. write: CreateCustomer with an idempotency key vs raw `pg` issuing the same statements (raw-statements.ts); at
+ *    half load also from a plain HTTP/2 client (bench/h2-unary.ts), whose own garbage does not show in the tail;
  * 3. write + provider: CreateCheckoutSession against the Subotiz emulator vs raw `pg` statements + one HTTP call;
  * 4. webhook ingress: signed Subotiz webhooks vs node:http + one INSERT;
  * 5. webhook processing to the outbox (drain rate of pre-loaded webhooks) vs raw `pg` claim + event + update;
@@ -323,6 +324,11 @@ async function measurePaths(
     if (wants('write')) {
       const sides = writeSides(`half-${randomBytes(3).toString('hex')}`);
       halfLoad.push(await atHalfLoad('write', write, QUICK ? 1 : 10, { ...sides, baselineName: 'raw pg' }, 20));
+      // Again from a client with next to no garbage of its own, so the row shows the service's tail alone.
+      const light = writeSides(`half-h2-${randomBytes(3).toString('hex')}`);
+      const ours = { ...light.ours, kind: 'h2-create-customer' } as const;
+      const title = 'write from a plain HTTP/2 client';
+      halfLoad.push(await atHalfLoad(title, write, QUICK ? 1 : 10, { ...light, ours, baselineName: 'raw pg' }, 20));
     }
 
     const paths: Row[] = [];

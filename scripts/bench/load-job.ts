@@ -12,6 +12,8 @@ export interface EmulatorTarget {
 export type LoadTarget =
   | { kind: 'grpc-get-subscription'; address: string; subscriptionId: string }
   | { kind: 'grpc-create-customer'; address: string; storefrontId: string; run: string }
+  /** CreateCustomer from a plain HTTP/2 client instead of grpc-js (scripts/bench/h2-unary.ts). */
+  | { kind: 'h2-create-customer'; address: string; storefrontId: string; run: string }
   | { kind: 'grpc-create-checkout'; address: string; storefrontId: string; planId: string; customerIds: string[] }
   | { kind: 'webhook-post'; url: string; secret: string; accessNo: string; run: string }
   | { kind: 'pg-create-customer'; databaseUrl: string; storefrontId: string; run: string }

@@ -11,10 +11,16 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { subotizWebhookSignature } from '../../adapters/subotiz/webhooks';
-import { CustomerServiceClient } from '../../src/gen/billing/v1/customer';
+import {
+  CreateCustomerRequest,
+  CreateCustomerResponse,
+  CustomerServiceClient,
+  CustomerServiceService,
+} from '../../src/gen/billing/v1/customer';
 import { SubscriptionServiceClient } from '../../src/gen/billing/v1/subscription';
 import { subscriptionCheckout } from '../../test/support/fixtures';
-import { call } from '../../test/support/test-service';
+import { bearer, call, TEST_KEYS } from '../../test/support/test-service';
+import { H2Unary } from './h2-unary';
 import type { LoadJob, LoadReply, LoadTarget } from './load-job';
 import { rawCreateCheckout, rawCreateCustomer, rawProcessWebhook } from './raw-statements';
 
@@ -36,23 +42,29 @@ async function operationFor(target: LoadTarget): Promise<Operation> {
     }
     case 'grpc-create-customer': {
       const client = new CustomerServiceClient(target.address, grpc.credentials.createInsecure());
-      const request = (i: number) => ({
-        storefrontId: target.storefrontId,
-        externalRef: `user-${i}`,
-        email: `${target.run}-${i}@example.com`,
-        name: 'Ada',
-        phone: '',
-        country: 'DE',
-        address: undefined,
-      });
       return {
         run: async (i) => {
-          const { created } = await call(client, client.createCustomer, request(i), {
+          const { created } = await call(client, client.createCustomer, customerRequest(target, i), {
             'idempotency-key': `customer-${target.run}-${i}`,
           });
-          if (!created) throw new Error(`CreateCustomer ${i} found an existing customer: the bench reused an email`);
+          createdOrThrow(created, i);
         },
         close: async () => client.close(),
+      };
+    }
+    case 'h2-create-customer': {
+      const client = new H2Unary(target.address);
+      const { path } = CustomerServiceService.createCustomer;
+      return {
+        run: async (i) => {
+          const message = CreateCustomerRequest.encode(customerRequest(target, i)).finish();
+          const answer = await client.call(path, message, {
+            ...bearer(TEST_KEYS.admin),
+            'idempotency-key': `customer-${target.run}-${i}`,
+          });
+          createdOrThrow(CreateCustomerResponse.decode(answer).created, i);
+        },
+        close: () => client.close(),
       };
     }
     case 'grpc-create-checkout': {
@@ -110,6 +122,23 @@ async function operationFor(target: LoadTarget): Promise<Operation> {
     case 'kafka-produce':
       return kafkaBatches(target);
   }
+}
+
+/** The i-th customer of a run: a new email each time, so every call creates one. */
+function customerRequest(target: { storefrontId: string; run: string }, i: number): CreateCustomerRequest {
+  return {
+    storefrontId: target.storefrontId,
+    externalRef: `user-${i}`,
+    email: `${target.run}-${i}@example.com`,
+    name: 'Ada',
+    phone: '',
+    country: 'DE',
+    address: undefined,
+  };
+}
+
+function createdOrThrow(created: boolean, i: number): void {
+  if (!created) throw new Error(`CreateCustomer ${i} found an existing customer: the bench reused an email`);
 }
 
 /** The service's pool size (DATABASE_POOL_MAX default): the baselines get as many connections as it has. */

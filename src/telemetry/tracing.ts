@@ -1,8 +1,8 @@
 import { context, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { UntracedContextManager } from './untraced-context-manager';
 
 /** True when the standard OTEL_* variables ask for traces to be exported. */
 export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
@@ -17,7 +17,7 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
  */
 export function startTelemetry(env: NodeJS.ProcessEnv): { shutdown(): Promise<void> } {
   if (!tracingRequested(env)) {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    context.setGlobalContextManager(new UntracedContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     return { shutdown: async () => undefined };
   }

@@ -1,0 +1,71 @@
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UntracedContextManager } from '../../src/telemetry/untraced-context-manager';
+
+const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const callerContext = () =>
+  propagation.extract(ROOT_CONTEXT, { traceparent: `00-${CALLER_TRACE}-b7ad6b7169203331-01` });
+/** What an outgoing request or a stored event would carry from the active context. */
+const injected = () => {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+};
+const tracer = () => trace.getTracer('test');
+
+describe('the context manager when no traces are exported', () => {
+  let entered: jest.SpyInstance;
+  beforeEach(() => {
+    context.setGlobalContextManager(new UntracedContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    entered = jest.spyOn(AsyncLocalStorage.prototype, 'run');
+  });
+  afterEach(() => {
+    entered.mockRestore();
+    context.disable();
+    propagation.disable();
+  });
+
+  it('never enters AsyncLocalStorage for work no trace runs through, so promises pay no hooks', async () => {
+    // As an RPC without a traceparent, and the transaction and provider call inside it, each start one.
+    const answer = await tracer().startActiveSpan('rpc', {}, ROOT_CONTEXT, async (rpc) => {
+      const inner = await tracer().startActiveSpan('db.transaction', async (tx) => {
+        await sleep(1);
+        tx.end();
+        return injected();
+      });
+      rpc.end();
+      return inner;
+    });
+    expect(answer).toBeUndefined();
+    expect(entered).not.toHaveBeenCalled();
+  });
+
+  it("carries a caller's trace across awaits, into what goes out", async () => {
+    const out = await tracer().startActiveSpan('rpc', {}, callerContext(), async (rpc) => {
+      await sleep(1);
+      const fromTransaction = await tracer().startActiveSpan('db.transaction', async (tx) => {
+        await sleep(1);
+        tx.end();
+        return injected();
+      });
+      rpc.end();
+      return fromTransaction;
+    });
+    expect(out).toContain(CALLER_TRACE);
+    expect(entered).toHaveBeenCalled();
+  });
+
+  it('lets a call without a trace hide the trace around it, as a context of its own', async () => {
+    const inside = await context.with(callerContext(), () =>
+      tracer().startActiveSpan('rpc', {}, ROOT_CONTEXT, async (rpc) => {
+        await sleep(1);
+        rpc.end();
+        return injected();
+      }),
+    );
+    expect(inside).toBeUndefined();
+  });
+});

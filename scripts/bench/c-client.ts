@@ -51,8 +51,10 @@ interface Job {
   requests: number;
   /** Streams in flight per connection. */
   streams: number;
-  /** Paced at this rate in all (see `pacing`); closed loop on one connection when absent. */
+  /** Paced at this rate in all (see `pacing`); closed loop when absent. */
   ratePerSecond?: number;
+  /** Connections of a closed-loop run (1 when absent); a paced run has as many as its rate needs. */
+  connections?: number;
 }
 
 export interface CClientCounts {
@@ -81,7 +83,8 @@ const PACED_STREAMS = 16;
 
 /**
  * Two rows: GetSubscription against the raw grpc-js no-op at `counts.streams` in flight on one connection (each
- * side's median of `counts.runs`, taken in turns), and both paced at half of our best rate there.
+ * side's median of `counts.runs`, taken in turns), and both paced at half of our saturation: our best rate there,
+ * or over as many connections as the paced run uses, one call at a time on each, whichever is lower.
  */
 export async function measureReadFromC(
   ours: Server,
@@ -103,7 +106,13 @@ export async function measureReadFromC(
       }
     }
     const closed = { ours: medianByRate(runs.ours), raw: medianByRate(runs.raw) };
-    const ratePerSecond = Math.max(...runs.ours.map((r) => r.perSecond)) / 2;
+    // Saturation where the paced run will be: spread over connections, each call costs a server more (its own
+    // reads and writes, none shared with other streams), so half of the one-connection rate can be most of what
+    // the server does over many (ours: about 4,900/s over 46 connections against 8,900/s on one; the raw server
+    // 7,500/s, so pacing both at 4,500/s loaded ours to 90% and the raw server to 60%).
+    const estimate = Math.max(...runs.ours.map((r) => r.perSecond)) / 2;
+    const spread = await h2load(ours, { requests: counts.requests, streams: 1, connections: connectionsFor(estimate) });
+    const ratePerSecond = Math.min(estimate, spread.perSecond / 2);
     const paced: Job = {
       requests: Math.max(50, Math.round(ratePerSecond * counts.pacedSeconds)),
       streams: PACED_STREAMS,
@@ -177,13 +186,18 @@ async function runH2load(server: Server, job: Job, body: string, folder: string)
     last = Math.max(last, start + micros);
   }
   const latenciesMs = requests.map((r) => r.micros / 1000);
-  return runOf(latenciesMs, (last - first) / 1e6, job.streams);
+  return runOf(latenciesMs, (last - first) / 1e6, job.streams * (job.connections ?? 1));
+}
+
+/** Connections of a paced run at `ratePerSecond`: see PACED_PER_CONNECTION. */
+function connectionsFor(ratePerSecond: number): number {
+  return Math.ceil(ratePerSecond / PACED_PER_CONNECTION);
 }
 
 /** h2load's connections (`-c`) and, when paced, each one's rate (`--rps`): see PACED_PER_CONNECTION. */
 function pacing(job: Job): string[] {
-  if (!job.ratePerSecond) return ['-c', '1'];
-  const connections = Math.min(job.requests, Math.ceil(job.ratePerSecond / PACED_PER_CONNECTION));
+  if (!job.ratePerSecond) return ['-c', String(job.connections ?? 1)];
+  const connections = Math.min(job.requests, connectionsFor(job.ratePerSecond));
   const perConnection = (job.ratePerSecond / connections).toFixed(2);
   return ['-c', String(connections), '--rps', perConnection, '-r', '1', '--rate-period', '1ms'];
 }

@@ -84,7 +84,7 @@ const PACED_STREAMS = 16;
 /**
  * Two rows: GetSubscription against the raw grpc-js no-op at `counts.streams` in flight on one connection (each
  * side's median of `counts.runs`, taken in turns), and both paced at half of our saturation: our best rate there,
- * or over as many connections as the paced run uses, one call at a time on each, whichever is lower.
+ * or closed loop over about as many connections as the paced run uses, one call at a time on each, if lower.
  */
 export async function measureReadFromC(
   ours: Server,
@@ -106,10 +106,11 @@ export async function measureReadFromC(
       }
     }
     const closed = { ours: medianByRate(runs.ours), raw: medianByRate(runs.raw) };
-    // Saturation where the paced run will be: spread over connections, each call costs a server more (its own
-    // reads and writes, none shared with other streams), so half of the one-connection rate can be most of what
-    // the server does over many (ours: about 4,900/s over 46 connections against 8,900/s on one; the raw server
-    // 7,500/s, so pacing both at 4,500/s loaded ours to 90% and the raw server to 60%).
+    // Saturation about where the paced run will be, over the connections that half of the one-connection rate would
+    // open, one call at a time on each (the paced run then opens as many or fewer). Spread over connections, each
+    // call costs a server more (its own reads and writes, none shared with other streams), so half of the
+    // one-connection rate can be most of what a server does over many (ours: about 4,900/s over 46 connections
+    // against 8,900/s on one; the raw server 7,500/s, so pacing both at 4,500/s loaded ours to 90%, the raw 60%).
     const estimate = Math.max(...runs.ours.map((r) => r.perSecond)) / 2;
     const spread = await h2load(ours, { requests: counts.requests, streams: 1, connections: connectionsFor(estimate) });
     const ratePerSecond = Math.min(estimate, spread.perSecond / 2);

@@ -32,7 +32,8 @@ export class KafkaPublisher implements EventPublisher {
   constructor(options: KafkaPublisherOptions) {
     const { log } = options;
     // kafkajs' record encoder was most of this producer's CPU per event: ours writes the same bytes in one buffer.
-    useFastRecordEncoding();
+    if (!useFastRecordEncoding())
+      log('info', "kafkajs encodes the relay's records itself (slower): not kafkajs 2.2.4, or it has sent already", {});
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,

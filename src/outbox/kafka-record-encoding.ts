@@ -3,8 +3,9 @@
  * record into one buffer. kafkajs builds each record from a fresh zero-filled 512-byte encoder per record and per
  * header, and a new `Buffer` per varint (about forty allocations per CloudEvents message with its eleven headers):
  * most of the Kafka thread's CPU per event was that and its garbage. The bytes are the same (the unit test compares
- * them with kafkajs' own encoder); a record this does not cover the same way (a header value that is neither a string
- * nor a Buffer, a timestamp delta beyond ±2^30 ms) goes to kafkajs' encoder unchanged.
+ * them with kafkajs' own encoder); a record this does not cover the same way (a key, value or header value that is
+ * neither a string nor a Buffer, an offset or timestamp delta that is not an integer within ±2^30) goes to kafkajs'
+ * encoder unchanged.
  *
  * kafkajs 2.2.4 is its last release, so its internals no longer move; `useFastRecordEncoding` still checks the
  * version it patches and leaves any other alone.
@@ -28,7 +29,7 @@ interface EncoderLike {
 type RecordEncoder = (input: RecordInput) => EncoderLike;
 
 const PATCHED_VERSION = '2.2.4';
-/** Beyond this a varint needs more than 32 bits of zigzag: kafkajs' own (Long-based) varlong writer handles it. */
+/** Within this, 32-bit zigzag (as here) and kafkajs' Long-based varlong agree; beyond it, kafkajs encodes. */
 const SMALL_VARINT = 2 ** 30;
 
 /** The bytes of one record, exactly as kafkajs 2.2.4 encodes it; undefined when kafkajs should encode it itself. */
@@ -64,14 +65,16 @@ export function encodeRecord(input: RecordInput): Buffer | undefined {
     at = writeBytes(out, at, names[i]!);
     at = writeBytes(out, at, values[i]!);
   }
-  if (at !== out.length) throw new Error(`record encoded to ${at} bytes, sized ${out.length}`);
-  return out;
+  // Cannot happen while sizing and writing agree (the unit test compares them with kafkajs); if it ever did, kafkajs
+  // encodes the record rather than a send failing.
+  return at === out.length ? out : undefined;
 }
 
 /**
  * Makes kafkajs' produce requests encode their records with `encodeRecord`, in this thread (each worker thread has
- * its modules of its own). Call it before the first produce request: kafkajs binds the record encoder when it first
- * builds one. Returns false (and changes nothing) for a kafkajs other than the version this copies.
+ * its modules of its own). kafkajs binds the record encoder when it loads its produce request, on the first send:
+ * returns false (and changes nothing) when that has already happened with kafkajs' own encoder, or for a kafkajs
+ * other than the version this copies.
  */
 export function useFastRecordEncoding(): boolean {
   /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs' internals have no typed entry points */
@@ -84,6 +87,8 @@ export function useFastRecordEncoding(): boolean {
   const loaded = require.cache[file]!;
   const stock = loaded.exports as RecordEncoder & { fast?: true };
   if (stock.fast) return true;
+  // Already loaded, it holds kafkajs' own encoder for good.
+  if (require.cache[require.resolve(path.join(root, 'src/protocol/requests/produce/v3/request'))]) return false;
   const fast = (input: RecordInput): EncoderLike => {
     const bytes = encodeRecord(input);
     if (!bytes) return stock(input);

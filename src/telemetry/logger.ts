@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { Logger } from 'pino';
 import { redactSecrets, redactText } from './secret-redaction';
 
@@ -23,10 +23,10 @@ export function createLogger(options: { level: string; name?: string }, destinat
       msg: (message: unknown) => (typeof message === 'string' ? redactText(message) : message),
     },
     mixin() {
-      const span = trace.getActiveSpan();
-      if (!span) return {};
-      const { traceId, spanId } = span.spanContext();
-      return { trace_id: traceId, span_id: spanId };
+      const spanContext = trace.getActiveSpan()?.spanContext();
+      // Untraced work has no span active, or one whose ids are zeros (see UntracedContextManager): no fields then.
+      if (!spanContext || !isSpanContextValid(spanContext)) return {};
+      return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
     },
   };
   const logger = destination ? pino(settings, destination) : pino(settings);

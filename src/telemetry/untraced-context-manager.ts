@@ -2,15 +2,15 @@ import { Context, ContextManager, isSpanContextValid, trace } from '@opentelemet
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 /**
- * The context manager when no traces are exported: AsyncLocalStorage, entered only when there is a trace to carry.
+ * The context manager when no traces are exported: AsyncLocalStorage, entered only when there is something to carry.
  *
  * Once anything enters an AsyncLocalStorage, Node 20 runs its hooks on every promise the process makes from then on:
- * about a tenth of the server's CPU per read (`scripts/bench/read-cpu.ts`, 1.68–1.72 against 1.83–1.92 times the raw
- * grpc-js server's). Without the SDK, a context holds nothing but the span it was given (no baggage propagator, no
- * instrumentation), and a span whose ids are invalid (no caller's traceparent, a no-op tracer) propagates nothing:
- * no traceparent is injected from it, and events get a fresh one (`trace-context.ts`). So when neither the context
- * to enter nor the active one carries a valid span, `with` just calls `fn`; a caller's traceparent, a stored one a
- * webhook or event continues, enters it as before, and from then on the hooks cost what they always did.
+ * about a tenth of the server's CPU per read (`scripts/bench/read-cpu.ts`: 1.60–1.65 times the raw grpc-js server's
+ * with this, 1.83–1.87 without). A span whose ids are invalid (no caller's traceparent, a no-op tracer) propagates
+ * nothing: no traceparent is injected from it, events get a fresh one (`trace-context.ts`), and log lines no ids.
+ * So when the context to enter and the active one each hold nothing but such a span (or nothing at all), `with`
+ * just calls `fn`. A caller's traceparent, a stored one that a webhook or an event continues, or any other value in
+ * a context enters it as before, and from the first such call on the hooks cost what they always did.
  */
 export class UntracedContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorageContextManager();
@@ -25,7 +25,7 @@ export class UntracedContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
-    if (!carriesTrace(context) && !carriesTrace(this.storage.active())) return fn.call(thisArg, ...args);
+    if (carriesNothing(context) && carriesNothing(this.storage.active())) return fn.call(thisArg, ...args);
     return this.storage.with(context, fn, thisArg, ...args);
   }
 
@@ -45,7 +45,12 @@ export class UntracedContextManager implements ContextManager {
   }
 }
 
-function carriesTrace(context: Context): boolean {
+/** Nothing to propagate: no values, or only a span without valid ids. */
+function carriesNothing(context: Context): boolean {
+  // @opentelemetry/api's BaseContext keeps its values in this Map; any other Context is entered, to be safe.
+  const values = (context as { _currentContext?: unknown })._currentContext;
+  if (!(values instanceof Map)) return false;
+  if (values.size === 0) return true;
   const spanContext = trace.getSpanContext(context);
-  return spanContext !== undefined && isSpanContextValid(spanContext);
+  return values.size === 1 && spanContext !== undefined && !isSpanContextValid(spanContext);
 }

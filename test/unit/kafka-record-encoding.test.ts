@@ -113,4 +113,15 @@ describe("the relay's Kafka record encoding", () => {
       now.mockRestore();
     }
   });
+
+  it('changes nothing, and says so, once kafkajs has bound its own encoder to its produce requests', () => {
+    jest.isolateModules(() => {
+      require(PRODUCE_V3);
+      const { useFastRecordEncoding } = require('../../src/outbox/kafka-record-encoding') as {
+        useFastRecordEncoding(): boolean;
+      };
+      expect(useFastRecordEncoding()).toBe(false);
+      expect((require('kafkajs/src/protocol/recordBatch/record/v0') as { fast?: boolean }).fast).toBeUndefined();
+    });
+  });
 });

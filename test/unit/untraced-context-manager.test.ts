@@ -1,7 +1,9 @@
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../../src/telemetry/logger';
 import { UntracedContextManager } from '../../src/telemetry/untraced-context-manager';
 
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -58,6 +60,15 @@ describe('the context manager when no traces are exported', () => {
     expect(entered).toHaveBeenCalled();
   });
 
+  it('keeps any other value a context holds across awaits (a baggage entry, say)', async () => {
+    const key = createContextKey('test value');
+    const seen = await context.with(ROOT_CONTEXT.setValue(key, 'kept'), async () => {
+      await sleep(1);
+      return context.active().getValue(key);
+    });
+    expect(seen).toBe('kept');
+  });
+
   it('lets a call without a trace hide the trace around it, as a context of its own', async () => {
     const inside = await context.with(callerContext(), () =>
       tracer().startActiveSpan('rpc', {}, ROOT_CONTEXT, async (rpc) => {
@@ -67,5 +78,28 @@ describe('the context manager when no traces are exported', () => {
       }),
     );
     expect(inside).toBeUndefined();
+  });
+
+  it("puts the caller's trace id on log lines, and no ids of zeros on untraced ones", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info' }, sink);
+    const logIn = (parent: typeof ROOT_CONTEXT, message: string) =>
+      tracer().startActiveSpan('rpc', {}, parent, async (rpc) => {
+        await sleep(1);
+        logger.info(message);
+        rpc.end();
+      });
+    await logIn(callerContext(), 'traced');
+    await logIn(ROOT_CONTEXT, 'untraced');
+    expect(lines.map(({ msg, trace_id }) => ({ msg, trace_id }))).toEqual([
+      { msg: 'traced', trace_id: CALLER_TRACE },
+      { msg: 'untraced', trace_id: undefined },
+    ]);
   });
 });

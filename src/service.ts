@@ -60,7 +60,7 @@ import { migrateToLatest } from './store/migrate';
 import { OutboxRelayStore } from './store/outbox-relay-store';
 import { relayLeadership } from './store/relay-leadership';
 import { KnexTenantDirectory } from './store/tenant-directory';
-import { NotifiedCache, subscriptionCache } from './store/notified-cache';
+import { storefrontCache, subscriptionCache } from './store/notified-cache';
 import { ChangeNoticeListener, STOREFRONT_CHANGES, SUBSCRIPTION_CHANGES } from './store/change-notice-listener';
 import { KnexUnitOfWork } from './store/unit-of-work';
 import { KnexWebhookInbox } from './store/webhook-inbox';
@@ -198,21 +198,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // The ingress reads a storefront per webhook, and callers poll GetSubscription: both cached, an entry dropped when
   // any replica changes its row (PostgreSQL notices); on PGlite this process is the only writer, so its own commits
   // are the whole story.
-  const storefrontCache = new NotifiedCache((id) => uow.reads.storefronts.get(id), { ttlMs: 60_000 });
-  uow.onStorefrontChanged((id) => storefrontCache.changed(id));
+  const cachedStorefronts = storefrontCache((id) => uow.reads.storefronts.get(id));
+  uow.onStorefrontChanged((id) => cachedStorefronts.changed(id));
   const cachedSubscriptions = subscriptionCache((id) => uow.reads.subscriptions.get(id));
   uow.onSubscriptionChanged((id) => cachedSubscriptions.changed(id));
   const changeNotices = database.sessionClient
     ? new ChangeNoticeListener(
         database.sessionClient,
-        { [STOREFRONT_CHANGES]: storefrontCache, [SUBSCRIPTION_CHANGES]: cachedSubscriptions },
+        { [STOREFRONT_CHANGES]: cachedStorefronts, [SUBSCRIPTION_CHANGES]: cachedSubscriptions },
         logger.child({ component: 'change-notices' }),
       )
     : undefined;
   await changeNotices?.start();
   const inboxLogger = logger.child({ component: 'webhook-inbox' });
   const intake = new WebhookIntake(uow, registry, gateway, applier, clock, {
-    storefronts: storefrontCache,
+    storefronts: cachedStorefronts,
     logger: inboxLogger,
   });
   const inbox = new InboxWorker(

@@ -16,6 +16,18 @@ const injected = () => {
   return carrier.traceparent;
 };
 const tracer = () => trace.getTracer('test');
+/** An RPC's span from `parent` and, after an await, a transaction's inside it: what the transaction would send on. */
+const rpcWithTransaction = (parent: typeof ROOT_CONTEXT) =>
+  tracer().startActiveSpan('rpc', {}, parent, async (rpc) => {
+    await sleep(1);
+    const fromTransaction = await tracer().startActiveSpan('db.transaction', async (tx) => {
+      await sleep(1);
+      tx.end();
+      return injected();
+    });
+    rpc.end();
+    return fromTransaction;
+  });
 
 describe('the context manager when no traces are exported', () => {
   let entered: jest.SpyInstance;
@@ -32,30 +44,13 @@ describe('the context manager when no traces are exported', () => {
 
   it('never enters AsyncLocalStorage for work no trace runs through, so promises pay no hooks', async () => {
     // As an RPC without a traceparent, and the transaction and provider call inside it, each start one.
-    const answer = await tracer().startActiveSpan('rpc', {}, ROOT_CONTEXT, async (rpc) => {
-      const inner = await tracer().startActiveSpan('db.transaction', async (tx) => {
-        await sleep(1);
-        tx.end();
-        return injected();
-      });
-      rpc.end();
-      return inner;
-    });
+    const answer = await rpcWithTransaction(ROOT_CONTEXT);
     expect(answer).toBeUndefined();
     expect(entered).not.toHaveBeenCalled();
   });
 
   it("carries a caller's trace across awaits, into what goes out", async () => {
-    const out = await tracer().startActiveSpan('rpc', {}, callerContext(), async (rpc) => {
-      await sleep(1);
-      const fromTransaction = await tracer().startActiveSpan('db.transaction', async (tx) => {
-        await sleep(1);
-        tx.end();
-        return injected();
-      });
-      rpc.end();
-      return fromTransaction;
-    });
+    const out = await rpcWithTransaction(callerContext());
     expect(out).toContain(CALLER_TRACE);
     expect(entered).toHaveBeenCalled();
   });

@@ -23,6 +23,12 @@ export type ObservedSubscription = Pick<Subscription, 'status'> &
   > & {
     /** When this was true at the provider. Older than what we applied last = stale. */
     observedAt?: Date;
+    /**
+     * Set on a webhook's snapshot, which may arrive after a later state stamped in the same instant (Subotiz stamps
+     * whole seconds): such a report that would change what we hold is `in_doubt`. A fetched state, or the provider's
+     * answer to our own call, is its latest and applies on a tie.
+     */
+    mayArriveLate?: boolean;
   };
 
 /**
@@ -51,7 +57,17 @@ export type Transition =
   /** Older than the state we hold; recorded, not applied. */
   | { outcome: 'stale' }
   /** Not a move the state machine allows from the current state. */
-  | { outcome: 'refused'; reason: string };
+  | { outcome: 'refused'; reason: string }
+  /**
+   * A late-arriving report stamped in the same instant as the state we hold, that would change it: which of the two
+   * is newer cannot be told by time, so the provider's current state decides.
+   */
+  | { outcome: 'in_doubt'; reason: string };
+
+/** Whether the provider's current state must decide instead of the report (refused, or its order unknown). */
+export function askProvider(result: Transition): result is Extract<Transition, { outcome: 'refused' | 'in_doubt' }> {
+  return result.outcome === 'refused' || result.outcome === 'in_doubt';
+}
 
 /** Decides what an observed provider state does to a subscription, and which events that emits. */
 export function transition(current: Subscription, observed: ObservedSubscription, now: Date): Transition {
@@ -81,6 +97,9 @@ export function transition(current: Subscription, observed: ObservedSubscription
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;
   const events = eventsFor(current, next);
   if (events.length === 0 && !differs(current, next)) return { outcome: 'unchanged' };
+  if (observed.mayArriveLate && sameInstant(observed.observedAt, current.providerObservedAt)) {
+    return { outcome: 'in_doubt', reason: 'stamped in the same instant as the state held' };
+  }
   // Remembered no later than our now: a provider whose clock runs ahead of ours would otherwise make every state we
   // stamp ourselves (a read, the answer to our own change) look older than its webhooks, and so stale.
   next.providerObservedAt = latest(
@@ -149,6 +168,10 @@ function differs(a: Subscription, b: Subscription): boolean {
     time(a.canceledAt) !== time(b.canceledAt) ||
     time(a.endedAt) !== time(b.endedAt)
   );
+}
+
+function sameInstant(a?: Date, b?: Date): boolean {
+  return a !== undefined && b !== undefined && a.getTime() === b.getTime();
 }
 
 function latest(a?: Date, b?: Date): Date | undefined {

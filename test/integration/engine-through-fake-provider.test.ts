@@ -201,6 +201,58 @@ describe('the engine through a fake provider', () => {
     expect(store.fake.calls.filter((c) => c.operation === 'getSubscription').length).toBeGreaterThan(0);
   });
 
+  describe('a webhook stamped in the same instant as the state held (providers stamp whole seconds)', () => {
+    const asked = (store: FakeStorefront) => store.fake.calls.filter((c) => c.operation === 'getSubscription').length;
+
+    it('arriving after a later change of that instant, it is checked with the provider and takes nothing back', async () => {
+      const store = stores.state;
+      const subscription = await store.activeSubscription();
+      const ref = subscription.providerRef;
+      const before = { ...store.fake.subscription(ref) };
+      const scheduled = { ...store.fake.update(ref, { cancelAtPeriodEnd: true }) };
+      expect(
+        await store.fake.send(store.storefrontId, store.fake.stateWebhook(scheduled, { id: 'fevt_tie_new' })),
+      ).toBe(200);
+      await processed('fevt_tie_new');
+      const askedBefore = asked(store);
+
+      // The report of the state before the schedule, stamped in its instant, delivered late.
+      const late = store.fake.stateWebhook({ ...before, observedAt: scheduled.observedAt }, { id: 'fevt_tie_late' });
+      expect(await store.fake.send(store.storefrontId, late)).toBe(200);
+      await processed('fevt_tie_late');
+
+      expect((await store.subscription(subscription.id)).cancelAtPeriodEnd).toBe(true);
+      const types = await eventTypesOf(service, subscription.id);
+      expect(types).not.toContain('billing.subscription.cancellation_revoked');
+      expect(types.at(-1)).toBe('billing.subscription.cancellation_scheduled');
+      expect(asked(store)).toBeGreaterThan(askedBefore);
+    });
+
+    it('when the provider says the same, it applies once', async () => {
+      const store = stores.state;
+      const subscription = await store.activeSubscription();
+      const ref = subscription.providerRef;
+      const scheduled = { ...store.fake.update(ref, { cancelAtPeriodEnd: true }) };
+      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(scheduled, { id: 'fevt_tie_1' }))).toBe(
+        200,
+      );
+      await processed('fevt_tie_1');
+
+      // Revoked at the provider within the same instant: its report ties with what we hold, and is the truth.
+      store.fake.update(ref, { cancelAtPeriodEnd: false });
+      const revoked = { ...Object.assign(store.fake.subscription(ref), { observedAt: scheduled.observedAt }) };
+      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(revoked, { id: 'fevt_tie_2' }))).toBe(
+        200,
+      );
+      await processed('fevt_tie_2');
+
+      expect((await store.subscription(subscription.id)).cancelAtPeriodEnd).toBe(false);
+      const types = await eventTypesOf(service, subscription.id);
+      expect(types.filter((t) => t === 'billing.subscription.cancellation_revoked')).toHaveLength(1);
+      expect(types.at(-1)).toBe('billing.subscription.cancellation_revoked');
+    });
+  });
+
   it('a change that re-issues the subscription: GetSubscription follows the new ref, and its webhooks apply', async () => {
     const store = stores.state;
     const subscription = await store.activeSubscription();

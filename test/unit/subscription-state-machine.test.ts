@@ -1,6 +1,6 @@
 import type { EventType } from '../../src/domain/event-catalogue';
 import { Subscription, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../../src/domain/subscription';
-import { ObservedSubscription, transition } from '../../src/domain/subscription-lifecycle';
+import { askProvider, ObservedSubscription, transition } from '../../src/domain/subscription-lifecycle';
 
 const NOW = new Date('2030-01-10T12:00:00Z');
 const PERIOD_START = new Date('2030-01-01T00:00:00Z');
@@ -106,9 +106,27 @@ describe('subscription state machine: stale observations', () => {
     });
   });
 
-  it('applies a report from the same instant as the last one (ties are not stale)', () => {
+  it('applies a fetched state from the same instant as the last one (ties are not stale)', () => {
     const result = transition(subscription('ACTIVE'), { status: 'PAST_DUE', observedAt: LAST_OBSERVED }, NOW);
     expect(result.outcome).toBe('applied');
+  });
+
+  it('a webhook from the same instant that would change the subscription is in doubt: it may be the older one', () => {
+    const current = subscription('ACTIVE', { cancelAtPeriodEnd: true });
+    const late = {
+      status: 'ACTIVE',
+      cancelAtPeriodEnd: false,
+      observedAt: LAST_OBSERVED,
+      mayArriveLate: true,
+    } as const;
+    const result = transition(current, late, NOW);
+    expect(result.outcome).toBe('in_doubt');
+    expect(askProvider(result)).toBe(true);
+    // One saying what we hold changes nothing, and one stamped later is ordered by its time.
+    expect(transition(current, { ...late, cancelAtPeriodEnd: true }, NOW)).toEqual({ outcome: 'unchanged' });
+    const later = transition(current, { ...late, observedAt: new Date(LAST_OBSERVED.getTime() + 1000) }, NOW);
+    expect(later.outcome).toBe('applied');
+    expect(askProvider(later)).toBe(false);
   });
 
   it('applies a report without a time and keeps the last observation time', () => {

@@ -1,5 +1,5 @@
 import type { Subscription } from '../../domain/subscription';
-import { transition } from '../../domain/subscription-lifecycle';
+import { askProvider, transition } from '../../domain/subscription-lifecycle';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderPaymentState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
@@ -18,8 +18,8 @@ type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
  * The first half of applying a webhook's events, as a sweep works: everything they will need from the provider, asked
  * with no row locked; the second half then locks and applies what was asked (the stale check keeps the order). A
  * `changed` notification's object is fetched; so is the subscription of a payment that may activate it, of an invoice
- * paid during dunning, and of a report the state machine would refuse. Look-ups here lock and write nothing; what they
- * cannot find is left to the second half to refuse.
+ * paid during dunning, and of a report the state machine would refuse or cannot order. Look-ups here lock and write
+ * nothing; what they cannot find is left to the second half to refuse.
  */
 export class AskFirst {
   constructor(
@@ -69,8 +69,8 @@ export class AskFirst {
       case 'subscription': {
         const state = event.subscription;
         const subscription = await peekSubscription(repos, origin, state.ref, state.orderId, state.previousRef);
-        const observed = { ...state, observedAt: state.observedAt ?? event.occurredAt };
-        if (subscription && transition(subscription, observed, this.clock.now()).outcome === 'refused') {
+        const observed = { ...state, observedAt: state.observedAt ?? event.occurredAt, mayArriveLate: true };
+        if (subscription && askProvider(transition(subscription, observed, this.clock.now()))) {
           await asking.about(subscription);
         }
         return;

@@ -1,4 +1,4 @@
-import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
+import { askProvider, type ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
@@ -50,6 +50,7 @@ export class SubscriptionEvents {
       ...state,
       planId: await planOf(repos, origin, subscription, state.planRef),
       observedAt: state.observedAt ?? event.occurredAt,
+      mayArriveLate: true,
     };
     const outcome = await this.observe(repos, origin, subscription, observed, source, answers);
     if (event.hint !== 'trial_will_end' || state.status !== 'TRIALING') return outcome;
@@ -61,7 +62,10 @@ export class SubscriptionEvents {
     );
     return `${outcome}; trial_will_end`;
   }
-  /** Applies an observed state; when the state machine refuses it, order is in doubt: the provider decides. */
+  /**
+   * Applies an observed state; when the state machine refuses it, or it ties with the state held, order is in doubt:
+   * the provider decides.
+   */
   private async observe(
     repos: Repositories,
     origin: EventOrigin,
@@ -79,7 +83,7 @@ export class SubscriptionEvents {
       this.clock.now(),
       origin.features,
     );
-    if (result.outcome === 'refused') {
+    if (askProvider(result)) {
       return this.reconcile(repos, origin, subscription, source, result.reason, answers);
     }
     return result.outcome;

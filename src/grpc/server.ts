@@ -13,12 +13,19 @@ import type { PaymentUseCases } from '../app/use-cases/payments';
 import type { SubscriptionServiceUseCases } from './handlers/subscription-handlers';
 import type { StorefrontUseCases } from '../app/use-cases/storefronts';
 import { CatalogServiceService } from '../gen/billing/v1/catalog';
+import * as catalogMessages from '../gen/billing/v1/catalog';
 import { CustomerServiceService } from '../gen/billing/v1/customer';
+import * as customerMessages from '../gen/billing/v1/customer';
 import { EntitlementServiceService } from '../gen/billing/v1/entitlement';
+import * as entitlementMessages from '../gen/billing/v1/entitlement';
 import { EventServiceService } from '../gen/billing/v1/event';
+import * as eventMessages from '../gen/billing/v1/event';
 import { PaymentServiceService } from '../gen/billing/v1/payment';
+import * as paymentMessages from '../gen/billing/v1/payment';
 import { StorefrontServiceService } from '../gen/billing/v1/storefront';
+import * as storefrontMessages from '../gen/billing/v1/storefront';
 import { SubscriptionServiceService } from '../gen/billing/v1/subscription';
+import * as subscriptionMessages from '../gen/billing/v1/subscription';
 import { catalogHandlers } from './handlers/catalog-handlers';
 import { customerHandlers } from './handlers/customer-handlers';
 import { entitlementHandlers } from './handlers/entitlement-handlers';
@@ -27,7 +34,8 @@ import { paymentHandlers } from './handlers/payment-handlers';
 import { storefrontHandlers } from './handlers/storefront-handlers';
 import { subscriptionHandlers } from './handlers/subscription-handlers';
 import { tolerantDecoding } from './malformed-request';
-import { bindService, RpcDeps } from './rpc-wrapper';
+import { reusingWriter } from './response-encoding';
+import { bindService, Handlers, RpcDeps } from './rpc-wrapper';
 
 export interface UseCases {
   storefronts: StorefrontUseCases;
@@ -63,34 +71,21 @@ export function buildGrpcServer(
     // Channelz keeps per-call counters and listeners for a debugging service this server does not serve.
     'grpc.enable_channelz': 0,
   });
-  server.addService(
-    tolerantDecoding(StorefrontServiceService),
-    bindService(StorefrontServiceService, storefrontHandlers(useCases.storefronts), deps),
-  );
-  server.addService(
-    tolerantDecoding(CatalogServiceService),
-    bindService(CatalogServiceService, catalogHandlers(useCases.catalog), deps),
-  );
-  server.addService(
-    tolerantDecoding(CustomerServiceService),
-    bindService(CustomerServiceService, customerHandlers(useCases.customers), deps),
-  );
-  server.addService(
-    tolerantDecoding(EventServiceService),
-    bindService(EventServiceService, eventHandlers(useCases.events, useCases.deadLetters), deps),
-  );
-  server.addService(
-    tolerantDecoding(SubscriptionServiceService),
-    bindService(SubscriptionServiceService, subscriptionHandlers(useCases.subscriptions), deps),
-  );
-  server.addService(
-    tolerantDecoding(PaymentServiceService),
-    bindService(PaymentServiceService, paymentHandlers(useCases.payments), deps),
-  );
-  server.addService(
-    tolerantDecoding(EntitlementServiceService),
-    bindService(EntitlementServiceService, entitlementHandlers(useCases.entitlements), deps),
-  );
+  const serve = <S extends grpc.ServiceDefinition>(
+    definition: S,
+    messages: Readonly<Record<string, unknown>>,
+    handlers: Handlers<S>,
+  ) => {
+    const served = reusingWriter(tolerantDecoding(definition), messages);
+    server.addService(served, bindService(served, handlers, deps));
+  };
+  serve(StorefrontServiceService, storefrontMessages, storefrontHandlers(useCases.storefronts));
+  serve(CatalogServiceService, catalogMessages, catalogHandlers(useCases.catalog));
+  serve(CustomerServiceService, customerMessages, customerHandlers(useCases.customers));
+  serve(EventServiceService, eventMessages, eventHandlers(useCases.events, useCases.deadLetters));
+  serve(SubscriptionServiceService, subscriptionMessages, subscriptionHandlers(useCases.subscriptions));
+  serve(PaymentServiceService, paymentMessages, paymentHandlers(useCases.payments));
+  serve(EntitlementServiceService, entitlementMessages, entitlementHandlers(useCases.entitlements));
 
   const health = new HealthImplementation(
     Object.fromEntries(['', ...SERVICE_NAMES].map((n) => [n, 'NOT_SERVING' as const])),

@@ -1,0 +1,62 @@
+import type * as grpc from '@grpc/grpc-js';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+
+/** A generated message's encoder, as ts-proto emits it: writes into the writer it is given. */
+interface MessageEncoder {
+  encode(message: unknown, writer?: BinaryWriter): BinaryWriter;
+}
+
+/** A response larger than this gets a fresh writer afterwards, so one big ListEvents page is not kept for good. */
+const KEPT_CAPACITY = 64 * 1024;
+
+/**
+ * The service definition with each response encoded through one writer the process reuses. The generated grpc-js
+ * definitions encode into a new `BinaryWriter`, which starts at 128 bytes and grows by copying into new ArrayBuffers,
+ * and then copy the result twice (`finish`, `Buffer.from`): 10–12 µs for GetSubscription's 207 bytes, about a tenth
+ * of a read's CPU, against 4 µs this way. Encoding is synchronous and calls nothing of ours, so one writer serves
+ * every call.
+ *
+ * The response type is found by buf's STANDARD naming rule (`proto:lint`): RPC `Foo` answers `FooResponse`, from
+ * the generated module of the service. A method whose type is not there keeps the generated serializer.
+ */
+export function reusingWriter<S extends grpc.ServiceDefinition>(
+  definition: S,
+  messages: Readonly<Record<string, unknown>>,
+): S {
+  const served: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition) as [string, grpc.MethodDefinition<unknown, unknown>][]) {
+    const type = responseTypeOf(method, messages);
+    served[name] = type ? { ...method, responseSerialize: (value) => encodeReusing(type, value) } : method;
+  }
+  return served as S;
+}
+
+/** The generated message `<Rpc>Response` of `method`, if `messages` has it. */
+export function responseTypeOf(
+  method: grpc.MethodDefinition<unknown, unknown>,
+  messages: Readonly<Record<string, unknown>>,
+): MessageEncoder | undefined {
+  const rpc = method.path.slice(method.path.lastIndexOf('/') + 1);
+  const type = messages[`${rpc}Response`];
+  return isEncoder(type) ? type : undefined;
+}
+
+let writer = new BinaryWriter();
+
+function encodeReusing(type: MessageEncoder, value: unknown): Buffer {
+  let bytes: Uint8Array;
+  try {
+    bytes = type.encode(value, writer).finish();
+  } catch (error) {
+    // A value that does not encode (a number out of range, say) leaves the writer mid-message: start afresh.
+    writer = new BinaryWriter();
+    throw error;
+  }
+  if (bytes.byteLength > KEPT_CAPACITY) writer = new BinaryWriter();
+  // `finish` returned a copy of its own; a Buffer over it copies nothing more.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function isEncoder(value: unknown): value is MessageEncoder {
+  return typeof value === 'object' && value !== null && typeof (value as MessageEncoder).encode === 'function';
+}

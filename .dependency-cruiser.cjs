@@ -229,5 +229,7 @@ module.exports = {
     // Generated code and tests are cruised as leaves: imports of them are checked, their own imports are not.
     doNotFollow: { path: ['^node_modules/', '^test/', '^src/gen/'] },
     moduleSystems: ['cjs', 'es6'],
+    // Subpath exports (`@bufbuild/protobuf/wire`) resolve as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default', 'types'] },
   },
 };

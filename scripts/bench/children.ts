@@ -18,7 +18,8 @@ export class BenchChild<Ready = unknown> {
 
   static async fork<Ready>(file: string, env: NodeJS.ProcessEnv = {}): Promise<BenchChild<Ready>> {
     const proc = fork(path.join(__dirname, file), [], {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=<dir>") profiles the baselines and workers too.
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

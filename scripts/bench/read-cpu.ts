@@ -9,7 +9,8 @@
  * costs. The client is h2load (16 streams on one connection); `--node` drives the bench's grpc-js load worker
  * instead and adds its CPU per call and the whole machine's. `--idle` first reports the idle service's CPU over three
  * 10 s windows. Each round prints its time window (µs of the monotonic clock, as in V8's CPU profiles), so a profile
- * taken with BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" can be cut to the rounds.
+ * taken with BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" can be cut to the rounds; the same in
+ * BENCH_CHILD_NODE_ARGS profiles the raw server too, to compare the two profiles round for round.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -6,7 +6,8 @@ import * as event from '../../src/gen/billing/v1/event';
 import * as payment from '../../src/gen/billing/v1/payment';
 import * as storefront from '../../src/gen/billing/v1/storefront';
 import * as subscription from '../../src/gen/billing/v1/subscription';
-import { responseTypeOf, reusingWriter } from '../../src/grpc/response-encoding';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { responseTypeOf, reusingWriter, takeBytes } from '../../src/grpc/response-encoding';
 
 type Method = grpc.MethodDefinition<unknown, unknown>;
 
@@ -104,5 +105,13 @@ describe('responses encoded through one reused writer', () => {
     expect(served(big).equals(generated(big))).toBe(true);
     const small = { events: [anEvent(1)], nextPageToken: '' };
     expect(served(small).equals(generated(small))).toBe(true);
+  });
+
+  it('takes the bytes a writer holds and empties it; a writer of another shape is finished as usual', () => {
+    const writer = new BinaryWriter().uint32(300).string('é');
+    expect([...takeBytes(writer)]).toEqual([0xac, 0x02, 0x02, 0xc3, 0xa9]);
+    expect([...takeBytes(writer.bool(true))]).toEqual([1]);
+    const other = { finish: () => Uint8Array.of(7, 8) } as unknown as BinaryWriter;
+    expect([...takeBytes(other)]).toEqual([7, 8]);
   });
 });

@@ -14,6 +14,7 @@ import { KnownTenants } from './app/providers/known-tenants';
 import { PaymentUseCases } from './app/use-cases/payments';
 import { PeriodicTask } from './app/background/periodic-task';
 import { ProviderEventApplier } from './app/inbound/provider-events';
+import { StateInDoubt } from './app/inbound/subscription-answers';
 import { ProviderGateway } from './app/providers/provider-gateway';
 import { ProviderRegistry } from './app/providers/provider-registry';
 import { Reconciler } from './app/background/reconciler';
@@ -227,7 +228,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       orderGapWaitMs: config.webhookOrderGapMs,
       // PGlite is one session: a second lane would only queue for it, ahead of the RPCs.
       lanes: database.kind === 'pglite' ? 1 : config.webhookWorkers,
-      isTransactionConflict,
+      // A subscription that changed between asking its provider and locking it is asked about again at once.
+      isTransactionConflict: (error) => error instanceof StateInDoubt || isTransactionConflict(error),
     },
     inboxLogger,
   );

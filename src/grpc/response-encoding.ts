@@ -6,7 +6,7 @@ interface MessageEncoder {
   encode(message: unknown, writer?: BinaryWriter): BinaryWriter;
 }
 
-/** A response larger than this gets a fresh writer afterwards, so one big ListEvents page is not kept for good. */
+/** A writer that grew beyond this is replaced after its response, so one big ListEvents page is not kept for good. */
 const KEPT_CAPACITY = 64 * 1024;
 
 /**
@@ -42,40 +42,50 @@ export function responseTypeOf(
 }
 
 let writer = new BinaryWriter();
+/** True while `writer` is in use: an encode inside an encode (a getter of a response, say) takes its own. */
+let busy = false;
 
 function encodeReusing(type: MessageEncoder, value: unknown): Buffer {
-  let bytes: Buffer;
+  if (busy) return takeBytes(type.encode(value, new BinaryWriter()));
+  busy = true;
   try {
-    bytes = takeBytes(type.encode(value, writer));
+    return takeBytes(type.encode(value, writer));
   } catch (error) {
     // A value that does not encode (a number out of range, say) leaves the writer mid-message: start afresh.
     writer = new BinaryWriter();
     throw error;
+  } finally {
+    busy = false;
+    // A writer that grew for one large response (a long ListEvents page, a long string) is not kept for good.
+    if (((writer as unknown as Partial<WriterState>).buffer?.byteLength ?? 0) > KEPT_CAPACITY) {
+      writer = new BinaryWriter();
+    }
   }
-  if (bytes.byteLength > KEPT_CAPACITY) writer = new BinaryWriter();
-  return bytes;
 }
 
 /** The part of BinaryWriter's own state (@bufbuild/protobuf 2.17) that `takeBytes` reads. */
 interface WriterState {
   buffer: Uint8Array;
   pos: number;
+  stackPos: number[];
 }
 
 /**
  * What the writer holds, copied into Node's pooled memory, and the writer emptied. `finish` would copy it into a new
  * ArrayBuffer, whose allocation cost more than encoding GetSubscription's response; a writer whose state is not
- * the one expected is finished as usual.
+ * the one expected is finished as usual. The copy is needed: the writer is reused, and stored idempotent answers
+ * (ChangeJournal) keep these bytes until they commit.
  */
 export function takeBytes(written: BinaryWriter): Buffer {
   const state = written as unknown as Partial<WriterState>;
-  if (!(state.buffer instanceof Uint8Array) || typeof state.pos !== 'number') {
+  if (!(state.buffer instanceof Uint8Array) || typeof state.pos !== 'number' || !Array.isArray(state.stackPos)) {
     const bytes = written.finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   const bytes = Buffer.allocUnsafe(state.pos);
   bytes.set(state.buffer.subarray(0, state.pos));
   state.pos = 0;
+  state.stackPos.length = 0;
   return bytes;
 }
 

@@ -228,28 +228,49 @@ describe('the engine through a fake provider', () => {
       expect(asked(store)).toBeGreaterThan(askedBefore);
     });
 
-    it('when the provider says the same, it applies once', async () => {
-      const store = stores.state;
+    /** A subscription whose last applied report is stamped `at`, and the fake's ref of the pro plan. */
+    const heldAtOneInstant = async (store: FakeStorefront, id: string) => {
       const subscription = await store.activeSubscription();
       const ref = subscription.providerRef;
       const scheduled = { ...store.fake.update(ref, { cancelAtPeriodEnd: true }) };
-      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(scheduled, { id: 'fevt_tie_1' }))).toBe(
-        200,
-      );
-      await processed('fevt_tie_1');
+      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(scheduled, { id }))).toBe(200);
+      await processed(id);
+      const proRef = store.fake.features.pricing === 'reference' ? 'price_pro' : store.proPlanId;
+      return { subscription, ref, at: scheduled.observedAt!, proRef };
+    };
+    /** Changes the plan at the fake, stamped `at`, and sends its report. */
+    const planChangedAt = async (store: FakeStorefront, ref: string, planRef: string, at: Date, id: string) => {
+      store.fake.update(ref, { planRef });
+      const changed = { ...Object.assign(store.fake.subscription(ref), { observedAt: at }) };
+      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(changed, { id }))).toBe(200);
+      return processed(id);
+    };
 
-      // Revoked at the provider within the same instant: its report ties with what we hold, and is the truth.
-      store.fake.update(ref, { cancelAtPeriodEnd: false });
-      const revoked = { ...Object.assign(store.fake.subscription(ref), { observedAt: scheduled.observedAt }) };
-      expect(await store.fake.send(store.storefrontId, store.fake.stateWebhook(revoked, { id: 'fevt_tie_2' }))).toBe(
-        200,
-      );
-      await processed('fevt_tie_2');
+    it('one that changes only the plan, and is the truth, is checked with the provider and applied once', async () => {
+      const store = stores.state;
+      const { subscription, ref, at, proRef } = await heldAtOneInstant(store, 'fevt_tie_1');
+      const askedBefore = asked(store);
 
-      expect((await store.subscription(subscription.id)).cancelAtPeriodEnd).toBe(false);
+      const row = await planChangedAt(store, ref, proRef, at, 'fevt_tie_2');
+
+      expect(row!.outcome).toContain('same instant');
+      expect(asked(store)).toBeGreaterThan(askedBefore);
+      expect((await store.subscription(subscription.id)).planId).toBe(store.proPlanId);
       const types = await eventTypesOf(service, subscription.id);
-      expect(types.filter((t) => t === 'billing.subscription.cancellation_revoked')).toHaveLength(1);
-      expect(types.at(-1)).toBe('billing.subscription.cancellation_revoked');
+      expect(types.filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
+    });
+
+    it('when the provider does not answer, it is ordered by its time as before, and the note says so', async () => {
+      const store = stores.state;
+      const { subscription, ref, at, proRef } = await heldAtOneInstant(store, 'fevt_tie_3');
+      store.fake.goDown('getSubscription');
+      try {
+        const row = await planChangedAt(store, ref, proRef, at, 'fevt_tie_4');
+        expect(row!.outcome).toMatch(/provider did not answer .*applied by time: applied/);
+      } finally {
+        store.fake.restore('getSubscription');
+      }
+      expect((await store.subscription(subscription.id)).planId).toBe(store.proPlanId);
     });
   });
 

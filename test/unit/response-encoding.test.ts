@@ -107,6 +107,22 @@ describe('responses encoded through one reused writer', () => {
     expect(served(small).equals(generated(small))).toBe(true);
   });
 
+  it('a response encoded while another is being encoded (a getter that encodes) leaves both whole', () => {
+    const { served, generated } = serializers(subscription.SubscriptionServiceService, subscription, 'getSubscription');
+    const inner = { subscription: aSubscription('sub_inner') };
+    let innerBytes: Buffer | undefined;
+    // Read after the outer subscription's id is written.
+    const outer = { subscription: { ...aSubscription('sub_outer'), planId: undefined as unknown as string } };
+    Object.defineProperty(outer.subscription, 'planId', {
+      get: () => {
+        innerBytes = served(inner);
+        return 'plan_pro';
+      },
+    });
+    expect(served(outer).equals(generated({ subscription: aSubscription('sub_outer') }))).toBe(true);
+    expect(innerBytes!.equals(generated(inner))).toBe(true);
+  });
+
   it('takes the bytes a writer holds and empties it; a writer of another shape is finished as usual', () => {
     const writer = new BinaryWriter().uint32(300).string('é');
     expect([...takeBytes(writer)]).toEqual([0xac, 0x02, 0x02, 0xc3, 0xa9]);

@@ -1,5 +1,5 @@
 import type { Subscription } from '../../domain/subscription';
-import { askProvider, transition } from '../../domain/subscription-lifecycle';
+import { transition } from '../../domain/subscription-lifecycle';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderPaymentState } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
@@ -10,6 +10,7 @@ import type { EventOrigin } from './event-origin';
 import { touchedSubscriptions } from './gap-catch-up';
 import { peekSubscription } from './object-lookup';
 import { paymentScope } from './payment-lookup';
+import { reportedState } from './reported-subscription';
 import { AskedFirst } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -69,10 +70,15 @@ export class AskFirst {
       case 'subscription': {
         const state = event.subscription;
         const subscription = await peekSubscription(repos, origin, state.ref, state.orderId, state.previousRef);
-        const observed = { ...state, observedAt: state.observedAt ?? event.occurredAt, mayArriveLate: true };
-        if (subscription && askProvider(transition(subscription, observed, this.clock.now()))) {
-          await asking.about(subscription);
-        }
+        if (!subscription) return;
+        const judged = transition(
+          subscription,
+          await reportedState(repos, origin, subscription, event),
+          this.clock.now(),
+        );
+        if (judged.outcome === 'refused') return asking.about(subscription);
+        // Only extra: unanswered, the report is ordered by its time, as before ties were in doubt.
+        if (judged.outcome === 'in_doubt') return asking.aboutIfInDoubt(subscription);
         return;
       }
       default:
@@ -126,6 +132,12 @@ class Asking {
     const connection = await this.connection();
     const handle = await handleOf(this.repos, subscription);
     this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+  }
+
+  /** `about` for a report in doubt: a provider that does not answer leaves the report to be ordered by its time. */
+  async aboutIfInDoubt(subscription: Subscription): Promise<void> {
+    const failure = await this.aboutIfAnswered(subscription);
+    if (failure !== undefined) this.asked.recordUnanswered(subscription.id, failure);
   }
 
   /**

@@ -15,6 +15,8 @@ import type { ProviderConnection } from '../providers/provider-gateway';
 export interface SubscriptionAnswers {
   /** The provider's state of the subscription (undefined: the provider has none yet). */
   stateOf(subscription: Subscription): Promise<ProviderSubscriptionState | undefined>;
+  /** Why the provider did not answer about the subscription when it was asked and could go unanswered. */
+  unansweredWhy?(subscription: Subscription): string | undefined;
 }
 
 /**
@@ -37,6 +39,8 @@ export class AskedFirst implements SubscriptionAnswers {
   readonly catchUp = new Set<string>();
   /** What asking did not get and the webhook does without (a catch-up fetch the provider failed), for its note. */
   readonly notes: string[] = [];
+  /** Subscriptions a report of which was in doubt and the provider did not answer about, with why. */
+  private readonly unanswered = new Map<string, string>();
 
   /** Answers that hold `state` for the subscription `id` (a sweep's fetch), or nothing at all. */
   static of(id?: string, state?: ProviderSubscriptionState): AskedFirst {
@@ -53,9 +57,17 @@ export class AskedFirst implements SubscriptionAnswers {
     this.subscriptions.set(subscriptionId, state);
   }
 
+  recordUnanswered(subscriptionId: string, why: string): void {
+    this.unanswered.set(subscriptionId, why);
+  }
+
   async stateOf(subscription: Subscription): Promise<ProviderSubscriptionState | undefined> {
     if (!this.subscriptions.has(subscription.id)) throw new StateInDoubt(subscription.id);
     return this.subscriptions.get(subscription.id);
+  }
+
+  unansweredWhy(subscription: Subscription): string | undefined {
+    return this.subscriptions.has(subscription.id) ? undefined : this.unanswered.get(subscription.id);
   }
 }
 
@@ -65,7 +77,10 @@ export function alongWith(
   subscriptionId: string,
   state: ProviderSubscriptionState,
 ): SubscriptionAnswers {
-  return { stateOf: async (s) => (s.id === subscriptionId ? state : answers.stateOf(s)) };
+  return {
+    stateOf: async (s) => (s.id === subscriptionId ? state : answers.stateOf(s)),
+    unansweredWhy: (s) => (s.id === subscriptionId ? undefined : answers.unansweredWhy?.(s)),
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
 import { adoptSubscription } from './subscription-adoption';
+import { reportedState } from './reported-subscription';
 import { alongWith, AskedFirst, SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -46,12 +47,7 @@ export class SubscriptionEvents {
       throw error;
     }
     await rememberCustomerRef(repos, subscription, origin.provider, state.customerRef);
-    const observed: ObservedSubscription = {
-      ...state,
-      planId: await planOf(repos, origin, subscription, state.planRef),
-      observedAt: state.observedAt ?? event.occurredAt,
-      mayArriveLate: true,
-    };
+    const observed = await reportedState(repos, origin, subscription, event);
     const outcome = await this.observe(repos, origin, subscription, observed, source, answers);
     if (event.hint !== 'trial_will_end' || state.status !== 'TRIALING') return outcome;
     // The trial reminder changes no state but is news to consumers; it carries the subscription as it now is.
@@ -83,6 +79,23 @@ export class SubscriptionEvents {
       this.clock.now(),
       origin.features,
     );
+    if (result.outcome === 'in_doubt') {
+      const unanswered = answers.unansweredWhy?.(subscription);
+      if (unanswered !== undefined) {
+        // The provider could not say which came first: ordered by time, as a tie always was before, rather than
+        // held back until it answers.
+        const byTime = await applySubscriptionState(
+          repos,
+          origin.storefront,
+          subscription,
+          { ...observed, mayArriveLate: false },
+          source,
+          this.clock.now(),
+          origin.features,
+        );
+        return `${result.reason}, provider did not answer (${unanswered}); applied by time: ${byTime.result.outcome}`;
+      }
+    }
     if (askProvider(result)) {
       return this.reconcile(repos, origin, subscription, source, result.reason, answers);
     }

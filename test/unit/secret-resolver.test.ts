@@ -115,6 +115,20 @@ describe('env prefixes made one-to-one by the known tenants', () => {
     await expect(resolver.resolve('acme', theirs, ['acme', 'acme-eu'])).rejects.toThrow(SecretReferenceError);
   });
 
+  it('reuses a check while the known-tenants list is the same one; a new list checks again; values are read anew', async () => {
+    const list = ['acme'];
+    expect(await resolver.resolve('acme', theirs, list)).toBe('acme-eu-key');
+    env.BILLING_SECRET_ACME_EU_SUBOTIZ_API_KEY = 'rotated';
+    try {
+      expect(await resolver.resolve('acme', theirs, list)).toBe('rotated');
+    } finally {
+      env.BILLING_SECRET_ACME_EU_SUBOTIZ_API_KEY = 'acme-eu-key';
+    }
+    // The list KnownTenants answers next, once acme-eu has a storefront.
+    await expect(resolver.resolve('acme', theirs, [...list, 'acme-eu'])).rejects.toThrow(SecretReferenceError);
+    await expect(resolver.resolve('other', theirs, list)).rejects.toThrow(SecretReferenceError);
+  });
+
   it('refuses every env name to two tenants that share a prefix (acme-eu and acme_eu)', () => {
     const known = ['acme-eu', 'acme_eu'];
     expect(resolver.violation('acme-eu', theirs, known)).toContain('another tenant');

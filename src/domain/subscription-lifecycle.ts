@@ -24,9 +24,9 @@ export type ObservedSubscription = Pick<Subscription, 'status'> &
     /** When this was true at the provider. Older than what we applied last = stale. */
     observedAt?: Date;
     /**
-     * Set on a webhook's snapshot, which may arrive after a later state stamped in the same instant (Subotiz stamps
-     * whole seconds): such a report that would change what we hold is `in_doubt`. A fetched state, or the provider's
-     * answer to our own call, is its latest and applies on a tie.
+     * Set on a webhook's snapshot, which may arrive after a later state stamped in the same instant (a provider that
+     * stamps whole seconds makes that common): such a report that would change what we hold is `in_doubt`. A fetched
+     * state, or the provider's answer to our own call, is its latest and applies on a tie.
      */
     mayArriveLate?: boolean;
   };

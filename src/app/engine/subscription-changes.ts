@@ -30,15 +30,22 @@ export async function applySubscriptionState(
   provider?: ReportingProvider,
   options: { ownCancel?: boolean } = {},
 ): Promise<{ subscription: Subscription; result: Transition }> {
-  let reported = observed;
+  let reported = takenFrom(provider, observed);
   if (provider?.cancelAtPeriodEnd === 'emulated') {
-    reported = { ...observed, cancelAtPeriodEnd: undefined };
     if (!options.ownCancel) {
       reported = await holdUntilPeriodEnd(repos, current, reported, now);
       reported = await withholdRenewal(repos, current, reported, now);
     }
   }
   return applyOwnChange(repos, storefront, current, reported, source, now, provider?.entitlements);
+}
+
+/** What we take from a provider's report: where we emulate cancel at period end, not that flag (it knows nothing of it). */
+export function takenFrom(
+  provider: ReportingProvider | undefined,
+  observed: ObservedSubscription,
+): ObservedSubscription {
+  return provider?.cancelAtPeriodEnd === 'emulated' ? { ...observed, cancelAtPeriodEnd: undefined } : observed;
 }
 
 /** A change we make ourselves (scheduling or revoking an emulated cancel at period end): applied as asked. */

@@ -2,6 +2,7 @@ import type { Subscription } from '../../domain/subscription';
 import type { ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { ProviderEvent } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
+import { takenFrom } from '../engine/subscription-changes';
 import type { EventOrigin } from './event-origin';
 import { planOf } from './object-lookup';
 
@@ -9,7 +10,7 @@ type SubscriptionReport = Extract<ProviderEvent, { kind: 'subscription' }>;
 
 /**
  * What a subscription webhook reports, as both halves of applying it judge it: the plan by our id, when it was true,
- * and that it may arrive after a later state of the same instant. AskFirst must see the change the apply step will
+ * that it may arrive after a later state of the same instant, and no flag the provider does not keep (`takenFrom`). AskFirst must see the change the apply step will
  * see: a report in doubt that finds no answer is tried again, and would be on every retry. Reads only.
  */
 export async function reportedState(
@@ -19,12 +20,10 @@ export async function reportedState(
   event: SubscriptionReport,
 ): Promise<ObservedSubscription> {
   const state = event.subscription;
-  return {
+  return takenFrom(origin.features, {
     ...state,
     planId: await planOf(repos, origin, subscription, state.planRef),
     observedAt: state.observedAt ?? event.occurredAt,
-    // Where we emulate it, the provider knows nothing of cancel at period end (applySubscriptionState drops it too).
-    cancelAtPeriodEnd: origin.features.cancelAtPeriodEnd === 'emulated' ? undefined : state.cancelAtPeriodEnd,
     mayArriveLate: true,
-  };
+  });
 }

@@ -60,46 +60,33 @@ export class SubscriptionEvents {
   }
   /**
    * Applies an observed state; when the state machine refuses it, or it ties with the state held, order is in doubt:
-   * the provider decides.
+   * the provider decides. A report in doubt whose provider did not answer when asked is ordered by its time, as ties
+   * were before, rather than held back until it answers.
    */
   private async observe(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
-    observed: ObservedSubscription,
+    reported: ObservedSubscription,
     source: ActorContext,
     answers: SubscriptionAnswers,
   ): Promise<string> {
+    const unanswered = answers.unansweredWhy?.(subscription);
     const { result } = await applySubscriptionState(
       repos,
       origin.storefront,
       subscription,
-      observed,
+      unanswered === undefined ? reported : { ...reported, mayArriveLate: false },
       source,
       this.clock.now(),
       origin.features,
     );
-    if (result.outcome === 'in_doubt') {
-      const unanswered = answers.unansweredWhy?.(subscription);
-      if (unanswered !== undefined) {
-        // The provider could not say which came first: ordered by time, as a tie always was before, rather than
-        // held back until it answers.
-        const byTime = await applySubscriptionState(
-          repos,
-          origin.storefront,
-          subscription,
-          { ...observed, mayArriveLate: false },
-          source,
-          this.clock.now(),
-          origin.features,
-        );
-        return `${result.reason}, provider did not answer (${unanswered}); applied by time: ${byTime.result.outcome}`;
-      }
-    }
     if (askProvider(result)) {
       return this.reconcile(repos, origin, subscription, source, result.reason, answers);
     }
-    return result.outcome;
+    if (unanswered === undefined) return result.outcome;
+    const doubt = `stamped in the same instant as the state held, provider did not answer (${unanswered})`;
+    return `${doubt}; applied by time: ${result.outcome}`;
   }
   /**
    * Applies the provider's current state of a locked subscription, as `answers` has it: asked before the lock, so no

@@ -67,22 +67,14 @@ describe('ordered webhooks with gaps', () => {
       ),
     ).toBe(200);
   };
-  /**
-   * Changes the subscription at the fake and returns its state, stamped a millisecond after the last change at least:
-   * reports of one instant that would change what we hold are in doubt (asked of the provider, which answers with its
-   * latest state), and this test is about order by sequence, not by time.
-   */
-  const snapshot = async (ref: string, patch: Parameters<typeof fake.update>[1]) => {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    return { ...fake.update(ref, patch) };
-  };
+  const snapshot = (ref: string, patch: Parameters<typeof fake.update>[1]) => ({ ...fake.update(ref, patch) });
 
   it('applies 1, 2, 3 in order when 3 arrives before 2', async () => {
     const sub: Sub = await store.activeSubscription();
     const ref = sub.providerRef;
-    const first = await snapshot(ref, { quantity: 2 });
-    const second = await snapshot(ref, { quantity: 3 });
-    const third = await snapshot(ref, { quantity: 4 });
+    const first = snapshot(ref, { quantity: 2 });
+    const second = snapshot(ref, { quantity: 3 });
+    const third = snapshot(ref, { quantity: 4 });
 
     await tell(first, 'okey-a', 1, 'a1');
     await processed(['a1']);
@@ -118,11 +110,11 @@ describe('ordered webhooks with gaps', () => {
   it('applies one after a gap never filled once the wait is over, with the provider’s current state caught up', async () => {
     const sub = await store.activeSubscription();
     const ref = sub.providerRef;
-    await tell(await snapshot(ref, { quantity: 2 }), 'okey-b', 1, 'b1');
+    await tell(snapshot(ref, { quantity: 2 }), 'okey-b', 1, 'b1');
     await processed(['b1']);
     // Webhook 2 (cancel at period end) is lost for good; webhook 3 tells only the quantity.
     fake.update(ref, { cancelAtPeriodEnd: true });
-    const third = { ...(await snapshot(ref, { quantity: 5 })), cancelAtPeriodEnd: undefined };
+    const third = { ...snapshot(ref, { quantity: 5 }), cancelAtPeriodEnd: undefined };
     const asked = fake.calls.filter((c) => c.operation === 'getSubscription').length;
     await tell(third, 'okey-b', 3, 'b3');
     await new Promise((r) => setTimeout(r, 300));
@@ -171,13 +163,13 @@ describe('ordered webhooks with gaps', () => {
   it('applies one after a gap even when the provider cannot answer its catch-up: noted, not a dead letter', async () => {
     const sub = await store.activeSubscription();
     const ref = sub.providerRef;
-    await tell(await snapshot(ref, { quantity: 2 }), 'okey-c', 1, 'c1');
+    await tell(snapshot(ref, { quantity: 2 }), 'okey-c', 1, 'c1');
     await processed(['c1']);
     // The provider is down for fetches when webhook 3 (after the lost 2) is processed: its own change needs no fetch.
     fake.goDown('getSubscription');
     try {
       const asked = fake.calls.filter((c) => c.operation === 'getSubscription').length;
-      await tell(await snapshot(ref, { quantity: 6 }), 'okey-c', 3, 'c3');
+      await tell(snapshot(ref, { quantity: 6 }), 'okey-c', 3, 'c3');
       const row = (await processed(['c3'])).c3!;
       expect(fake.calls.filter((c) => c.operation === 'getSubscription').length).toBeGreaterThan(asked);
       expect(row.outcome).toMatch(/^after a gap \(sequence 3, last applied 1\): /);

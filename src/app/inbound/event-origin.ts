@@ -64,4 +64,9 @@ export interface EventOrigin {
    * sweeps, fetched states), what could wait for it goes ahead without it.
    */
   mayAwaitOurRecords?: boolean;
+  /**
+   * The webhook is the next of its ordering key's sequence (webhook-intake): no later report of that key has been
+   * applied, so one stamped in the same instant as the state held is not in doubt; it follows that state.
+   */
+  inSequence?: boolean;
 }

@@ -10,8 +10,9 @@ type SubscriptionReport = Extract<ProviderEvent, { kind: 'subscription' }>;
 
 /**
  * What a subscription webhook reports, as both halves of applying it judge it: the plan by our id, when it was true,
- * that it may arrive after a later state of the same instant, and no flag the provider does not keep (`takenFrom`). AskFirst must see the change the apply step will
- * see: a report in doubt that finds no answer is tried again, and would be on every retry. Reads only.
+ * whether it may arrive after a later state of the same instant (not when it is the next of its key's sequence), and
+ * no flag the provider does not keep (`takenFrom`). AskFirst must see the change the apply step will see: a report
+ * in doubt that finds no answer is tried again, and would be on every retry. Reads only.
  */
 export async function reportedState(
   repos: Repositories,
@@ -24,6 +25,6 @@ export async function reportedState(
     ...state,
     planId: await planOf(repos, origin, subscription, state.planRef),
     observedAt: state.observedAt ?? event.occurredAt,
-    mayArriveLate: true,
+    mayArriveLate: !origin.inSequence,
   });
 }

@@ -142,16 +142,17 @@ export class WebhookIntake {
     if (!storefront) throw new Error(`storefront '${entry.storefrontId}' no longer exists`);
     const events = eventsOf(adapter, { headers: entry.headers, body: entry.body });
     const notes: string[] = [];
+    // After a gap in the key's sequence the missing webhooks may never come: the provider's current state of what
+    // this one touches is asked too, and applied after its events. A late one is applied as any (no regressions).
+    const order = arrivalOrder(entry);
+    const catchUp = order.kind === 'after a gap';
     const origin: EventOrigin = {
       provider: entry.provider,
       storefront,
       correlationId: currentTraceId() ?? entry.providerEventId,
       features: adapter.features,
+      inSequence: order.kind === 'next',
     };
-    // After a gap in the key's sequence the missing webhooks may never come: the provider's current state of what
-    // this one touches is asked too, and applied after its events. A late one is applied as any (no regressions).
-    const order = arrivalOrder(entry);
-    const catchUp = order.kind === 'after a gap';
     // Asked before anything is locked (this transaction holds only the inbox row), then locked and applied.
     const asked = await this.applier.askFirst(repos, origin, events, { catchUp });
     // Whether this attempt may still wait for our own records: decided once, so every event of the webhook, and the

@@ -4,6 +4,7 @@ import type {
   ProviderEventBase,
   ProviderInvoiceState,
   ProviderPaymentState,
+  ProviderSubscriptionState,
   ProviderWebhooks,
   RawWebhook,
   ReceivedWebhook,
@@ -156,12 +157,7 @@ export function parseAzotteWebhook(webhook: RawWebhook): ProviderEvent[] {
       if (invoice) events.push(invoice);
       // A failed renewal is the one change no subscription.* event reports (README 38, 39).
       if (name === 'failed' && kind === 'Renewal' && subscriptionData) {
-        const subscription = toSubscriptionState(
-          subscriptionData,
-          'data.subscription',
-          occurredAt,
-          endOfSecond(occurredAt),
-        );
+        const subscription = reportedSubscription(subscriptionData, 'data.subscription', occurredAt);
         events.push({ ...base, kind: 'subscription', hint: 'past_due', subscription });
       }
       return events;
@@ -235,7 +231,7 @@ function invoiceEvent(
 }
 
 function subscriptionEvents(base: ProviderEventBase, name: string, data: WireObject): ProviderEvent[] {
-  const subscription = toSubscriptionState(data, 'data', base.occurredAt, endOfSecond(base.occurredAt));
+  const subscription = reportedSubscription(data, 'data', base.occurredAt);
   let hint: SubscriptionHint;
   if (name === 'canceled') {
     // The old one of a Replace: ours lives on as the new subscription (README 39).
@@ -294,10 +290,13 @@ export const azotteWebhooks: ProviderWebhooks = {
 };
 
 /**
- * When an event's state was true, for the state machine's stale check: Azotte dates events to the whole second, so
- * one is taken as of the end of its second. A read we made earlier in that same second (dated to our millisecond)
- * is then not newer than the event that followed it.
+ * An event's subscription, dated for the state machine's order: Azotte dates events to the whole second, so its state
+ * was true somewhere within that second. Taken as late as its end, a read we made earlier in that second (dated to
+ * our millisecond) is not newer than the event that followed it; and a state we hold from within that second (an
+ * answer to our own call) cannot be ordered against it by time, so the state machine asks Azotte.
  */
-function endOfSecond(at: Date): Date {
-  return new Date(Math.floor(at.getTime() / 1000) * 1000 + 999);
+function reportedSubscription(value: unknown, prefix: string, occurredAt: Date): ProviderSubscriptionState {
+  const second = Math.floor(occurredAt.getTime() / 1000) * 1000;
+  const state = toSubscriptionState(value, prefix, occurredAt, new Date(second + 999));
+  return { ...state, observedSince: new Date(second) };
 }

@@ -150,10 +150,10 @@ export async function rawCreateCheckout(
     await tx.query(
       `INSERT INTO bench_raw_subscriptions (cancel_at_period_end, canceled_at, checkout_expires_at,
          checkout_session_ref, checkout_url, created_at, current_period_end, current_period_start, customer_id,
-         ended_at, id, payment_method_ref, plan_id, provider, provider_observed_at, provider_ref, quantity,
-         reconcile_at, status, storefront_id, trial_end, updated_at, version)
+         ended_at, id, payment_method_ref, plan_id, provider, provider_observed_at, provider_observed_in_report,
+         provider_ref, quantity, reconcile_at, status, storefront_id, trial_end, updated_at, version)
        VALUES (false, NULL, now() + interval '1 day', $1, 'https://pay.example/s', now(), NULL, NULL, $2, NULL, $3,
-         '', $4, 'subotiz', NULL, NULL, 1, NULL, 'INCOMPLETE', $5, NULL, now(), 1)
+         '', $4, 'subotiz', NULL, false, NULL, 1, NULL, 'INCOMPLETE', $5, NULL, now(), 1)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [sessionRef, target.customerId, subscriptionId, target.planId, target.storefrontId],
     );

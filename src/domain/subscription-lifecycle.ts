@@ -21,14 +21,24 @@ export type ObservedSubscription = Pick<Subscription, 'status'> &
       | 'quantity'
     >
   > & {
-    /** When this was true at the provider. Older than what we applied last = stale. */
+    /** When this was true at the provider (the latest it may have been). Older than what we applied last = stale. */
     observedAt?: Date;
     /**
-     * Set on a webhook's snapshot, which may arrive after a later state stamped in the same instant (a provider that
-     * stamps whole seconds makes that common): such a report that would change what we hold is `in_doubt`. A fetched
-     * state, or the provider's answer to our own call, is its latest and applies on a tie.
+     * The earliest it may have become true, where the provider dates to a coarser unit than our milliseconds (a state
+     * dated to a whole second was true somewhere within it). Absent: exactly `observedAt`.
+     */
+    observedSince?: Date;
+    /**
+     * Set on a webhook's snapshot, which may arrive after a later state of the same instant (a provider that stamps
+     * whole seconds makes that common): such a report that would change what we hold, held from within its time, is
+     * `in_doubt`. A fetched state, or the provider's answer to our own call, is its latest and applies on a tie.
      */
     mayArriveLate?: boolean;
+    /**
+     * The webhook is the next of its ordering key's sequence: it follows every earlier report of that key, so a tie
+     * with a state a report brought is no doubt. It is not ordered against the answers to our own calls.
+     */
+    followsLastReport?: boolean;
   };
 
 /**
@@ -97,7 +107,7 @@ export function transition(current: Subscription, observed: ObservedSubscription
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;
   const events = eventsFor(current, next);
   if (events.length === 0 && !differs(current, next)) return { outcome: 'unchanged' };
-  if (observed.mayArriveLate && sameInstant(observed.observedAt, current.providerObservedAt)) {
+  if (observed.mayArriveLate && orderUnknown(current, observed)) {
     return { outcome: 'in_doubt', reason: 'stamped in the same instant as the state held' };
   }
   // Remembered no later than our now: a provider whose clock runs ahead of ours would otherwise make every state we
@@ -106,6 +116,7 @@ export function transition(current: Subscription, observed: ObservedSubscription
     current.providerObservedAt,
     observed.observedAt && notAfter(observed.observedAt, now),
   );
+  if (observed.observedAt) next.providerObservedInReport = observed.mayArriveLate === true;
   next.version = current.version + 1;
   next.updatedAt = now;
   return { outcome: 'applied', next, events: events.length ? events : ['billing.subscription.updated'] };
@@ -170,8 +181,16 @@ function differs(a: Subscription, b: Subscription): boolean {
   );
 }
 
-function sameInstant(a?: Date, b?: Date): boolean {
-  return a !== undefined && b !== undefined && a.getTime() === b.getTime();
+/**
+ * Whether a report not older than the state held cannot be ordered against it by time: the held stamp lies within
+ * the report's (one instant, or the whole second a coarse provider dates it to). A report next in its key's sequence
+ * follows a state that an earlier report brought; our own calls' answers are outside that sequence.
+ */
+function orderUnknown(current: Subscription, observed: ObservedSubscription): boolean {
+  const held = current.providerObservedAt;
+  if (!held || !observed.observedAt) return false;
+  if (observed.followsLastReport && current.providerObservedInReport) return false;
+  return held >= (observed.observedSince ?? observed.observedAt) && held <= observed.observedAt;
 }
 
 function latest(a?: Date, b?: Date): Date | undefined {

@@ -32,6 +32,11 @@ export interface Subscription {
   endedAt?: Date;
   /** When the provider state we last applied was true at the provider; older observations are stale. */
   providerObservedAt?: Date;
+  /**
+   * That state came from a webhook (in the provider's own order of reports), not from a fetch or the answer to our
+   * own call: the next report of its key's sequence then follows it, even when both fall in one instant.
+   */
+  providerObservedInReport?: boolean;
   checkoutSessionRef?: string;
   checkoutUrl?: string;
   checkoutExpiresAt?: Date;

@@ -16,6 +16,7 @@ import * as eventSequenceField from './migrations/014-event-sequence-field';
 import * as abortStatement from './migrations/015-abort-statement';
 import * as changeNoticeTriggers from './migrations/016-change-notice-triggers';
 import * as outboxPending from './migrations/017-outbox-pending';
+import * as observedInReport from './migrations/018-observed-in-report';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '015-abort-statement': abortStatement,
   '016-change-notice-triggers': changeNoticeTriggers,
   '017-outbox-pending': outboxPending,
+  '018-observed-in-report': observedInReport,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -260,6 +260,40 @@ describe('the engine through a fake provider', () => {
       expect(types.filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
     });
 
+    it('next in its key’s sequence but dated to a second that holds our own answer: checked, nothing taken back', async () => {
+      // A provider that dates events to the whole second (Azotte): the report of a state from before our change, in
+      // that change's second, arrives after our answer. Its sequence orders it after earlier reports, not our answer.
+      const store = stores.state;
+      const subscription = await store.activeSubscription();
+      const ref = subscription.providerRef;
+      const before = { ...store.fake.subscription(ref) };
+      const key = `cus_${subscription.id}`;
+      const first = store.fake.stateWebhook(before, { id: 'fevt_seq_1', orderingKey: key, sequence: '1' });
+      expect(await store.fake.send(store.storefrontId, first)).toBe(200);
+      await processed('fevt_seq_1');
+      await call(subs(), subs().changePlan, { subscriptionId: subscription.id, planId: store.proPlanId });
+      const held = (
+        await query<{ held: Date }>('select provider_observed_at as held from subscriptions where id = $1', [
+          subscription.id,
+        ])
+      )[0]!.held;
+      const askedBefore = asked(store);
+
+      const secondOf = { observedSince: new Date(held.getTime() - 300), observedAt: new Date(held.getTime() + 400) };
+      const late = store.fake.stateWebhook(
+        { ...before, ...secondOf },
+        { id: 'fevt_seq_2', orderingKey: key, sequence: '2' },
+      );
+      expect(await store.fake.send(store.storefrontId, late)).toBe(200);
+      const row = await processed('fevt_seq_2');
+
+      expect(row!.outcome).toContain('same instant');
+      expect(asked(store)).toBeGreaterThan(askedBefore);
+      expect((await store.subscription(subscription.id)).planId).toBe(store.proPlanId);
+      const types = await eventTypesOf(service, subscription.id);
+      expect(types.filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
+    });
+
     it('when the provider does not answer, it is ordered by its time as before, and the note says so', async () => {
       const store = stores.state;
       const { subscription, ref, at, proRef } = await heldAtOneInstant(store, 'fevt_tie_3');

@@ -47,6 +47,7 @@ const MIGRATIONS = [
   '015-abort-statement',
   '016-change-notice-triggers',
   '017-outbox-pending',
+  '018-observed-in-report',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

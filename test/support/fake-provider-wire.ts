@@ -122,6 +122,8 @@ export function stateJson(s: ProviderSubscriptionState): Record<string, unknown>
     canceled_at: s.canceledAt?.toISOString(),
     ended_at: s.endedAt?.toISOString(),
     updated_at: s.observedAt?.toISOString(),
+    // A provider that dates to a coarser unit says since when the state may have held (see ObservedSubscription).
+    updated_since: s.observedSince?.toISOString(),
   };
 }
 
@@ -139,6 +141,7 @@ function stateOf(json: Record<string, unknown>): ProviderSubscriptionState {
     canceledAt: date(json.canceled_at),
     endedAt: date(json.ended_at),
     observedAt: date(json.updated_at),
+    observedSince: date(json.updated_since),
   };
 }
 

@@ -129,6 +129,36 @@ describe('subscription state machine: stale observations', () => {
     expect(askProvider(later)).toBe(false);
   });
 
+  it('a webhook dated to a window (a whole second) that holds the state held is in doubt, unless it follows a report', () => {
+    const current = subscription('ACTIVE', { cancelAtPeriodEnd: true });
+    const second = {
+      status: 'ACTIVE',
+      cancelAtPeriodEnd: false,
+      observedSince: new Date(LAST_OBSERVED.getTime() - 400),
+      observedAt: new Date(LAST_OBSERVED.getTime() + 599),
+      mayArriveLate: true,
+    } as const;
+    expect(transition(current, second, NOW).outcome).toBe('in_doubt');
+    // A window that begins after the state held is newer.
+    const after = { ...second, observedSince: new Date(LAST_OBSERVED.getTime() + 1) };
+    expect(transition(current, after, NOW).outcome).toBe('applied');
+    // Next in its key's sequence, it follows a state an earlier report brought; not one from our own call's answer.
+    const following = { ...second, followsLastReport: true };
+    expect(transition({ ...current, providerObservedInReport: true }, following, NOW).outcome).toBe('applied');
+    expect(transition({ ...current, providerObservedInReport: false }, following, NOW).outcome).toBe('in_doubt');
+  });
+
+  it('remembers whether the state held came from a webhook', () => {
+    const report = transition(subscription('ACTIVE'), { status: 'PAUSED', observedAt: NOW, mayArriveLate: true }, NOW);
+    expect(report.outcome === 'applied' && report.next.providerObservedInReport).toBe(true);
+    const current = { ...subscription('ACTIVE'), providerObservedInReport: true };
+    const fetched = transition(current, { status: 'PAUSED', observedAt: NOW }, NOW);
+    expect(fetched.outcome === 'applied' && fetched.next.providerObservedInReport).toBe(false);
+    // A report without a time leaves the held stamp, and where it came from, as they were.
+    const untimed = transition(current, { status: 'PAUSED', mayArriveLate: false }, NOW);
+    expect(untimed.outcome === 'applied' && untimed.next.providerObservedInReport).toBe(true);
+  });
+
   it('applies a report without a time and keeps the last observation time', () => {
     const result = transition(subscription('ACTIVE'), { status: 'PAST_DUE' }, NOW);
     expect(result.outcome).toBe('applied');

@@ -66,7 +66,8 @@ export interface EventOrigin {
   mayAwaitOurRecords?: boolean;
   /**
    * The webhook is the next of its ordering key's sequence (webhook-intake): no later report of that key has been
-   * applied, so one stamped in the same instant as the state held is not in doubt; it follows that state.
+   * applied, so on a tie with a state an earlier report brought it is not in doubt; it follows that state. (Not with
+   * the answer to one of our own calls, which is outside the sequence.)
    */
   inSequence?: boolean;
 }

@@ -9,9 +9,10 @@ import { planOf } from './object-lookup';
 type SubscriptionReport = Extract<ProviderEvent, { kind: 'subscription' }>;
 
 /**
- * What a subscription webhook reports, as both halves of applying it judge it: the plan by our id, when it was true,
- * whether it may arrive after a later state of the same instant (not when it is the next of its key's sequence), and
- * no flag the provider does not keep (`takenFrom`). AskFirst must see the change the apply step will see: a report
+ * What a subscription webhook reports, as both halves of applying it judge it: the plan by our id, when it was true
+ * (the window a coarse provider dates it to, when it says one), that it may arrive after a later state of that time
+ * unless it is the next of its key's sequence after another report, and no flag the provider does not keep
+ * (`takenFrom`). AskFirst must see the change the apply step will see: a report
  * in doubt that finds no answer is tried again, and would be on every retry. Reads only.
  */
 export async function reportedState(
@@ -25,6 +26,7 @@ export async function reportedState(
     ...state,
     planId: await planOf(repos, origin, subscription, state.planRef),
     observedAt: state.observedAt ?? event.occurredAt,
-    mayArriveLate: !origin.inSequence,
+    mayArriveLate: true,
+    followsLastReport: origin.inSequence === true,
   });
 }

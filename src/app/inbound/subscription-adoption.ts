@@ -51,6 +51,7 @@ export async function adoptSubscription(
     trialEnd: state.trialEnd,
     cancelAtPeriodEnd: false,
     providerObservedAt: paused ? observedAt : undefined,
+    providerObservedInReport: paused,
     version: 1,
     createdAt: now,
     updatedAt: now,

@@ -29,16 +29,20 @@ export type ObservedSubscription = Pick<Subscription, 'status'> &
      */
     observedSince?: Date;
     /**
-     * Set on a webhook's snapshot, which may arrive after a later state of the same instant (a provider that stamps
-     * whole seconds makes that common): such a report that would change what we hold, held from within its time, is
-     * `in_doubt`. A fetched state, or the provider's answer to our own call, is its latest and applies on a tie.
+     * Set on a webhook's snapshot, which may arrive after a later state of the same time (a provider that stamps
+     * whole seconds makes that common): such a report that would change what we hold, and cannot be ordered against
+     * it by time, is `in_doubt`. A fetched state, or the provider's answer to our own call, is its latest and applies
+     * on a tie.
      */
-    mayArriveLate?: boolean;
-    /**
-     * The webhook is the next of its ordering key's sequence: it follows every earlier report of that key, so a tie
-     * with a state a report brought is no doubt. It is not ordered against the answers to our own calls.
-     */
-    followsLastReport?: boolean;
+    report?: {
+      /**
+       * The next of its ordering key's sequence: it follows every earlier report of that key, so a tie with a state
+       * a report brought is no doubt. It is not ordered against the answers to our own calls.
+       */
+      followsLastReport?: boolean;
+      /** The provider could not be asked: ordered by its time, as ties were before (and as a fetched state is). */
+      orderedByTime?: boolean;
+    };
   };
 
 /**
@@ -69,8 +73,8 @@ export type Transition =
   /** Not a move the state machine allows from the current state. */
   | { outcome: 'refused'; reason: string }
   /**
-   * A late-arriving report stamped in the same instant as the state we hold, that would change it: which of the two
-   * is newer cannot be told by time, so the provider's current state decides.
+   * A report that would change the state we hold, whose time cannot be ordered against it (the same instant): which
+   * of the two is newer cannot be told, so the provider's current state decides.
    */
   | { outcome: 'in_doubt'; reason: string };
 
@@ -107,19 +111,46 @@ export function transition(current: Subscription, observed: ObservedSubscription
   if (observed.status === 'CANCELED' && !next.canceledAt) next.canceledAt = next.endedAt;
   const events = eventsFor(current, next);
   if (events.length === 0 && !differs(current, next)) return { outcome: 'unchanged' };
-  if (observed.mayArriveLate && orderUnknown(current, observed)) {
-    return { outcome: 'in_doubt', reason: 'stamped in the same instant as the state held' };
-  }
+  const doubt = observed.report && !observed.report.orderedByTime && whyOrderUnknown(current, observed);
+  if (doubt) return { outcome: 'in_doubt', reason: doubt };
   // Remembered no later than our now: a provider whose clock runs ahead of ours would otherwise make every state we
   // stamp ourselves (a read, the answer to our own change) look older than its webhooks, and so stale.
   next.providerObservedAt = latest(
     current.providerObservedAt,
     observed.observedAt && notAfter(observed.observedAt, now),
   );
-  if (observed.observedAt) next.providerObservedInReport = observed.mayArriveLate === true;
+  if (observed.observedAt) next.providerObservedInReport = observed.report !== undefined;
   next.version = current.version + 1;
   next.updatedAt = now;
   return { outcome: 'applied', next, events: events.length ? events : ['billing.subscription.updated'] };
+}
+
+/**
+ * Whether a report in doubt says what the provider's current state says, as each would leave `current`: its status,
+ * plan, quantity and cancel at period end (not its period: a renewal since does not make it a stale one). Then it is
+ * no older state that a change of ours superseded, and it is applied as reported, keeping its events and its place in
+ * the provider's sequence, rather than folded into the fetched state.
+ */
+export function reportAgrees(
+  current: Subscription,
+  report: ObservedSubscription,
+  latest: ObservedSubscription,
+): boolean {
+  const left = (o: ObservedSubscription) => ({
+    status: o.status,
+    planId: o.planId ?? current.planId,
+    quantity: o.quantity ?? current.quantity,
+    cancelAtPeriodEnd: isTerminal(o.status)
+      ? current.cancelAtPeriodEnd
+      : (o.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
+  });
+  const [a, b] = [left(report), left(latest)];
+  return (
+    a.status === b.status &&
+    a.planId === b.planId &&
+    a.quantity === b.quantity &&
+    a.cancelAtPeriodEnd === b.cancelAtPeriodEnd
+  );
 }
 
 function eventsFor(before: Subscription, after: Subscription): EventType[] {
@@ -182,15 +213,20 @@ function differs(a: Subscription, b: Subscription): boolean {
 }
 
 /**
- * Whether a report not older than the state held cannot be ordered against it by time: the held stamp lies within
- * the report's (one instant, or the whole second a coarse provider dates it to). A report next in its key's sequence
- * follows a state that an earlier report brought; our own calls' answers are outside that sequence.
+ * Why a report not older than the state held cannot be ordered against it by time, if it cannot: the held stamp lies
+ * within the report's time (one instant, or the whole second a coarse provider dates it to). A report next in its
+ * key's sequence follows a state that an earlier report brought; our own calls' answers are outside that sequence.
+ * Times of the provider's and of ours are compared as one clock: a provider clock ahead of ours by more than its
+ * precision dates its reports past our answers, and they are ordered as newer (README, "Reports stamped in the same
+ * instant").
  */
-function orderUnknown(current: Subscription, observed: ObservedSubscription): boolean {
+function whyOrderUnknown(current: Subscription, observed: ObservedSubscription): string | undefined {
   const held = current.providerObservedAt;
-  if (!held || !observed.observedAt) return false;
-  if (observed.followsLastReport && current.providerObservedInReport) return false;
-  return held >= (observed.observedSince ?? observed.observedAt) && held <= observed.observedAt;
+  if (!held || !observed.observedAt) return undefined;
+  if (observed.report?.followsLastReport && current.providerObservedInReport) return undefined;
+  const since = observed.observedSince ?? observed.observedAt;
+  if (held >= since && held <= observed.observedAt) return 'stamped in the same instant as the state held';
+  return undefined;
 }
 
 function latest(a?: Date, b?: Date): Date | undefined {

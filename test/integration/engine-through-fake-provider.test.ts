@@ -15,6 +15,7 @@ import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '.
 import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
 
 const ACTIVE = SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE;
+const PAUSED = SubscriptionStatus.SUBSCRIPTION_STATUS_PAUSED;
 
 /**
  * The engine driven through the real port by an in-memory provider whose features each test picks: `accepted`
@@ -292,6 +293,45 @@ describe('the engine through a fake provider', () => {
       expect((await store.subscription(subscription.id)).planId).toBe(store.proPlanId);
       const types = await eventTypesOf(service, subscription.id);
       expect(types.filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
+    });
+
+    it('reports in sequence in that second that agree with the provider are each applied, not folded', async () => {
+      // After our own answer, the provider pauses, resumes and pauses again within its second; the first report is in
+      // doubt, and the provider's state agrees with it: applied as reported, and the two after follow it.
+      const store = stores.state;
+      const subscription = await store.activeSubscription();
+      const ref = subscription.providerRef;
+      const key = `cus_${subscription.id}`;
+      const first = store.fake.stateWebhook({ ...store.fake.subscription(ref) }, { orderingKey: key, sequence: '1' });
+      expect(await store.fake.send(store.storefrontId, { ...first, id: 'fevt_fold_1' })).toBe(200);
+      await processed('fevt_fold_1');
+      await call(subs(), subs().changePlan, { subscriptionId: subscription.id, planId: store.proPlanId });
+      const held = (
+        await query<{ held: Date }>('select provider_observed_at as held from subscriptions where id = $1', [
+          subscription.id,
+        ])
+      )[0]!.held;
+      const window = { observedSince: new Date(held.getTime() - 300), observedAt: new Date(held.getTime() + 700) };
+      const states = (['PAUSED', 'ACTIVE', 'PAUSED'] as const).map((status) => ({
+        ...store.fake.update(ref, { status }),
+        ...window,
+      }));
+
+      for (const [i, state] of states.entries()) {
+        const id = `fevt_fold_${i + 2}`;
+        const report = store.fake.stateWebhook(state, { id, orderingKey: key, sequence: String(i + 2) });
+        expect(await store.fake.send(store.storefrontId, report)).toBe(200);
+        await processed(id);
+      }
+
+      expect(await inboxRow('fevt_fold_2')).toMatchObject({ outcome: expect.stringContaining('agrees') });
+      expect((await store.subscription(subscription.id)).status).toBe(PAUSED);
+      const types = await eventTypesOf(service, subscription.id);
+      expect(types.slice(-3)).toEqual([
+        'billing.subscription.paused',
+        'billing.subscription.resumed',
+        'billing.subscription.paused',
+      ]);
     });
 
     it('when the provider does not answer, it is ordered by its time as before, and the note says so', async () => {

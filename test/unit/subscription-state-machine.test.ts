@@ -1,6 +1,6 @@
 import type { EventType } from '../../src/domain/event-catalogue';
 import { Subscription, SUBSCRIPTION_STATUSES, SubscriptionStatus } from '../../src/domain/subscription';
-import { askProvider, ObservedSubscription, transition } from '../../src/domain/subscription-lifecycle';
+import { askProvider, ObservedSubscription, reportAgrees, transition } from '../../src/domain/subscription-lifecycle';
 
 const NOW = new Date('2030-01-10T12:00:00Z');
 const PERIOD_START = new Date('2030-01-01T00:00:00Z');
@@ -117,7 +117,7 @@ describe('subscription state machine: stale observations', () => {
       status: 'ACTIVE',
       cancelAtPeriodEnd: false,
       observedAt: LAST_OBSERVED,
-      mayArriveLate: true,
+      report: {},
     } as const;
     const result = transition(current, late, NOW);
     expect(result.outcome).toBe('in_doubt');
@@ -136,26 +136,37 @@ describe('subscription state machine: stale observations', () => {
       cancelAtPeriodEnd: false,
       observedSince: new Date(LAST_OBSERVED.getTime() - 400),
       observedAt: new Date(LAST_OBSERVED.getTime() + 599),
-      mayArriveLate: true,
+      report: {},
     } as const;
     expect(transition(current, second, NOW).outcome).toBe('in_doubt');
     // A window that begins after the state held is newer.
     const after = { ...second, observedSince: new Date(LAST_OBSERVED.getTime() + 1) };
     expect(transition(current, after, NOW).outcome).toBe('applied');
     // Next in its key's sequence, it follows a state an earlier report brought; not one from our own call's answer.
-    const following = { ...second, followsLastReport: true };
+    const following = { ...second, report: { followsLastReport: true } };
     expect(transition({ ...current, providerObservedInReport: true }, following, NOW).outcome).toBe('applied');
     expect(transition({ ...current, providerObservedInReport: false }, following, NOW).outcome).toBe('in_doubt');
   });
 
+  it('a report agrees with the provider when it would leave the same status, plan, quantity and cancel flag', () => {
+    const current = subscription('ACTIVE', { cancelAtPeriodEnd: true });
+    const paused = { status: 'PAUSED', report: {} } as const;
+    expect(reportAgrees(current, paused, { status: 'PAUSED', currentPeriodEnd: NOW })).toBe(true);
+    expect(reportAgrees(current, paused, { status: 'ACTIVE' })).toBe(false);
+    // What a report leaves unsaid stays as held, on both sides.
+    expect(reportAgrees(current, { status: 'ACTIVE' }, { status: 'ACTIVE', cancelAtPeriodEnd: true })).toBe(true);
+    expect(reportAgrees(current, { status: 'ACTIVE', cancelAtPeriodEnd: false }, { status: 'ACTIVE' })).toBe(false);
+    expect(reportAgrees(current, { status: 'ACTIVE', planId: 'plan_pro' }, { status: 'ACTIVE' })).toBe(false);
+  });
+
   it('remembers whether the state held came from a webhook', () => {
-    const report = transition(subscription('ACTIVE'), { status: 'PAUSED', observedAt: NOW, mayArriveLate: true }, NOW);
+    const report = transition(subscription('ACTIVE'), { status: 'PAUSED', observedAt: NOW, report: {} }, NOW);
     expect(report.outcome === 'applied' && report.next.providerObservedInReport).toBe(true);
     const current = { ...subscription('ACTIVE'), providerObservedInReport: true };
     const fetched = transition(current, { status: 'PAUSED', observedAt: NOW }, NOW);
     expect(fetched.outcome === 'applied' && fetched.next.providerObservedInReport).toBe(false);
     // A report without a time leaves the held stamp, and where it came from, as they were.
-    const untimed = transition(current, { status: 'PAUSED', mayArriveLate: false }, NOW);
+    const untimed = transition(current, { status: 'PAUSED' }, NOW);
     expect(untimed.outcome === 'applied' && untimed.next.providerObservedInReport).toBe(true);
   });
 

@@ -26,7 +26,6 @@ export async function reportedState(
     ...state,
     planId: await planOf(repos, origin, subscription, state.planRef),
     observedAt: state.observedAt ?? event.occurredAt,
-    mayArriveLate: true,
-    followsLastReport: origin.inSequence === true,
+    report: { followsLastReport: origin.inSequence === true },
   });
 }

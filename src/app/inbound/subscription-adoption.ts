@@ -65,7 +65,8 @@ export async function adoptSubscription(
     repos,
     storefront,
     subscription,
-    { ...state, planId: plan.id, observedAt },
+    // A webhook's state, on a subscription new to us: nothing to order it against.
+    { ...state, planId: plan.id, observedAt, report: { orderedByTime: true } },
     source,
     now,
     origin.features,

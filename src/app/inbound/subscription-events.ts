@@ -1,10 +1,10 @@
-import { askProvider, type ObservedSubscription } from '../../domain/subscription-lifecycle';
+import { askProvider, reportAgrees, type ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
 import type { ActorContext, Repositories } from '../../ports/store.port';
 import { drafts } from '../engine/event-drafts';
-import { applySubscriptionState } from '../engine/subscription-changes';
+import { applySubscriptionState, takenFrom } from '../engine/subscription-changes';
 import { followProviderRef } from '../engine/subscription-handle';
 import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
@@ -59,8 +59,8 @@ export class SubscriptionEvents {
     return `${outcome}; trial_will_end`;
   }
   /**
-   * Applies an observed state; when the state machine refuses it, or it ties with the state held, order is in doubt:
-   * the provider decides. A report in doubt whose provider did not answer when asked is ordered by its time, as ties
+   * Applies an observed state; when the state machine refuses it, or its time cannot be ordered against the state
+   * held, order is in doubt: the provider decides. A report in doubt whose provider did not answer when asked is ordered by its time, as ties
    * were before, rather than held back until it answers.
    */
   private async observe(
@@ -76,18 +76,54 @@ export class SubscriptionEvents {
       repos,
       origin.storefront,
       subscription,
-      unanswered === undefined ? reported : { ...reported, mayArriveLate: false },
+      unanswered === undefined ? reported : { ...reported, report: { ...reported.report, orderedByTime: true } },
       source,
       this.clock.now(),
       origin.features,
     );
+    if (result.outcome === 'in_doubt') {
+      const agreed = await this.applyIfAgreed(repos, origin, subscription, reported, source, answers);
+      if (agreed) return `${result.reason}; the provider's current state agrees: ${agreed}`;
+    }
     if (askProvider(result)) {
       return this.reconcile(repos, origin, subscription, source, result.reason, answers);
     }
     if (unanswered === undefined) return result.outcome;
-    const doubt = `stamped in the same instant as the state held, provider did not answer (${unanswered})`;
+    const doubt = `not to be ordered by time against the state held, provider did not answer (${unanswered})`;
     return `${doubt}; applied by time: ${result.outcome}`;
   }
+  /**
+   * A report in doubt that says what the provider's current state says is applied as reported (`reportAgrees`): a
+   * pause, resume and pause sent in sequence within one second each reach consumers, where applying the fetched state
+   * would fold them into one. Undefined when it does not agree (or the provider has re-issued the subscription).
+   */
+  private async applyIfAgreed(
+    repos: Repositories,
+    origin: EventOrigin,
+    subscription: Subscription,
+    reported: ObservedSubscription,
+    source: ActorContext,
+    answers: SubscriptionAnswers,
+  ): Promise<string | undefined> {
+    const fresh = await answers.stateOf(subscription);
+    if (!fresh || fresh.ref !== subscription.providerRef) return undefined;
+    const latest = takenFrom(origin.features, {
+      ...fresh,
+      planId: await planOf(repos, origin, subscription, fresh.planRef),
+    });
+    if (!reportAgrees(subscription, reported, latest)) return undefined;
+    const { result } = await applySubscriptionState(
+      repos,
+      origin.storefront,
+      subscription,
+      { ...reported, report: { ...reported.report, orderedByTime: true } },
+      source,
+      this.clock.now(),
+      origin.features,
+    );
+    return result.outcome;
+  }
+
   /**
    * Applies the provider's current state of a locked subscription, as `answers` has it: asked before the lock, so no
    * row lock is held across a provider call.

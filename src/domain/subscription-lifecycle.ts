@@ -127,9 +127,10 @@ export function transition(current: Subscription, observed: ObservedSubscription
 
 /**
  * Whether a report in doubt says what the provider's current state says, as each would leave `current`: its status,
- * plan, quantity and cancel at period end (not its period: a renewal since does not make it a stale one). Then it is
- * no older state that a change of ours superseded, and it is applied as reported, keeping its events and its place in
- * the provider's sequence, rather than folded into the fetched state.
+ * plan, quantity and cancel at period end (not its period: a renewal since does not make it a stale one), and it
+ * does not take the period we hold back. Then it is no older state that a change of ours superseded, and it is
+ * applied as reported, keeping its events and its place in the provider's sequence, rather than folded into the
+ * fetched state.
  */
 export function reportAgrees(
   current: Subscription,
@@ -145,7 +146,12 @@ export function reportAgrees(
       : (o.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
   });
   const [a, b] = [left(report), left(latest)];
+  const periodBack =
+    report.currentPeriodEnd !== undefined &&
+    current.currentPeriodEnd !== undefined &&
+    report.currentPeriodEnd < current.currentPeriodEnd;
   return (
+    !periodBack &&
     a.status === b.status &&
     a.planId === b.planId &&
     a.quantity === b.quantity &&

@@ -157,6 +157,9 @@ describe('subscription state machine: stale observations', () => {
     expect(reportAgrees(current, { status: 'ACTIVE' }, { status: 'ACTIVE', cancelAtPeriodEnd: true })).toBe(true);
     expect(reportAgrees(current, { status: 'ACTIVE', cancelAtPeriodEnd: false }, { status: 'ACTIVE' })).toBe(false);
     expect(reportAgrees(current, { status: 'ACTIVE', planId: 'plan_pro' }, { status: 'ACTIVE' })).toBe(false);
+    // One that would take the period we hold back is an older one, whatever it says.
+    const earlier = new Date(current.currentPeriodEnd!.getTime() - 86_400_000);
+    expect(reportAgrees(current, { ...paused, currentPeriodEnd: earlier }, { status: 'PAUSED' })).toBe(false);
   });
 
   it('remembers whether the state held came from a webhook', () => {

@@ -41,10 +41,7 @@ export async function applySubscriptionState(
 }
 
 /** What we take from a provider's report: where we emulate cancel at period end, not that flag (it knows nothing of it). */
-export function takenFrom(
-  provider: ReportingProvider | undefined,
-  observed: ObservedSubscription,
-): ObservedSubscription {
+export function takenFrom<T extends ObservedSubscription>(provider: ReportingProvider | undefined, observed: T): T {
   return provider?.cancelAtPeriodEnd === 'emulated' ? { ...observed, cancelAtPeriodEnd: undefined } : observed;
 }
 

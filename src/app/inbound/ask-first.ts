@@ -131,7 +131,8 @@ class Asking {
     if (!subscription || this.asked.has(subscription.id)) return;
     const connection = await this.connection();
     const handle = await handleOf(this.repos, subscription);
-    this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+    const state = await connection.operation('getSubscription')(connection.ctx, handle);
+    this.asked.record(subscription.id, state, subscription.version);
   }
 
   /** `about` for a report in doubt: a provider that does not answer leaves the report to be ordered by its time. */
@@ -150,7 +151,8 @@ class Asking {
     // Our side (bindings, secrets) fails the webhook as always; only the provider's answer may be missing.
     const connection = await this.connection();
     try {
-      this.asked.record(subscription.id, await connection.operation('getSubscription')(connection.ctx, handle));
+      const state = await connection.operation('getSubscription')(connection.ctx, handle);
+      this.asked.record(subscription.id, state, subscription.version);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error.message.slice(0, 200) : 'no answer';

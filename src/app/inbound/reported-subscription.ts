@@ -8,19 +8,22 @@ import { planOf } from './object-lookup';
 
 type SubscriptionReport = Extract<ProviderEvent, { kind: 'subscription' }>;
 
+/** A webhook's state of a subscription, with the provider's reference it names. */
+export type ReportedSubscription = ObservedSubscription & { ref: string };
+
 /**
  * What a subscription webhook reports, as both halves of applying it judge it: the plan by our id, when it was true
  * (the window a coarse provider dates it to, when it says one), that it may arrive after a later state of that time
  * unless it is the next of its key's sequence after another report, and no flag the provider does not keep
- * (`takenFrom`). AskFirst must see the change the apply step will see: a report
- * in doubt that finds no answer is tried again, and would be on every retry. Reads only.
+ * (`takenFrom`). AskFirst must see the change the apply step will see: a report in doubt that finds no answer is
+ * tried again, and would be on every retry. Reads only.
  */
 export async function reportedState(
   repos: Repositories,
   origin: EventOrigin,
   subscription: Subscription,
   event: SubscriptionReport,
-): Promise<ObservedSubscription> {
+): Promise<ReportedSubscription> {
   const state = event.subscription;
   return takenFrom(origin.features, {
     ...state,

@@ -17,6 +17,11 @@ export interface SubscriptionAnswers {
   stateOf(subscription: Subscription): Promise<ProviderSubscriptionState | undefined>;
   /** Why the provider did not answer about the subscription when it was asked and could go unanswered. */
   unansweredWhy?(subscription: Subscription): string | undefined;
+  /**
+   * Whether the provider was asked while the subscription was as it is now: no change of ours (the answer to one of
+   * our own calls, say) was committed between the question and the lock, so the answer is not older than it.
+   */
+  askedOfThisVersion?(subscription: Subscription): boolean;
 }
 
 /**
@@ -41,6 +46,8 @@ export class AskedFirst implements SubscriptionAnswers {
   readonly notes: string[] = [];
   /** Subscriptions a report of which was in doubt and the provider did not answer about, with why. */
   private readonly unanswered = new Map<string, string>();
+  /** The version of each subscription as it was read when the provider was asked about it. */
+  private readonly askedAtVersion = new Map<string, number>();
 
   /** Answers that hold `state` for the subscription `id` (a sweep's fetch), or nothing at all. */
   static of(id?: string, state?: ProviderSubscriptionState): AskedFirst {
@@ -53,8 +60,10 @@ export class AskedFirst implements SubscriptionAnswers {
     return this.subscriptions.has(subscriptionId);
   }
 
-  record(subscriptionId: string, state: ProviderSubscriptionState | undefined): void {
+  /** `version`: the subscription's, as read before asking (for `askedOfThisVersion`). */
+  record(subscriptionId: string, state: ProviderSubscriptionState | undefined, version?: number): void {
     this.subscriptions.set(subscriptionId, state);
+    if (version !== undefined) this.askedAtVersion.set(subscriptionId, version);
   }
 
   recordUnanswered(subscriptionId: string, why: string): void {
@@ -68,6 +77,10 @@ export class AskedFirst implements SubscriptionAnswers {
 
   unansweredWhy(subscription: Subscription): string | undefined {
     return this.subscriptions.has(subscription.id) ? undefined : this.unanswered.get(subscription.id);
+  }
+
+  askedOfThisVersion(subscription: Subscription): boolean {
+    return this.askedAtVersion.get(subscription.id) === subscription.version;
   }
 }
 

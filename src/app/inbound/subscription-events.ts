@@ -1,4 +1,4 @@
-import { askProvider, reportAgrees, type ObservedSubscription } from '../../domain/subscription-lifecycle';
+import { askProvider, reportAgrees } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
@@ -10,7 +10,7 @@ import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
 import { adoptSubscription } from './subscription-adoption';
-import { reportedState } from './reported-subscription';
+import { reportedState, type ReportedSubscription } from './reported-subscription';
 import { alongWith, AskedFirst, SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -67,7 +67,7 @@ export class SubscriptionEvents {
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
-    reported: ObservedSubscription,
+    reported: ReportedSubscription,
     source: ActorContext,
     answers: SubscriptionAnswers,
   ): Promise<string> {
@@ -95,18 +95,24 @@ export class SubscriptionEvents {
   /**
    * A report in doubt that says what the provider's current state says is applied as reported (`reportAgrees`): a
    * pause, resume and pause sent in sequence within one second each reach consumers, where applying the fetched state
-   * would fold them into one. Undefined when it does not agree (or the provider has re-issued the subscription).
+   * would fold them into one. Undefined when it does not agree, when the answer may be older than the row (it changed
+   * after the provider was asked), or when either names another reference than ours (a re-issued subscription).
    */
   private async applyIfAgreed(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
-    reported: ObservedSubscription,
+    reported: ReportedSubscription,
     source: ActorContext,
     answers: SubscriptionAnswers,
   ): Promise<string | undefined> {
+    const reportedRef = reported.ref;
+    if (reportedRef !== subscription.providerRef || !answers.askedOfThisVersion?.(subscription)) return undefined;
     const fresh = await answers.stateOf(subscription);
-    if (!fresh || fresh.ref !== subscription.providerRef) return undefined;
+    // Payments and invoices the answer shows are recorded by applying it (applyFetched), not skipped here.
+    if (!fresh || fresh.ref !== subscription.providerRef || fresh.payments?.length || fresh.invoices?.length) {
+      return undefined;
+    }
     const latest = takenFrom(origin.features, {
       ...fresh,
       planId: await planOf(repos, origin, subscription, fresh.planRef),

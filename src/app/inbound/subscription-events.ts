@@ -60,8 +60,8 @@ export class SubscriptionEvents {
   }
   /**
    * Applies an observed state; when the state machine refuses it, or its time cannot be ordered against the state
-   * held, order is in doubt: the provider decides. A report in doubt whose provider did not answer when asked is ordered by its time, as ties
-   * were before, rather than held back until it answers.
+   * held, order is in doubt: the provider decides. A report in doubt whose provider did not answer when asked is
+   * ordered by its time, as ties were before, rather than held back until it answers.
    */
   private async observe(
     repos: Repositories,
@@ -106,8 +106,7 @@ export class SubscriptionEvents {
     source: ActorContext,
     answers: SubscriptionAnswers,
   ): Promise<string | undefined> {
-    const reportedRef = reported.ref;
-    if (reportedRef !== subscription.providerRef || !answers.askedOfThisVersion?.(subscription)) return undefined;
+    if (reported.ref !== subscription.providerRef || !answers.askedOfThisVersion?.(subscription)) return undefined;
     const fresh = await answers.stateOf(subscription);
     // Payments and invoices the answer shows are recorded by applying it (applyFetched), not skipped here.
     if (!fresh || fresh.ref !== subscription.providerRef || fresh.payments?.length || fresh.invoices?.length) {

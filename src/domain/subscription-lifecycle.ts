@@ -94,13 +94,10 @@ export function transition(current: Subscription, observed: ObservedSubscription
   const ended = isTerminal(observed.status);
   const next: Subscription = {
     ...current,
-    status: observed.status,
-    planId: observed.planId ?? current.planId,
-    quantity: observed.quantity ?? current.quantity,
+    ...lifecycleLeftBy(current, observed),
     currentPeriodStart: observed.currentPeriodStart ?? current.currentPeriodStart,
     currentPeriodEnd: observed.currentPeriodEnd ?? current.currentPeriodEnd,
     trialEnd: observed.trialEnd ?? current.trialEnd,
-    cancelAtPeriodEnd: ended ? current.cancelAtPeriodEnd : (observed.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
     // Once ended, the times the canceled event announced stay: a later report of the same end (the provider's own
     // record of a cancel we made, stamped a moment later) is not a change to tell anyone about.
     canceledAt: isTerminal(current.status)
@@ -137,15 +134,7 @@ export function reportAgrees(
   report: ObservedSubscription,
   latest: ObservedSubscription,
 ): boolean {
-  const left = (o: ObservedSubscription) => ({
-    status: o.status,
-    planId: o.planId ?? current.planId,
-    quantity: o.quantity ?? current.quantity,
-    cancelAtPeriodEnd: isTerminal(o.status)
-      ? current.cancelAtPeriodEnd
-      : (o.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
-  });
-  const [a, b] = [left(report), left(latest)];
+  const [a, b] = [lifecycleLeftBy(current, report), lifecycleLeftBy(current, latest)];
   const periodBack =
     report.currentPeriodEnd !== undefined &&
     current.currentPeriodEnd !== undefined &&
@@ -157,6 +146,21 @@ export function reportAgrees(
     a.quantity === b.quantity &&
     a.cancelAtPeriodEnd === b.cancelAtPeriodEnd
   );
+}
+
+/**
+ * The status, plan, quantity and cancel flag a report leaves: what it does not say stays as it is, and an ended
+ * subscription keeps its flag.
+ */
+function lifecycleLeftBy(current: Subscription, observed: ObservedSubscription) {
+  return {
+    status: observed.status,
+    planId: observed.planId ?? current.planId,
+    quantity: observed.quantity ?? current.quantity,
+    cancelAtPeriodEnd: isTerminal(observed.status)
+      ? current.cancelAtPeriodEnd
+      : (observed.cancelAtPeriodEnd ?? current.cancelAtPeriodEnd),
+  };
 }
 
 function eventsFor(before: Subscription, after: Subscription): EventType[] {

@@ -32,8 +32,9 @@ export interface InboxWorkerOptions {
   lanes?: number;
   /**
    * True for an error that says the entry's transaction lost to a concurrent one (a deadlock between lanes or
-   * replicas, or a subscription changed between asking its provider and locking it). Such an entry is due again at once instead of after the backoff: the other transaction is done. The
-   * attempt still counts, so an entry that keeps colliding ends as a dead letter like any other.
+   * replicas, or a subscription changed between asking its provider and locking it). Such an entry is due again at
+   * once instead of after the backoff: the other transaction is done. The attempt still counts, so an entry that keeps
+   * colliding ends as a dead letter like any other.
    */
   isTransactionConflict?: (error: unknown) => boolean;
 }

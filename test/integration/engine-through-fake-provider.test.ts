@@ -261,23 +261,30 @@ describe('the engine through a fake provider', () => {
       expect(types.filter((t) => t === 'billing.subscription.plan_changed')).toHaveLength(1);
     });
 
+    /**
+     * A subscription whose key's sequence began with a report of its state (sent as `firstId`, sequence 1), then
+     * changed by our own call (to the pro plan): the state held is our answer's, stamped `held`.
+     */
+    const heldFromOurAnswer = async (store: FakeStorefront, firstId: string) => {
+      const subscription = await store.activeSubscription();
+      const before = { ...store.fake.subscription(subscription.providerRef) };
+      const key = `cus_${subscription.id}`;
+      const first = store.fake.stateWebhook(before, { id: firstId, orderingKey: key, sequence: '1' });
+      expect(await store.fake.send(store.storefrontId, first)).toBe(200);
+      await processed(firstId);
+      await call(subs(), subs().changePlan, { subscriptionId: subscription.id, planId: store.proPlanId });
+      const [row] = await query<{ held: Date }>(
+        'select provider_observed_at as held from subscriptions where id = $1',
+        [subscription.id],
+      );
+      return { subscription, before, key, held: row!.held };
+    };
+
     it('next in its key’s sequence but dated to a second that holds our own answer: checked, nothing taken back', async () => {
       // A provider that dates events to the whole second (Azotte): the report of a state from before our change, in
       // that change's second, arrives after our answer. Its sequence orders it after earlier reports, not our answer.
       const store = stores.state;
-      const subscription = await store.activeSubscription();
-      const ref = subscription.providerRef;
-      const before = { ...store.fake.subscription(ref) };
-      const key = `cus_${subscription.id}`;
-      const first = store.fake.stateWebhook(before, { id: 'fevt_seq_1', orderingKey: key, sequence: '1' });
-      expect(await store.fake.send(store.storefrontId, first)).toBe(200);
-      await processed('fevt_seq_1');
-      await call(subs(), subs().changePlan, { subscriptionId: subscription.id, planId: store.proPlanId });
-      const held = (
-        await query<{ held: Date }>('select provider_observed_at as held from subscriptions where id = $1', [
-          subscription.id,
-        ])
-      )[0]!.held;
+      const { subscription, before, key, held } = await heldFromOurAnswer(store, 'fevt_seq_1');
       const askedBefore = asked(store);
 
       const secondOf = { observedSince: new Date(held.getTime() - 300), observedAt: new Date(held.getTime() + 400) };
@@ -299,18 +306,8 @@ describe('the engine through a fake provider', () => {
       // After our own answer, the provider pauses, resumes and pauses again within its second; the first report is in
       // doubt, and the provider's state agrees with it: applied as reported, and the two after follow it.
       const store = stores.state;
-      const subscription = await store.activeSubscription();
+      const { subscription, key, held } = await heldFromOurAnswer(store, 'fevt_fold_1');
       const ref = subscription.providerRef;
-      const key = `cus_${subscription.id}`;
-      const first = store.fake.stateWebhook({ ...store.fake.subscription(ref) }, { orderingKey: key, sequence: '1' });
-      expect(await store.fake.send(store.storefrontId, { ...first, id: 'fevt_fold_1' })).toBe(200);
-      await processed('fevt_fold_1');
-      await call(subs(), subs().changePlan, { subscriptionId: subscription.id, planId: store.proPlanId });
-      const held = (
-        await query<{ held: Date }>('select provider_observed_at as held from subscriptions where id = $1', [
-          subscription.id,
-        ])
-      )[0]!.held;
       const window = { observedSince: new Date(held.getTime() - 300), observedAt: new Date(held.getTime() + 700) };
       const states = (['PAUSED', 'ACTIVE', 'PAUSED'] as const).map((status) => ({
         ...store.fake.update(ref, { status }),

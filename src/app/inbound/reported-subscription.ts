@@ -32,3 +32,8 @@ export async function reportedState(
     report: { followsLastReport: origin.inSequence === true },
   });
 }
+
+/** The report ordered by its time even on a tie: its provider could not be asked, or agreed with it. */
+export function byTime(reported: ReportedSubscription): ReportedSubscription {
+  return { ...reported, report: { ...reported.report, orderedByTime: true } };
+}

@@ -1,4 +1,4 @@
-import { askProvider, reportAgrees } from '../../domain/subscription-lifecycle';
+import { askProvider, reportAgrees, type ObservedSubscription } from '../../domain/subscription-lifecycle';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, ProviderInvoiceState, ProviderSubscriptionState } from '../../ports/provider-adapter.port';
@@ -10,7 +10,7 @@ import { EventOrigin, ForeignOrUnknownObject } from './event-origin';
 import { InvoiceOutcome, PaymentEvents } from './payment-events';
 import { planOf, rememberCustomerRef, subscriptionOf } from './object-lookup';
 import { adoptSubscription } from './subscription-adoption';
-import { reportedState, type ReportedSubscription } from './reported-subscription';
+import { byTime, reportedState, type ReportedSubscription } from './reported-subscription';
 import { alongWith, AskedFirst, SubscriptionAnswers } from './subscription-answers';
 
 type Of<K extends ProviderEvent['kind']> = Extract<ProviderEvent, { kind: K }>;
@@ -71,19 +71,22 @@ export class SubscriptionEvents {
     source: ActorContext,
     answers: SubscriptionAnswers,
   ): Promise<string> {
+    const apply = async (observed: ObservedSubscription) =>
+      (
+        await applySubscriptionState(
+          repos,
+          origin.storefront,
+          subscription,
+          observed,
+          source,
+          this.clock.now(),
+          origin.features,
+        )
+      ).result;
     const unanswered = answers.unansweredWhy?.(subscription);
-    const { result } = await applySubscriptionState(
-      repos,
-      origin.storefront,
-      subscription,
-      unanswered === undefined ? reported : { ...reported, report: { ...reported.report, orderedByTime: true } },
-      source,
-      this.clock.now(),
-      origin.features,
-    );
-    if (result.outcome === 'in_doubt') {
-      const agreed = await this.applyIfAgreed(repos, origin, subscription, reported, source, answers);
-      if (agreed) return `${result.reason}; the provider's current state agrees: ${agreed}`;
+    const result = await apply(unanswered === undefined ? reported : byTime(reported));
+    if (result.outcome === 'in_doubt' && (await this.providerAgrees(repos, origin, subscription, reported, answers))) {
+      return `${result.reason}; the provider's current state agrees: ${(await apply(byTime(reported))).outcome}`;
     }
     if (askProvider(result)) {
       return this.reconcile(repos, origin, subscription, source, result.reason, answers);
@@ -93,40 +96,29 @@ export class SubscriptionEvents {
     return `${doubt}; applied by time: ${result.outcome}`;
   }
   /**
-   * A report in doubt that says what the provider's current state says is applied as reported (`reportAgrees`): a
-   * pause, resume and pause sent in sequence within one second each reach consumers, where applying the fetched state
-   * would fold them into one. Undefined when it does not agree, when the answer may be older than the row (it changed
-   * after the provider was asked), or when either names another reference than ours (a re-issued subscription).
+   * Whether a report in doubt says what the provider's current state says (`reportAgrees`): then it is applied as
+   * reported, so a pause, resume and pause sent in sequence within one second each reach consumers, where applying
+   * the fetched state would fold them into one. Not when the answer may be older than the row (it changed after the
+   * provider was asked), or when either names another reference than ours (a re-issued subscription).
    */
-  private async applyIfAgreed(
+  private async providerAgrees(
     repos: Repositories,
     origin: EventOrigin,
     subscription: Subscription,
     reported: ReportedSubscription,
-    source: ActorContext,
     answers: SubscriptionAnswers,
-  ): Promise<string | undefined> {
-    if (reported.ref !== subscription.providerRef || !answers.askedOfThisVersion?.(subscription)) return undefined;
+  ): Promise<boolean> {
+    if (reported.ref !== subscription.providerRef || !answers.askedOfThisVersion?.(subscription)) return false;
     const fresh = await answers.stateOf(subscription);
     // Payments and invoices the answer shows are recorded by applying it (applyFetched), not skipped here.
     if (!fresh || fresh.ref !== subscription.providerRef || fresh.payments?.length || fresh.invoices?.length) {
-      return undefined;
+      return false;
     }
     const latest = takenFrom(origin.features, {
       ...fresh,
       planId: await planOf(repos, origin, subscription, fresh.planRef),
     });
-    if (!reportAgrees(subscription, reported, latest)) return undefined;
-    const { result } = await applySubscriptionState(
-      repos,
-      origin.storefront,
-      subscription,
-      { ...reported, report: { ...reported.report, orderedByTime: true } },
-      source,
-      this.clock.now(),
-      origin.features,
-    );
-    return result.outcome;
+    return reportAgrees(subscription, reported, latest);
   }
 
   /**

@@ -39,10 +39,10 @@ export class KnexCustomerRepository implements CustomerRepository {
   }
 
   async findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Customer | undefined> {
-    // provider_refs is jsonb (json on older rows): compare as text so both work.
+    // Containment, which the GIN index on provider_refs answers without reading the storefront's customers.
     const row = await this.db('customers')
       .where('storefront_id', storefrontId)
-      .whereRaw('(provider_refs::jsonb ->> ?) = ?', [provider, ref])
+      .whereRaw('provider_refs @> jsonb_build_object(?::text, ?::text)', [provider, ref])
       .first();
     return row ? toCustomer(row) : undefined;
   }

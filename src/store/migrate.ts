@@ -17,6 +17,7 @@ import * as abortStatement from './migrations/015-abort-statement';
 import * as changeNoticeTriggers from './migrations/016-change-notice-triggers';
 import * as outboxPending from './migrations/017-outbox-pending';
 import * as observedInReport from './migrations/018-observed-in-report';
+import * as readsWithoutHistory from './migrations/019-reads-without-history';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '016-change-notice-triggers': changeNoticeTriggers,
   '017-outbox-pending': outboxPending,
   '018-observed-in-report': observedInReport,
+  '019-reads-without-history': readsWithoutHistory,
 };
 
 const source: Knex.MigrationSource<string> = {

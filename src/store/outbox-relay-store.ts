@@ -53,11 +53,15 @@ export class OutboxRelayStore {
    * event: its later events wait behind it so consumers never see them out of order. `excludeIds` are rows already on
    * their way (sent or being sent, not yet marked): the relay reads its next batch while the current one is sent.
    * Only the columns a message needs are read.
+   *
+   * The batch's ids are chosen from the queue first and the event log is then read by those ids. The log keeps every
+   * event ever written, so a join of the two left PostgreSQL free to merge them, reading the log from its first row:
+   * measured with 38,000 events already published, 38,502 log rows read for a batch of 500 (17 ms a batch, against
+   * 2 ms by ids), a cost that grows with the log for as long as the service runs.
    */
   async nextBatch(limit: number, excludeIds: string[] = []): Promise<(StoredEvent & { id: string })[]> {
-    const query = this.knex('outbox_pending as p')
-      .join('outbox as o', 'o.id', 'p.id')
-      .select(RELAY_COLUMNS.map((column) => `o.${column}`))
+    const batchIds = this.knex('outbox_pending as p')
+      .select('p.id')
       .whereNotExists(
         this.knex('outbox_pending as parked')
           .select(this.knex.raw('1'))
@@ -67,8 +71,11 @@ export class OutboxRelayStore {
       .orderBy('p.id')
       .limit(limit);
     // One array parameter, not one placeholder per id: the statement's text stays the same whatever is in flight.
-    if (excludeIds.length > 0) query.whereRaw('p.id <> all(?::bigint[])', [excludeIds]);
-    const rows = await query;
+    if (excludeIds.length > 0) batchIds.whereRaw('p.id <> all(?::bigint[])', [excludeIds]);
+    const rows = await this.knex('outbox as o')
+      .select(RELAY_COLUMNS.map((column) => `o.${column}`))
+      .whereRaw('o.id = any(array(?))', [batchIds])
+      .orderBy('o.id');
     return rows.map((row: Record<string, unknown>) => ({ ...toStoredEvent(row), id: String(row.id) }));
   }
 

@@ -22,8 +22,9 @@ export class KnexScheduledActionQueue implements ScheduledActionQueue {
   ): Promise<ScheduledAction[]> {
     if (kinds.length === 0) return [];
     return this.knex.transaction(async (tx) => {
+      // Literal statuses here and below: a prepared statement's generic plan then still uses the partial indexes.
       const due = await tx('scheduled_actions')
-        .where('status', 'pending')
+        .whereRaw("status = 'pending'")
         .whereIn('kind', kinds)
         .where('due_at', '<=', now)
         .where((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', now))
@@ -61,7 +62,7 @@ export class KnexScheduledActionQueue implements ScheduledActionQueue {
   }
 
   countFailed(): Promise<number> {
-    return countOf(this.knex('scheduled_actions').where('status', 'failed'));
+    return countOf(this.knex('scheduled_actions').whereRaw("status = 'failed'"));
   }
 
   /** Writes the outcome and frees the lease, only while `owner` still holds it. */

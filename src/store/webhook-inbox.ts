@@ -33,9 +33,9 @@ export class KnexWebhookInbox implements WebhookInbox {
     return this.batches.insert(entry);
   }
 
-  /** Webhooks waiting to be processed, due or not (metrics). */
+  /** Webhooks waiting to be processed, due or not (metrics). A literal status, as in claimDue. */
   async countPending(): Promise<number> {
-    return countOf(this.db('webhook_inbox').where('status', 'PENDING'));
+    return countOf(this.db('webhook_inbox').whereRaw("status = 'PENDING'"));
   }
 
   /** Webhook dead letters not (yet) retried (metrics; parked events have their own gauge). */

@@ -48,6 +48,7 @@ const MIGRATIONS = [
   '016-change-notice-triggers',
   '017-outbox-pending',
   '018-observed-in-report',
+  '019-reads-without-history',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

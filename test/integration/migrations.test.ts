@@ -2,6 +2,7 @@ import knexFactory, { Knex } from 'knex';
 import { openDatabase } from '../../src/store/database';
 import { migrateDownAll, migrateToLatest } from '../../src/store/migrate';
 import * as outboxPending from '../../src/store/migrations/017-outbox-pending';
+import * as readsWithoutHistory from '../../src/store/migrations/019-reads-without-history';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const MODEL_TABLES = [
@@ -141,6 +142,28 @@ describe('migrations', () => {
 
       await outboxPending.up(knex);
       expect(await state()).toEqual(expected);
+    } finally {
+      await knex.destroy();
+      await db.drop();
+    }
+  });
+
+  it('find an index of 019-reads-without-history an operator built beforehand, concurrently, and keep it', async () => {
+    const db: TestDatabase = await createTestDatabase();
+    const knex = knexFactory({ client: 'pg', connection: db.url });
+    const indexOid = async () =>
+      (await knex.raw("SELECT 'webhook_inbox_pending_order'::regclass::oid AS oid")).rows[0].oid as number;
+    try {
+      await migrateToLatest(knex);
+      await readsWithoutHistory.down(knex);
+      await knex.raw(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS webhook_inbox_pending_order ON webhook_inbox (id) WHERE status = 'PENDING'",
+      );
+      const built = await indexOid();
+
+      await readsWithoutHistory.up(knex);
+
+      expect(await indexOid()).toBe(built);
     } finally {
       await knex.destroy();
       await db.drop();

@@ -14,32 +14,29 @@ import type { Knex } from 'knex';
  * - the customer holding a provider's reference (webhooks that adopt or entitle): every customer, 13–23 ms, 0.01.
  *
  * Partial indexes name a status literally, as do the statements that use them: a prepared statement's generic plan
- * only matches a partial index on a literal. On a large database each index is built while writes to its table wait.
+ * only matches a partial index on a literal.
+ *
+ * Each index is built while writes to its table wait. On a large database an operator can build them beforehand
+ * without that wait (`CREATE INDEX CONCURRENTLY IF NOT EXISTS` with these names and definitions, README "Running
+ * several replicas"); this migration then finds them and skips them.
  */
+/** Name, then what follows `ON` in its CREATE INDEX. */
+const INDEXES: [string, string][] = [
+  ['webhook_inbox_pending_order', "webhook_inbox (id) WHERE status = 'PENDING'"],
+  ['scheduled_actions_of_subject', 'scheduled_actions (kind, subject_id)'],
+  ['scheduled_actions_failed', "scheduled_actions (id) WHERE status = 'failed'"],
+  ['dead_letters_not_retried', 'dead_letters (id) WHERE retried_at IS NULL'],
+  ['invoices_of_subscription', 'invoices (subscription_id, id)'],
+  ['invoices_of_customer', 'invoices (customer_id, id)'],
+  ['outbox_of_tenant', 'outbox (tenant_id, id)'],
+  ['subscriptions_of_storefront_by_status', 'subscriptions (storefront_id, status, id)'],
+  ['customers_provider_refs', 'customers USING gin (provider_refs jsonb_path_ops)'],
+];
+
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw("CREATE INDEX webhook_inbox_pending_order ON webhook_inbox (id) WHERE status = 'PENDING'");
-  await knex.raw('CREATE INDEX scheduled_actions_of_subject ON scheduled_actions (kind, subject_id)');
-  await knex.raw("CREATE INDEX scheduled_actions_failed ON scheduled_actions (id) WHERE status = 'failed'");
-  await knex.raw('CREATE INDEX dead_letters_not_retried ON dead_letters (id) WHERE retried_at IS NULL');
-  await knex.raw('CREATE INDEX invoices_of_subscription ON invoices (subscription_id, id)');
-  await knex.raw('CREATE INDEX invoices_of_customer ON invoices (customer_id, id)');
-  await knex.raw('CREATE INDEX outbox_of_tenant ON outbox (tenant_id, id)');
-  await knex.raw('CREATE INDEX subscriptions_of_storefront_by_status ON subscriptions (storefront_id, status, id)');
-  await knex.raw('CREATE INDEX customers_provider_refs ON customers USING gin (provider_refs jsonb_path_ops)');
+  for (const [name, definition] of INDEXES) await knex.raw(`CREATE INDEX IF NOT EXISTS ${name} ON ${definition}`);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const index of [
-    'customers_provider_refs',
-    'subscriptions_of_storefront_by_status',
-    'outbox_of_tenant',
-    'invoices_of_customer',
-    'invoices_of_subscription',
-    'dead_letters_not_retried',
-    'scheduled_actions_failed',
-    'scheduled_actions_of_subject',
-    'webhook_inbox_pending_order',
-  ]) {
-    await knex.raw(`DROP INDEX IF EXISTS ${index}`);
-  }
+  for (const [name] of [...INDEXES].reverse()) await knex.raw(`DROP INDEX IF EXISTS ${name}`);
 }

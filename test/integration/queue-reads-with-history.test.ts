@@ -113,7 +113,8 @@ describe('the relay and the inbox read the work that is due, not the history bes
                  SELECT 'dl_' || lpad(g::text, 6, '0'), 'webhook', 'subotiz', 'store', 'evt_' || g, 'failed', 1, now(),
                    now(), CASE WHEN g <= :n - 5 THEN now() END
                  FROM generate_series(1, :n) g`);
-      // Another tenant's five events after the event log's history.
+      // The event log's history (the relay's test wrote it) is a day old; another tenant's five events are of now.
+      await sql("UPDATE outbox SET occurred_at = now() - interval '1 day'");
       await sql(`INSERT INTO outbox (event_id, type, stream, key, storefront_id, tenant_id, provider, aggregate_id,
                    sequence, occurred_at, payload)
                  SELECT 'evt_b_' || g, 'billing.customer.created', 'customers', 'cus_b_' || g, 'store_b', 'tenant_b',
@@ -160,6 +161,11 @@ describe('the relay and the inbox read the work that is due, not the history bes
       [
         "a tenant's events (ListEvents from a scoped caller)",
         () => new KnexEventLog(database.knex).list({ tenantId: 'tenant_b' }, { size: 50 }),
+        (events) => expect(events).toHaveLength(5),
+      ],
+      [
+        'the events since an hour ago, after a day of history (ListEvents)',
+        () => new KnexEventLog(database.knex).list({ since: new Date(Date.now() - 3_600_000) }, { size: 50 }),
         (events) => expect(events).toHaveLength(5),
       ],
       [

@@ -39,11 +39,12 @@ export class KnexCustomerRepository implements CustomerRepository {
   }
 
   async findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Customer | undefined> {
-    // Containment, which the GIN index on provider_refs answers without reading the storefront's customers.
-    const row = await this.db('customers')
+    // Containment, which the GIN index on provider_refs answers without reading the storefront's customers. No
+    // LIMIT (a reference names one customer): under one, the generic plan a prepared statement settles on walked the
+    // storefront's customers, expecting to meet a match soon.
+    const [row] = await this.db('customers')
       .where('storefront_id', storefrontId)
-      .whereRaw('provider_refs @> jsonb_build_object(?::text, ?::text)', [provider, ref])
-      .first();
+      .whereRaw('provider_refs @> jsonb_build_object(?::text, ?::text)', [provider, ref]);
     return row ? toCustomer(row) : undefined;
   }
 

@@ -1,7 +1,7 @@
 import type { Subscription } from '../../domain/subscription';
 import { transition } from '../../domain/subscription-lifecycle';
 import type { Clock } from '../../ports/clock.port';
-import type { ProviderEvent, ProviderPaymentState } from '../../ports/provider-adapter.port';
+import type { ProviderEvent, ProviderPaymentState, SubscriptionHandle } from '../../ports/provider-adapter.port';
 import type { Repositories } from '../../ports/store.port';
 import { systemContext } from '../call-context';
 import { handleOf } from '../engine/subscription-handle';
@@ -130,9 +130,7 @@ class Asking {
   async about(subscription: Subscription | undefined): Promise<void> {
     if (!subscription || this.asked.has(subscription.id)) return;
     const connection = await this.connection();
-    const handle = await handleOf(this.repos, subscription);
-    const state = await connection.operation('getSubscription')(connection.ctx, handle);
-    this.asked.record(subscription.id, state, subscription.version);
+    await this.ask(connection, subscription, await handleOf(this.repos, subscription));
   }
 
   /** `about` for a report in doubt: a provider that does not answer leaves the report to be ordered by its time. */
@@ -151,11 +149,16 @@ class Asking {
     // Our side (bindings, secrets) fails the webhook as always; only the provider's answer may be missing.
     const connection = await this.connection();
     try {
-      const state = await connection.operation('getSubscription')(connection.ctx, handle);
-      this.asked.record(subscription.id, state, subscription.version);
+      await this.ask(connection, subscription, handle);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error.message.slice(0, 200) : 'no answer';
     }
+  }
+
+  /** Fetches the subscription from its provider and records the answer beside the version it was asked of. */
+  private async ask(connection: ProviderConnection, subscription: Subscription, handle: SubscriptionHandle) {
+    const state = await connection.operation('getSubscription')(connection.ctx, handle);
+    this.asked.record(subscription.id, state, subscription.version);
   }
 }

@@ -20,9 +20,10 @@ import type { Knex } from 'knex';
  * Each index is built while writes to its table wait. On a large database an operator can build them beforehand
  * without that wait (`CREATE INDEX CONCURRENTLY IF NOT EXISTS` with these names and definitions, README "Running
  * several replicas"); this migration then finds them and skips them.
+ *
+ * Each entry: the index's name, then what follows `ON` in its CREATE INDEX.
  */
-/** Name, then what follows `ON` in its CREATE INDEX. */
-const INDEXES: [string, string][] = [
+export const INDEXES: [string, string][] = [
   ['webhook_inbox_pending_order', "webhook_inbox (id) WHERE status = 'PENDING'"],
   ['scheduled_actions_of_subject', 'scheduled_actions (kind, subject_id)'],
   ['scheduled_actions_failed', "scheduled_actions (id) WHERE status = 'failed'"],

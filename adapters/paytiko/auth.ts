@@ -63,12 +63,19 @@ export class PaytikoAuth {
       flight = this.fetchToken(ctx.storefrontId, credentials).finally(() => this.pending.delete(key));
       this.pending.set(key, flight);
       flight.then(
-        (fresh) => this.tokens.set(key, fresh),
+        (fresh) => this.keep(key, fresh),
         () => undefined,
       );
     }
     const fresh = await raceAbort(flight, ctx.signal);
     return fresh.token;
+  }
+
+  /** Stores a fresh token, forgetting the ones past use (bindings rotated away or gone would keep theirs forever). */
+  private keep(key: string, fresh: CachedToken): void {
+    const now = this.clock.now().getTime();
+    for (const [k, cached] of this.tokens) if (cached.renewAt <= now) this.tokens.delete(k);
+    this.tokens.set(key, fresh);
   }
 
   /** Forgets `token` (Paytiko refused it), unless a newer one already replaced it. */

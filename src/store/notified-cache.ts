@@ -121,6 +121,12 @@ export function subscriptionCache(
 }
 
 /**
+ * Storefronts kept per replica (a few hundred bytes each). Only rows that exist are kept, but ingress loads one for
+ * any storefront id an unauthenticated sender names, so the cache is bounded as if ids were unlimited.
+ */
+const STOREFRONT_CACHE_ENTRIES = 10_000;
+
+/**
  * The storefront cache webhook ingress reads through, once per webhook. A storefront nests its binding (two records
  * and dates), so it is copied field by field: `structuredClone` took about 3 µs of the 200 µs a webhook costs.
  */
@@ -128,7 +134,7 @@ export function storefrontCache(
   load: (id: string) => Promise<Storefront | undefined>,
   options: { ttlMs: number } = { ttlMs: 60_000 },
 ): NotifiedCache<Storefront> {
-  return new NotifiedCache(load, { ttlMs: options.ttlMs, copy: copyStorefront });
+  return new NotifiedCache(load, { ttlMs: options.ttlMs, capacity: STOREFRONT_CACHE_ENTRIES, copy: copyStorefront });
 }
 
 /** A storefront sharing no object with `storefront`: every record and date is new. */

@@ -7,13 +7,24 @@ import { rateLimitedLog } from './rate-limited-log';
 // and an `authorization` value is a caller's key. Its value goes; the entry's name and the reason stay.
 const DROPPED_ENTRY = /Failed to add metadata entry ([^:]*):.*$/s;
 
-/** The text grpc-js logs, without a metadata value it quotes (and with the entry's name cut to 64 characters). */
-export function withoutMetadataValues(text: string): string {
-  return text.replace(
-    DROPPED_ENTRY,
-    (_line, name: string) =>
-      `Failed to add metadata entry ${name.slice(0, 64)}: [redacted] (not a valid metadata value; dropped)`,
-  );
+export interface GrpcJsLine {
+  message: string;
+  /** The name of the metadata entry grpc-js dropped (cut to 64 characters), kept out of the message. */
+  entry?: string;
+}
+
+/**
+ * A line grpc-js logs, without a metadata value it quotes. The dropped entry's name, which any caller chooses, is a
+ * field rather than part of the message: the message stays one line the log limiter counts, however many names a
+ * caller sends.
+ */
+export function withoutMetadataValues(text: string): GrpcJsLine {
+  const dropped = DROPPED_ENTRY.exec(text);
+  if (!dropped) return { message: text };
+  return {
+    message: 'Failed to add metadata entry: [redacted] (not a valid metadata value; dropped)',
+    entry: dropped[1]!.slice(0, 64),
+  };
 }
 
 /**
@@ -24,7 +35,9 @@ export function routeGrpcJsLogs(logger: Logger): void {
   const log = rateLimitedLog(logger.child({ component: 'grpc-js' }));
   const write =
     (level: 'warn' | 'info' | 'debug') =>
-    (...args: unknown[]) =>
-      log(level, withoutMetadataValues(format(...args)));
+    (...args: unknown[]) => {
+      const { message, entry } = withoutMetadataValues(format(...args));
+      log(level, message, entry === undefined ? {} : { entry });
+    };
   grpc.setLogger({ error: write('warn'), info: write('info'), debug: write('debug') });
 }

@@ -2,16 +2,31 @@ import type { Logger } from 'pino';
 
 export type LimitedLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** How many distinct lines one limiter remembers within a window; more are counted, not written. */
+const DISTINCT_LINES = 1000;
+
+interface Seen {
+  lastAt: number;
+  suppressed: number;
+}
+
 /**
  * A log function that writes a repeated message at most once per `windowMs` (by level and first line), adding how
  * many identical lines it held back since. An outage then costs a few lines per window, not one per query.
+ *
+ * Its memory and its cost per call are bounded whatever the messages: lines are remembered in the order they were
+ * last written, so forgetting the ones a window old is a walk from the front that stops at the first recent one; and
+ * beyond `distinctLines` different lines in one window (text a caller can vary, say) the rest are counted into one
+ * summary line per window instead of being written.
  */
 export function rateLimitedLog(
   logger: Logger,
   windowMs = 10_000,
   now: () => number = Date.now,
+  distinctLines = DISTINCT_LINES,
 ): (level: LimitedLevel, message: string, fields?: Record<string, unknown>) => void {
-  const seen = new Map<string, { lastAt: number; suppressed: number }>();
+  const seen = new Map<string, Seen>();
+  const overflow: Seen = { lastAt: -Infinity, suppressed: 0 };
   return (level, message, fields = {}) => {
     const [firstLine = '', ...rest] = message.split('\n');
     const key = `${level}:${firstLine}`;
@@ -21,12 +36,24 @@ export function rateLimitedLog(
       entry.suppressed += 1;
       return;
     }
-    const suppressed = entry?.suppressed ?? 0;
-    seen.set(key, { lastAt: at, suppressed: 0 });
-    // Bounded: messages that stopped repeating are forgotten once the map grows.
-    if (seen.size > 1000) {
-      for (const [k, v] of seen) if (at - v.lastAt >= windowMs) seen.delete(k);
+    for (const [k, v] of seen) {
+      if (at - v.lastAt < windowMs) break;
+      seen.delete(k);
     }
+    if (!entry && seen.size >= distinctLines) {
+      overflow.suppressed += 1;
+      if (at - overflow.lastAt < windowMs) return;
+      logger.warn(
+        { suppressed: overflow.suppressed, distinctLines },
+        'log lines held back: more distinct messages in one window than the log remembers',
+      );
+      overflow.lastAt = at;
+      overflow.suppressed = 0;
+      return;
+    }
+    const suppressed = entry?.suppressed ?? 0;
+    seen.delete(key); // re-inserted last: the map stays in the order lines were written
+    seen.set(key, { lastAt: at, suppressed: 0 });
     const detail = rest.length > 0 ? { detail: rest.join('\n').slice(0, 2000) } : {};
     logger[level]({ ...fields, ...detail, ...(suppressed > 0 ? { suppressed } : {}) }, firstLine);
   };

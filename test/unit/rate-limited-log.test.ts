@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { rateLimitedLog } from '../../src/telemetry/rate-limited-log';
 
-function capture() {
+function capture(distinctLines?: number) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   let now = 0;
-  const log = rateLimitedLog(logger, 10_000, () => now);
+  const log = rateLimitedLog(logger, 10_000, () => now, distinctLines);
   return { lines, log, advance: (ms: number) => (now += ms) };
 }
 
@@ -33,5 +33,32 @@ describe('rate-limited log', () => {
       [40, 'something else'],
     ]);
     expect(lines[0]!.detail).toBe('    at a (x.js:1)');
+  });
+
+  it('beyond its distinct lines in one window, writes one summary per window instead of each new line', () => {
+    const { lines, log, advance } = capture(3);
+    for (let i = 0; i < 10; i++) log('warn', `caller-chosen text ${i}`);
+    expect(lines.map((l) => [l.msg, l.suppressed])).toEqual([
+      ['caller-chosen text 0', undefined],
+      ['caller-chosen text 1', undefined],
+      ['caller-chosen text 2', undefined],
+      ['log lines held back: more distinct messages in one window than the log remembers', 1],
+    ]);
+    advance(10_000);
+    log('warn', 'caller-chosen text 99');
+    log('warn', 'caller-chosen text 2');
+    expect(lines.slice(4).map((l) => [l.msg, l.suppressed])).toEqual([
+      // a window later the remembered lines are forgotten: new lines are written again
+      ['caller-chosen text 99', undefined],
+      ['caller-chosen text 2', undefined],
+    ]);
+  });
+
+  it('writes a bounded number of lines however many distinct ones a caller provokes in a window', () => {
+    const { lines, log } = capture();
+    // Before, each new line past 1,000 scanned every remembered one: 200,000 lines blocked the event loop for minutes.
+    for (let i = 0; i < 200_000; i++) log('warn', `line ${i}`);
+    expect(lines).toHaveLength(1_001);
+    expect(lines.at(-1)).toMatchObject({ suppressed: 1 });
   });
 });

@@ -2,6 +2,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Clock } from '../../ports/clock.port';
 import type { ReconcileFailures } from '../../ports/store.port';
+import { childSignal } from './child-signal';
 import type { Sweep } from './sweep';
 
 export interface ReconcilerOptions {
@@ -49,8 +50,10 @@ export class Reconciler {
   private async check(sweep: Sweep, id: string, now: Date, signal?: AbortSignal): Promise<void> {
     const { kind } = sweep;
     await tracer.startActiveSpan(`reconcile.${kind}`, { attributes: { 'billing.resource_id': id } }, async (span) => {
+      // Each row's own signal: the provider deadlines its sweep adds hang off it, not off the process-long one.
+      const row = childSignal(signal);
       try {
-        const outcome = await sweep.settle(id, now, signal);
+        const outcome = await sweep.settle(id, now, row.signal);
         await this.failures.clear(kind, id);
         this.observe(kind, 'checked');
         this.logger.info({ kind, id, outcome }, 'reconciled');
@@ -61,6 +64,7 @@ export class Reconciler {
           this.logger.warn({ kind, id, err: e }, 'could not record a failed reconciliation'),
         );
       } finally {
+        row.release();
         span.end();
       }
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../ports/clock.port';
 import type { ScheduledAction, ScheduledActionQueue } from '../../ports/store.port';
+import { childSignal } from './child-signal';
 import { Wakeup } from './wakeup';
 
 /** What a handler says: done, or try again at `retryAt` (counted as an attempt). */
@@ -119,11 +120,11 @@ export class Scheduler {
 
   private async runOne(action: ScheduledAction): Promise<void> {
     const handler = this.handlers.get(action.kind)!;
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.leaseMs)]);
     const log = { action: action.id, kind: action.kind, subject: action.subjectId, attempt: action.attempts };
     let outcome: ActionOutcome;
+    const run = childSignal(this.stopping.signal, this.options.leaseMs);
     try {
-      outcome = await handler(action, signal);
+      outcome = await handler(action, run.signal);
     } catch (error) {
       if (this.stopping.signal.aborted) {
         // Interrupted by shutdown, not failed: another run (here or elsewhere) does it without losing an attempt.
@@ -133,6 +134,8 @@ export class Scheduler {
       const reason = (error as Error).message ?? String(error);
       outcome = { retryAt: new Date(this.clock.now().getTime() + this.backoff(action.attempts)), reason };
       this.logger.warn({ ...log, err: error }, 'scheduled action failed');
+    } finally {
+      run.release();
     }
     const at = this.clock.now();
     if (outcome === 'done') {

@@ -1,7 +1,8 @@
 /**
- * `npx tsx scripts/bench/profile-top.ts <file.cpuprofile> [count]`: the functions with the most self time in a V8 CPU
- * profile (from `npm run bench -- --profile`), and the share each package or folder of ours takes, so a profile can
- * be read without DevTools.
+ * `npx tsx scripts/bench/profile-top.ts <file.cpuprofile> [count] [--window <start>-<end> ...]`: the functions with
+ * the most self time in a V8 CPU profile (from `npm run bench -- --profile`), and the share each package or folder of
+ * ours takes, so a profile can be read without DevTools. `--window` keeps only the samples inside the given spans of
+ * V8's monotonic clock (µs), such as the rounds `read-cpu.ts` prints, leaving out start-up and the other side's rounds.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,20 +12,38 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
 
-const [file, countArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const windows: [number, number][] = [];
+for (let i = args.indexOf('--window'); i >= 0; i = args.indexOf('--window')) {
+  const [start, end] = (args[i + 1] ?? '').split('-').map(Number);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    console.error('--window takes <start>-<end>, µs of the profile clock');
+    process.exit(2);
+  }
+  windows.push([start!, end!]);
+  args.splice(i, 2);
+}
+const [file, countArg] = args;
 if (!file) {
-  console.error('usage: profile-top <file.cpuprofile> [count]');
+  console.error('usage: profile-top <file.cpuprofile> [count] [--window <start>-<end> ...]');
   process.exit(2);
 }
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const counted = (at: number) => windows.length === 0 || windows.some(([start, end]) => at >= start && at < end);
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  const delta = profile.timeDeltas[i] ?? 0;
+  at += delta;
+  if (counted(at)) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+});
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const root = path.resolve(__dirname, '..', '..');

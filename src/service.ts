@@ -43,6 +43,7 @@ import { EnvFileSecretResolver } from './config/secret-resolver';
 import { IdempotencyGuard } from './grpc/idempotency-guard';
 import { authenticate } from './grpc/interceptors/authenticate';
 import { authorize } from './grpc/interceptors/authorize';
+import { decodeRequest } from './grpc/interceptors/decode-request';
 import { admission } from './grpc/interceptors/admission';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { inputLimits } from './grpc/interceptors/input-limits';
@@ -354,6 +355,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     }),
     authenticate(authentication.authenticator),
     authorize(),
+    decodeRequest(),
     // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
     inputLimits(),
     tenantScope(owners),

@@ -5,9 +5,9 @@ import type { CallContext } from '../app/call-context';
 import type { ServiceMetrics } from '../telemetry/metrics';
 import { readActor, readCorrelationId } from './call-metadata';
 import { CallSignal } from './call-signal';
+import { decoded } from './deferred-decoding';
 import { fallbackStatusError, isExpectedError, toStatusError } from './error-status';
 import { chain, Interceptor, RpcCall, RpcResult } from './interceptors/interceptor';
-import { refuseMalformed } from './malformed-request';
 import { RpcCallContext } from './rpc-call-context';
 
 /** A use-case call behind one RPC. Mutations honour `idempotency-key`; queries ignore it. */
@@ -111,7 +111,7 @@ function wrapUnary(
       request: call.request,
       metadata: call.metadata,
       ctx,
-      requestBytes: () => method.requestSerialize(call.request),
+      requestBytes: () => method.requestSerialize(rpcCall.request),
       encodeResponse: (response) => method.responseSerialize(response),
       decodeResponse: (bytes) => method.responseDeserialize(Buffer.from(bytes)),
     };
@@ -143,14 +143,14 @@ function wrapUnary(
         refuse(error);
       }
     };
-    const handle = () => handler.run(call.request, ctx).then(asResult);
+    // Decoded here if no interceptor did (decodeRequest decodes after authentication).
+    const handle = () => handler.run(decoded(rpcCall.request, rpc), ctx).then(asResult);
 
     // Callbacks on the chain's promise, not an async function awaiting it: each promise of a call also runs the
     // context propagation hooks, and a read answered from memory makes few enough that these showed (see checkOnly).
     const run = (): Promise<void> => {
       let pending: Promise<RpcResult>;
       try {
-        refuseMalformed(call.request, rpc);
         pending = chain(deps.interceptors, rpcCall, handle);
       } catch (error) {
         refuse(error);

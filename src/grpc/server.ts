@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CatalogUseCases } from '../app/use-cases/catalog';
@@ -33,7 +33,8 @@ import { eventHandlers } from './handlers/event-handlers';
 import { paymentHandlers } from './handlers/payment-handlers';
 import { storefrontHandlers } from './handlers/storefront-handlers';
 import { subscriptionHandlers } from './handlers/subscription-handlers';
-import { tolerantDecoding } from './malformed-request';
+import { deferredDecoding } from './deferred-decoding';
+import { HealthService } from './health-service';
 import { reusingWriter } from './response-encoding';
 import { bindService, Handlers, RpcDeps } from './rpc-wrapper';
 
@@ -50,6 +51,11 @@ export interface UseCases {
 
 const PROTO_DIR = path.resolve(__dirname, '../../proto');
 
+/** The largest request message accepted, after decompression; the input limits allow a few hundred KB. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+/** Calls in progress on one connection. */
+export const MAX_STREAMS_PER_CONNECTION = 100;
+
 /** The services health checks report on, by their full names. */
 const SERVICE_NAMES = [
   'billing.v1.StorefrontService',
@@ -62,12 +68,12 @@ const SERVICE_NAMES = [
 ];
 
 /** All billing.v1 services, grpc.health.v1 and server reflection on one server. */
-export function buildGrpcServer(
-  useCases: UseCases,
-  deps: RpcDeps,
-): { server: grpc.Server; health: HealthImplementation } {
+export function buildGrpcServer(useCases: UseCases, deps: RpcDeps): { server: grpc.Server; health: HealthService } {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    // grpc-js holds a request until it is whole, before any of our code runs: these two bound what one connection
+    // can make the server hold (grpc-js advertises no stream limit by default).
+    'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
+    'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
     // Channelz keeps per-call counters and listeners for a debugging service this server does not serve.
     'grpc.enable_channelz': 0,
   });
@@ -76,7 +82,7 @@ export function buildGrpcServer(
     messages: Readonly<Record<string, unknown>>,
     handlers: Handlers<S>,
   ) => {
-    const served = reusingWriter(tolerantDecoding(definition), messages);
+    const served = reusingWriter(deferredDecoding(definition), messages);
     server.addService(served, bindService(served, handlers, deps));
   };
   serve(StorefrontServiceService, storefrontMessages, storefrontHandlers(useCases.storefronts));
@@ -87,9 +93,7 @@ export function buildGrpcServer(
   serve(PaymentServiceService, paymentMessages, paymentHandlers(useCases.payments));
   serve(EntitlementServiceService, entitlementMessages, entitlementHandlers(useCases.entitlements));
 
-  const health = new HealthImplementation(
-    Object.fromEntries(['', ...SERVICE_NAMES].map((n) => [n, 'NOT_SERVING' as const])),
-  );
+  const health = new HealthService(['', ...SERVICE_NAMES]);
   health.addToServer(server);
 
   const protoFiles = fs
@@ -102,7 +106,7 @@ export function buildGrpcServer(
 }
 
 /** Overall health ('') and every billing.v1 service flip together: the process serves all or none. */
-export function setServing(health: HealthImplementation, serving: boolean): void {
+export function setServing(health: HealthService, serving: boolean): void {
   for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
 }
 

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { IpRange } from '../domain/ip-allowlist';
@@ -32,6 +33,11 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** Open connections beyond this are refused. */
   maxConnections: number;
+  /**
+   * Open connections from one address beyond this are closed at once, so one sender holding connections open cannot
+   * take the listener (webhooks, probes, metrics) from everyone else.
+   */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -39,6 +45,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1_000,
+  maxConnectionsPerAddress: 250,
 };
 
 /** The HTTP listener: provider webhooks (POST /webhooks/{provider}/{storefrontId}), liveness, readiness, metrics. */
@@ -55,7 +62,26 @@ export function createHttpServer(probes: HttpRoutes): http.Server {
     (req, res) => route(probes, req, res),
   );
   server.maxConnections = limits.maxConnections;
+  capConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
   return server;
+}
+
+function capConnectionsPerAddress(server: http.Server, cap: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > cap) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = open.get(address)! - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -186,12 +186,12 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
       expectField(switched, status.INVALID_ARGUMENT, 'provider_config["base\\u0000url"]', 'key must be');
     });
 
-    it('a 1 MiB value is refused with a short answer that does not echo it', async () => {
+    it('a value of half a MiB is refused with a short answer that does not echo it', async () => {
       const c = service.clients.customers;
       const error = await callError(c, c.createCustomer, {
         ...customer,
         email: 'a@example.com',
-        name: 'x'.repeat(1 << 20),
+        name: 'x'.repeat(1 << 19),
       });
       expectField(error, status.INVALID_ARGUMENT, 'name', 'at most 1000 characters');
       expect(error.details.length).toBeLessThan(200);
@@ -255,6 +255,32 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
         ),
       );
       expectField(error, status.INVALID_ARGUMENT, 'request', 'is not a valid GetCustomerRequest protobuf message');
+    });
+
+    const sendBytes = (bytes: Buffer, metadata: Metadata) => {
+      const c = service.clients.customers;
+      return new Promise<ServiceError>((resolve) =>
+        c.makeUnaryRequest(
+          '/billing.v1.CustomerService/ListCustomers',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          metadata,
+          (e) => resolve(e!),
+        ),
+      );
+    };
+
+    it('a request from a caller without a key is not decoded: UNAUTHENTICATED, whatever its bytes', async () => {
+      // Decoding is the sender's choice of cost (a packed field of a million entries, say): it waits for a caller.
+      const error = await sendBytes(Buffer.from([0x0a, 0xff, 0xff, 0x03]), new Metadata());
+      expect(error.code).toBe(status.UNAUTHENTICATED);
+    });
+
+    it('a request over 1 MiB → RESOURCE_EXHAUSTED before any of it is decoded', async () => {
+      const bytes = Buffer.alloc(1024 * 1024 + 1, 0x0a); // the size is checked before anything is decoded
+      const error = await sendBytes(bytes, Metadata.fromHttp2Headers(bearer(TEST_KEYS.admin)));
+      expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
     });
   });
 });

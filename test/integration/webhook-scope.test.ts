@@ -280,4 +280,39 @@ describe('the HTTP listener against slow clients', () => {
       await closeHttp(server);
     }
   });
+
+  it('closes connections from one address beyond its share, and serves other addresses meanwhile', async () => {
+    const server = createHttpServer({
+      metrics: new Registry(),
+      ready: async () => true,
+      limits: { maxConnectionsPerAddress: 3 },
+    });
+    const port = await listenHttp(server, '127.0.0.1', 0);
+    const open = (localAddress: string) =>
+      new Promise<net.Socket>((resolve) => {
+        const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));
+        socket.on('error', () => undefined); // a refused connection is reset: seen as no answer
+      });
+    const healthz = (socket: net.Socket) =>
+      new Promise<string>((resolve) => {
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.once('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      });
+    try {
+      // One sender holds its three connections (headers begun, never ended)…
+      const held = await Promise.all([1, 2, 3].map(() => open('127.0.0.1')));
+      for (const socket of held) socket.write('POST /webhooks/subotiz/store-e HTTP/1.1\r\n');
+      // …its fourth is closed unanswered, while another address is answered.
+      expect(await healthz(await open('127.0.0.1'))).toBe('');
+      expect(await healthz(await open('127.0.0.2'))).toBe('HTTP/1.1 200 OK');
+      held[0]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await healthz(await open('127.0.0.1'))).toBe('HTTP/1.1 200 OK');
+      for (const socket of held) socket.destroy();
+    } finally {
+      await closeHttp(server);
+    }
+  });
 });

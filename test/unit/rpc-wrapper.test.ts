@@ -2,19 +2,26 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { invalidArgument } from '../../src/domain/errors';
 import { CustomerServiceService } from '../../src/gen/billing/v1/customer';
-import { MalformedRequest, tolerantDecoding } from '../../src/grpc/malformed-request';
+import { deferredDecoding, EncodedRequest } from '../../src/grpc/deferred-decoding';
+import { decodeRequest } from '../../src/grpc/interceptors/decode-request';
+import type { Interceptor } from '../../src/grpc/interceptors/interceptor';
 import { bindService, Handlers, query, RpcDeps } from '../../src/grpc/rpc-wrapper';
 import type { ServiceMetrics } from '../../src/telemetry/metrics';
 
 type Answer = { error: Partial<grpc.StatusObject> | null; trailer?: grpc.Metadata };
 
 /** Calls GetCustomer through the real wrapper with a fake grpc-js call; resolves with what it answered. */
-function getCustomer(run: (request: unknown) => Promise<unknown>, logger: Partial<Logger>, request: unknown) {
+function getCustomer(
+  run: (request: unknown) => Promise<unknown>,
+  logger: Partial<Logger>,
+  request: unknown,
+  interceptors: Interceptor[] = [],
+) {
   const handlers = Object.fromEntries(
     Object.keys(CustomerServiceService).map((name) => [name, query(run)]),
   ) as Handlers<typeof CustomerServiceService>;
   const deps: RpcDeps = {
-    interceptors: [],
+    interceptors,
     logger: logger as Logger,
     metrics: { rpcDuration: { observe: () => undefined } } as unknown as ServiceMetrics,
   };
@@ -81,13 +88,14 @@ describe('the RPC wrapper never dies', () => {
 
   it('refuses a request that did not decode as INVALID_ARGUMENT naming the request, without running the handler', async () => {
     let ran = false;
+    const bytes = Buffer.from([0x0a, 0xff, 0xff, 0x03]);
     const answer = await getCustomer(
       async () => {
         ran = true;
         return {};
       },
       quiet,
-      new MalformedRequest(new RangeError('premature EOF')),
+      deferredDecoding(CustomerServiceService).getCustomer.requestDeserialize(bytes),
     );
     expect(ran).toBe(false);
     expect(answer.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -95,11 +103,38 @@ describe('the RPC wrapper never dies', () => {
   });
 });
 
-describe('tolerant decoding', () => {
-  it('decodes good bytes as before and bad bytes to a MalformedRequest instead of throwing', () => {
-    const method = tolerantDecoding(CustomerServiceService).getCustomer;
-    const good = CustomerServiceService.getCustomer.requestSerialize({ customerId: 'cus_1' });
-    expect(method.requestDeserialize(good)).toEqual({ customerId: 'cus_1' });
-    expect(method.requestDeserialize(Buffer.from([0x0a, 0xff, 0xff, 0x03]))).toBeInstanceOf(MalformedRequest);
+describe('deferred decoding', () => {
+  const good = CustomerServiceService.getCustomer.requestSerialize({ customerId: 'cus_1' });
+
+  it('keeps the bytes until asked, then decodes them as the generated decoder does', () => {
+    const request = deferredDecoding(CustomerServiceService).getCustomer.requestDeserialize(good);
+    expect(request).toBeInstanceOf(EncodedRequest);
+    expect((request as unknown as EncodedRequest).decode('GetCustomer')).toEqual({ customerId: 'cus_1' });
+  });
+
+  it('decodes nothing for a call an interceptor before decodeRequest refuses (an unauthenticated caller, say)', async () => {
+    let decodes = 0;
+    const request = new EncodedRequest(good, (bytes) => {
+      decodes += 1;
+      return CustomerServiceService.getCustomer.requestDeserialize(bytes);
+    });
+    const unauthenticated: Interceptor = () => Promise.reject(invalidArgument([{ field: 'authorization', rule: 'x' }]));
+    const refused = await getCustomer(async () => ({}), quiet, request, [unauthenticated, decodeRequest()]);
+    expect(refused.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(decodes).toBe(0);
+
+    let seen: unknown;
+    const answered = await getCustomer(
+      async (decoded) => {
+        seen = decoded;
+        return {};
+      },
+      quiet,
+      request,
+      [decodeRequest()],
+    );
+    expect(answered.error).toBeNull();
+    expect(seen).toEqual({ customerId: 'cus_1' });
+    expect(decodes).toBe(1);
   });
 });

@@ -10,7 +10,7 @@ export interface RpcCall {
   kind: 'query' | 'mutation';
   /** The handler's final statement claims the call's idempotency key (see CommitClaimCompletion). */
   claimsKeyAtCommit: boolean;
-  /** The decoded request (ts-proto message). */
+  /** The request: its bytes (EncodedRequest) until `decodeRequest` has run, the ts-proto message from then on. */
   request: unknown;
   metadata: grpc.Metadata;
   /** Interceptors fill it in (caller, idempotency key); the handler receives it. */

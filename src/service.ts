@@ -387,7 +387,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     async stop() {
       serving = false;
       databaseMonitor.stop();
-      setServing(health, false);
+      setServing(health, false); // watchers hear NOT_SERVING, then their streams end
+      health.close();
       clearInterval(purge);
       authentication.stop();
       await shutdownServer(server, 10_000);

@@ -3,9 +3,9 @@ import { invalidArgument } from '../domain/errors';
 
 /**
  * A request's bytes, not decoded yet. grpc-js decodes a request before any of our code runs, and protobuf decoding
- * costs what the sender chooses: 4 KB gzipped can hold a packed repeated field of four million entries, 100 ms of
- * the event loop. Decoding waits until the caller is authenticated and authorized (the `decodeRequest` interceptor),
- * so a caller without a key costs no more than its headers.
+ * costs what the sender chooses: a few KB gzipped can hold a packed repeated field of a million entries (the most the
+ * 1 MiB a request may take holds), tens of ms of the event loop. Decoding waits until the caller is authenticated
+ * and authorized (the `decodeRequest` interceptor), so a caller without a key costs no more than its headers.
  */
 export class EncodedRequest {
   constructor(

@@ -4,17 +4,25 @@ import { service as healthDefinition } from 'grpc-health-check';
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
 type Watcher = (status: ServingStatus) => void;
+interface HealthRequest {
+  service: string;
+}
+
+/** What a request naming no served service decodes to: one shared object, whatever name was sent. */
+const UNSERVED: HealthRequest = Object.freeze({ service: '\u0000unserved' });
 
 /**
  * grpc.health.v1 for a fixed set of service names. Written here rather than taken from grpc-health-check's
  * HealthImplementation, which kept a watcher entry for every name any caller asked to Watch (the health service needs
  * no key) and never deleted it: a name of 1 MiB, 1 KB on the wire gzipped, held a megabyte per call until the process
- * ran out of heap. Here only the served names are ever remembered; Watch of any other name answers SERVICE_UNKNOWN
- * once and holds the stream open as the protocol says, keeping nothing but the stream.
+ * ran out of heap. Here a request naming any other service decodes to one shared placeholder, so neither a finished
+ * nor an open call keeps the name (grpc-js holds a streaming call's request while the stream is open). Watch of such
+ * a name answers SERVICE_UNKNOWN once and holds the stream open, as the protocol says.
  */
 export class HealthService {
   private readonly statuses = new Map<string, ServingStatus>();
   private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly streams = new Set<grpc.ServerWritableStream<HealthRequest, unknown>>();
 
   constructor(names: readonly string[]) {
     for (const name of names) {
@@ -32,29 +40,54 @@ export class HealthService {
     for (const watcher of watchers) watcher(status);
   }
 
+  /**
+   * Ends every Watch stream (shutting down): a Watch never ends by itself, and the server's graceful shutdown waits
+   * for every stream, so one watcher anywhere held each shutdown for its whole grace period.
+   */
+  close(): void {
+    for (const stream of this.streams) stream.end();
+    this.streams.clear();
+    for (const watchers of this.watchers.values()) watchers.clear();
+  }
+
   addToServer(server: grpc.Server): void {
-    server.addService(healthDefinition as unknown as grpc.ServiceDefinition, {
-      check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const definition = healthDefinition as unknown as Record<string, grpc.MethodDefinition<HealthRequest, unknown>>;
+    const served: Record<string, grpc.MethodDefinition<HealthRequest, unknown>> = {};
+    for (const [name, method] of Object.entries(definition)) {
+      served[name] = { ...method, requestDeserialize: (bytes) => this.known(method.requestDeserialize(bytes)) };
+    }
+    server.addService(served, {
+      check: (call: grpc.ServerUnaryCall<HealthRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const status = this.statuses.get(call.request.service);
         if (status) callback(null, { status });
         else callback({ code: 5 /* NOT_FOUND */, details: 'unknown service' });
       },
-      watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
-        const name = call.request.service;
-        const watchers = this.watchers.get(name);
-        if (!watchers) {
-          call.write({ status: 'SERVICE_UNKNOWN' });
-          return;
-        }
-        const watcher: Watcher = (status) => call.write({ status });
-        watchers.add(watcher);
-        call.on('cancelled', () => watchers.delete(watcher));
-        call.write({ status: this.statuses.get(name) });
-      },
+      watch: (call: grpc.ServerWritableStream<HealthRequest, unknown>) => this.watch(call),
       list: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
         callback(null, {
           statuses: Object.fromEntries([...this.statuses].map(([name, status]) => [name, { status }])),
         }),
     });
+  }
+
+  private watch(call: grpc.ServerWritableStream<HealthRequest, unknown>): void {
+    this.streams.add(call);
+    const watchers = this.watchers.get(call.request.service);
+    if (!watchers) {
+      call.on('cancelled', () => this.streams.delete(call));
+      call.write({ status: 'SERVICE_UNKNOWN' });
+      return;
+    }
+    const watcher: Watcher = (status) => call.write({ status });
+    watchers.add(watcher);
+    call.on('cancelled', () => {
+      watchers.delete(watcher);
+      this.streams.delete(call);
+    });
+    call.write({ status: this.statuses.get(call.request.service) });
+  }
+
+  private known(request: HealthRequest): HealthRequest {
+    return this.statuses.has(request?.service) ? request : UNSERVED;
   }
 }

@@ -121,8 +121,8 @@ export function subscriptionCache(
 }
 
 /**
- * Storefronts kept per replica (a few hundred bytes each). Only rows that exist are kept, but ingress loads one for
- * any storefront id an unauthenticated sender names, so the cache is bounded as if ids were unlimited.
+ * Storefronts kept per replica (a few hundred bytes each). Only rows that exist are kept, so this bounds memory for
+ * a deployment with more storefronts than that, not against senders (ingress looks up any id one names).
  */
 const STOREFRONT_CACHE_ENTRIES = 10_000;
 

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { IpRange } from '../domain/ip-allowlist';
+import { parseIp } from '../domain/ip-address';
+import { ipAllowed, IpRange } from '../domain/ip-allowlist';
 import { handleWebhook, WEBHOOK_PATH, WebhookReceiver } from './webhook-route';
 
 export interface HttpProbes {
@@ -34,8 +35,9 @@ export interface HttpLimits {
   /** Open connections beyond this are refused. */
   maxConnections: number;
   /**
-   * Open connections from one address beyond this are closed at once, so one sender holding connections open cannot
-   * take the listener (webhooks, probes, metrics) from everyone else.
+   * Open connections from one sender beyond this are closed at once, so one sender holding connections open cannot
+   * take the listener (webhooks, probes, metrics) from everyone else. A sender is an IPv4 address or an IPv6 /64 (one
+   * host's usual allocation); a trusted proxy (TRUSTED_PROXIES) is not capped, as it carries everyone's connections.
    */
   maxConnectionsPerAddress: number;
 }
@@ -62,26 +64,35 @@ export function createHttpServer(probes: HttpRoutes): http.Server {
     (req, res) => route(probes, req, res),
   );
   server.maxConnections = limits.maxConnections;
-  capConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
+  capConnectionsPerSender(server, limits.maxConnectionsPerAddress, probes.trustedProxies ?? []);
   return server;
 }
 
-function capConnectionsPerAddress(server: http.Server, cap: number): void {
+function capConnectionsPerSender(server: http.Server, cap: number, trustedProxies: readonly IpRange[]): void {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
-    const count = (open.get(address) ?? 0) + 1;
+    const sender = senderOf(socket.remoteAddress ?? '', trustedProxies);
+    if (sender === undefined) return;
+    const count = (open.get(sender) ?? 0) + 1;
     if (count > cap) {
       socket.destroy();
       return;
     }
-    open.set(address, count);
+    open.set(sender, count);
     socket.once('close', () => {
-      const left = open.get(address)! - 1;
-      if (left === 0) open.delete(address);
-      else open.set(address, left);
+      const left = open.get(sender)! - 1;
+      if (left === 0) open.delete(sender);
+      else open.set(sender, left);
     });
   });
+}
+
+/** Whose share a connection counts against: its IPv4 address or IPv6 /64; none for a trusted proxy. */
+function senderOf(address: string, trustedProxies: readonly IpRange[]): string | undefined {
+  const ip = parseIp(address);
+  if (!ip) return address;
+  if (ipAllowed(ip, trustedProxies)) return undefined;
+  return ip.version === 4 ? `4:${ip.value}` : `6:${ip.value >> 64n}`;
 }
 
 function route(probes: HttpRoutes, req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { Registry } from 'prom-client';
 import { SubscriptionStatus } from '../../src/gen/billing/v1/subscription';
+import { IpRange, parseCidr } from '../../src/domain/ip-allowlist';
 import { closeHttp, createHttpServer, listenHttp } from '../../src/webhooks/http-server';
 import { eventually } from '../support/eventually';
 import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
@@ -286,6 +287,7 @@ describe('the HTTP listener against slow clients', () => {
       metrics: new Registry(),
       ready: async () => true,
       limits: { maxConnectionsPerAddress: 3 },
+      trustedProxies: [parseCidr('127.0.0.3/32') as IpRange],
     });
     const port = await listenHttp(server, '127.0.0.1', 0);
     const open = (localAddress: string) =>
@@ -307,6 +309,9 @@ describe('the HTTP listener against slow clients', () => {
       // …its fourth is closed unanswered, while another address is answered.
       expect(await healthz(await open('127.0.0.1'))).toBe('');
       expect(await healthz(await open('127.0.0.2'))).toBe('HTTP/1.1 200 OK');
+      // A trusted proxy carries everyone's connections: it has no share to exceed.
+      const proxied = await Promise.all([1, 2, 3, 4].map(() => open('127.0.0.3')));
+      for (const socket of proxied) expect(await healthz(socket)).toBe('HTTP/1.1 200 OK');
       held[0]!.destroy();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await healthz(await open('127.0.0.1'))).toBe('HTTP/1.1 200 OK');

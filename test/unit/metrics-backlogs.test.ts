@@ -20,4 +20,16 @@ describe('backlog gauges at scrape time', () => {
     await metrics.registry.metrics();
     expect(reads).toBe(8);
   });
+
+  it('a failed read fails the scrapes that shared it, and the next scrape reads afresh', async () => {
+    let fail = true;
+    const count = async () => {
+      if (fail) throw new Error('database away');
+      return 3;
+    };
+    const metrics = createMetrics({ outbox: count, webhookInbox: count, deadLetters: count, parkedEvents: count });
+    await expect(metrics.registry.metrics()).rejects.toThrow('database away');
+    fail = false;
+    expect(await metrics.registry.metrics()).toContain('billing_outbox_backlog 3');
+  });
 });

@@ -48,9 +48,22 @@ describe('rate-limited log', () => {
     log('warn', 'caller-chosen text 99');
     log('warn', 'caller-chosen text 2');
     expect(lines.slice(4).map((l) => [l.msg, l.suppressed])).toEqual([
-      // a window later the remembered lines are forgotten: new lines are written again
+      // a window later the six lines held back since the summary are counted, and new lines are written again
+      ['log lines held back: more distinct messages in one window than the log remembers', 6],
       ['caller-chosen text 99', undefined],
       ['caller-chosen text 2', undefined],
+    ]);
+  });
+
+  it('writes the count of a line it forgets with repeats held back, once another line comes a window later', () => {
+    const { lines, log, advance } = capture();
+    for (let i = 0; i < 5; i++) log('error', 'Kafka broker unreachable');
+    advance(10_000);
+    log('info', 'Kafka broker reachable');
+    expect(lines.map((l) => [l.level, l.msg, l.suppressed])).toEqual([
+      [50, 'Kafka broker unreachable', undefined],
+      [50, 'Kafka broker unreachable', 4],
+      [30, 'Kafka broker reachable', undefined],
     ]);
   });
 

@@ -6,7 +6,7 @@ import { checkOnly, Interceptor } from './interceptor';
 /**
  * Refuses any request outside the contract's input limits (lengths, characters, entry counts, ranges, enum values,
  * timestamps) with INVALID_ARGUMENT naming each field, before any I/O: nothing invalid reaches PostgreSQL, a
- * provider or Kafka. Run it first.
+ * provider or Kafka. Runs before anything that reads the request, right after it is decoded.
  */
 export function inputLimits(schemas: ReadonlyMap<string, MessageSchema> = loadRequestSchemas()): Interceptor {
   return checkOnly((call) => {

@@ -15,7 +15,11 @@ export interface RpcCall {
   metadata: grpc.Metadata;
   /** Interceptors fill it in (caller, idempotency key); the handler receives it. */
   ctx: CallContext;
-  /** The request as it came over the wire. */
+  /**
+   * The decoded request encoded again, as the idempotency key's hash is taken over it: not the bytes as they came
+   * (EncodedRequest.bytes), so the same request sent with fields in another order or encoding hashes alike, and keys
+   * stored before keep matching.
+   */
   requestBytes(): Uint8Array;
   encodeResponse(response: unknown): Uint8Array;
   decodeResponse(bytes: Uint8Array): unknown;

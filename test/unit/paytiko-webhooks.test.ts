@@ -67,6 +67,17 @@ describe('Paytiko webhook signature', () => {
     });
     expect(paytikoWebhooks.verify(webhook(event(), { signature: 'zz' }), keys(), now)).toMatchObject({ ok: false });
   });
+
+  it('refuses a body over 64 KiB unread (it would be parsed before any check), even with a good signature', () => {
+    const signature = sign(SECRET, 'sub_1');
+    const padded = event({ Padding: 'x'.repeat(64 * 1024) });
+    expect(paytikoWebhooks.verify(webhook(padded, { signature }), keys(), now)).toEqual({
+      ok: false,
+      reason: 'body is larger than Paytiko sends (64 KiB)',
+    });
+    const fits = event({ Padding: 'x'.repeat(60 * 1024) });
+    expect(paytikoWebhooks.verify(webhook(fits, { signature }), keys(), now)).toEqual({ ok: true });
+  });
 });
 
 describe('Paytiko webhook envelope and events', () => {

@@ -39,7 +39,7 @@ export interface HttpLimits {
    * take the listener (webhooks, probes, metrics) from everyone else. A sender is an IPv4 address or an IPv6 /64 (one
    * host's usual allocation); a trusted proxy (TRUSTED_PROXIES) is not capped, as it carries everyone's connections.
    */
-  maxConnectionsPerAddress: number;
+  maxConnectionsPerSender: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -47,7 +47,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1_000,
-  maxConnectionsPerAddress: 250,
+  maxConnectionsPerSender: 250,
 };
 
 /** The HTTP listener: provider webhooks (POST /webhooks/{provider}/{storefrontId}), liveness, readiness, metrics. */
@@ -64,7 +64,7 @@ export function createHttpServer(probes: HttpRoutes): http.Server {
     (req, res) => route(probes, req, res),
   );
   server.maxConnections = limits.maxConnections;
-  capConnectionsPerSender(server, limits.maxConnectionsPerAddress, probes.trustedProxies ?? []);
+  capConnectionsPerSender(server, limits.maxConnectionsPerSender, probes.trustedProxies ?? []);
   return server;
 }
 

@@ -286,7 +286,7 @@ describe('the HTTP listener against slow clients', () => {
     const server = createHttpServer({
       metrics: new Registry(),
       ready: async () => true,
-      limits: { maxConnectionsPerAddress: 3 },
+      limits: { maxConnectionsPerSender: 3 },
       trustedProxies: [parseCidr('127.0.0.3/32') as IpRange],
     });
     const port = await listenHttp(server, '127.0.0.1', 0);

@@ -132,7 +132,8 @@ export function toCheckoutState(
   const orderId = orderIdOf(optStr(c, 'correlationId', p));
   const follow = optObj(c, 'followUpInstructions', p);
   const waitSeconds = retryAfterSeconds ?? (follow && optInt(follow, 'retryAfterSeconds', `${p}.followUpInstructions`));
-  const checkAt = new Date(now.getTime() + Math.max(1, waitSeconds ?? 5) * 1000);
+  // Bounded: a hint of 2^53 seconds made an Invalid Date (the core polls within a minute anyway).
+  const checkAt = new Date(now.getTime() + Math.min(MAX_POLL_HINT_SECONDS, Math.max(1, waitSeconds ?? 5)) * 1000);
   switch (messageCode) {
     case 'CHECK_OUT_PROCESSING':
       return { ref, status: 'PROCESSING', orderId, checkAt };
@@ -266,6 +267,9 @@ export function toInvoiceState(
   };
 }
 
+/** The longest wait Azotte's checkout poll hint is taken at. */
+const MAX_POLL_HINT_SECONDS = 3_600;
+
 /**
  * The newest subscription `start` became through Replaces (`replacedByOrderIdentifier` links, README 32), and the one
  * it replaced when it is not `start` itself. A loop in the links ends where it would revisit one.
@@ -274,12 +278,15 @@ export function followReplacements(
   list: readonly WireObject[],
   start: WireObject,
 ): { newest: WireObject; previous?: WireObject } {
+  // Indexed once: a search of the list per link took seconds for a list of 60,000 chained in reverse.
+  const byOrder = new Map<unknown, WireObject>();
+  for (const s of list) if (!byOrder.has(s.orderIdentifier)) byOrder.set(s.orderIdentifier, s);
   let newest = start;
   let previous: WireObject | undefined;
   const seen = new Set<WireObject>([start]);
   for (;;) {
     const link = newest.replacedByOrderIdentifier;
-    const next = typeof link === 'string' && link ? list.find((s) => s.orderIdentifier === link) : undefined;
+    const next = typeof link === 'string' && link ? byOrder.get(link) : undefined;
     if (!next || seen.has(next)) return { newest, previous };
     seen.add(next);
     previous = newest;

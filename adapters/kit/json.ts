@@ -77,8 +77,17 @@ function wrong(prefix: string, key: string, rule: string): DomainError {
 
 /** Quotes a provider's value in a rule, short and printable (it may be hostile). */
 function quoted(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'string' ? value : jsonText(value);
   return `'${text.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}'`;
+}
+
+/** The value as JSON text; a value too deeply nested to stringify (RangeError) by its kind, so a refusal stays one. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? '[...]' : '{...}';
+  }
 }
 
 /** The value as a JSON object, or INVALID_ARGUMENT naming `field`. */

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../ports/store.port';
 import { toStoredEvent } from './event-log';
 import type { RelayLeadership } from './relay-leadership';
 import { countOf } from './row-values';
+import { storedError } from './stored-error';
 
 /** What toStoredEvent reads, and the id. */
 const RELAY_COLUMNS = [
@@ -94,7 +95,7 @@ export class OutboxRelayStore {
         storefront_id: event.storefrontId,
         provider_event_id: '',
         event_type: event.type,
-        error,
+        error: storedError(error),
         attempts: 1,
         received_at: event.occurredAt,
         last_attempt_at: at,

@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
 import type { ReconcileFailures } from '../ports/store.port';
-
-/** Kept short: an error message for on-call, never a provider's whole response. */
-const ERROR_CHARS = 1000;
+import { storedError } from './stored-error';
 
 /** Per-sweep failure counts of rows the reconciler could not check (migration 008). */
 export class KnexReconcileFailures implements ReconcileFailures {
@@ -14,7 +12,7 @@ export class KnexReconcileFailures implements ReconcileFailures {
        ON CONFLICT (kind, subject_id) DO UPDATE SET
          failures = reconcile_failures.failures + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
        RETURNING failures`,
-      [kind, subjectId, error.slice(0, ERROR_CHARS), at],
+      [kind, subjectId, storedError(error), at],
     );
     return Number(result.rows[0].failures);
   }

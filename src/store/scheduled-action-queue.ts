@@ -2,9 +2,7 @@ import type { Knex } from 'knex';
 import type { ScheduledAction, ScheduledActionQueue } from '../ports/store.port';
 import { countOf } from './row-values';
 import { toScheduledAction } from './scheduled-actions';
-
-/** Longest error text kept on a row: enough to diagnose, never a whole response body. */
-const ERROR_CHARS = 1000;
+import { storedError } from './stored-error';
 
 /**
  * The scheduler's leases. A claim commits before any handler runs, so no row lock is held across a provider call;
@@ -50,11 +48,11 @@ export class KnexScheduledActionQueue implements ScheduledActionQueue {
   }
 
   async retry(id: string, owner: string, dueAt: Date, error: string, at: Date): Promise<boolean> {
-    return this.finish(id, owner, { due_at: dueAt, last_error: error.slice(0, ERROR_CHARS), updated_at: at });
+    return this.finish(id, owner, { due_at: dueAt, last_error: storedError(error), updated_at: at });
   }
 
   async fail(id: string, owner: string, error: string, at: Date): Promise<boolean> {
-    return this.finish(id, owner, { status: 'failed', last_error: error.slice(0, ERROR_CHARS), updated_at: at });
+    return this.finish(id, owner, { status: 'failed', last_error: storedError(error), updated_at: at });
   }
 
   async release(id: string, owner: string): Promise<void> {

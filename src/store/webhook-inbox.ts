@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { DeadLetter, InboxEntry, NewInboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
 import { InboxBatchWriter, insertInboxRows } from './inbox-batch-writer';
 import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values';
+import { storedError } from './stored-error';
 
 type Row = Record<string, unknown>;
 
@@ -112,7 +113,7 @@ export class KnexWebhookInbox implements WebhookInbox {
          UPDATE webhook_inbox SET status = 'PROCESSED', processed_at = ?, last_error = NULL, outcome = ?
           WHERE id = ? RETURNING provider, storefront_id, ordering_key, sequence)
        ${ADVANCE_POSITION_OF_MARKED}`,
-      [at, outcome?.slice(0, 1000) ?? null, id, at],
+      [at, outcome === undefined ? null : storedError(outcome), id, at],
     );
   }
 
@@ -129,7 +130,7 @@ export class KnexWebhookInbox implements WebhookInbox {
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
     await this.db('webhook_inbox')
       .where({ id, status: 'PENDING' })
-      .update({ attempts, last_error: error, next_attempt_at: nextAttemptAt });
+      .update({ attempts, last_error: storedError(error), next_attempt_at: nextAttemptAt });
   }
 
   async deadLetter(
@@ -141,7 +142,7 @@ export class KnexWebhookInbox implements WebhookInbox {
   ): Promise<boolean> {
     const updated = await this.db('webhook_inbox')
       .where({ id: entry.id, status: 'PENDING' })
-      .update({ status: 'DEAD', attempts, last_error: error });
+      .update({ status: 'DEAD', attempts, last_error: storedError(error) });
     if (updated === 0) return false;
     await this.advancePosition(entry.id, at);
     await this.db('dead_letters').insert({
@@ -151,7 +152,7 @@ export class KnexWebhookInbox implements WebhookInbox {
       storefront_id: entry.storefrontId,
       provider_event_id: entry.providerEventId,
       event_type: entry.eventType,
-      error,
+      error: storedError(error),
       attempts,
       received_at: entry.receivedAt,
       last_attempt_at: at,

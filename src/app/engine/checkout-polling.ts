@@ -10,6 +10,8 @@ const MAX_POLL_MS = 60_000;
 
 /** When to ask the provider about a session next: its Retry-After (`checkAt`), kept within sane bounds. */
 export function nextCheckoutPoll(session: Pick<CheckoutSession, 'checkAt'>, now: Date): Date {
-  const wanted = session.checkAt ? session.checkAt.getTime() - now.getTime() : DEFAULT_POLL_MS;
+  const hinted = session.checkAt ? session.checkAt.getTime() - now.getTime() : NaN;
+  // An invalid date's NaN would pass through min and max: no usable hint is the default.
+  const wanted = Number.isFinite(hinted) ? hinted : DEFAULT_POLL_MS;
   return new Date(now.getTime() + Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, wanted)));
 }

@@ -1,12 +1,12 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { service as healthDefinition } from 'grpc-health-check';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
-type Watcher = (status: ServingStatus) => void;
 interface HealthRequest {
   service: string;
 }
+type WatchStream = grpc.ServerWritableStream<HealthRequest, unknown>;
 
 /** What a request naming no served service decodes to: one shared object, whatever name was sent. */
 const UNSERVED: HealthRequest = Object.freeze({ service: '\u0000unserved' });
@@ -21,23 +21,19 @@ const UNSERVED: HealthRequest = Object.freeze({ service: '\u0000unserved' });
  */
 export class HealthService {
   private readonly statuses = new Map<string, ServingStatus>();
-  private readonly watchers = new Map<string, Set<Watcher>>();
-  private readonly streams = new Set<grpc.ServerWritableStream<HealthRequest, unknown>>();
+  /** Every open Watch and the name it watches (the placeholder's for a name not served: no status reaches it). */
+  private readonly watching = new Map<WatchStream, string>();
 
   constructor(names: readonly string[]) {
-    for (const name of names) {
-      this.statuses.set(name, 'NOT_SERVING');
-      this.watchers.set(name, new Set());
-    }
+    for (const name of names) this.statuses.set(name, 'NOT_SERVING');
   }
 
   /** Sets a served name's status and tells its watchers when it changed. */
   setStatus(name: string, status: ServingStatus): void {
-    const watchers = this.watchers.get(name);
-    if (!watchers) throw new Error(`health: ${name} is not a served name`);
+    if (!this.statuses.has(name)) throw new Error(`health: ${name} is not a served name`);
     if (this.statuses.get(name) === status) return;
     this.statuses.set(name, status);
-    for (const watcher of watchers) watcher(status);
+    for (const [stream, watched] of this.watching) if (watched === name) stream.write({ status });
   }
 
   /**
@@ -45,9 +41,8 @@ export class HealthService {
    * for every stream, so one watcher anywhere held each shutdown for its whole grace period.
    */
   close(): void {
-    for (const stream of this.streams) stream.end();
-    this.streams.clear();
-    for (const watchers of this.watchers.values()) watchers.clear();
+    for (const stream of this.watching.keys()) stream.end();
+    this.watching.clear();
   }
 
   addToServer(server: grpc.Server): void {
@@ -60,31 +55,19 @@ export class HealthService {
       check: (call: grpc.ServerUnaryCall<HealthRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const status = this.statuses.get(call.request.service);
         if (status) callback(null, { status });
-        else callback({ code: 5 /* NOT_FOUND */, details: 'unknown service' });
+        else callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
       },
-      watch: (call: grpc.ServerWritableStream<HealthRequest, unknown>) => this.watch(call),
+      watch: (call: WatchStream) => {
+        const name = call.request.service;
+        this.watching.set(call, name);
+        call.on('cancelled', () => this.watching.delete(call));
+        call.write({ status: this.statuses.get(name) ?? 'SERVICE_UNKNOWN' });
+      },
       list: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
         callback(null, {
           statuses: Object.fromEntries([...this.statuses].map(([name, status]) => [name, { status }])),
         }),
     });
-  }
-
-  private watch(call: grpc.ServerWritableStream<HealthRequest, unknown>): void {
-    this.streams.add(call);
-    const watchers = this.watchers.get(call.request.service);
-    if (!watchers) {
-      call.on('cancelled', () => this.streams.delete(call));
-      call.write({ status: 'SERVICE_UNKNOWN' });
-      return;
-    }
-    const watcher: Watcher = (status) => call.write({ status });
-    watchers.add(watcher);
-    call.on('cancelled', () => {
-      watchers.delete(watcher);
-      this.streams.delete(call);
-    });
-    call.write({ status: this.statuses.get(call.request.service) });
   }
 
   private known(request: HealthRequest): HealthRequest {

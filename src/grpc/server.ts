@@ -57,7 +57,7 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
  * Calls in progress on one connection: MAX_IN_FLIGHT_RPCS's default, so a client on one channel meets the server's
  * UNAVAILABLE at that limit before its calls would queue in its own transport.
  */
-export const MAX_STREAMS_PER_CONNECTION = 256;
+const MAX_STREAMS_PER_CONNECTION = 256;
 
 /** The services health checks report on, by their full names. */
 const SERVICE_NAMES = [

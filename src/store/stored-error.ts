@@ -1,5 +1,5 @@
 /** Longest error text kept on a row: enough to diagnose, never a whole response body. */
-export const ERROR_CHARS = 1000;
+const ERROR_CHARS = 1000;
 
 // C0 and C1 control characters. PostgreSQL refuses NUL in text outright, and the rest reach ListDeadLetters answers.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g; // eslint-disable-line no-control-regex

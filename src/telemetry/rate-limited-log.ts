@@ -57,12 +57,10 @@ export function rateLimitedLog(
       if (at - v.lastAt < windowMs) break;
       forget(k, v);
     }
+    const overflowing = !entry && seen.size >= distinctLines;
+    if (overflowing) overflow.suppressed += 1;
     if (overflow.suppressed > 0 && at - overflow.lastAt >= windowMs) writeOverflow(at);
-    if (!entry && seen.size >= distinctLines) {
-      overflow.suppressed += 1;
-      if (at - overflow.lastAt >= windowMs) writeOverflow(at);
-      return;
-    }
+    if (overflowing) return;
     // Inserted last: the map stays in the order lines were written.
     seen.set(key, { lastAt: at, suppressed: 0, level, line: firstLine });
     const detail = rest.length > 0 ? { detail: rest.join('\n').slice(0, 2000) } : {};

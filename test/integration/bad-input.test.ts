@@ -1,5 +1,6 @@
 import { Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { IntervalUnit } from '../../src/gen/billing/v1/common';
+import { MAX_REQUEST_BYTES } from '../../src/grpc/server';
 import { createStorefront, storefrontRequest } from '../support/fixtures';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { bearer, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
@@ -278,7 +279,7 @@ describe('bad input gets a clear error naming the field, and writes nothing', ()
     });
 
     it('a request over 1 MiB → RESOURCE_EXHAUSTED before any of it is decoded', async () => {
-      const bytes = Buffer.alloc(1024 * 1024 + 1, 0x0a); // the size is checked before anything is decoded
+      const bytes = Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x0a); // the size is checked before anything is decoded
       const error = await sendBytes(bytes, Metadata.fromHttp2Headers(bearer(TEST_KEYS.admin)));
       expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
     });

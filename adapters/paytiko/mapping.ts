@@ -9,6 +9,7 @@ import type {
   ProviderPaymentState,
   ProviderSubscriptionState,
 } from '../../src/ports/provider-adapter.port';
+import { providerText } from '../kit/provider-text';
 import { fromAmountText } from './amounts';
 import { arr, asObject, optionalInt, optionalString, optionalTime, requiredString, WireObject } from './wire';
 
@@ -212,7 +213,10 @@ function toPayment(
     status,
     refundState: 'NONE',
     refundedAmount: { currency: amount.currency, amountMinor: 0n },
-    failure: status === 'FAILED' ? { code: said, message: optionalString(t, 'declineReasonText', p) ?? '' } : undefined,
+    failure:
+      status === 'FAILED'
+        ? { code: said, message: providerText(optionalString(t, 'declineReasonText', p) ?? '') }
+        : undefined,
     paidAt: status === 'SUCCEEDED' ? optionalTime(t, 'issuedAt', p) : undefined,
   };
 }

@@ -10,6 +10,7 @@ import {
   parseJson,
   str,
 } from '../kit/json';
+import { providerText } from '../kit/provider-text';
 
 // Subotiz's wire shapes read with the kit's JSON readers; the names here are the ones mapping.ts and operations.ts use.
 
@@ -42,7 +43,7 @@ export function optionalFailure(
   if (value === undefined || value === null || value === '') return undefined;
   const failure = asObject(value, `${prefix}.${key}`);
   return {
-    code: optStr(failure, 'code', `${prefix}.${key}`) ?? '',
-    message: optStr(failure, 'message', `${prefix}.${key}`) ?? '',
+    code: providerText(optStr(failure, 'code', `${prefix}.${key}`) ?? '', 100),
+    message: providerText(optStr(failure, 'message', `${prefix}.${key}`) ?? ''),
   };
 }

@@ -128,6 +128,8 @@ export class FakeProvider {
   private refuseNextPreflight = false;
   /** Operations whose next call waits, once it reached the fake, until the test releases it. */
   private readonly gates = new Map<keyof ProviderOperations, FakeGate>();
+  /** Operations whose next answer a test corrupts (`corruptNextAnswer`). */
+  private readonly corruptions = new Map<keyof ProviderOperations, (answer: unknown) => unknown>();
 
   constructor(
     readonly id: string,
@@ -197,6 +199,17 @@ export class FakeProvider {
 
   restore(operation: keyof ProviderOperations): void {
     this.down.delete(operation);
+  }
+
+  /**
+   * The next answer of `operation` is what `corrupt` makes of it (a NUL in a text, an amount past int64): a provider,
+   * or an adapter's mapping, answering what cannot be stored. The fake's own records keep the true answer.
+   */
+  corruptNextAnswer<K extends keyof ProviderOperations>(
+    operation: K,
+    corrupt: (answer: Awaited<ReturnType<NonNullable<ProviderOperations[K]>>>) => unknown,
+  ): void {
+    this.corruptions.set(operation, corrupt as (answer: unknown) => unknown);
   }
 
   /** The next checkout fails the fake's preflight (its documented rules): INVALID_ARGUMENT before anything is sent. */
@@ -371,7 +384,22 @@ export class FakeProvider {
 
   // ---- the adapter ----
 
+  /** The operations, each answering through a corruption a test asked for (`corruptNextAnswer`). */
   private operations(): Partial<ProviderOperations> {
+    const honest = this.honestOperations() as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const corruptible = Object.entries(honest).map(([name, op]) => [
+      name,
+      async (...args: unknown[]) => {
+        const answer = await op(...args);
+        const corrupt = this.corruptions.get(name as keyof ProviderOperations);
+        this.corruptions.delete(name as keyof ProviderOperations);
+        return corrupt ? corrupt(structuredClone(answer)) : answer;
+      },
+    ]);
+    return Object.fromEntries(corruptible) as Partial<ProviderOperations>;
+  }
+
+  private honestOperations(): Partial<ProviderOperations> {
     return {
       ensureCustomer: async (ctx, customer) => {
         this.record('ensureCustomer', ctx, customer.id);

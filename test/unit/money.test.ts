@@ -27,6 +27,20 @@ describe('money in minor units', () => {
     expect(() => parseDecimal(value, 'EUR', 'amount')).toThrow(DomainError);
   });
 
+  it('quotes at most 40 printable characters of a refused value, and refuses a megabyte of digits unread', () => {
+    const refusal = (value: string, currency = 'EUR') => {
+      try {
+        parseDecimal(value, currency, 'payment.amount');
+      } catch (error) {
+        return (error as DomainError).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(refusal(`\u0000${'x'.repeat(100_000)}`)).toContain(`'?${'x'.repeat(39)}…' is not a decimal number`);
+    expect(refusal('9'.repeat(1_000_000)).length).toBeLessThan(200);
+    expect(refusal('1.00', `EUR${'\n'.repeat(1_000)}`).length).toBeLessThan(200);
+  });
+
   it('refuses an unknown currency, naming the field', () => {
     expect(() => parseDecimal('1.00', 'EURO', 'price.currency_code')).toThrow('price.currency_code');
   });

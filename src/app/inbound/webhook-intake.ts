@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Storefront } from '../../domain/storefront';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { DomainError } from '../../domain/errors';
+import { DomainError, invalidArgument } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, RawWebhook, ReceivedWebhook } from '../../ports/provider-adapter.port';
 import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
@@ -11,6 +11,7 @@ import { NotYetRecorded } from './event-origin';
 import { EventOrigin, ForeignOrUnknownObject, ProviderEventApplier } from './provider-events';
 import type { AskedFirst } from './subscription-answers';
 import { envelopeRefusal, sourceRefusal } from './webhook-admission';
+import { answerViolations } from '../providers/answer-check';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import type { LoadedProvider, ProviderRegistry } from '../providers/provider-registry';
 
@@ -213,6 +214,9 @@ export function processedLogFields(
 /** The events processing applies of a webhook: a notification provider's become notifications (what to ask). */
 function eventsOf(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[] {
   const parsed = adapter.webhooks!.parse(webhook);
+  // What cannot be stored is refused before any of it is written: retried, then a dead letter naming the field.
+  const violations = answerViolations(parsed, 'events');
+  if (violations.length > 0) throw invalidArgument(violations.slice(0, 5));
   return adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
 }
 

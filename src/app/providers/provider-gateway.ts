@@ -11,6 +11,7 @@ import type {
 import { OPERATION_RPC } from '../../ports/provider-adapter.port';
 import { SecretReferenceError, SecretResolver } from '../../ports/secret-resolver.port';
 import type { Repositories } from '../../ports/store.port';
+import { checkedOperation } from './answer-check';
 import type { BindingGuard } from './binding-guard';
 import type { CallContext } from '../call-context';
 import type { KnownTenants } from './known-tenants';
@@ -67,8 +68,11 @@ export class ProviderGateway {
       idempotencyKey: call.idempotencyKey ?? randomUUID(),
       webhookUrl: this.webhookUrl(provider, storefrontId),
     };
-    const optional = <K extends keyof ProviderOperations>(name: K) =>
-      loaded.operations[name]?.bind(loaded.operations) as ProviderOperations[K] | undefined;
+    // Every answer is checked storable before the use case sees it (answer-check.ts).
+    const optional = <K extends keyof ProviderOperations>(name: K): ProviderOperations[K] | undefined => {
+      const op = loaded.operations[name]?.bind(loaded.operations) as ProviderOperations[K] | undefined;
+      return op && checkedOperation(name, op, provider, storefrontId);
+    };
     return {
       provider: loaded,
       ctx,

@@ -1,0 +1,11 @@
+/**
+ * A provider's free text (a decline reason, a failure message) as we keep it: one line, control characters as
+ * spaces, at most `max` characters. The core refuses an answer holding a NUL or a text past 4,096 characters
+ * (src/app/providers/answer-check.ts), so a provider's odd message must not cost the whole payment it describes.
+ * Unlike a text quoted in our own errors, letters beyond ASCII stay: a localized decline reason is still read.
+ */
+export function providerText(text: string, max = 1_000): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}

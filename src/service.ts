@@ -13,6 +13,7 @@ import { EventUseCases } from './app/use-cases/events';
 import { KnownTenants } from './app/providers/known-tenants';
 import { PaymentUseCases } from './app/use-cases/payments';
 import { PeriodicTask } from './app/background/periodic-task';
+import { purgeOldWebhooks } from './app/background/webhook-retention';
 import { ProviderEventApplier } from './app/inbound/provider-events';
 import { StateInDoubt } from './app/inbound/subscription-answers';
 import { ProviderGateway } from './app/providers/provider-gateway';
@@ -323,6 +324,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     idempotency.purgeExpired().catch((error) => logger.warn({ err: error }, 'idempotency purge failed'));
   }, HOUR);
   purge.unref();
+  // Processed webhooks past their retention go, a batch per statement (WEBHOOK_RETENTION_DAYS=0 keeps them all).
+  const webhookRetention =
+    config.webhookRetentionDays > 0
+      ? new PeriodicTask(
+          'webhook retention',
+          HOUR,
+          async (signal) => {
+            const retentionMs = config.webhookRetentionDays * 24 * HOUR;
+            const purged = await purgeOldWebhooks(inboxCounts, clock.now(), retentionMs, signal);
+            if (purged > 0) logger.info({ purged }, 'processed webhooks past their retention deleted');
+          },
+          logger,
+        )
+      : undefined;
 
   const relay = publisher
     ? new OutboxRelay(
@@ -368,6 +383,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   relay?.start();
   inbox.start();
   reconciler.start();
+  webhookRetention?.start();
   scheduler.start();
   ingress = { intake, inbox };
   serving = true;
@@ -395,6 +411,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await closeHttp(http);
       await inbox.stop();
       await reconciler.stop();
+      await webhookRetention?.stop();
       await scheduler.stop();
       await emulators?.stop();
       await kafkaMonitor?.stop();

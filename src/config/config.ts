@@ -17,6 +17,8 @@ export interface Config {
   /** Seed the demo storefronts and plans. Defaults to on for the embedded database only. */
   demoSeed: boolean;
   idempotencyRetentionHours: number;
+  /** Processed webhooks are deleted this many days after processing; 0 keeps them all. */
+  webhookRetentionDays: number;
   relayPollIntervalMs: number;
   /** Run the provider emulators in-process (the embedded default). Defaults to on with the demo seed. */
   emulators: boolean;
@@ -146,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     demoSeed,
     idempotencyRetentionHours: retention,
+    webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 0, 3650),
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
     emulators,
     emulatorPort: integer(env, 'EMULATOR_PORT', 8091, 0, 65535),

@@ -18,6 +18,7 @@ import * as changeNoticeTriggers from './migrations/016-change-notice-triggers';
 import * as outboxPending from './migrations/017-outbox-pending';
 import * as observedInReport from './migrations/018-observed-in-report';
 import * as readsWithoutHistory from './migrations/019-reads-without-history';
+import * as inboxRetention from './migrations/020-inbox-retention';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '017-outbox-pending': outboxPending,
   '018-observed-in-report': observedInReport,
   '019-reads-without-history': readsWithoutHistory,
+  '020-inbox-retention': inboxRetention,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -34,6 +34,25 @@ export class KnexWebhookInbox implements WebhookInbox {
     return this.batches.insert(entry);
   }
 
+  /**
+   * Deletes up to `limit` webhooks processed before `before`, oldest first, and says how many. A redelivery of one
+   * after that is stored and processed again, which applies nothing a second time (state never regresses and equal
+   * states emit nothing), so the retention only needs to outlast providers' redelivery windows (days). Rows a dead
+   * letter names stay. Rows another replica's purge holds are skipped, not waited for.
+   */
+  async purgeProcessed(before: Date, limit: number): Promise<number> {
+    const result = await this.db.raw(
+      `DELETE FROM webhook_inbox WHERE id IN (
+         SELECT i.id FROM webhook_inbox i
+          WHERE i.status = 'PROCESSED' AND i.processed_at < ?
+            AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.inbox_id = i.id)
+          ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [before, limit],
+    );
+    return (result as { rows: unknown[] }).rows.length;
+  }
+
   /** Webhooks waiting to be processed, due or not (metrics). A literal status, as in claimDue. */
   async countPending(): Promise<number> {
     return countOf(this.db('webhook_inbox').whereRaw("status = 'PENDING'"));

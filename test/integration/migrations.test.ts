@@ -50,6 +50,7 @@ const MIGRATIONS = [
   '017-outbox-pending',
   '018-observed-in-report',
   '019-reads-without-history',
+  '020-inbox-retention',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

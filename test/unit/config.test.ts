@@ -18,6 +18,12 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('keeps processed webhooks 30 days unless told; 0 keeps them all', () => {
+    expect(loadConfig({}).webhookRetentionDays).toBe(30);
+    expect(loadConfig({ WEBHOOK_RETENTION_DAYS: '0' }).webhookRetentionDays).toBe(0);
+    expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '-1' })).toThrow(/^WEBHOOK_RETENTION_DAYS: must be an integer/);
+  });
+
   it('does not seed demo data on an external database unless asked', () => {
     const external = { DATABASE_URL: 'postgres://db/x', API_KEYS_FILE: '/etc/billing/keys.json' };
     expect(loadConfig(external).demoSeed).toBe(false);

@@ -183,13 +183,14 @@ export function parseAzotteWebhook(webhook: RawWebhook): ProviderEvent[] {
           kind: 'audit',
           record: {
             entity: bounded(str(data, 'entity', 'data'), 64),
-            entityRef: bounded(str(data, 'entityUrn', 'data'), 255),
+            // 254 and bounded's '…': within the 255 characters the core allows a reference.
+            entityRef: bounded(str(data, 'entityUrn', 'data'), 254),
             field: bounded(str(data, 'field', 'data'), 64),
             from: textOf(data, 'from'),
             to: textOf(data, 'to'),
             customerRef: event.customerUrn,
             actor: event.actor,
-            correlationId: event.correlationId && bounded(event.correlationId, 255),
+            correlationId: event.correlationId && bounded(event.correlationId, 254),
           },
         },
       ];

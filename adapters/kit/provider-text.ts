@@ -5,7 +5,13 @@
  * Unlike a text quoted in our own errors, letters beyond ASCII stay: a localized decline reason is still read.
  */
 export function providerText(text: string, max = 1_000): string {
-  // eslint-disable-next-line no-control-regex
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
+  const line = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\p{Cs}/gu, '\ufffd')
+    .trim();
+  if (line.length <= max) return line;
+  // Not between the two halves of a pair (an emoji), which would leave half of it alone.
+  const end = /[\ud800-\udbff]/.test(line[max - 1]!) ? max - 1 : max;
+  return `${line.slice(0, end)}…`;
 }

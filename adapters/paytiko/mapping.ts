@@ -215,7 +215,7 @@ function toPayment(
     refundedAmount: { currency: amount.currency, amountMinor: 0n },
     failure:
       status === 'FAILED'
-        ? { code: said, message: providerText(optionalString(t, 'declineReasonText', p) ?? '') }
+        ? { code: providerText(said, 100), message: providerText(optionalString(t, 'declineReasonText', p) ?? '') }
         : undefined,
     paidAt: status === 'SUCCEEDED' ? optionalTime(t, 'issuedAt', p) : undefined,
   };

@@ -59,6 +59,24 @@ describe('answerViolations: what the core refuses to store or hand on', () => {
     expect(answerViolations({ nextAction: { html: `<form>${'x'.repeat(10_000)}</form>` } }, 'checkout')).toEqual([]);
   });
 
+  it('walks what a Money-shaped object carries besides its amount; refuses what is not plain data', () => {
+    expect(answerViolations({ amountMinor: 1n, currency: 'EUR', ref: 'a\u0000' }, 'invoice')).toEqual([
+      { field: 'invoice.ref', rule: 'contains a NUL character' },
+    ]);
+    expect(answerViolations({ ref: 'r', extra: new Map([['k', 'v\u0000']]) }, 'invoice')).toEqual([
+      { field: 'invoice.extra', rule: 'is not a plain value' },
+    ]);
+    expect(answerViolations({ ref: 'r', body: Buffer.from('x') }, 'invoice')).toHaveLength(1);
+  });
+
+  it('text that is half of a UTF-16 pair is refused (jsonb refuses it); a whole pair is fine', () => {
+    expect(answerViolations({ ref: 'ref_\ud83d' }, 'payment')).toEqual([
+      { field: 'payment.ref', rule: 'contains half of a UTF-16 surrogate pair' },
+    ]);
+    expect(answerViolations({ failure: { code: 'x', message: 'declined \u{1f600}' } }, 'payment')).toEqual([]);
+    expect(answerViolations({ orderId: 'sub_\u0085' }, 'payment')).toHaveLength(1);
+  });
+
   it('links: http(s) only, bounded', () => {
     for (const url of [
       'javascript:alert(1)',
@@ -73,6 +91,10 @@ describe('answerViolations: what the core refuses to store or hand on', () => {
   it('times within years 1 to 9999; counts whole, non-negative and within a PostgreSQL integer', () => {
     expect(answerViolations(payment({ paidAt: new Date(Number.NaN) }), 'payment')).toHaveLength(1);
     expect(answerViolations(payment({ paidAt: new Date(8.64e15) }), 'payment')).toHaveLength(1);
+    // Year 1 itself is a time (some systems' "no date"); year 0 is not.
+    expect(answerViolations(payment({ paidAt: new Date('0001-01-01T00:00:00Z') }), 'payment')).toEqual([]);
+    expect(answerViolations(payment({ paidAt: new Date('1900-06-01T00:00:00Z') }), 'payment')).toEqual([]);
+    expect(answerViolations(payment({ paidAt: new Date('0000-12-31T23:59:59Z') }), 'payment')).toHaveLength(1);
     expect(answerViolations({ quantity: 2 ** 31 }, 'subscription')).toHaveLength(1);
     expect(answerViolations({ cycleIndex: 1.5 }, 'invoice')).toHaveLength(1);
     expect(answerViolations({ quantity: -1 }, 'subscription')).toHaveLength(1);

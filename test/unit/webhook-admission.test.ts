@@ -47,4 +47,16 @@ describe('webhook admission', () => {
     if (refusal) expect(answer).toMatch(refusal);
     else expect(answer).toBeUndefined();
   });
+
+  it.each([
+    [{ providerEventId: 'e'.repeat(255) }, undefined],
+    [{ providerEventId: 'e'.repeat(256) }, /at most 255/],
+    [{ eventType: 't'.repeat(3_000) }, /at most 255/],
+    [{ providerEventId: 'evt_\ud800' }, /surrogate/],
+    [{ providerEventId: 'evt_\u{1f600}' }, undefined],
+  ])('envelope id and type %#', (envelope, refusal) => {
+    const answer = envelopeRefusal({ providerEventId: 'e1', eventType: 't', ...envelope });
+    if (refusal) expect(answer).toMatch(refusal);
+    else expect(answer).toBeUndefined();
+  });
 });

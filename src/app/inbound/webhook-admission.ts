@@ -21,6 +21,8 @@ export function sourceRefusal(
 }
 
 const MAX_ORDERING_KEY = 255;
+const MAX_EVENT_TEXT = 255;
+const LONE_SURROGATE = /\p{Cs}/u;
 /** numeric(40,0) in the inbox; providers' sequences are int64 or smaller. */
 const MAX_SEQUENCE_DIGITS = 38;
 // Compiled once: every webhook's envelope is checked.
@@ -33,6 +35,13 @@ export function envelopeRefusal(envelope: WebhookEnvelope): string | undefined {
   // Text the inbox cannot hold (PostgreSQL refuses NUL) would fail every webhook batched with it, on each retry.
   if (/\0/.test(envelope.providerEventId + envelope.eventType)) {
     return 'event id and type must not contain NUL characters';
+  }
+  // The event id is in the inbox's unique index (btree refuses entries past ~2.7 KB); neither is ever long.
+  if (envelope.providerEventId.length > MAX_EVENT_TEXT || envelope.eventType.length > MAX_EVENT_TEXT) {
+    return `event id and type must be at most ${MAX_EVENT_TEXT} characters`;
+  }
+  if (LONE_SURROGATE.test(envelope.providerEventId + envelope.eventType)) {
+    return 'event id and type must not hold half of a UTF-16 surrogate pair';
   }
   if (orderingKey !== undefined && !ORDERING_KEY.test(orderingKey)) {
     return `ordering key must be 1 to ${MAX_ORDERING_KEY} printable ASCII characters`;

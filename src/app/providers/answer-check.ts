@@ -26,8 +26,8 @@ const MAX_COUNT = 2 ** 31 - 1;
 /** Any other whole number (a usage quantity) is a PostgreSQL bigint, kept exact in JavaScript. */
 const MAX_WHOLE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Our events carry RFC 3339 times; PostgreSQL refuses years past 294276, JavaScript reaches 275760. */
-const EARLIEST = Date.UTC(1, 0, 1);
-const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 /** Answers are a few levels deep; anything deeper is not one. */
 const MAX_DEPTH = 12;
 
@@ -36,7 +36,9 @@ const REFERENCE_KEY = /(?:^ref|Ref|Id|^code|^featureKey|^currency)$/;
 /** Money under these keys is money that moved to or from the customer: never negative. */
 const MOVED_MONEY = new Set(['payment', 'payments', 'refund', 'refunds']);
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 pair alone: jsonb refuses it, and text columns turn it into U+FFFD, so lookups by it miss. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Every rule `answer` breaks, each naming its field under `root` (e.g. `payment.failure.message`). `root` also says
@@ -74,12 +76,16 @@ function walk(value: unknown, field: string, key: string, moved: boolean, depth:
     value.forEach((item, i) => walk(item, `${field}[${i}]`, key, moved, depth + 1, out));
     return;
   }
-  if (typeof value !== 'object') {
-    out.push({ field, rule: `is a ${typeof value}, not a value an answer carries` });
+  const prototype: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) {
+    // A Map, a Buffer, a class instance: nothing an answer is made of, and not walked by Object.entries.
+    out.push({ field, rule: 'is not a plain value' });
     return;
   }
-  if (isMoney(value)) return checkMoney(value, field, moved, out);
-  for (const [name, item] of Object.entries(value)) {
+  const money = isMoney(value as object);
+  if (money) checkMoney(value as MoneyLike, field, moved, out);
+  for (const [name, item] of Object.entries(value as object)) {
+    if (money && (name === 'amountMinor' || name === 'currency')) continue;
     walk(item, `${field}.${name}`, name, moved || MOVED_MONEY.has(name), depth + 1, out);
   }
 }
@@ -87,6 +93,10 @@ function walk(value: unknown, field: string, key: string, moved: boolean, depth:
 function checkText(text: string, field: string, key: string, out: Violation[]): void {
   if (text.includes('\u0000')) {
     out.push({ field, rule: 'contains a NUL character' });
+    return;
+  }
+  if (LONE_SURROGATE.test(text)) {
+    out.push({ field, rule: 'contains half of a UTF-16 surrogate pair' });
     return;
   }
   if (URL_KEYS.has(key)) return checkUrl(text, field, out);

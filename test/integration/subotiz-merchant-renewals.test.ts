@@ -120,6 +120,31 @@ describe('Subotiz merchant-initiated renewals (Flow 4)', () => {
     );
   });
 
+  it('price × quantity beyond 10^12 minor units is not charged: the renewal waits a day saying why', async () => {
+    const first = await active();
+    // Each within its own bound; their product is past every amount we hold.
+    await withClient(db.url, (c) =>
+      c.query('update subscriptions set quantity = 1000000000 where id = $1', [first.id]),
+    );
+
+    await advance(Math.ceil((first.currentPeriodEnd!.getTime() - Date.now() - offsetMs) / 1000) + 60);
+    const reason = await eventually(
+      async () => {
+        await service.scheduler.runDue(new Date(Date.now() + offsetMs));
+        const { rows } = await withClient(db.url, (c) =>
+          c.query(
+            "select last_error from scheduled_actions where kind = 'subscription.merchant_renewal' and subject_id = $1 and status = 'pending'",
+            [first.id],
+          ),
+        );
+        return (rows[0]?.last_error as string | undefined) ?? '';
+      },
+      (text) => text !== '',
+    );
+    expect(reason).toContain('not charged');
+    expect(await recurringTrades(first.id)).toEqual([]);
+  });
+
   it('a declined renewal makes it PAST_DUE; the dunning retry a day later that is paid makes it ACTIVE', async () => {
     const first = await active();
     await world.control('/charges/fail-next', { count: 1 });

@@ -1,3 +1,4 @@
+import { MAX_AMOUNT_MINOR } from '../../domain/money';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderPaymentState } from '../../ports/provider-adapter.port';
@@ -51,6 +52,15 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
       const handle = await handleOf(repos, subscription);
       const plan = await repos.plans.get(subscription.planId);
       if (!plan) return { retryAt: later(deps.clock, DAY_MS), reason: `plan '${subscription.planId}' not found` };
+      const amountMinor = plan.price.amountMinor * BigInt(subscription.quantity);
+      // Price and quantity are each bounded, their product is not: a charge past the bound of every amount we hold
+      // would go out, and the provider's answer (its echo of it) could not be recorded. Nothing is charged.
+      if (amountMinor > MAX_AMOUNT_MINOR) {
+        return {
+          retryAt: later(deps.clock, DAY_MS),
+          reason: `price × quantity is ${amountMinor} minor units, beyond ${MAX_AMOUNT_MINOR}: not charged`,
+        };
+      }
 
       // The saved payment method and cycle, from the provider's subscription (first renewal: learned here).
       const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
@@ -74,10 +84,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         {
           handle,
           orderId,
-          amount: {
-            currency: plan.price.currency,
-            amountMinor: plan.price.amountMinor * BigInt(subscription.quantity),
-          },
+          amount: { currency: plan.price.currency, amountMinor },
           paymentMethodRef,
           cycleIndex,
         },

@@ -101,6 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const retention = integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30);
   if (retention < 24) throw new ConfigError('IDEMPOTENCY_RETENTION_HOURS', 'must be at least 24');
+  const webhookRetention = integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 0, 3650);
+  // Within a provider's redelivery window, a purged webhook delivered again is processed again (README: Retention).
+  if (webhookRetention > 0 && webhookRetention < 3) {
+    throw new ConfigError('WEBHOOK_RETENTION_DAYS', 'must be 0 (keep all) or at least 3');
+  }
   const demoSeed = boolean(env, 'DEMO_SEED', !databaseUrl);
   const apiKeysFile = optional(env, 'API_KEYS_FILE');
   const authJwksUrl = optional(env, 'AUTH_JWKS_URL');
@@ -148,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     demoSeed,
     idempotencyRetentionHours: retention,
-    webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 0, 3650),
+    webhookRetentionDays: webhookRetention,
     relayPollIntervalMs: integer(env, 'RELAY_POLL_INTERVAL_MS', 1000, 10, 60_000),
     emulators,
     emulatorPort: integer(env, 'EMULATOR_PORT', 8091, 0, 65535),

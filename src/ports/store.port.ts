@@ -205,11 +205,12 @@ export interface WebhookInbox {
   /** Stores a webhook once per (provider, storefront, provider event id); false when it was there already. */
   insert(entry: NewInboxEntry): Promise<boolean>;
   /**
-   * Locks the oldest due pending entry (skipping entries other workers hold), if any; an entry with an ordering key
+   * Locks a due pending entry (skipping entries other workers hold), if any: the oldest of the first storefront
+   * after `afterStorefront` that has one, wrapping round (storefronts take turns); an entry with an ordering key
    * only when no earlier entry of its key is still pending (in flight, due or waiting to retry), and, with a
    * sequence, only when it is the key's next one or has waited `gapWaitMs` (default 0) for the missing ones.
    */
-  claimDue(now: Date, gapWaitMs?: number): Promise<InboxEntry | undefined>;
+  claimDue(now: Date, gapWaitMs?: number, afterStorefront?: string): Promise<InboxEntry | undefined>;
   /**
    * Whether any pending entry is due by `now` (held back by its key or not): one indexed read, so a lane that polls
    * an empty inbox opens no transaction. False means claimDue would find nothing.

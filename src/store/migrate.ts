@@ -19,6 +19,7 @@ import * as outboxPending from './migrations/017-outbox-pending';
 import * as observedInReport from './migrations/018-observed-in-report';
 import * as readsWithoutHistory from './migrations/019-reads-without-history';
 import * as inboxRetention from './migrations/020-inbox-retention';
+import * as storefrontTurns from './migrations/021-storefront-turns';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '018-observed-in-report': observedInReport,
   '019-reads-without-history': readsWithoutHistory,
   '020-inbox-retention': inboxRetention,
+  '021-storefront-turns': storefrontTurns,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -19,6 +19,28 @@ const ADVANCE_POSITION_OF_MARKED = `
     SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`;
 
 /** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
+/** The applied position of row `w`'s ordering key. */
+const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
+   WHERE p.provider = w.provider AND p.storefront_id = w.storefront_id AND p.ordering_key = w.ordering_key`;
+
+/**
+ * The rows claimDue may take (see there): due, not held back by an earlier row of their key, and not waiting for a
+ * missing one. Bindings: now, then the end of the gap wait. The status is a literal, not a parameter: as a prepared
+ * statement's generic plan this still matches the partial indexes on PENDING rows; `status = $1` would not.
+ */
+const ELIGIBLE_ROW = `SELECT w.id, w.storefront_id FROM webhook_inbox w
+   WHERE w.status = 'PENDING' AND w.next_attempt_at <= ?
+     AND (w.ordering_key IS NULL OR NOT EXISTS (
+       SELECT 1 FROM webhook_inbox e
+        WHERE e.status = 'PENDING' AND e.provider = w.provider AND e.storefront_id = w.storefront_id
+          AND e.ordering_key = w.ordering_key
+          AND (coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)))
+     AND (w.ordering_key IS NULL OR w.sequence IS NULL OR w.received_at <= ?
+          OR w.sequence <= coalesce((${POSITION_OF_W}), 0) + 1)`;
+
+/** A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). */
+const IN_TURN = 'ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
+
 export class KnexWebhookInbox implements WebhookInbox {
   private batches?: InboxBatchWriter;
 
@@ -39,16 +61,24 @@ export class KnexWebhookInbox implements WebhookInbox {
    * after that is stored and processed again, which applies nothing a second time (state never regresses and equal
    * states emit nothing), so the retention only needs to outlast providers' redelivery windows (days). Rows a dead
    * letter names stay. Rows another replica's purge holds are skipped, not waited for.
+   *
+   * No index on the times: the primary key is walked from the oldest row, and only up to the first row received at
+   * or after `before` (ids follow receipt), which is found the same way. In steady state the rows before it are the
+   * few that stay (pending, dead, named by a dead letter) and the ones to delete; without that bound the last batch
+   * of each run walked every row kept.
    */
   async purgeProcessed(before: Date, limit: number): Promise<number> {
     const result = await this.db.raw(
       `DELETE FROM webhook_inbox WHERE id IN (
          SELECT i.id FROM webhook_inbox i
-          WHERE i.status = 'PROCESSED' AND i.processed_at < ?
+          WHERE i.id < coalesce(
+                  (SELECT r.id FROM webhook_inbox r WHERE r.received_at >= ? ORDER BY r.id LIMIT 1),
+                  9223372036854775807)
+            AND i.status = 'PROCESSED' AND i.processed_at < ?
             AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.inbox_id = i.id)
           ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED)
        RETURNING id`,
-      [before, limit],
+      [before, before, limit],
     );
     return (result as { rows: unknown[] }).rows.length;
   }
@@ -74,12 +104,18 @@ export class KnexWebhookInbox implements WebhookInbox {
   }
 
   /**
-   * The oldest due pending row, locked, skipping rows other workers hold (replicas share the work). A row with an
-   * ordering key is eligible only when no earlier row of its (provider, storefront, key) is still PENDING — being
-   * processed (its status changes only when that transaction commits), due, or waiting to retry — so one failing
-   * row holds back its own key and nothing else. Earlier = lower sequence (none counts as lowest), then earlier
-   * receipt (id); a total order, so keys cannot deadlock. A dead-lettered row is no longer PENDING: its key moves
-   * on, and replaying it later goes through the state machine, which refuses regressions.
+   * A due pending row, locked, skipping rows other workers hold (replicas share the work). Storefronts take turns:
+   * the claim takes the oldest eligible row of the first storefront after `afterStorefront` (the one this lane
+   * served last) that has one, wrapping round to the first storefront. So a storefront whose webhooks flood in (a
+   * tenant can sign as many as it likes for its own storefront) delays every other storefront's by at most one
+   * webhook per turn, instead of by its whole backlog; alone, it still has every lane. Within a storefront, rows go
+   * in order of receipt (id).
+   *
+   * A row with an ordering key is eligible only when no earlier row of its (provider, storefront, key) is still
+   * PENDING — being processed (its status changes only when that transaction commits), due, or waiting to retry — so
+   * one failing row holds back its own key and nothing else. Earlier = lower sequence (none counts as lowest), then
+   * earlier receipt (id); a total order, so keys cannot deadlock. A dead-lettered row is no longer PENDING: its key
+   * moves on, and replaying it later goes through the state machine, which refuses regressions.
    *
    * Rows that are present are not the whole story: the provider may not have delivered an earlier one yet. A row
    * with a key and a sequence is eligible when its sequence is at most the key's last applied one + 1 (none applied:
@@ -87,42 +123,19 @@ export class KnexWebhookInbox implements WebhookInbox {
    * may never come). The key's position at claim time comes with the entry (`orderPosition`), so processing can tell
    * a row after a gap from a late one.
    */
-  async claimDue(now: Date, gapWaitMs = 0): Promise<InboxEntry | undefined> {
-    const position = this.db
-      .select('p.sequence')
-      .from('webhook_order_positions as p')
-      .whereRaw('p.provider = w.provider and p.storefront_id = w.storefront_id and p.ordering_key = w.ordering_key');
-    const row = await this.db('webhook_inbox as w')
-      .select('w.*', position.clone().as('order_position'))
-      // A literal, not a parameter: as a prepared statement's generic plan this still matches the partial indexes
-      // on PENDING rows (webhook_inbox_due, webhook_inbox_pending_by_key); `status = $1` would not.
-      .whereRaw("w.status = 'PENDING'")
-      .andWhere('w.next_attempt_at', '<=', now)
-      .andWhere((unblocked) =>
-        unblocked
-          .whereNull('w.ordering_key')
-          .orWhereNotExists((earlier) =>
-            earlier
-              .select(this.db.raw('1'))
-              .from('webhook_inbox as e')
-              .whereRaw("e.status = 'PENDING'")
-              .whereRaw('e.provider = w.provider and e.storefront_id = w.storefront_id')
-              .whereRaw('e.ordering_key = w.ordering_key')
-              .whereRaw('(coalesce(e.sequence, -1), e.id) < (coalesce(w.sequence, -1), w.id)'),
-          ),
-      )
-      .andWhere((inOrder) =>
-        inOrder
-          .whereNull('w.ordering_key')
-          .orWhereNull('w.sequence')
-          .orWhere('w.received_at', '<=', new Date(now.getTime() - gapWaitMs))
-          .orWhereRaw('w.sequence <= coalesce((?), 0) + 1', [position]),
-      )
-      .orderBy('w.id')
-      .first()
-      .forUpdate()
-      .skipLocked();
-    return row ? toEntry(row) : undefined;
+  async claimDue(now: Date, gapWaitMs = 0, afterStorefront = ''): Promise<InboxEntry | undefined> {
+    const gapEnd = new Date(now.getTime() - gapWaitMs);
+    const eligible = [now, gapEnd];
+    // The second turn is read only when the first finds nothing: PostgreSQL runs a WITH query only as far as its
+    // reader fetches, so the wrap-round costs (and locks) nothing while a later storefront has work.
+    const { rows } = (await this.db.raw(
+      `WITH later AS (${ELIGIBLE_ROW} AND w.storefront_id > ? ${IN_TURN}),
+            wrapped AS (${ELIGIBLE_ROW} AND w.storefront_id <= ? ${IN_TURN}),
+            chosen AS (SELECT id FROM later UNION ALL SELECT id FROM wrapped LIMIT 1)
+       SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webhook_inbox w JOIN chosen c ON c.id = w.id`,
+      [...eligible, afterStorefront, ...eligible, afterStorefront],
+    )) as { rows: Row[] };
+    return rows[0] ? toEntry(rows[0]) : undefined;
   }
 
   /** Marks the row processed and advances its key's position, in one statement (the webhook path's round trips). */

@@ -45,10 +45,12 @@ const tracer = trace.getTracer('billing-adapter/webhooks');
 interface Lane {
   pause: Wakeup;
   poll: boolean;
+  /** The storefront this lane served last: its next claim starts after it, so storefronts take turns. */
+  lastStorefront: string;
 }
 
 /**
- * Processes the webhook inbox after the ack: oldest due entry first, one transaction per entry, rows locked with
+ * Processes the webhook inbox after the ack: storefronts in turn, each one's oldest due entry first, one transaction per entry, rows locked with
  * SKIP LOCKED so replicas share the work. A failure rolls the entry's changes back and retries it with backoff;
  * after `maxAttempts` it becomes a dead letter (EventService.ListDeadLetters / RetryDeadLetter). Entries with an
  * ordering key go one at a time in sequence order (WebhookInbox.claimDue): a failing entry holds back only later
@@ -76,7 +78,11 @@ export class InboxWorker {
   ) {
     this.pollFailed = rateLimitedLog(logger);
     // Every lane looks once at start, as a poll would.
-    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pause: new Wakeup(), poll: true }));
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({
+      pause: new Wakeup(),
+      poll: true,
+      lastStorefront: '',
+    }));
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
@@ -105,7 +111,7 @@ export class InboxWorker {
     while (!lane.pause.isStopped) {
       let worked = false;
       try {
-        worked = await this.processNext({ peekFirst: lane.poll });
+        worked = await this.processNext({ peekFirst: lane.poll, lane });
       } catch (error) {
         // Once a second while the database is away: the same failure is logged once per window, with a count.
         this.pollFailed('error', 'webhook inbox poll failed', { err: error });
@@ -140,13 +146,15 @@ export class InboxWorker {
    * Processes one due entry; false when none was due. With `peekFirst`, an empty inbox costs one read instead of a
    * transaction around an empty claim (an idle service with 4 lanes polling every 50 ms went from 15% to 8% of a core).
    */
-  async processNext(options: { peekFirst?: boolean } = {}): Promise<boolean> {
+  async processNext(options: { peekFirst?: boolean; lane?: Lane } = {}): Promise<boolean> {
     if (options.peekFirst && !(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
     let claimed: InboxEntry | undefined;
     try {
       await this.uow.transaction(async (repos) => {
-        claimed = await repos.inbox.claimDue(this.clock.now(), this.options.orderGapWaitMs ?? 0);
+        const after = options.lane?.lastStorefront;
+        claimed = await repos.inbox.claimDue(this.clock.now(), this.options.orderGapWaitMs ?? 0, after);
         if (!claimed) return;
+        if (options.lane) options.lane.lastStorefront = claimed.storefrontId;
         const entry = claimed;
         const parent = entry.traceparent
           ? propagation.extract(ROOT_CONTEXT, { traceparent: entry.traceparent })

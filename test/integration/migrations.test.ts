@@ -51,6 +51,7 @@ const MIGRATIONS = [
   '018-observed-in-report',
   '019-reads-without-history',
   '020-inbox-retention',
+  '021-storefront-turns',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

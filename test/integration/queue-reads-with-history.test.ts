@@ -80,6 +80,24 @@ describe('the relay and the inbox read the work that is due, not the history bes
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
   });
 
+  it('purges the webhooks past their retention without walking the ones kept', async () => {
+    // Ten received and processed 40 days ago, before the claim test's rows (received now, kept).
+    await database.knex.raw(
+      `INSERT INTO webhook_inbox (id, provider, storefront_id, provider_event_id, body, status, received_at,
+         processed_at)
+       SELECT -g, 'subotiz', 'store', 'evt_old_' || g, '\\x00'::bytea, 'PROCESSED', now() - interval '40 days',
+         now() - interval '40 days'
+       FROM generate_series(1, 10) g`,
+    );
+    const inbox = new KnexWebhookInbox(database.knex);
+
+    const cutoff = new Date(Date.now() - 30 * 86_400_000);
+    const { result, rowsRead } = await measured(database.knex, db.url, () => inbox.purgeProcessed(cutoff, 1_000));
+
+    expect(result).toBe(10);
+    for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
+  });
+
   describe('with a history of finished customers, subscriptions, invoices, scheduled actions and dead letters', () => {
     /** The newest customer's, which only the last rows of each history name. */
     const LAST = HISTORY;

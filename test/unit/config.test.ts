@@ -22,6 +22,9 @@ describe('configuration from the environment', () => {
     expect(loadConfig({}).webhookRetentionDays).toBe(30);
     expect(loadConfig({ WEBHOOK_RETENTION_DAYS: '0' }).webhookRetentionDays).toBe(0);
     expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '-1' })).toThrow(/^WEBHOOK_RETENTION_DAYS: must be an integer/);
+    expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '1' })).toThrow(
+      /^WEBHOOK_RETENTION_DAYS: must be 0 \(keep all\) or at least 3/,
+    );
   });
 
   it('does not seed demo data on an external database unless asked', () => {

@@ -232,8 +232,11 @@ export interface WebhookInbox {
   getDeadLetter(id: string, options?: { forUpdate?: boolean }): Promise<DeadLetter | undefined>;
   /** Puts the dead letter's entry back in the queue, due now. */
   requeueDeadLetter(id: string, at: Date): Promise<void>;
-  /** Deletes up to `limit` webhooks processed before `before` that no dead letter names, oldest first; how many. */
-  purgeProcessed(before: Date, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` webhooks processed before `before` that no dead letter names, oldest first; how many.
+   * `now` (default: the machine's clock) tells a row stamped ahead of it by a replica whose clock runs ahead.
+   */
+  purgeProcessed(before: Date, limit: number, now?: Date): Promise<number>;
 }
 
 /** Who did it and in which request; goes with every event and audit row. */

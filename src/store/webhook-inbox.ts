@@ -28,7 +28,7 @@ const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
  * missing one. Bindings: now, then the end of the gap wait. The status is a literal, not a parameter: as a prepared
  * statement's generic plan this still matches the partial indexes on PENDING rows; `status = $1` would not.
  */
-const ELIGIBLE_ROW = `SELECT w.id, w.storefront_id FROM webhook_inbox w
+const ELIGIBLE_ROW = `SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webhook_inbox w
    WHERE w.status = 'PENDING' AND w.next_attempt_at <= ?
      AND (w.ordering_key IS NULL OR NOT EXISTS (
        SELECT 1 FROM webhook_inbox e
@@ -65,20 +65,21 @@ export class KnexWebhookInbox implements WebhookInbox {
    * No index on the times: the primary key is walked from the oldest row, and only up to the first row received at
    * or after `before` (ids follow receipt), which is found the same way. In steady state the rows before it are the
    * few that stay (pending, dead, named by a dead letter) and the ones to delete; without that bound the last batch
-   * of each run walked every row kept.
+   * of each run walked every row kept. A row stamped after `now` (a replica whose clock runs ahead) does not set the
+   * bound, or it would hold back every later row until that time.
    */
-  async purgeProcessed(before: Date, limit: number): Promise<number> {
+  async purgeProcessed(before: Date, limit: number, now = new Date()): Promise<number> {
     const result = await this.db.raw(
       `DELETE FROM webhook_inbox WHERE id IN (
          SELECT i.id FROM webhook_inbox i
           WHERE i.id < coalesce(
-                  (SELECT r.id FROM webhook_inbox r WHERE r.received_at >= ? ORDER BY r.id LIMIT 1),
+                  (SELECT r.id FROM webhook_inbox r WHERE r.received_at BETWEEN ? AND ? ORDER BY r.id LIMIT 1),
                   9223372036854775807)
             AND i.status = 'PROCESSED' AND i.processed_at < ?
             AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.inbox_id = i.id)
           ORDER BY i.id LIMIT ? FOR UPDATE SKIP LOCKED)
        RETURNING id`,
-      [before, before, limit],
+      [before, now, before, limit],
     );
     return (result as { rows: unknown[] }).rows.length;
   }
@@ -127,12 +128,14 @@ export class KnexWebhookInbox implements WebhookInbox {
     const gapEnd = new Date(now.getTime() - gapWaitMs);
     const eligible = [now, gapEnd];
     // The second turn is read only when the first finds nothing: PostgreSQL runs a WITH query only as far as its
-    // reader fetches, so the wrap-round costs (and locks) nothing while a later storefront has work.
+    // reader fetches, so the wrap-round costs (and locks) nothing while a later storefront has work. The row is
+    // taken from the locking query itself: read again by id, it would be the statement's snapshot of it, older
+    // than the version locked when another lane's retry was recorded meanwhile (its attempts not counted).
     const { rows } = (await this.db.raw(
       `WITH later AS (${ELIGIBLE_ROW} AND w.storefront_id > ? ${IN_TURN}),
             wrapped AS (${ELIGIBLE_ROW} AND w.storefront_id <= ? ${IN_TURN}),
-            chosen AS (SELECT id FROM later UNION ALL SELECT id FROM wrapped LIMIT 1)
-       SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webhook_inbox w JOIN chosen c ON c.id = w.id`,
+            chosen AS (SELECT * FROM later UNION ALL SELECT * FROM wrapped LIMIT 1)
+       SELECT * FROM chosen`,
       [...eligible, afterStorefront, ...eligible, afterStorefront],
     )) as { rows: Row[] };
     return rows[0] ? toEntry(rows[0]) : undefined;

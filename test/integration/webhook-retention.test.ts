@@ -88,8 +88,26 @@ describe('webhook retention', () => {
     expect(await purgeOldWebhooks(inbox, now, 30 * DAY, new AbortController().signal)).toBe(0);
   });
 
+  it('a webhook stamped ahead of the clock (a replica whose clock runs ahead) does not hold back later ones', async () => {
+    await database.knex('dead_letters').delete();
+    await database.knex('webhook_inbox').delete();
+    await store('evt_ahead', new Date(now.getTime() + DAY));
+    await store('evt_late_old', daysAgo(40));
+    await database
+      .knex('webhook_inbox')
+      .update({ status: 'PROCESSED', processed_at: daysAgo(40) })
+      .where('provider_event_id', 'evt_late_old');
+    await database
+      .knex('webhook_inbox')
+      .update({ status: 'PROCESSED', processed_at: new Date(now.getTime() + DAY) })
+      .where('provider_event_id', 'evt_ahead');
+
+    expect(await purgeOldWebhooks(inbox, now, 30 * DAY, new AbortController().signal)).toBe(1);
+    expect(await left()).toEqual(['evt_ahead']);
+  });
+
   it('a redelivery of a purged webhook is stored again (processing it again applies nothing new)', async () => {
-    expect(await store('evt_old_7', now)).toEqual([true]);
-    expect(await store('evt_recent', now)).toEqual([false]);
+    expect(await store('evt_late_old', now)).toEqual([true]);
+    expect(await store('evt_ahead', now)).toEqual([false]);
   });
 });

@@ -17,7 +17,7 @@ export async function purgeOldWebhooks(
   const before = new Date(now.getTime() - retentionMs);
   let purged = 0;
   while (!signal.aborted) {
-    const deleted = await inbox.purgeProcessed(before, BATCH);
+    const deleted = await inbox.purgeProcessed(before, BATCH, now);
     purged += deleted;
     if (deleted < BATCH) break;
   }

@@ -49,6 +49,7 @@ import { admission } from './grpc/interceptors/admission';
 import { idempotency as idempotencyInterceptor } from './grpc/interceptors/idempotency';
 import { inputLimits } from './grpc/interceptors/input-limits';
 import { tenantScope } from './grpc/interceptors/tenant-scope';
+import { tenantShare } from './grpc/interceptors/tenant-share';
 import { bindServer, buildGrpcServer, setServing, shutdownServer } from './grpc/server';
 import { KafkaMonitor } from './outbox/kafka-monitor';
 import { KafkaPublisherThread } from './outbox/kafka-publisher-thread';
@@ -370,6 +371,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     }),
     authenticate(authentication.authenticator),
     authorize(),
+    // Before the request is decoded: a tenant past its share costs nothing more.
+    tenantShare(config.maxInFlightPerTenant),
     decodeRequest(),
     // Pure checks before the first query: nothing invalid reaches the tenant lookup or the use case.
     inputLimits(),

@@ -56,6 +56,8 @@ export interface Config {
   allowInsecureProviderUrls: boolean;
   /** RPCs served at once; beyond it calls are answered UNAVAILABLE at once (grpc/interceptors/admission.ts). */
   maxInFlightRpcs: number;
+  /** RPCs one tenant's callers may have in flight at once; beyond it RESOURCE_EXHAUSTED (tenant-share.ts). */
+  maxInFlightPerTenant: number;
   /** PostgreSQL connections in the pool. */
   databasePoolMax: number;
   /** How long a query waits for a pooled (or new) connection before the call answers UNAVAILABLE. */
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const retention = integer(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30);
   if (retention < 24) throw new ConfigError('IDEMPOTENCY_RETENTION_HOURS', 'must be at least 24');
+  const maxInFlightRpcs = integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000);
   const webhookRetention = integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 0, 3650);
   // Within a provider's redelivery window, a purged webhook delivered again is processed again (README: Retention).
   if (webhookRetention > 0 && webhookRetention < 3) {
@@ -174,7 +177,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicBaseUrl: publicBaseUrl(env),
     // The embedded default runs its emulators in-process on http://127.0.0.1.
     allowInsecureProviderUrls,
-    maxInFlightRpcs: integer(env, 'MAX_IN_FLIGHT_RPCS', 256, 1, 100_000),
+    maxInFlightRpcs,
+    maxInFlightPerTenant: integer(
+      env,
+      'MAX_IN_FLIGHT_PER_TENANT',
+      Math.ceil((maxInFlightRpcs * 3) / 4),
+      1,
+      maxInFlightRpcs,
+    ),
     databasePoolMax,
     databaseAcquireTimeoutMs: integer(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60_000),
     trustedProxies: ipRanges(env, 'TRUSTED_PROXIES'),

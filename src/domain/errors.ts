@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'UNIMPLEMENTED'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  /** The caller's own share is used up (its tenant's calls in flight); not the service's capacity. */
+  | 'RESOURCE_EXHAUSTED';
 
 /** One broken rule on one input field. */
 export interface Violation {

@@ -14,6 +14,7 @@ export const GRPC_STATUS: Record<ErrorCode, status> = {
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   PERMISSION_DENIED: status.PERMISSION_DENIED,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
 };
 
 export interface StatusError {

@@ -101,6 +101,11 @@ describe('answerViolations: what the core refuses to store or hand on', () => {
     expect(answerViolations({ totalQuantity: 2n ** 63n }, 'usage')).toHaveLength(1);
   });
 
+  it('a list of a million bad entries gives a few violations, not a million', () => {
+    const records = Array.from({ length: 1_000_000 }, () => ({ ref: 'r\u0000' }));
+    expect(answerViolations({ totalQuantity: 1n, records }, 'usage')).toHaveLength(20);
+  });
+
   it('a structure nested past any answer is refused, not walked to the bottom', () => {
     let nested: unknown = 'x';
     for (let i = 0; i < 100_000; i++) nested = { deeper: nested };

@@ -30,6 +30,8 @@ const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 /** Answers are a few levels deep; anything deeper is not one. */
 const MAX_DEPTH = 12;
+/** Enough to say what is wrong; a list of a million bad entries must not become a million violations. */
+const MAX_VIOLATIONS = 20;
 
 const URL_KEYS = new Set(['redirectUrl', 'url']);
 const REFERENCE_KEY = /(?:^ref|Ref|Id|^code|^featureKey|^currency)$/;
@@ -51,6 +53,7 @@ export function answerViolations(answer: unknown, root: string): Violation[] {
 }
 
 function walk(value: unknown, field: string, key: string, moved: boolean, depth: number, out: Violation[]): void {
+  if (out.length >= MAX_VIOLATIONS) return;
   if (value === undefined || value === null || typeof value === 'boolean') return;
   if (typeof value === 'string') return checkText(value, field, key, out);
   if (typeof value === 'number') {

@@ -184,7 +184,12 @@ describe('the pool is exhausted, or more calls arrive than the service admits', 
       DATABASE_POOL_MAX: '1',
       DATABASE_ACQUIRE_TIMEOUT_MS: '300',
     });
-    admitsFour = await startTestService({ DATABASE_URL: db.url, MAX_IN_FLIGHT_RPCS: '4' });
+    // The service's own limit: one caller may take all four slots here (tenant-share.test.ts has the tenant's).
+    admitsFour = await startTestService({
+      DATABASE_URL: db.url,
+      MAX_IN_FLIGHT_RPCS: '4',
+      MAX_IN_FLIGHT_PER_TENANT: '4',
+    });
     await createStorefront(tinyPool.clients.storefronts, 'outage-store');
     const created = await call(tinyPool.clients.customers, tinyPool.clients.customers.createCustomer, NEW_CUSTOMER);
     customerId = created.customer!.id;

@@ -1,7 +1,12 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { rateLimitedLog } from '../telemetry/rate-limited-log';
-import { AwaitingOurRecord, IGNORED_FOREIGN, processedLogFields } from '../app/inbound/webhook-intake';
+import {
+  AwaitingOurRecord,
+  IGNORED_FOREIGN,
+  processedLogFields,
+  UnreadableWebhook,
+} from '../app/inbound/webhook-intake';
 import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
@@ -201,7 +206,8 @@ export class InboxWorker {
     const attempts = entry.attempts + 1;
     const conflict = this.options.isTransactionConflict?.(error) === true;
     await this.uow.transaction(async (repos) => {
-      if (attempts >= this.options.maxAttempts) {
+      // An unreadable webhook fails every attempt alike: retrying only holds back its ordering key.
+      if (attempts >= this.options.maxAttempts || error instanceof UnreadableWebhook) {
         if (!(await repos.inbox.deadLetter(entry, attempts, message, now, newId('dlq')))) return;
         this.logger.warn(
           { provider: entry.provider, event_id: entry.providerEventId, attempts, error: message },

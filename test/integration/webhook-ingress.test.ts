@@ -159,7 +159,8 @@ describe('webhook ingress: source-IP allowlist and trusted proxies', () => {
       duplicate: true,
     });
 
-    // A type we act on, without the time its event needs: stored pending, and the lane's attempt fails and is kept.
+    // A type we act on, without the time its event needs: stored pending; the lane cannot read it, and since every
+    // attempt would fail alike, it becomes a dead letter at its first (kept for RetryDeadLetter).
     const broken = JSON.stringify({
       id: `9${randomBytes(6).readUIntBE(0, 6)}`,
       type: 'v2.subscription.paused',
@@ -170,7 +171,7 @@ describe('webhook ingress: source-IP allowlist and trusted proxies', () => {
       () => inboxRow(broken),
       (r) => r.failed,
     );
-    expect(row).toMatchObject({ status: 'PENDING', outcome: null });
+    expect(row).toMatchObject({ status: 'DEAD', outcome: null, attempts: 1 });
   });
 
   it('believes X-Forwarded-For only from a trusted proxy', async () => {

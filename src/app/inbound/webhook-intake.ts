@@ -40,6 +40,18 @@ export interface WebhookIntakeOptions {
  * Nothing of it is applied; the inbox tries it again — a wait, not a failure, so it never becomes a dead letter —
  * no later than `graceEndsAt`, when it is applied if the order exists by then and ignored if not.
  */
+/**
+ * A verified webhook whose body its adapter cannot read, or whose events cannot be stored (answer-check.ts): every
+ * attempt would fail the same way, so it becomes a dead letter at once instead of after every retry (and holds back
+ * its ordering key no longer). RetryDeadLetter tries it again, e.g. once a fixed adapter is deployed.
+ */
+export class UnreadableWebhook extends Error {
+  constructor(readonly refusal: DomainError) {
+    super(refusal.message, { cause: refusal });
+    this.name = 'UnreadableWebhook';
+  }
+}
+
 export class AwaitingOurRecord extends Error {
   constructor(
     message: string,
@@ -213,10 +225,16 @@ export function processedLogFields(
 
 /** The events processing applies of a webhook: a notification provider's become notifications (what to ask). */
 function eventsOf(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[] {
-  const parsed = adapter.webhooks!.parse(webhook);
-  // What cannot be stored is refused before any of it is written: retried, then a dead letter naming the field.
+  let parsed: ProviderEvent[];
+  try {
+    parsed = adapter.webhooks!.parse(webhook);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'INVALID_ARGUMENT') throw new UnreadableWebhook(error);
+    throw error;
+  }
+  // What cannot be stored is refused before any of it is written: a dead letter naming the field.
   const violations = answerViolations(parsed, 'events');
-  if (violations.length > 0) throw invalidArgument(violations.slice(0, 5));
+  if (violations.length > 0) throw new UnreadableWebhook(invalidArgument(violations.slice(0, 5)));
   return adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
 }
 

@@ -321,24 +321,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     retentionMs: config.idempotencyRetentionHours * HOUR,
     leaseMs: IDEMPOTENCY_LEASE_MS,
   });
-  const purge = setInterval(() => {
-    idempotency.purgeExpired().catch((error) => logger.warn({ err: error }, 'idempotency purge failed'));
-  }, HOUR);
-  purge.unref();
-  // Processed webhooks past their retention go, a batch per statement (WEBHOOK_RETENTION_DAYS=0 keeps them all).
-  const webhookRetention =
-    config.webhookRetentionDays > 0
-      ? new PeriodicTask(
-          'webhook retention',
-          HOUR,
-          async (signal) => {
-            const retentionMs = config.webhookRetentionDays * 24 * HOUR;
-            const purged = await purgeOldWebhooks(inboxCounts, clock.now(), retentionMs, signal);
-            if (purged > 0) logger.info({ purged }, 'processed webhooks past their retention deleted');
-          },
-          logger,
-        )
-      : undefined;
+  // Hourly: idempotency keys past their retention, and processed webhooks past theirs, a batch per statement
+  // (WEBHOOK_RETENTION_DAYS=0 keeps them all).
+  const purges = new PeriodicTask(
+    'purges',
+    HOUR,
+    async (signal) => {
+      await idempotency.purgeExpired();
+      if (config.webhookRetentionDays === 0) return;
+      const retentionMs = config.webhookRetentionDays * 24 * HOUR;
+      const purged = await purgeOldWebhooks(inboxCounts, clock.now(), retentionMs, signal);
+      if (purged > 0) logger.info({ purged }, 'processed webhooks past their retention deleted');
+    },
+    logger,
+  );
 
   const relay = publisher
     ? new OutboxRelay(
@@ -386,7 +382,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   relay?.start();
   inbox.start();
   reconciler.start();
-  webhookRetention?.start();
+  purges.start();
   scheduler.start();
   ingress = { intake, inbox };
   serving = true;
@@ -408,13 +404,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       databaseMonitor.stop();
       setServing(health, false); // watchers hear NOT_SERVING, then their streams end
       health.close();
-      clearInterval(purge);
       authentication.stop();
       await shutdownServer(server, 10_000);
       await closeHttp(http);
       await inbox.stop();
       await reconciler.stop();
-      await webhookRetention?.stop();
+      await purges.stop();
       await scheduler.stop();
       await emulators?.stop();
       await kafkaMonitor?.stop();

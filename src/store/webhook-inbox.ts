@@ -18,7 +18,6 @@ const ADVANCE_POSITION_OF_MARKED = `
   ON CONFLICT (provider, storefront_id, ordering_key) DO UPDATE
     SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`;
 
-/** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 /** The applied position of row `w`'s ordering key. */
 const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
    WHERE p.provider = w.provider AND p.storefront_id = w.storefront_id AND p.ordering_key = w.ordering_key`;
@@ -41,6 +40,7 @@ const ELIGIBLE_ROW = `SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webh
 /** A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). */
 const IN_TURN = 'ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
 
+/** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 export class KnexWebhookInbox implements WebhookInbox {
   private batches?: InboxBatchWriter;
 

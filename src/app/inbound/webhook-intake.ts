@@ -36,11 +36,6 @@ export interface WebhookIntakeOptions {
 }
 
 /**
- * Thrown by `process`: the webhook names an order of ours not recorded yet (NotYetRecorded) and its grace is not over.
- * Nothing of it is applied; the inbox tries it again — a wait, not a failure, so it never becomes a dead letter —
- * no later than `graceEndsAt`, when it is applied if the order exists by then and ignored if not.
- */
-/**
  * A verified webhook whose body its adapter cannot read, or whose events cannot be stored (answer-check.ts): every
  * attempt would fail the same way, so it becomes a dead letter at once instead of after every retry (and holds back
  * its ordering key no longer). RetryDeadLetter tries it again, e.g. once a fixed adapter is deployed.
@@ -52,6 +47,11 @@ export class UnreadableWebhook extends Error {
   }
 }
 
+/**
+ * Thrown by `process`: the webhook names an order of ours not recorded yet (NotYetRecorded) and its grace is not over.
+ * Nothing of it is applied; the inbox tries it again — a wait, not a failure, so it never becomes a dead letter —
+ * no later than `graceEndsAt`, when it is applied if the order exists by then and ignored if not.
+ */
 export class AwaitingOurRecord extends Error {
   constructor(
     message: string,
@@ -223,8 +223,19 @@ export function processedLogFields(
   };
 }
 
-/** The events processing applies of a webhook: a notification provider's become notifications (what to ask). */
+/**
+ * The events processing applies of a webhook (a notification provider's become notifications: what to ask), checked
+ * storable (answer-check.ts) before any of them is written. Either failure is the same on every attempt.
+ */
 function eventsOf(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[] {
+  const events = readEvents(adapter, webhook);
+  const violations = answerViolations(events, 'events');
+  if (violations.length > 0) throw new UnreadableWebhook(invalidArgument(violations.slice(0, 5)));
+  return events;
+}
+
+/** The webhook's events as processing takes them, unchecked; UnreadableWebhook when its adapter cannot read it. */
+function readEvents(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[] {
   let parsed: ProviderEvent[];
   try {
     parsed = adapter.webhooks!.parse(webhook);
@@ -232,16 +243,16 @@ function eventsOf(adapter: LoadedProvider, webhook: RawWebhook): ProviderEvent[]
     if (error instanceof DomainError && error.code === 'INVALID_ARGUMENT') throw new UnreadableWebhook(error);
     throw error;
   }
-  // What cannot be stored is refused before any of it is written: a dead letter naming the field.
-  const violations = answerViolations(parsed, 'events');
-  if (violations.length > 0) throw new UnreadableWebhook(invalidArgument(violations.slice(0, 5)));
   return adapter.features.webhooks === 'notification' ? parsed.flatMap(asNotification) : parsed;
 }
 
-/** True when processing would apply nothing; false also when the body does not parse (processing reports that). */
+/**
+ * True when processing would apply nothing; false also when the body does not parse (processing reports that). No
+ * storability check: with no events there is nothing to check, and with some the lane checks them.
+ */
 function nothingToApply(adapter: LoadedProvider, webhook: RawWebhook): boolean {
   try {
-    return eventsOf(adapter, webhook).length === 0;
+    return readEvents(adapter, webhook).length === 0;
   } catch {
     return false;
   }

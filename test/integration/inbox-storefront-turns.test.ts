@@ -1,12 +1,10 @@
-import { Database, openDatabase } from '../../src/store/database';
 import { insertInboxRows } from '../../src/store/inbox-batch-writer';
-import { migrateToLatest } from '../../src/store/migrate';
 import { KnexWebhookInbox } from '../../src/store/webhook-inbox';
 import type { NewInboxEntry } from '../../src/ports/store.port';
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { createTestDatabase, migratedDatabase, TestDatabase, withClient } from '../support/test-database';
 import { startTestService, TestService } from '../support/test-service';
 
 /**
@@ -15,18 +13,7 @@ import { startTestService, TestService } from '../support/test-service';
  */
 describe('storefronts take turns at the inbox', () => {
   describe('the claim', () => {
-    let db: TestDatabase;
-    let database: Database;
-
-    beforeAll(async () => {
-      db = await createTestDatabase();
-      database = openDatabase({ databaseUrl: db.url, dataDir: ':memory:' });
-      await migrateToLatest(database.knex);
-    });
-    afterAll(async () => {
-      await database?.close();
-      await db?.drop();
-    });
+    const migrated = migratedDatabase();
 
     const row = (storefrontId: string, id: string): NewInboxEntry => ({
       provider: 'fakepay',
@@ -40,14 +27,18 @@ describe('storefronts take turns at the inbox', () => {
 
     it('after a storefront, takes the next storefront’s oldest row, wrapping round; each in order of receipt', async () => {
       const flood = Array.from({ length: 1_000 }, (_, i) => row('store-m', `flood_${i}`));
-      await insertInboxRows(database.knex, flood);
-      await insertInboxRows(database.knex, [row('store-z', 'z_1'), row('store-a', 'a_1'), row('store-a', 'a_2')]);
-      const inbox = new KnexWebhookInbox(database.knex);
+      await insertInboxRows(migrated.database.knex, flood);
+      await insertInboxRows(migrated.database.knex, [
+        row('store-z', 'z_1'),
+        row('store-a', 'a_1'),
+        row('store-a', 'a_2'),
+      ]);
+      const inbox = new KnexWebhookInbox(migrated.database.knex);
       const claimed: string[] = [];
       let last = '';
       for (let i = 0; i < 6; i++) {
         // Each claim in its own transaction, marked processed as a lane would.
-        await database.knex.transaction(async (trx) => {
+        await migrated.database.knex.transaction(async (trx) => {
           const entry = (await new KnexWebhookInbox(trx).claimDue(new Date(), 0, last))!;
           claimed.push(entry.providerEventId);
           last = entry.storefrontId;
@@ -56,7 +47,7 @@ describe('storefronts take turns at the inbox', () => {
       }
       expect(claimed).toEqual(['a_1', 'flood_0', 'z_1', 'a_2', 'flood_1', 'flood_2']);
       // A row another worker holds is skipped for the next storefront's, not waited for.
-      await database.knex.transaction(async (holder) => {
+      await migrated.database.knex.transaction(async (holder) => {
         const held = (await new KnexWebhookInbox(holder).claimDue(new Date(), 0, 'store-a'))!;
         expect(held.providerEventId).toBe('flood_3');
         const next = await inbox.claimDue(new Date(), 0, 'store-a');

@@ -1,17 +1,15 @@
 import type { Knex } from 'knex';
 import { systemClock } from '../../src/ports/clock.port';
 import { KnexCustomerRepository } from '../../src/store/customer-repository';
-import { Database, openDatabase } from '../../src/store/database';
 import { KnexEventLog } from '../../src/store/event-log';
 import { KnexInvoiceRepository } from '../../src/store/invoice-repository';
-import { migrateToLatest } from '../../src/store/migrate';
 import { OutboxRelayStore } from '../../src/store/outbox-relay-store';
 import { relayLeadership } from '../../src/store/relay-leadership';
 import { KnexScheduledActionQueue } from '../../src/store/scheduled-action-queue';
 import { KnexScheduledActions } from '../../src/store/scheduled-actions';
 import { KnexSubscriptionRepository } from '../../src/store/subscription-repository';
 import { KnexWebhookInbox } from '../../src/store/webhook-inbox';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { migratedDatabase, withClient } from '../support/test-database';
 
 /** Rows of history (published events, processed webhooks) beside the little work that is due. */
 const HISTORY = 20_000;
@@ -25,22 +23,10 @@ const HISTORY = 20_000;
  * so a plan that walks the history fails here whatever the machine's speed.
  */
 describe('the relay and the inbox read the work that is due, not the history beside it', () => {
-  let db: TestDatabase;
-  let database: Database;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    database = openDatabase({ databaseUrl: db.url, dataDir: ':memory:' });
-    await migrateToLatest(database.knex);
-  });
-
-  afterAll(async () => {
-    await database?.close();
-    await db?.drop();
-  });
+  const migrated = migratedDatabase();
 
   it('reads one batch of the outbox whatever the number of events published before it', async () => {
-    await database.knex.raw(
+    await migrated.database.knex.raw(
       `INSERT INTO outbox (event_id, type, stream, key, storefront_id, tenant_id, provider, aggregate_id, sequence,
          occurred_at, payload)
        SELECT 'evt_' || g, 'billing.customer.created', 'customers', 'cus_' || g, 'store', 'tenant', 'subotiz',
@@ -49,11 +35,11 @@ describe('the relay and the inbox read the work that is due, not the history bes
       [HISTORY],
     );
     // Statistics from before the drain, as autovacuum leaves them between its runs: the queue looks long.
-    await database.knex.raw('ANALYZE outbox, outbox_pending');
-    await database.knex.raw('DELETE FROM outbox_pending WHERE id <= ?', [HISTORY - 600]);
-    const store = new OutboxRelayStore(database.knex, relayLeadership(database));
+    await migrated.database.knex.raw('ANALYZE outbox, outbox_pending');
+    await migrated.database.knex.raw('DELETE FROM outbox_pending WHERE id <= ?', [HISTORY - 600]);
+    const store = new OutboxRelayStore(migrated.database.knex, relayLeadership(migrated.database));
 
-    const { result, rowsRead } = await measured(database.knex, db.url, () =>
+    const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
       store.nextBatch(500, [String(HISTORY - 599)]),
     );
 
@@ -63,7 +49,7 @@ describe('the relay and the inbox read the work that is due, not the history bes
   });
 
   it('claims the next webhook of a backlog whatever the number processed before it', async () => {
-    await database.knex.raw(
+    await migrated.database.knex.raw(
       `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
          received_at, processed_at, ordering_key, sequence)
        SELECT 'subotiz', 'store', 'evt_' || g, '\\x00'::bytea, CASE WHEN g > ? THEN 'PENDING' ELSE 'PROCESSED' END,
@@ -71,10 +57,12 @@ describe('the relay and the inbox read the work that is due, not the history bes
        FROM generate_series(1, ?) g`,
       [HISTORY, HISTORY + 500],
     );
-    await database.knex.raw('ANALYZE webhook_inbox');
-    const inbox = new KnexWebhookInbox(database.knex);
+    await migrated.database.knex.raw('ANALYZE webhook_inbox');
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
 
-    const { result, rowsRead } = await measured(database.knex, db.url, () => inbox.claimDue(new Date(), 60_000));
+    const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
+      inbox.claimDue(new Date(), 60_000),
+    );
 
     expect(result?.providerEventId).toBe(`evt_${HISTORY + 1}`);
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
@@ -82,17 +70,19 @@ describe('the relay and the inbox read the work that is due, not the history bes
 
   it('purges the webhooks past their retention without walking the ones kept', async () => {
     // Ten received and processed 40 days ago, before the claim test's rows (received now, kept).
-    await database.knex.raw(
+    await migrated.database.knex.raw(
       `INSERT INTO webhook_inbox (id, provider, storefront_id, provider_event_id, body, status, received_at,
          processed_at)
        SELECT -g, 'subotiz', 'store', 'evt_old_' || g, '\\x00'::bytea, 'PROCESSED', now() - interval '40 days',
          now() - interval '40 days'
        FROM generate_series(1, 10) g`,
     );
-    const inbox = new KnexWebhookInbox(database.knex);
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
 
     const cutoff = new Date(Date.now() - 30 * 86_400_000);
-    const { result, rowsRead } = await measured(database.knex, db.url, () => inbox.purgeProcessed(cutoff, 1_000));
+    const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
+      inbox.purgeProcessed(cutoff, 1_000),
+    );
 
     expect(result).toBe(10);
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
@@ -103,7 +93,7 @@ describe('the relay and the inbox read the work that is due, not the history bes
     const LAST = HISTORY;
 
     beforeAll(async () => {
-      const sql = (text: string) => database.knex.raw(text, { n: HISTORY });
+      const sql = (text: string) => migrated.database.knex.raw(text, { n: HISTORY });
       await sql(`INSERT INTO storefronts (id, tenant_id, name, country, default_currency, created_at, updated_at)
                  VALUES ('store', 'tenant', 'Store', 'US', 'USD', now(), now())`);
       await sql(`INSERT INTO plans (id, storefront_id, name, currency, amount_minor, interval_unit, interval_count,
@@ -145,33 +135,34 @@ describe('the relay and the inbox read the work that is due, not the history bes
     const reads: [string, () => Promise<unknown>, (result: unknown) => void][] = [
       [
         "a subscription's last scheduled cancellation (UpdateSubscription)",
-        () => new KnexScheduledActions(database.knex, systemClock).latest('cancel-at-period-end', `sub_${LAST}`),
+        () =>
+          new KnexScheduledActions(migrated.database.knex, systemClock).latest('cancel-at-period-end', `sub_${LAST}`),
         (action) => expect(action).toMatchObject({ subjectId: `sub_${LAST}`, status: 'failed' }),
       ],
       [
         'the failed scheduled actions (a gauge)',
-        () => new KnexScheduledActionQueue(database.knex).countFailed(),
+        () => new KnexScheduledActionQueue(migrated.database.knex).countFailed(),
         (count) => expect(count).toBe(3),
       ],
       [
         'the dead letters not yet retried (ListDeadLetters)',
-        () => new KnexWebhookInbox(database.knex).listDeadLetters({}, { size: 50 }),
+        () => new KnexWebhookInbox(migrated.database.knex).listDeadLetters({}, { size: 50 }),
         (letters) => expect(letters).toHaveLength(5),
       ],
       [
         "a subscription's invoices (ListInvoices)",
-        () => new KnexInvoiceRepository(database.knex).list({ subscriptionId: `sub_${LAST}` }, { size: 50 }),
+        () => new KnexInvoiceRepository(migrated.database.knex).list({ subscriptionId: `sub_${LAST}` }, { size: 50 }),
         (invoices) => expect(invoices).toMatchObject([{ id: `inv_${LAST}` }]),
       ],
       [
         "a customer's invoices (ListInvoices)",
-        () => new KnexInvoiceRepository(database.knex).list({ customerId: `cus_${LAST}` }, { size: 50 }),
+        () => new KnexInvoiceRepository(migrated.database.knex).list({ customerId: `cus_${LAST}` }, { size: 50 }),
         (invoices) => expect(invoices).toMatchObject([{ id: `inv_${LAST}` }]),
       ],
       [
         "a storefront's subscriptions in one status (ListSubscriptions)",
         () =>
-          new KnexSubscriptionRepository(database.knex).list(
+          new KnexSubscriptionRepository(migrated.database.knex).list(
             { storefrontId: 'store', statuses: ['PAUSED'] },
             { size: 50 },
           ),
@@ -179,23 +170,23 @@ describe('the relay and the inbox read the work that is due, not the history bes
       ],
       [
         "a tenant's events (ListEvents from a scoped caller)",
-        () => new KnexEventLog(database.knex).list({ tenantId: 'tenant_b' }, { size: 50 }),
+        () => new KnexEventLog(migrated.database.knex).list({ tenantId: 'tenant_b' }, { size: 50 }),
         (events) => expect(events).toHaveLength(5),
       ],
       [
         'the events since an hour ago, after a day of history (ListEvents)',
-        () => new KnexEventLog(database.knex).list({ since: new Date(Date.now() - 3_600_000) }, { size: 50 }),
+        () => new KnexEventLog(migrated.database.knex).list({ since: new Date(Date.now() - 3_600_000) }, { size: 50 }),
         (events) => expect(events).toHaveLength(5),
       ],
       [
         "the customer holding a provider's reference (webhooks that adopt or entitle)",
-        () => new KnexCustomerRepository(database.knex).findByProviderRef('store', 'subotiz', `ref_${LAST}`),
+        () => new KnexCustomerRepository(migrated.database.knex).findByProviderRef('store', 'subotiz', `ref_${LAST}`),
         (customer) => expect(customer).toMatchObject({ id: `cus_${LAST}` }),
       ],
     ];
 
     it.each(reads)('reads %s without walking the history', async (_name, read, check) => {
-      const { result, rowsRead } = await measured(database.knex, db.url, read);
+      const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, read);
       check(result);
       for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
     });

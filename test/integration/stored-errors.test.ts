@@ -1,8 +1,6 @@
-import { Database, openDatabase } from '../../src/store/database';
 import { insertInboxRows } from '../../src/store/inbox-batch-writer';
-import { migrateToLatest } from '../../src/store/migrate';
 import { KnexWebhookInbox } from '../../src/store/webhook-inbox';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { migratedDatabase } from '../support/test-database';
 
 /**
  * A failure's text often quotes a provider's answer, which is the provider's to choose: a NUL in it (PostgreSQL
@@ -10,24 +8,13 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
  * claimed first at every poll; megabytes of it went into rows and ListDeadLetters.
  */
 describe('failure texts as rows keep them', () => {
-  let db: TestDatabase;
-  let database: Database;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    database = openDatabase({ databaseUrl: db.url, dataDir: ':memory:' });
-    await migrateToLatest(database.knex);
-  });
-  afterAll(async () => {
-    await database?.close();
-    await db?.drop();
-  });
+  const migrated = migratedDatabase();
 
   const hostile = `provider said: \u0000\u001b[31m${'x'.repeat(2_000_000)}`;
 
   it('a retry and a dead letter are recorded with the text cut to 1,000 characters and no control characters', async () => {
-    const inbox = new KnexWebhookInbox(database.knex);
-    await insertInboxRows(database.knex, [
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
+    await insertInboxRows(migrated.database.knex, [
       {
         provider: 'subotiz',
         storefrontId: 'store-1',
@@ -40,7 +27,10 @@ describe('failure texts as rows keep them', () => {
     ]);
     const entry = (await inbox.claimDue(new Date(Date.now() + 1000)))!;
     await inbox.scheduleRetry(entry.id, 1, hostile, new Date(Date.now() - 1000));
-    const [retried] = await database.knex('webhook_inbox').where({ id: entry.id }).select('last_error', 'attempts');
+    const [retried] = await migrated.database
+      .knex('webhook_inbox')
+      .where({ id: entry.id })
+      .select('last_error', 'attempts');
     expect(retried.attempts).toBe(1);
     expect(retried.last_error).toHaveLength(1000);
     expect(retried.last_error.startsWith('provider said: ??[31mxxx')).toBe(true);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { Database, openDatabase } from '../../src/store/database';
+import { migrateToLatest } from '../../src/store/migrate';
 import { adminDatabaseUrl } from './infrastructure';
 import { eventually } from './eventually';
 
@@ -46,4 +48,28 @@ export async function webhooksSettled(url: string): Promise<void> {
       ),
     (pending) => pending === 0,
   );
+}
+
+/** A test database with our schema, opened as the service opens it (see `migratedDatabase`). */
+export interface MigratedDatabase {
+  db: TestDatabase;
+  database: Database;
+}
+
+/**
+ * For a test file (or describe block) that works on the store directly: a fresh database migrated to the latest
+ * schema before all its tests and dropped after them. Read its fields inside tests and hooks, once they are set.
+ */
+export function migratedDatabase(): MigratedDatabase {
+  const handle = {} as MigratedDatabase;
+  beforeAll(async () => {
+    handle.db = await createTestDatabase();
+    handle.database = openDatabase({ databaseUrl: handle.db.url, dataDir: ':memory:' });
+    await migrateToLatest(handle.database.knex);
+  });
+  afterAll(async () => {
+    await handle.database?.close();
+    await handle.db?.drop();
+  });
+  return handle;
 }

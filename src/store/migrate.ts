@@ -20,6 +20,7 @@ import * as observedInReport from './migrations/018-observed-in-report';
 import * as readsWithoutHistory from './migrations/019-reads-without-history';
 import * as inboxRetention from './migrations/020-inbox-retention';
 import * as storefrontTurns from './migrations/021-storefront-turns';
+import * as heldBackRows from './migrations/022-held-back-rows';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '019-reads-without-history': readsWithoutHistory,
   '020-inbox-retention': inboxRetention,
   '021-storefront-turns': storefrontTurns,
+  '022-held-back-rows': heldBackRows,
 };
 
 const source: Knex.MigrationSource<string> = {

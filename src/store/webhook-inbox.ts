@@ -18,6 +18,16 @@ const ADVANCE_POSITION_OF_MARKED = `
   ON CONFLICT (provider, storefront_id, ordering_key) DO UPDATE
     SET sequence = GREATEST(webhook_order_positions.sequence, excluded.sequence), updated_at = excluded.updated_at`;
 
+/**
+ * The rows held back behind the marked row (scheduleRetry) go back to the claim's walk: their key moves on. Reads the
+ * CTE `marked`, which must return the row's id; the marked row itself is left to its own statement (one statement
+ * must not update a row twice).
+ */
+const RELEASE_HELD_BEHIND_MARKED = `
+  UPDATE webhook_inbox w SET held_back = false FROM marked m
+   WHERE w.held_back AND w.status = 'PENDING' AND m.ordering_key IS NOT NULL AND w.id <> m.id
+     AND w.provider = m.provider AND w.storefront_id = m.storefront_id AND w.ordering_key = m.ordering_key`;
+
 /** The applied position of row `w`'s ordering key. */
 const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
    WHERE p.provider = w.provider AND p.storefront_id = w.storefront_id AND p.ordering_key = w.ordering_key`;
@@ -37,8 +47,11 @@ const ELIGIBLE_ROW = `SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webh
      AND (w.ordering_key IS NULL OR w.sequence IS NULL OR w.received_at <= ?
           OR w.sequence <= coalesce((${POSITION_OF_W}), 0) + 1)`;
 
-/** A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). */
-const IN_TURN = 'ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
+/**
+ * A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). Rows held
+ * back behind a failing row of their key are not walked (webhook_inbox_claimable_by_storefront).
+ */
+const IN_TURN = 'AND NOT w.held_back ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
 
 /** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 export class KnexWebhookInbox implements WebhookInbox {
@@ -141,31 +154,52 @@ export class KnexWebhookInbox implements WebhookInbox {
     return rows[0] ? toEntry(rows[0]) : undefined;
   }
 
-  /** Marks the row processed and advances its key's position, in one statement (the webhook path's round trips). */
+  /**
+   * Marks the row processed, advances its key's position and releases the rows held back behind it, in one
+   * statement (the webhook path's round trips).
+   */
   async markProcessed(id: string, at: Date, outcome?: string): Promise<void> {
     await this.db.raw(
       `WITH marked AS (
          UPDATE webhook_inbox SET status = 'PROCESSED', processed_at = ?, last_error = NULL, outcome = ?
-          WHERE id = ? RETURNING provider, storefront_id, ordering_key, sequence)
-       ${ADVANCE_POSITION_OF_MARKED}`,
+          WHERE id = ? RETURNING id, provider, storefront_id, ordering_key, sequence),
+       advanced AS (${ADVANCE_POSITION_OF_MARKED})
+       ${RELEASE_HELD_BEHIND_MARKED}`,
       [at, outcome === undefined ? null : storedError(outcome), id, at],
     );
   }
 
   private async advancePosition(id: string, at: Date): Promise<void> {
     await this.db.raw(
-      `WITH marked AS (SELECT provider, storefront_id, ordering_key, sequence FROM webhook_inbox WHERE id = ?)
-       ${ADVANCE_POSITION_OF_MARKED}`,
+      `WITH marked AS (SELECT id, provider, storefront_id, ordering_key, sequence FROM webhook_inbox WHERE id = ?),
+       advanced AS (${ADVANCE_POSITION_OF_MARKED})
+       ${RELEASE_HELD_BEHIND_MARKED}`,
       [id, at],
     );
   }
 
-  // The failure of an attempt is recorded after its transaction rolled back, which released the row: another lane
-  // or replica may have processed it meanwhile. Only a row still PENDING takes the failure.
+  /**
+   * Records a failed attempt. The failure is recorded after its transaction rolled back, which released the row:
+   * another lane or replica may have processed it meanwhile, so only a row still PENDING takes it.
+   *
+   * The later pending rows of its ordering key cannot be claimed until it succeeds or becomes a dead letter, so they
+   * are marked held back and the claim no longer walks them (a provider failing for one key could leave thousands
+   * behind it, each read by every claim passing the storefront). Marking happens while the failed row is still
+   * PENDING, locked by this statement, and releasing (markProcessed, deadLetter) changes that row first, so the two
+   * cannot interleave. Rows of the key received after this are walked until its next failure marks them too.
+   */
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
-    await this.db('webhook_inbox')
-      .where({ id, status: 'PENDING' })
-      .update({ attempts, last_error: storedError(error), next_attempt_at: nextAttemptAt });
+    await this.db.raw(
+      `WITH failed AS (
+         UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ?
+          WHERE id = ? AND status = 'PENDING'
+          RETURNING id, provider, storefront_id, ordering_key, sequence)
+       UPDATE webhook_inbox w SET held_back = true FROM failed f
+        WHERE f.ordering_key IS NOT NULL AND w.status = 'PENDING' AND NOT w.held_back
+          AND w.provider = f.provider AND w.storefront_id = f.storefront_id AND w.ordering_key = f.ordering_key
+          AND (coalesce(w.sequence, -1), w.id) > (coalesce(f.sequence, -1), f.id)`,
+      [attempts, storedError(error), nextAttemptAt, id],
+    );
   }
 
   async deadLetter(
@@ -216,7 +250,7 @@ export class KnexWebhookInbox implements WebhookInbox {
     if (inboxId === undefined || inboxId === null) return;
     await this.db('webhook_inbox')
       .where({ id: inboxId })
-      .update({ status: 'PENDING', attempts: 0, next_attempt_at: at, last_error: null });
+      .update({ status: 'PENDING', attempts: 0, next_attempt_at: at, last_error: null, held_back: false });
   }
 }
 

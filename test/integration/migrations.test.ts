@@ -52,6 +52,7 @@ const MIGRATIONS = [
   '019-reads-without-history',
   '020-inbox-retention',
   '021-storefront-turns',
+  '022-held-back-rows',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

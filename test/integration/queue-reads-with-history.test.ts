@@ -68,6 +68,36 @@ describe('the relay and the inbox read the work that is due, not the history bes
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
   });
 
+  it('claims past a key held back behind its failing row without walking the rows behind it', async () => {
+    // A provider failing for one key: its first row waits to retry, and every later row of the key is due but must
+    // wait for it. Then a row without a key arrives on the same storefront.
+    await migrated.database.knex.raw(
+      `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
+         received_at, ordering_key, sequence)
+       SELECT 'subotiz', 'stuck', 'stuck_' || g, '\\x00'::bytea, 'PENDING', now() - interval '1 minute',
+         now() - interval '1 minute', 'sub_1', g
+       FROM generate_series(1, ?) g`,
+      [HISTORY],
+    );
+    await migrated.database.knex.raw(
+      `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
+         received_at)
+       VALUES ('subotiz', 'stuck', 'free', '\\x00'::bytea, 'PENDING', now() - interval '1 minute', now())`,
+    );
+    await migrated.database.knex.raw('ANALYZE webhook_inbox');
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
+    const head = await migrated.database.knex('webhook_inbox').where({ provider_event_id: 'stuck_1' }).first();
+    await inbox.scheduleRetry(String(head.id), 1, 'provider unavailable', new Date(Date.now() + 60_000));
+
+    // 'stuck' is the storefront after 'store' (the backlog of the claim test above).
+    const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
+      inbox.claimDue(new Date(), 60_000, 'store'),
+    );
+
+    expect(result?.providerEventId).toBe('free');
+    for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
+  });
+
   it('purges the webhooks past their retention without walking the ones kept', async () => {
     // Ten received and processed 40 days ago, before the claim test's rows (received now, kept).
     await migrated.database.knex.raw(

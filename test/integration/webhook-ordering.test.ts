@@ -80,7 +80,7 @@ function worldOn(open: () => Promise<{ database: Database; drop?: () => Promise<
       const rows = await world.database
         .knex('webhook_inbox')
         .whereIn('provider_event_id', ids)
-        .select('provider_event_id', 'status', 'attempts', 'sequence', 'source_ip');
+        .select('provider_event_id', 'status', 'attempts', 'sequence', 'source_ip', 'held_back');
       return Object.fromEntries(rows.map((r) => [r.provider_event_id, r]));
     },
   };
@@ -142,10 +142,11 @@ describe.each([
     expect(world.processor.appliedOf(['l1', 'l2'])).toEqual(['l1', 'l2']);
     expect(world.processor.applied).toEqual(expect.arrayContaining(['u1', 'u2', 'o1']));
     expect(world.processor.appliedOf(cus1)).toEqual([]);
+    // The rows behind the failing one are held back: claims no longer read them until the key moves on.
     expect(await world.rows(cus1)).toMatchObject({
-      k9: { status: 'PENDING', attempts: 1 },
-      k10: { status: 'PENDING', attempts: 0 },
-      k11: { status: 'PENDING', attempts: 0 },
+      k9: { status: 'PENDING', attempts: 1, held_back: false },
+      k10: { status: 'PENDING', attempts: 0, held_back: true },
+      k11: { status: 'PENDING', attempts: 0, held_back: true },
     });
 
     world.later();
@@ -189,6 +190,21 @@ describe.each([
     await uow.transaction((repos) => repos.inbox.requeueDeadLetter(letter!.id, world.clock.now()));
     await world.drain();
     expect(world.processor.applied).toEqual(['m2', 'm3', 'm1']);
+  });
+
+  it('applies a row that arrives after its key failed but goes before it, then the failed one and the rest', async () => {
+    world.processor.failures.set('n5', 1);
+    await world.arrive({ id: 'n5', key: 'cus_5', sequence: '5' }, { id: 'n6', key: 'cus_5', sequence: '6' });
+    await world.drain();
+    expect(await world.rows(['n6'])).toMatchObject({ n6: { held_back: true } });
+
+    // An earlier row of the key, delivered late: it goes first, and the rows held back behind n5 are walked again.
+    await world.arrive({ id: 'n4', key: 'cus_5', sequence: '4' });
+    await world.drain();
+    expect(world.processor.applied).toEqual(['n4']);
+    world.later();
+    await world.drain();
+    expect(world.processor.applied).toEqual(['n4', 'n5', 'n6']);
   });
 
   it('keeps rows without a key independent of each other and of failures', async () => {

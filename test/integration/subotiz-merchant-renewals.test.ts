@@ -199,4 +199,61 @@ describe('Subotiz merchant-initiated renewals (Flow 4)', () => {
     await waitFor(first.id, (s) => s.status === S.SUBSCRIPTION_STATUS_CANCELED);
     expect(await recurringTrades(first.id)).toEqual([]);
   });
+  /** Runs the scheduler once at the emulator's time; the renewal's last error, while it is still pending. */
+  const runOnce = async (id: string) => {
+    await service.scheduler.runDue(new Date(Date.now() + offsetMs));
+    const { rows } = await withClient(db.url, (c) =>
+      c.query(
+        "select last_error from scheduled_actions where kind = 'subscription.merchant_renewal' and subject_id = $1 and status = 'pending'",
+        [id],
+      ),
+    );
+    return (rows[0]?.last_error as string | null | undefined) ?? '';
+  };
+  /** Moves the pending renewal's next run to `at`, as a run that threw and backed off past a dunning day would. */
+  const retryAt = (id: string, at: Date) =>
+    withClient(db.url, (c) =>
+      c.query(
+        "update scheduled_actions set due_at = $2 where kind = 'subscription.merchant_renewal' and subject_id = $1 and status = 'pending'",
+        [id, at],
+      ),
+    );
+
+  it('a renewal charged at the provider whose answer was lost is not charged again: its period is applied', async () => {
+    const first = await active();
+    // The charge goes through at Subotiz, but its answer and the lookup by order id fail (the run throws), and the
+    // webhooks about it are lost: only the provider knows the renewal is paid, and it has moved to its next cycle.
+    await world.control('/webhooks/faults', { mode: 'drop', count: 3 });
+    await world.control('/faults', { count: 50, status: 503, after: true, path: '/api/v1/trade' });
+    await advance(Math.ceil((first.currentPeriodEnd!.getTime() - Date.now() - offsetMs) / 1000) + 60);
+    expect(await runOnce(first.id)).not.toBe('');
+    await world.control('/faults/clear', {});
+    // The charge's three webhooks (trade created, invoice paid, trade succeeded) were the ones dropped.
+    expect(await world.control('/webhooks/faults', undefined, 'GET')).toEqual([]);
+    expect((await recurringTrades(first.id)).map((t) => [t.order_id, t.trade_status])).toEqual([
+      [`${first.id}-c2`, 'succeeded'],
+    ]);
+
+    const renewed = await waitFor(first.id, (s) => s.currentPeriodEnd!.getTime() > first.currentPeriodEnd!.getTime());
+    expect(renewed.status).toBe(S.SUBSCRIPTION_STATUS_ACTIVE);
+    // Not charged under the provider's next cycle index (`-c3`).
+    expect((await recurringTrades(first.id)).map((t) => t.order_id)).toEqual([`${first.id}-c2`]);
+  });
+
+  it('a renewal whose runs failed until past the first dunning day still charges its first attempt, not a retry', async () => {
+    const first = await active();
+    // Subotiz unreachable at the period end: nothing is charged, and the run is retried with a growing backoff.
+    await world.control('/faults', { count: 50, status: 503, path: `/api/v1/subscription/` });
+    await advance(Math.ceil((first.currentPeriodEnd!.getTime() - Date.now() - offsetMs) / 1000) + 60);
+    expect(await runOnce(first.id)).not.toBe('');
+    await world.control('/faults/clear', {});
+    await retryAt(first.id, new Date(first.currentPeriodEnd!.getTime() + DAY * 1000 + 3_600_000));
+    await advance(DAY + 2 * 3600);
+
+    await waitFor(first.id, (s) => s.currentPeriodEnd!.getTime() > first.currentPeriodEnd!.getTime());
+    // The charge at the period end (`-c2`), not the first dunning retry (`-c2-r1`), which no decline came before.
+    expect((await recurringTrades(first.id)).map((t) => [t.order_id, t.trade_status])).toEqual([
+      [`${first.id}-c2`, 'succeeded'],
+    ]);
+  });
 });

@@ -2,19 +2,20 @@ import { MAX_AMOUNT_MINOR } from '../../domain/money';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderPaymentState } from '../../ports/provider-adapter.port';
-import type { ActorContext, Repositories, UnitOfWork } from '../../ports/store.port';
+import type { ActorContext, Repositories, ScheduledAction, UnitOfWork } from '../../ports/store.port';
 import { systemContext } from '../call-context';
 import { applySubscriptionState } from '../engine/subscription-changes';
 import { handleOf } from '../engine/subscription-handle';
 import type { ProviderEventApplier } from '../inbound/provider-events';
 import { askingNow } from '../inbound/subscription-answers';
 import type { ProviderGateway } from '../providers/provider-gateway';
-import { renewsByMerchant } from '../engine/merchant-renewal-schedule';
+import { MERCHANT_RENEWAL, renewsByMerchant } from '../engine/merchant-renewal-schedule';
 import type { ActionHandler, ActionOutcome } from './scheduler';
 
-export { MERCHANT_RENEWAL } from '../engine/merchant-renewal-schedule';
+export { MERCHANT_RENEWAL };
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 export interface MerchantRenewalDeps {
   uow: UnitOfWork;
@@ -62,8 +63,24 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         };
       }
 
+      const origin = {
+        provider: subscription.provider,
+        storefront,
+        correlationId: action.id,
+        features: connection.provider.features,
+      };
       // The saved payment method and cycle, from the provider's subscription (first renewal: learned here).
       const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
+      // Renewed at the provider already: a charge of ours went through there and its answer was lost (the run threw
+      // after it; its webhooks not applied yet). Charging now would take the provider's next cycle index, a new
+      // order, and the customer would pay twice. Its period is applied as the provider has it instead. A renewal
+      // moves the end by a day at least (the shortest interval); an hour's margin keeps a provider that rounds its
+      // times differently from ours from skipping a charge that is due.
+      if (fresh?.currentPeriodEnd && fresh.currentPeriodEnd.getTime() > new Date(dueFor).getTime() + HOUR_MS) {
+        const answers = askingNow(repos, connection);
+        await deps.applier.reconcile(repos, origin, subscription, source, 'merchant renewal paid earlier', answers);
+        return 'done';
+      }
       const paymentMethodRef = subscription.paymentMethodRef ?? fresh?.paymentMethodRef;
       if (!paymentMethodRef) {
         return { retryAt: later(deps.clock, DAY_MS), reason: 'no saved payment method to charge yet' };
@@ -74,10 +91,8 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         await repos.subscriptions.update(current);
       }
       const cycleIndex = (fresh?.cycleIndex ?? 0) + 1;
-      // Which dunning step this run is, from when it fell due (not from runs: a run that threw is not a new step),
-      // so every run of one step charges the same order and a lost answer is found, not charged again.
       const periodEnd = new Date(dueFor).getTime();
-      const step = deps.dunningDays.filter((day) => periodEnd + day * DAY_MS <= action.dueAt.getTime()).length;
+      const step = dunningStep(action, periodEnd, deps.dunningDays);
       const orderId = `${subscription.id}-c${cycleIndex}${step > 0 ? `-r${step}` : ''}`;
       const payment = await charge(
         { ...connection.ctx, idempotencyKey: `merchant-renewal:${orderId}` },
@@ -89,12 +104,6 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
           cycleIndex,
         },
       );
-      const origin = {
-        provider: subscription.provider,
-        storefront,
-        correlationId: action.id,
-        features: connection.provider.features,
-      };
       await deps.applier.applyPayment(repos, origin, payment, source, askingNow(repos, connection));
       if (payment.status === 'SUCCEEDED') {
         await recordRenewal(repos, deps, connection, origin, payment, source, current);
@@ -113,8 +122,24 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         origin.features,
       );
       if (retryDay === undefined) return 'done';
+      // With the decline, in its transaction: the next run is the next step whenever it runs.
+      await repos.scheduledActions.annotate(MERCHANT_RENEWAL, subscription.id, { step: step + 1 });
       return { retryAt: new Date(periodEnd + retryDay * DAY_MS), reason: `renewal declined (${status})` };
     });
+}
+
+/**
+ * Which dunning step this run is: 0 for the charge at the period end, n for the retry after n declines. Every run of
+ * one step charges the same order, so an answer lost after the provider charged is found, not charged again. The
+ * step is counted by declines (the action's payload, written with each), never from the time the run fell due: a
+ * run that threw is retried with a growing backoff, and once that passed the next dunning day the time said "next
+ * step" and a renewal already paid was charged again under the next order id. An action scheduled before the step
+ * was kept has none, and is counted from its due time as it was then.
+ */
+function dunningStep(action: ScheduledAction, periodEnd: number, dunningDays: readonly number[]): number {
+  const kept = action.payload.step;
+  if (typeof kept === 'number' && Number.isInteger(kept) && kept >= 0) return kept;
+  return dunningDays.filter((day) => periodEnd + day * DAY_MS <= action.dueAt.getTime()).length;
 }
 
 /** A paid renewal: its invoice (RENEWAL, cycle index) and the provider's new period, applied as a webhook would be. */

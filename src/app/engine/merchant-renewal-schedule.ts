@@ -31,7 +31,8 @@ export async function keepRenewalScheduled(
       subjectId: subscription.id,
       storefrontId: storefront.id,
       dueAt: periodEnd,
-      payload: { periodEnd: periodEnd.toISOString() },
+      // Step 0: the charge at the period end; each decline counts one more (merchant-renewals.ts, dunningStep).
+      payload: { periodEnd: periodEnd.toISOString(), step: 0 },
     });
     return;
   }

@@ -288,8 +288,11 @@ export interface EventLog {
     filter: EventFilter,
     page: { size: number; afterPosition?: string },
   ): Promise<(StoredEvent & { position: string })[]>;
-  /** Queues matching events again so the relay sends them again (same ce_id). Returns how many were not pending. */
-  requeue(filter: EventFilter): Promise<number>;
+  /**
+   * Queues matching events again so the relay sends them again (same ce_id). Returns how many were not pending, or
+   * undefined (nothing queued) when more than `max` match.
+   */
+  requeue(filter: EventFilter, max: number): Promise<number | undefined>;
   /** Lets the relay try a parked event (and the events of its key waiting behind it) again. */
   unpark(eventId: string): Promise<void>;
 }

@@ -14,15 +14,23 @@ export class KnexEventLog implements EventLog {
     return (await query).map((row: Row) => ({ ...toStoredEvent(row), position: String(row.id) }));
   }
 
-  /** Queues the matching events again; those still pending stay where they are and are not counted. */
-  async requeue(filter: EventFilter): Promise<number> {
-    const matching = filtered(this.db('outbox').select('id', 'key'), filter);
+  /**
+   * Queues the matching events again, unless more than `max` match (then nothing, and undefined): the matching rows
+   * are read only up to `max` + 1, so a filter matching millions costs no more than one that matches `max`. Those
+   * still pending stay where they are and are not counted.
+   */
+  async requeue(filter: EventFilter, max: number): Promise<number | undefined> {
+    const matching = filtered(this.db('outbox').select('id', 'key'), filter).limit(max + 1);
     const result = await this.db.raw(
-      `WITH queued AS (INSERT INTO outbox_pending (id, key) ? ON CONFLICT (id) DO NOTHING RETURNING 1)
-       SELECT count(*)::int AS n FROM queued`,
-      [matching],
+      `WITH matching AS (?),
+            queued AS (INSERT INTO outbox_pending (id, key)
+                       SELECT id, key FROM matching WHERE (SELECT count(*) FROM matching) <= ?
+                       ON CONFLICT (id) DO NOTHING RETURNING 1)
+       SELECT (SELECT count(*) FROM matching)::int AS matched, (SELECT count(*) FROM queued)::int AS queued`,
+      [matching, max],
     );
-    return (result.rows as { n: number }[])[0]!.n;
+    const { matched, queued } = (result.rows as { matched: number; queued: number }[])[0]!;
+    return matched > max ? undefined : queued;
   }
 
   async unpark(eventId: string): Promise<void> {

@@ -5,6 +5,13 @@ import type { EventFilter, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { pageOf, readPage } from './pagination';
 
+/**
+ * Events one ReplayEvents call queues at most. A replay is one transaction: millions of rows queued at once would
+ * hold it (and the rows' locks) for minutes and put them all ahead of new events for every consumer; a larger
+ * range is replayed in parts, which consumers see in the same order.
+ */
+export const MAX_REPLAYED_EVENTS = 100_000;
+
 /** The event log: every event ever written, published or not. */
 export class EventUseCases {
   constructor(private readonly uow: UnitOfWork) {}
@@ -25,7 +32,15 @@ export class EventUseCases {
       throw invalidArgument([{ field: 'storefront_id', rule: 'at least one filter is required to replay' }]);
     }
     return this.uow.transaction(async (repos) => {
-      const count = await repos.events.requeue({ ...filter, tenantId: tenantScopeOf(ctx) });
+      const count = await repos.events.requeue({ ...filter, tenantId: tenantScopeOf(ctx) }, MAX_REPLAYED_EVENTS);
+      if (count === undefined) {
+        throw invalidArgument([
+          {
+            field: filter.since || filter.until ? 'since' : 'storefront_id',
+            rule: `the filter matches more than ${MAX_REPLAYED_EVENTS} events; replay them in parts (narrow since/until)`,
+          },
+        ]);
+      }
       await repos.audit.record({
         ...ctx,
         action: 'ReplayEvents',

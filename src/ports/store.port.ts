@@ -222,7 +222,8 @@ export interface WebhookInbox {
    */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
   /** Records a failed attempt and when to try again; only on a row still PENDING. */
-  scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void>;
+  /** With `now`: the later rows of its ordering key are marked held back only when the retry is after `now`. */
+  scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date, now?: Date): Promise<void>;
   /**
    * Parks the entry and records a dead letter (its key's position moves past it, as markProcessed's does). False
    * when the row was no longer PENDING (another lane or replica processed it meanwhile): nothing is written.

@@ -186,19 +186,22 @@ export class KnexWebhookInbox implements WebhookInbox {
    * are marked held back and the claim no longer walks them (a provider failing for one key could leave thousands
    * behind it, each read by every claim passing the storefront). Marking happens while the failed row is still
    * PENDING, locked by this statement, and releasing (markProcessed, deadLetter) changes that row first, so the two
-   * cannot interleave. Rows of the key received after this are walked until its next failure marks them too.
+   * cannot interleave. Rows of the key received after this are walked until its next failure marks them too. A retry
+   * due at once (`nextAttemptAt` not after `now`: a transaction conflict) holds nothing: it would release them at
+   * once, each row rewritten twice for nothing.
    */
-  async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
+  async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date, now?: Date): Promise<void> {
+    const holds = now === undefined || nextAttemptAt.getTime() > now.getTime();
     await this.db.raw(
       `WITH failed AS (
          UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ?
           WHERE id = ? AND status = 'PENDING'
           RETURNING id, provider, storefront_id, ordering_key, sequence)
        UPDATE webhook_inbox w SET held_back = true FROM failed f
-        WHERE f.ordering_key IS NOT NULL AND w.status = 'PENDING' AND NOT w.held_back
+        WHERE ?::boolean AND f.ordering_key IS NOT NULL AND w.status = 'PENDING' AND NOT w.held_back
           AND w.provider = f.provider AND w.storefront_id = f.storefront_id AND w.ordering_key = f.ordering_key
           AND (coalesce(w.sequence, -1), w.id) > (coalesce(f.sequence, -1), f.id)`,
-      [attempts, storedError(error), nextAttemptAt, id],
+      [attempts, storedError(error), nextAttemptAt, id, holds],
     );
   }
 

@@ -98,6 +98,26 @@ describe('the relay and the inbox read the work that is due, not the history bes
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
   });
 
+  it('marks a webhook processed without reading the rows queued behind it in its key', async () => {
+    // A key's backlog draining: each webhook processed releases the rows held back behind it, usually none.
+    await migrated.database.knex.raw(
+      `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
+         received_at, ordering_key, sequence)
+       SELECT 'subotiz', 'lined', 'lined_' || g, '\\x00'::bytea, 'PENDING', now(), now(), 'sub_2', g
+       FROM generate_series(1, ?) g`,
+      [HISTORY],
+    );
+    await migrated.database.knex.raw('ANALYZE webhook_inbox');
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
+    const head = await migrated.database.knex('webhook_inbox').where({ provider_event_id: 'lined_1' }).first();
+
+    const { rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
+      inbox.markProcessed(String(head.id), new Date(), 'applied'),
+    );
+
+    for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
+  });
+
   it('purges the webhooks past their retention without walking the ones kept', async () => {
     // Ten received and processed 40 days ago, before the claim test's rows (received now, kept).
     await migrated.database.knex.raw(

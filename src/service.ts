@@ -229,6 +229,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxAttempts: config.webhookMaxAttempts,
       pollIntervalMs: config.webhookPollIntervalMs,
       orderGapWaitMs: config.webhookOrderGapMs,
+      processingTimeoutMs: config.webhookProcessingTimeoutMs,
       // PGlite is one session: a second lane would only queue for it, ahead of the RPCs.
       lanes: database.kind === 'pglite' ? 1 : config.webhookWorkers,
       // A subscription that changed between asking its provider and locking it is asked about again at once.

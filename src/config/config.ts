@@ -30,6 +30,11 @@ export interface Config {
   webhookPollIntervalMs: number;
   /** How long a webhook after a gap in its ordering key's sequence waits for the missing ones (WEBHOOK_ORDER_GAP_MS). */
   webhookOrderGapMs: number;
+  /**
+   * How long one attempt at processing a webhook may wait for its provider calls (WEBHOOK_PROCESSING_TIMEOUT_MS):
+   * then they are abandoned and the attempt fails, to be retried.
+   */
+  webhookProcessingTimeoutMs: number;
   /** Webhooks processed at once, each in its own transaction (WEBHOOK_WORKERS; always 1 on embedded PGlite). */
   webhookWorkers: number;
   /** How often the reconciler sweeps for expired checkouts and pending refunds (see app/background/reconciliation.ts). */
@@ -164,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     webhookOrderGapMs: integer(env, 'WEBHOOK_ORDER_GAP_MS', 30_000, 0, 600_000),
+    webhookProcessingTimeoutMs: integer(env, 'WEBHOOK_PROCESSING_TIMEOUT_MS', 30_000, 1000, 600_000),
     webhookWorkers,
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 60_000, 50, 3_600_000),
     reconcileRefundAfterMs: integer(env, 'RECONCILE_REFUND_AFTER_MS', 600_000, 0, 7 * 24 * 3_600_000),

@@ -14,7 +14,8 @@ import type { InboxEntry, Repositories, UnitOfWork } from '../ports/store.port';
 
 /** Processes one stored webhook in the worker's transaction and says what it did (WebhookIntake.process). */
 export interface InboxProcessor {
-  process(repos: Repositories, entry: InboxEntry): Promise<string>;
+  /** `signal` aborts at the attempt's deadline: provider calls made for the entry stop then. */
+  process(repos: Repositories, entry: InboxEntry, signal?: AbortSignal): Promise<string>;
 }
 
 export interface InboxWorkerOptions {
@@ -29,6 +30,13 @@ export interface InboxWorkerOptions {
    * applied anyway (WEBHOOK_ORDER_GAP_MS). Default 0: order only among the webhooks present.
    */
   orderGapWaitMs?: number;
+  /**
+   * How long one attempt may take (WEBHOOK_PROCESSING_TIMEOUT_MS): then the provider calls made for it are
+   * abandoned and the attempt fails like any other, to be retried. An attempt holds a lane, a pooled connection and
+   * its row locks while it waits on the provider; without a deadline a provider that accepts requests and never
+   * answers held them for every timeout and retry of every call the webhook needed. Default: none.
+   */
+  processingTimeoutMs?: number;
   /**
    * Entries processed at once, each in its own transaction (WEBHOOK_WORKERS). Default 1. Processing waits on the
    * database and the provider far more than it computes, so a few lanes multiply throughput; order per key holds
@@ -154,6 +162,7 @@ export class InboxWorker {
   async processNext(options: { peekFirst?: boolean; lane?: Lane } = {}): Promise<boolean> {
     if (options.peekFirst && !(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
     let claimed: InboxEntry | undefined;
+    const deadline = this.attemptDeadline();
     try {
       await this.uow.transaction(async (repos) => {
         const after = options.lane?.lastStorefront;
@@ -173,7 +182,7 @@ export class InboxWorker {
           parent,
           async (span) => {
             try {
-              const outcome = await this.intake.process(repos, entry);
+              const outcome = await this.intake.process(repos, entry, deadline?.signal);
               await repos.inbox.markProcessed(entry.id, this.clock.now(), outcome);
               const fields = processedLogFields(entry, outcome);
               // Not an error (it is acknowledged and recorded), but a signed webhook about someone else's object
@@ -194,9 +203,32 @@ export class InboxWorker {
       });
     } catch (error) {
       if (!claimed) throw error;
-      await this.recordFailure(claimed, error);
+      const cutOff =
+        deadline?.signal.aborted && !(error instanceof AwaitingOurRecord || error instanceof UnreadableWebhook);
+      await this.recordFailure(claimed, cutOff ? this.pastDeadline(error) : error);
+    } finally {
+      deadline?.clear();
     }
     return claimed !== undefined;
+  }
+
+  /** The attempt's deadline, started before the claim (so it bounds the whole transaction's provider calls). */
+  private attemptDeadline(): { signal: AbortSignal; clear: () => void } | undefined {
+    const ms = this.options.processingTimeoutMs;
+    if (!ms) return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`processing took longer than ${ms} ms`)), ms);
+    timer.unref();
+    return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  }
+
+  /** What an attempt cut off by its deadline failed with, saying so first (the cause is what was abandoned). */
+  private pastDeadline(error: unknown): Error {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new Error(
+      `processing passed its deadline (WEBHOOK_PROCESSING_TIMEOUT_MS=${this.options.processingTimeoutMs}): ${detail}`,
+      { cause: error },
+    );
   }
 
   private async recordFailure(entry: InboxEntry, error: unknown): Promise<void> {
@@ -216,7 +248,7 @@ export class InboxWorker {
         return;
       }
       const delay = conflict ? 0 : Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), this.options.maxDelayMs);
-      await repos.inbox.scheduleRetry(entry.id, attempts, message, new Date(now.getTime() + delay));
+      await repos.inbox.scheduleRetry(entry.id, attempts, message, new Date(now.getTime() + delay), now);
       this.logger.warn(
         { provider: entry.provider, event_id: entry.providerEventId, attempts, retry_in_ms: delay, error: message },
         'webhook processing failed; will retry',
@@ -234,7 +266,9 @@ export class InboxWorker {
     const waited = Math.max(0, now.getTime() - entry.receivedAt.getTime());
     const delay = Math.max(this.options.retryBaseMs, Math.floor(waited / 2));
     const next = new Date(Math.min(now.getTime() + delay, waiting.graceEndsAt.getTime()));
-    await this.uow.transaction((repos) => repos.inbox.scheduleRetry(entry.id, entry.attempts, waiting.message, next));
+    await this.uow.transaction((repos) =>
+      repos.inbox.scheduleRetry(entry.id, entry.attempts, waiting.message, next, now),
+    );
     this.logger.info(
       {
         provider: entry.provider,

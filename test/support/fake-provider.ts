@@ -412,7 +412,7 @@ export class FakeProvider {
       },
       getSubscription: async (ctx, handle) => {
         this.record('getSubscription', ctx, handle);
-        await this.passGate('getSubscription', handle);
+        await this.passGate('getSubscription', handle, ctx.signal);
         if (this.down.has('getSubscription')) throw unavailable('the fake is down for getSubscription');
         const found = this.find(handle);
         if (!found) return undefined;
@@ -428,13 +428,13 @@ export class FakeProvider {
       },
       updateCustomer: async (ctx, customer) => {
         this.record('updateCustomer', ctx, customer);
-        await this.passGate('updateCustomer', customer);
+        await this.passGate('updateCustomer', customer, ctx.signal);
         this.refuseIfAsked('updateCustomer');
       },
       ...(this.features.refunds && {
         refund: async (ctx, request) => {
           this.record('refund', ctx, request);
-          await this.passGate('refund', request);
+          await this.passGate('refund', request, ctx.signal);
           const known = this.refunds.find((r) => r.ref === `fref_${request.refundId}`);
           if (known) return known;
           const refund: ProviderRefundState = {
@@ -519,13 +519,27 @@ export class FakeProvider {
     };
   }
 
-  /** Waits at the gate `holdNext` put before `operation`, when this call is the one it holds. */
-  private async passGate(operation: keyof ProviderOperations, detail: unknown): Promise<void> {
+  /**
+   * Waits at the gate `holdNext` put before `operation`, when this call is the one it holds; or until the caller
+   * gives up (`signal`), as a real HTTP call ends then, UNAVAILABLE.
+   */
+  private async passGate(operation: keyof ProviderOperations, detail: unknown, signal?: AbortSignal): Promise<void> {
     const gate = this.gates.get(operation);
     if (!gate?.about(detail)) return;
     this.gates.delete(operation);
     gate.reached();
-    await gate.released;
+    let abandoned: (() => void) | undefined;
+    const gaveUp = new Promise<void>((_, reject) => {
+      abandoned = () =>
+        reject(unavailable(`fake ${operation} abandoned: the call was cancelled or its deadline passed`));
+      if (signal?.aborted) abandoned();
+      signal?.addEventListener('abort', abandoned, { once: true });
+    });
+    try {
+      await Promise.race([gate.released, gaveUp]);
+    } finally {
+      signal?.removeEventListener('abort', abandoned!);
+    }
   }
 
   private preflightCheckout(request: CheckoutRequest): void {
@@ -543,7 +557,7 @@ export class FakeProvider {
     change: () => Partial<FakeSubscription>,
   ): Promise<MutationOutcome> {
     this.record(operation, ctx, handle);
-    await this.passGate(operation, handle);
+    await this.passGate(operation, handle, ctx.signal);
     this.refuseIfAsked(operation);
     const subscription = this.find(handle);
     if (!subscription) throw notFound('subscription', handle.providerRef ?? handle.id);

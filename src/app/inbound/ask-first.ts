@@ -122,8 +122,9 @@ class Asking {
   ) {}
 
   connection(): Promise<ProviderConnection> {
-    const { storefront, provider, correlationId } = this.origin;
-    this.connected ??= this.gateway.connect(this.repos, storefront, provider, systemContext(correlationId));
+    const { storefront, provider, correlationId, signal } = this.origin;
+    const ctx = { ...systemContext(correlationId), ...(signal && { signal }) };
+    this.connected ??= this.gateway.connect(this.repos, storefront, provider, ctx);
     return this.connected;
   }
 

@@ -56,6 +56,11 @@ export interface EventOrigin {
   provider: string;
   storefront: Storefront;
   correlationId: string;
+  /**
+   * Ends the provider calls made for the event: a webhook's processing deadline (the inbox transaction, its row
+   * locks and a lane wait on them). None: each call is bounded only by its own timeouts and retries.
+   */
+  signal?: AbortSignal;
   /** The provider's features (e.g. native entitlements mean none are derived from the plan). */
   features: ProviderFeatures;
   /**

@@ -147,8 +147,11 @@ export class WebhookIntake {
     return { status: 200, body: { received: true, duplicate: !stored }, queued: stored && settledAs === undefined };
   }
 
-  /** Normalizes one stored webhook and applies its events in the caller's transaction; returns what happened. */
-  async process(repos: Repositories, entry: InboxEntry): Promise<string> {
+  /**
+   * Normalizes one stored webhook and applies its events in the caller's transaction; returns what happened.
+   * `signal` ends the provider calls made for it (the inbox's processing deadline).
+   */
+  async process(repos: Repositories, entry: InboxEntry, signal?: AbortSignal): Promise<string> {
     const adapter = this.registry.find(entry.provider);
     if (!adapter?.webhooks) throw new Error(`provider '${entry.provider}' has no webhook support in this build`);
     const storefront = await repos.storefronts.get(entry.storefrontId);
@@ -163,6 +166,7 @@ export class WebhookIntake {
       provider: entry.provider,
       storefront,
       correlationId: currentTraceId() ?? entry.providerEventId,
+      signal,
       features: adapter.features,
       inSequence: order.kind === 'next',
     };

@@ -1,0 +1,76 @@
+import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
+import { eventually } from '../support/eventually';
+import { fakeProvider } from '../support/fake-provider';
+import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
+import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
+import { startTestService, TestService } from '../support/test-service';
+
+/**
+ * A webhook is processed in a transaction that holds a lane, a pooled connection and its row locks while it waits on
+ * the provider. A provider that accepts a request and never answers used to hold them for as long as every timeout
+ * and retry of every call the webhook needed; WEBHOOK_PROCESSING_TIMEOUT_MS bounds the attempt.
+ */
+describe('webhook processing has a deadline (WEBHOOK_PROCESSING_TIMEOUT_MS)', () => {
+  // A notification provider: each webhook only says "fetch it", so processing always calls the provider.
+  const fake = fakeProvider('fakeslow', { webhooks: 'notification' });
+  let db: TestDatabase;
+  let service: TestService;
+  let store: FakeStorefront;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService(
+      {
+        DATABASE_URL: db.url,
+        WEBHOOK_PROCESSING_TIMEOUT_MS: '1000',
+        // Long enough to read the failed attempt before its retry clears it.
+        WEBHOOK_RETRY_BASE_MS: '3000',
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+      },
+      { extraProviders: [fake.module] },
+    );
+    store = await fakeStorefront(service, fake, 'fake-slow');
+  });
+
+  afterAll(async () => {
+    store?.close();
+    await service?.close();
+    await db?.drop();
+  });
+
+  const inboxRow = (eventId: string) =>
+    withClient(db.url, async (c) => {
+      const { rows } = await c.query(
+        'select status, attempts, last_error from webhook_inbox where provider_event_id = $1',
+        [eventId],
+      );
+      return rows[0] as { status: string; attempts: number; last_error: string | null } | undefined;
+    });
+
+  it('abandons the provider call that never answers, fails the attempt saying so, and applies the retry', async () => {
+    const subscription = await store.activeSubscription();
+    const hung = fake.holdNext('getSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
+    await fake.send(store.storefrontId, {
+      id: 'fevt_hung',
+      type: 'subscription.changed',
+      data: { ref: subscription.providerRef },
+    });
+    await hung.reached;
+
+    // Not released: the attempt ends at its deadline, not when the provider answers (released after, so a failing
+    // run does not leave the service waiting for it).
+    const failed = await eventually(
+      () => inboxRow('fevt_hung'),
+      (row) => (row?.attempts ?? 0) >= 1,
+      10_000,
+    ).finally(() => hung.release());
+    expect(failed!.last_error).toContain('processing passed its deadline (WEBHOOK_PROCESSING_TIMEOUT_MS=1000)');
+    expect(failed!.last_error).toContain('abandoned');
+
+    // The retry asks again, the provider answers, and the webhook is applied.
+    await eventually(
+      () => inboxRow('fevt_hung'),
+      (row) => row?.status === 'PROCESSED',
+    );
+  });
+});

@@ -450,7 +450,15 @@ export interface ScheduledActionQueue {
   ): Promise<ScheduledAction[]>;
   /** False when the lease was lost (expired and taken, or the action was moved or cancelled meanwhile). */
   complete(id: string, owner: string, at: Date): Promise<boolean>;
-  retry(id: string, owner: string, dueAt: Date, error: string, at: Date): Promise<boolean>;
+  /** `payload` is merged into the action's payload (top-level keys replaced) with the new due time. */
+  retry(
+    id: string,
+    owner: string,
+    dueAt: Date,
+    error: string,
+    at: Date,
+    payload?: Record<string, unknown>,
+  ): Promise<boolean>;
   fail(id: string, owner: string, error: string, at: Date): Promise<boolean>;
   /** Gives the lease back without counting the attempt (shutdown interrupted the run). */
   release(id: string, owner: string): Promise<void>;

@@ -47,8 +47,20 @@ export class KnexScheduledActionQueue implements ScheduledActionQueue {
     return this.finish(id, owner, { status: 'done', updated_at: at });
   }
 
-  async retry(id: string, owner: string, dueAt: Date, error: string, at: Date): Promise<boolean> {
-    return this.finish(id, owner, { due_at: dueAt, last_error: storedError(error), updated_at: at });
+  async retry(
+    id: string,
+    owner: string,
+    dueAt: Date,
+    error: string,
+    at: Date,
+    payload?: Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.finish(id, owner, {
+      due_at: dueAt,
+      last_error: storedError(error),
+      updated_at: at,
+      ...(payload && { payload: this.knex.raw('payload || ?::jsonb', [JSON.stringify(payload)]) }),
+    });
   }
 
   async fail(id: string, owner: string, error: string, at: Date): Promise<boolean> {

@@ -99,6 +99,8 @@ export class InboxWorker {
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
+  /** Aborted by stop(): ends the attempts in flight (attemptDeadline). */
+  private readonly stopping = new AbortController();
 
   start(): void {
     if (this.loops) return;
@@ -114,6 +116,8 @@ export class InboxWorker {
 
   async stop(): Promise<void> {
     clearInterval(this.pollTimer);
+    // Attempts waiting on a provider end now, rolled back and not counted: another run takes them again.
+    this.stopping.abort(new Error('the service is stopping'));
     for (const lane of this.lanes) lane.pause.stop();
     await Promise.all(this.loops ?? []);
   }
@@ -182,7 +186,7 @@ export class InboxWorker {
           parent,
           async (span) => {
             try {
-              const outcome = await this.intake.process(repos, entry, deadline?.signal);
+              const outcome = await this.intake.process(repos, entry, deadline.signal);
               await repos.inbox.markProcessed(entry.id, this.clock.now(), outcome);
               const fields = processedLogFields(entry, outcome);
               // Not an error (it is acknowledged and recorded), but a signed webhook about someone else's object
@@ -203,27 +207,40 @@ export class InboxWorker {
       });
     } catch (error) {
       if (!claimed) throw error;
-      const cutOff =
-        deadline?.signal.aborted && !(error instanceof AwaitingOurRecord || error instanceof UnreadableWebhook);
-      await this.recordFailure(claimed, cutOff ? this.pastDeadline(error) : error);
+      // Interrupted by shutdown, not failed: the claim rolled back with the rest, so the attempt is not counted.
+      if (this.stopping.signal.aborted && !deadline.passed()) return false;
+      await this.recordFailure(claimed, deadline.passed() ? this.pastDeadline(error) : error);
     } finally {
-      deadline?.clear();
+      deadline.clear();
     }
     return claimed !== undefined;
   }
 
-  /** The attempt's deadline, started before the claim (so it bounds the whole transaction's provider calls). */
-  private attemptDeadline(): { signal: AbortSignal; clear: () => void } | undefined {
+  /**
+   * The attempt's end: its deadline (started before the claim, so it bounds the whole transaction's provider calls)
+   * or the worker stopping, whichever comes first.
+   */
+  private attemptDeadline(): { signal: AbortSignal; passed: () => boolean; clear: () => void } {
     const ms = this.options.processingTimeoutMs;
-    if (!ms) return undefined;
+    if (!ms) return { signal: this.stopping.signal, passed: () => false, clear: () => undefined };
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`processing took longer than ${ms} ms`)), ms);
     timer.unref();
-    return { signal: controller.signal, clear: () => clearTimeout(timer) };
+    return {
+      signal: AbortSignal.any([controller.signal, this.stopping.signal]),
+      passed: () => controller.signal.aborted,
+      clear: () => clearTimeout(timer),
+    };
   }
 
-  /** What an attempt cut off by its deadline failed with, saying so first (the cause is what was abandoned). */
-  private pastDeadline(error: unknown): Error {
+  /**
+   * What an attempt cut off by its deadline failed with, saying so first (the cause is what was abandoned). Errors
+   * the failure path tells apart keep their class: waiting for our record, unreadable, and a lost conflict (due again
+   * at once).
+   */
+  private pastDeadline(error: unknown): unknown {
+    if (error instanceof AwaitingOurRecord || error instanceof UnreadableWebhook) return error;
+    if (this.options.isTransactionConflict?.(error)) return error;
     const detail = error instanceof Error ? error.message : String(error);
     return new Error(
       `processing passed its deadline (WEBHOOK_PROCESSING_TIMEOUT_MS=${this.options.processingTimeoutMs}): ${detail}`,

@@ -73,4 +73,51 @@ describe('webhook processing has a deadline (WEBHOOK_PROCESSING_TIMEOUT_MS)', ()
       (row) => row?.status === 'PROCESSED',
     );
   });
+
+  describe('when the service stops', () => {
+    const stopping = fakeProvider('fakestop', { webhooks: 'notification' });
+    let stopDb: TestDatabase;
+    let stopped: TestService | undefined;
+    let closing: Promise<void> | undefined;
+    let hung: { reached: Promise<void>; release: () => void } | undefined;
+
+    afterAll(async () => {
+      // A run that failed may have left the call held and the service waiting for it.
+      hung?.release();
+      await closing;
+      await stopped?.close();
+      await stopDb?.drop();
+    });
+
+    it('ends an attempt waiting on its provider, uncounted, instead of waiting out the deadline', async () => {
+      stopDb = await createTestDatabase();
+      // A deadline longer than any test: only stopping can end the attempt.
+      stopped = await startTestService(
+        { DATABASE_URL: stopDb.url, WEBHOOK_PROCESSING_TIMEOUT_MS: '600000', WEBHOOK_POLL_INTERVAL_MS: '50' },
+        { extraProviders: [stopping.module] },
+      );
+      const slow = await fakeStorefront(stopped, stopping, 'fake-stop');
+      const subscription = await slow.activeSubscription();
+      hung = stopping.holdNext('getSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
+      await stopping.send(slow.storefrontId, {
+        id: 'fevt_at_stop',
+        type: 'subscription.changed',
+        data: { ref: subscription.providerRef },
+      });
+      await hung.reached;
+      slow.close();
+
+      closing = stopped.close();
+      stopped = undefined;
+      await closing;
+
+      const row = await withClient(stopDb.url, async (c) => {
+        const { rows } = await c.query('select status, attempts from webhook_inbox where provider_event_id = $1', [
+          'fevt_at_stop',
+        ]);
+        return rows[0];
+      });
+      expect(row).toEqual({ status: 'PENDING', attempts: 0 });
+    });
+  });
 });

@@ -9,10 +9,10 @@ import { handleOf } from '../engine/subscription-handle';
 import type { ProviderEventApplier } from '../inbound/provider-events';
 import { askingNow } from '../inbound/subscription-answers';
 import type { ProviderGateway } from '../providers/provider-gateway';
-import { MERCHANT_RENEWAL, renewsByMerchant } from '../engine/merchant-renewal-schedule';
+import { renewsByMerchant } from '../engine/merchant-renewal-schedule';
 import type { ActionHandler, ActionOutcome } from './scheduler';
 
-export { MERCHANT_RENEWAL };
+export { MERCHANT_RENEWAL } from '../engine/merchant-renewal-schedule';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -76,10 +76,17 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
       // order, and the customer would pay twice. Its period is applied as the provider has it instead. A renewal
       // moves the end by a day at least (the shortest interval); an hour's margin keeps a provider that rounds its
       // times differently from ours from skipping a charge that is due.
+      // The charge itself is recorded when its webhook comes (providers deliver again until one is acknowledged).
       if (fresh?.currentPeriodEnd && fresh.currentPeriodEnd.getTime() > new Date(dueFor).getTime() + HOUR_MS) {
-        const answers = askingNow(repos, connection);
-        await deps.applier.reconcile(repos, origin, subscription, source, 'merchant renewal paid earlier', answers);
-        return 'done';
+        await deps.applier.applyFetched(repos, origin, subscription, fresh, source);
+        const after = await repos.subscriptions.get(subscription.id);
+        // Applied: the new period schedules the next renewal. Not (an answer older than our record, say): looked at
+        // again later, still without charging, rather than marked done with no renewal pending.
+        if (after?.currentPeriodEnd && after.currentPeriodEnd.toISOString() > dueFor) return 'done';
+        return {
+          retryAt: later(deps.clock, HOUR_MS),
+          reason: 'renewed at the provider already; its period not applied yet',
+        };
       }
       const paymentMethodRef = subscription.paymentMethodRef ?? fresh?.paymentMethodRef;
       if (!paymentMethodRef) {
@@ -122,16 +129,20 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         origin.features,
       );
       if (retryDay === undefined) return 'done';
-      // With the decline, in its transaction: the next run is the next step whenever it runs.
-      await repos.scheduledActions.annotate(MERCHANT_RENEWAL, subscription.id, { step: step + 1 });
-      return { retryAt: new Date(periodEnd + retryDay * DAY_MS), reason: `renewal declined (${status})` };
+      // The next step is kept with the retry's time, in one statement: a crash before it repeats this step (the same
+      // order, its decline found again), never runs the next one before its day.
+      return {
+        retryAt: new Date(periodEnd + retryDay * DAY_MS),
+        reason: `renewal declined (${status})`,
+        payload: { step: step + 1 },
+      };
     });
 }
 
 /**
  * Which dunning step this run is: 0 for the charge at the period end, n for the retry after n declines. Every run of
  * one step charges the same order, so an answer lost after the provider charged is found, not charged again. The
- * step is counted by declines (the action's payload, written with each), never from the time the run fell due: a
+ * step is counted by declines (the action's payload, written with each retry), never from the time the run fell due: a
  * run that threw is retried with a growing backoff, and once that passed the next dunning day the time said "next
  * step" and a renewal already paid was charged again under the next order id. An action scheduled before the step
  * was kept has none, and is counted from its due time as it was then.

@@ -5,8 +5,11 @@ import type { ScheduledAction, ScheduledActionQueue } from '../../ports/store.po
 import { childSignal } from './child-signal';
 import { Wakeup } from './wakeup';
 
-/** What a handler says: done, or try again at `retryAt` (counted as an attempt). */
-export type ActionOutcome = 'done' | { retryAt: Date; reason: string };
+/**
+ * What a handler says: done, or try again at `retryAt` (counted as an attempt), with `payload` merged into the
+ * action's payload in the same statement (its progress, e.g. which dunning step is next).
+ */
+export type ActionOutcome = 'done' | { retryAt: Date; reason: string; payload?: Record<string, unknown> };
 
 /**
  * Does one action. Runs at least once and, barring a crash or an expired lease, exactly once; so it must be
@@ -150,7 +153,7 @@ export class Scheduler {
       this.observe(action.kind, 'failed');
       return;
     }
-    await this.queue.retry(action.id, this.owner, outcome.retryAt, outcome.reason, at);
+    await this.queue.retry(action.id, this.owner, outcome.retryAt, outcome.reason, at, outcome.payload);
     this.observe(action.kind, 'retry');
   }
 

@@ -36,7 +36,7 @@ export class EventUseCases {
       if (count === undefined) {
         throw invalidArgument([
           {
-            field: filter.since || filter.until ? 'since' : 'storefront_id',
+            field: narrowest(filter),
             rule: `the filter matches more than ${MAX_REPLAYED_EVENTS} events; replay them in parts (narrow since/until)`,
           },
         ]);
@@ -52,6 +52,15 @@ export class EventUseCases {
       return count;
     }, ctx);
   }
+}
+
+/** The filter field a refusal names: the time range if one was sent (what narrows a replay), else what was sent. */
+function narrowest(filter: EventFilter): string {
+  if (filter.since) return 'since';
+  if (filter.until) return 'until';
+  if (filter.aggregateId) return 'aggregate_id';
+  if (filter.types?.length) return 'types';
+  return 'storefront_id';
 }
 
 function validate(filter: EventFilter): void {

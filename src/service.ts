@@ -122,6 +122,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const metrics = createMetrics({
     outbox: () => relayStore.countUnpublished(),
     webhookInbox: () => inboxCounts.countPending(),
+    heldBackWebhooks: () => inboxCounts.countHeldBack(),
     deadLetters: () => inboxCounts.countDeadLetters(),
     parkedEvents: () => relayStore.countParked(),
     failedActions: () => actionQueue.countFailed(),

@@ -221,8 +221,10 @@ export interface WebhookInbox {
    * position becomes max(position, its sequence), in the same transaction.
    */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
-  /** Records a failed attempt and when to try again; only on a row still PENDING. */
-  /** With `now`: the later rows of its ordering key are marked held back only when the retry is after `now`. */
+  /**
+   * Records a failed attempt and when to try again; only on a row still PENDING. The later rows of its ordering key
+   * are marked held back until it is processed or dead-lettered (with `now`: only when the retry is after `now`).
+   */
   scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date, now?: Date): Promise<void>;
   /**
    * Parks the entry and records a dead letter (its key's position moves past it, as markProcessed's does). False

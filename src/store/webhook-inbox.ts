@@ -102,6 +102,11 @@ export class KnexWebhookInbox implements WebhookInbox {
     return countOf(this.db('webhook_inbox').whereRaw("status = 'PENDING'"));
   }
 
+  /** Pending webhooks held back behind a failed one of their key (metrics; webhook_inbox_held_by_key). */
+  async countHeldBack(): Promise<number> {
+    return countOf(this.db('webhook_inbox').whereRaw("status = 'PENDING' AND held_back"));
+  }
+
   /** Webhook dead letters not (yet) retried (metrics; parked events have their own gauge). */
   async countDeadLetters(): Promise<number> {
     return countOf(this.db('dead_letters').where('kind', 'webhook').whereNull('retried_at'));

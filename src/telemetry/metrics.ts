@@ -30,6 +30,8 @@ export interface Backlogs {
   parkedEvents(): Promise<number>;
   /** Scheduled actions that used up their attempts. */
   failedActions?(): Promise<number>;
+  /** Pending webhooks held back behind a failed one of their ordering key. */
+  heldBackWebhooks?(): Promise<number>;
 }
 
 /**
@@ -60,6 +62,14 @@ export function createMetrics(backlogs: Backlogs): ServiceMetrics {
   gauge('billing_webhook_dead_letters', 'Webhooks that exhausted their attempts and were not retried', () =>
     backlogs.deadLetters(),
   );
+  const heldBack = backlogs.heldBackWebhooks?.bind(backlogs);
+  if (heldBack) {
+    gauge(
+      'billing_webhook_inbox_held_back',
+      'Verified webhooks waiting behind a failed one of their ordering key (part of the inbox backlog)',
+      heldBack,
+    );
+  }
   const failedActions = backlogs.failedActions?.bind(backlogs);
   if (failedActions) {
     gauge('billing_scheduled_actions_failed', 'Scheduled actions that used up their attempts', failedActions);

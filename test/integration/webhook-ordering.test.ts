@@ -148,6 +148,7 @@ describe.each([
       k10: { status: 'PENDING', attempts: 0, held_back: true },
       k11: { status: 'PENDING', attempts: 0, held_back: true },
     });
+    expect(await new KnexWebhookInbox(world.database.knex).countHeldBack()).toBe(2);
 
     world.later();
     await world.drain();

@@ -73,10 +73,10 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
       const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
       // Renewed at the provider already: a charge of ours went through there and its answer was lost (the run threw
       // after it; its webhooks not applied yet). Charging now would take the provider's next cycle index, a new
-      // order, and the customer would pay twice. Its period is applied as the provider has it instead. A renewal
+      // order, and the customer would pay twice. Its period is applied as the provider has it instead; the charge
+      // itself is recorded when its webhooks come (providers deliver again until one is acknowledged). A renewal
       // moves the end by a day at least (the shortest interval); an hour's margin keeps a provider that rounds its
       // times differently from ours from skipping a charge that is due.
-      // The charge itself is recorded when its webhook comes (providers deliver again until one is acknowledged).
       if (fresh?.currentPeriodEnd && fresh.currentPeriodEnd.getTime() > new Date(dueFor).getTime() + HOUR_MS) {
         await deps.applier.applyFetched(repos, origin, subscription, fresh, source);
         const after = await repos.subscriptions.get(subscription.id);
@@ -144,8 +144,8 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
  * one step charges the same order, so an answer lost after the provider charged is found, not charged again. The
  * step is counted by declines (the action's payload, written with each retry), never from the time the run fell due: a
  * run that threw is retried with a growing backoff, and once that passed the next dunning day the time said "next
- * step" and a renewal already paid was charged again under the next order id. An action scheduled before the step
- * was kept has none, and is counted from its due time as it was then.
+ * step": the charge went out under the next order id, not the one a lost answer of this step would be found by. An
+ * action scheduled before the step was kept has none, and is counted from its due time as it was then.
  */
 function dunningStep(action: ScheduledAction, periodEnd: number, dunningDays: readonly number[]): number {
   const kept = action.payload.step;

@@ -7,6 +7,7 @@ import {
   processedLogFields,
   UnreadableWebhook,
 } from '../app/inbound/webhook-intake';
+import { childSignal } from '../app/background/child-signal';
 import { Wakeup } from '../app/background/wakeup';
 import { newId } from '../domain/ids';
 import type { Clock } from '../ports/clock.port';
@@ -99,7 +100,7 @@ export class InboxWorker {
   }
 
   private readonly pollFailed: ReturnType<typeof rateLimitedLog>;
-  /** Aborted by stop(): ends the attempts in flight (attemptDeadline). */
+  /** Aborted by stop(): ends the attempts in flight (each one's signal is its child). */
   private readonly stopping = new AbortController();
 
   start(): void {
@@ -166,7 +167,9 @@ export class InboxWorker {
   async processNext(options: { peekFirst?: boolean; lane?: Lane } = {}): Promise<boolean> {
     if (options.peekFirst && !(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
     let claimed: InboxEntry | undefined;
-    const deadline = this.attemptDeadline();
+    // Ends at the attempt's deadline (started before the claim, so it bounds the whole transaction's provider calls)
+    // or when the worker stops, whichever comes first.
+    const attempt = childSignal(this.stopping.signal, this.options.processingTimeoutMs);
     try {
       await this.uow.transaction(async (repos) => {
         const after = options.lane?.lastStorefront;
@@ -186,7 +189,7 @@ export class InboxWorker {
           parent,
           async (span) => {
             try {
-              const outcome = await this.intake.process(repos, entry, deadline.signal);
+              const outcome = await this.intake.process(repos, entry, attempt.signal);
               await repos.inbox.markProcessed(entry.id, this.clock.now(), outcome);
               const fields = processedLogFields(entry, outcome);
               // Not an error (it is acknowledged and recorded), but a signed webhook about someone else's object
@@ -208,29 +211,13 @@ export class InboxWorker {
     } catch (error) {
       if (!claimed) throw error;
       // Interrupted by shutdown, not failed: the claim rolled back with the rest, so the attempt is not counted.
-      if (this.stopping.signal.aborted && !deadline.passed()) return false;
-      await this.recordFailure(claimed, deadline.passed() ? this.pastDeadline(error) : error);
+      if (this.stopping.signal.aborted) return false;
+      // Otherwise an aborted attempt is one past its deadline.
+      await this.recordFailure(claimed, attempt.signal.aborted ? this.pastDeadline(error) : error);
     } finally {
-      deadline.clear();
+      attempt.release();
     }
     return claimed !== undefined;
-  }
-
-  /**
-   * The attempt's end: its deadline (started before the claim, so it bounds the whole transaction's provider calls)
-   * or the worker stopping, whichever comes first.
-   */
-  private attemptDeadline(): { signal: AbortSignal; passed: () => boolean; clear: () => void } {
-    const ms = this.options.processingTimeoutMs;
-    if (!ms) return { signal: this.stopping.signal, passed: () => false, clear: () => undefined };
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`processing took longer than ${ms} ms`)), ms);
-    timer.unref();
-    return {
-      signal: AbortSignal.any([controller.signal, this.stopping.signal]),
-      passed: () => controller.signal.aborted,
-      clear: () => clearTimeout(timer),
-    };
   }
 
   /**

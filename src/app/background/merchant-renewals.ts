@@ -69,6 +69,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         correlationId: action.id,
         features: connection.provider.features,
       };
+      const periodEnd = new Date(dueFor).getTime();
       // The saved payment method and cycle, from the provider's subscription (first renewal: learned here).
       const fresh = await connection.operation('getSubscription')(connection.ctx, handle);
       // Renewed at the provider already: a charge of ours went through there and its answer was lost (the run threw
@@ -77,7 +78,7 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
       // itself is recorded when its webhooks come (providers deliver again until one is acknowledged). A renewal
       // moves the end by a day at least (the shortest interval); an hour's margin keeps a provider that rounds its
       // times differently from ours from skipping a charge that is due.
-      if (fresh?.currentPeriodEnd && fresh.currentPeriodEnd.getTime() > new Date(dueFor).getTime() + HOUR_MS) {
+      if (fresh?.currentPeriodEnd && fresh.currentPeriodEnd.getTime() > periodEnd + HOUR_MS) {
         await deps.applier.applyFetched(repos, origin, subscription, fresh, source);
         const after = await repos.subscriptions.get(subscription.id);
         // Applied: the new period schedules the next renewal. Not (an answer older than our record, say): looked at
@@ -98,7 +99,6 @@ export function merchantRenewalHandler(deps: MerchantRenewalDeps): ActionHandler
         await repos.subscriptions.update(current);
       }
       const cycleIndex = (fresh?.cycleIndex ?? 0) + 1;
-      const periodEnd = new Date(dueFor).getTime();
       const step = dunningStep(action, periodEnd, deps.dunningDays);
       const orderId = `${subscription.id}-c${cycleIndex}${step > 0 ? `-r${step}` : ''}`;
       const payment = await charge(

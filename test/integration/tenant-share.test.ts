@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fakeProvider } from '../support/fake-provider';
-import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { bearer, call, callError, startTestService, TEST_KEYS, TestService } from '../support/test-service';
+import { fakeStorefrontService } from '../support/fake-storefront';
+import { bearer, call, callError, TEST_KEYS } from '../support/test-service';
 
 /**
  * One tenant's callers may hold at most MAX_IN_FLIGHT_PER_TENANT calls at once. Before, a tenant holding calls open
@@ -11,29 +10,13 @@ import { bearer, call, callError, startTestService, TEST_KEYS, TestService } fro
  */
 describe('each tenant has a share of the calls in flight', () => {
   const fake = fakeProvider('fakeshare');
-  let db: TestDatabase;
-  let service: TestService;
-  let store: FakeStorefront;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService(
-      { DATABASE_URL: db.url, MAX_IN_FLIGHT_RPCS: '4', MAX_IN_FLIGHT_PER_TENANT: '3' },
-      { extraProviders: [fake.module] },
-    );
-    store = await fakeStorefront(service, fake, 'share-store');
-  });
-  afterAll(async () => {
-    store?.close();
-    await service?.close();
-    await db?.drop();
-  });
+  const world = fakeStorefrontService(fake, 'share-store', { MAX_IN_FLIGHT_RPCS: '4', MAX_IN_FLIGHT_PER_TENANT: '3' });
 
   it('past its share a tenant is RESOURCE_EXHAUSTED; another tenant is still served; the share frees as calls end', async () => {
-    const subs = service.clients.subscriptions;
-    const customers = service.clients.customers;
+    const subs = world.service.clients.subscriptions;
+    const customers = world.service.clients.customers;
     const asTenantA = bearer(TEST_KEYS.tenantAService);
-    const [first, second] = [await store.activeSubscription(), await store.activeSubscription()];
+    const [first, second] = [await world.store.activeSubscription(), await world.store.activeSubscription()];
 
     const held = [
       fake.holdNext('cancelSubscription'),
@@ -46,7 +29,7 @@ describe('each tenant has a share of the calls in flight', () => {
       call(
         customers,
         customers.updateCustomer,
-        { customerId: store.customerId, name: 'Ada L.', address: undefined },
+        { customerId: world.store.customerId, name: 'Ada L.', address: undefined },
         asTenantA,
       ),
     ];
@@ -57,8 +40,8 @@ describe('each tenant has a share of the calls in flight', () => {
     expect(refused.details).toContain('MAX_IN_FLIGHT_PER_TENANT');
     // Another tenant takes the one slot left (its storefronts: none, but it is answered).
     const other = await call(
-      service.clients.storefronts,
-      service.clients.storefronts.listStorefronts,
+      world.service.clients.storefronts,
+      world.service.clients.storefronts.listStorefronts,
       { tenantId: '', pageSize: 10, pageToken: '' },
       bearer(TEST_KEYS.tenantBPlatform),
     );

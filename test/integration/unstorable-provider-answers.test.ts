@@ -4,11 +4,11 @@ import type { MutationOutcome, ProviderCheckout } from '../../src/ports/provider
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { stateJson } from '../support/fake-provider-wire';
-import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
+import { fakeStorefrontService } from '../support/fake-storefront';
 import { subscriptionCheckout } from '../support/fixtures';
 import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
-import { call, callError, eventTypesOf, startTestService, TestService } from '../support/test-service';
+import { withClient } from '../support/test-database';
+import { call, callError, eventTypesOf } from '../support/test-service';
 
 /**
  * A provider (or an adapter's mapping) answering what the core cannot store or hand on: an Invalid Date, a
@@ -18,32 +18,18 @@ import { call, callError, eventTypesOf, startTestService, TestService } from '..
  */
 describe('answers that cannot be stored', () => {
   const fake = fakeProvider('fakebad');
-  let db: TestDatabase;
-  let service: TestService;
-  let store: FakeStorefront;
+  const world = fakeStorefrontService(fake, 'fake-bad', FAST_WEBHOOKS);
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService({ DATABASE_URL: db.url, ...FAST_WEBHOOKS }, { extraProviders: [fake.module] });
-    store = await fakeStorefront(service, fake, 'fake-bad');
-  });
-
-  afterAll(async () => {
-    store?.close();
-    await service?.close();
-    await db?.drop();
-  });
-
-  const subs = () => service.clients.subscriptions;
+  const subs = () => world.service.clients.subscriptions;
   const query = <T>(sql: string, params: unknown[]) =>
-    withClient(db.url, async (c) => (await c.query(sql, params)).rows as T[]);
+    withClient(world.db.url, async (c) => (await c.query(sql, params)).rows as T[]);
 
   it('a checkout link that is not http(s) is refused as UNAVAILABLE naming the field; the customer never gets it', async () => {
     fake.corruptNextAnswer('createCheckout', (answer: ProviderCheckout) => ({
       ...answer,
       nextAction: { redirectUrl: 'javascript:alert(document.cookie)' },
     }));
-    const request = subscriptionCheckout(store.storefrontId, store.customerId, store.basicPlanId);
+    const request = subscriptionCheckout(world.store.storefrontId, world.store.customerId, world.store.basicPlanId);
     const error = await callError(subs(), subs().createCheckoutSession, request);
     expect(error.code).toBe(grpc.status.UNAVAILABLE);
     expect(error.details).toContain('checkout.nextAction.redirectUrl must be an http(s) URL');
@@ -55,8 +41,8 @@ describe('answers that cannot be stored', () => {
   });
 
   it('a cancel whose answered state has an Invalid Date changes nothing here and emits nothing', async () => {
-    const before = await store.activeSubscription();
-    const eventsBefore = await eventTypesOf(service, before.id);
+    const before = await world.store.activeSubscription();
+    const eventsBefore = await eventTypesOf(world.service, before.id);
     fake.corruptNextAnswer('cancelSubscription', (answer: MutationOutcome) =>
       answer.kind === 'applied' ? { ...answer, state: { ...answer.state, canceledAt: new Date(Number.NaN) } } : answer,
     );
@@ -67,10 +53,10 @@ describe('answers that cannot be stored', () => {
     });
     expect(error.code).toBe(grpc.status.UNAVAILABLE);
     expect(error.details).toContain('outcome.state.canceledAt must be a valid time');
-    const after = await store.subscription(before.id);
+    const after = await world.store.subscription(before.id);
     expect(after.status).toBe(SubscriptionStatus.SUBSCRIPTION_STATUS_ACTIVE);
     expect(after.version).toBe(before.version);
-    expect(await eventTypesOf(service, before.id)).toEqual(eventsBefore);
+    expect(await eventTypesOf(world.service, before.id)).toEqual(eventsBefore);
   });
 
   /**
@@ -78,9 +64,9 @@ describe('answers that cannot be stored', () => {
    * and the subscription before and after.
    */
   const cancelByWebhook = async (id: string, corrupt: (state: Record<string, unknown>) => Record<string, unknown>) => {
-    const before = await store.activeSubscription();
+    const before = await world.store.activeSubscription();
     const state = stateJson({ ...fake.subscription(before.providerRef), status: 'CANCELED' });
-    const status = await fake.send(store.storefrontId, {
+    const status = await fake.send(world.store.storefrontId, {
       id,
       type: 'subscription.updated',
       data: { hint: 'canceled', subscription: corrupt(state) },
@@ -90,7 +76,7 @@ describe('answers that cannot be stored', () => {
       () => query<{ error: string }>('select error from dead_letters where provider_event_id = $1', [id]),
       (rows) => rows.length === 1,
     );
-    return { error: letter!.error, before, after: await store.subscription(before.id) };
+    return { error: letter!.error, before, after: await world.store.subscription(before.id) };
   };
 
   it('a signed webhook with a NUL in a reference becomes a dead letter naming the field; nothing of it applies', async () => {

@@ -1,7 +1,7 @@
 import type { SubscriptionHandle } from '../../src/ports/provider-adapter.port';
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
-import { fakeStorefront, FakeStorefront } from '../support/fake-storefront';
+import { fakeStorefront, fakeStorefrontService } from '../support/fake-storefront';
 import { createTestDatabase, TestDatabase, withClient } from '../support/test-database';
 import { startTestService, TestService } from '../support/test-service';
 
@@ -13,33 +13,15 @@ import { startTestService, TestService } from '../support/test-service';
 describe('webhook processing has a deadline (WEBHOOK_PROCESSING_TIMEOUT_MS)', () => {
   // A notification provider: each webhook only says "fetch it", so processing always calls the provider.
   const fake = fakeProvider('fakeslow', { webhooks: 'notification' });
-  let db: TestDatabase;
-  let service: TestService;
-  let store: FakeStorefront;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService(
-      {
-        DATABASE_URL: db.url,
-        WEBHOOK_PROCESSING_TIMEOUT_MS: '1000',
-        // Long enough to read the failed attempt before its retry clears it.
-        WEBHOOK_RETRY_BASE_MS: '3000',
-        WEBHOOK_POLL_INTERVAL_MS: '50',
-      },
-      { extraProviders: [fake.module] },
-    );
-    store = await fakeStorefront(service, fake, 'fake-slow');
-  });
-
-  afterAll(async () => {
-    store?.close();
-    await service?.close();
-    await db?.drop();
+  const world = fakeStorefrontService(fake, 'fake-slow', {
+    WEBHOOK_PROCESSING_TIMEOUT_MS: '1000',
+    // Long enough to read the failed attempt before its retry clears it.
+    WEBHOOK_RETRY_BASE_MS: '3000',
+    WEBHOOK_POLL_INTERVAL_MS: '50',
   });
 
   const inboxRow = (eventId: string) =>
-    withClient(db.url, async (c) => {
+    withClient(world.db.url, async (c) => {
       const { rows } = await c.query(
         'select status, attempts, last_error from webhook_inbox where provider_event_id = $1',
         [eventId],
@@ -48,9 +30,9 @@ describe('webhook processing has a deadline (WEBHOOK_PROCESSING_TIMEOUT_MS)', ()
     });
 
   it('abandons the provider call that never answers, fails the attempt saying so, and applies the retry', async () => {
-    const subscription = await store.activeSubscription();
+    const subscription = await world.store.activeSubscription();
     const hung = fake.holdNext('getSubscription', (h) => (h as SubscriptionHandle).id === subscription.id);
-    await fake.send(store.storefrontId, {
+    await fake.send(world.store.storefrontId, {
       id: 'fevt_hung',
       type: 'subscription.changed',
       data: { ref: subscription.providerRef },

@@ -5,7 +5,8 @@ import { Subscription, SubscriptionStatus } from '../../src/gen/billing/v1/subsc
 import { eventually } from './eventually';
 import type { FakeProvider } from './fake-provider';
 import { storefrontRequest, subscriptionCheckout } from './fixtures';
-import { call, TestService } from './test-service';
+import { createTestDatabase, TestDatabase } from './test-database';
+import { call, startTestService, TestService } from './test-service';
 
 /** A storefront bound to a fake provider over real gRPC: two plans (basic, pro), one customer. */
 export interface FakeStorefront {
@@ -102,4 +103,35 @@ export async function fakeStorefront(
     close: () => entitlements.close(),
   };
   return world;
+}
+
+/** A fresh database, a service that has `fake` as a provider, and one storefront bound to it (`fakeStorefrontService`). */
+export interface FakeStorefrontService {
+  db: TestDatabase;
+  service: TestService;
+  store: FakeStorefront;
+}
+
+/**
+ * For a test file (or describe block) on one fake-provider storefront: the database, the service (with `env` besides
+ * its DATABASE_URL) and the storefront before all its tests, all closed after them. Read its fields inside tests and
+ * hooks, once they are set.
+ */
+export function fakeStorefrontService(
+  fake: FakeProvider,
+  storefrontId: string,
+  env: Record<string, string> = {},
+): FakeStorefrontService {
+  const handle = {} as FakeStorefrontService;
+  beforeAll(async () => {
+    handle.db = await createTestDatabase();
+    handle.service = await startTestService({ DATABASE_URL: handle.db.url, ...env }, { extraProviders: [fake.module] });
+    handle.store = await fakeStorefront(handle.service, fake, storefrontId);
+  });
+  afterAll(async () => {
+    handle.store?.close();
+    await handle.service?.close();
+    await handle.db?.drop();
+  });
+  return handle;
 }

@@ -53,6 +53,11 @@ export interface CustomerRepository {
   findByProviderRef(storefrontId: string, provider: string, ref: string): Promise<Customer | undefined>;
   list(filter: { storefrontId: string; email?: string; externalRef?: string }, page: PageRequest): Promise<Customer[]>;
   update(customer: Customer): Promise<void>;
+  /**
+   * Remembers the customer's id at `provider`. One statement that writes (and locks) the customer only when it held
+   * another id there or none: a provider names the customer on every subscription event, and it is rarely new.
+   */
+  rememberProviderRef(id: string, provider: string, ref: string): Promise<void>;
 }
 
 export interface SubscriptionRepository {
@@ -94,8 +99,11 @@ export interface PaymentRepository {
     ref: string,
     options?: { forUpdate?: boolean },
   ): Promise<Payment | undefined>;
-  /** True when any storefront's payment holds this reference at `provider` (it is unique across storefronts). */
-  providerRefInUse(provider: string, ref: string): Promise<boolean>;
+  /**
+   * Whichever storefront's payment holds this reference at `provider` (it is unique across storefronts), unlocked:
+   * one read that finds ours and tells whether another storefront has it. Only for that; never for an answer.
+   */
+  holdingProviderRef(provider: string, ref: string): Promise<Payment | undefined>;
   list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

@@ -37,9 +37,20 @@ export type JournalCompletion =
   { held: HeldIdempotencyKey; response: Uint8Array } | { claim: KeyClaimAtCommit; response: Uint8Array };
 
 /**
+ * Another repository's write sent in the journal's statement (`ChangeJournal.ride`): one or more CTEs, named so no
+ * other part of the statement uses the names, with their bindings in order. It must not write a row the journal
+ * writes (one statement must not change a row twice).
+ */
+export interface JournalRider {
+  ctes: string;
+  bindings: Knex.RawBinding[];
+}
+
+/**
  * What a transaction records beside its state change: events (numbered per key), audit rows and, for a keyed call,
- * its response. They are kept here and written in one statement at the end of the transaction, instead of three or
- * four round trips per event while the transaction is open.
+ * its response, and writes other repositories leave to the end (`ride`: a processed webhook's mark). They are kept
+ * here and written in one statement at the end of the transaction, instead of three or four round trips per event
+ * while the transaction is open.
  *
  * The statement numbers the events: it bumps each key's counter in `event_sequences` by the number of its events
  * (keys in sorted order, so two transactions lock shared keys in the same order), and appends the sequence to each
@@ -50,6 +61,7 @@ export class ChangeJournal {
   private events: JournalEvent[] = [];
   private audits: JournalAudit[] = [];
   private pendingLead?: JournalLead;
+  private riders: JournalRider[] = [];
 
   /**
    * @param autoFlush writes at once (repositories on the plain connection, where there is no commit to wait for).
@@ -70,6 +82,15 @@ export class ChangeJournal {
     this.pendingLead = lead;
   }
 
+  /**
+   * Writes `rider` in the journal's statement at the end of the transaction, not in a round trip of its own (at once
+   * on an auto-flushing journal). Its CTEs do not hang on a lead, so a journal with a lead takes none.
+   */
+  async ride(rider: JournalRider): Promise<void> {
+    this.riders.push(rider);
+    if (this.autoFlush) await this.flush();
+  }
+
   async event(event: JournalEvent): Promise<void> {
     this.events.push(event);
     if (this.autoFlush) await this.flush();
@@ -88,10 +109,13 @@ export class ChangeJournal {
     const events = this.events;
     const audits = this.audits;
     const lead = this.pendingLead;
+    const riders = this.riders;
     this.events = [];
     this.audits = [];
     this.pendingLead = undefined;
-    if (events.length === 0 && audits.length === 0 && !completion && !lead) return true;
+    this.riders = [];
+    if (events.length === 0 && audits.length === 0 && !completion && !lead && riders.length === 0) return true;
+    if (lead && riders.length > 0) throw new Error('a change journal with a lead takes no riders');
     const parts: string[] = [];
     const bindings: Knex.RawBinding[] = [];
     // `held` is the call's key: locked when the attempt holds it, inserted (done, with the response) when claimed here.
@@ -150,6 +174,10 @@ export class ChangeJournal {
       parts.push(COMPLETION_SQL + (lead ? ' AND EXISTS (SELECT 1 FROM lead)' : '') + '\n  RETURNING 1)');
       const { scope, key, owner } = completion.held;
       bindings.push(Buffer.from(completion.response), scope, key, owner);
+    }
+    for (const rider of riders) {
+      parts.push(rider.ctes);
+      bindings.push(...rider.bindings);
     }
     const claimed = completion && 'claim' in completion;
     const counts = [

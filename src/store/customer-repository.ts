@@ -59,6 +59,14 @@ export class KnexCustomerRepository implements CustomerRepository {
     return (await query).map(toCustomer);
   }
 
+  async rememberProviderRef(id: string, provider: string, ref: string): Promise<void> {
+    await this.db.raw(
+      `UPDATE customers SET provider_refs = provider_refs || jsonb_build_object(?::text, ?::text)
+        WHERE id = ? AND provider_refs ->> ?::text IS DISTINCT FROM ?::text`,
+      [provider, ref, id, provider, ref],
+    );
+  }
+
   async update(customer: Customer): Promise<void> {
     try {
       await this.db('customers').where({ id: customer.id }).update(columns(customer));

@@ -40,8 +40,9 @@ export class KnexPaymentRepository implements PaymentRepository {
     return row ? toPayment(row) : undefined;
   }
 
-  async providerRefInUse(provider: string, ref: string): Promise<boolean> {
-    return (await this.db('payments').where({ provider, provider_ref: ref }).first('id')) !== undefined;
+  async holdingProviderRef(provider: string, ref: string): Promise<Payment | undefined> {
+    const row = await this.db('payments').where({ provider, provider_ref: ref }).first();
+    return row ? toPayment(row) : undefined;
   }
 
   async list(

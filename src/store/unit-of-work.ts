@@ -140,7 +140,7 @@ export class KnexUnitOfWork implements UnitOfWork {
       invoices: new KnexInvoiceRepository(db),
       entitlements: new KnexEntitlementRepository(db),
       usage: new KnexUsageRepository(db),
-      inbox: new KnexWebhookInbox(db),
+      inbox: new KnexWebhookInbox(db, journal),
       outbox: new KnexOutboxWriter(journal, this.clock, onAppend),
       events: new KnexEventLog(db),
       audit: new KnexAuditWriter(journal, this.clock),

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { DeadLetter, InboxEntry, NewInboxEntry, PageRequest, WebhookInbox } from '../ports/store.port';
+import type { ChangeJournal } from './change-journal';
 import { InboxBatchWriter, insertInboxRows } from './inbox-batch-writer';
 import { asBytes, asJson, asNumber, asOptionalDate, countOf } from './row-values';
 import { storedError } from './stored-error';
@@ -27,6 +28,16 @@ const RELEASE_HELD_BEHIND_MARKED = `
   UPDATE webhook_inbox w SET held_back = false FROM marked m
    WHERE w.held_back AND w.status = 'PENDING' AND m.ordering_key IS NOT NULL AND w.id <> m.id
      AND w.provider = m.provider AND w.storefront_id = m.storefront_id AND w.ordering_key = m.ordering_key`;
+
+/**
+ * The row is processed and its key moves on. CTEs only (`marked`, `advanced`, `released`), so they can ride a change
+ * journal's statement; bindings: processed at, outcome, id, then the time again.
+ */
+const MARK_PROCESSED = `marked AS (
+  UPDATE webhook_inbox SET status = 'PROCESSED', processed_at = ?, last_error = NULL, outcome = ?
+   WHERE id = ? RETURNING id, provider, storefront_id, ordering_key, sequence),
+advanced AS (${ADVANCE_POSITION_OF_MARKED}),
+released AS (${RELEASE_HELD_BEHIND_MARKED})`;
 
 /** The applied position of row `w`'s ordering key. */
 const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
@@ -57,7 +68,10 @@ const IN_TURN = 'AND NOT w.held_back ORDER BY w.storefront_id, w.id LIMIT 1 FOR 
 export class KnexWebhookInbox implements WebhookInbox {
   private batches?: InboxBatchWriter;
 
-  constructor(private readonly db: Knex | Knex.Transaction) {}
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    private readonly journal?: ChangeJournal,
+  ) {}
 
   /**
    * Outside a transaction (ingress), concurrent inserts share one statement (InboxBatchWriter): each answer still
@@ -163,15 +177,11 @@ export class KnexWebhookInbox implements WebhookInbox {
    * Marks the row processed, advances its key's position and releases the rows held back behind it, in one
    * statement (the webhook path's round trips).
    */
+  /** In the transaction's journal statement when there is one (its events' statement): one round trip less. */
   async markProcessed(id: string, at: Date, outcome?: string): Promise<void> {
-    await this.db.raw(
-      `WITH marked AS (
-         UPDATE webhook_inbox SET status = 'PROCESSED', processed_at = ?, last_error = NULL, outcome = ?
-          WHERE id = ? RETURNING id, provider, storefront_id, ordering_key, sequence),
-       advanced AS (${ADVANCE_POSITION_OF_MARKED})
-       ${RELEASE_HELD_BEHIND_MARKED}`,
-      [at, outcome === undefined ? null : storedError(outcome), id, at],
-    );
+    const rider = { ctes: MARK_PROCESSED, bindings: [at, outcome === undefined ? null : storedError(outcome), id, at] };
+    if (this.journal) return this.journal.ride(rider);
+    await this.db.raw(`WITH ${rider.ctes}\nSELECT 1`, rider.bindings);
   }
 
   private async advancePosition(id: string, at: Date): Promise<void> {

@@ -6,32 +6,78 @@ import { withClient } from '../support/test-database';
 
 /**
  * Webhook processing is bound by its round trips (README, performance): each statement of a webhook's transaction
- * is one more wait on PostgreSQL for its lane. The storefront a webhook names is read at ingress through a cache
- * that drops changed storefronts; processing read it again from the database, once per webhook.
+ * is one more wait on PostgreSQL for its lane. These count the statements processing no longer sends.
  */
-describe('webhook processing reads its storefront from the cache ingress filled', () => {
+describe('webhook processing round trips', () => {
   const fake = fakeProvider('fakereads');
   const world = fakeStorefrontService(fake, 'fake-reads', FAST_WEBHOOKS);
 
+  const processed = () =>
+    withClient(world.db.url, async (c) => {
+      const { rows } = await c.query("select count(*)::int as n from webhook_inbox where status = 'PROCESSED'");
+      return rows[0].n as number;
+    });
+
+  /** Runs `send` with every statement the service sends passed to `seen`, until `count` more webhooks are processed. */
+  async function watching(seen: (sql: string) => void, count: number, send: () => Promise<void>): Promise<void> {
+    const before = await processed();
+    const listener = (query: { sql: string }) => seen(query.sql);
+    world.service.database.knex.on('query', listener);
+    try {
+      await send();
+      await eventually(processed, (n) => n >= before + count);
+    } finally {
+      world.service.database.knex.removeListener('query', listener);
+    }
+  }
+
+  // The storefront a webhook names is read at ingress through a cache that drops changed storefronts; processing
+  // read it again from the database, once per webhook.
   it('processes webhooks without reading their storefront from the database', async () => {
     const subscription = await world.store.activeSubscription();
     let storefrontReads = 0;
-    const count = (query: { sql: string }) => {
-      if (/from "storefronts"/i.test(query.sql)) storefrontReads += 1;
-    };
-    const processed = () =>
-      withClient(world.db.url, async (c) => {
-        const { rows } = await c.query("select count(*)::int as n from webhook_inbox where status = 'PROCESSED'");
-        return rows[0].n as number;
-      });
-    const before = await processed();
-    world.service.database.knex.on('query', count);
-    try {
+    await watching((sql) => (storefrontReads += /from "storefronts"/i.test(sql) ? 1 : 0), 5, async () => {
       for (let i = 0; i < 5; i++) await fake.sendState(fake.subscription(subscription.providerRef));
-      await eventually(processed, (n) => n >= before + 5);
-    } finally {
-      world.service.database.knex.removeListener('query', count);
-    }
+    });
     expect(storefrontReads).toBe(0);
   });
+
+  // Each webhook was marked processed in a statement of its own after its events' statement, and every subscription
+  // webhook read and locked its customer only to find the provider's customer id already remembered.
+  it('marks a webhook processed in its events statement, and locks no customer whose id it already knows', async () => {
+    const subscription = await world.store.activeSubscription();
+    const { customerRef } = fake.subscription(subscription.providerRef);
+    let marksAlone = 0;
+    let customerLocks = 0;
+    let eventStatements = 0;
+    const seen = (sql: string) => {
+      const marks = /UPDATE webhook_inbox SET status = 'PROCESSED'/.test(sql);
+      const writesEvents = /INSERT INTO outbox/.test(sql);
+      if (marks && !writesEvents) marksAlone += 1;
+      if (writesEvents) eventStatements += 1;
+      if (/from "customers"[\s\S]*for update/i.test(sql)) customerLocks += 1;
+    };
+    await watching(seen, 3, async () => {
+      for (const quantity of [2, 3, 4]) {
+        await fake.sendState(fake.update(subscription.providerRef, { quantity }));
+        await world.store.waitFor(subscription.id, (s) => s.quantity === quantity);
+      }
+    });
+    expect(eventStatements).toBeGreaterThanOrEqual(3);
+    expect(marksAlone).toBe(0);
+    expect(customerLocks).toBe(0);
+    expect(await providerRefsOf(world.store.customerId)).toEqual({ [fake.id]: customerRef });
+
+    // A customer id the provider changes is still remembered (the one statement writes only then).
+    await watching(() => undefined, 1, async () => {
+      await fake.sendState(fake.update(subscription.providerRef, { customerRef: 'fcus_moved' }));
+    });
+    expect(await providerRefsOf(world.store.customerId)).toEqual({ [fake.id]: 'fcus_moved' });
+  });
+
+  const providerRefsOf = (customerId: string) =>
+    withClient(world.db.url, async (c) => {
+      const { rows } = await c.query('select provider_refs from customers where id = $1', [customerId]);
+      return rows[0].provider_refs as Record<string, string>;
+    });
 });

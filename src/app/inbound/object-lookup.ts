@@ -117,8 +117,5 @@ export async function rememberCustomerRef(
   provider: string,
   customerRef: string | undefined,
 ): Promise<void> {
-  if (!customerRef) return;
-  const customer = await repos.customers.get(subscription.customerId, { forUpdate: true });
-  if (!customer || customer.providerRefs[provider] === customerRef) return;
-  await repos.customers.update({ ...customer, providerRefs: { ...customer.providerRefs, [provider]: customerRef } });
+  if (customerRef) await repos.customers.rememberProviderRef(subscription.customerId, provider, customerRef);
 }

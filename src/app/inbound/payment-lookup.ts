@@ -25,10 +25,12 @@ export async function paymentScope(
   state: ProviderPaymentState,
   lock: boolean,
 ): Promise<PaymentScope> {
-  // Unlocked first, only to learn which subscription to lock.
-  const seen = await findPayment(repos, origin, state, false);
+  // Unlocked first, only to learn which subscription to lock: by the reference whichever storefront holds it, one read
+  // for ours and for another's.
+  const holder = await repos.payments.holdingProviderRef(origin.provider, state.ref);
+  const seen = holder?.storefrontId === origin.storefront.id ? holder : await byOrderId(repos, origin, state, false);
   // Not found by its reference here, yet the reference is taken: it is another storefront's payment.
-  if (!seen?.providerRef && (await repos.payments.providerRefInUse(origin.provider, state.ref))) {
+  if (holder && !seen?.providerRef) {
     if (!lock) return {};
     throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
   }
@@ -57,8 +59,17 @@ async function findPayment(
   state: ProviderPaymentState,
   forUpdate: boolean,
 ): Promise<Payment | undefined> {
-  const storefrontId = origin.storefront.id;
-  const byRef = await repos.payments.findByProviderRef(storefrontId, origin.provider, state.ref, { forUpdate });
-  if (byRef || !state.orderId?.startsWith('pay_')) return byRef;
-  return repos.payments.get(state.orderId, { forUpdate, storefrontId });
+  const byRef = await repos.payments.findByProviderRef(origin.storefront.id, origin.provider, state.ref, { forUpdate });
+  return byRef ?? byOrderId(repos, origin, state, forUpdate);
+}
+
+/** The storefront's payment our order id names, when the report carries one of ours. */
+async function byOrderId(
+  repos: Repositories,
+  origin: EventOrigin,
+  state: ProviderPaymentState,
+  forUpdate: boolean,
+): Promise<Payment | undefined> {
+  if (!state.orderId?.startsWith('pay_')) return undefined;
+  return repos.payments.get(state.orderId, { forUpdate, storefrontId: origin.storefront.id });
 }

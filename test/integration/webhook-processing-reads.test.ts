@@ -36,9 +36,13 @@ describe('webhook processing round trips', () => {
   it('processes webhooks without reading their storefront from the database', async () => {
     const subscription = await world.store.activeSubscription();
     let storefrontReads = 0;
-    await watching((sql) => (storefrontReads += /from "storefronts"/i.test(sql) ? 1 : 0), 5, async () => {
-      for (let i = 0; i < 5; i++) await fake.sendState(fake.subscription(subscription.providerRef));
-    });
+    await watching(
+      (sql) => (storefrontReads += /from "storefronts"/i.test(sql) ? 1 : 0),
+      5,
+      async () => {
+        for (let i = 0; i < 5; i++) await fake.sendState(fake.subscription(subscription.providerRef));
+      },
+    );
     expect(storefrontReads).toBe(0);
   });
 
@@ -69,9 +73,13 @@ describe('webhook processing round trips', () => {
     expect(await providerRefsOf(world.store.customerId)).toEqual({ [fake.id]: customerRef });
 
     // A customer id the provider changes is still remembered (the one statement writes only then).
-    await watching(() => undefined, 1, async () => {
-      await fake.sendState(fake.update(subscription.providerRef, { customerRef: 'fcus_moved' }));
-    });
+    await watching(
+      () => undefined,
+      1,
+      async () => {
+        await fake.sendState(fake.update(subscription.providerRef, { customerRef: 'fcus_moved' }));
+      },
+    );
     expect(await providerRefsOf(world.store.customerId)).toEqual({ [fake.id]: 'fcus_moved' });
   });
 

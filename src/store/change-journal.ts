@@ -42,6 +42,8 @@ export type JournalCompletion =
  * writes (one statement must not change a row twice).
  */
 export interface JournalRider {
+  /** Which write this is: one of each per statement, since its CTE names are fixed. */
+  name: string;
   ctes: string;
   bindings: Knex.RawBinding[];
 }
@@ -79,6 +81,7 @@ export class ChangeJournal {
    * is locked first, so a takeover cannot slip in between; a key claimed by the statement itself must be new.
    */
   lead(lead: JournalLead): void {
+    if (this.riders.length > 0) throw new Error('a change journal with riders takes no lead');
     this.pendingLead = lead;
   }
 
@@ -87,6 +90,9 @@ export class ChangeJournal {
    * on an auto-flushing journal). Its CTEs do not hang on a lead, so a journal with a lead takes none.
    */
   async ride(rider: JournalRider): Promise<void> {
+    // Refused where it is called, not when the statement fails at the end of the transaction.
+    if (this.pendingLead) throw new Error('a change journal with a lead takes no riders');
+    if (this.riders.some((r) => r.name === rider.name)) throw new Error(`${rider.name} rides a statement once`);
     this.riders.push(rider);
     if (this.autoFlush) await this.flush();
   }
@@ -115,7 +121,6 @@ export class ChangeJournal {
     this.pendingLead = undefined;
     this.riders = [];
     if (events.length === 0 && audits.length === 0 && !completion && !lead && riders.length === 0) return true;
-    if (lead && riders.length > 0) throw new Error('a change journal with a lead takes no riders');
     const parts: string[] = [];
     const bindings: Knex.RawBinding[] = [];
     // `held` is the call's key: locked when the attempt holds it, inserted (done, with the response) when claimed here.

@@ -175,11 +175,12 @@ export class KnexWebhookInbox implements WebhookInbox {
 
   /**
    * Marks the row processed, advances its key's position and releases the rows held back behind it, in one
-   * statement (the webhook path's round trips).
+   * statement: with a journal, the one that writes the transaction's events at its end (a round trip less per
+   * processed webhook).
    */
-  /** In the transaction's journal statement when there is one (its events' statement): one round trip less. */
   async markProcessed(id: string, at: Date, outcome?: string): Promise<void> {
-    const rider = { ctes: MARK_PROCESSED, bindings: [at, outcome === undefined ? null : storedError(outcome), id, at] };
+    const bindings = [at, outcome === undefined ? null : storedError(outcome), id, at];
+    const rider = { name: 'markProcessed', ctes: MARK_PROCESSED, bindings };
     if (this.journal) return this.journal.ride(rider);
     await this.db.raw(`WITH ${rider.ctes}\nSELECT 1`, rider.bindings);
   }

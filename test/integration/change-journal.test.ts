@@ -7,6 +7,7 @@ import type {
   Repositories,
 } from '../../src/ports/store.port';
 import { IdempotencyStore } from '../../src/store/idempotency-store';
+import { insertInboxRows } from '../../src/store/inbox-batch-writer';
 import { systemClock } from '../../src/ports/clock.port';
 import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
@@ -104,6 +105,57 @@ describe.each([
     expect(await rowsOf('k-c')).toEqual([]);
     await uow.transaction((repos) => repos.outbox.append(customerEvent('k-c', 'kept'), ACTOR));
     expect(decoded(await rowsOf('k-c'))).toEqual([{ column: 1, payload: 1, name: 'kept' }]);
+  });
+
+  describe("a processed webhook's mark, riding the events' statement", () => {
+    const pendingWebhook = async (eventId: string): Promise<string> => {
+      await insertInboxRows(database.knex, [
+        {
+          provider: 'subotiz',
+          storefrontId: 'store-1',
+          providerEventId: eventId,
+          eventType: 'v2.subscription.updated',
+          headers: {},
+          body: Buffer.from('{}'),
+          receivedAt: new Date(),
+        },
+      ]);
+      const row = await database.knex('webhook_inbox').where({ provider_event_id: eventId }).first('id');
+      return String(row.id);
+    };
+    const statusOf = async (id: string) => (await database.knex('webhook_inbox').where({ id }).first('status')).status;
+
+    it('is written with the events, or not at all', async () => {
+      const kept = await pendingWebhook('evt-ride-kept');
+      await uow.transaction(async (repos) => {
+        await repos.outbox.append(customerEvent('k-ride', 'applied'), ACTOR);
+        await repos.inbox.markProcessed(kept, new Date(), 'applied');
+      });
+      expect(await statusOf(kept)).toBe('PROCESSED');
+      expect(decoded(await rowsOf('k-ride'))).toEqual([{ column: 1, payload: 1, name: 'applied' }]);
+
+      const lost = await pendingWebhook('evt-ride-lost');
+      await expect(
+        uow.transaction(async (repos) => {
+          await repos.outbox.append(customerEvent('k-ride', 'lost'), ACTOR);
+          await repos.inbox.markProcessed(lost, new Date(), 'applied');
+          throw new Error('the change failed');
+        }),
+      ).rejects.toThrow('the change failed');
+      expect(await statusOf(lost)).toBe('PENDING');
+      expect(await rowsOf('k-ride')).toHaveLength(1);
+    });
+
+    it('is refused where it is made twice in one transaction, and nothing is written', async () => {
+      const id = await pendingWebhook('evt-ride-twice');
+      await expect(
+        uow.transaction(async (repos) => {
+          await repos.inbox.markProcessed(id, new Date(), 'applied');
+          await repos.inbox.markProcessed(id, new Date(), 'applied');
+        }),
+      ).rejects.toThrow('markProcessed rides a statement once');
+      expect(await statusOf(id)).toBe('PENDING');
+    });
   });
 
   it('concurrent writers of one key: gap-free, and outbox order is sequence order', async () => {

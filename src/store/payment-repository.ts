@@ -8,12 +8,24 @@ type Row = Record<string, unknown>;
 
 export class KnexPaymentRepository implements PaymentRepository {
   private readonly queue: ReconcileQueue;
+  /**
+   * Within a transaction, the payment holding each provider reference as this transaction first read it. A webhook
+   * reads it before asking its provider and again before locking: one statement instead of two. A payment another
+   * transaction records meanwhile is still found by the locked read that follows (paymentScope). Forgotten whenever
+   * this transaction writes a payment. Not on `uow.reads`, which must see other writers' changes.
+   */
+  private readonly holders?: Map<string, Payment | undefined>;
 
-  constructor(private readonly db: Knex | Knex.Transaction) {
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    options: { withinTransaction?: boolean } = {},
+  ) {
     this.queue = new ReconcileQueue(db, 'payments', 'REQUIRES_PAYMENT_METHOD', 'reconcile_at');
+    if (options.withinTransaction) this.holders = new Map();
   }
 
   async insert(p: Payment): Promise<void> {
+    this.holders?.clear();
     await this.db('payments').insert({
       id: p.id,
       storefront_id: p.storefrontId,
@@ -41,8 +53,12 @@ export class KnexPaymentRepository implements PaymentRepository {
   }
 
   async holdingProviderRef(provider: string, ref: string): Promise<Payment | undefined> {
+    const key = `${provider}\u0000${ref}`;
+    if (this.holders?.has(key)) return structuredClone(this.holders.get(key));
     const row = await this.db('payments').where({ provider, provider_ref: ref }).first();
-    return row ? toPayment(row) : undefined;
+    const holder = row ? toPayment(row) : undefined;
+    this.holders?.set(key, structuredClone(holder));
+    return holder;
   }
 
   async list(
@@ -71,6 +87,7 @@ export class KnexPaymentRepository implements PaymentRepository {
   }
 
   async update(p: Payment): Promise<void> {
+    this.holders?.clear();
     await this.db('payments').where({ id: p.id }).update(columns(p));
   }
 }

@@ -9,6 +9,14 @@ type Row = Record<string, unknown>;
 export class KnexSubscriptionRepository implements SubscriptionRepository {
   private readonly queue: ReconcileQueue;
 
+  /**
+   * Within a transaction, whether each provider reference was another subscription's as this transaction first
+   * asked: a webhook asks before asking its provider and again before locking. Forgotten whenever this transaction
+   * writes a subscription; a reference another transaction takes meanwhile fails the write on the unique key, and
+   * the webhook's retry sees it. Not on `uow.reads`, which must see other writers' changes.
+   */
+  private readonly refsInUse?: Map<string, boolean>;
+
   constructor(
     private readonly db: Knex | Knex.Transaction,
     /**
@@ -16,11 +24,14 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
      * from the table's trigger, migration 016).
      */
     private readonly onChange: (subscriptionId: string) => void = () => undefined,
+    options: { withinTransaction?: boolean } = {},
   ) {
     this.queue = new ReconcileQueue(db, 'subscriptions', 'INCOMPLETE', 'reconcile_at');
+    if (options.withinTransaction) this.refsInUse = new Map();
   }
 
   async insert(s: Subscription): Promise<boolean> {
+    this.refsInUse?.clear();
     const inserted = await this.db('subscriptions')
       .insert({
         id: s.id,
@@ -58,7 +69,12 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
   }
 
   async providerRefInUse(provider: string, ref: string): Promise<boolean> {
-    return (await this.db('subscriptions').where({ provider, provider_ref: ref }).first('id')) !== undefined;
+    const key = `${provider}\u0000${ref}`;
+    const known = this.refsInUse?.get(key);
+    if (known !== undefined) return known;
+    const inUse = (await this.db('subscriptions').where({ provider, provider_ref: ref }).first('id')) !== undefined;
+    this.refsInUse?.set(key, inUse);
+    return inUse;
   }
 
   async list(
@@ -92,6 +108,7 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
   }
 
   async update(s: Subscription): Promise<void> {
+    this.refsInUse?.clear();
     await this.db('subscriptions').where({ id: s.id }).update(columns(s));
     this.onChange(s.id);
   }

@@ -1,8 +1,10 @@
 import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefrontService } from '../support/fake-storefront';
-import { FAST_WEBHOOKS } from '../support/subotiz-world';
-import { withClient } from '../support/test-database';
+import { PaymentStatus } from '../../src/gen/billing/v1/payment';
+import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
+import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
+import { startTestService, TestService } from '../support/test-service';
 
 /**
  * Webhook processing is bound by its round trips (README, performance): each statement of a webhook's transaction
@@ -105,4 +107,51 @@ describe('webhook processing round trips', () => {
       ]);
       return { refs: rows[0].provider_refs as Record<string, string>, version: rows[0].version as string };
     });
+});
+
+/**
+ * A webhook asks its provider with nothing locked, then locks and applies: paid checkouts' webhooks read the same
+ * payment reference (and asked whether another subscription held the same subscription reference) before asking
+ * and again before locking, two identical statements in one transaction.
+ */
+describe('webhook processing reads a reference once per transaction', () => {
+  let db: TestDatabase;
+  let service: TestService;
+  let world: SubotizWorld;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestService({ DATABASE_URL: db.url, ...FAST_WEBHOOKS });
+    world = await subotizWorld(service);
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    await service?.close();
+    await db?.drop();
+  });
+
+  it('asks once per transaction which payment or subscription holds a provider reference', async () => {
+    const reads = new Map<string, number>();
+    const count = (query: { sql: string; bindings?: unknown[]; __knexTxId?: string }) => {
+      const byReference =
+        /^select \* from "payments" where "provider" = \$1 and "provider_ref" = \$2/.test(query.sql) ||
+        /^select "id" from "subscriptions" where "provider" = \$1 and "provider_ref" = \$2/.test(query.sql);
+      if (!byReference || !query.__knexTxId) return;
+      const key = `${query.__knexTxId} ${query.sql} ${JSON.stringify(query.bindings)}`;
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+    };
+    service.database.knex.on('query', count);
+    let paid: { id: string };
+    try {
+      paid = await world.activeSubscription();
+      await webhooksSettled(db.url);
+    } finally {
+      service.database.knex.removeListener('query', count);
+    }
+    expect(reads.size).toBeGreaterThan(0);
+    expect([...reads.entries()].filter(([, n]) => n > 1)).toEqual([]);
+    const payments = await world.paymentsOf(paid.id);
+    expect(payments.map((p) => p.status)).toEqual([PaymentStatus.PAYMENT_STATUS_SUCCEEDED]);
+  });
 });

@@ -220,18 +220,20 @@ export interface WebhookInbox {
    */
   claimDue(now: Date, gapWaitMs?: number, afterStorefront?: string): Promise<InboxEntry | undefined>;
   /**
-   * Whether any pending entry is due by `now` (held back by its key or not): one indexed read, so a lane that polls
-   * an empty inbox opens no transaction. False means claimDue would find nothing.
+   * Entries waiting for a retry (scheduleRetry) are not claimed until this finds their time has come: it makes them
+   * claimable, and says whether any pending entry is due by `now` (held back by its key or not). One statement, so a
+   * lane that polls an empty inbox opens no transaction. False means claimDue would find nothing.
    */
-  anyDue(now: Date): Promise<boolean>;
+  wakeDue(now: Date): Promise<boolean>;
   /**
    * `outcome` says what processing did (applied, unchanged, `ignored: foreign/unknown object …`). The entry's key
    * position becomes max(position, its sequence), in the same transaction.
    */
   markProcessed(id: string, at: Date, outcome?: string): Promise<void>;
   /**
-   * Records a failed attempt and when to try again; only on a row still PENDING. The later rows of its ordering key
-   * are marked held back until it is processed or dead-lettered (with `now`: only when the retry is after `now`).
+   * Records a failed attempt and when to try again; only on a row still PENDING. With a retry after `now` (or no
+   * `now`), the entry waits out of the claim's walk until wakeDue finds it due, and the later rows of its ordering
+   * key are marked held back until it is processed or dead-lettered.
    */
   scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date, now?: Date): Promise<void>;
   /**

@@ -21,6 +21,7 @@ import * as readsWithoutHistory from './migrations/019-reads-without-history';
 import * as inboxRetention from './migrations/020-inbox-retention';
 import * as storefrontTurns from './migrations/021-storefront-turns';
 import * as heldBackRows from './migrations/022-held-back-rows';
+import * as waitingRetries from './migrations/023-waiting-retries';
 
 /** Migrations in order. Listed here (not globbed from disk) so they run the same under tsx, jest and a build. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '020-inbox-retention': inboxRetention,
   '021-storefront-turns': storefrontTurns,
   '022-held-back-rows': heldBackRows,
+  '023-waiting-retries': waitingRetries,
 };
 
 const source: Knex.MigrationSource<string> = {

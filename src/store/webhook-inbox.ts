@@ -59,10 +59,12 @@ const ELIGIBLE_ROW = `SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webh
           OR w.sequence <= coalesce((${POSITION_OF_W}), 0) + 1)`;
 
 /**
- * A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). Rows held
- * back behind a failing row of their key are not walked (webhook_inbox_claimable_by_storefront).
+ * A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). Rows waiting
+ * for a retry, and rows held back behind a failing row of their key, are not walked
+ * (webhook_inbox_claimable_by_storefront).
  */
-const IN_TURN = 'AND NOT w.held_back ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
+const IN_TURN =
+  'AND NOT w.held_back AND NOT w.waiting ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';
 
 /** The webhook inbox (raw bodies, unique per provider event) and the dead letters that failed processing. */
 export class KnexWebhookInbox implements WebhookInbox {
@@ -126,14 +128,21 @@ export class KnexWebhookInbox implements WebhookInbox {
     return countOf(this.db('dead_letters').where('kind', 'webhook').whereNull('retried_at'));
   }
 
-  /** One row of the due index (webhook_inbox_due) or none; the status is a literal so a generic plan uses it too. */
-  async anyDue(now: Date): Promise<boolean> {
-    const row = await this.db('webhook_inbox')
-      .select(this.db.raw('1 as due'))
-      .whereRaw("status = 'PENDING'")
-      .andWhere('next_attempt_at', '<=', now)
-      .first();
-    return row !== undefined;
+  /**
+   * Moves the rows whose retry has come due back into the claim's walk (webhook_inbox_waiting_due), and says whether
+   * any pending row is due (webhook_inbox_due), in one statement. Statuses are literals so a generic plan uses the
+   * partial indexes too.
+   */
+  async wakeDue(now: Date): Promise<boolean> {
+    const { rows } = (await this.db.raw(
+      `WITH woken AS (
+         UPDATE webhook_inbox SET waiting = false
+          WHERE status = 'PENDING' AND waiting AND next_attempt_at <= ? RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM woken)
+           OR EXISTS (SELECT 1 FROM webhook_inbox WHERE status = 'PENDING' AND next_attempt_at <= ?) AS due`,
+      [now, now],
+    )) as { rows: { due: boolean }[] };
+    return rows[0]!.due === true;
   }
 
   /**
@@ -202,22 +211,24 @@ export class KnexWebhookInbox implements WebhookInbox {
    * are marked held back and the claim no longer walks them (a provider failing for one key could leave thousands
    * behind it, each read by every claim passing the storefront). Marking happens while the failed row is still
    * PENDING, locked by this statement, and releasing (markProcessed, deadLetter) changes that row first, so the two
-   * cannot interleave. Rows of the key received after this are walked until its next failure marks them too. A retry
-   * due at once (`nextAttemptAt` not after `now`: a transaction conflict) holds nothing: it would release them at
-   * once, each row rewritten twice for nothing.
+   * cannot interleave. Rows of the key received after this are walked until its next failure marks them too. The
+   * failed row itself waits out of the walk as well (`waiting`) until wakeDue finds its retry due: with a provider down
+   * for a storefront, each failing key's row was read by every claim passing that storefront. A retry due at once
+   * (`nextAttemptAt` not after `now`: a transaction conflict) waits for nothing and holds nothing: it would release
+   * them at once, each row rewritten twice for nothing.
    */
   async scheduleRetry(id: string, attempts: number, error: string, nextAttemptAt: Date, now?: Date): Promise<void> {
     const holds = now === undefined || nextAttemptAt.getTime() > now.getTime();
     await this.db.raw(
       `WITH failed AS (
-         UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ?
+         UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ?, waiting = ?::boolean
           WHERE id = ? AND status = 'PENDING'
           RETURNING id, provider, storefront_id, ordering_key, sequence)
        UPDATE webhook_inbox w SET held_back = true FROM failed f
         WHERE ?::boolean AND f.ordering_key IS NOT NULL AND w.status = 'PENDING' AND NOT w.held_back
           AND w.provider = f.provider AND w.storefront_id = f.storefront_id AND w.ordering_key = f.ordering_key
           AND (coalesce(w.sequence, -1), w.id) > (coalesce(f.sequence, -1), f.id)`,
-      [attempts, storedError(error), nextAttemptAt, id, holds],
+      [attempts, storedError(error), nextAttemptAt, holds, id, holds],
     );
   }
 
@@ -267,9 +278,14 @@ export class KnexWebhookInbox implements WebhookInbox {
     const inboxId = letter[0]?.inbox_id;
     // An event's dead letter has no inbox row (see DeadLetterUseCases.retry).
     if (inboxId === undefined || inboxId === null) return;
-    await this.db('webhook_inbox')
-      .where({ id: inboxId })
-      .update({ status: 'PENDING', attempts: 0, next_attempt_at: at, last_error: null, held_back: false });
+    await this.db('webhook_inbox').where({ id: inboxId }).update({
+      status: 'PENDING',
+      attempts: 0,
+      next_attempt_at: at,
+      last_error: null,
+      held_back: false,
+      waiting: false,
+    });
   }
 }
 

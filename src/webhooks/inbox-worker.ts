@@ -82,6 +82,8 @@ export class InboxWorker {
    * interval however many lanes it has (four lanes polling on their own asked four times as often, for nothing).
    */
   private pollTimer?: NodeJS.Timeout;
+  /** The poll's own wakeDue (every lane busy) is in flight: a slow database does not stack them up. */
+  private waking = false;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -145,10 +147,18 @@ export class InboxWorker {
 
   /**
    * The poll's tick: one sleeping lane looks for due entries (other replicas' arrivals, retries and gap waits coming
-   * due). When every lane is busy there is nothing to do: each claims again as soon as it is done.
+   * due). When every lane is busy each claims again as soon as it is done, so the tick only makes retries that came
+   * due claimable.
    */
   private pollOnce(): void {
-    this.wakeOneLane({ poll: true });
+    if (this.wakeOneLane({ poll: true }) || this.waking) return;
+    // Every lane is busy, so none peeks (the peek is what makes retries that came due claimable again): wake them here,
+    // or a retry would wait until the lanes ran out of other work.
+    this.waking = true;
+    this.uow.reads.inbox
+      .wakeDue(this.clock.now())
+      .catch((error: unknown) => this.pollFailed('error', 'webhook inbox poll failed', { err: error }))
+      .finally(() => (this.waking = false));
   }
 
   /** Wakes a sleeping lane (to peek first, for a poll); false when every lane is busy. */
@@ -165,7 +175,7 @@ export class InboxWorker {
    * transaction around an empty claim (an idle service with 4 lanes polling every 50 ms went from 15% to 8% of a core).
    */
   async processNext(options: { peekFirst?: boolean; lane?: Lane } = {}): Promise<boolean> {
-    if (options.peekFirst && !(await this.uow.reads.inbox.anyDue(this.clock.now()))) return false;
+    if (options.peekFirst && !(await this.uow.reads.inbox.wakeDue(this.clock.now()))) return false;
     let claimed: InboxEntry | undefined;
     // Ends at the attempt's deadline (started before the claim, so it bounds the whole transaction's provider calls)
     // or when the worker stops, whichever comes first.

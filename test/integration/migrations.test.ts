@@ -53,6 +53,7 @@ const MIGRATIONS = [
   '020-inbox-retention',
   '021-storefront-turns',
   '022-held-back-rows',
+  '023-waiting-retries',
 ];
 
 async function tables(knex: Knex): Promise<string[]> {

@@ -98,6 +98,39 @@ describe('the relay and the inbox read the work that is due, not the history bes
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
   });
 
+  it('claims past a storefront whose provider is down, without reading its webhooks waiting for a retry', async () => {
+    // Every key of 'aaa-down' failed once and waits an hour for its retry, as scheduleRetry leaves a failed row; the
+    // storefronts after it (the other tests' backlogs, 'aab-up') have work due. The claim starts at the first
+    // storefront, as a lane's turn comes round.
+    await migrated.database.knex.raw(
+      `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
+         received_at, ordering_key, sequence, attempts, waiting)
+       SELECT 'subotiz', 'aaa-down', 'down_' || g, '\\x00'::bytea, 'PENDING', now() + interval '1 hour',
+         now() - interval '1 minute', 'key_' || g, 1, 1, true
+       FROM generate_series(1, ?) g`,
+      [HISTORY],
+    );
+    await migrated.database.knex.raw(
+      `INSERT INTO webhook_inbox (provider, storefront_id, provider_event_id, body, status, next_attempt_at,
+         received_at)
+       VALUES ('subotiz', 'aab-up', 'up', '\\x00'::bytea, 'PENDING', now() - interval '1 minute', now())`,
+    );
+    await migrated.database.knex.raw('ANALYZE webhook_inbox');
+    const inbox = new KnexWebhookInbox(migrated.database.knex);
+
+    const { result, rowsRead } = await measured(migrated.database.knex, migrated.db.url, () =>
+      inbox.claimDue(new Date(), 60_000, ''),
+    );
+
+    expect(result?.providerEventId).toBe('up');
+    for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
+    // Their time come, the poll makes them claimable again.
+    expect(await inbox.wakeDue(new Date(Date.now() + 2 * 3_600_000))).toBe(true);
+    const stillWaiting = migrated.database.knex('webhook_inbox').where({ storefront_id: 'aaa-down', waiting: true });
+    expect(await stillWaiting).toEqual([]);
+    await migrated.database.knex('webhook_inbox').where({ storefront_id: 'aaa-down' }).delete();
+  });
+
   it('marks a webhook processed without reading the rows queued behind it in its key', async () => {
     // A key's backlog draining: each webhook processed releases the rows held back behind it, usually none.
     await migrated.database.knex.raw(

@@ -68,9 +68,12 @@ function worldOn(open: () => Promise<{ database: Database; drop?: () => Promise<
         });
       }
     },
-    /** Runs the worker until nothing is due (as its loop would, without waiting for a poll). */
+    /**
+     * Runs the worker until nothing is due, as a lane sent by the poll would (without waiting for the poll): it peeks
+     * first, which also makes retries that came due claimable, then claims until it finds nothing.
+     */
     async drain() {
-      for (let i = 0; i < 200 && (await world.worker.processNext()); i++);
+      for (let i = 0; i < 200 && (await world.worker.processNext({ peekFirst: i === 0 })); i++);
     },
     /** Moves the clock past the retry delay, so rows waiting to retry are due. */
     later() {
@@ -268,19 +271,23 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     expect(await world.database.knex('dead_letters').where({ id: 'dlq_lane_a' })).toEqual([]);
   });
 
-  it('tells an idle poll whether anything is due: nothing stored, due, waiting to retry, processed', async () => {
+  it('tells an idle poll whether anything is due, and makes a retry claimable when its time comes', async () => {
     const inbox = new KnexWebhookInbox(world.database.knex);
     const now = () => world.clock.now();
-    expect(await inbox.anyDue(now())).toBe(false);
+    expect(await inbox.wakeDue(now())).toBe(false);
     await world.arrive({ id: 'd1' });
-    expect(await inbox.anyDue(now())).toBe(true);
+    expect(await inbox.wakeDue(now())).toBe(true);
     const entry = (await inbox.claimDue(now()))!;
-    await inbox.scheduleRetry(entry.id, 1, 'failed once', new Date(now().getTime() + RETRY_MS));
-    expect(await inbox.anyDue(now())).toBe(false);
+    await inbox.scheduleRetry(entry.id, 1, 'failed once', new Date(now().getTime() + RETRY_MS), now());
+    expect(await inbox.wakeDue(now())).toBe(false);
+    expect(await inbox.claimDue(now())).toBeUndefined();
     world.later();
-    expect(await inbox.anyDue(now())).toBe(true);
+    // Waiting out of the claim's walk until the poll finds its time has come.
+    expect(await inbox.claimDue(now())).toBeUndefined();
+    expect(await inbox.wakeDue(now())).toBe(true);
+    expect((await inbox.claimDue(now()))?.id).toBe(entry.id);
     await inbox.markProcessed(entry.id, now(), 'applied');
-    expect(await inbox.anyDue(now())).toBe(false);
+    expect(await inbox.wakeDue(now())).toBe(false);
   });
 
   it('takes a webhook that lost to a concurrent transaction again at once, counting the attempt', async () => {
@@ -360,10 +367,10 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
   it('polls once per interval however many lanes, and the poll still finds what arrived without a wake', async () => {
     const uow = new KnexUnitOfWork(world.database.knex, world.clock);
     let peeks = 0;
-    const anyDue = uow.reads.inbox.anyDue.bind(uow.reads.inbox);
-    uow.reads.inbox.anyDue = (now) => {
+    const wakeDue = uow.reads.inbox.wakeDue.bind(uow.reads.inbox);
+    uow.reads.inbox.wakeDue = (now) => {
       peeks += 1;
-      return anyDue(now);
+      return wakeDue(now);
     };
     const lanes = fourLanes(uow, world.processor, 100);
     lanes.start();

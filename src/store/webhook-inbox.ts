@@ -39,6 +39,9 @@ const MARK_PROCESSED = `marked AS (
 advanced AS (${ADVANCE_POSITION_OF_MARKED}),
 released AS (${RELEASE_HELD_BEHIND_MARKED})`;
 
+/** Retries wakeDue makes claimable at once, at most. */
+const WAKE_BATCH = 1000;
+
 /** The applied position of row `w`'s ordering key. */
 const POSITION_OF_W = `SELECT p.sequence FROM webhook_order_positions p
    WHERE p.provider = w.provider AND p.storefront_id = w.storefront_id AND p.ordering_key = w.ordering_key`;
@@ -131,13 +134,17 @@ export class KnexWebhookInbox implements WebhookInbox {
   /**
    * Moves the rows whose retry has come due back into the claim's walk (webhook_inbox_waiting_due), and says whether
    * any pending row is due (webhook_inbox_due), in one statement. Statuses are literals so a generic plan uses the
-   * partial indexes too.
+   * partial indexes too. Rows another statement holds (a retry being recorded, a release, another replica's wake) are
+   * skipped, not waited for: the next poll takes them. At most WAKE_BATCH a poll, more than lanes process meanwhile.
    */
   async wakeDue(now: Date): Promise<boolean> {
     const { rows } = (await this.db.raw(
       `WITH woken AS (
          UPDATE webhook_inbox SET waiting = false
-          WHERE status = 'PENDING' AND waiting AND next_attempt_at <= ? RETURNING 1)
+          WHERE id IN (
+            SELECT id FROM webhook_inbox WHERE status = 'PENDING' AND waiting AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT ${WAKE_BATCH} FOR UPDATE SKIP LOCKED)
+         RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM woken)
            OR EXISTS (SELECT 1 FROM webhook_inbox WHERE status = 'PENDING' AND next_attempt_at <= ?) AS due`,
       [now, now],

@@ -157,6 +157,8 @@ export class InboxWorker {
     this.waking = true;
     this.uow.reads.inbox
       .wakeDue(this.clock.now())
+      // A lane that found nothing while this ran may be pausing: it claims once more, as after an arrival.
+      .then((due) => due && this.wake())
       .catch((error: unknown) => this.pollFailed('error', 'webhook inbox poll failed', { err: error }))
       .finally(() => (this.waking = false));
   }

@@ -124,10 +124,14 @@ describe('the relay and the inbox read the work that is due, not the history bes
 
     expect(result?.providerEventId).toBe('up');
     for (const plan of ['custom', 'repeated'] as const) expect(rowsRead[plan]).toBeLessThan(100);
-    // Their time come, the poll makes them claimable again.
+    // Their time come, each poll makes up to 1,000 of them claimable again (more than lanes process meanwhile).
+    const waiting = async () =>
+      Number(
+        (await migrated.database.knex('webhook_inbox').where({ waiting: true }).count({ n: '*' }).first())?.n ?? 0,
+      );
+    const before = await waiting();
     expect(await inbox.wakeDue(new Date(Date.now() + 2 * 3_600_000))).toBe(true);
-    const stillWaiting = migrated.database.knex('webhook_inbox').where({ storefront_id: 'aaa-down', waiting: true });
-    expect(await stillWaiting).toEqual([]);
+    expect(before - (await waiting())).toBe(1_000);
     await migrated.database.knex('webhook_inbox').where({ storefront_id: 'aaa-down' }).delete();
   });
 

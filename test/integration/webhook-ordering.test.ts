@@ -83,7 +83,7 @@ function worldOn(open: () => Promise<{ database: Database; drop?: () => Promise<
       const rows = await world.database
         .knex('webhook_inbox')
         .whereIn('provider_event_id', ids)
-        .select('provider_event_id', 'status', 'attempts', 'sequence', 'source_ip', 'held_back');
+        .select('provider_event_id', 'status', 'attempts', 'sequence', 'source_ip', 'held_back', 'waiting');
       return Object.fromEntries(rows.map((r) => [r.provider_event_id, r]));
     },
   };
@@ -364,6 +364,55 @@ describe('webhook inbox claims across replicas (PostgreSQL)', () => {
     const statuses = await world.database.knex('webhook_inbox').select('status').distinct();
     expect(statuses).toEqual([{ status: 'PROCESSED' }]);
   });
+  it('makes a retry claimable when it comes due while every lane is busy', async () => {
+    await world.arrive({ id: 'r1' }, { id: 'slow' });
+    const inbox = new KnexWebhookInbox(world.database.knex);
+    const failed = (await inbox.claimDue(world.clock.now()))!;
+    const retryAt = new Date(world.clock.now().getTime() + RETRY_MS);
+    await inbox.scheduleRetry(failed.id, 1, 'failed once', retryAt, world.clock.now());
+    let busy = false;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const oneSlowLane: InboxProcessor = {
+      async process(_repos, entry) {
+        if (entry.providerEventId === 'slow') {
+          busy = true;
+          await released;
+        }
+        world.processor.applied.push(entry.providerEventId);
+        return 'applied';
+      },
+    };
+    const worker = new InboxWorker(
+      new KnexUnitOfWork(world.database.knex, world.clock),
+      oneSlowLane,
+      world.clock,
+      { retryBaseMs: RETRY_MS, maxDelayMs: RETRY_MS, maxAttempts: 3, pollIntervalMs: 50, lanes: 1 },
+      pino({ level: 'silent' }),
+    );
+    worker.start();
+    try {
+      await eventually(
+        async () => busy,
+        (started) => started,
+      );
+      world.later();
+      // No lane is free to look: the poll itself makes the retry claimable.
+      await eventually(
+        async () => (await world.rows(['r1'])).r1.waiting,
+        (waiting) => waiting === false,
+      );
+      release();
+      await eventually(
+        async () => world.processor.appliedOf(['slow', 'r1']),
+        (applied) => applied.length === 2,
+      );
+    } finally {
+      release();
+      await worker.stop();
+    }
+  });
+
   it('polls once per interval however many lanes, and the poll still finds what arrived without a wake', async () => {
     const uow = new KnexUnitOfWork(world.database.knex, world.clock);
     let peeks = 0;

@@ -13,9 +13,11 @@ export async function up(knex: Knex): Promise<void> {
   });
   // Retries scheduled before this are waiting as scheduleRetry now leaves them; the poll wakes them when due.
   await knex.raw("UPDATE webhook_inbox SET waiting = true WHERE status = 'PENDING' AND next_attempt_at > now()");
-  await knex.raw('DROP INDEX IF EXISTS webhook_inbox_claimable_by_storefront');
+  // A new index beside 022's: replicas still on the code before keep claiming through that one while a rolling
+  // deploy runs (their claims do not exclude waiting rows, so this one is of no use to them). A later migration may
+  // drop webhook_inbox_claimable_by_storefront once no such replica is left.
   await knex.raw(
-    `CREATE INDEX webhook_inbox_claimable_by_storefront ON webhook_inbox (storefront_id, id)
+    `CREATE INDEX webhook_inbox_claimable_not_waiting ON webhook_inbox (storefront_id, id)
      WHERE status = 'PENDING' AND NOT held_back AND NOT waiting`,
   );
   await knex.raw(
@@ -26,11 +28,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS webhook_inbox_waiting_due');
-  await knex.raw('DROP INDEX IF EXISTS webhook_inbox_claimable_by_storefront');
-  await knex.raw(
-    `CREATE INDEX webhook_inbox_claimable_by_storefront ON webhook_inbox (storefront_id, id)
-     WHERE status = 'PENDING' AND NOT held_back`,
-  );
+  await knex.raw('DROP INDEX IF EXISTS webhook_inbox_claimable_not_waiting');
   await knex.schema.alterTable('webhook_inbox', (t) => {
     t.dropColumn('waiting');
   });

@@ -64,7 +64,7 @@ const ELIGIBLE_ROW = `SELECT w.*, (${POSITION_OF_W}) AS order_position FROM webh
 /**
  * A storefront's turn: its oldest eligible row, locked unless another worker holds it (then the next). Rows waiting
  * for a retry, and rows held back behind a failing row of their key, are not walked
- * (webhook_inbox_claimable_by_storefront).
+ * (webhook_inbox_claimable_not_waiting).
  */
 const IN_TURN =
   'AND NOT w.held_back AND NOT w.waiting ORDER BY w.storefront_id, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED';

@@ -82,8 +82,8 @@ export class InboxWorker {
    * interval however many lanes it has (four lanes polling on their own asked four times as often, for nothing).
    */
   private pollTimer?: NodeJS.Timeout;
-  /** The poll's own wakeDue (every lane busy) is in flight: a slow database does not stack them up. */
-  private waking = false;
+  /** The poll's own wakeDue (every lane busy) in flight: a slow database does not stack them up; stop waits for it. */
+  private waking?: Promise<void>;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -122,7 +122,7 @@ export class InboxWorker {
     // Attempts waiting on a provider end now, rolled back and not counted: another run takes them again.
     this.stopping.abort(new Error('the service is stopping'));
     for (const lane of this.lanes) lane.pause.stop();
-    await Promise.all(this.loops ?? []);
+    await Promise.all([...(this.loops ?? []), this.waking]);
   }
 
   private async run(lane: Lane): Promise<void> {
@@ -154,13 +154,12 @@ export class InboxWorker {
     if (this.wakeOneLane({ poll: true }) || this.waking) return;
     // Every lane is busy, so none peeks (the peek is what makes retries that came due claimable again): wake them here,
     // or a retry would wait until the lanes ran out of other work.
-    this.waking = true;
-    this.uow.reads.inbox
+    this.waking = this.uow.reads.inbox
       .wakeDue(this.clock.now())
       // A lane that found nothing while this ran may be pausing: it claims once more, as after an arrival.
-      .then((due) => due && this.wake())
+      .then((due) => void (due && this.wake()))
       .catch((error: unknown) => this.pollFailed('error', 'webhook inbox poll failed', { err: error }))
-      .finally(() => (this.waking = false));
+      .finally(() => (this.waking = undefined));
   }
 
   /** Wakes a sleeping lane (to peek first, for a poll); false when every lane is busy. */

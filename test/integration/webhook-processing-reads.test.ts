@@ -2,9 +2,8 @@ import { eventually } from '../support/eventually';
 import { fakeProvider } from '../support/fake-provider';
 import { fakeStorefrontService } from '../support/fake-storefront';
 import { PaymentStatus } from '../../src/gen/billing/v1/payment';
-import { FAST_WEBHOOKS, subotizWorld, SubotizWorld } from '../support/subotiz-world';
-import { createTestDatabase, TestDatabase, webhooksSettled, withClient } from '../support/test-database';
-import { startTestService, TestService } from '../support/test-service';
+import { FAST_WEBHOOKS, subotizWorldService } from '../support/subotiz-world';
+import { webhooksSettled, withClient } from '../support/test-database';
 
 /**
  * Webhook processing is bound by its round trips (README, performance): each statement of a webhook's transaction
@@ -115,21 +114,7 @@ describe('webhook processing round trips', () => {
  * and again before locking, two identical statements in one transaction.
  */
 describe('webhook processing reads a reference once per transaction', () => {
-  let db: TestDatabase;
-  let service: TestService;
-  let world: SubotizWorld;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startTestService({ DATABASE_URL: db.url, ...FAST_WEBHOOKS });
-    world = await subotizWorld(service);
-  });
-
-  afterAll(async () => {
-    await world?.close();
-    await service?.close();
-    await db?.drop();
-  });
+  const subotiz = subotizWorldService();
 
   it('asks once per transaction which payment or subscription holds a provider reference', async () => {
     const reads = new Map<string, number>();
@@ -141,17 +126,17 @@ describe('webhook processing reads a reference once per transaction', () => {
       const key = `${query.__knexTxId} ${query.sql} ${JSON.stringify(query.bindings)}`;
       reads.set(key, (reads.get(key) ?? 0) + 1);
     };
-    service.database.knex.on('query', count);
+    subotiz.service.database.knex.on('query', count);
     let paid: { id: string };
     try {
-      paid = await world.activeSubscription();
-      await webhooksSettled(db.url);
+      paid = await subotiz.world.activeSubscription();
+      await webhooksSettled(subotiz.db.url);
     } finally {
-      service.database.knex.removeListener('query', count);
+      subotiz.service.database.knex.removeListener('query', count);
     }
     expect(reads.size).toBeGreaterThan(0);
     expect([...reads.entries()].filter(([, n]) => n > 1)).toEqual([]);
-    const payments = await world.paymentsOf(paid.id);
+    const payments = await subotiz.world.paymentsOf(paid.id);
     expect(payments.map((p) => p.status)).toEqual([PaymentStatus.PAYMENT_STATUS_SUCCEEDED]);
   });
 });

@@ -8,7 +8,8 @@ import { CreateCheckoutSessionRequest, Subscription, SubscriptionStatus } from '
 import { emulatorControl } from './emulator-control';
 import { eventually } from './eventually';
 import { storefrontRequest, subscriptionCheckout } from './fixtures';
-import { call, TestService } from './test-service';
+import { createTestDatabase, TestDatabase } from './test-database';
+import { call, startTestService, TestService } from './test-service';
 
 /** Secrets the storefront binding references; set in this process's environment like an operator would. */
 const SECRETS = {
@@ -207,4 +208,34 @@ export async function subotizWorld(
     },
   };
   return world;
+}
+
+/** A fresh database, a service (FAST_WEBHOOKS, with `env` besides) and a Subotiz world on it (`subotizWorldService`). */
+export interface SubotizWorldService {
+  db: TestDatabase;
+  service: TestService;
+  world: SubotizWorld;
+}
+
+/**
+ * For a test file (or describe block) on one Subotiz storefront: the database, the service and the world before all
+ * its tests, all closed after them; the Subotiz counterpart of `fakeStorefrontService`. Read its fields inside tests
+ * and hooks, once they are set.
+ */
+export function subotizWorldService(
+  options: Parameters<typeof subotizWorld>[1] = {},
+  env: Record<string, string> = {},
+): SubotizWorldService {
+  const handle = {} as SubotizWorldService;
+  beforeAll(async () => {
+    handle.db = await createTestDatabase();
+    handle.service = await startTestService({ DATABASE_URL: handle.db.url, ...FAST_WEBHOOKS, ...env });
+    handle.world = await subotizWorld(handle.service, options);
+  });
+  afterAll(async () => {
+    await handle.world?.close();
+    await handle.service?.close();
+    await handle.db?.drop();
+  });
+  return handle;
 }

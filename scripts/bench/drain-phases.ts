@@ -43,6 +43,7 @@ import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { KafkaPublisher } from '../../src/outbox/kafka-publisher';
 import { KafkaPublisherThread } from '../../src/outbox/kafka-publisher-thread';
+import { createMissingTopics } from '../../src/outbox/kafka-topics';
 import { OutboxRelay } from '../../src/outbox/outbox-relay';
 import { openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
@@ -183,7 +184,7 @@ async function rawBaseline(topic: string, headers: Record<string, string>): Prom
   const kafka = new Kafka({ clientId: 'phases-raw', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  await createMissingTopics(admin, [{ topic }]);
   await admin.disconnect();
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

@@ -2,6 +2,7 @@ import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { EventPublisher, MessagesRefusedError, OutgoingMessage } from '../ports/event-publisher.port';
 import type { LimitedLevel } from '../telemetry/rate-limited-log';
 import { refusedForGood } from './kafka-refusals';
+import { createMissingTopics } from './kafka-topics';
 import { useFastRecordEncoding } from './kafka-record-encoding';
 
 /** Where kafkajs' own lines go (its thread posts them to the main one, which rate-limits them). */
@@ -59,10 +60,10 @@ export class KafkaPublisher implements EventPublisher {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t));
-      if (missing.length > 0)
-        await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      await createMissingTopics(
+        admin,
+        topics.map((topic) => ({ topic })),
+      );
     } finally {
       await admin.disconnect();
     }

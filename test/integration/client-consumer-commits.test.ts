@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createEventConsumer, EventConsumer, EventConsumerOptions } from '../../packages/client/src/consumer';
 import type { DecodedEvent } from '../../packages/client/src/decode';
 import { BillingEvent } from '../../src/gen/billing/v1/event';
+import { createMissingTopics } from '../../src/outbox/kafka-topics';
 import { eventually } from '../support/eventually';
 import { brokersFromEnv } from '../support/kafka-collector';
 
@@ -36,7 +37,7 @@ async function topicWith(messages: Array<ReturnType<typeof billingMessage>>): Pr
   const topic = `client-commits-${unique()}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createMissingTopics(admin, [{ topic, numPartitions: 1 }]);
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();

@@ -1,6 +1,7 @@
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import type { CreateCustomerRequest } from '../../src/gen/billing/v1/customer';
 import { DeadLetterKind } from '../../src/gen/billing/v1/event';
+import { createMissingTopics } from '../../src/outbox/kafka-topics';
 import { eventually } from '../support/eventually';
 import { createStorefront } from '../support/fixtures';
 import { brokersFromEnv, KafkaCollector, ReceivedMessage } from '../support/kafka-collector';
@@ -24,7 +25,7 @@ async function setTopicLimit(bytes: number, create = false): Promise<void> {
   await admin.connect();
   try {
     const configEntries = [{ name: 'max.message.bytes', value: String(bytes) }];
-    if (create) await admin.createTopics({ topics: [{ topic: customersTopic, configEntries }], waitForLeaders: true });
+    if (create) await createMissingTopics(admin, [{ topic: customersTopic, configEntries }]);
     else
       await admin.alterConfigs({
         validateOnly: false,

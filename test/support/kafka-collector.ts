@@ -1,5 +1,6 @@
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
+import { createMissingTopics } from '../../src/outbox/kafka-topics';
 
 export interface ReceivedMessage {
   topic: string;
@@ -28,10 +29,14 @@ export class KafkaCollector {
     const kafka = new Kafka({ clientId: 'test-collector', brokers: this.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = this.topics.filter((t) => !existing.has(t));
-    if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
-    await admin.disconnect();
+    try {
+      await createMissingTopics(
+        admin,
+        this.topics.map((topic) => ({ topic })),
+      );
+    } finally {
+      await admin.disconnect();
+    }
 
     this.consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}`, retry: { retries: 20 } });
     await this.consumer.connect();

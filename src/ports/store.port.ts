@@ -74,6 +74,12 @@ export interface SubscriptionRepository {
   ): Promise<Subscription | undefined>;
   /** True when any storefront's subscription holds this reference at `provider` (it is unique across storefronts). */
   providerRefInUse(provider: string, ref: string): Promise<boolean>;
+  /**
+   * Gives the storefront's subscription `id` at `provider` the provider's reference `ref`, in one statement, and
+   * returns it locked: only while it has no reference yet and no subscription of any storefront holds `ref`.
+   * Undefined, with nothing written, when any of that does not hold.
+   */
+  claimProviderRef(id: string, storefrontId: string, provider: string, ref: string): Promise<Subscription | undefined>;
   list(
     filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
     page: PageRequest,
@@ -104,6 +110,11 @@ export interface PaymentRepository {
    * one read that finds ours and tells whether another storefront has it. Only for that; never for an answer.
    */
   holdingProviderRef(provider: string, ref: string): Promise<Payment | undefined>;
+  /**
+   * Files the storefront's payment with reference `ref` at `provider` under `invoiceId`, in one statement (locking it
+   * only when it changes). False when no such payment exists or it is filed there already.
+   */
+  fileUnderInvoice(storefrontId: string, provider: string, ref: string, invoiceId: string, at: Date): Promise<boolean>;
   list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

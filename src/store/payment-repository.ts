@@ -61,6 +61,21 @@ export class KnexPaymentRepository implements PaymentRepository {
     return holder;
   }
 
+  async fileUnderInvoice(
+    storefrontId: string,
+    provider: string,
+    ref: string,
+    invoiceId: string,
+    at: Date,
+  ): Promise<boolean> {
+    this.holders?.clear();
+    const changed = await this.db('payments')
+      .where({ storefront_id: storefrontId, provider, provider_ref: ref })
+      .whereRaw('invoice_id IS DISTINCT FROM ?', [invoiceId])
+      .update({ invoice_id: invoiceId, updated_at: at });
+    return changed > 0;
+  }
+
   async list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

@@ -77,6 +77,29 @@ export class KnexSubscriptionRepository implements SubscriptionRepository {
     return inUse;
   }
 
+  async claimProviderRef(
+    id: string,
+    storefrontId: string,
+    provider: string,
+    ref: string,
+  ): Promise<Subscription | undefined> {
+    this.refsInUse?.clear();
+    // The lookup by id, the check that no subscription holds the reference, and the write, in one round trip. A
+    // subscription claiming the same reference at once fails one of the two on the unique key, as the three
+    // statements did; a concurrent writer of this row makes the re-checked `provider_ref IS NULL` decide.
+    const rows = (await this.db('subscriptions')
+      .where({ id, storefront_id: storefrontId, provider })
+      .whereNull('provider_ref')
+      .whereNotExists((held) =>
+        held.from('subscriptions as held').where({ 'held.provider': provider, 'held.provider_ref': ref }),
+      )
+      .update({ provider_ref: ref })
+      .returning('*')) as Row[];
+    if (rows.length === 0) return undefined;
+    this.onChange(id);
+    return toSubscription(rows[0]!);
+  }
+
   async list(
     filter: { storefrontId?: string; customerId?: string; statuses?: SubscriptionStatus[] },
     page: PageRequest,

@@ -139,4 +139,40 @@ describe('webhook processing reads a reference once per transaction', () => {
     const payments = await subotiz.world.paymentsOf(paid.id);
     expect(payments.map((p) => p.status)).toEqual([PaymentStatus.PAYMENT_STATUS_SUCCEEDED]);
   });
+
+  // A new subscription's first webhook read it by our order id and locked it, asked whether any subscription held the
+  // provider's reference, then wrote it: three statements, one now. An invoice's webhook locked its payment to file it
+  // under the invoice, then wrote it: one statement now, which writes nothing when it is filed there already.
+  it("claims a new subscription's reference, and files its payment under its invoice, one statement each", async () => {
+    const byTransaction = new Map<string, string[]>();
+    const record = (query: { sql: string; __knexTxId?: string }) => {
+      if (!query.__knexTxId) return;
+      const list = byTransaction.get(query.__knexTxId) ?? [];
+      list.push(query.sql);
+      byTransaction.set(query.__knexTxId, list);
+    };
+    subotiz.service.database.knex.on('query', record);
+    let paid: { id: string };
+    try {
+      paid = await subotiz.world.activeSubscription();
+      await webhooksSettled(subotiz.db.url);
+    } finally {
+      subotiz.service.database.knex.removeListener('query', record);
+    }
+    const transactions = [...byTransaction.values()];
+    const claims = transactions.flat().filter((sql) => /^update "subscriptions" set "provider_ref" = \$1/.test(sql));
+    const inUseChecks = transactions
+      .flat()
+      .filter((sql) => /^select "id" from "subscriptions" where "provider"/.test(sql));
+    const filings = transactions.filter((sqls) => sqls.some((sql) => /^insert into "invoices"/.test(sql)));
+    const paymentLocksWhileFiling = filings.flat().filter((sql) => /from "payments"[\s\S]*for update/.test(sql));
+    expect({ claims: claims.length, inUseChecks: inUseChecks.length }).toEqual({ claims: 1, inUseChecks: 0 });
+    expect(filings.length).toBeGreaterThan(0);
+    expect(paymentLocksWhileFiling).toEqual([]);
+    const subscription = await subotiz.world.subscription(paid.id);
+    expect(subscription.providerRef).not.toBe('');
+    const payments = await subotiz.world.paymentsOf(paid.id);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]!.invoiceId).toMatch(/^inv_/);
+  });
 });

@@ -44,7 +44,8 @@ export async function peekSubscription(
 
 /**
  * The subscription, by reference, else by the reference it replaced, else by order id; and whether it claims `ref` as
- * its provider reference now (it had none yet, or had the replaced one).
+ * its provider reference now and the caller is to write that (it had the replaced one; a first reference is claimed
+ * here, written).
  */
 async function locate(
   repos: Repositories,
@@ -68,6 +69,12 @@ async function locate(
         throw new ForeignOrUnknownObject('subscription', ref);
       return { subscription: replaced, claims: true };
     }
+  }
+  if (forUpdate && ref && orderId?.startsWith('sub_')) {
+    // The provider's first report naming its reference for the subscription our order id names (every new
+    // subscription's): found, checked and claimed in one statement. Anything else goes the way below, which says why.
+    const claimed = await repos.subscriptions.claimProviderRef(orderId, storefrontId, provider, ref);
+    if (claimed) return { subscription: claimed, claims: false };
   }
   const byOrder = orderId?.startsWith('sub_')
     ? await repos.subscriptions.get(orderId, { forUpdate, storefrontId })

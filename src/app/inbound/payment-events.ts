@@ -183,12 +183,7 @@ export class PaymentEvents {
     if (existing) await repos.invoices.update(invoice);
     else await repos.invoices.insert(invoice);
     if (state.paymentRef) {
-      const payment = await repos.payments.findByProviderRef(origin.storefront.id, origin.provider, state.paymentRef, {
-        forUpdate: true,
-      });
-      if (payment && payment.invoiceId !== invoice.id) {
-        await repos.payments.update({ ...payment, invoiceId: invoice.id, updatedAt: now });
-      }
+      await repos.payments.fileUnderInvoice(origin.storefront.id, origin.provider, state.paymentRef, invoice.id, now);
     }
     const type: EventType | undefined =
       outcome === 'paid'

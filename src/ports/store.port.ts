@@ -96,6 +96,11 @@ export interface SubscriptionRepository {
 
 export interface PaymentRepository {
   insert(payment: Payment): Promise<void>;
+  /**
+   * Inserts a payment that names its provider reference; false, with nothing written, when a payment (of any
+   * storefront) at that provider holds the reference already (recorded by a concurrent transaction, which this waits for).
+   */
+  insertUnlessHeld(payment: Payment): Promise<boolean>;
   /** With `storefrontId`, only that storefront's payment (a webhook names ours only for its own storefront). */
   get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Payment | undefined>;
   /** The storefront's payment with this reference at `provider`; another storefront's is never found. */

@@ -26,17 +26,18 @@ export class KnexPaymentRepository implements PaymentRepository {
 
   async insert(p: Payment): Promise<void> {
     this.holders?.clear();
-    await this.db('payments').insert({
-      id: p.id,
-      storefront_id: p.storefrontId,
-      customer_id: p.customerId,
-      provider: p.provider,
-      currency: p.amount.currency,
-      created_at: p.createdAt,
-      // An open checkout is asked about once it has expired (the reconciler's bookkeeping, see migration 003).
-      reconcile_at: p.status === 'REQUIRES_PAYMENT_METHOD' ? (p.checkoutExpiresAt ?? null) : null,
-      ...columns(p),
-    });
+    await this.db('payments').insert(insertedColumns(p));
+  }
+
+  async insertUnlessHeld(p: Payment): Promise<boolean> {
+    if (!p.providerRef) throw new Error('insertUnlessHeld: the payment names no provider reference');
+    this.holders?.clear();
+    const inserted = await this.db('payments')
+      .insert(insertedColumns(p))
+      .onConflict(['provider', 'provider_ref'])
+      .ignore()
+      .returning('id');
+    return inserted.length > 0;
   }
 
   async get(id: string, options?: { forUpdate?: boolean; storefrontId?: string }): Promise<Payment | undefined> {
@@ -105,6 +106,20 @@ export class KnexPaymentRepository implements PaymentRepository {
     this.holders?.clear();
     await this.db('payments').where({ id: p.id }).update(columns(p));
   }
+}
+
+function insertedColumns(p: Payment) {
+  return {
+    id: p.id,
+    storefront_id: p.storefrontId,
+    customer_id: p.customerId,
+    provider: p.provider,
+    currency: p.amount.currency,
+    created_at: p.createdAt,
+    // An open checkout is asked about once it has expired (the reconciler's bookkeeping, see migration 003).
+    reconcile_at: p.status === 'REQUIRES_PAYMENT_METHOD' ? (p.checkoutExpiresAt ?? null) : null,
+    ...columns(p),
+  };
 }
 
 function columns(p: Payment) {

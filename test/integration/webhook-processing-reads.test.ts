@@ -142,8 +142,9 @@ describe('webhook processing reads a reference once per transaction', () => {
 
   // A new subscription's first webhook read it by our order id and locked it, asked whether any subscription held the
   // provider's reference, then wrote it: three statements, one now. An invoice's webhook locked its payment to file it
-  // under the invoice, then wrote it: one statement now, which writes nothing when it is filed there already.
-  it("claims a new subscription's reference, and files its payment under its invoice, one statement each", async () => {
+  // under the invoice, then wrote it: one statement now, which writes nothing when it is filed there already. A new
+  // payment's webhook looked for it locked just before inserting it: the insert alone now finds one recorded meanwhile.
+  it("claims a new subscription's reference, records its payment and files it under its invoice, one statement each", async () => {
     const byTransaction = new Map<string, string[]>();
     const record = (query: { sql: string; __knexTxId?: string }) => {
       if (!query.__knexTxId) return;
@@ -165,10 +166,14 @@ describe('webhook processing reads a reference once per transaction', () => {
       .flat()
       .filter((sql) => /^select "id" from "subscriptions" where "provider"/.test(sql));
     const filings = transactions.filter((sqls) => sqls.some((sql) => /^insert into "invoices"/.test(sql)));
-    const paymentLocksWhileFiling = filings.flat().filter((sql) => /from "payments"[\s\S]*for update/.test(sql));
+    const paymentLocks = (sqls: string[]) => sqls.filter((sql) => /from "payments"[\s\S]*for update/.test(sql));
+    const paymentLocksWhileFiling = paymentLocks(filings.flat());
+    const recordings = transactions.filter((sqls) => sqls.some((sql) => /^insert into "payments"/.test(sql)));
     expect({ claims: claims.length, inUseChecks: inUseChecks.length }).toEqual({ claims: 1, inUseChecks: 0 });
     expect(filings.length).toBeGreaterThan(0);
     expect(paymentLocksWhileFiling).toEqual([]);
+    expect(recordings).toHaveLength(1);
+    expect(paymentLocks(recordings.flat())).toEqual([]);
     const subscription = await subotiz.world.subscription(paid.id);
     expect(subscription.providerRef).not.toBe('');
     const payments = await subotiz.world.paymentsOf(paid.id);

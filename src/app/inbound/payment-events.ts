@@ -25,7 +25,7 @@ import {
   settledRefundsOf,
   withRefunded,
 } from './payment-refunds';
-import { paymentScope } from './payment-lookup';
+import { paymentScope, recordedMeanwhile } from './payment-lookup';
 import { echoedRefund } from './refund-lookup';
 import type { SubscriptionAnswers } from './subscription-answers';
 
@@ -77,9 +77,9 @@ export class PaymentEvents {
     const scope = await paymentScope(repos, origin, state, true);
     const subscription = scope.subscription;
     let payment = scope.payment;
-    const before = payment?.status;
+    let inserted = false;
     if (!payment) {
-      payment = {
+      const fresh: Payment = {
         id: newId('pay'),
         storefrontId: subscription!.storefrontId,
         customerId: subscription!.customerId,
@@ -95,10 +95,19 @@ export class PaymentEvents {
         createdAt: now,
         updatedAt: now,
       };
-      await repos.payments.insert(payment);
-    } else if (payment.status === state.status && payment.providerRef) {
-      return this.refundedSince(repos, origin, payment, state, source, now, 'unchanged');
-    } else if (canMovePayment(payment.status, state.status)) {
+      inserted = await repos.payments.insertUnlessHeld(fresh);
+      // The same report, processed by another transaction since paymentScope looked, recorded it first.
+      payment = inserted ? fresh : await recordedMeanwhile(repos, origin, state);
+    }
+    const before = inserted ? undefined : payment.status;
+    if (!inserted) {
+      if (payment.status === state.status && payment.providerRef) {
+        return this.refundedSince(repos, origin, payment, state, source, now, 'unchanged');
+      }
+      if (!canMovePayment(payment.status, state.status)) {
+        const note = `stays ${payment.status} (reported ${state.status})`;
+        return this.refundedSince(repos, origin, payment, state, source, now, note);
+      }
       payment = {
         ...payment,
         providerRef: payment.providerRef ?? state.ref,
@@ -107,9 +116,6 @@ export class PaymentEvents {
         updatedAt: now,
       };
       await repos.payments.update(payment);
-    } else {
-      const note = `stays ${payment.status} (reported ${state.status})`;
-      return this.refundedSince(repos, origin, payment, state, source, now, note);
     }
     const type = payment.status === before ? undefined : PAYMENT_EVENTS[payment.status];
     if (type) {

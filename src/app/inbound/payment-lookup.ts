@@ -17,7 +17,8 @@ export interface PaymentScope {
  * payment — the one order in which the two are ever both locked, as when a sweep or webhook holding the subscription
  * records the payments the provider showed with it — and a report about another storefront's payment, or about no
  * subscription of this storefront, is ForeignOrUnknownObject (NotYetRecorded when it names an order of ours, a
- * subscription's or a payment's, that no storefront has yet). Without, nothing is locked, written or refused.
+ * subscription's or a payment's, that no storefront has yet); a payment it does not find is to be recorded with
+ * `insertUnlessHeld`, and `recordedMeanwhile` when that finds it held. Without, nothing is locked, written or refused.
  */
 export async function paymentScope(
   repos: Repositories,
@@ -48,9 +49,26 @@ export async function paymentScope(
       ? await subscriptionOf(repos, origin, subscriptionRef, orderId)
       : await peekSubscription(repos, origin, subscriptionRef, orderId);
   }
-  // Locked after its subscription; a payment recorded meanwhile (the same report, racing) is found now.
-  const payment = lock ? await findPayment(repos, origin, state, true) : seen;
+  // Locked after its subscription; a payment recorded meanwhile (the same report, racing) is found now. Where none was
+  // there to see, by the reference or by an order id of one of our payments, the insert finds one recorded meanwhile
+  // by its reference instead (recordedMeanwhile), so a new payment costs no read here.
+  const payment =
+    lock && (seen || state.orderId?.startsWith('pay_')) ? await findPayment(repos, origin, state, true) : seen;
   return { payment, subscription };
+}
+
+/**
+ * The payment with this reference that another transaction recorded after paymentScope looked (a new payment's insert
+ * found the reference held), locked; ForeignOrUnknownObject when it is another storefront's.
+ */
+export async function recordedMeanwhile(
+  repos: Repositories,
+  origin: EventOrigin,
+  state: ProviderPaymentState,
+): Promise<Payment> {
+  const payment = await findPayment(repos, origin, state, true);
+  if (!payment) throw new ForeignOrUnknownObject('payment', `${origin.provider}:${state.ref}`);
+  return payment;
 }
 
 async function findPayment(

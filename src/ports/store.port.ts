@@ -155,6 +155,12 @@ export interface InvoiceRepository {
     ref: string,
     options?: { forUpdate?: boolean },
   ): Promise<Invoice | undefined>;
+  /**
+   * The subscription's invoice with `invoice`'s provider reference, locked; where there is none, `invoice` is inserted
+   * in the same statement and the answer is undefined. Throws, as `insert` would, when the subscription has another
+   * invoice in its place (one per cycle and type).
+   */
+  lockOrInsert(invoice: Invoice & { providerRef: string }): Promise<Invoice | undefined>;
   list(filter: { subscriptionId?: string; customerId?: string }, page: PageRequest): Promise<Invoice[]>;
   update(invoice: Invoice): Promise<void>;
 }

@@ -19,6 +19,41 @@ export class KnexInvoiceRepository implements InvoiceRepository {
     });
   }
 
+  async lockOrInsert(i: Invoice & { providerRef: string }): Promise<Invoice | undefined> {
+    // One round trip where a webhook sent two for a new invoice (the locked look-up, then the insert). The insert's
+    // parameters are cast: in INSERT … SELECT an untyped parameter would be text.
+    const { rows } = await this.db.raw<{ rows: Row[] }>(
+      `WITH found AS (
+         SELECT * FROM invoices WHERE subscription_id = ? AND provider_ref = ? LIMIT 1 FOR UPDATE
+       ), inserted AS (
+         INSERT INTO invoices (id, subscription_id, customer_id, currency, amount_minor, type, status, cycle_index,
+                               period_start, period_end, provider_ref, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?::bigint, ?, ?, ?::int, ?::timestamptz, ?::timestamptz, ?, ?::timestamptz, ?::timestamptz
+         WHERE NOT EXISTS (SELECT 1 FROM found)
+         RETURNING id
+       )
+       SELECT * FROM found`,
+      [
+        i.subscriptionId,
+        i.providerRef,
+        i.id,
+        i.subscriptionId,
+        i.customerId,
+        i.amount.currency,
+        i.amount.amountMinor.toString(),
+        i.type,
+        i.status,
+        i.cycleIndex,
+        i.periodStart?.toISOString() ?? null,
+        i.periodEnd?.toISOString() ?? null,
+        i.providerRef,
+        i.createdAt.toISOString(),
+        i.updatedAt.toISOString(),
+      ],
+    );
+    return rows[0] ? toInvoice(rows[0]) : undefined;
+  }
+
   async get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined> {
     const query = this.db('invoices').where({ id }).first();
     const row = await (options?.forUpdate ? query.forUpdate() : query);

@@ -4,7 +4,11 @@ import { PaymentEvents } from '../../src/app/inbound/payment-events';
 import { AskedFirst } from '../../src/app/inbound/subscription-answers';
 import type { Storefront } from '../../src/domain/storefront';
 import type { Subscription } from '../../src/domain/subscription';
-import type { ProviderFeatures, ProviderPaymentState } from '../../src/ports/provider-adapter.port';
+import type {
+  ProviderFeatures,
+  ProviderInvoiceState,
+  ProviderPaymentState,
+} from '../../src/ports/provider-adapter.port';
 import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
@@ -16,12 +20,16 @@ const T0 = new Date('2030-01-01T00:00:00Z');
 const PROVIDER = 'firstpay';
 
 /**
- * The first report naming a provider's reference for something of ours (real PostgreSQL, the engine's lookups): a new
- * subscription's reference is claimed for the subscription our order id names, only where nothing else holds it; a
- * new payment reported twice at once is recorded once.
+ * The first report naming a provider's reference for something of ours (the engine's lookups, on PostgreSQL and on
+ * PGlite, the embedded default, since they are SQL of ours): a new subscription's reference is claimed for the
+ * subscription our order id names, only where nothing else holds it; an invoice is recorded once and moved in place;
+ * a new payment reported by two transactions at once is recorded once (PostgreSQL: PGlite is one session).
  */
-describe('first reports of a provider reference', () => {
-  let db: TestDatabase;
+describe.each([
+  ['PostgreSQL', true],
+  ['PGlite', false],
+])('first reports of a provider reference on %s', (_name, postgres) => {
+  let db: TestDatabase | undefined;
   let database: Database;
   let uow: KnexUnitOfWork;
   const storefront = (id: string): Storefront => ({
@@ -59,8 +67,8 @@ describe('first reports of a provider reference', () => {
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    database = openDatabase({ databaseUrl: db.url, dataDir: '' });
+    db = postgres ? await createTestDatabase() : undefined;
+    database = openDatabase({ databaseUrl: db?.url ?? '', dataDir: ':memory:' });
     await migrateToLatest(database.knex);
     uow = new KnexUnitOfWork(database.knex, { now: () => T0 });
     await uow.transaction(async (repos) => {
@@ -112,53 +120,103 @@ describe('first reports of a provider reference', () => {
     expect(await stored('sub_other_provider')).toBeUndefined();
   });
 
-  it('records a new payment reported by two transactions at once once, with one event', async () => {
+  // Two sessions at once: PostgreSQL only.
+  if (postgres) {
+    it('records a new payment reported by two transactions at once once, with one event', async () => {
+      const payments = new PaymentEvents(
+        { now: () => T0 },
+        {
+          reconcile: () => Promise.reject(new Error('an ACTIVE subscription is never reconciled for its payment')),
+        },
+      );
+      const report: ProviderPaymentState = {
+        ref: 'pay-ref-1',
+        orderId: 'sub_paid',
+        subscriptionRef: 'paid-1',
+        kind: 'recurring',
+        amount: { currency: 'EUR', amountMinor: 1000n },
+        status: 'SUCCEEDED',
+        refundState: 'NONE',
+        refundedAmount: { currency: 'EUR', amountMinor: 0n },
+      };
+      const apply = () =>
+        uow.transaction((repos) =>
+          payments.applyPayment(repos, origin, report, { actor: 'test', correlationId: 'race' }, AskedFirst.of()),
+        );
+      // The first holds its transaction open after recording the payment; the second looks (finding none committed),
+      // then waits for the subscription's lock, and goes on once the first has committed.
+      let commitFirst!: () => void;
+      const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+      let firstRecorded!: (note: string) => void;
+      const firstNote = new Promise<string>((resolve) => (firstRecorded = resolve));
+      const first = uow.transaction(async (repos) => {
+        firstRecorded(
+          await payments.applyPayment(
+            repos,
+            origin,
+            report,
+            { actor: 'test', correlationId: 'race-1' },
+            AskedFirst.of(),
+          ),
+        );
+        await firstMayCommit;
+      });
+      await firstNote;
+      const second = apply();
+      await eventually(async () => (await waitingOnLocks()) > 0, Boolean);
+      commitFirst();
+      await first;
+      const secondNote = await second;
+      expect([await firstNote, secondNote]).toEqual([
+        expect.stringMatching(/ SUCCEEDED$/),
+        expect.stringMatching(/ unchanged$/),
+      ]);
+      const rows = await database.knex('payments').where({ provider: PROVIDER, provider_ref: 'pay-ref-1' });
+      expect(rows).toHaveLength(1);
+      const events = await database.knex('outbox').where({ type: 'billing.payment.succeeded' });
+      expect(events).toHaveLength(1);
+    });
+  }
+
+  it('records a reported invoice once, then moves it forward in place; another invoice in its cycle is refused', async () => {
     const payments = new PaymentEvents(
       { now: () => T0 },
-      {
-        reconcile: () => Promise.reject(new Error('an ACTIVE subscription is never reconciled for its payment')),
-      },
+      { reconcile: () => Promise.reject(new Error('no invoice here asks about the subscription')) },
     );
-    const report: ProviderPaymentState = {
-      ref: 'pay-ref-1',
+    const invoice = (ref: string, status: 'OPEN' | 'PAID'): ProviderInvoiceState => ({
+      ref,
       orderId: 'sub_paid',
       subscriptionRef: 'paid-1',
-      kind: 'recurring',
       amount: { currency: 'EUR', amountMinor: 1000n },
-      status: 'SUCCEEDED',
-      refundState: 'NONE',
-      refundedAmount: { currency: 'EUR', amountMinor: 0n },
-    };
-    const apply = () =>
-      uow.transaction((repos) =>
-        payments.applyPayment(repos, origin, report, { actor: 'test', correlationId: 'race' }, AskedFirst.of()),
-      );
-    // The first holds its transaction open after recording the payment; the second looks (finding none committed),
-    // then waits for the subscription's lock, and goes on once the first has committed.
-    let commitFirst!: () => void;
-    const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
-    let firstRecorded!: (note: string) => void;
-    const firstNote = new Promise<string>((resolve) => (firstRecorded = resolve));
-    const first = uow.transaction(async (repos) => {
-      firstRecorded(
-        await payments.applyPayment(repos, origin, report, { actor: 'test', correlationId: 'race-1' }, AskedFirst.of()),
-      );
-      await firstMayCommit;
+      type: 'RENEWAL',
+      status,
+      cycleIndex: 3,
+      periodStart: T0,
+      periodEnd: new Date('2030-02-01T00:00:00Z'),
     });
-    await firstNote;
-    const second = apply();
-    await eventually(async () => (await waitingOnLocks()) > 0, Boolean);
-    commitFirst();
-    await first;
-    const secondNote = await second;
-    expect([await firstNote, secondNote]).toEqual([
-      expect.stringMatching(/ SUCCEEDED$/),
-      expect.stringMatching(/ unchanged$/),
-    ]);
-    const rows = await database.knex('payments').where({ provider: PROVIDER, provider_ref: 'pay-ref-1' });
-    expect(rows).toHaveLength(1);
-    const events = await database.knex('outbox').where({ type: 'billing.payment.succeeded' });
-    expect(events).toHaveLength(1);
+    const apply = (state: ProviderInvoiceState) =>
+      uow.transaction((repos) =>
+        payments.applyInvoice(
+          repos,
+          origin,
+          state,
+          'recorded',
+          { actor: 'test', correlationId: 'inv' },
+          AskedFirst.of(),
+        ),
+      );
+    const rows = () => database.knex('invoices').where({ subscription_id: 'sub_paid', cycle_index: 3 });
+    const first = await apply(invoice('inv-ref-1', 'OPEN'));
+    const [recorded] = await rows();
+    expect(first).toBe(`invoice ${recorded.id} OPEN`);
+    expect(await apply(invoice('inv-ref-1', 'OPEN'))).toBe(`invoice ${recorded.id} unchanged`);
+    expect(await apply(invoice('inv-ref-1', 'PAID'))).toBe(`invoice ${recorded.id} PAID`);
+    await expect(apply(invoice('inv-ref-2', 'OPEN'))).rejects.toThrow(/invoices_one_per_cycle/);
+    const after = await rows();
+    expect(
+      after.map((r) => ({ id: r.id, ref: r.provider_ref, status: r.status, amount: String(r.amount_minor) })),
+    ).toEqual([{ id: recorded.id, ref: 'inv-ref-1', status: 'PAID', amount: '1000' }]);
+    expect((await rows())[0].created_at).toEqual(recorded.created_at);
   });
 
   const waitingOnLocks = async () => {

@@ -144,7 +144,8 @@ describe('webhook processing reads a reference once per transaction', () => {
   // provider's reference, then wrote it: three statements, one now. An invoice's webhook locked its payment to file it
   // under the invoice, then wrote it: one statement now, which writes nothing when it is filed there already. A new
   // payment's webhook looked for it locked just before inserting it: the insert alone now finds one recorded meanwhile.
-  it("claims a new subscription's reference, records its payment and files it under its invoice, one statement each", async () => {
+  // An invoice was looked up locked, then inserted: one statement does both now.
+  it("claims a new subscription's reference, records its payment and invoice, and files one under the other, one statement each", async () => {
     const byTransaction = new Map<string, string[]>();
     const record = (query: { sql: string; __knexTxId?: string }) => {
       if (!query.__knexTxId) return;
@@ -165,13 +166,15 @@ describe('webhook processing reads a reference once per transaction', () => {
     const inUseChecks = transactions
       .flat()
       .filter((sql) => /^select "id" from "subscriptions" where "provider"/.test(sql));
-    const filings = transactions.filter((sqls) => sqls.some((sql) => /^insert into "invoices"/.test(sql)));
+    const filings = transactions.filter((sqls) => sqls.some((sql) => /insert into "?invoices"?/i.test(sql)));
+    const invoiceLookUps = filings.flat().filter((sql) => /^select \* from "invoices"/.test(sql));
     const paymentLocks = (sqls: string[]) => sqls.filter((sql) => /from "payments"[\s\S]*for update/.test(sql));
     const paymentLocksWhileFiling = paymentLocks(filings.flat());
     const recordings = transactions.filter((sqls) => sqls.some((sql) => /^insert into "payments"/.test(sql)));
     expect({ claims: claims.length, inUseChecks: inUseChecks.length }).toEqual({ claims: 1, inUseChecks: 0 });
     expect(filings.length).toBeGreaterThan(0);
     expect(paymentLocksWhileFiling).toEqual([]);
+    expect(invoiceLookUps).toEqual([]);
     expect(recordings).toHaveLength(1);
     expect(paymentLocks(recordings.flat())).toEqual([]);
     const subscription = await subotiz.world.subscription(paid.id);

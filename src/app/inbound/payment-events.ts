@@ -165,9 +165,8 @@ export class PaymentEvents {
   ): Promise<string> {
     const now = this.clock.now();
     const subscription = await subscriptionOf(repos, origin, state.subscriptionRef, state.orderId);
-    const existing = await repos.invoices.findByProviderRef(subscription.id, state.ref, { forUpdate: true });
-    const invoice: Invoice = {
-      id: existing?.id ?? newId('inv'),
+    const reported = {
+      id: newId('inv'),
       subscriptionId: subscription.id,
       customerId: subscription.customerId,
       amount: state.amount,
@@ -177,9 +176,12 @@ export class PaymentEvents {
       periodStart: state.periodStart,
       periodEnd: state.periodEnd,
       providerRef: state.ref,
-      createdAt: existing?.createdAt ?? now,
+      createdAt: now,
       updatedAt: now,
     };
+    // Recorded as reported unless we have it already, in which case it is locked and compared.
+    const existing = await repos.invoices.lockOrInsert(reported);
+    const invoice: Invoice = existing ? { ...reported, id: existing.id, createdAt: existing.createdAt } : reported;
     if (existing && existing.status === invoice.status) return `invoice ${existing.id} unchanged`;
     // A report about an earlier attempt arriving late (a redelivered failure after the cycle was paid) changes
     // nothing and tells no one: the invoice keeps the furthest status it reached.
@@ -187,7 +189,6 @@ export class PaymentEvents {
       return `invoice ${existing.id} stays ${existing.status} (reported ${invoice.status})`;
     }
     if (existing) await repos.invoices.update(invoice);
-    else await repos.invoices.insert(invoice);
     if (state.paymentRef) {
       await repos.payments.fileUnderInvoice(origin.storefront.id, origin.provider, state.paymentRef, invoice.id, now);
     }

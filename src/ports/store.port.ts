@@ -167,6 +167,10 @@ export interface InvoiceRepository {
 
 export interface EntitlementRepository {
   insert(entitlement: Entitlement): Promise<void>;
+  /** Several at once, in one statement (a plan's features). */
+  insertAll(entitlements: readonly Entitlement[]): Promise<void>;
+  /** Sets these entitlements' end (undefined: open-ended), in one statement. */
+  setActiveUntil(ids: readonly string[], activeUntil: Date | undefined): Promise<void>;
   /** Entitlements of a subscription that have not been revoked (no end, or an end in the future). */
   openOfSubscription(subscriptionId: string, at: Date): Promise<Entitlement[]>;
   listOfCustomer(customerId: string, options: { featureKey?: string; activeAt?: Date }): Promise<Entitlement[]>;

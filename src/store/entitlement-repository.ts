@@ -9,15 +9,29 @@ export class KnexEntitlementRepository implements EntitlementRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
   async insert(e: Entitlement): Promise<void> {
-    await this.db('entitlements').insert({
-      id: e.id,
-      customer_id: e.customerId,
-      feature_key: e.featureKey,
-      subscription_id: e.subscriptionId ?? null,
-      active_from: e.activeFrom,
-      active_until: e.activeUntil ?? null,
-      provider_native: e.providerNative,
-    });
+    await this.insertAll([e]);
+  }
+
+  async insertAll(entitlements: readonly Entitlement[]): Promise<void> {
+    if (entitlements.length === 0) return;
+    await this.db('entitlements').insert(
+      entitlements.map((e) => ({
+        id: e.id,
+        customer_id: e.customerId,
+        feature_key: e.featureKey,
+        subscription_id: e.subscriptionId ?? null,
+        active_from: e.activeFrom,
+        active_until: e.activeUntil ?? null,
+        provider_native: e.providerNative,
+      })),
+    );
+  }
+
+  async setActiveUntil(ids: readonly string[], activeUntil: Date | undefined): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db('entitlements')
+      .whereIn('id', [...ids])
+      .update({ active_until: activeUntil ?? null });
   }
 
   async openOfSubscription(subscriptionId: string, at: Date): Promise<Entitlement[]> {

@@ -15,7 +15,8 @@ const ACTOR = { actor: 'test', correlationId: 'entitlement-sync' };
 /**
  * Derived entitlements follow a subscription's state, step by step on one subscription (real PostgreSQL, the
  * repositories the engine uses): one per plan feature while it grants access, until the period end while a cancel is
- * scheduled, revoked when access stops; each grant and revoke is one event, a repeat is none.
+ * scheduled, revoked when access stops; each grant and revoke is one event, a repeat is none; the rows a step
+ * changes are written in one statement per kind of write.
  */
 describe('entitlement sync (derived from the plan)', () => {
   let db: TestDatabase;
@@ -134,7 +135,19 @@ describe('entitlement sync (derived from the plan)', () => {
   it.each(steps)('%s', async (_name, change, open, events) => {
     minute++;
     subscription = { ...subscription, ...change };
-    await uow.transaction((repos) => syncEntitlements(repos, storefront, subscription, ACTOR, now()));
+    const writes: string[] = [];
+    const seen = (query: { sql: string }) => {
+      if (/^(insert into|update) "entitlements"/.test(query.sql)) writes.push(query.sql.split(' ')[0]!);
+    };
+    database.knex.on('query', seen);
+    try {
+      await uow.transaction((repos) => syncEntitlements(repos, storefront, subscription, ACTOR, now()));
+    } finally {
+      database.knex.removeListener('query', seen);
+    }
+    // However many features change, each kind of write is one statement (these steps move all the same way).
+    expect(writes.filter((w) => w === 'insert').length).toBeLessThanOrEqual(1);
+    expect(writes.filter((w) => w === 'update').length).toBeLessThanOrEqual(1);
 
     const current = await uow.reads.entitlements.openOfSubscription(subscription.id, now());
     const byFeature = Object.fromEntries(current.map((e) => [e.featureKey, e.activeUntil]));

@@ -1,3 +1,4 @@
+import type { Entitlement } from '../../domain/entitlement';
 import { newId } from '../../domain/ids';
 import type { Storefront } from '../../domain/storefront';
 import { notAfter } from '../../domain/provider-clock';
@@ -23,34 +24,38 @@ export async function syncEntitlements(
     for (const key of (await repos.plans.get(subscription.planId))?.featureKeys ?? []) features.add(key);
   }
   const until = subscription.cancelAtPeriodEnd ? subscription.currentPeriodEnd : undefined;
+  // Each kind of write is one statement, however many features the plan has. One open entitlement per feature is
+  // kept (a second is revoked); its end follows the scheduled cancel.
+  const revoked: Entitlement[] = [];
+  const moved: string[] = [];
   for (const entitlement of open) {
-    if (!features.has(entitlement.featureKey)) {
-      const revoked = { ...entitlement, activeUntil: now };
-      await repos.entitlements.update(revoked);
-      await repos.outbox.append(
-        drafts.entitlement('billing.entitlement.revoked', storefront, subscription.provider, revoked),
-        actor,
-      );
-      continue;
-    }
-    features.delete(entitlement.featureKey);
-    if (entitlement.activeUntil?.getTime() !== until?.getTime()) {
-      await repos.entitlements.update({ ...entitlement, activeUntil: until });
-    }
+    if (!features.delete(entitlement.featureKey)) revoked.push({ ...entitlement, activeUntil: now });
+    else if (entitlement.activeUntil?.getTime() !== until?.getTime()) moved.push(entitlement.id);
   }
-  for (const featureKey of features) {
-    const granted = {
-      id: newId('ent'),
-      customerId: subscription.customerId,
-      featureKey,
-      subscriptionId: subscription.id,
-      activeFrom: now,
-      activeUntil: until,
-      providerNative: false,
-    };
-    await repos.entitlements.insert(granted);
+  const granted = [...features].map((featureKey): Entitlement => ({
+    id: newId('ent'),
+    customerId: subscription.customerId,
+    featureKey,
+    subscriptionId: subscription.id,
+    activeFrom: now,
+    activeUntil: until,
+    providerNative: false,
+  }));
+  await repos.entitlements.setActiveUntil(
+    revoked.map((e) => e.id),
+    now,
+  );
+  for (const entitlement of revoked) {
     await repos.outbox.append(
-      drafts.entitlement('billing.entitlement.granted', storefront, subscription.provider, granted),
+      drafts.entitlement('billing.entitlement.revoked', storefront, subscription.provider, entitlement),
+      actor,
+    );
+  }
+  await repos.entitlements.setActiveUntil(moved, until);
+  await repos.entitlements.insertAll(granted);
+  for (const entitlement of granted) {
+    await repos.outbox.append(
+      drafts.entitlement('billing.entitlement.granted', storefront, subscription.provider, entitlement),
       actor,
     );
   }

@@ -301,11 +301,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     events: new EventUseCases(uow),
     deadLetters: new DeadLetterUseCases(uow, clock, (kind) => (kind === 'event' ? relay?.wake() : inbox.wake())),
     subscriptions: {
-      checkout: new CheckoutUseCases(uow, gateway, clock),
-      checkoutSessions: new CheckoutSessionUseCases(uow, gateway, clock),
+      // Checkouts and their sessions read the storefront outside any transaction, as the ingress does: cached.
+      checkout: new CheckoutUseCases(uow, gateway, clock, cachedStorefronts),
+      checkoutSessions: new CheckoutSessionUseCases(uow, gateway, clock, cachedStorefronts),
       subscriptions: new SubscriptionUseCases(uow, gateway, clock, cachedSubscriptions),
       usage: new UsageUseCases(uow, gateway, clock),
-      portal: new PortalUseCases(uow, gateway),
+      portal: new PortalUseCases(uow, gateway, cachedStorefronts),
     },
     payments: new PaymentUseCases(uow, gateway, clock),
     entitlements: new EntitlementUseCases(uow, clock),

@@ -15,6 +15,14 @@ export interface PageRequest {
   afterId?: string;
 }
 
+/**
+ * Where work outside any transaction reads storefronts: the service's cache, which drops a storefront whenever any
+ * replica changes it, or else the store itself.
+ */
+export interface StorefrontReads {
+  get(id: string): Promise<Storefront | undefined>;
+}
+
 export interface StorefrontRepository {
   /** Throws ALREADY_EXISTS when the id is taken. */
   insert(storefront: Storefront): Promise<void>;

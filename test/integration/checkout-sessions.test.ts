@@ -141,6 +141,22 @@ describe('checkout sessions on Subotiz', () => {
     expect(badCode.metadata.get('error-field')).toEqual(['promotion_code']);
   });
 
+  // Checkouts read their storefront outside any transaction, from the cache the ingress uses (dropped when any replica
+  // changes the storefront: provider-swap.test.ts sells on the new provider right after a switch).
+  it('opens and follows a checkout without reading its storefront from the database', async () => {
+    await open();
+    let storefrontReads = 0;
+    const seen = (query: { sql: string }) => (storefrontReads += /from "storefronts"/i.test(query.sql) ? 1 : 0);
+    service.database.knex.on('query', seen);
+    try {
+      const { checkoutSession: session } = await open();
+      await follow(session!.id);
+    } finally {
+      service.database.knex.removeListener('query', seen);
+    }
+    expect(storefrontReads).toBe(0);
+  });
+
   it('does an embedded checkout exactly when the storefront lists CreateCheckoutSession.embedded', async () => {
     const listed = (await capabilities()).includes('CreateCheckoutSession.embedded');
     const before = await rowCount('subscriptions');

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import type { Storefront } from '../../domain/storefront';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { DomainError, invalidArgument } from '../../domain/errors';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderEvent, RawWebhook, ReceivedWebhook } from '../../ports/provider-adapter.port';
-import type { InboxEntry, Repositories, UnitOfWork } from '../../ports/store.port';
+import type { InboxEntry, Repositories, StorefrontReads, UnitOfWork } from '../../ports/store.port';
 import { arrivalNote, arrivalOrder } from './arrival-order';
 import { asNotification } from './notifications';
 import { NotYetRecorded } from './event-origin';
@@ -33,7 +32,7 @@ export interface WebhookIntakeOptions {
    * Where `receive` and `process` read the storefront a webhook names (a cache that drops changed storefronts);
    * else the store.
    */
-  storefronts?: { get(id: string): Promise<Storefront | undefined> };
+  storefronts?: StorefrontReads;
   /** Says `webhook processed` for a webhook settled at receipt, as the inbox worker says it for the others. */
   logger?: Logger;
 }

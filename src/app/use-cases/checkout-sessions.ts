@@ -4,7 +4,7 @@ import type { Payment } from '../../domain/payment';
 import type { Subscription } from '../../domain/subscription';
 import type { Clock } from '../../ports/clock.port';
 import type { ProviderCheckoutState } from '../../ports/provider-adapter.port';
-import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { Repositories, StorefrontReads, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import type { ProviderGateway } from '../providers/provider-gateway';
 
@@ -28,6 +28,7 @@ export class CheckoutSessionUseCases {
     private readonly uow: UnitOfWork,
     private readonly gateway: ProviderGateway,
     private readonly clock: Clock,
+    private readonly storefronts: StorefrontReads = uow.reads.storefronts,
   ) {}
 
   async get(id: string, ctx: CallContext): Promise<CheckoutSessionResult> {
@@ -45,7 +46,7 @@ export class CheckoutSessionUseCases {
   private async askProvider(session: CheckoutSession, ctx: CallContext): Promise<Observation | undefined> {
     if (session.checkAt && session.checkAt.getTime() > this.clock.now().getTime()) return undefined;
     const reads = this.uow.reads;
-    const storefront = (await reads.storefronts.get(session.storefrontId))!;
+    const storefront = (await this.storefronts.get(session.storefrontId))!;
     const connection = await this.gateway.connect(reads, storefront, session.provider, ctx);
     const getCheckout = connection.optional('getCheckout');
     if (!getCheckout) return undefined;

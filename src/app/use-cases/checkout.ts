@@ -10,7 +10,7 @@ import type { Subscription } from '../../domain/subscription';
 import { Validator } from '../../domain/validation';
 import type { Clock } from '../../ports/clock.port';
 import type { CheckoutRequest, ProviderCheckout } from '../../ports/provider-adapter.port';
-import type { Repositories, UnitOfWork } from '../../ports/store.port';
+import type { Repositories, StorefrontReads, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import { CHECKOUT_POLL, nextCheckoutPoll } from '../engine/checkout-polling';
 import { hasTrials, notSupported, requireVariant, trialsUnsupported } from '../providers/provider-capabilities';
@@ -60,6 +60,7 @@ export class CheckoutUseCases {
     private readonly uow: UnitOfWork,
     private readonly gateway: ProviderGateway,
     private readonly clock: Clock,
+    private readonly storefronts: StorefrontReads = uow.reads.storefronts,
   ) {}
 
   async createCheckout(input: CheckoutInput, ctx: CallContext): Promise<CheckoutResult> {
@@ -76,7 +77,7 @@ export class CheckoutUseCases {
     const amount = input.mode === 'payment' ? positive(resolveMoney(input.amount, 'amount'), 'amount') : undefined;
 
     const reads = this.uow.reads;
-    const storefront = await reads.storefronts.get(input.storefrontId);
+    const storefront = await this.storefronts.get(input.storefrontId);
     if (!storefront) throw notFound('storefront', input.storefrontId, 'storefront_id');
     const customer = await reads.customers.get(input.customerId);
     if (!customer || customer.storefrontId !== storefront.id)

@@ -1,5 +1,5 @@
 import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors';
-import type { UnitOfWork } from '../../ports/store.port';
+import type { StorefrontReads, UnitOfWork } from '../../ports/store.port';
 import type { CallContext } from '../call-context';
 import type { ProviderGateway } from '../providers/provider-gateway';
 import { URL_RULE } from './subscription-lookup';
@@ -9,6 +9,7 @@ export class PortalUseCases {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly gateway: ProviderGateway,
+    private readonly storefronts: StorefrontReads = uow.reads.storefronts,
   ) {}
 
   async createPortalSession(customerId: string, returnUrl: string, ctx: CallContext) {
@@ -19,7 +20,7 @@ export class PortalUseCases {
     if (!customer) throw notFound('customer', customerId, 'customer_id');
     // The portal lives where the customer's billing is: the provider of their latest subscription.
     const latest = await reads.subscriptions.latestOfCustomer(customer.id);
-    const storefront = (await reads.storefronts.get(customer.storefrontId))!;
+    const storefront = (await this.storefronts.get(customer.storefrontId))!;
     const provider = latest?.provider ?? storefront.binding.provider;
     const connection = await this.gateway.connect(reads, storefront, provider, ctx);
     const open = connection.operation('createPortalSession');

@@ -1,6 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 
-const ATTEMPTS = 50;
+const DEADLINE_MS = 15_000;
 const PAUSE_MS = 200;
 
 /**
@@ -10,12 +10,13 @@ const PAUSE_MS = 200;
  * whose metadata cache lags its controller (most often just after it started, or while another client creates the
  * same topics) answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created, and kafkajs gives up with that
  * error (it failed a test suite's setup in CI). Another client creating some of the same topics at once fails the
- * call with TOPIC_ALREADY_EXISTS for those. Both mean "look again": we list again and create what is still missing,
- * for up to about 10 s.
+ * call with TOPIC_ALREADY_EXISTS for those, and a slow broker times the leader wait out. Each of these means "look
+ * again": we list again and create what is still missing, until 15 s have passed (the last attempt is let finish).
  */
 export async function createMissingTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   const names = topics.map((t) => t.topic);
-  for (let attempt = 1; ; attempt++) {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (;;) {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.topic));
@@ -24,14 +25,21 @@ export async function createMissingTopics(admin: Admin, topics: ITopicConfig[]):
       await admin.fetchTopicMetadata({ topics: names });
       return;
     } catch (err) {
-      if (attempt >= ATTEMPTS || !worthAnotherLook(err)) throw err;
+      if (Date.now() >= deadline || !worthAnotherLook(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }
   }
 }
 
+/**
+ * kafkajs marks its timeout waiting for the new topics' leaders not retriable; a broker that answers is worth another
+ * look. (Retries spent on a broker that does not answer are not: the relay backs off and tries again itself.)
+ */
+const LOOK_AGAIN = new Set(['KafkaJSTimeout']);
+
 function worthAnotherLook(err: unknown): boolean {
-  const e = err as { retriable?: boolean; type?: string; errors?: unknown[] };
+  const e = err as { retriable?: boolean; type?: string; name?: string; errors?: unknown[]; cause?: unknown };
   if (Array.isArray(e.errors)) return e.errors.every(worthAnotherLook);
+  if (e.name !== undefined && LOOK_AGAIN.has(e.name)) return true;
   return e.retriable === true || e.type === 'TOPIC_ALREADY_EXISTS';
 }

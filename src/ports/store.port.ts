@@ -155,18 +155,12 @@ export interface RefundRepository {
 }
 
 export interface InvoiceRepository {
-  insert(invoice: Invoice): Promise<void>;
   get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined>;
-  /** Scoped by its subscription, which the caller found within its storefront. */
-  findByProviderRef(
-    subscriptionId: string,
-    ref: string,
-    options?: { forUpdate?: boolean },
-  ): Promise<Invoice | undefined>;
   /**
    * The subscription's invoice with `invoice`'s provider reference, locked; where there is none, `invoice` is inserted
-   * in the same statement and the answer is undefined. Throws, as `insert` would, when the subscription has another
-   * invoice in its place (one per cycle and type).
+   * in the same statement and the answer is undefined. Throws the unique violation when the subscription has another
+   * invoice in its place (one per cycle and type). Scoped by the subscription, which the caller found, locked, within
+   * its storefront: that lock is what keeps two reports of one invoice from inserting it twice.
    */
   lockOrInsert(invoice: Invoice & { providerRef: string }): Promise<Invoice | undefined>;
   list(filter: { subscriptionId?: string; customerId?: string }, page: PageRequest): Promise<Invoice[]>;

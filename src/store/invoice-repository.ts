@@ -8,17 +8,6 @@ type Row = Record<string, unknown>;
 export class KnexInvoiceRepository implements InvoiceRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  async insert(i: Invoice): Promise<void> {
-    await this.db('invoices').insert({
-      id: i.id,
-      subscription_id: i.subscriptionId,
-      customer_id: i.customerId,
-      currency: i.amount.currency,
-      created_at: i.createdAt,
-      ...columns(i),
-    });
-  }
-
   async lockOrInsert(i: Invoice & { providerRef: string }): Promise<Invoice | undefined> {
     // One round trip where a webhook sent two for a new invoice (the locked look-up, then the insert). The insert's
     // parameters are cast: in INSERT … SELECT an untyped parameter would be text.
@@ -56,12 +45,6 @@ export class KnexInvoiceRepository implements InvoiceRepository {
 
   async get(id: string, options?: { forUpdate?: boolean }): Promise<Invoice | undefined> {
     const query = this.db('invoices').where({ id }).first();
-    const row = await (options?.forUpdate ? query.forUpdate() : query);
-    return row ? toInvoice(row) : undefined;
-  }
-
-  async findByProviderRef(subscriptionId: string, ref: string, options?: { forUpdate?: boolean }) {
-    const query = this.db('invoices').where({ subscription_id: subscriptionId, provider_ref: ref }).first();
     const row = await (options?.forUpdate ? query.forUpdate() : query);
     return row ? toInvoice(row) : undefined;
   }

@@ -11,8 +11,9 @@ export class KnexPaymentRepository implements PaymentRepository {
   /**
    * Within a transaction, the payment holding each provider reference as this transaction first read it. A webhook
    * reads it before asking its provider and again before locking: one statement instead of two. A payment another
-   * transaction records meanwhile is still found by the locked read that follows (paymentScope). Forgotten whenever
-   * this transaction writes a payment. Not on `uow.reads`, which must see other writers' changes.
+   * transaction records meanwhile is still found: by the locked read that follows where one was seen, else by the
+   * new payment's insert, which finds the reference held (paymentScope, recordedMeanwhile). Forgotten whenever this
+   * transaction writes a payment. Not on `uow.reads`, which must see other writers' changes.
    */
   private readonly holders?: Map<string, Payment | undefined>;
 

@@ -32,14 +32,14 @@ export async function createMissingTopics(admin: Admin, topics: ITopicConfig[]):
 }
 
 /**
- * kafkajs marks its timeout waiting for the new topics' leaders not retriable; a broker that answers is worth another
- * look. (Retries spent on a broker that does not answer are not: the relay backs off and tries again itself.)
+ * Only what a broker that answers says: a retriable protocol error (the topic not known yet, its leader not elected
+ * yet), topics another client created first, or kafkajs' timeout waiting for the leaders. A broker that does not answer
+ * is not looked at again here: the relay backs off and tries again itself, and a stopping service does not wait on it.
  */
-const LOOK_AGAIN = new Set(['KafkaJSTimeout']);
-
-function worthAnotherLook(err: unknown): boolean {
-  const e = err as { retriable?: boolean; type?: string; name?: string; errors?: unknown[]; cause?: unknown };
+export function worthAnotherLook(err: unknown): boolean {
+  const e = err as { retriable?: boolean; type?: string; name?: string; errors?: unknown[] };
   if (Array.isArray(e.errors)) return e.errors.every(worthAnotherLook);
-  if (e.name !== undefined && LOOK_AGAIN.has(e.name)) return true;
-  return e.retriable === true || e.type === 'TOPIC_ALREADY_EXISTS';
+  if (e.name === 'KafkaJSTimeout' || e.type === 'TOPIC_ALREADY_EXISTS') return true;
+  // Protocol errors (the broker's answers) carry the Kafka error's name as `type`; a failed connection has none.
+  return e.retriable === true && typeof e.type === 'string';
 }

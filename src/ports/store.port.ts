@@ -125,9 +125,9 @@ export interface PaymentRepository {
   holdingProviderRef(provider: string, ref: string): Promise<Payment | undefined>;
   /**
    * Files the storefront's payment with reference `ref` at `provider` under `invoiceId`, in one statement (locking it
-   * only when it changes). False when no such payment exists or it is filed there already.
+   * only when it changes); nothing when no such payment exists yet or it is filed there already.
    */
-  fileUnderInvoice(storefrontId: string, provider: string, ref: string, invoiceId: string, at: Date): Promise<boolean>;
+  fileUnderInvoice(storefrontId: string, provider: string, ref: string, invoiceId: string, at: Date): Promise<void>;
   list(
     filter: { storefrontId?: string; customerId?: string; subscriptionId?: string },
     page: PageRequest,

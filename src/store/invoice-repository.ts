@@ -9,36 +9,23 @@ export class KnexInvoiceRepository implements InvoiceRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
   async lockOrInsert(i: Invoice & { providerRef: string }): Promise<Invoice | undefined> {
-    // One round trip where a webhook sent two for a new invoice (the locked look-up, then the insert). The insert's
-    // parameters are cast: in INSERT … SELECT an untyped parameter would be text.
+    // One round trip where a webhook sent two for a new invoice (the locked look-up, then the insert). The new row
+    // goes as one JSON parameter typed by the table itself (in INSERT … SELECT, plain parameters would be text), its
+    // columns those `update` writes and the ones set once.
+    const row = insertedColumns(i);
+    const names = Object.keys(row);
+    const list = names.map(() => '??').join(', ');
     const { rows } = await this.db.raw<{ rows: Row[] }>(
       `WITH found AS (
          SELECT * FROM invoices WHERE subscription_id = ? AND provider_ref = ? LIMIT 1 FOR UPDATE
        ), inserted AS (
-         INSERT INTO invoices (id, subscription_id, customer_id, currency, amount_minor, type, status, cycle_index,
-                               period_start, period_end, provider_ref, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?::bigint, ?, ?, ?::int, ?::timestamptz, ?::timestamptz, ?, ?::timestamptz, ?::timestamptz
+         INSERT INTO invoices (${list})
+         SELECT ${list} FROM jsonb_populate_record(NULL::invoices, ?::jsonb)
          WHERE NOT EXISTS (SELECT 1 FROM found)
          RETURNING id
        )
        SELECT * FROM found`,
-      [
-        i.subscriptionId,
-        i.providerRef,
-        i.id,
-        i.subscriptionId,
-        i.customerId,
-        i.amount.currency,
-        i.amount.amountMinor.toString(),
-        i.type,
-        i.status,
-        i.cycleIndex,
-        i.periodStart?.toISOString() ?? null,
-        i.periodEnd?.toISOString() ?? null,
-        i.providerRef,
-        i.createdAt.toISOString(),
-        i.updatedAt.toISOString(),
-      ],
+      [i.subscriptionId, i.providerRef, ...names, ...names, JSON.stringify(row)],
     );
     return rows[0] ? toInvoice(rows[0]) : undefined;
   }
@@ -60,6 +47,17 @@ export class KnexInvoiceRepository implements InvoiceRepository {
   async update(i: Invoice): Promise<void> {
     await this.db('invoices').where({ id: i.id }).update(columns(i));
   }
+}
+
+function insertedColumns(i: Invoice) {
+  return {
+    id: i.id,
+    subscription_id: i.subscriptionId,
+    customer_id: i.customerId,
+    currency: i.amount.currency,
+    created_at: i.createdAt,
+    ...columns(i),
+  };
 }
 
 function columns(i: Invoice) {

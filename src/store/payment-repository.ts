@@ -69,13 +69,12 @@ export class KnexPaymentRepository implements PaymentRepository {
     ref: string,
     invoiceId: string,
     at: Date,
-  ): Promise<boolean> {
+  ): Promise<void> {
     this.holders?.clear();
-    const changed = await this.db('payments')
+    await this.db('payments')
       .where({ storefront_id: storefrontId, provider, provider_ref: ref })
       .whereRaw('invoice_id IS DISTINCT FROM ?', [invoiceId])
       .update({ invoice_id: invoiceId, updated_at: at });
-    return changed > 0;
   }
 
   async list(

@@ -13,7 +13,7 @@ import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { eventually } from '../support/eventually';
-import { customerRecord, planRecord } from '../support/fixtures';
+import { customerRecord, planRecord, storefrontRecord, subscriptionRecord } from '../support/fixtures';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
@@ -32,39 +32,16 @@ describe.each([
   let db: TestDatabase | undefined;
   let database: Database;
   let uow: KnexUnitOfWork;
-  const storefront = (id: string): Storefront => ({
-    id,
-    tenantId: 'tenant-a',
-    name: id,
-    country: 'DE',
-    defaultCurrency: 'EUR',
-    binding: { provider: PROVIDER, config: {}, secretRefs: {}, validFrom: T0, actor: 'test', reason: 'test' },
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-  });
-  const ours = storefront('first-a');
-  const theirs = storefront('first-b');
+  const ours = storefrontRecord('first-a', PROVIDER, T0);
+  const theirs = storefrontRecord('first-b', PROVIDER, T0);
   const origin: EventOrigin = {
     provider: PROVIDER,
     storefront: ours,
     correlationId: 'first-reports',
     features: {} as ProviderFeatures,
   };
-  const subscription = (id: string, store: Storefront, overrides: Partial<Subscription> = {}): Subscription => ({
-    id,
-    storefrontId: store.id,
-    customerId: `cus_${store.id}`,
-    planId: `plan_${store.id}`,
-    quantity: 1,
-    provider: PROVIDER,
-    status: 'ACTIVE',
-    cancelAtPeriodEnd: false,
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  });
+  const subscription = (id: string, store: Storefront, overrides: Partial<Subscription> = {}) =>
+    subscriptionRecord(id, store, T0, overrides);
 
   beforeAll(async () => {
     db = postgres ? await createTestDatabase() : undefined;
@@ -217,6 +194,15 @@ describe.each([
       after.map((r) => ({ id: r.id, ref: r.provider_ref, status: r.status, amount: String(r.amount_minor) })),
     ).toEqual([{ id: recorded.id, ref: 'inv-ref-1', status: 'PAID', amount: '1000' }]);
     expect((await rows())[0].created_at).toEqual(recorded.created_at);
+    // Recorded as reported: its currency, cycle and period as the provider gave them.
+    expect(
+      after.map((r) => ({
+        currency: String(r.currency).trim(),
+        cycle: Number(r.cycle_index),
+        from: new Date(r.period_start).toISOString(),
+        to: new Date(r.period_end).toISOString(),
+      })),
+    ).toEqual([{ currency: 'EUR', cycle: 3, from: T0.toISOString(), to: '2030-02-01T00:00:00.000Z' }]);
   });
 
   const waitingOnLocks = async () => {

@@ -52,8 +52,7 @@ export async function paymentScope(
   // Locked after its subscription; a payment recorded meanwhile (the same report, racing) is found now. Where none was
   // there to see, by the reference or by an order id of one of our payments, the insert finds one recorded meanwhile
   // by its reference instead (recordedMeanwhile), so a new payment costs no read here.
-  const payment =
-    lock && (seen || state.orderId?.startsWith('pay_')) ? await findPayment(repos, origin, state, true) : seen;
+  const payment = lock && (seen || namesPaymentOrder(state)) ? await findPayment(repos, origin, state, true) : seen;
   return { payment, subscription };
 }
 
@@ -88,6 +87,11 @@ async function byOrderId(
   state: ProviderPaymentState,
   forUpdate: boolean,
 ): Promise<Payment | undefined> {
-  if (!state.orderId?.startsWith('pay_')) return undefined;
-  return repos.payments.get(state.orderId, { forUpdate, storefrontId: origin.storefront.id });
+  if (!namesPaymentOrder(state)) return undefined;
+  return repos.payments.get(state.orderId!, { forUpdate, storefrontId: origin.storefront.id });
+}
+
+/** Whether the report's order id names a one-off payment order (then byOrderId looks it up). */
+function namesPaymentOrder(state: ProviderPaymentState): boolean {
+  return state.orderId?.startsWith('pay_') === true;
 }

@@ -1,13 +1,12 @@
 import { ForeignOrUnknownObject, type EventOrigin } from '../../src/app/inbound/event-origin';
 import { peekSubscription, subscriptionOf } from '../../src/app/inbound/object-lookup';
 import type { Storefront } from '../../src/domain/storefront';
-import type { Subscription } from '../../src/domain/subscription';
 import type { ProviderFeatures } from '../../src/ports/provider-adapter.port';
 import { Database, openDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrate';
 import { KnexUnitOfWork } from '../../src/store/unit-of-work';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { customerRecord, planRecord } from '../support/fixtures';
+import { customerRecord, planRecord, storefrontRecord, subscriptionRecord } from '../support/fixtures';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
 
@@ -20,39 +19,16 @@ describe('a re-issued subscription, looked up from a webhook', () => {
   let db: TestDatabase;
   let database: Database;
   let uow: KnexUnitOfWork;
-  const storefront = (id: string): Storefront => ({
-    id,
-    tenantId: 'tenant-a',
-    name: id,
-    country: 'DE',
-    defaultCurrency: 'EUR',
-    binding: { provider: 'reissuer', config: {}, secretRefs: {}, validFrom: T0, actor: 'test', reason: 'test' },
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-  });
-  const ours = storefront('reissue-a');
-  const theirs = storefront('reissue-b');
+  const ours = storefrontRecord('reissue-a', 'reissuer', T0);
+  const theirs = storefrontRecord('reissue-b', 'reissuer', T0);
   const origin: EventOrigin = {
     provider: 'reissuer',
     storefront: ours,
     correlationId: 'reissue',
     features: {} as ProviderFeatures,
   };
-  const subscription = (id: string, store: Storefront, providerRef: string): Subscription => ({
-    id,
-    storefrontId: store.id,
-    customerId: `cus_${store.id}`,
-    planId: `plan_${store.id}`,
-    quantity: 1,
-    provider: 'reissuer',
-    providerRef,
-    status: 'ACTIVE',
-    cancelAtPeriodEnd: false,
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-  });
+  const subscription = (id: string, store: Storefront, providerRef: string) =>
+    subscriptionRecord(id, store, T0, { providerRef });
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -5,6 +5,13 @@ import { PaymentStatus } from '../../src/gen/billing/v1/payment';
 import { FAST_WEBHOOKS, subotizWorldService } from '../support/subotiz-world';
 import { webhooksSettled, withClient } from '../support/test-database';
 
+/** A statement as knex reports it (`query` event): the transaction's id when it ran inside one. */
+interface StatementSeen {
+  sql: string;
+  bindings?: unknown[];
+  __knexTxId?: string;
+}
+
 /**
  * Webhook processing is bound by its round trips (README, performance): each statement of a webhook's transaction
  * is one more wait on PostgreSQL for its lane. These count the statements processing no longer sends.
@@ -116,9 +123,21 @@ describe('webhook processing round trips', () => {
 describe('webhook processing reads a reference once per transaction', () => {
   const subotiz = subotizWorldService();
 
+  /** Sells a subscription and pays it, every statement the service sends passed to `seen` until its webhooks settle. */
+  async function paidWhileWatching(seen: (query: StatementSeen) => void): Promise<{ id: string }> {
+    subotiz.service.database.knex.on('query', seen);
+    try {
+      const paid = await subotiz.world.activeSubscription();
+      await webhooksSettled(subotiz.db.url);
+      return paid;
+    } finally {
+      subotiz.service.database.knex.removeListener('query', seen);
+    }
+  }
+
   it('asks once per transaction which payment or subscription holds a provider reference', async () => {
     const reads = new Map<string, number>();
-    const count = (query: { sql: string; bindings?: unknown[]; __knexTxId?: string }) => {
+    const count = (query: StatementSeen) => {
       const byReference =
         /^select \* from "payments" where "provider" = \$1 and "provider_ref" = \$2/.test(query.sql) ||
         /^select "id" from "subscriptions" where "provider" = \$1 and "provider_ref" = \$2/.test(query.sql);
@@ -126,14 +145,7 @@ describe('webhook processing reads a reference once per transaction', () => {
       const key = `${query.__knexTxId} ${query.sql} ${JSON.stringify(query.bindings)}`;
       reads.set(key, (reads.get(key) ?? 0) + 1);
     };
-    subotiz.service.database.knex.on('query', count);
-    let paid: { id: string };
-    try {
-      paid = await subotiz.world.activeSubscription();
-      await webhooksSettled(subotiz.db.url);
-    } finally {
-      subotiz.service.database.knex.removeListener('query', count);
-    }
+    const paid = await paidWhileWatching(count);
     expect(reads.size).toBeGreaterThan(0);
     expect([...reads.entries()].filter(([, n]) => n > 1)).toEqual([]);
     const payments = await subotiz.world.paymentsOf(paid.id);
@@ -147,20 +159,13 @@ describe('webhook processing reads a reference once per transaction', () => {
   // An invoice was looked up locked, then inserted: one statement does both now.
   it("claims a new subscription's reference, records its payment and invoice, and files one under the other, one statement each", async () => {
     const byTransaction = new Map<string, string[]>();
-    const record = (query: { sql: string; __knexTxId?: string }) => {
+    const record = (query: StatementSeen) => {
       if (!query.__knexTxId) return;
       const list = byTransaction.get(query.__knexTxId) ?? [];
       list.push(query.sql);
       byTransaction.set(query.__knexTxId, list);
     };
-    subotiz.service.database.knex.on('query', record);
-    let paid: { id: string };
-    try {
-      paid = await subotiz.world.activeSubscription();
-      await webhooksSettled(subotiz.db.url);
-    } finally {
-      subotiz.service.database.knex.removeListener('query', record);
-    }
+    const paid = await paidWhileWatching(record);
     const transactions = [...byTransaction.values()];
     const claims = transactions.flat().filter((sql) => /^update "subscriptions" set "provider_ref" = \$1/.test(sql));
     const inUseChecks = transactions

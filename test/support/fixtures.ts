@@ -1,5 +1,7 @@
 import type { Customer } from '../../src/domain/customer';
 import type { Plan } from '../../src/domain/plan';
+import type { Storefront } from '../../src/domain/storefront';
+import type { Subscription } from '../../src/domain/subscription';
 import type { EventDraft } from '../../src/domain/event';
 import type { CatalogServiceClient } from '../../src/gen/billing/v1/catalog';
 import { tenantEnvPrefix } from '../../src/domain/secret-reference';
@@ -208,6 +210,47 @@ export function customerRecord(
     phone: '',
     country: 'DE',
     providerRefs: {},
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...overrides,
+  };
+}
+
+/** A storefront as the repositories store it: tenant-a, DE/EUR, bound to `provider` since `at`, version 1. */
+export function storefrontRecord(id: string, provider: string, at: Date): Storefront {
+  return {
+    id,
+    tenantId: 'tenant-a',
+    name: id,
+    country: 'DE',
+    defaultCurrency: 'EUR',
+    binding: { provider, config: {}, secretRefs: {}, validFrom: at, actor: 'test', reason: 'test' },
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/**
+ * An ACTIVE subscription of one seat at the storefront's provider, as the repositories store it, for the storefront's
+ * customer `cus_<storefront id>` on its plan `plan_<storefront id>`; `overrides` for what a test needs.
+ */
+export function subscriptionRecord(
+  id: string,
+  storefront: Storefront,
+  at: Date,
+  overrides: Partial<Subscription> = {},
+): Subscription {
+  return {
+    id,
+    storefrontId: storefront.id,
+    customerId: `cus_${storefront.id}`,
+    planId: `plan_${storefront.id}`,
+    quantity: 1,
+    provider: storefront.binding.provider,
+    status: 'ACTIVE',
+    cancelAtPeriodEnd: false,
     version: 1,
     createdAt: at,
     updatedAt: at,
